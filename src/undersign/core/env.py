@@ -1,0 +1,135 @@
+"""Typed readers for settings that come from the environment.
+
+Each refuses a value it cannot read instead of guessing: a typo in production must stop the
+process at start, not surface as odd behaviour weeks later. Every ``NAME`` may instead be given
+as ``NAME_FILE``, the path of a file holding the value (for container secrets).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def env_raw(name: str) -> str | None:
+    """The value of ``name``, or of the file named by ``name_FILE``; ``None`` when neither is set."""
+    file_var = f"{name}_FILE"
+    if os.environ.get(name) not in (None, "") and os.environ.get(file_var):
+        raise ImproperlyConfigured(f"set {name} or {file_var}, not both")
+    if path := os.environ.get(file_var):
+        try:
+            return Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{file_var}: cannot read {path}: {exc}") from exc
+    value = os.environ.get(name)
+    return None if value in (None, "") else value
+
+
+def env_str(name: str, default: str | None = None) -> str:
+    value = env_raw(name)
+    if value is None:
+        if default is None:
+            raise ImproperlyConfigured(f"{name} must be set")
+        return default
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = env_raw(name)
+    if value is None:
+        return default
+    lowered = value.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    value = env_raw(name)
+    if value is None:
+        result = default
+    else:
+        try:
+            result = int(value)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+    if minimum is not None and result < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {result}")
+    if maximum is not None and result > maximum:
+        raise ImproperlyConfigured(f"{name} must be at most {maximum}, not {result}")
+    return result
+
+
+def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
+    value = env_raw(name)
+    if value is None:
+        return default
+    try:
+        result = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+    if minimum is not None and result < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {result}")
+    return result
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = env_raw(name)
+    if value is None:
+        return list(default)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name, default)
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def parse_email_url(url: str) -> dict[str, object]:
+    """Django e-mail settings from ``smtp://user:pass@host:port``, ``smtps://…``,
+    ``smtp+tls://…``, ``file:///path``, ``console://`` or ``locmem://``."""
+    parts = urlsplit(url)
+    scheme = parts.scheme
+    if scheme in ("smtp", "smtps", "smtp+tls"):
+        query = parse_qs(parts.query)
+        default_port = {"smtp": 25, "smtps": 465, "smtp+tls": 587}[scheme]
+        try:
+            port = parts.port or default_port
+        except ValueError:
+            raise ImproperlyConfigured(f"EMAIL_URL has a bad port: {url!r}") from None
+        if not parts.hostname:
+            raise ImproperlyConfigured("EMAIL_URL must name a host")
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": parts.hostname,
+            "EMAIL_PORT": port,
+            "EMAIL_HOST_USER": unquote(parts.username or ""),
+            "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+            "EMAIL_USE_SSL": scheme == "smtps",
+            "EMAIL_USE_TLS": scheme == "smtp+tls" or query.get("tls", ["0"])[0] in _TRUE,
+            "EMAIL_TIMEOUT": 10,
+        }
+    if scheme == "file":
+        if not parts.path:
+            raise ImproperlyConfigured("EMAIL_URL file:// needs a folder path")
+        return {
+            "EMAIL_BACKEND": "undersign.core.mail.EmlFileBackend",
+            "EMAIL_FILE_PATH": unquote(parts.path),
+        }
+    if scheme == "console":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if scheme == "locmem":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+    raise ImproperlyConfigured(
+        f"EMAIL_URL scheme {scheme!r} is not supported (smtp, smtps, smtp+tls, file, console, locmem)"
+    )

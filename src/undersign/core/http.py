@@ -1,0 +1,44 @@
+"""HTTP helpers shared by the public views."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
+
+
+def public_cache(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Public pages and data: cacheable by browsers and shared caches for about one count
+    interval, served stale while revalidating. Only 200s are marked; errors stay uncached."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if response.status_code in (200, 304) and not response.has_header("Cache-Control"):
+            seconds = int(settings.PUBLIC_CACHE_SECONDS)
+            patch_cache_control(response, public=True, max_age=seconds, stale_while_revalidate=max(30, seconds * 6))
+        return response
+
+    return wrapper
+
+
+def private_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Pages holding a form (CSRF token) or someone's data: never stored by any cache."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        patch_cache_control(response, private=True, no_store=True)
+        return response
+
+    return wrapper
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address; behind a trusted proxy (BEHIND_TLS_PROXY) the last X-Forwarded-For hop."""
+    if settings.SECURE_PROXY_SSL_HEADER and (forwarded := request.META.get("HTTP_X_FORWARDED_FOR")):
+        return forwarded.split(",")[-1].strip()[:45] or None
+    return request.META.get("REMOTE_ADDR") or None

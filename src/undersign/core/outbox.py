@@ -1,0 +1,93 @@
+"""The e-mail outbox: rows written with the change that calls for them, delivered on commit
+and swept up later if that delivery was lost (broker down, mail server down, process killed)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from undersign.core.models import OutboundEmail
+
+log = logging.getLogger(__name__)
+
+Renderer = Callable[[OutboundEmail], EmailMessage | None]
+_renderers: dict[str, Renderer] = {}
+
+
+def renders(kind: str) -> Callable[[Renderer], Renderer]:
+    """Register the function that builds the message of one outbox kind; it returns ``None``
+    when the message is no longer wanted (the signer unsubscribed, the signature was replaced)."""
+
+    def register(function: Renderer) -> Renderer:
+        _renderers[kind] = function
+        return function
+
+    return register
+
+
+def outbox_add(*, kind: str, petition_id: int, signature_id: int | None) -> OutboundEmail:
+    """Queue an e-mail. Precondition: called inside the transaction making the change it tells
+    of, so the message exists exactly when the change does."""
+    message = OutboundEmail.objects.create(kind=kind, petition_id=petition_id, signature_id=signature_id)
+    from undersign.core.tasks import deliver_email
+
+    # robust: a broker outage must not turn a stored change into an error page; the sweep
+    # delivers the message later.
+    transaction.on_commit(lambda: deliver_email.delay(message.pk), robust=True)
+    return message
+
+
+def outbox_deliver(*, message_id: int) -> bool:
+    """Render and send one message unless another worker holds it or it went out already.
+    The row stays locked while sending so two workers never send the same message."""
+    from undersign.core import emails  # noqa: F401  (registers the renderers)
+
+    with transaction.atomic():
+        message = (
+            OutboundEmail.objects.select_for_update(skip_locked=True)
+            .filter(pk=message_id, sent_at__isnull=True)
+            .first()
+        )
+        if message is None:
+            return False
+        email = _renderers[message.kind](message)
+        if email is not None:
+            email.send()
+        message.sent_at = timezone.now()
+        message.attempts += 1
+        message.save(update_fields=["sent_at", "attempts"])
+    return email is not None
+
+
+def _record_failure(message_id: int, error: Exception) -> None:
+    # The error class only: SMTP errors may quote the recipient's address.
+    OutboundEmail.objects.filter(pk=message_id).update(
+        attempts=F("attempts") + 1, last_error=type(error).__name__[:200]
+    )
+
+
+def outbox_sweep(*, older_than: timedelta | None = None, limit: int = 500) -> int:
+    """Deliver what is still unsent after ``older_than`` (default ``OUTBOX_SWEEP_AFTER_SECONDS``);
+    returns how many went out. One failing message does not stop the others."""
+    age = older_than if older_than is not None else timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS)
+    cutoff = timezone.now() - age
+    ids = list(
+        OutboundEmail.objects.filter(sent_at__isnull=True, created_at__lte=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    sent = 0
+    for message_id in ids:
+        try:
+            sent += outbox_deliver(message_id=message_id)
+        except Exception as error:  # noqa: BLE001 - any failure is retried by the next sweep
+            log.warning("outbox message %s not delivered: %s", message_id, type(error).__name__)
+            _record_failure(message_id, error)
+    return sent

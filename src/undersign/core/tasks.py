@@ -1,0 +1,13 @@
+from celery import shared_task
+
+from undersign.core.outbox import outbox_deliver, outbox_sweep
+
+
+@shared_task(ignore_result=True)
+def deliver_email(message_id: int) -> None:
+    outbox_deliver(message_id=message_id)
+
+
+@shared_task(ignore_result=True)
+def sweep_outbox() -> None:
+    outbox_sweep()

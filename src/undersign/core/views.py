@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
+
+from undersign.core.http import public_cache
+from undersign.petitions.models import PetitionState
+from undersign.petitions.selectors import petition_list, petitions_trending
+
+
+@require_safe
+@public_cache
+def home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "home.html",
+        {
+            "trending": petitions_trending(limit=5),
+            "popular": list(petition_list(state="open")[:6]),
+            "recent": list(petition_list(state="all").filter(state=PetitionState.OPEN).order_by("-opened_at")[:5]),
+        },
+    )
+
+
+@require_safe
+@cache_control(no_store=True)
+def health(request: HttpRequest) -> JsonResponse:
+    """Liveness and readiness: 200 when the database answers, 503 otherwise."""
+    from undersign.core.models import OutboundEmail
+    from undersign.signatures.models import CountQueue
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        backlog = {
+            "count_queue": CountQueue.objects.count(),
+            "outbox_unsent": OutboundEmail.objects.filter(sent_at__isnull=True).count(),
+        }
+    except Exception:  # noqa: BLE001 - any failure means not ready
+        return JsonResponse({"status": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok", "mode": settings.MODE, "backlog": backlog})
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(
+        request,
+        "error.html",
+        {
+            "title": "Your form expired",
+            "message": "For your security the form could not be accepted. Go back, reload the page and try again.",
+        },
+        status=403,
+    )
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "error.html", {"title": "Bad request", "message": "The request could not be understood."}, status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "error.html", {"title": "Not allowed", "message": "You are not allowed to do that."}, status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(
+        request, "error.html", {"title": "Page not found", "message": "There is no page at this address."}, status=404
+    )
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "error.html",
+        {"title": "Something went wrong", "message": "Sorry, something went wrong on our side. Please try again shortly."},
+        status=500,
+    )

@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class PetitionState(models.TextChoices):
+    PENDING = "pending", "Awaiting the creator's confirmation"
+    VALIDATED = "validated", "Collecting sponsors"
+    SPONSORED = "sponsored", "Awaiting moderation"
+    FLAGGED = "flagged", "Flagged for review"
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+    REJECTED = "rejected", "Rejected"
+    HIDDEN = "hidden", "Rejected and hidden"
+
+
+S = PetitionState
+# Groups that the services and selectors reason with; a transition checks membership.
+SPONSORABLE_STATES = (S.VALIDATED, S.SPONSORED, S.FLAGGED)
+MODERATABLE_STATES = (S.SPONSORED, S.FLAGGED)
+PUBLISHED_STATES = (S.OPEN, S.CLOSED)
+PUBLIC_STATES = (S.OPEN, S.CLOSED, S.REJECTED, S.HIDDEN)  # their pages exist (hidden: no text)
+REJECTED_STATES = (S.REJECTED, S.HIDDEN)
+TEXT_VISIBLE_STATES = (S.OPEN, S.CLOSED, S.REJECTED)
+
+
+class Petition(models.Model):
+    """A petition, from the creator's first submission to its closing. Counters are kept by the
+    count job (``signatures.services.signatures_count_batch``), never by a +1 per signature."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    action = models.CharField(max_length=500)
+    background = models.TextField()
+    additional_details = models.TextField(blank=True)
+    state = models.CharField(max_length=16, choices=PetitionState.choices, default=S.PENDING)
+    data_key_id = models.CharField(max_length=40, help_text="data key new personal data is sealed under")
+    sponsor_token = models.CharField(max_length=64, unique=True)
+
+    signature_count = models.PositiveIntegerField(default=0)
+    last_signed_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    validated_at = models.DateTimeField(null=True, blank=True)
+    moderation_threshold_reached_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closing_date = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejection_code = models.CharField(max_length=32, blank=True)
+    rejection_details = models.TextField(blank=True)
+    response_threshold_reached_at = models.DateTimeField(null=True, blank=True)
+    debate_threshold_reached_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["state", "-opened_at"], name="petition_state_opened"),
+            models.Index(fields=["state", "closing_date"], name="petition_state_closing"),
+            models.Index(fields=["-signature_count"], name="petition_by_count"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=PetitionState.values), name="petition_state_valid"),
+            models.CheckConstraint(
+                condition=~Q(state__in=PUBLISHED_STATES) | Q(opened_at__isnull=False, closing_date__isnull=False),
+                name="petition_published_has_dates",
+            ),
+            models.CheckConstraint(
+                condition=Q(state=S.CLOSED, closed_at__isnull=False) | (~Q(state=S.CLOSED) & Q(closed_at__isnull=True)),
+                name="petition_closed_iff_closed_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state__in=REJECTED_STATES) | (Q(rejected_at__isnull=False) & ~Q(rejection_code="")),
+                name="petition_rejected_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(state=S.PENDING) | Q(validated_at__isnull=False),
+                name="petition_confirmed_by_creator",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == S.OPEN
+
+    @property
+    def text_visible(self) -> bool:
+        return self.state in TEXT_VISIBLE_STATES
+
+    @property
+    def awaiting_response(self) -> bool:
+        return self.response_threshold_reached_at is not None and not hasattr(self, "response")
+
+
+class PetitionEvent(models.Model):
+    """One change of a petition's state, or a moderator's note on it: who, when, from, to, why.
+    Rows are only ever added; together they are the petition's audit trail."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16, blank=True)
+    reason_code = models.CharField(max_length=32, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id}: {self.from_state or '-'} → {self.to_state or '(note)'}"
+
+
+class PetitionResponse(models.Model):
+    """The response the moderators published for a petition that reached its threshold."""
+
+    petition = models.OneToOneField(Petition, on_delete=models.CASCADE, related_name="response")
+    summary = models.CharField(max_length=500)
+    details = models.TextField()
+    published_at = models.DateTimeField(auto_now_add=True)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self) -> str:
+        return f"Response to #{self.petition_id}"
+
+
+class RegionCount(models.Model):
+    """Confirmed signatures of a petition from one region, kept by the count job."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="region_counts")
+    region = models.CharField(max_length=16)
+    signature_count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["petition", "region"], name="regioncount_unique"),
+            models.CheckConstraint(condition=Q(signature_count__gte=0), name="regioncount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id}/{self.region}: {self.signature_count}"
+
+
+class HourlyCount(models.Model):
+    """Signatures a petition gained (net of invalidations) in one hour: the signature history
+    of the open data, and what trending is ranked by."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="hourly_counts")
+    hour = models.DateTimeField()
+    signature_count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["petition", "hour"], name="hourlycount_unique")]
+        indexes = [models.Index(fields=["hour"], name="hourlycount_hour")]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id}@{self.hour:%Y-%m-%d %H}: {self.signature_count}"

@@ -1,0 +1,181 @@
+"""Reads of petitions for pages and open data. Public reads only ever see public states."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
+
+from undersign.core.reference import region_names
+from undersign.petitions.models import (
+    PUBLIC_STATES,
+    HourlyCount,
+    Petition,
+    PetitionResponse,
+    PetitionState,
+    RegionCount,
+)
+
+S = PetitionState
+
+# Filters of the public list: name -> condition. "all" lists every public petition.
+LIST_FILTERS: dict[str, Q] = {
+    "all": Q(state__in=[S.OPEN, S.CLOSED, S.REJECTED]),
+    "open": Q(state=S.OPEN),
+    "closed": Q(state=S.CLOSED),
+    "rejected": Q(state__in=[S.REJECTED, S.HIDDEN]),
+    "awaiting_response": Q(state__in=[S.OPEN, S.CLOSED], response_threshold_reached_at__isnull=False, has_response=False),
+    "with_response": Q(state__in=[S.OPEN, S.CLOSED], has_response=True),
+}
+MAX_QUERY_LENGTH = 200
+
+
+def petition_public_queryset() -> QuerySet[Petition]:
+    return Petition.objects.filter(state__in=PUBLIC_STATES).annotate(
+        has_response=Exists(PetitionResponse.objects.filter(petition=OuterRef("pk")))
+    )
+
+
+def petition_get_public(*, petition_id: int) -> Petition | None:
+    """A petition whose page the public may see (text hidden for ``hidden`` ones), or None."""
+    if not 0 < petition_id < 2**63:
+        return None
+    return petition_public_queryset().select_related("response").filter(pk=petition_id).first()
+
+
+def _search(queryset: QuerySet[Petition], query: str) -> QuerySet[Petition]:
+    """PostgreSQL full-text search ranked by relevance; on SQLite every word must appear in
+    the action, background or details (case-insensitive), ranked by signatures."""
+    query = query.strip()[:MAX_QUERY_LENGTH]
+    if not query:
+        return queryset
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+        vector = (
+            SearchVector("action", weight="A", config="english")
+            + SearchVector("background", weight="B", config="english")
+            + SearchVector("additional_details", weight="C", config="english")
+        )
+        search = SearchQuery(query, search_type="websearch", config="english")
+        return (
+            queryset.annotate(search=vector, rank=SearchRank(vector, search))
+            .filter(search=search)
+            .order_by("-rank", "-signature_count", "-pk")
+        )
+    for word in query.split()[:10]:
+        queryset = queryset.filter(
+            Q(action__icontains=word) | Q(background__icontains=word) | Q(additional_details__icontains=word)
+        )
+    return queryset.exclude(state=S.HIDDEN).order_by("-signature_count", "-pk")
+
+
+def petition_list(*, state: str = "all", query: str = "") -> QuerySet[Petition]:
+    """Public petitions in a list filter (see ``LIST_FILTERS``), optionally searched.
+    Precondition: ``state`` is a key of ``LIST_FILTERS`` (views reject others with a 400)."""
+    queryset = petition_public_queryset().filter(LIST_FILTERS[state])
+    if query.strip():
+        return _search(queryset, query)
+    if state == "open":
+        return queryset.order_by("-signature_count", "-pk")
+    return queryset.order_by("-opened_at", "-pk")
+
+
+def petitions_similar(*, text: str, limit: int = 5) -> list[Petition]:
+    """Open petitions that look like ``text``: shown to a creator before they write a new one.
+    Any of the longer words may match (a new petition rarely repeats an old one's wording)."""
+    words = [w for w in text.split() if len(w) > 3][:8]
+    if not words:
+        return []
+    queryset = petition_public_queryset().filter(state=S.OPEN)
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+        vector = SearchVector("action", "background", config="english")
+        search = SearchQuery(" OR ".join(words), search_type="websearch", config="english")
+        return list(
+            queryset.annotate(rank=SearchRank(vector, search)).filter(rank__gt=0).order_by("-rank")[:limit]
+        )
+    condition = Q()
+    for word in words:
+        condition |= Q(action__icontains=word) | Q(background__icontains=word)
+    return list(queryset.filter(condition).order_by("-signature_count")[:limit])
+
+
+def petitions_trending(*, limit: int = 5) -> list[tuple[Petition, int]]:
+    """Open petitions ranked by signatures counted in the last hour (by hourly buckets: the
+    current hour and the one before, which together cover the last 60 minutes)."""
+    since = (timezone.now() - timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    rows = (
+        HourlyCount.objects.filter(hour__gte=since, petition__state=S.OPEN)
+        .values("petition")
+        .annotate(recent=Sum("signature_count"))
+        .filter(recent__gt=0)
+        .order_by("-recent")[:limit]
+    )
+    recent = {row["petition"]: row["recent"] for row in rows}
+    petitions = Petition.objects.in_bulk(list(recent))
+    return [(petitions[pk], count) for pk, count in recent.items() if pk in petitions]
+
+
+@dataclass(frozen=True)
+class RegionFigure:
+    code: str
+    name: str
+    signature_count: int | None  # None: fewer than K_ANONYMITY, not shown
+
+    @property
+    def fewer_than(self) -> int | None:
+        return settings.K_ANONYMITY if self.signature_count is None else None
+
+
+def signatures_by_region(*, petition: Petition) -> list[RegionFigure]:
+    """Per-region counts with small ones suppressed. Counts below K_ANONYMITY show as "fewer
+    than k"; when exactly one region would be suppressed, the smallest shown one is suppressed
+    too, or the total minus the shown regions would give the hidden count away."""
+    k = settings.K_ANONYMITY
+    names = region_names()
+    counts = sorted(
+        (
+            (row.signature_count, row.region)
+            for row in RegionCount.objects.filter(petition=petition, signature_count__gt=0)
+        ),
+        key=lambda item: (item[0], item[1]),
+    )
+    hidden = {region for count, region in counts if count < k}
+    if len(hidden) == 1:
+        shown = [(count, region) for count, region in counts if region not in hidden]
+        if shown:
+            hidden.add(shown[0][1])
+    figures = [
+        RegionFigure(code=region, name=names.get(region, region), signature_count=None if region in hidden else count)
+        for count, region in counts
+    ]
+    return sorted(figures, key=lambda f: (-(f.signature_count or 0), f.name))
+
+
+def hourly_history(*, petition: Petition, hours: int = 24 * 7) -> list[HourlyCount]:
+    since = timezone.now() - timedelta(hours=hours)
+    return list(HourlyCount.objects.filter(petition=petition, hour__gte=since).order_by("hour"))
+
+
+@dataclass(frozen=True)
+class Progress:
+    next_threshold: int | None
+    label: str
+    percent: int
+
+
+def threshold_progress(*, petition: Petition) -> Progress:
+    count = petition.signature_count
+    for threshold, label in (
+        (settings.RESPONSE_THRESHOLD, "a response"),
+        (settings.DEBATE_THRESHOLD, "consideration for a debate"),
+    ):
+        if count < threshold:
+            return Progress(threshold, label, min(100, count * 100 // threshold))
+    return Progress(None, "", 100)

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from undersign.petitions import views
+
+app_name = "petitions"
+urlpatterns = [
+    path("", views.petition_list_view, name="list"),
+    path("new/", views.create_text, name="create"),
+    path("new/similar/", views.create_similar, name="create_similar"),
+    path("new/creator/", views.create_creator, name="create_creator"),
+    path("new/check/", views.create_check, name="create_check"),
+    path("new/thank-you/", views.create_done, name="create_done"),
+    path("<int:petition_id>/", views.petition_detail, name="detail"),
+    path("<int:petition_id>/signers/", views.petition_signers, name="signers"),
+]

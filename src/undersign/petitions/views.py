@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import condition, require_http_methods, require_safe
+
+from undersign.core.http import client_ip, private_page, public_cache
+from undersign.core.reference import region_names, rejection_reason
+from undersign.petitions.forms import CreatorForm, PetitionTextForm
+from undersign.petitions.models import Petition, PetitionState
+from undersign.petitions.selectors import (
+    LIST_FILTERS,
+    MAX_QUERY_LENGTH,
+    petition_get_public,
+    petition_list,
+    petitions_similar,
+    signatures_by_region,
+    threshold_progress,
+)
+from undersign.petitions.services import PetitionText, petition_create
+from undersign.signatures.models import SignatureKind
+from undersign.signatures.selectors import creator_public_name, public_signers
+from undersign.signatures.services import SignerDetails, signature_create
+
+DRAFT = "petition_draft"
+S = PetitionState
+
+
+# --- browse ---------------------------------------------------------------------------------
+
+def list_params(request: HttpRequest) -> tuple[str, str, int] | None:
+    """``state``, ``q`` and ``page`` of a list request, or None when any is malformed."""
+    state = request.GET.get("state", "all")
+    query = request.GET.get("q", "")
+    page = request.GET.get("page", "1")
+    if state not in LIST_FILTERS or len(query) > MAX_QUERY_LENGTH or "\x00" in query:
+        return None
+    if not page.isdigit() or not 0 < int(page) <= 100_000:
+        return None
+    return state, query, int(page)
+
+
+@require_safe
+@public_cache
+def petition_list_view(request: HttpRequest) -> HttpResponse:
+    params = list_params(request)
+    if params is None:
+        return HttpResponseBadRequest(
+            render(request, "error.html", {"title": "Bad request", "message": "That list filter, search or page is not valid."}).content
+        )
+    state, query, page_number = params
+    paginator = Paginator(petition_list(state=state, query=query), 20)
+    if page_number > max(paginator.num_pages, 1):
+        raise Http404("no such page")
+    page = paginator.page(page_number)
+    return render(
+        request,
+        "petitions/list.html",
+        {"page": page, "state": state, "query": query, "filters": list(LIST_FILTERS)},
+    )
+
+
+def _detail_etag(request: HttpRequest, petition_id: int) -> str | None:
+    row = Petition.objects.filter(pk=petition_id).values_list("updated_at", "signature_count").first()
+    return None if row is None else f'"{row[0].timestamp():.6f}-{row[1]}"'
+
+
+@require_safe
+@public_cache
+@condition(etag_func=_detail_etag)
+def petition_detail(request: HttpRequest, petition_id: int) -> HttpResponse:
+    petition = petition_get_public(petition_id=petition_id)
+    if petition is None:
+        raise Http404("no such petition")
+    context = {
+        "petition": petition,
+        "progress": threshold_progress(petition=petition),
+        "regions": signatures_by_region(petition=petition) if petition.state != S.HIDDEN else [],
+        "signers": public_signers(petition=petition, limit=50) if petition.state != S.HIDDEN else [],
+        "creator_name": creator_public_name(petition=petition) if petition.state != S.HIDDEN else None,
+        "reason": rejection_reason(petition.rejection_code),
+        "count_interval": settings.SIGNATURE_COUNT_INTERVAL,
+    }
+    return render(request, "petitions/detail.html", context)
+
+
+@require_safe
+@public_cache
+def petition_signers(request: HttpRequest, petition_id: int) -> HttpResponse:
+    petition = petition_get_public(petition_id=petition_id)
+    if petition is None or petition.state == S.HIDDEN:
+        raise Http404("no such petition")
+    page = request.GET.get("page", "1")
+    if not page.isdigit() or not 0 < int(page) <= 100_000:
+        return HttpResponseBadRequest("bad page")
+    per_page = 200
+    signers = public_signers(petition=petition, limit=per_page + 1, offset=(int(page) - 1) * per_page)
+    return render(
+        request,
+        "petitions/signers.html",
+        {"petition": petition, "signers": signers[:per_page], "page": int(page), "has_next": len(signers) > per_page},
+    )
+
+
+# --- create: text, similar petitions, creator, check ----------------------------------------
+
+def _draft(request: HttpRequest) -> dict[str, dict[str, object]]:
+    draft = request.session.get(DRAFT)
+    return draft if isinstance(draft, dict) else {}
+
+
+@private_page
+@require_http_methods(["GET", "POST"])
+def create_text(request: HttpRequest) -> HttpResponse:
+    draft = _draft(request)
+    if request.method == "POST":
+        form = PetitionTextForm(request.POST)
+        if form.is_valid():
+            draft["text"] = form.cleaned_data
+            request.session[DRAFT] = draft
+            return redirect("petitions:create_similar")
+    else:
+        form = PetitionTextForm(initial=draft.get("text"))
+    return render(request, "petitions/create_text.html", {"form": form, "step": 1})
+
+
+@private_page
+@require_safe
+def create_similar(request: HttpRequest) -> HttpResponse:
+    draft = _draft(request)
+    if "text" not in draft:
+        return redirect("petitions:create")
+    text = draft["text"]
+    similar = petitions_similar(text=f"{text['action']} {text['background']}")
+    return render(request, "petitions/create_similar.html", {"similar": similar, "text": text, "step": 2})
+
+
+@private_page
+@require_http_methods(["GET", "POST"])
+def create_creator(request: HttpRequest) -> HttpResponse:
+    draft = _draft(request)
+    if "text" not in draft:
+        return redirect("petitions:create")
+    if request.method == "POST":
+        form = CreatorForm(request.POST)
+        if form.is_valid():
+            draft["creator"] = form.cleaned_data
+            request.session[DRAFT] = draft
+            return redirect("petitions:create_check")
+    else:
+        form = CreatorForm(initial=draft.get("creator"))
+    return render(request, "petitions/create_creator.html", {"form": form, "step": 3})
+
+
+@private_page
+@require_http_methods(["GET", "POST"])
+def create_check(request: HttpRequest) -> HttpResponse:
+    draft = _draft(request)
+    text_form = PetitionTextForm(draft.get("text") or None)
+    creator_form = CreatorForm(draft.get("creator") or None)
+    # Re-validate: limits may have changed, or the session been tampered with.
+    if not text_form.is_valid():
+        return redirect("petitions:create")
+    if not creator_form.is_valid():
+        return redirect("petitions:create_creator")
+    if request.method == "POST":
+        creator = creator_form.cleaned_data
+        with transaction.atomic():
+            petition = petition_create(text=PetitionText(**text_form.cleaned_data))
+            signature_create(
+                petition=petition,
+                kind=SignatureKind.CREATOR,
+                details=SignerDetails(
+                    name=creator["name"],
+                    email=creator["email"],
+                    region=creator["region"],
+                    display=creator["display"],
+                    notify_updates=creator["notify_updates"],
+                    ip_address=client_ip(request),
+                ),
+            )
+        del request.session[DRAFT]
+        return redirect("petitions:create_done")
+    creator = creator_form.cleaned_data
+    return render(
+        request,
+        "petitions/create_check.html",
+        {
+            "text": text_form.cleaned_data,
+            "creator": creator,
+            "region_name": region_names().get(creator["region"]),
+            "display_label": dict(creator_form.fields["display"].choices).get(creator["display"]),
+            "step": 4,
+        },
+    )
+
+
+@private_page
+@require_safe
+def create_done(request: HttpRequest) -> HttpResponse:
+    response = render(request, "petitions/create_done.html")
+    patch_vary_headers(response, ["Cookie"])
+    return response

@@ -1,0 +1,193 @@
+"""Undersign's one settings module: every value comes from the environment (docs/settings.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from undersign.core.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    parse_email_url,
+)
+from undersign.core.keys import load_key_material
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+MODE = env_choice("UNDERSIGN_MODE", "embedded", ("embedded", "production"))
+PRODUCTION = MODE == "production"
+DATA_DIR = Path(env_str("UNDERSIGN_DATA_DIR", str(Path.cwd() / "data"))).resolve()
+
+KEYS = load_key_material(production=PRODUCTION, data_dir=DATA_DIR)
+SECRET_KEY = KEYS.secret_key
+
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_NAME = env_str("SITE_NAME", "Undersign")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "django.contrib.humanize",
+    "undersign.core",
+    "undersign.petitions",
+    "undersign.signatures",
+    "undersign.moderation",
+    "undersign.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "undersign.core.middleware.DatabaseUnavailableMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "undersign.core.middleware.SecurityHeadersMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "undersign.urls"
+WSGI_APPLICATION = "undersign.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "undersign.core.context_processors.site",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'undersign.sqlite3'}")
+try:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 600 if PRODUCTION else 0, minimum=0),
+            conn_health_checks=True,
+        )
+    }
+except ValueError as exc:
+    raise ImproperlyConfigured(f"DATABASE_URL: {exc}") from exc
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the dev server's readers go on while the count job writes.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Background work: Celery with Redis as broker when REDIS_URL is set; otherwise in-process.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://localhost/")
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://localhost/"
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "moderation:queue"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+EMAIL_URL = env_str("EMAIL_URL", f"file://{DATA_DIR / 'mail'}")
+vars().update(parse_email_url(EMAIL_URL))
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Undersign <no-reply@undersign.localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", PRODUCTION)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_FAILURE_VIEW = "undersign.core.views.csrf_failure"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+
+# --- Petition rules ---------------------------------------------------------------------
+ACTION_MAX_LENGTH = env_int("ACTION_MAX_LENGTH", 80, minimum=10, maximum=500)
+BACKGROUND_MAX_LENGTH = env_int("BACKGROUND_MAX_LENGTH", 300, minimum=10, maximum=5000)
+ADDITIONAL_DETAILS_MAX_LENGTH = env_int("ADDITIONAL_DETAILS_MAX_LENGTH", 800, minimum=0, maximum=20000)
+SPONSORS_REQUIRED = env_int("SPONSORS_REQUIRED", 5, minimum=0)
+SPONSOR_LIMIT = env_int("SPONSOR_LIMIT", 20, minimum=1)
+PETITION_DURATION_DAYS = env_int("PETITION_DURATION_DAYS", 180, minimum=1)
+RESPONSE_THRESHOLD = env_int("RESPONSE_THRESHOLD", 10_000, minimum=1)
+DEBATE_THRESHOLD = env_int("DEBATE_THRESHOLD", 100_000, minimum=1)
+K_ANONYMITY = env_int("K_ANONYMITY", 5, minimum=1)
+SIGNATURE_COUNT_INTERVAL = env_int("SIGNATURE_COUNT_INTERVAL", 5, minimum=1)
+CONFIRMATION_GRACE_HOURS = env_int("CONFIRMATION_GRACE_HOURS", 24, minimum=0)
+CONFIRMATION_LINK_DAYS = env_int("CONFIRMATION_LINK_DAYS", 30, minimum=1)
+MODERATION_OVERDUE_DAYS = env_int("MODERATION_OVERDUE_DAYS", 7, minimum=1)
+OUTBOX_SWEEP_AFTER_SECONDS = env_int("OUTBOX_SWEEP_AFTER_SECONDS", 60, minimum=1)
+REGIONS_FILE = env_str("REGIONS_FILE", str(PACKAGE_DIR / "core" / "data" / "regions.json"))
+REJECTION_REASONS_FILE = env_str(
+    "REJECTION_REASONS_FILE", str(PACKAGE_DIR / "moderation" / "data" / "rejection_reasons.json")
+)
+# Run the periodic jobs (counting, closing, e-mail sweep) on a thread of `undersign run`.
+INPROCESS_JOBS = env_bool("INPROCESS_JOBS", not REDIS_URL)
+PUBLIC_CACHE_SECONDS = env_float("PUBLIC_CACHE_SECONDS", float(SIGNATURE_COUNT_INTERVAL), minimum=0)
+
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG must be false in production mode")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+CELERY_BEAT_SCHEDULE = {
+    "count-signatures": {"task": "undersign.signatures.tasks.count_signatures", "schedule": float(SIGNATURE_COUNT_INTERVAL)},
+    "close-due-petitions": {"task": "undersign.petitions.tasks.close_due_petitions", "schedule": 60.0},
+    "sweep-outbox": {"task": "undersign.core.tasks.sweep_outbox", "schedule": 30.0},
+}

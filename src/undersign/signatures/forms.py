@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from django import forms
+
+from undersign.core.reference import regions
+from undersign.signatures.models import Display
+
+
+class SignerForm(forms.Form):
+    """Who signs: the same questions for creators, sponsors and signers."""
+
+    name = forms.CharField(
+        label="Full name",
+        max_length=100,
+        error_messages={"required": "Enter your name.", "max_length": "Your name must be 100 characters or fewer."},
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label="E-mail address",
+        max_length=254,
+        help_text="We send a link to confirm your signature. It is never shown to anyone.",
+        error_messages={
+            "required": "Enter your e-mail address.",
+            "invalid": "Enter an e-mail address like name@example.org.",
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    region = forms.ChoiceField(label="Where do you live?", error_messages={"required": "Choose where you live.", "invalid_choice": "Choose where you live from the list."})
+    display = forms.ChoiceField(
+        label="What may we show about you?",
+        choices=Display.choices,
+        initial=Display.COUNTED,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose what we may show about you."},
+    )
+    notify_updates = forms.BooleanField(label="E-mail me updates about this petition", required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [("", "Choose…")] + [(r.code, r.name) for r in regions()]
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name or any(ord(ch) < 32 for ch in name):
+            raise forms.ValidationError("Enter your name.")
+        return name
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        if any(ord(ch) < 33 for ch in email):
+            raise forms.ValidationError("Enter an e-mail address like name@example.org.")
+        return email

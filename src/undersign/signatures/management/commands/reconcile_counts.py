@@ -1,0 +1,22 @@
+from django.core.management.base import BaseCommand
+
+from undersign.signatures.services import signatures_reconcile
+
+
+class Command(BaseCommand):
+    help = "Check every counter against COUNT(*) of confirmed signatures; --repair sets wrong ones right."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--repair", action="store_true", help="correct the counters that differ")
+
+    def handle(self, *args, repair: bool, **options):
+        found = signatures_reconcile(repair=repair)
+        for item in found:
+            where = f"petition {item.petition_id}" + (f" region {item.region}" if item.region else "")
+            self.stdout.write(
+                f"{where}: counter {item.counter} + queued {item.queued} != confirmed {item.confirmed}"
+                + (f" -> set to {item.expected_counter}" if repair else "")
+            )
+        self.stdout.write(f"{len(found)} counter(s) differ" + (", repaired" if repair and found else ""))
+        if found and not repair:
+            raise SystemExit(1)

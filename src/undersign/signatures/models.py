@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class SignatureStatus(models.TextChoices):
+    PENDING = "pending", "Awaiting e-mail confirmation"
+    CONFIRMED = "confirmed", "Confirmed"
+    INVALIDATED = "invalidated", "Invalidated"
+
+
+class SignatureKind(models.TextChoices):
+    CREATOR = "creator", "Creator"
+    SPONSOR = "sponsor", "Sponsor"
+    SIGNER = "signer", "Signer"
+
+
+class Display(models.TextChoices):
+    NAMED = "named", "Show my name and region"
+    INITIALS = "initials", "Show my initials and region"
+    COUNTED = "counted", "Count me only; show nothing about me"
+
+
+class Signature(models.Model):
+    """One person's signature on one petition. Name, e-mail and IP address are sealed under the
+    petition's data key; ``dedup_tag`` is the per-petition blind index of the e-mail address
+    that lets the database refuse a second signature by the same person."""
+
+    petition = models.ForeignKey("petitions.Petition", on_delete=models.PROTECT, related_name="signatures")
+    kind = models.CharField(max_length=8, choices=SignatureKind.choices, default=SignatureKind.SIGNER)
+    status = models.CharField(max_length=12, choices=SignatureStatus.choices, default=SignatureStatus.PENDING)
+    dedup_tag = models.BinaryField(max_length=32)
+    name_sealed = models.BinaryField()
+    email_sealed = models.BinaryField()
+    ip_sealed = models.BinaryField(null=True)
+    region = models.CharField(max_length=16)
+    display = models.CharField(max_length=8, choices=Display.choices, default=Display.COUNTED)
+    notify_updates = models.BooleanField(default=False)
+    token_digest = models.BinaryField(max_length=32, null=True)
+    token_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    invalidated_at = models.DateTimeField(null=True, blank=True)
+    invalidation_reason = models.CharField(max_length=32, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["petition", "dedup_tag"], name="signature_one_per_person"),
+            models.UniqueConstraint(
+                fields=["petition"], condition=Q(kind="creator"), name="signature_one_creator"
+            ),
+            models.CheckConstraint(condition=Q(status__in=SignatureStatus.values), name="signature_status_valid"),
+            models.CheckConstraint(condition=Q(display__in=Display.values), name="signature_display_valid"),
+            models.CheckConstraint(condition=Q(kind__in=SignatureKind.values), name="signature_kind_valid"),
+            models.CheckConstraint(
+                condition=~Q(status="confirmed") | Q(confirmed_at__isnull=False),
+                name="signature_confirmed_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="invalidated") | Q(invalidated_at__isnull=False),
+                name="signature_invalidated_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["petition", "-confirmed_at"],
+                condition=Q(status="confirmed") & ~Q(display="counted"),
+                name="signature_public_names",
+            ),
+            models.Index(fields=["petition", "kind", "status"], name="signature_by_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"signature #{self.pk} on petition {self.petition_id} ({self.status})"
+
+
+class CountQueue(models.Model):
+    """A change to a petition's counters that the count job has not applied yet: +1 when a
+    signature is confirmed, -1 when a counted one is invalidated. The job takes rows with
+    ``FOR UPDATE SKIP LOCKED`` and deletes them in the transaction that applies them, so each
+    change is applied exactly once however transactions interleave."""
+
+    petition = models.ForeignKey("petitions.Petition", on_delete=models.CASCADE, related_name="+")
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="+")
+    region = models.CharField(max_length=16)
+    delta = models.SmallIntegerField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(delta__in=[-1, 1]), name="countqueue_unit_delta")]
+
+    def __str__(self) -> str:
+        return f"{self.delta:+d} on petition {self.petition_id}"

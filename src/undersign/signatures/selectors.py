@@ -1,0 +1,70 @@
+"""Reads of signatures. Only what a signer chose to publish ever leaves here for the public."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from undersign.core.crypto import DecryptionError, open_sealed
+from undersign.core.reference import region_names
+from undersign.petitions.models import Petition
+from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus
+
+
+@dataclass(frozen=True)
+class PublicSigner:
+    shown_name: str
+    region_name: str
+    kind: str
+    verified: bool = False  # office-holders checked against a registry; none are yet
+
+
+def initials(name: str) -> str:
+    return " ".join(f"{part[0].upper()}." for part in name.split() if part)
+
+
+def _shown_name(signature: Signature) -> str | None:
+    from undersign.signatures.services import pii_context
+
+    try:
+        name = open_sealed(signature.name_sealed, context=pii_context(bytes(signature.dedup_tag), "name"))
+    except DecryptionError:
+        return None  # crypto-shredded: nothing left to show
+    return name if signature.display == Display.NAMED else initials(name)
+
+
+def public_signers(*, petition: Petition, limit: int, offset: int = 0) -> list[PublicSigner]:
+    """Confirmed signers who chose to be named or shown by initials, newest first."""
+    names = region_names()
+    rows = (
+        Signature.objects.filter(petition=petition, status=SignatureStatus.CONFIRMED)
+        .exclude(display=Display.COUNTED)
+        .order_by("-confirmed_at", "-pk")
+        .only("name_sealed", "dedup_tag", "display", "region", "kind")[offset : offset + limit]
+    )
+    result = []
+    for signature in rows:
+        shown = _shown_name(signature)
+        if shown:
+            result.append(PublicSigner(shown, names.get(signature.region, signature.region), signature.kind))
+    return result
+
+
+def creator_public_name(*, petition: Petition) -> str | None:
+    """The creator's name if they chose to show it and confirmed; otherwise None."""
+    creator = (
+        Signature.objects.filter(petition=petition, kind=SignatureKind.CREATOR, status=SignatureStatus.CONFIRMED)
+        .exclude(display=Display.COUNTED)
+        .first()
+    )
+    return None if creator is None else _shown_name(creator)
+
+
+def signature_summary(*, signature: Signature) -> dict[str, str]:
+    """What a confirmation page shows its signer about their own signature."""
+    from undersign.signatures.services import pii_context
+
+    return {
+        "name": open_sealed(signature.name_sealed, context=pii_context(bytes(signature.dedup_tag), "name")),
+        "region": region_names().get(signature.region, signature.region),
+        "display": Display(signature.display).label,
+    }

@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+import hmac
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_safe
+
+from undersign.core.emails import unsubscribe_signature_id
+from undersign.core.http import client_ip, private_page
+from undersign.petitions.models import Petition, PetitionState
+from undersign.signatures.forms import SignerForm
+from undersign.signatures.models import SignatureKind
+from undersign.signatures.selectors import signature_summary
+from undersign.signatures.services import (
+    ConfirmOutcome,
+    InvalidLink,
+    SignerDetails,
+    SigningRefused,
+    check_can_sign,
+    signature_confirm,
+    signature_create,
+    signature_for_link,
+    signature_unsubscribe,
+)
+
+S = PetitionState
+
+
+def _petition(petition_id: int) -> Petition:
+    petition = Petition.objects.filter(pk=petition_id).first() if 0 < petition_id < 2**63 else None
+    if petition is None:
+        raise Http404("no such petition")
+    return petition
+
+
+def _details(form: SignerForm, request: HttpRequest) -> SignerDetails:
+    data = form.cleaned_data
+    return SignerDetails(
+        name=data["name"],
+        email=data["email"],
+        region=data["region"],
+        display=data["display"],
+        notify_updates=data["notify_updates"],
+        ip_address=client_ip(request),
+    )
+
+
+def _refused(request: HttpRequest, petition: Petition, reason: str) -> HttpResponse:
+    visible = petition.state in (S.OPEN, S.CLOSED, S.REJECTED)
+    return render(
+        request, "signatures/refused.html", {"petition": petition if visible else None, "reason": reason}, status=409
+    )
+
+
+@private_page
+@require_http_methods(["GET", "POST"])
+def sign(request: HttpRequest, petition_id: int) -> HttpResponse:
+    petition = _petition(petition_id)
+    if petition.state not in (S.OPEN, S.CLOSED, S.REJECTED, S.HIDDEN):
+        raise Http404("no such petition")  # not public yet: only its sponsor link leads to it
+    try:
+        check_can_sign(petition, SignatureKind.SIGNER)
+    except SigningRefused as refused:
+        return _refused(request, petition, refused.reason)
+    form = SignerForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        signature_create(petition=petition, details=_details(form, request))
+        return redirect("signatures:sign_done", petition_id=petition.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "signatures/sign.html", {"petition": petition, "form": form}, status=status)
+
+
+@private_page
+@require_safe
+def sign_done(request: HttpRequest, petition_id: int) -> HttpResponse:
+    return render(request, "signatures/check_email.html", {"petition": _petition(petition_id), "sponsor": False})
+
+
+def _sponsored_petition(petition_id: int, token: str) -> Petition:
+    petition = _petition(petition_id)
+    if not hmac.compare_digest(petition.sponsor_token.encode(), token.encode()):
+        raise Http404("no such petition")
+    return petition
+
+
+@private_page
+@require_http_methods(["GET", "POST"])
+def sponsor(request: HttpRequest, petition_id: int, token: str) -> HttpResponse:
+    petition = _sponsored_petition(petition_id, token)
+    if petition.state == S.OPEN:
+        return redirect("signatures:sign", petition_id=petition.pk)
+    try:
+        check_can_sign(petition, SignatureKind.SPONSOR)
+    except SigningRefused as refused:
+        return _refused(request, petition, refused.reason)
+    form = SignerForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        signature_create(petition=petition, details=_details(form, request), kind=SignatureKind.SPONSOR)
+        return redirect("signatures:sponsor_done", petition_id=petition.pk, token=token)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "signatures/sponsor.html",
+        {"petition": petition, "form": form, "awaiting_moderation": petition.state != S.VALIDATED},
+        status=status,
+    )
+
+
+@private_page
+@require_safe
+def sponsor_done(request: HttpRequest, petition_id: int, token: str) -> HttpResponse:
+    petition = _sponsored_petition(petition_id, token)
+    return render(request, "signatures/check_email.html", {"petition": petition, "sponsor": True})
+
+
+def _invalid_link(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "error.html",
+        {
+            "title": "This link is not valid",
+            "message": "The link may be incomplete, replaced by a newer one, or expired. "
+            "Sign again and we will e-mail you a new link.",
+        },
+        status=404,
+    )
+
+
+@private_page
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, signature_id: int, token: str) -> HttpResponse:
+    """GET shows what is being confirmed; only the POST of its button confirms, because mail
+    scanners follow links."""
+    try:
+        signature = signature_for_link(signature_id=signature_id, token=token)
+    except InvalidLink:
+        return _invalid_link(request)
+    petition = signature.petition
+    if request.method == "GET":
+        return render(
+            request,
+            "signatures/confirm.html",
+            {"petition": petition, "signature": signature, "summary": signature_summary(signature=signature)},
+        )
+    try:
+        outcome, signature = signature_confirm(signature_id=signature_id, token=token)
+    except InvalidLink:
+        return _invalid_link(request)
+    except SigningRefused as refused:
+        return _refused(request, petition, refused.reason)
+    petition.refresh_from_db()
+    return render(
+        request,
+        "signatures/confirmed.html",
+        {
+            "petition": petition,
+            "signature": signature,
+            "already": outcome == ConfirmOutcome.ALREADY_CONFIRMED,
+            "public": petition.state in (S.OPEN, S.CLOSED),
+        },
+    )
+
+
+@csrf_exempt  # RFC 8058 one-click: the mail client POSTs without our form; the token is signed
+@private_page
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, signature_id: int, token: str) -> HttpResponse:
+    if unsubscribe_signature_id(token) != signature_id:
+        return render(
+            request, "error.html",
+            {"title": "This link is not valid", "message": "Use the unsubscribe link from one of our e-mails."},
+            status=404,
+        )
+    if request.method == "GET":
+        return render(request, "signatures/unsubscribe.html", {"done": False})
+    signature_unsubscribe(signature_id=signature_id)
+    return render(request, "signatures/unsubscribe.html", {"done": True})

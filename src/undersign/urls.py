@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from undersign.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.health, name="health"),
+    path("", include("undersign.api.urls")),
+    path("petitions/", include("undersign.petitions.urls")),
+    path("", include("undersign.signatures.urls")),
+    path("moderation/", include("undersign.moderation.urls")),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "undersign.core.views.bad_request"
+handler403 = "undersign.core.views.permission_denied"
+handler404 = "undersign.core.views.page_not_found"
+handler500 = "undersign.core.views.server_error"

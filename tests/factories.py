@@ -1,0 +1,84 @@
+"""Builders for test data. They go through the services, as the site does, so tests see the
+same rows real use makes."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core import mail
+from django.utils import timezone
+
+from undersign.petitions.models import Petition, PetitionState
+from undersign.petitions.services import PetitionText, petition_create
+from undersign.signatures.models import Display, Signature, SignatureKind
+from undersign.signatures.services import SignerDetails, signature_confirm, signature_create
+
+_seq = itertools.count(1)
+CONFIRM_LINK = re.compile(r"https?://[^/\s]+/signatures/(\d+)/confirm/([\w-]+)/")
+
+
+def signer(**overrides) -> SignerDetails:
+    n = next(_seq)
+    values = {
+        "name": f"Signer Number{n}",
+        "email": f"signer{n}@example.org",
+        "region": "E12000007",
+        "display": Display.COUNTED,
+        "notify_updates": False,
+        "ip_address": "192.0.2.10",
+    }
+    values.update(overrides)
+    return SignerDetails(**values)
+
+
+def last_confirm_link(to: str | None = None) -> tuple[int, str]:
+    """The (signature id, token) of the newest confirmation link e-mailed (to ``to``)."""
+    for message in reversed(mail.outbox):
+        if to is not None and to not in message.to:
+            continue
+        if match := CONFIRM_LINK.search(message.body):
+            return int(match.group(1)), match.group(2)
+    raise AssertionError("no confirmation link was e-mailed")
+
+
+def make_petition(*, action: str = "Plant a tree on every street", state: str = PetitionState.OPEN,
+                  creator: SignerDetails | None = None) -> Petition:
+    """A petition in ``state`` with a confirmed creator; open ones have opening dates."""
+    petition = petition_create(
+        text=PetitionText(action=action, background="Trees cool streets and clean the air.", additional_details="")
+    )
+    creator = creator or signer(display=Display.NAMED)
+    _, _ = signature_create(petition=petition, details=creator, kind=SignatureKind.CREATOR)
+    signature_id, token = last_confirm_link(creator.email)
+    signature_confirm(signature_id=signature_id, token=token)
+    now = timezone.now()
+    fields: dict[str, object] = {"state": state}
+    if state in (PetitionState.OPEN, PetitionState.CLOSED):
+        fields.update(opened_at=now, closing_date=now + timedelta(days=180))
+    if state == PetitionState.CLOSED:
+        fields.update(closed_at=now, closing_date=now)
+    if state in (PetitionState.REJECTED, PetitionState.HIDDEN):
+        fields.update(rejected_at=now, rejection_code="duplicate")
+    Petition.objects.filter(pk=petition.pk).update(**fields)
+    petition.refresh_from_db()
+    return petition
+
+
+def sign_and_confirm(petition: Petition, details: SignerDetails | None = None, kind: str = SignatureKind.SIGNER) -> Signature:
+    details = details or signer()
+    signature_create(petition=petition, details=details, kind=kind)
+    signature_id, token = last_confirm_link(details.email)
+    _, signature = signature_confirm(signature_id=signature_id, token=token)
+    return signature
+
+
+@pytest.fixture
+def moderator(db) -> User:
+    user = User.objects.create_user("mod", "mod@example.org", "correct horse battery", is_staff=True)
+    group, _ = Group.objects.get_or_create(name="moderators")
+    user.groups.add(group)
+    return user

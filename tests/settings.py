@@ -1,0 +1,21 @@
+"""Test-only overrides. The database comes from DATABASE_URL like everywhere else: SQLite by
+default, PostgreSQL when .ci/run (or you) point DATABASE_URL at the server."""
+
+import os
+import tempfile
+
+os.environ.setdefault("UNDERSIGN_DATA_DIR", tempfile.mkdtemp(prefix="undersign-test-"))
+os.environ.setdefault("EMAIL_URL", "locmem://")
+os.environ.setdefault("SITE_URL", "http://testserver")
+os.environ.pop("REDIS_URL", None)
+
+from undersign.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = "memory://localhost/"
+INPROCESS_JOBS = False
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
