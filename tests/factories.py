@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.utils import timezone
 
+from undersign.core.outbox import outbox_sweep
 from undersign.petitions.models import Petition, PetitionState
 from undersign.petitions.services import PetitionText, petition_create
 from undersign.signatures.models import Display, Signature, SignatureKind
@@ -35,8 +36,16 @@ def signer(**overrides) -> SignerDetails:
     return SignerDetails(**values)
 
 
+def deliver_outbox() -> int:
+    """Send what the outbox holds now. Tests inside a transaction never reach on-commit
+    delivery; in transactional tests this finds nothing left to send."""
+    return outbox_sweep(older_than=timedelta(0))
+
+
 def last_confirm_link(to: str | None = None) -> tuple[int, str]:
-    """The (signature id, token) of the newest confirmation link e-mailed (to ``to``)."""
+    """The (signature id, token) of the newest confirmation link e-mailed (to ``to``),
+    delivering the outbox first."""
+    deliver_outbox()
     for message in reversed(mail.outbox):
         if to is not None and to not in message.to:
             continue

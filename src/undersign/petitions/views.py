@@ -114,7 +114,7 @@ def _draft(request: HttpRequest) -> dict[str, dict[str, object]]:
 
 
 @private_page
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def create_text(request: HttpRequest) -> HttpResponse:
     draft = _draft(request)
     if request.method == "POST":
@@ -140,7 +140,7 @@ def create_similar(request: HttpRequest) -> HttpResponse:
 
 
 @private_page
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def create_creator(request: HttpRequest) -> HttpResponse:
     draft = _draft(request)
     if "text" not in draft:
@@ -157,7 +157,7 @@ def create_creator(request: HttpRequest) -> HttpResponse:
 
 
 @private_page
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def create_check(request: HttpRequest) -> HttpResponse:
     draft = _draft(request)
     text_form = PetitionTextForm(draft.get("text") or None)

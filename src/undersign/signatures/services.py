@@ -344,7 +344,16 @@ def signatures_count_batch(*, limit: int = 20_000) -> int:
             if petition_id in latest:
                 changes["last_signed_at"] = Greatest(Coalesce("last_signed_at", latest[petition_id]), latest[petition_id])
             Petition.objects.filter(pk=petition_id).update(**changes)
-        _upsert_increments(RegionCount._meta.db_table, "region", [(p, r, d) for (p, r), d in per_region.items()])
+        # A check constraint judges the row proposed for INSERT before ON CONFLICT turns it into
+        # an UPDATE, so decrements (whose rows exist already) go through a plain UPDATE.
+        _upsert_increments(
+            RegionCount._meta.db_table, "region", [(p, r, d) for (p, r), d in per_region.items() if d > 0]
+        )
+        for (petition_id, region), delta in per_region.items():
+            if delta < 0:
+                RegionCount.objects.filter(petition_id=petition_id, region=region).update(
+                    signature_count=F("signature_count") + delta
+                )
         _upsert_increments(HourlyCount._meta.db_table, "hour", [(p, h, d) for (p, h), d in per_hour.items()])
         touched = list(per_petition)
         Petition.objects.filter(

@@ -55,7 +55,7 @@ def _refused(request: HttpRequest, petition: Petition, reason: str) -> HttpRespo
 
 
 @private_page
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def sign(request: HttpRequest, petition_id: int) -> HttpResponse:
     petition = _petition(petition_id)
     if petition.state not in (S.OPEN, S.CLOSED, S.REJECTED, S.HIDDEN):
@@ -86,7 +86,7 @@ def _sponsored_petition(petition_id: int, token: str) -> Petition:
 
 
 @private_page
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def sponsor(request: HttpRequest, petition_id: int, token: str) -> HttpResponse:
     petition = _sponsored_petition(petition_id, token)
     if petition.state == S.OPEN:
@@ -128,7 +128,7 @@ def _invalid_link(request: HttpRequest) -> HttpResponse:
 
 
 @private_page
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, signature_id: int, token: str) -> HttpResponse:
     """GET shows what is being confirmed; only the POST of its button confirms, because mail
     scanners follow links."""
@@ -137,7 +137,7 @@ def confirm(request: HttpRequest, signature_id: int, token: str) -> HttpResponse
     except InvalidLink:
         return _invalid_link(request)
     petition = signature.petition
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD only show
         return render(
             request,
             "signatures/confirm.html",
@@ -164,7 +164,7 @@ def confirm(request: HttpRequest, signature_id: int, token: str) -> HttpResponse
 
 @csrf_exempt  # RFC 8058 one-click: the mail client POSTs without our form; the token is signed
 @private_page
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, signature_id: int, token: str) -> HttpResponse:
     if unsubscribe_signature_id(token) != signature_id:
         return render(
@@ -172,7 +172,7 @@ def unsubscribe(request: HttpRequest, signature_id: int, token: str) -> HttpResp
             {"title": "This link is not valid", "message": "Use the unsubscribe link from one of our e-mails."},
             status=404,
         )
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD only show
         return render(request, "signatures/unsubscribe.html", {"done": False})
     signature_unsubscribe(signature_id=signature_id)
     return render(request, "signatures/unsubscribe.html", {"done": True})

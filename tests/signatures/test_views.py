@@ -1,0 +1,163 @@
+"""The signing pages over HTTP: what a signer sees, and what bad input gets."""
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from tests.factories import deliver_outbox, last_confirm_link, make_petition, sign_and_confirm, signer
+from undersign.core.emails import unsubscribe_token
+from undersign.petitions.models import PetitionState
+from undersign.signatures.models import Signature, SignatureStatus
+
+pytestmark = pytest.mark.django_db
+
+GOOD = {"name": "Suzie Signer", "email": "suzie@example.org", "region": "E12000007", "display": "counted"}
+
+
+class TestSignForm:
+    def test_form_page_is_private_and_holds_a_csrf_token(self, client):
+        petition = make_petition()
+        response = client.get(f"/petitions/{petition.pk}/sign/")
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"]
+        assert b"csrfmiddlewaretoken" in response.content
+
+    def test_petition_page_holds_no_csrf_token_and_is_public(self, client):
+        petition = make_petition()
+        response = client.get(f"/petitions/{petition.pk}/")
+        assert b"csrfmiddlewaretoken" not in response.content
+        assert "public" in response["Cache-Control"]
+        assert response.has_header("ETag")
+        again = client.get(f"/petitions/{petition.pk}/", HTTP_IF_NONE_MATCH=response["ETag"])
+        assert again.status_code == 304
+
+    def test_same_page_whether_or_not_the_address_signed(self, client):
+        petition = make_petition()
+        sign_and_confirm(petition, signer(email="suzie@example.org"))
+        first = client.post(f"/petitions/{petition.pk}/sign/", GOOD)
+        second = client.post(f"/petitions/{petition.pk}/sign/", {**GOOD, "email": "new@example.org"})
+        assert first.status_code == second.status_code == 302
+        assert first["Location"] == second["Location"]
+        assert client.get(first["Location"]).content == client.get(second["Location"]).content
+
+    @pytest.mark.parametrize(
+        ("change", "message"),
+        [
+            ({"name": ""}, b"Enter your name."),
+            ({"name": "x" * 101}, b"100 characters or fewer"),
+            ({"email": "not-an-address"}, b"Enter an e-mail address like"),
+            ({"email": ""}, b"Enter your e-mail address."),
+            ({"region": "XX-NOWHERE"}, b"Choose where you live from the list."),
+            ({"display": "everything"}, b"Choose what we may show about you."),
+        ],
+    )
+    def test_bad_input_gets_a_clear_message_and_nothing_is_stored(self, client, change, message):
+        petition = make_petition()
+        before = Signature.objects.count()
+        response = client.post(f"/petitions/{petition.pk}/sign/", {**GOOD, **change})
+        assert response.status_code == 400
+        assert message in response.content
+        assert Signature.objects.count() == before
+
+    @pytest.mark.parametrize("state", [PetitionState.CLOSED, PetitionState.REJECTED])
+    def test_closed_or_rejected_petitions_say_why(self, client, state):
+        petition = make_petition(state=state)
+        response = client.post(f"/petitions/{petition.pk}/sign/", GOOD)
+        assert response.status_code == 409
+        assert b"You cannot sign this petition" in response.content
+
+    def test_unpublished_petitions_are_not_found(self, client):
+        petition = make_petition(state=PetitionState.SPONSORED)
+        assert client.get(f"/petitions/{petition.pk}/sign/").status_code == 404
+        assert client.get(f"/petitions/{petition.pk}/").status_code == 404
+
+    @pytest.mark.parametrize("path", ["/petitions/999999/sign/", "/petitions/99999999999999999999/sign/"])
+    def test_unknown_petitions_are_not_found(self, client, path):
+        assert client.get(path).status_code == 404
+
+    def test_wrong_method_is_refused(self, client):
+        petition = make_petition()
+        assert client.put(f"/petitions/{petition.pk}/sign/").status_code == 405
+        assert client.delete(f"/petitions/{petition.pk}/").status_code == 405
+
+    def test_csrf_failure_is_a_clear_403(self):
+        petition = make_petition()
+        response = Client(enforce_csrf_checks=True).post(f"/petitions/{petition.pk}/sign/", GOOD)
+        assert response.status_code == 403
+        assert b"Your form expired" in response.content
+
+
+class TestConfirmPage:
+    def test_get_shows_what_is_confirmed_and_never_confirms(self, client):
+        petition = make_petition()
+        client.post(f"/petitions/{petition.pk}/sign/", {**GOOD, "display": "initials"})
+        signature_id, token = last_confirm_link("suzie@example.org")
+        for _ in range(3):
+            response = client.get(f"/signatures/{signature_id}/confirm/{token}/")
+            assert response.status_code == 200
+        assert b"Suzie Signer" in response.content and b"London" in response.content
+        assert b"Show my initials and region" in response.content
+        assert Signature.objects.get(pk=signature_id).status == SignatureStatus.PENDING
+        assert client.head(f"/signatures/{signature_id}/confirm/{token}/").status_code == 200
+        assert Signature.objects.get(pk=signature_id).status == SignatureStatus.PENDING
+
+    def test_post_confirms_and_twice_changes_nothing(self, client):
+        petition = make_petition()
+        client.post(f"/petitions/{petition.pk}/sign/", GOOD)
+        signature_id, token = last_confirm_link("suzie@example.org")
+        first = client.post(f"/signatures/{signature_id}/confirm/{token}/")
+        assert b"Your signature has been added" in first.content
+        second = client.post(f"/signatures/{signature_id}/confirm/{token}/")
+        assert second.status_code == 200 and b"You had already confirmed" in second.content
+        assert Signature.objects.get(pk=signature_id).status == SignatureStatus.CONFIRMED
+
+    @pytest.mark.parametrize("suffix", ["tampered", "AAAA", "x" * 300])
+    def test_tampered_links_are_refused(self, client, suffix):
+        petition = make_petition()
+        client.post(f"/petitions/{petition.pk}/sign/", GOOD)
+        signature_id, _ = last_confirm_link("suzie@example.org")
+        for method in (client.get, client.post):
+            response = method(f"/signatures/{signature_id}/confirm/{suffix}/")
+            assert response.status_code == 404
+            assert b"This link is not valid" in response.content
+
+    def test_unknown_signature_link(self, client):
+        assert client.post("/signatures/123456789/confirm/abc/").status_code == 404
+
+
+class TestUnsubscribe:
+    def test_one_click_post_unsubscribes(self):
+        petition = make_petition()
+        signature = sign_and_confirm(petition, signer(notify_updates=True))
+        url = f"/signatures/{signature.pk}/unsubscribe/{unsubscribe_token(signature.pk)}/"
+        response = Client(enforce_csrf_checks=True).post(url, {"List-Unsubscribe": "One-Click"})
+        assert response.status_code == 200
+        signature.refresh_from_db()
+        assert signature.unsubscribed_at is not None and not signature.notify_updates
+
+    def test_get_only_asks(self, client):
+        petition = make_petition()
+        signature = sign_and_confirm(petition)
+        url = f"/signatures/{signature.pk}/unsubscribe/{unsubscribe_token(signature.pk)}/"
+        assert b"Stop e-mails" in client.get(url).content
+        signature.refresh_from_db()
+        assert signature.unsubscribed_at is None
+
+    def test_token_of_another_signature_is_refused(self, client):
+        petition = make_petition()
+        one, two = sign_and_confirm(petition), sign_and_confirm(petition)
+        response = client.post(f"/signatures/{one.pk}/unsubscribe/{unsubscribe_token(two.pk)}/")
+        assert response.status_code == 404
+
+    def test_unsubscribed_signers_get_no_update_emails(self):
+        from undersign.core.models import OutboundEmail
+        from undersign.core.outbox import outbox_add
+        from undersign.signatures.services import signature_unsubscribe
+
+        petition = make_petition()
+        signature = sign_and_confirm(petition, signer(notify_updates=True))
+        signature_unsubscribe(signature_id=signature.pk)
+        mail.outbox.clear()
+        outbox_add(kind=OutboundEmail.Kind.PETITION_CLOSED, petition_id=petition.pk, signature_id=signature.pk)
+        deliver_outbox()
+        assert mail.outbox == []
