@@ -17,6 +17,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/undersign migrate --noinput
+	$(BIN)/undersign collectstatic --noinput --verbosity 0
 	$(BIN)/undersign seed_demo
 	$(BIN)/undersign run --addr 127.0.0.1:8000
 

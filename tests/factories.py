@@ -54,8 +54,12 @@ def last_confirm_link(to: str | None = None) -> tuple[int, str]:
     raise AssertionError("no confirmation link was e-mailed")
 
 
-def make_petition(*, action: str = "Plant a tree on every street", state: str = PetitionState.OPEN,
-                  creator: SignerDetails | None = None) -> Petition:
+def make_petition(
+    *,
+    action: str = "Plant a tree on every street",
+    state: str = PetitionState.OPEN,
+    creator: SignerDetails | None = None,
+) -> Petition:
     """A petition in ``state`` with a confirmed creator; open ones have opening dates."""
     petition = petition_create(
         text=PetitionText(action=action, background="Trees cool streets and clean the air.", additional_details="")
@@ -77,7 +81,9 @@ def make_petition(*, action: str = "Plant a tree on every street", state: str = 
     return petition
 
 
-def sign_and_confirm(petition: Petition, details: SignerDetails | None = None, kind: str = SignatureKind.SIGNER) -> Signature:
+def sign_and_confirm(
+    petition: Petition, details: SignerDetails | None = None, kind: str = SignatureKind.SIGNER
+) -> Signature:
     details = details or signer()
     signature_create(petition=petition, details=details, kind=kind)
     signature_id, token = last_confirm_link(details.email)

@@ -156,7 +156,6 @@ ACTION_MAX_LENGTH = env_int("ACTION_MAX_LENGTH", 80, minimum=10, maximum=500)
 BACKGROUND_MAX_LENGTH = env_int("BACKGROUND_MAX_LENGTH", 300, minimum=10, maximum=5000)
 ADDITIONAL_DETAILS_MAX_LENGTH = env_int("ADDITIONAL_DETAILS_MAX_LENGTH", 800, minimum=0, maximum=20000)
 SPONSORS_REQUIRED = env_int("SPONSORS_REQUIRED", 5, minimum=0)
-SPONSOR_LIMIT = env_int("SPONSOR_LIMIT", 20, minimum=1)
 PETITION_DURATION_DAYS = env_int("PETITION_DURATION_DAYS", 180, minimum=1)
 RESPONSE_THRESHOLD = env_int("RESPONSE_THRESHOLD", 10_000, minimum=1)
 DEBATE_THRESHOLD = env_int("DEBATE_THRESHOLD", 100_000, minimum=1)
@@ -182,13 +181,24 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "filters": {"redact": {"()": "undersign.core.logging.RedactSecretsFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        "server": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "celery": {"level": "WARNING"},
+        # Replaces Django's own handler for the dev server's request log, to redact tokens.
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+    },
 }
 
 CELERY_BEAT_SCHEDULE = {
-    "count-signatures": {"task": "undersign.signatures.tasks.count_signatures", "schedule": float(SIGNATURE_COUNT_INTERVAL)},
+    "count-signatures": {
+        "task": "undersign.signatures.tasks.count_signatures",
+        "schedule": float(SIGNATURE_COUNT_INTERVAL),
+    },
     "close-due-petitions": {"task": "undersign.petitions.tasks.close_due_petitions", "schedule": 60.0},
     "sweep-outbox": {"task": "undersign.core.tasks.sweep_outbox", "schedule": 30.0},
 }

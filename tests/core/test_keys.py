@@ -56,9 +56,15 @@ class TestProductionKeys:
 
         result = subprocess.run(
             [sys.executable, "-c", "import django; from django.conf import settings; settings.SECRET_KEY"],
-            env={"UNDERSIGN_MODE": "production", "UNDERSIGN_DATA_DIR": str(tmp_path),
-                 "DJANGO_SETTINGS_MODULE": "undersign.settings", "PATH": "/usr/bin:/bin"},
-            capture_output=True, text=True, timeout=60,
+            env={
+                "UNDERSIGN_MODE": "production",
+                "UNDERSIGN_DATA_DIR": str(tmp_path),
+                "DJANGO_SETTINGS_MODULE": "undersign.settings",
+                "PATH": "/usr/bin:/bin",
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert result.returncode != 0
         assert "production mode needs supplied keys" in result.stderr

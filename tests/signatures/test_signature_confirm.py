@@ -34,7 +34,9 @@ class TestConfirm:
         assert CountQueue.objects.filter(signature_id=signature_id).count() == 1
         assert Signature.objects.get(pk=signature_id).confirmed_at is not None
 
-    @pytest.mark.parametrize("mangle", [lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"), lambda t: "", lambda t: t + "x"])
+    @pytest.mark.parametrize(
+        "mangle", [lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"), lambda t: "", lambda t: t + "x"]
+    )
     def test_tampered_token_is_refused(self, mangle):
         petition = make_petition()
         signature_id, token = pending(petition)
@@ -78,7 +80,9 @@ class TestConfirm:
 
 class TestCreatorAndSponsors:
     def test_creator_confirming_starts_sponsoring_and_mails_the_sponsor_link(self):
-        petition = petition_create(text=PetitionText(action="Fix the bridge", background="It is broken.", additional_details=""))
+        petition = petition_create(
+            text=PetitionText(action="Fix the bridge", background="It is broken.", additional_details="")
+        )
         creator = signer(email="charlie@example.org")
         signature_create(petition=petition, details=creator, kind=SignatureKind.CREATOR)
         signature_id, token = last_confirm_link(creator.email)
@@ -88,7 +92,8 @@ class TestCreatorAndSponsors:
         deliver_outbox()
         assert f"/petitions/{petition.pk}/sponsor/{petition.sponsor_token}/" in mail.outbox[-1].body
         assert list(PetitionEvent.objects.filter(petition=petition).values_list("to_state", flat=True)) == [
-            "pending", "validated",
+            "pending",
+            "validated",
         ]
 
     def test_enough_confirmed_sponsors_send_it_to_moderation(self, settings):

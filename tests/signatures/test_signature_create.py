@@ -9,8 +9,8 @@ from undersign.petitions.models import PetitionState
 from undersign.signatures.models import Signature, SignatureStatus
 from undersign.signatures.services import (
     InvalidLink,
-    SignOutcome,
     SigningRefused,
+    SignOutcome,
     check_can_sign,
     signature_confirm,
     signature_create,

@@ -52,9 +52,7 @@ def signer_email(signature: Signature) -> str:
 
 
 def _message(template: str, signature: Signature, context: dict[str, object]) -> EmailMessage:
-    unsubscribe = absolute(
-        reverse("signatures:unsubscribe", args=[signature.pk, unsubscribe_token(signature.pk)])
-    )
+    unsubscribe = absolute(reverse("signatures:unsubscribe", args=[signature.pk, unsubscribe_token(signature.pk)]))
     context = {
         **context,
         "SITE_NAME": settings.SITE_NAME,
@@ -126,8 +124,9 @@ def sponsor_signed(message: OutboundEmail) -> EmailMessage | None:
         petition_id=signature.petition_id, kind=SignatureKind.SPONSOR, status=SignatureStatus.CONFIRMED
     ).count()
     return _message(
-        "sponsor_signed", signature, {"sponsors": sponsors, "required": settings.SPONSORS_REQUIRED,
-                                      "sponsor_url": _sponsor_url(signature)},
+        "sponsor_signed",
+        signature,
+        {"sponsors": sponsors, "required": settings.SPONSORS_REQUIRED, "sponsor_url": _sponsor_url(signature)},
     )
 
 
@@ -142,7 +141,8 @@ def petition_validated(message: OutboundEmail) -> EmailMessage | None:
     if signature is None:
         return None
     return _message(
-        "petition_validated", signature,
+        "petition_validated",
+        signature,
         {"sponsor_url": _sponsor_url(signature), "required": settings.SPONSORS_REQUIRED},
     )
 

@@ -48,8 +48,7 @@ def parse_pii_keys(text: str) -> dict[str, bytes]:
         kid, sep, b64 = item.strip().partition(":")
         if not sep or not kid or not kid.isascii() or len(kid) > 32 or not kid.replace("-", "").isalnum():
             raise ImproperlyConfigured(
-                "UNDERSIGN_PII_KEYS must be 'keyid:base64key[,keyid:base64key…]' with short "
-                "alphanumeric key ids"
+                "UNDERSIGN_PII_KEYS must be 'keyid:base64key[,keyid:base64key…]' with short alphanumeric key ids"
             )
         if kid in keys:
             raise ImproperlyConfigured(f"UNDERSIGN_PII_KEYS names key id {kid!r} twice")
@@ -98,7 +97,8 @@ def load_key_material(*, production: bool, data_dir: Path) -> KeyMaterial:
     missing = [name for name, value in given.items() if value is None]
     if missing and production:
         raise ImproperlyConfigured(
-            "production mode needs supplied keys; missing: " + ", ".join(missing)
+            "production mode needs supplied keys; missing: "
+            + ", ".join(missing)
             + " (see docs/settings.md; generate with `undersign generate_keys`)"
         )
     if missing:

@@ -51,7 +51,15 @@ class DatabaseUnavailableMiddleware:
 def _is_connection_failure(exception: DatabaseError) -> bool:
     text = str(exception).lower()
     markers = (
-        "connection", "server closed", "could not connect", "terminating", "shutting down",
-        "database is locked", "the database system is", "timeout", "no route", "refused",
+        "connection",
+        "server closed",
+        "could not connect",
+        "terminating",
+        "shutting down",
+        "database is locked",
+        "the database system is",
+        "timeout",
+        "no route",
+        "refused",
     )
     return isinstance(exception, InterfaceError) or any(marker in text for marker in markers)

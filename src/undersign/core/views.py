@@ -58,11 +58,15 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "error.html", {"title": "Bad request", "message": "The request could not be understood."}, status=400)
+    return render(
+        request, "error.html", {"title": "Bad request", "message": "The request could not be understood."}, status=400
+    )
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "error.html", {"title": "Not allowed", "message": "You are not allowed to do that."}, status=403)
+    return render(
+        request, "error.html", {"title": "Not allowed", "message": "You are not allowed to do that."}, status=403
+    )
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -75,6 +79,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "error.html",
-        {"title": "Something went wrong", "message": "Sorry, something went wrong on our side. Please try again shortly."},
+        {
+            "title": "Something went wrong",
+            "message": "Sorry, something went wrong on our side. Please try again shortly.",
+        },
         status=500,
     )

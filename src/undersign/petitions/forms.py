@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 
 from undersign.signatures.forms import SignerForm
 from undersign.signatures.models import Display
@@ -41,7 +42,7 @@ class PetitionTextForm(forms.Form):
         for name, limit in limits.items():
             field = self.fields[name]
             field.max_length = limit
-            field.validators.append(forms.CharField(max_length=limit).validators[-1])
+            field.validators.append(MaxLengthValidator(limit))
             field.widget.attrs["maxlength"] = str(limit)
             field.widget.attrs["data-limit"] = str(limit)
             field.error_messages["max_length"] = f"{field.label} must be {limit} characters or fewer."
@@ -57,6 +58,4 @@ class CreatorForm(SignerForm):
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": "Choose whether to show your name."},
     )
-    notify_updates = forms.BooleanField(
-        label="E-mail me updates about this petition", required=False, initial=True
-    )
+    notify_updates = forms.BooleanField(label="E-mail me updates about this petition", required=False, initial=True)

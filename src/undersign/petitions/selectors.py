@@ -28,7 +28,9 @@ LIST_FILTERS: dict[str, Q] = {
     "open": Q(state=S.OPEN),
     "closed": Q(state=S.CLOSED),
     "rejected": Q(state__in=[S.REJECTED, S.HIDDEN]),
-    "awaiting_response": Q(state__in=[S.OPEN, S.CLOSED], response_threshold_reached_at__isnull=False, has_response=False),
+    "awaiting_response": Q(
+        state__in=[S.OPEN, S.CLOSED], response_threshold_reached_at__isnull=False, has_response=False
+    ),
     "with_response": Q(state__in=[S.OPEN, S.CLOSED], has_response=True),
 }
 MAX_QUERY_LENGTH = 200
@@ -97,9 +99,7 @@ def petitions_similar(*, text: str, limit: int = 5) -> list[Petition]:
 
         vector = SearchVector("action", "background", config="english")
         search = SearchQuery(" OR ".join(words), search_type="websearch", config="english")
-        return list(
-            queryset.annotate(rank=SearchRank(vector, search)).filter(rank__gt=0).order_by("-rank")[:limit]
-        )
+        return list(queryset.annotate(rank=SearchRank(vector, search)).filter(rank__gt=0).order_by("-rank")[:limit])
     condition = Q()
     for word in words:
         condition |= Q(action__icontains=word) | Q(background__icontains=word)

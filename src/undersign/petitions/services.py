@@ -51,9 +51,7 @@ def _transition(
     Precondition: inside a transaction (the event row and the move commit together)."""
     allowed = tuple(allowed_from)
     now = timezone.now()
-    moved = Petition.objects.filter(pk=petition.pk, state__in=allowed).update(
-        state=to_state, updated_at=now, **fields
-    )
+    moved = Petition.objects.filter(pk=petition.pk, state__in=allowed).update(state=to_state, updated_at=now, **fields)
     if not moved:
         petition.refresh_from_db()
         raise TransitionRefused(petition, to_state)
@@ -91,9 +89,7 @@ def petition_create(*, text: PetitionText) -> Petition:
 def petition_validate(*, petition: Petition, creator_signature_id: int) -> Petition:
     """The creator confirmed their address: the petition starts collecting sponsors (or goes
     straight to moderation when no sponsors are required). Precondition: transaction open."""
-    petition = _transition(
-        petition, to_state=S.VALIDATED, allowed_from=[S.PENDING], validated_at=timezone.now()
-    )
+    petition = _transition(petition, to_state=S.VALIDATED, allowed_from=[S.PENDING], validated_at=timezone.now())
     outbox_add(kind=OutboundEmail.Kind.PETITION_VALIDATED, petition_id=petition.pk, signature_id=creator_signature_id)
     if settings.SPONSORS_REQUIRED == 0:
         petition = petition_mark_sponsored(petition=petition, creator_signature_id=creator_signature_id)
@@ -147,4 +143,3 @@ def petitions_close_due(*, now: datetime | None = None) -> list[int]:
             continue
         closed.append(petition.pk)
     return closed
-

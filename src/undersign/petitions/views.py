@@ -32,6 +32,7 @@ S = PetitionState
 
 # --- browse ---------------------------------------------------------------------------------
 
+
 def list_params(request: HttpRequest) -> tuple[str, str, int] | None:
     """``state``, ``q`` and ``page`` of a list request, or None when any is malformed."""
     state = request.GET.get("state", "all")
@@ -50,7 +51,11 @@ def petition_list_view(request: HttpRequest) -> HttpResponse:
     params = list_params(request)
     if params is None:
         return HttpResponseBadRequest(
-            render(request, "error.html", {"title": "Bad request", "message": "That list filter, search or page is not valid."}).content
+            render(
+                request,
+                "error.html",
+                {"title": "Bad request", "message": "That list filter, search or page is not valid."},
+            ).content
         )
     state, query, page_number = params
     paginator = Paginator(petition_list(state=state, query=query), 20)
@@ -107,6 +112,7 @@ def petition_signers(request: HttpRequest, petition_id: int) -> HttpResponse:
 
 
 # --- create: text, similar petitions, creator, check ----------------------------------------
+
 
 def _draft(request: HttpRequest) -> dict[str, dict[str, object]]:
     draft = request.session.get(DRAFT)

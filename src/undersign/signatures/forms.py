@@ -25,7 +25,10 @@ class SignerForm(forms.Form):
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    region = forms.ChoiceField(label="Where do you live?", error_messages={"required": "Choose where you live.", "invalid_choice": "Choose where you live from the list."})
+    region = forms.ChoiceField(
+        label="Where do you live?",
+        error_messages={"required": "Choose where you live.", "invalid_choice": "Choose where you live from the list."},
+    )
     display = forms.ChoiceField(
         label="What may we show about you?",
         choices=Display.choices,

@@ -49,9 +49,7 @@ class Signature(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["petition", "dedup_tag"], name="signature_one_per_person"),
-            models.UniqueConstraint(
-                fields=["petition"], condition=Q(kind="creator"), name="signature_one_creator"
-            ),
+            models.UniqueConstraint(fields=["petition"], condition=Q(kind="creator"), name="signature_one_creator"),
             models.CheckConstraint(condition=Q(status__in=SignatureStatus.values), name="signature_status_valid"),
             models.CheckConstraint(condition=Q(display__in=Display.values), name="signature_display_valid"),
             models.CheckConstraint(condition=Q(kind__in=SignatureKind.values), name="signature_kind_valid"),

@@ -113,8 +113,19 @@ def check_can_confirm(petition: Petition, signature: Signature, *, now: datetime
 
 
 _INSERT_COLUMNS = (
-    "petition_id", "kind", "status", "dedup_tag", "name_sealed", "email_sealed", "ip_sealed",
-    "region", "display", "notify_updates", "created_at", "updated_at", "invalidation_reason",
+    "petition_id",
+    "kind",
+    "status",
+    "dedup_tag",
+    "name_sealed",
+    "email_sealed",
+    "ip_sealed",
+    "region",
+    "display",
+    "notify_updates",
+    "created_at",
+    "updated_at",
+    "invalidation_reason",
 )
 
 
@@ -153,9 +164,7 @@ def signature_create(
     sealed = {
         "name_sealed": seal(key_id, details.name, context=pii_context(tag, "name")),
         "email_sealed": seal(key_id, details.email, context=pii_context(tag, "email")),
-        "ip_sealed": (
-            seal(key_id, details.ip_address, context=pii_context(tag, "ip")) if details.ip_address else None
-        ),
+        "ip_sealed": (seal(key_id, details.ip_address, context=pii_context(tag, "ip")) if details.ip_address else None),
     }
     with transaction.atomic():
         signature_id = _insert_signature(
@@ -273,8 +282,11 @@ def signature_invalidate(*, signature: Signature, reason: str) -> bool:
         )
         if was == SignatureStatus.CONFIRMED:
             CountQueue.objects.create(
-                petition_id=signature.petition_id, signature_id=signature.pk, region=signature.region,
-                delta=-1, created_at=now,
+                petition_id=signature.petition_id,
+                signature_id=signature.pk,
+                region=signature.region,
+                delta=-1,
+                created_at=now,
             )
     return True
 
@@ -289,6 +301,7 @@ def signature_unsubscribe(*, signature_id: int) -> bool:
 
 
 # --- counting -------------------------------------------------------------------------------
+
 
 def _try_count_lock() -> bool:
     """Only one count job at a time: two at once double-counted for hours on the UK's site.
@@ -342,7 +355,9 @@ def signatures_count_batch(*, limit: int = 20_000) -> int:
         for petition_id, delta in per_petition.items():
             changes: dict[str, object] = {"signature_count": F("signature_count") + delta}
             if petition_id in latest:
-                changes["last_signed_at"] = Greatest(Coalesce("last_signed_at", latest[petition_id]), latest[petition_id])
+                changes["last_signed_at"] = Greatest(
+                    Coalesce("last_signed_at", latest[petition_id]), latest[petition_id]
+                )
             Petition.objects.filter(pk=petition_id).update(**changes)
         # A check constraint judges the row proposed for INSERT before ON CONFLICT turns it into
         # an UPDATE, so decrements (whose rows exist already) go through a plain UPDATE.
@@ -434,7 +449,8 @@ def signatures_reconcile(*, repair: bool) -> list[CounterDiscrepancy]:
                     Petition.objects.filter(pk=item.petition_id).update(signature_count=item.expected_counter)
                 else:
                     RegionCount.objects.update_or_create(
-                        petition_id=item.petition_id, region=item.region,
+                        petition_id=item.petition_id,
+                        region=item.region,
                         defaults={"signature_count": item.expected_counter},
                     )
     return found

@@ -101,7 +101,8 @@ def sponsor(request: HttpRequest, petition_id: int, token: str) -> HttpResponse:
         return redirect("signatures:sponsor_done", petition_id=petition.pk, token=token)
     status = 400 if request.method == "POST" else 200
     return render(
-        request, "signatures/sponsor.html",
+        request,
+        "signatures/sponsor.html",
         {"petition": petition, "form": form, "awaiting_moderation": petition.state != S.VALIDATED},
         status=status,
     )
@@ -168,7 +169,8 @@ def confirm(request: HttpRequest, signature_id: int, token: str) -> HttpResponse
 def unsubscribe(request: HttpRequest, signature_id: int, token: str) -> HttpResponse:
     if unsubscribe_signature_id(token) != signature_id:
         return render(
-            request, "error.html",
+            request,
+            "error.html",
             {"title": "This link is not valid", "message": "Use the unsubscribe link from one of our e-mails."},
             status=404,
         )

@@ -5,44 +5,92 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('petitions', '0001_initial'),
-        ('signatures', '0001_initial'),
+        ("petitions", "0001_initial"),
+        ("signatures", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DataKey',
+            name="DataKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key_id', models.CharField(max_length=40, unique=True)),
-                ('master_key_id', models.CharField(max_length=32)),
-                ('wrapped_key', models.BinaryField(null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('destroyed_at', models.DateTimeField(blank=True, null=True)),
-                ('petition', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='data_keys', to='petitions.petition')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key_id", models.CharField(max_length=40, unique=True)),
+                ("master_key_id", models.CharField(max_length=32)),
+                ("wrapped_key", models.BinaryField(null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("destroyed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "petition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="data_keys", to="petitions.petition"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('destroyed_at__isnull', True), ('wrapped_key__isnull', False)), models.Q(('destroyed_at__isnull', False), ('wrapped_key__isnull', True)), _connector='OR'), name='datakey_wrapped_unless_destroyed')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("destroyed_at__isnull", True), ("wrapped_key__isnull", False)),
+                            models.Q(("destroyed_at__isnull", False), ("wrapped_key__isnull", True)),
+                            _connector="OR",
+                        ),
+                        name="datakey_wrapped_unless_destroyed",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OutboundEmail',
+            name="OutboundEmail",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('signature_confirm', 'Signature Confirm'), ('already_signed', 'Already Signed'), ('sponsor_signed', 'Sponsor Signed'), ('petition_validated', 'Petition Validated'), ('petition_sponsored', 'Petition Sponsored'), ('petition_published', 'Petition Published'), ('petition_rejected', 'Petition Rejected'), ('petition_taken_down', 'Petition Taken Down'), ('petition_closed', 'Petition Closed'), ('petition_response', 'Petition Response')], max_length=32)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_error', models.CharField(blank=True, max_length=200)),
-                ('petition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='petitions.petition')),
-                ('signature', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='signatures.signature')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("signature_confirm", "Signature Confirm"),
+                            ("already_signed", "Already Signed"),
+                            ("sponsor_signed", "Sponsor Signed"),
+                            ("petition_validated", "Petition Validated"),
+                            ("petition_sponsored", "Petition Sponsored"),
+                            ("petition_published", "Petition Published"),
+                            ("petition_rejected", "Petition Rejected"),
+                            ("petition_taken_down", "Petition Taken Down"),
+                            ("petition_closed", "Petition Closed"),
+                            ("petition_response", "Petition Response"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("last_error", models.CharField(blank=True, max_length=200)),
+                (
+                    "petition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="petitions.petition"
+                    ),
+                ),
+                (
+                    "signature",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="signatures.signature",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(condition=models.Q(('sent_at__isnull', True)), fields=['created_at'], name='outbox_unsent')],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("sent_at__isnull", True)), fields=["created_at"], name="outbox_unsent"
+                    )
+                ],
             },
         ),
     ]

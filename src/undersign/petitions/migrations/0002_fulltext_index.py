@@ -12,7 +12,9 @@ VECTOR = (
 
 def create(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"CREATE INDEX IF NOT EXISTS petition_fulltext ON petitions_petition USING GIN (({VECTOR}))")
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS petition_fulltext ON petitions_petition USING GIN (({VECTOR}))"
+        )
 
 
 def drop(apps, schema_editor):

@@ -1,0 +1,165 @@
+"""Demo data for trying the site: accounts and petitions in every state. Idempotent: accounts
+and petitions that exist (by username, by action text) are left alone, so running it at every
+`make run` changes nothing after the first time."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth.models import Group, User
+from django.core import mail
+from django.core.management.base import BaseCommand
+from django.test.utils import override_settings
+
+from undersign.core.outbox import outbox_sweep
+from undersign.core.reference import regions
+from undersign.moderation.services import (
+    petition_approve,
+    petition_flag,
+    petition_reject,
+    petition_response_publish,
+)
+from undersign.petitions.models import Petition, PetitionState
+from undersign.petitions.services import PetitionText, petition_close, petition_create
+from undersign.signatures.models import Display, SignatureKind
+from undersign.signatures.services import SignerDetails, signature_confirm, signature_create, signatures_count_all
+
+S = PetitionState
+CONFIRM_LINK = re.compile(r"/signatures/(\d+)/confirm/([\w-]+)/")
+FIRST = ["Alex", "Sam", "Priya", "Tomasz", "Aisha", "Jon", "Mei", "Oluwaseun", "Freya", "Luca", "Nadia", "Owen"]
+LAST = ["Rivers", "Okafor", "Kowalski", "Nguyen", "Campbell", "Hughes", "Patel", "Moreau", "Evans", "Larsen"]
+
+# action, background, final state, confirmed signatures (creator and sponsors included)
+DEMO = [
+    (
+        "Fund free swimming lessons for every primary school child",
+        "Too many children leave primary school unable to swim. Lessons save lives.",
+        S.OPEN,
+        60,
+    ),
+    (
+        "Keep public libraries open on Sundays",
+        "Libraries are the only free warm space many families have at weekends.",
+        S.OPEN,
+        24,
+    ),
+    (
+        "Plant a street tree for every new home built",
+        "Trees cool streets in heatwaves, soak up rain and clean the air.",
+        S.OPEN,
+        9,
+    ),
+    (
+        "Publish every council contract over 10,000 pounds online",
+        "Residents should see how public money is spent.",
+        S.CLOSED,
+        15,
+    ),
+    ("Ban all cars from every city on Earth tomorrow", "Cars are bad.", S.REJECTED, 6),
+    ("Name and shame my neighbour for his hedge", "He will not cut it.", S.HIDDEN, 6),
+    (
+        "Build a safe cycle route between the two hospitals",
+        "Staff who cycle between sites ride on a dual carriageway.",
+        S.SPONSORED,
+        6,
+    ),
+    ("Add a pedestrian crossing outside the market hall", "Shoppers cross four lanes of traffic.", S.FLAGGED, 6),
+    (
+        "Light the towpath along the canal after dark",
+        "The towpath is a commuting route and unlit in winter.",
+        S.VALIDATED,
+        3,
+    ),
+    ("Restore the night bus to the airport", "Early-shift workers have no way to get to work.", S.PENDING, 0),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo accounts (credentials printed once) and demo petitions in every state."
+
+    def handle(self, *args, **options):
+        self._account("admin", superuser=True)
+        moderator = self._account("moderator", superuser=False)
+        names = itertools.cycle(f"{first} {last}" for last in LAST for first in FIRST)
+        codes = itertools.cycle([r.code for r in regions()][:6])
+        created = 0
+        # Demo signers' confirmation e-mails are kept in memory, not written to the mail folder.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            mail.outbox = []
+            for action, background, state, confirmed in DEMO:
+                if Petition.objects.filter(action=action).exists():
+                    continue
+                self._petition(action, background, state, confirmed, names, codes, moderator)
+                created += 1
+        signatures_count_all()
+        self.stdout.write(f"demo petitions: {created} created, {len(DEMO) - created} already there")
+
+    def _account(self, username: str, *, superuser: bool) -> User:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            password = secrets.token_urlsafe(12)
+            if superuser:
+                user = User.objects.create_superuser(username, f"{username}@undersign.localhost", password)
+            else:
+                user = User.objects.create_user(username, f"{username}@undersign.localhost", password, is_staff=True)
+            self.stdout.write(self.style.SUCCESS(f"created {username!r} with password {password!r} (shown once)"))
+        else:
+            self.stdout.write(f"account {username!r} already exists")
+        group, _ = Group.objects.get_or_create(name="moderators")
+        user.groups.add(group)
+        return user
+
+    def _sign(self, petition: Petition, name: str, region: str, kind: str, display: str, *, confirm: bool) -> None:
+        email = f"{name.lower().replace(' ', '.')}.{secrets.token_hex(3)}@example.org"
+        signature_create(
+            petition=petition,
+            kind=kind,
+            details=SignerDetails(name=name, email=email, region=region, display=display, notify_updates=True),
+        )
+        if not confirm:
+            return
+        outbox_sweep(older_than=timedelta(0))  # whatever on-commit delivery did not send yet
+        for message in reversed(mail.outbox):
+            if email in message.to and (match := CONFIRM_LINK.search(message.body)):
+                signature_confirm(signature_id=int(match.group(1)), token=match.group(2))
+                return
+        raise RuntimeError("the demo signature's confirmation e-mail was not sent")
+
+    def _petition(self, action, background, state, confirmed, names, codes, moderator) -> None:
+        petition = petition_create(text=PetitionText(action=action, background=background, additional_details=""))
+        self._sign(petition, next(names), next(codes), SignatureKind.CREATOR, Display.NAMED, confirm=state != S.PENDING)
+        if state == S.PENDING:
+            return
+        displays = itertools.cycle([Display.COUNTED, Display.COUNTED, Display.NAMED, Display.INITIALS])
+        sponsors = min(confirmed - 1, 5)
+        for _ in range(sponsors):
+            self._sign(petition, next(names), next(codes), SignatureKind.SPONSOR, next(displays), confirm=True)
+        petition.refresh_from_db()
+        if state in (S.VALIDATED, S.SPONSORED):
+            return
+        if state == S.FLAGGED:
+            petition_flag(petition=petition, actor=moderator, note="Check whether the council owns this road.")
+            return
+        if state in (S.REJECTED, S.HIDDEN):
+            code = "offensive" if state == S.HIDDEN else "no-action"
+            petition_reject(petition=petition, actor=moderator, reason_code=code)
+            return
+        petition_approve(petition=petition, actor=moderator)
+        for _ in range(confirmed - 1 - sponsors):
+            self._sign(petition, next(names), next(codes), SignatureKind.SIGNER, next(displays), confirm=True)
+        # Some signatures stay pending, as in real life.
+        self._sign(petition, next(names), next(codes), SignatureKind.SIGNER, Display.COUNTED, confirm=False)
+        if state == S.CLOSED:
+            signatures_count_all()
+            petition.refresh_from_db()
+            petition_response_publish(
+                petition=petition,
+                actor=moderator,
+                summary="The council will publish its contracts from April.",
+                details="Thank you for your petition. From April every contract over 10,000 pounds "
+                "will be listed online.",
+            )
+            petition_close(petition=petition)

@@ -1,0 +1,24 @@
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+
+from undersign.petitions.models import Petition, PetitionState
+from undersign.signatures.services import signatures_reconcile
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_makes_every_state_once(capsys):
+    call_command("seed_demo")
+    first = capsys.readouterr().out
+    assert "created 'admin' with password" in first and "created 'moderator' with password" in first
+    assert set(Petition.objects.values_list("state", flat=True)) == set(PetitionState.values)
+    assert Petition.objects.filter(state=PetitionState.OPEN, signature_count__gt=0).exists()
+    assert User.objects.get(username="moderator").groups.filter(name="moderators").exists()
+    before = Petition.objects.count()
+
+    call_command("seed_demo")
+    second = capsys.readouterr().out
+    assert "password" not in second  # credentials are shown once only
+    assert Petition.objects.count() == before
+    assert signatures_reconcile(repair=False) == []

@@ -1,0 +1,102 @@
+"""Charlie creates a petition through the staged form, step by step."""
+
+import pytest
+from django.core import mail
+
+from tests.factories import deliver_outbox, make_petition
+from undersign.petitions.models import Petition, PetitionState
+from undersign.signatures.models import Signature, SignatureKind, SignatureStatus
+
+pytestmark = pytest.mark.django_db
+
+TEXT = {
+    "action": "Build a cycle lane on the high street",
+    "background": "Cycling there is dangerous.",
+    "additional_details": "",
+}
+CREATOR = {
+    "name": "Charlie Creator",
+    "email": "charlie@example.org",
+    "region": "E12000008",
+    "display": "named",
+    "notify_updates": "on",
+}
+
+
+def through_to_check(client):
+    assert client.post("/petitions/new/", TEXT).status_code == 302
+    assert client.get("/petitions/new/similar/").status_code == 200
+    assert client.post("/petitions/new/creator/", CREATOR).status_code == 302
+    return client.get("/petitions/new/check/")
+
+
+class TestStagedForm:
+    def test_the_whole_way_creates_a_pending_petition_and_mails_the_creator(self, client):
+        check = through_to_check(client)
+        assert check.status_code == 200
+        assert b"Build a cycle lane" in check.content and b"charlie@example.org" in check.content
+        done = client.post("/petitions/new/check/")
+        assert done.status_code == 302 and done["Location"] == "/petitions/new/thank-you/"
+        petition = Petition.objects.get()
+        assert petition.state == PetitionState.PENDING
+        creator = Signature.objects.get(petition=petition)
+        assert creator.kind == SignatureKind.CREATOR and creator.status == SignatureStatus.PENDING
+        deliver_outbox()
+        assert mail.outbox[-1].subject == f"Please confirm your petition: {TEXT['action']}"
+        # The draft is gone: submitting again cannot create a second petition.
+        assert client.post("/petitions/new/check/").status_code == 302
+        assert Petition.objects.count() == 1
+
+    def test_going_back_keeps_what_was_typed(self, client):
+        through_to_check(client)
+        page = client.get("/petitions/new/")
+        assert b"Build a cycle lane on the high street" in page.content
+        page = client.get("/petitions/new/creator/")
+        assert b"Charlie Creator" in page.content
+
+    def test_later_steps_without_earlier_ones_go_back_to_the_start(self, client):
+        for path in ["/petitions/new/similar/", "/petitions/new/creator/", "/petitions/new/check/"]:
+            response = client.get(path)
+            assert response.status_code == 302 and response["Location"] == "/petitions/new/"
+
+    def test_similar_open_petitions_are_shown(self, client):
+        make_petition(action="Build more cycle lanes in town")
+        client.post("/petitions/new/", TEXT)
+        response = client.get("/petitions/new/similar/")
+        assert b"Build more cycle lanes in town" in response.content
+
+    @pytest.mark.parametrize(
+        ("change", "message"),
+        [
+            ({"action": ""}, b"Tell us what you want us to do."),
+            ({"background": ""}, b"Tell us why you are asking for this."),
+            ({"action": "x" * 81}, b"must be 80 characters or fewer"),
+            ({"background": "x" * 301}, b"must be 300 characters or fewer"),
+            ({"additional_details": "x" * 801}, b"must be 800 characters or fewer"),
+        ],
+    )
+    def test_limits_and_missing_fields_get_precise_errors(self, client, change, message):
+        response = client.post("/petitions/new/", {**TEXT, **change})
+        assert response.status_code == 200
+        assert message in response.content
+        assert "petition_draft" not in client.session
+
+    def test_limits_are_settings(self, client, settings):
+        settings.ACTION_MAX_LENGTH = 20
+        response = client.post("/petitions/new/", {**TEXT, "action": "x" * 21})
+        assert b"must be 20 characters or fewer" in response.content
+
+    def test_line_breaks_count_once(self, client):
+        response = client.post("/petitions/new/", {**TEXT, "background": ("a\r\n" * 100)[:-2]})
+        assert response.status_code == 302  # 298 characters with LF, 397 with CRLF
+
+    def test_bad_creator_details_are_refused(self, client):
+        client.post("/petitions/new/", TEXT)
+        response = client.post("/petitions/new/creator/", {**CREATOR, "email": "charlie@"})
+        assert b"Enter an e-mail address like" in response.content
+
+    def test_script_in_petition_text_is_shown_as_text(self, client):
+        petition = make_petition(action="<script>alert(1)</script> Save the park")
+        response = client.get(f"/petitions/{petition.pk}/")
+        assert b"<script>alert(1)</script>" not in response.content
+        assert b"&lt;script&gt;alert(1)&lt;/script&gt; Save the park" in response.content
