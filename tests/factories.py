@@ -70,6 +70,8 @@ def make_petition(
     signature_confirm(signature_id=signature_id, token=token)
     now = timezone.now()
     fields: dict[str, object] = {"state": state}
+    if state not in (PetitionState.PENDING, PetitionState.VALIDATED):
+        fields["moderation_threshold_reached_at"] = now
     if state in (PetitionState.OPEN, PetitionState.CLOSED):
         fields.update(opened_at=now, closing_date=now + timedelta(days=180))
     if state == PetitionState.CLOSED:

@@ -1,6 +1,15 @@
 from django.urls import path
-from django.views.generic import TemplateView
+
+from undersign.api import views
 
 app_name = "api"
-# Filled in by the open-data work: JSON, CSV, OpenAPI.
-urlpatterns = [path("api/", TemplateView.as_view(template_name="base.html"), name="docs")]
+# Included at the root, before the petitions app: "petitions/<id>.json" must win over its pages.
+urlpatterns = [
+    path("petitions.json", views.petition_list_json, name="list_json"),
+    path("petitions.csv", views.petition_list_csv, name="list_csv"),
+    path("petitions/<int:petition_id>.json", views.petition_json, name="petition_json"),
+    path("petitions/<int:petition_id>/count.json", views.petition_count, name="petition_count"),
+    path("petitions/<int:petition_id>/history.json", views.petition_history, name="petition_history"),
+    path("api/openapi.json", views.openapi, name="openapi"),
+    path("api/", views.docs, name="docs"),
+]

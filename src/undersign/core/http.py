@@ -42,3 +42,11 @@ def client_ip(request: HttpRequest) -> str | None:
     if settings.SECURE_PROXY_SSL_HEADER and (forwarded := request.META.get("HTTP_X_FORWARDED_FOR")):
         return forwarded.split(",")[-1].strip()[:45] or None
     return request.META.get("REMOTE_ADDR") or None
+
+
+def parse_page(value: str) -> int | None:
+    """A page number from a query string, or None: ASCII digits only (``"²".isdigit()`` is
+    true), and bounded so no one asks for page 10**100."""
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= 100_000:
+        return None
+    return int(value)

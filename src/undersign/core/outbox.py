@@ -66,7 +66,7 @@ def outbox_deliver(*, message_id: int) -> bool:
     return email is not None
 
 
-def _record_failure(message_id: int, error: Exception) -> None:
+def outbox_record_failure(*, message_id: int, error: Exception) -> None:
     # The error class only: SMTP errors may quote the recipient's address.
     OutboundEmail.objects.filter(pk=message_id).update(
         attempts=F("attempts") + 1, last_error=type(error).__name__[:200]
@@ -89,5 +89,5 @@ def outbox_sweep(*, older_than: timedelta | None = None, limit: int = 500) -> in
             sent += outbox_deliver(message_id=message_id)
         except Exception as error:  # noqa: BLE001 - any failure is retried by the next sweep
             log.warning("outbox message %s not delivered: %s", message_id, type(error).__name__)
-            _record_failure(message_id, error)
+            outbox_record_failure(message_id=message_id, error=error)
     return sent

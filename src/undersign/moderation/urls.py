@@ -1,6 +1,16 @@
 from django.urls import path
-from django.views.generic import TemplateView
+
+from undersign.moderation import views
 
 app_name = "moderation"
-# Filled in by the moderation work.
-urlpatterns = [path("", TemplateView.as_view(template_name="base.html"), name="queue")]
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("search/", views.search, name="search"),
+    path("petitions/<int:petition_id>/", views.petition_detail, name="petition"),
+    path("petitions/<int:petition_id>/approve/", views.approve, name="approve"),
+    path("petitions/<int:petition_id>/reject/", views.reject, name="reject"),
+    path("petitions/<int:petition_id>/flag/", views.flag, name="flag"),
+    path("petitions/<int:petition_id>/take-down/", views.take_down, name="take_down"),
+    path("petitions/<int:petition_id>/notes/", views.note_add, name="note_add"),
+    path("petitions/<int:petition_id>/response/", views.response_publish, name="response_publish"),
+]

@@ -33,6 +33,14 @@ LIST_FILTERS: dict[str, Q] = {
     ),
     "with_response": Q(state__in=[S.OPEN, S.CLOSED], has_response=True),
 }
+FILTER_LABELS = {
+    "all": "All",
+    "open": "Open",
+    "closed": "Closed",
+    "rejected": "Rejected",
+    "awaiting_response": "Awaiting a response",
+    "with_response": "With a response",
+}
 MAX_QUERY_LENGTH = 200
 
 
@@ -55,6 +63,7 @@ def _search(queryset: QuerySet[Petition], query: str) -> QuerySet[Petition]:
     query = query.strip()[:MAX_QUERY_LENGTH]
     if not query:
         return queryset
+    queryset = queryset.exclude(state=S.HIDDEN)  # their text is withdrawn: it must not be found
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 
@@ -73,7 +82,7 @@ def _search(queryset: QuerySet[Petition], query: str) -> QuerySet[Petition]:
         queryset = queryset.filter(
             Q(action__icontains=word) | Q(background__icontains=word) | Q(additional_details__icontains=word)
         )
-    return queryset.exclude(state=S.HIDDEN).order_by("-signature_count", "-pk")
+    return queryset.order_by("-signature_count", "-pk")
 
 
 def petition_list(*, state: str = "all", query: str = "") -> QuerySet[Petition]:

@@ -51,14 +51,17 @@ def _transition(
     Precondition: inside a transaction (the event row and the move commit together)."""
     allowed = tuple(allowed_from)
     now = timezone.now()
-    moved = Petition.objects.filter(pk=petition.pk, state__in=allowed).update(state=to_state, updated_at=now, **fields)
-    if not moved:
+    # Read the state under a row lock: the event must name the state really left, not that of
+    # a stale copy in memory (a petition flagged meanwhile is approved from "flagged").
+    current = Petition.objects.select_for_update().filter(pk=petition.pk).values_list("state", flat=True).first()
+    if current not in allowed:
         petition.refresh_from_db()
         raise TransitionRefused(petition, to_state)
+    Petition.objects.filter(pk=petition.pk, state=current).update(state=to_state, updated_at=now, **fields)
     PetitionEvent.objects.create(
         petition=petition,
         actor=actor,
-        from_state=petition.state,
+        from_state=current,
         to_state=to_state,
         reason_code=reason_code,
         note=note,

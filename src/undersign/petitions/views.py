@@ -3,16 +3,17 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import condition, require_http_methods, require_safe
 
-from undersign.core.http import client_ip, private_page, public_cache
+from undersign.core.http import client_ip, parse_page, private_page, public_cache
 from undersign.core.reference import region_names, rejection_reason
 from undersign.petitions.forms import CreatorForm, PetitionTextForm
-from undersign.petitions.models import Petition, PetitionState
+from undersign.petitions.models import PUBLIC_STATES, Petition, PetitionState
 from undersign.petitions.selectors import (
+    FILTER_LABELS,
     LIST_FILTERS,
     MAX_QUERY_LENGTH,
     petition_get_public,
@@ -37,12 +38,10 @@ def list_params(request: HttpRequest) -> tuple[str, str, int] | None:
     """``state``, ``q`` and ``page`` of a list request, or None when any is malformed."""
     state = request.GET.get("state", "all")
     query = request.GET.get("q", "")
-    page = request.GET.get("page", "1")
-    if state not in LIST_FILTERS or len(query) > MAX_QUERY_LENGTH or "\x00" in query:
+    page = parse_page(request.GET.get("page", "1"))
+    if state not in LIST_FILTERS or len(query) > MAX_QUERY_LENGTH or "\x00" in query or page is None:
         return None
-    if not page.isdigit() or not 0 < int(page) <= 100_000:
-        return None
-    return state, query, int(page)
+    return state, query, page
 
 
 @require_safe
@@ -50,13 +49,8 @@ def list_params(request: HttpRequest) -> tuple[str, str, int] | None:
 def petition_list_view(request: HttpRequest) -> HttpResponse:
     params = list_params(request)
     if params is None:
-        return HttpResponseBadRequest(
-            render(
-                request,
-                "error.html",
-                {"title": "Bad request", "message": "That list filter, search or page is not valid."},
-            ).content
-        )
+        message = "That list filter, search or page is not valid."
+        return render(request, "error.html", {"title": "Bad request", "message": message}, status=400)
     state, query, page_number = params
     paginator = Paginator(petition_list(state=state, query=query), 20)
     if page_number > max(paginator.num_pages, 1):
@@ -65,12 +59,19 @@ def petition_list_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "petitions/list.html",
-        {"page": page, "state": state, "query": query, "filters": list(LIST_FILTERS)},
+        {"page": page, "state": state, "query": query, "filters": FILTER_LABELS.items()},
     )
 
 
 def _detail_etag(request: HttpRequest, petition_id: int) -> str | None:
-    row = Petition.objects.filter(pk=petition_id).values_list("updated_at", "signature_count").first()
+    if not 0 < petition_id < 2**63:
+        return None
+    # Public states only: a 304 must not tell that an unpublished petition exists.
+    row = (
+        Petition.objects.filter(pk=petition_id, state__in=PUBLIC_STATES)
+        .values_list("updated_at", "signature_count")
+        .first()
+    )
     return None if row is None else f'"{row[0].timestamp():.6f}-{row[1]}"'
 
 
@@ -99,15 +100,15 @@ def petition_signers(request: HttpRequest, petition_id: int) -> HttpResponse:
     petition = petition_get_public(petition_id=petition_id)
     if petition is None or petition.state == S.HIDDEN:
         raise Http404("no such petition")
-    page = request.GET.get("page", "1")
-    if not page.isdigit() or not 0 < int(page) <= 100_000:
-        return HttpResponseBadRequest("bad page")
+    page = parse_page(request.GET.get("page", "1"))
+    if page is None:
+        return render(request, "error.html", {"title": "Bad request", "message": "That page is not valid."}, status=400)
     per_page = 200
-    signers = public_signers(petition=petition, limit=per_page + 1, offset=(int(page) - 1) * per_page)
+    signers = public_signers(petition=petition, limit=per_page + 1, offset=(page - 1) * per_page)
     return render(
         request,
         "petitions/signers.html",
-        {"petition": petition, "signers": signers[:per_page], "page": int(page), "has_next": len(signers) > per_page},
+        {"petition": petition, "signers": signers[:per_page], "page": page, "has_next": len(signers) > per_page},
     )
 
 

@@ -353,7 +353,7 @@ def signatures_count_batch(*, limit: int = 20_000) -> int:
             if delta > 0 and (petition_id not in latest or created_at > latest[petition_id]):
                 latest[petition_id] = created_at
         for petition_id, delta in per_petition.items():
-            changes: dict[str, object] = {"signature_count": F("signature_count") + delta}
+            changes: dict[str, object] = {"signature_count": F("signature_count") + delta, "updated_at": now}
             if petition_id in latest:
                 changes["last_signed_at"] = Greatest(
                     Coalesce("last_signed_at", latest[petition_id]), latest[petition_id]

@@ -5,87 +5,155 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('petitions', '0001_initial'),
+        ("petitions", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Signature',
+            name="Signature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('creator', 'Creator'), ('sponsor', 'Sponsor'), ('signer', 'Signer')], default='signer', max_length=8)),
-                ('status', models.CharField(choices=[('pending', 'Awaiting e-mail confirmation'), ('confirmed', 'Confirmed'), ('invalidated', 'Invalidated')], default='pending', max_length=12)),
-                ('dedup_tag', models.BinaryField(max_length=32)),
-                ('name_sealed', models.BinaryField()),
-                ('email_sealed', models.BinaryField()),
-                ('ip_sealed', models.BinaryField(null=True)),
-                ('region', models.CharField(max_length=16)),
-                ('display', models.CharField(choices=[('named', 'Show my name and region'), ('initials', 'Show my initials and region'), ('counted', 'Count me only; show nothing about me')], default='counted', max_length=8)),
-                ('notify_updates', models.BooleanField(default=False)),
-                ('token_digest', models.BinaryField(max_length=32, null=True)),
-                ('token_sent_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('invalidated_at', models.DateTimeField(blank=True, null=True)),
-                ('invalidation_reason', models.CharField(blank=True, max_length=32)),
-                ('unsubscribed_at', models.DateTimeField(blank=True, null=True)),
-                ('petition', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signatures', to='petitions.petition')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("creator", "Creator"), ("sponsor", "Sponsor"), ("signer", "Signer")],
+                        default="signer",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Awaiting e-mail confirmation"),
+                            ("confirmed", "Confirmed"),
+                            ("invalidated", "Invalidated"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                    ),
+                ),
+                ("dedup_tag", models.BinaryField(max_length=32)),
+                ("name_sealed", models.BinaryField()),
+                ("email_sealed", models.BinaryField()),
+                ("ip_sealed", models.BinaryField(null=True)),
+                ("region", models.CharField(max_length=16)),
+                (
+                    "display",
+                    models.CharField(
+                        choices=[
+                            ("named", "Show my name and region"),
+                            ("initials", "Show my initials and region"),
+                            ("counted", "Count me only; show nothing about me"),
+                        ],
+                        default="counted",
+                        max_length=8,
+                    ),
+                ),
+                ("notify_updates", models.BooleanField(default=False)),
+                ("token_digest", models.BinaryField(max_length=32, null=True)),
+                ("token_sent_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
+                ("invalidated_at", models.DateTimeField(blank=True, null=True)),
+                ("invalidation_reason", models.CharField(blank=True, max_length=32)),
+                ("unsubscribed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "petition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="signatures", to="petitions.petition"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CountQueue',
+            name="CountQueue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region', models.CharField(max_length=16)),
-                ('delta', models.SmallIntegerField()),
-                ('created_at', models.DateTimeField()),
-                ('petition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='petitions.petition')),
-                ('signature', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='signatures.signature')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("region", models.CharField(max_length=16)),
+                ("delta", models.SmallIntegerField()),
+                ("created_at", models.DateTimeField()),
+                (
+                    "petition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="petitions.petition"
+                    ),
+                ),
+                (
+                    "signature",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="signatures.signature"
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='signature',
-            index=models.Index(condition=models.Q(('status', 'confirmed'), models.Q(('display', 'counted'), _negated=True)), fields=['petition', '-confirmed_at'], name='signature_public_names'),
+            model_name="signature",
+            index=models.Index(
+                condition=models.Q(("status", "confirmed"), models.Q(("display", "counted"), _negated=True)),
+                fields=["petition", "-confirmed_at"],
+                name="signature_public_names",
+            ),
         ),
         migrations.AddIndex(
-            model_name='signature',
-            index=models.Index(fields=['petition', 'kind', 'status'], name='signature_by_kind'),
+            model_name="signature",
+            index=models.Index(fields=["petition", "kind", "status"], name="signature_by_kind"),
         ),
         migrations.AddConstraint(
-            model_name='signature',
-            constraint=models.UniqueConstraint(fields=('petition', 'dedup_tag'), name='signature_one_per_person'),
+            model_name="signature",
+            constraint=models.UniqueConstraint(fields=("petition", "dedup_tag"), name="signature_one_per_person"),
         ),
         migrations.AddConstraint(
-            model_name='signature',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'creator')), fields=('petition',), name='signature_one_creator'),
+            model_name="signature",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "creator")), fields=("petition",), name="signature_one_creator"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signature',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'confirmed', 'invalidated'])), name='signature_status_valid'),
+            model_name="signature",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["pending", "confirmed", "invalidated"])),
+                name="signature_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signature',
-            constraint=models.CheckConstraint(condition=models.Q(('display__in', ['named', 'initials', 'counted'])), name='signature_display_valid'),
+            model_name="signature",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("display__in", ["named", "initials", "counted"])), name="signature_display_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signature',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['creator', 'sponsor', 'signer'])), name='signature_kind_valid'),
+            model_name="signature",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["creator", "sponsor", "signer"])), name="signature_kind_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signature',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'confirmed'), _negated=True), ('confirmed_at__isnull', False), _connector='OR'), name='signature_confirmed_has_time'),
+            model_name="signature",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "confirmed"), _negated=True), ("confirmed_at__isnull", False), _connector="OR"
+                ),
+                name="signature_confirmed_has_time",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signature',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'invalidated'), _negated=True), ('invalidated_at__isnull', False), _connector='OR'), name='signature_invalidated_has_time'),
+            model_name="signature",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "invalidated"), _negated=True),
+                    ("invalidated_at__isnull", False),
+                    _connector="OR",
+                ),
+                name="signature_invalidated_has_time",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='countqueue',
-            constraint=models.CheckConstraint(condition=models.Q(('delta__in', [-1, 1])), name='countqueue_unit_delta'),
+            model_name="countqueue",
+            constraint=models.CheckConstraint(condition=models.Q(("delta__in", [-1, 1])), name="countqueue_unit_delta"),
         ),
     ]

@@ -1,0 +1,378 @@
+"""The OpenAPI 3.1 description of the open data, written by hand as Python data.
+
+Schemas set ``additionalProperties: false`` so that the tests, which validate real responses
+against them, fail as soon as a view emits a field this document does not describe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from undersign.api.presenters import CSV_COLUMNS, PAGE_SIZE
+from undersign.petitions.models import PUBLIC_STATES
+from undersign.petitions.selectors import LIST_FILTERS, MAX_QUERY_LENGTH
+
+Schema = dict[str, Any]
+
+TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: Schema) -> Schema:
+    return {"oneOf": [schema, {"type": "null"}]}
+
+
+def obj(properties: dict[str, Schema], *, description: str = "", optional: tuple[str, ...] = ()) -> Schema:
+    schema: Schema = {
+        "type": "object",
+        "properties": properties,
+        "required": [name for name in properties if name not in optional],
+        "additionalProperties": False,
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def text(description: str) -> Schema:
+    return {"type": "string", "description": description}
+
+
+def when(description: str) -> Schema:
+    return {**nullable(ref("Timestamp")), "description": description}
+
+
+def url(description: str) -> Schema:
+    return {"type": "string", "format": "uri", "description": description}
+
+
+ATTRIBUTES: dict[str, Schema] = {
+    "action": {**nullable({"type": "string"}), "description": "What the petition asks for. Null when hidden."},
+    "background": {**nullable({"type": "string"}), "description": "Why. Null when hidden."},
+    "additional_details": {
+        **nullable({"type": "string"}),
+        "description": "More details (may be empty). Null when hidden.",
+    },
+    "state": {
+        "type": "string",
+        "enum": [str(state) for state in PUBLIC_STATES],
+        "description": "open, closed, rejected, or hidden (rejected and its text taken down).",
+    },
+    "signature_count": {"type": "integer", "minimum": 0, "description": "Confirmed signatures counted so far."},
+    "created_at": {**ref("Timestamp"), "description": "When the petition was first submitted."},
+    "updated_at": {
+        **ref("Timestamp"),
+        "description": "When the petition's record (text, state, dates) last changed. The count job "
+        "does not move it: poll count.json, or use the ETag, to follow the count.",
+    },
+    "opened_at": when("When it opened for signatures."),
+    "closing_date": when("When it closes (or closed) for signatures; set from opening."),
+    "closed_at": when("When it actually closed."),
+    "rejected_at": when("When the moderators rejected it."),
+    "moderation_threshold_reached_at": when("When it had enough sponsors to be moderated."),
+    "response_threshold_reached_at": when("When it reached the signatures needed for a response."),
+    "debate_threshold_reached_at": when("When it reached the signatures needed to be considered for a debate."),
+    "rejection": {**nullable(ref("Rejection")), "description": "Why it was rejected; null unless rejected or hidden."},
+    "response": {**nullable(ref("Response")), "description": "The published response; null if none (or hidden)."},
+}
+DETAIL_ATTRIBUTES: dict[str, Schema] = {
+    **ATTRIBUTES,
+    "creator_name": {
+        **nullable({"type": "string"}),
+        "description": "The creator as they chose to appear on the petition page: full name, or "
+        "initials only; null if they chose to be counted only, and when hidden. Unverified: anyone "
+        "can type any name.",
+    },
+    "signatures_by_region": {
+        "type": "array",
+        "items": ref("RegionFigure"),
+        "description": "Confirmed signatures per region, largest first; regions without signatures "
+        "are left out. Empty when hidden.",
+    },
+}
+PETITION_LINKS = obj(
+    {
+        "self": url("This petition as JSON."),
+        "html_url": url("The petition's page."),
+        "count_url": url("The count alone, for polling."),
+        "signature_history_url": url("Hourly signature history."),
+    }
+)
+
+
+def schemas() -> dict[str, Schema]:
+    k = settings.K_ANONYMITY
+    return {
+        "Timestamp": {
+            "type": "string",
+            "format": "date-time",
+            "pattern": TIMESTAMP_PATTERN,
+            "description": "ISO 8601 in UTC with milliseconds and Z, e.g. 2025-03-01T09:30:00.000Z.",
+        },
+        "Error": obj({"error": text("What was wrong with the request.")}),
+        "Rejection": obj(
+            {
+                "code": text("Machine-readable reason code."),
+                "title": {**nullable({"type": "string"}), "description": "The reason's title."},
+                "description": {**nullable({"type": "string"}), "description": "The reason's standard explanation."},
+                "details": {
+                    **nullable({"type": "string"}),
+                    "description": "The moderators' own words, if any; always null for hidden petitions.",
+                },
+            }
+        ),
+        "Response": obj(
+            {
+                "summary": text("One-paragraph summary of the response."),
+                "details": text("The full response."),
+                "published_at": ref("Timestamp"),
+            }
+        ),
+        "RegionFigure": obj(
+            {
+                "name": text("Region name."),
+                "code": text("Region code (for the default list, the ONS ITL1 code)."),
+                "signature_count": {
+                    **nullable({"type": "integer", "minimum": 0}),
+                    "description": f"Signatures from the region; null when fewer than {k} (or when "
+                    "showing it would let the hidden one be worked out from the total).",
+                },
+                "signature_count_fewer_than": {
+                    "type": "integer",
+                    "const": k,
+                    "description": "Present only when signature_count is null: the count is below this.",
+                },
+            },
+            optional=("signature_count_fewer_than",),
+        ),
+        "PetitionLinks": PETITION_LINKS,
+        "PetitionListAttributes": obj(ATTRIBUTES),
+        "PetitionAttributes": obj(DETAIL_ATTRIBUTES),
+        "PetitionSummary": obj(
+            {
+                "type": {"const": "petition"},
+                "id": {"type": "integer", "minimum": 1},
+                "links": ref("PetitionLinks"),
+                "attributes": ref("PetitionListAttributes"),
+            },
+            description="A petition in a list: no creator_name, no signatures_by_region.",
+        ),
+        "Petition": obj(
+            {
+                "type": {"const": "petition"},
+                "id": {"type": "integer", "minimum": 1},
+                "links": ref("PetitionLinks"),
+                "attributes": ref("PetitionAttributes"),
+            }
+        ),
+        "PetitionDocument": obj({"links": obj({"self": url("This document.")}), "data": ref("Petition")}),
+        "PetitionList": obj(
+            {
+                "links": obj(
+                    {
+                        "self": url("This page."),
+                        "first": url("The first page."),
+                        "last": url("The last page (the first when nothing matches)."),
+                        "next": {**nullable({"type": "string", "format": "uri"}), "description": "Next page."},
+                        "prev": {**nullable({"type": "string", "format": "uri"}), "description": "Previous page."},
+                    }
+                ),
+                "meta": obj(
+                    {
+                        "total": {"type": "integer", "minimum": 0, "description": "Matching petitions."},
+                        "page": {"type": "integer", "minimum": 1},
+                        "per_page": {"type": "integer", "const": PAGE_SIZE},
+                    }
+                ),
+                "data": {"type": "array", "items": ref("PetitionSummary"), "maxItems": PAGE_SIZE},
+            }
+        ),
+        "Count": obj(
+            {
+                "id": {"type": "integer", "minimum": 1},
+                "signature_count": {"type": "integer", "minimum": 0},
+                "updated_at": {**ref("Timestamp"), "description": "As in the petition's attributes."},
+            }
+        ),
+        "SignatureHistory": obj(
+            {
+                "links": obj({"self": url("This document."), "petition": url("The petition as JSON.")}),
+                "id": {"type": "integer", "minimum": 1, "description": "The petition's id."},
+                "data": {
+                    "type": "array",
+                    "description": "The last 7 days, oldest first; hours without signatures are left out.",
+                    "items": obj(
+                        {
+                            "hour": {**ref("Timestamp"), "description": "Start of the hour (UTC)."},
+                            "signature_count": {
+                                "type": "integer",
+                                "description": "Signatures counted in that hour, net of any invalidated "
+                                "then (so it may be negative).",
+                            },
+                        }
+                    ),
+                },
+            }
+        ),
+    }
+
+
+def _json(schema_name: str, description: str, *, etag: bool = True) -> Schema:
+    headers = {"Cache-Control": {"$ref": "#/components/headers/CacheControl"}}
+    if etag:
+        headers["ETag"] = {"$ref": "#/components/headers/ETag"}
+    return {
+        "description": description,
+        "headers": headers,
+        "content": {"application/json": {"schema": ref(schema_name)}},
+    }
+
+
+ERROR = {"content": {"application/json": {"schema": ref("Error")}}}
+
+
+def _errors(*statuses: int) -> dict[str, Schema]:
+    text_of = {
+        304: "Not modified: the If-None-Match validator still matches.",
+        400: "A malformed query: unknown state, bad page, q too long or holding a NUL byte.",
+        404: "No such public petition (unknown, or not yet published).",
+        405: "Only GET and HEAD are allowed.",
+    }
+    return {
+        str(s): ({"description": text_of[s]} if s == 304 else {"description": text_of[s], **ERROR}) for s in statuses
+    }
+
+
+def _operation(summary: str, operation_id: str, parameters: list[Schema], responses: dict[str, Schema]) -> Schema:
+    return {"get": {"summary": summary, "operationId": operation_id, "parameters": parameters, "responses": responses}}
+
+
+def openapi_document() -> Schema:
+    list_params = [{"$ref": "#/components/parameters/state"}, {"$ref": "#/components/parameters/q"}]
+    petition_id = [{"$ref": "#/components/parameters/petition_id"}]
+    csv_description = (
+        f"Every matching petition (not paged), columns {', '.join(CSV_COLUMNS)}. A cell that would start "
+        "with = + - @ (or a tab or carriage return) gets a leading ' so spreadsheets do not run it. "
+        "Hidden petitions have an empty action."
+    )
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": f"{settings.SITE_NAME} open data",
+            "version": "1.0.0",
+            "description": (
+                "Public petitions, their counts and hourly signature history, in the shape of the UK "
+                "Parliament petitions site's JSON. Read-only: every endpoint answers GET and HEAD, "
+                "and 405 to anything else. Successful answers are cacheable "
+                "(Cache-Control: public, max-age, stale-while-revalidate); errors are never cached. "
+                "No answer holds a signer's e-mail address or the name of a signer who did not choose "
+                "to show it."
+            ),
+            "license": {"name": "Open data", "identifier": "CC0-1.0"},
+        },
+        "servers": [{"url": settings.SITE_URL}],
+        "paths": {
+            "/petitions.json": _operation(
+                "List public petitions",
+                "listPetitions",
+                [*list_params, {"$ref": "#/components/parameters/page"}],
+                {
+                    "200": _json("PetitionList", f"A page of up to {PAGE_SIZE} petitions.", etag=False),
+                    **_errors(400, 405),
+                },
+            ),
+            "/petitions.csv": _operation(
+                "All matching public petitions as CSV",
+                "listPetitionsCsv",
+                [*list_params, {"$ref": "#/components/parameters/page"}],
+                {
+                    "200": {"description": csv_description, "content": {"text/csv": {"schema": {"type": "string"}}}},
+                    **_errors(400, 405),
+                },
+            ),
+            "/petitions/{petition_id}.json": _operation(
+                "One petition",
+                "getPetition",
+                petition_id,
+                {"200": _json("PetitionDocument", "The petition."), **_errors(304, 404, 405)},
+            ),
+            "/petitions/{petition_id}/count.json": _operation(
+                "A petition's signature count, for polling",
+                "getPetitionCount",
+                petition_id,
+                {"200": _json("Count", "The count."), **_errors(304, 404, 405)},
+            ),
+            "/petitions/{petition_id}/history.json": _operation(
+                "A petition's hourly signature history",
+                "getPetitionHistory",
+                petition_id,
+                {"200": _json("SignatureHistory", "The history."), **_errors(304, 404, 405)},
+            ),
+            "/api/openapi.json": _operation(
+                "This document",
+                "getOpenApi",
+                [],
+                {
+                    "200": {
+                        "description": "OpenAPI 3.1",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    **_errors(405),
+                },
+            ),
+            "/api/": _operation(
+                "Documentation for people",
+                "getDocs",
+                [],
+                {
+                    "200": {"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}},
+                    **_errors(405),
+                },
+            ),
+        },
+        "components": {
+            "schemas": schemas(),
+            "parameters": {
+                "state": {
+                    "name": "state",
+                    "in": "query",
+                    "description": "Which petitions: all (open, closed, rejected; not hidden), open, closed, "
+                    "rejected (hidden included), awaiting_response, with_response.",
+                    "schema": {"type": "string", "enum": list(LIST_FILTERS), "default": "all"},
+                },
+                "q": {
+                    "name": "q",
+                    "in": "query",
+                    "description": "Search words (action, background and details). Hidden petitions never match.",
+                    "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+                },
+                "page": {
+                    "name": "page",
+                    "in": "query",
+                    "description": "Page number; a page past the last gives an empty data list. The CSV ignores it.",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 100_000, "default": 1},
+                },
+                "petition_id": {
+                    "name": "petition_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1},
+                },
+            },
+            "headers": {
+                "ETag": {
+                    "description": "Weak validator; send it back in If-None-Match to get a 304.",
+                    "schema": {"type": "string"},
+                },
+                "CacheControl": {
+                    "description": "public, max-age=<count interval>, stale-while-revalidate=<seconds>",
+                    "schema": {"type": "string"},
+                },
+            },
+        },
+    }

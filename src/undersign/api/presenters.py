@@ -1,0 +1,189 @@
+"""Turn petitions into the open-data documents: plain dicts of JSON values, and CSV rows.
+
+Everything the API publishes passes through here, so this is where "what may the public see"
+is decided for the open data: a hidden petition's text never leaves, region counts below
+K_ANONYMITY are given as "fewer than k", and the only name is the creator's, shown the way they
+chose for the petition page (full name or initials), or null.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.urls import reverse
+
+from undersign.core.reference import rejection_reason
+from undersign.petitions.models import TEXT_VISIBLE_STATES, HourlyCount, Petition, PetitionState
+from undersign.petitions.selectors import RegionFigure
+
+S = PetitionState
+PAGE_SIZE = 50
+# A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV injection");
+# tab and carriage return are on OWASP's list too.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+CSV_COLUMNS = ("id", "action", "state", "signature_count", "opened_at", "closing_date", "closed_at", "url")
+
+
+def timestamp(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with millisecond precision and a ``Z``, like the UK site:
+    ``2025-03-01T09:30:00.000Z``. One format everywhere, so clients can compare strings."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def absolute(path: str) -> str:
+    """An absolute URL on SITE_URL, never on the request's Host header: these documents are
+    cached publicly, and a forged Host must not end up in what other people are served."""
+    return f"{settings.SITE_URL}{path}"
+
+
+def petition_links(petition_id: int) -> dict[str, str]:
+    return {
+        "self": absolute(reverse("api:petition_json", args=[petition_id])),
+        "html_url": absolute(reverse("petitions:detail", args=[petition_id])),
+        "count_url": absolute(reverse("api:petition_count", args=[petition_id])),
+        "signature_history_url": absolute(reverse("api:petition_history", args=[petition_id])),
+    }
+
+
+def _rejection(petition: Petition) -> dict[str, Any] | None:
+    if petition.state not in (S.REJECTED, S.HIDDEN):
+        return None
+    reason = rejection_reason(petition.rejection_code)
+    # A hidden petition's moderator notes may quote the text that was taken down.
+    details = petition.rejection_details if petition.state == S.REJECTED else ""
+    return {
+        "code": petition.rejection_code,
+        "title": reason.title if reason else None,
+        "description": reason.description if reason else None,
+        "details": details or None,
+    }
+
+
+def _response(petition: Petition) -> dict[str, Any] | None:
+    if not petition.text_visible:
+        return None
+    response = getattr(petition, "response", None)  # reverse one-to-one: absent raises
+    if response is None:
+        return None
+    return {
+        "summary": response.summary,
+        "details": response.details,
+        "published_at": timestamp(response.published_at),
+    }
+
+
+def petition_attributes(petition: Petition) -> dict[str, Any]:
+    """The attributes shared by the list and the single petition."""
+    visible = petition.text_visible
+    return {
+        "action": petition.action if visible else None,
+        "background": petition.background if visible else None,
+        "additional_details": petition.additional_details if visible else None,
+        "state": petition.state,
+        "signature_count": petition.signature_count,
+        "created_at": timestamp(petition.created_at),
+        "updated_at": timestamp(petition.updated_at),
+        "opened_at": timestamp(petition.opened_at),
+        "closing_date": timestamp(petition.closing_date),
+        "closed_at": timestamp(petition.closed_at),
+        "rejected_at": timestamp(petition.rejected_at),
+        "moderation_threshold_reached_at": timestamp(petition.moderation_threshold_reached_at),
+        "response_threshold_reached_at": timestamp(petition.response_threshold_reached_at),
+        "debate_threshold_reached_at": timestamp(petition.debate_threshold_reached_at),
+        "rejection": _rejection(petition),
+        "response": _response(petition),
+    }
+
+
+def region_figure(figure: RegionFigure) -> dict[str, Any]:
+    item: dict[str, Any] = {"name": figure.name, "code": figure.code, "signature_count": figure.signature_count}
+    if figure.signature_count is None:
+        item["signature_count_fewer_than"] = settings.K_ANONYMITY
+    return item
+
+
+def petition_resource(
+    petition: Petition, *, creator_name: str | None, regions: list[RegionFigure] | None
+) -> dict[str, Any]:
+    """One petition as a list item (``regions`` None: no per-region figures, no creator) or,
+    with them, as the full resource."""
+    attributes = petition_attributes(petition)
+    if regions is not None:
+        attributes["creator_name"] = creator_name if petition.text_visible else None
+        attributes["signatures_by_region"] = [region_figure(f) for f in regions] if petition.text_visible else []
+    return {"type": "petition", "id": petition.pk, "links": petition_links(petition.pk), "attributes": attributes}
+
+
+def petition_document(petition: Petition, *, creator_name: str | None, regions: list[RegionFigure]) -> dict[str, Any]:
+    return {
+        "links": {"self": absolute(reverse("api:petition_json", args=[petition.pk]))},
+        "data": petition_resource(petition, creator_name=creator_name, regions=regions),
+    }
+
+
+def list_document(petitions: list[Petition], *, state: str, query: str, page: int, total: int) -> dict[str, Any]:
+    last = max(1, -(-total // PAGE_SIZE))
+
+    def link(number: int) -> str:
+        params: dict[str, str | int] = {"state": state}
+        if query:
+            params["q"] = query
+        params["page"] = number
+        return absolute(f"{reverse('api:list_json')}?{urlencode(params)}")
+
+    return {
+        "links": {
+            "self": link(page),
+            "first": link(1),
+            "last": link(last),
+            "next": link(page + 1) if page < last else None,
+            "prev": link(min(page - 1, last)) if page > 1 else None,
+        },
+        "meta": {"total": total, "page": page, "per_page": PAGE_SIZE},
+        "data": [petition_resource(petition, creator_name=None, regions=None) for petition in petitions],
+    }
+
+
+def count_document(row: dict[str, Any]) -> dict[str, Any]:
+    return {"id": row["pk"], "signature_count": row["signature_count"], "updated_at": timestamp(row["updated_at"])}
+
+
+def history_document(petition: Petition, hours: list[HourlyCount]) -> dict[str, Any]:
+    return {
+        "links": {
+            "self": absolute(reverse("api:petition_history", args=[petition.pk])),
+            "petition": absolute(reverse("api:petition_json", args=[petition.pk])),
+        },
+        "id": petition.pk,
+        "data": [{"hour": timestamp(h.hour), "signature_count": h.signature_count} for h in hours],
+    }
+
+
+def csv_cell(value: object) -> object:
+    """A value safe to open in a spreadsheet: text that would start a formula gets a ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def csv_row(row: tuple[Any, ...]) -> list[object]:
+    """``row``: (pk, action, state, signature_count, opened_at, closing_date, closed_at)."""
+    pk, action, state, count, opened_at, closing_date, closed_at = row
+    visible = state in TEXT_VISIBLE_STATES
+    url = absolute(reverse("petitions:detail", args=[pk]))
+    values = [
+        pk,
+        action if visible else "",
+        state,
+        count,
+        timestamp(opened_at),
+        timestamp(closing_date),
+        timestamp(closed_at),
+        url,
+    ]
+    return [csv_cell("" if v is None else v) for v in values]

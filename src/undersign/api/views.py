@@ -1,0 +1,177 @@
+"""Open data over HTTP: petitions as JSON and CSV, counts for polling, the hourly history and
+the OpenAPI document. Views parse, call selectors, and hand the rows to ``presenters``.
+
+Every answer here is for anyone: only GET and HEAD, 200s cacheable publicly for about one count
+interval with a validator, errors as JSON and never stored by a cache.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.views.decorators.http import condition
+
+from undersign.api import presenters
+from undersign.api.openapi import openapi_document
+from undersign.api.selectors import petition_count_row, petition_version
+from undersign.core.http import public_cache
+from undersign.petitions.models import PetitionState
+from undersign.petitions.selectors import (
+    LIST_FILTERS,
+    MAX_QUERY_LENGTH,
+    hourly_history,
+    petition_get_public,
+    petition_list,
+    signatures_by_region,
+)
+from undersign.petitions.views import list_params
+from undersign.signatures.selectors import creator_public_name
+
+S = PetitionState
+BAD_LIST_QUERY = (
+    f"state must be one of {', '.join(LIST_FILTERS)}; q at most {MAX_QUERY_LENGTH} characters; "
+    "page a whole number from 1 to 100000"
+)
+
+
+def error(message: str, status: int) -> JsonResponse:
+    response = JsonResponse({"error": message}, status=status)
+    patch_cache_control(response, no_store=True)
+    return response
+
+
+def open_data(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """GET and HEAD only (a JSON 405 otherwise), readable from any origin (public data, no
+    credentials involved), and cached publicly when successful."""
+    cached = public_cache(view)
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            response: HttpResponse = error("only GET and HEAD are allowed", 405)
+            response["Allow"] = "GET, HEAD"
+        else:
+            response = cached(request, *args, **kwargs)
+        response["Access-Control-Allow-Origin"] = "*"
+        return response
+
+    return wrapper
+
+
+def _petition_etag(request: HttpRequest, petition_id: int) -> str | None:
+    version = petition_version(petition_id=petition_id)
+    return None if version is None else f'W/"p{version}"'
+
+
+def _history_etag(request: HttpRequest, petition_id: int) -> str | None:
+    version = petition_version(petition_id=petition_id)
+    if version is None:
+        return None
+    # The history is a sliding window of hours: it changes when the hour turns, too.
+    hour = datetime.now(UTC).strftime("%Y%m%d%H")
+    return f'W/"h{version}-{hour}"'
+
+
+@open_data
+def petition_list_json(request: HttpRequest) -> HttpResponse:
+    params = list_params(request)
+    if params is None:
+        return error(BAD_LIST_QUERY, 400)
+    state, query, page = params
+    petitions = petition_list(state=state, query=query).select_related("response")
+    total = petitions.count()
+    start = (page - 1) * presenters.PAGE_SIZE
+    rows = list(petitions[start : start + presenters.PAGE_SIZE]) if start < total else []
+    return JsonResponse(presenters.list_document(rows, state=state, query=query, page=page, total=total))
+
+
+class _Echo:
+    """A file-like object whose write() hands the line back, for streaming csv.writer output."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@open_data
+def petition_list_csv(request: HttpRequest) -> HttpResponse:
+    params = list_params(request)
+    if params is None:
+        return error(BAD_LIST_QUERY, 400)
+    state, query, _page = params  # the CSV holds every matching row; page is ignored
+    rows = petition_list(state=state, query=query).values_list(
+        "pk", "action", "state", "signature_count", "opened_at", "closing_date", "closed_at"
+    )
+
+    def lines() -> Iterator[str]:
+        writer = csv.writer(_Echo())
+        yield writer.writerow(presenters.CSV_COLUMNS)
+        for row in rows.iterator(chunk_size=1000):
+            yield writer.writerow(presenters.csv_row(row))
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="petitions-{state}.csv"'
+    return response
+
+
+@open_data
+@condition(etag_func=_petition_etag)
+def petition_json(request: HttpRequest, petition_id: int) -> HttpResponse:
+    petition = petition_get_public(petition_id=petition_id)
+    if petition is None:
+        return error("no such petition", 404)
+    document = presenters.petition_document(
+        petition,
+        creator_name=creator_public_name(petition=petition) if petition.text_visible else None,
+        regions=signatures_by_region(petition=petition) if petition.text_visible else [],
+    )
+    return JsonResponse(document)
+
+
+@open_data
+def petition_count(request: HttpRequest, petition_id: int) -> HttpResponse:
+    """Polled by every open petition page: one primary-key lookup of three columns, and the
+    conditional GET answered from that same row (hence no ``condition`` decorator, which
+    would take a second query)."""
+    row = petition_count_row(petition_id=petition_id)
+    if row is None:
+        return error("no such petition", 404)
+    etag = f'W/"c{row["signature_count"]}-{row["updated_at"].timestamp():.6f}"'
+    response = get_conditional_response(request, etag=etag) or JsonResponse(presenters.count_document(row))
+    response["ETag"] = etag
+    return response
+
+
+@open_data
+@condition(etag_func=_history_etag)
+def petition_history(request: HttpRequest, petition_id: int) -> HttpResponse:
+    petition = petition_get_public(petition_id=petition_id)
+    if petition is None:
+        return error("no such petition", 404)
+    return JsonResponse(presenters.history_document(petition, hourly_history(petition=petition)))
+
+
+@open_data
+def openapi(request: HttpRequest) -> HttpResponse:
+    return JsonResponse(openapi_document(), json_dumps_params={"indent": 1})
+
+
+@open_data
+def docs(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "api/docs.html",
+        {
+            "filters": list(LIST_FILTERS),
+            "page_size": presenters.PAGE_SIZE,
+            "k": settings.K_ANONYMITY,
+            "max_query": MAX_QUERY_LENGTH,
+            "interval": settings.PUBLIC_CACHE_SECONDS,
+        },
+    )

@@ -1,0 +1,151 @@
+"""Reads for the moderation area, and the access check every moderation view goes through.
+Moderators see petitions in every state, hidden text included: judging it is their job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from undersign.core.crypto import DecryptionError
+from undersign.petitions.models import (
+    MODERATABLE_STATES,
+    PUBLISHED_STATES,
+    Petition,
+    PetitionEvent,
+    PetitionResponse,
+)
+from undersign.signatures.models import Signature, SignatureKind, SignatureStatus
+
+MODERATORS_GROUP = "moderators"
+MAX_QUERY_LENGTH = 200
+SEARCH_LIMIT = 50
+
+
+class PetitionNotFound(Exception):
+    def __init__(self, petition_id: int) -> None:
+        super().__init__(f"There is no petition number {petition_id}.")
+        self.petition_id = petition_id
+
+
+def user_is_moderator(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Active staff in the "moderators" group, or an active superuser."""
+    if not user.is_authenticated:
+        return False
+    if not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    if not user.is_staff:
+        return False
+    return user.groups.filter(name=MODERATORS_GROUP).exists()
+
+
+def check_moderator(user: AbstractBaseUser | AnonymousUser) -> None:
+    """Raise ``PermissionDenied`` unless ``user`` may moderate."""
+    if not user_is_moderator(user):
+        raise PermissionDenied("moderators only")
+
+
+def access_petition_by_id(*, user: AbstractBaseUser | AnonymousUser, petition_id: int) -> Petition:
+    """The petition ``petition_id`` for a moderator. Raises ``PermissionDenied`` for anyone
+    else (checked first, so non-moderators cannot probe which ids exist) and
+    ``PetitionNotFound`` when there is no such petition."""
+    check_moderator(user)
+    if not 0 < petition_id < 2**63:
+        raise PetitionNotFound(petition_id)
+    petition = Petition.objects.select_related("response").filter(pk=petition_id).first()
+    if petition is None:
+        raise PetitionNotFound(petition_id)
+    return petition
+
+
+def moderation_queue(*, now: datetime | None = None) -> QuerySet[Petition]:
+    """Petitions awaiting moderation (sponsored and flagged), oldest first by the time they
+    reached the moderation threshold; ``overdue`` marks those waiting longer than
+    ``MODERATION_OVERDUE_DAYS``."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.MODERATION_OVERDUE_DAYS)
+    return (
+        Petition.objects.filter(state__in=MODERATABLE_STATES)
+        .annotate(
+            overdue=Case(
+                When(moderation_threshold_reached_at__lt=cutoff, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .order_by(F("moderation_threshold_reached_at").asc(nulls_last=True), "pk")
+    )
+
+
+def petitions_awaiting_response() -> QuerySet[Petition]:
+    """Open or closed petitions past the response threshold with no response yet, longest
+    waiting first."""
+    return (
+        Petition.objects.filter(state__in=PUBLISHED_STATES, response_threshold_reached_at__isnull=False)
+        .exclude(Exists(PetitionResponse.objects.filter(petition=OuterRef("pk"))))
+        .order_by("response_threshold_reached_at", "pk")
+    )
+
+
+def petition_search(*, query: str, limit: int = SEARCH_LIMIT) -> list[Petition]:
+    """Petitions in any state matching ``query``: a number (``123`` or ``#123``) finds that
+    petition; otherwise every word must appear in the action, background or details
+    (case-insensitive), newest first. Plain ``icontains`` on both databases: the moderators'
+    search must find exact wording, hidden petitions included, which the public full-text
+    index (stemmed, public states only) is not for."""
+    query = query.strip()[:MAX_QUERY_LENGTH]
+    if not query:
+        return []
+    number = query.removeprefix("#")
+    if number.isdigit():
+        petition_id = int(number)
+        if not 0 < petition_id < 2**63:
+            return []
+        return list(Petition.objects.filter(pk=petition_id))
+    queryset = Petition.objects.all()
+    for word in query.split()[:10]:
+        queryset = queryset.filter(
+            Q(action__icontains=word) | Q(background__icontains=word) | Q(additional_details__icontains=word)
+        )
+    return list(queryset.order_by("-pk")[:limit])
+
+
+def petition_events(*, petition: Petition) -> list[PetitionEvent]:
+    """The petition's audit trail, oldest first."""
+    return list(PetitionEvent.objects.filter(petition=petition).select_related("actor").order_by("created_at", "pk"))
+
+
+@dataclass(frozen=True)
+class PetitionFacts:
+    """What a moderator needs next to the text to decide."""
+
+    creator_name: str | None  # None: no creator row, or its data key was destroyed
+    sponsors_confirmed: int
+    signatures_confirmed: int
+
+
+def petition_facts(*, petition: Petition) -> PetitionFacts:
+    """The creator's name is opened here because one rejection reason is "not a real name";
+    their e-mail address is never shown."""
+    from undersign.core.emails import signer_name
+
+    creator = Signature.objects.filter(petition=petition, kind=SignatureKind.CREATOR).first()
+    name = None
+    if creator is not None:
+        try:
+            name = signer_name(creator)
+        except DecryptionError:
+            name = None
+    confirmed = Signature.objects.filter(petition=petition, status=SignatureStatus.CONFIRMED)
+    return PetitionFacts(
+        creator_name=name,
+        sponsors_confirmed=confirmed.filter(kind=SignatureKind.SPONSOR).count(),
+        signatures_confirmed=confirmed.count(),
+    )

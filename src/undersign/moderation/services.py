@@ -1,0 +1,246 @@
+"""Moderators' writes to petitions: approve, reject, flag, take down, note, respond.
+
+Every change of state goes through the shared guarded transition
+(``petitions.services._transition``), so a petition only ever moves from a state the change
+allows and every move leaves a ``PetitionEvent`` (who, when, from, to, reason). Each service
+locks the petition row first: the event's ``from_state`` is then the state the move really
+started from, even when two moderators act on the same petition at once."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from undersign.core.models import OutboundEmail
+from undersign.core.outbox import outbox_deliver, outbox_record_failure
+from undersign.core.reference import RejectionReason, rejection_reason
+from undersign.petitions.models import (
+    MODERATABLE_STATES,
+    PUBLISHED_STATES,
+    Petition,
+    PetitionEvent,
+    PetitionResponse,
+    PetitionState,
+)
+from undersign.petitions.services import TransitionRefused, closing_date_for, notify_creator
+from undersign.petitions.services import _transition as petition_transition
+from undersign.signatures.models import Signature, SignatureKind, SignatureStatus
+
+log = logging.getLogger(__name__)
+S = PetitionState
+K = OutboundEmail.Kind
+
+# Rows per INSERT when queueing response e-mails, and messages per delivery task run: large
+# petitions have hundreds of thousands of subscribers, and neither one statement nor one task
+# should have to hold them all.
+RESPONSE_EMAIL_CHUNK = 1000
+RESPONSE_DELIVERY_BATCH = 500
+
+__all__ = [
+    "ModerationRefused",
+    "TransitionRefused",
+    "UnknownReason",
+    "petition_approve",
+    "petition_flag",
+    "petition_note_add",
+    "petition_reject",
+    "petition_response_emails_deliver",
+    "petition_response_publish",
+    "petition_take_down",
+    "petition_transition",
+]
+
+
+class ModerationRefused(Exception):
+    """A moderation request that cannot be carried out as asked; the message says why and is
+    fit to show to the moderator."""
+
+
+class UnknownReason(ModerationRefused):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"{code!r} is not one of the configured rejection reasons.")
+        self.code = code
+
+
+def check_reason(code: str) -> RejectionReason:
+    """The configured rejection reason ``code`` names; raises ``UnknownReason``."""
+    reason = rejection_reason(code)
+    if reason is None:
+        raise UnknownReason(code)
+    return reason
+
+
+def _locked(petition: Petition) -> Petition:
+    """The petition's current row, locked until the transaction ends (PostgreSQL; SQLite's
+    single writer serialises these transactions anyway). Precondition: transaction open."""
+    return Petition.objects.select_for_update().get(pk=petition.pk)
+
+
+def _rejected_state(reason: RejectionReason) -> str:
+    # Some reasons (defamation, personal data, abuse) mean the text must not stay public.
+    return S.HIDDEN if reason.hidden else S.REJECTED
+
+
+def petition_approve(*, petition: Petition, actor: AbstractBaseUser) -> Petition:
+    """Publish a petition from the moderation queue: it opens now and closes after
+    ``PETITION_DURATION_DAYS``; the creator is told. Raises ``TransitionRefused`` unless the
+    petition is awaiting moderation (sponsored or flagged)."""
+    with transaction.atomic():
+        now = timezone.now()
+        petition = petition_transition(
+            petition,
+            to_state=S.OPEN,
+            allowed_from=MODERATABLE_STATES,
+            actor=actor,
+            opened_at=now,
+            closing_date=closing_date_for(now),
+        )
+        notify_creator(petition=petition, kind=K.PETITION_PUBLISHED)
+        return petition
+
+
+def _reject(
+    petition: Petition, *, actor: AbstractBaseUser, reason_code: str, details: str, allowed_from, email_kind: str
+) -> Petition:
+    """Move to ``rejected`` (or ``hidden`` for reasons that hide the text) with the reason
+    recorded on the petition and in its event, and tell the creator."""
+    reason = check_reason(reason_code)
+    with transaction.atomic():
+        petition = petition_transition(
+            petition,
+            to_state=_rejected_state(reason),
+            allowed_from=allowed_from,
+            actor=actor,
+            reason_code=reason.code,
+            note=details,
+            rejected_at=timezone.now(),
+            rejection_code=reason.code,
+            rejection_details=details,
+        )
+        notify_creator(petition=petition, kind=email_kind)
+        return petition
+
+
+def petition_reject(*, petition: Petition, actor: AbstractBaseUser, reason_code: str, details: str = "") -> Petition:
+    """Refuse to publish a petition awaiting moderation, with a configured reason; a reason
+    marked ``hidden`` also hides its text. The creator is told. Raises ``UnknownReason`` or
+    ``TransitionRefused``."""
+    return _reject(
+        petition,
+        actor=actor,
+        reason_code=reason_code,
+        details=details,
+        allowed_from=MODERATABLE_STATES,
+        email_kind=K.PETITION_REJECTED,
+    )
+
+
+def petition_flag(*, petition: Petition, actor: AbstractBaseUser, note: str = "") -> Petition:
+    """Set a sponsored petition aside for a second look (it stays in the queue, marked). No
+    e-mail: flagging is the moderators' own business, and the outcome is what the creator
+    hears about. Raises ``TransitionRefused`` unless the petition is sponsored."""
+    with transaction.atomic():
+        return petition_transition(petition, to_state=S.FLAGGED, allowed_from=[S.SPONSORED], actor=actor, note=note)
+
+
+def petition_take_down(*, petition: Petition, actor: AbstractBaseUser, reason_code: str, details: str = "") -> Petition:
+    """Stop an open petition collecting signatures, with a configured reason (``hidden``
+    reasons also hide its text). The creator is told. Only open petitions: a closed one keeps
+    its ``closed_at``, which the rejected states may not carry. Raises ``UnknownReason`` or
+    ``TransitionRefused``."""
+    return _reject(
+        petition,
+        actor=actor,
+        reason_code=reason_code,
+        details=details,
+        allowed_from=[S.OPEN],
+        email_kind=K.PETITION_TAKEN_DOWN,
+    )
+
+
+def petition_note_add(*, petition: Petition, actor: AbstractBaseUser, note: str) -> PetitionEvent:
+    """A moderator's note in the petition's audit trail. It changes no state, so both states
+    stay blank: that is how the trail tells notes from moves. Allowed in any state.
+    Precondition: ``note`` is not blank (raises ``ModerationRefused``)."""
+    note = note.strip()
+    if not note:
+        raise ModerationRefused("A note needs some text.")
+    return PetitionEvent.objects.create(petition=petition, actor=actor, note=note)
+
+
+def _response_recipients(petition: Petition) -> Q:
+    # Signers who asked for updates, and the creator whatever they ticked: the response is the
+    # outcome of their petition. Anyone who unsubscribed is left out (the renderer checks this
+    # again at sending time, for those who unsubscribe after the rows are written).
+    return Q(
+        petition=petition,
+        status=SignatureStatus.CONFIRMED,
+        unsubscribed_at__isnull=True,
+    ) & (Q(notify_updates=True) | Q(kind=SignatureKind.CREATOR))
+
+
+def petition_response_publish(
+    *, petition: Petition, actor: AbstractBaseUser, summary: str, details: str
+) -> PetitionResponse:
+    """Publish the response to an open or closed petition and queue one e-mail per
+    subscribed signer and the creator, written in bulk in the same transaction, so the response exists
+    exactly when its e-mails do. Delivery is woken on commit; the outbox sweep sends whatever
+    that misses. Raises ``ModerationRefused`` if the petition is not published, already has a
+    response, or ``summary``/``details`` is blank."""
+    summary, details = summary.strip(), details.strip()
+    if not summary or not details:
+        raise ModerationRefused("A response needs a summary and details.")
+    with transaction.atomic():
+        petition = _locked(petition)
+        if petition.state not in PUBLISHED_STATES:
+            raise ModerationRefused(f"Only open or closed petitions get a response; this one is {petition.state}.")
+        if PetitionResponse.objects.filter(petition=petition).exists():
+            raise ModerationRefused("This petition already has a response.")
+        response = PetitionResponse.objects.create(
+            petition=petition, summary=summary, details=details, published_by=actor
+        )
+        PetitionEvent.objects.create(petition=petition, actor=actor, note=f"Response published: {summary}")
+        recipients = (
+            Signature.objects.filter(_response_recipients(petition)).order_by("pk").values_list("pk", flat=True)
+        )
+        chunk: list[OutboundEmail] = []
+        for signature_id in recipients.iterator(chunk_size=RESPONSE_EMAIL_CHUNK):
+            chunk.append(OutboundEmail(kind=K.PETITION_RESPONSE, petition_id=petition.pk, signature_id=signature_id))
+            if len(chunk) >= RESPONSE_EMAIL_CHUNK:
+                OutboundEmail.objects.bulk_create(chunk)
+                chunk = []
+        if chunk:
+            OutboundEmail.objects.bulk_create(chunk)
+
+        from undersign.moderation.tasks import deliver_response_emails
+
+        petition_id = petition.pk
+        # robust: a broker outage must not undo a published response; the sweep sends later.
+        transaction.on_commit(lambda: deliver_response_emails.delay(petition_id), robust=True)
+    return response
+
+
+def petition_response_emails_deliver(*, petition_id: int, limit: int | None = None) -> tuple[int, bool]:
+    """Send up to ``limit`` (default ``RESPONSE_DELIVERY_BATCH``) unsent response e-mails of
+    one petition. Returns (how many went out, whether more remain). Stops at the first
+    failure: when the mail server is down, trying the rest only piles up errors; the outbox
+    sweep retries them later."""
+    limit = limit or RESPONSE_DELIVERY_BATCH
+    unsent = OutboundEmail.objects.filter(
+        petition_id=petition_id, kind=K.PETITION_RESPONSE, sent_at__isnull=True
+    ).order_by("pk")
+    ids = list(unsent.values_list("pk", flat=True)[: limit + 1])
+    more = len(ids) > limit
+    sent = 0
+    for message_id in ids[:limit]:
+        try:
+            sent += outbox_deliver(message_id=message_id)
+        except Exception as error:  # noqa: BLE001 - left for the sweep, which retries
+            log.warning("response e-mail %s not delivered: %s", message_id, type(error).__name__)
+            outbox_record_failure(message_id=message_id, error=error)
+            return sent, False
+    return sent, more

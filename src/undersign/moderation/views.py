@@ -1,0 +1,260 @@
+"""The moderation area. Every view is for moderators only (anonymous visitors are sent to the
+login page, other users get a 403), is never cached, and changes state only on POST through
+one service. A refused request answers with a 4xx page that says why, never a 500."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST, require_safe
+
+from undersign.core.http import private_page
+from undersign.core.reference import rejection_reason
+from undersign.moderation.forms import FlagForm, NoteForm, ReasonForm, ResponseForm, SearchForm
+from undersign.moderation.selectors import (
+    PetitionNotFound,
+    access_petition_by_id,
+    check_moderator,
+    moderation_queue,
+    petition_events,
+    petition_facts,
+    petition_search,
+    petitions_awaiting_response,
+)
+from undersign.moderation.services import (
+    ModerationRefused,
+    TransitionRefused,
+    petition_approve,
+    petition_flag,
+    petition_note_add,
+    petition_reject,
+    petition_response_publish,
+    petition_take_down,
+)
+from undersign.petitions.models import (
+    MODERATABLE_STATES,
+    PUBLIC_STATES,
+    PUBLISHED_STATES,
+    Petition,
+    PetitionState,
+)
+
+S = PetitionState
+View = Callable[..., HttpResponse]
+
+
+def moderators_only(view: View) -> View:
+    """Login first for anonymous visitors; 403 for users who are not moderators; an unknown
+    petition id answers 404 with a page that says so; never stored by a cache."""
+
+    @private_page
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        check_moderator(request.user)
+        try:
+            return view(request, *args, **kwargs)
+        except PetitionNotFound as missing:
+            return _error(request, "No such petition", str(missing), status=404)
+
+    return wrapper
+
+
+def _error(request: HttpRequest, title: str, message: str, *, status: int) -> HttpResponse:
+    return render(request, "error.html", {"title": title, "message": message}, status=status)
+
+
+# --- lists ----------------------------------------------------------------------------------
+
+
+@require_safe
+@moderators_only
+def queue(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "moderation/queue.html",
+        {
+            "queue": list(moderation_queue()),
+            "awaiting_response": list(petitions_awaiting_response()),
+            "overdue_days": settings.MODERATION_OVERDUE_DAYS,
+        },
+    )
+
+
+@require_safe
+@moderators_only
+def search(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        return render(request, "moderation/search.html", {"search_form": form, "results": None}, status=400)
+    query = form.cleaned_data["q"]
+    return render(
+        request,
+        "moderation/search.html",
+        {
+            "search_form": form,
+            "query": query,
+            "results": petition_search(query=query) if query else None,
+        },
+    )
+
+
+# --- one petition ---------------------------------------------------------------------------
+
+
+def _petition_page(
+    request: HttpRequest,
+    petition: Petition,
+    *,
+    status: int = 200,
+    error: str = "",
+    **bound_forms: forms.Form,
+) -> HttpResponse:
+    """The petition's moderation page, with whichever forms fit its state. A form that failed
+    validation is passed in bound, so its errors show where the moderator typed."""
+    petition.refresh_from_db()
+    has_response = hasattr(petition, "response")
+    context = {
+        "petition": petition,
+        "facts": petition_facts(petition=petition),
+        "events": petition_events(petition=petition),
+        "rejection": rejection_reason(petition.rejection_code) if petition.rejection_code else None,
+        "has_response": has_response,
+        "has_public_page": petition.state in PUBLIC_STATES,
+        "duration_days": settings.PETITION_DURATION_DAYS,
+        "can_decide": petition.state in MODERATABLE_STATES,
+        "can_flag": petition.state == S.SPONSORED,
+        "can_take_down": petition.state == S.OPEN,
+        "can_respond": petition.state in PUBLISHED_STATES and not has_response,
+        "reject_form": bound_forms.get("reject_form") or ReasonForm(prefix="reject"),
+        "take_down_form": bound_forms.get("take_down_form") or ReasonForm(prefix="take_down"),
+        "flag_form": bound_forms.get("flag_form") or FlagForm(prefix="flag"),
+        "note_form": bound_forms.get("note_form") or NoteForm(),
+        "response_form": bound_forms.get("response_form") or ResponseForm(),
+        "error": error,
+    }
+    return render(request, "moderation/petition.html", context, status=status)
+
+
+def _refused(request: HttpRequest, petition: Petition, what: str) -> HttpResponse:
+    petition.refresh_from_db()
+    message = f"Petition {petition.pk} is now “{petition.get_state_display()}”, so it cannot be {what}."
+    return _petition_page(request, petition, status=409, error=message)
+
+
+@require_safe
+@moderators_only
+def petition_detail(request: HttpRequest, petition_id: int) -> HttpResponse:
+    petition = access_petition_by_id(user=request.user, petition_id=petition_id)
+    return _petition_page(request, petition)
+
+
+@require_POST
+@moderators_only
+def approve(request: HttpRequest, petition_id: int) -> HttpResponse:
+    petition = access_petition_by_id(user=request.user, petition_id=petition_id)
+    try:
+        petition = petition_approve(petition=petition, actor=request.user)
+    except TransitionRefused:
+        return _refused(request, petition, "approved")
+    messages.success(request, f"Petition {petition.pk} is open until {petition.closing_date:%d %B %Y}.")
+    return redirect("moderation:queue")
+
+
+@require_POST
+@moderators_only
+def reject(request: HttpRequest, petition_id: int) -> HttpResponse:
+    petition = access_petition_by_id(user=request.user, petition_id=petition_id)
+    form = ReasonForm(request.POST, prefix="reject")
+    if not form.is_valid():
+        return _petition_page(request, petition, status=400, reject_form=form)
+    try:
+        petition = petition_reject(
+            petition=petition,
+            actor=request.user,
+            reason_code=form.cleaned_data["reason"],
+            details=form.cleaned_data["details"],
+        )
+    except TransitionRefused:
+        return _refused(request, petition, "rejected")
+    messages.success(request, f"Petition {petition.pk} is {petition.get_state_display().lower()}.")
+    return redirect("moderation:queue")
+
+
+@require_POST
+@moderators_only
+def flag(request: HttpRequest, petition_id: int) -> HttpResponse:
+    petition = access_petition_by_id(user=request.user, petition_id=petition_id)
+    form = FlagForm(request.POST, prefix="flag")
+    if not form.is_valid():
+        return _petition_page(request, petition, status=400, flag_form=form)
+    try:
+        petition = petition_flag(petition=petition, actor=request.user, note=form.cleaned_data["note"])
+    except TransitionRefused:
+        return _refused(request, petition, "flagged")
+    messages.success(request, f"Petition {petition.pk} is flagged for review.")
+    return redirect("moderation:queue")
+
+
+@require_POST
+@moderators_only
+def take_down(request: HttpRequest, petition_id: int) -> HttpResponse:
+    petition = access_petition_by_id(user=request.user, petition_id=petition_id)
+    form = ReasonForm(request.POST, prefix="take_down")
+    if not form.is_valid():
+        return _petition_page(request, petition, status=400, take_down_form=form)
+    try:
+        petition = petition_take_down(
+            petition=petition,
+            actor=request.user,
+            reason_code=form.cleaned_data["reason"],
+            details=form.cleaned_data["details"],
+        )
+    except TransitionRefused:
+        return _refused(request, petition, "taken down")
+    messages.success(request, f"Petition {petition.pk} was taken down.")
+    return redirect("moderation:petition", petition.pk)
+
+
+@require_POST
+@moderators_only
+def note_add(request: HttpRequest, petition_id: int) -> HttpResponse:
+    petition = access_petition_by_id(user=request.user, petition_id=petition_id)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _petition_page(request, petition, status=400, note_form=form)
+    try:
+        petition_note_add(petition=petition, actor=request.user, note=form.cleaned_data["note"])
+    except ModerationRefused as refused:
+        form.add_error("note", str(refused))
+        return _petition_page(request, petition, status=400, note_form=form)
+    messages.success(request, "Note added.")
+    return redirect("moderation:petition", petition.pk)
+
+
+@require_POST
+@moderators_only
+def response_publish(request: HttpRequest, petition_id: int) -> HttpResponse:
+    petition = access_petition_by_id(user=request.user, petition_id=petition_id)
+    form = ResponseForm(request.POST)
+    if not form.is_valid():
+        return _petition_page(request, petition, status=400, response_form=form)
+    try:
+        petition_response_publish(
+            petition=petition,
+            actor=request.user,
+            summary=form.cleaned_data["summary"],
+            details=form.cleaned_data["details"],
+        )
+    except ModerationRefused as refused:
+        return _petition_page(request, petition, status=409, error=str(refused))
+    messages.success(request, f"The response to petition {petition.pk} is published; signers are being e-mailed.")
+    return redirect("moderation:petition", petition.pk)

@@ -1,0 +1,133 @@
+"""The OpenAPI document is valid, every path in it answers, and it describes every field the
+endpoints emit (its schemas forbid additional properties, so validating real answers checks
+that both ways)."""
+
+import json
+import re
+
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+
+from tests.api.conftest import body, get_json
+from tests.factories import make_petition
+from undersign.petitions.models import PetitionState
+
+pytestmark = pytest.mark.django_db
+S = PetitionState
+
+
+@pytest.fixture
+def spec(client, db) -> dict:
+    return get_json(client, "/api/openapi.json")
+
+
+def validator(spec: dict, name: str) -> Draft202012Validator:
+    schema = {"$ref": f"#/components/schemas/{name}", "components": spec["components"]}
+    return Draft202012Validator(schema)
+
+
+def properties(spec: dict, name: str) -> set[str]:
+    return set(spec["components"]["schemas"][name]["properties"])
+
+
+def test_document_is_valid_openapi_3_1(spec):
+    assert spec["openapi"].startswith("3.1")
+    validate(spec)
+
+
+def test_every_documented_path_answers(client, spec, signed):
+    assert set(spec["paths"]) == {
+        "/petitions.json",
+        "/petitions.csv",
+        "/petitions/{petition_id}.json",
+        "/petitions/{petition_id}/count.json",
+        "/petitions/{petition_id}/history.json",
+        "/api/openapi.json",
+        "/api/",
+    }
+    for path, item in spec["paths"].items():
+        response = client.get(path.replace("{petition_id}", str(signed.petition.pk)))
+        assert response.status_code == 200, path
+        content_type = response["Content-Type"].split(";")[0]
+        assert content_type in item["get"]["responses"]["200"]["content"], path
+
+
+def test_every_list_parameter_value_is_accepted(client, spec, db):
+    state = spec["components"]["parameters"]["state"]["schema"]
+    for value in state["enum"]:
+        assert client.get(f"/petitions.json?state={value}").status_code == 200
+    assert client.get("/petitions.json?state=not-documented").status_code == 400
+    page = spec["components"]["parameters"]["page"]["schema"]
+    assert client.get(f"/petitions.json?page={page['maximum']}").status_code == 200
+    assert client.get(f"/petitions.json?page={page['maximum'] + 1}").status_code == 400
+    q = spec["components"]["parameters"]["q"]["schema"]["maxLength"]
+    assert client.get("/petitions.json?q=" + "a" * q).status_code == 200
+    assert client.get("/petitions.json?q=" + "a" * (q + 1)).status_code == 400
+
+
+@pytest.fixture
+def varied(db, signed, with_response, hidden, rejected):
+    """Petitions between them emitting every optional part: suppressed regions, a response,
+    a rejection, hidden text, a closed date."""
+    make_petition(state=S.CLOSED)
+    return [signed.petition, with_response, hidden, rejected]
+
+
+def test_answers_match_their_schemas(client, spec, varied):
+    for petition in varied:
+        validator(spec, "PetitionDocument").validate(get_json(client, f"/petitions/{petition.pk}.json"))
+        validator(spec, "Count").validate(get_json(client, f"/petitions/{petition.pk}/count.json"))
+        validator(spec, "SignatureHistory").validate(get_json(client, f"/petitions/{petition.pk}/history.json"))
+    for state in spec["components"]["parameters"]["state"]["schema"]["enum"]:
+        validator(spec, "PetitionList").validate(get_json(client, f"/petitions.json?state={state}"))
+    for error_url in ("/petitions.json?state=x", "/petitions/999999.json"):
+        validator(spec, "Error").validate(json.loads(body(client.get(error_url))))
+
+
+def test_every_emitted_key_is_documented_and_every_documented_key_emitted(client, spec, varied):
+    emitted: dict[str, set[str]] = {
+        "attributes": set(),
+        "list_attributes": set(),
+        "region": set(),
+        "rejection": set(),
+        "response": set(),
+        "links": set(),
+    }
+    for petition in varied:
+        data = get_json(client, f"/petitions/{petition.pk}.json")["data"]
+        emitted["attributes"] |= set(data["attributes"])
+        emitted["links"] |= set(data["links"])
+        for region in data["attributes"]["signatures_by_region"]:
+            emitted["region"] |= set(region)
+        for part in ("rejection", "response"):
+            if data["attributes"][part]:
+                emitted[part] |= set(data["attributes"][part])
+    for item in (
+        get_json(client, "/petitions.json?state=rejected")["data"] + get_json(client, "/petitions.json")["data"]
+    ):
+        emitted["list_attributes"] |= set(item["attributes"])
+    assert emitted["attributes"] == properties(spec, "PetitionAttributes")
+    assert emitted["list_attributes"] == properties(spec, "PetitionListAttributes")
+    assert emitted["region"] == properties(spec, "RegionFigure")
+    assert emitted["rejection"] == properties(spec, "Rejection")
+    assert emitted["response"] == properties(spec, "Response")
+    assert emitted["links"] == properties(spec, "PetitionLinks")
+    csv_header = body(client.get("/petitions.csv")).decode().splitlines()[0]
+    description = spec["paths"]["/petitions.csv"]["get"]["responses"]["200"]["description"]
+    assert all(column in description for column in csv_header.split(","))
+
+
+def test_every_field_has_a_description(spec):
+    for name in ("PetitionAttributes", "RegionFigure", "Rejection"):
+        for field, schema in spec["components"]["schemas"][name]["properties"].items():
+            assert schema.get("description") or "$ref" in schema, (name, field)
+
+
+def test_docs_page_links_the_endpoints(client, db):
+    response = client.get("/api/")
+    assert response.status_code == 200 and "public" in response["Cache-Control"]
+    html = response.content.decode()
+    for href in ("/petitions.json", "/petitions.csv", "/api/openapi.json"):
+        assert f'href="{href}"' in html
+    assert re.search(r"fewer than\s+\d+\s+signatures", html)

@@ -1,0 +1,108 @@
+"""Suzie signs a petition in her browser: the main journey, over real HTTP, in Debian's
+Chromium driven by Playwright (a browser Playwright downloads itself cannot be fetched here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.db import connections
+
+from tests.factories import last_confirm_link, make_petition, signer
+from undersign.signatures.models import Display
+from undersign.signatures.services import signatures_count_all
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def page(monkeypatch):
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (scripts/ensure-chromium.sh does)")
+    # Playwright's sync API keeps an event loop in this thread; Django would otherwise refuse
+    # the test's own database calls as "async unsafe".
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            yield page
+        finally:
+            browser.close()
+            # While Playwright's loop runs, Django keeps this thread's connections in
+            # context-local storage that its teardown cannot see: close them here, or the
+            # open session stops PostgreSQL from dropping the test database.
+            connections.close_all()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_suzie_signs_a_petition_in_her_browser(page, live_server):
+    from playwright.sync_api import expect
+
+    petition = make_petition(
+        action="Open the Riverside library on Sundays",
+        creator=signer(name="Charlie Creator", email="charlie@example.org", display=Display.NAMED),
+    )
+    signatures_count_all()  # the creator's signature
+    petition_url = f"{live_server.url}/petitions/{petition.pk}/"
+
+    # Suzie finds the petition and decides to sign it.
+    page.goto(petition_url)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Open the Riverside library on Sundays")
+    expect(page.locator(".big-count")).to_have_text("1")
+    page.get_by_role("link", name="Sign this petition").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign this petition")
+
+    # She presses Continue too early and is told what is missing.
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("alert")).to_contain_text("Please correct the errors below.")
+    expect(page.get_by_text("Enter your name.")).to_be_visible()
+    expect(page.get_by_text("Enter your e-mail address.")).to_be_visible()
+    expect(page.get_by_text("Choose where you live.")).to_be_visible()
+
+    # She fills in the form and chooses to be named.
+    page.get_by_label("Full name").fill("Suzie Sharpe")
+    page.get_by_label("E-mail address").fill("suzie.sharpe@example.org")
+    page.get_by_label("Where do you live?").select_option("E12000007")
+    page.get_by_label("Show my name and region").check()
+    page.get_by_label("E-mail me updates about this petition").check()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your e-mail")
+
+    # She opens the link from her e-mail; the page shows what she is confirming.
+    signature_id, token = last_confirm_link("suzie.sharpe@example.org")
+    page.goto(f"{live_server.url}/signatures/{signature_id}/confirm/{token}/")
+    expect(page.locator("dl.summary")).to_contain_text("Suzie Sharpe")
+    page.locator("#confirm-button").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your signature has been added")
+
+    # Once the batch has counted her, the petition shows her, marked as an unverified name.
+    signatures_count_all()
+    page.get_by_role("link", name="See the petition").click()
+    page.reload()  # the petition page is publicly cacheable: revalidate, as a reader would
+    expect(page.locator(".big-count")).to_have_text("2")
+    expect(page.locator("ul.signers li", has_text="Suzie Sharpe")).to_contain_text("unverified name")
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS / "signing.png"
+    screenshot.unlink(missing_ok=True)  # a file left by an earlier run proves nothing
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.is_file()
+    assert screenshot.stat().st_size > 0
