@@ -88,3 +88,19 @@ def test_generated_environment_lines_parse(no_key_env, monkeypatch, tmp_path):
     keys = load_key_material(production=True, data_dir=tmp_path)
     assert len(keys.pii_keys[keys.pii_active_key_id]) == 32
     assert json.dumps(keys.secret_key)
+
+
+def test_generate_keys_works_before_any_key_exists(no_key_env, tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "undersign", "generate_keys"],
+        env={"UNDERSIGN_MODE": "production", "UNDERSIGN_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    names = [line.split("=", 1)[0] for line in result.stdout.splitlines()]
+    assert names == ["SECRET_KEY", "UNDERSIGN_PII_KEYS", "UNDERSIGN_DEDUP_KEY"]

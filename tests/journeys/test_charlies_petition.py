@@ -44,8 +44,10 @@ def test_charlie_creates_sponsors_sign_maria_approves_suzie_signs_and_it_closes(
     link = confirm_link_for("charlie@example.org")
     page = charlie.get(link)
     assert "Confirm your petition" in page.text and "Charlie Creator" in page.text
-    assert "Your petition is confirmed" in charlie.submit(link).text
+    confirmed = charlie.submit(link)
+    assert "Your petition is confirmed" in confirmed.text
     sponsor_link = re.search(r"http://\S+/sponsor/\S+/", mail.outbox[-1].body).group(0)
+    assert sponsor_link.split("/petitions/")[1] in confirmed.text
 
     # Laura and four friends sponsor it.
     for n, name in enumerate(["Laura", "Ben", "Chen", "Dara", "Eli"]):

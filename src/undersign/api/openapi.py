@@ -67,8 +67,8 @@ ATTRIBUTES: dict[str, Schema] = {
     "created_at": {**ref("Timestamp"), "description": "When the petition was first submitted."},
     "updated_at": {
         **ref("Timestamp"),
-        "description": "When the petition's record (text, state, dates) last changed. The count job "
-        "does not move it: poll count.json, or use the ETag, to follow the count.",
+        "description": "When the petition's record last changed: its text, state, dates or count "
+        "(the count job moves it whenever it applies new signatures).",
     },
     "opened_at": when("When it opened for signatures."),
     "closing_date": when("When it closes (or closed) for signatures; set from opening."),

@@ -4,6 +4,7 @@ import hmac
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -159,6 +160,11 @@ def confirm(request: HttpRequest, signature_id: int, token: str) -> HttpResponse
             "signature": signature,
             "already": outcome == ConfirmOutcome.ALREADY_CONFIRMED,
             "public": petition.state in (S.OPEN, S.CLOSED),
+            "sponsor_url": request.build_absolute_uri(
+                reverse("signatures:sponsor", args=[petition.pk, petition.sponsor_token])
+            )
+            if signature.kind == SignatureKind.CREATOR
+            else None,
         },
     )
 

@@ -1,0 +1,74 @@
+"""No input produces a 5xx: odd paths, query strings, methods and form bodies on every page."""
+
+import pytest
+from django.test import Client
+
+from tests.factories import make_petition, sign_and_confirm
+from undersign.petitions.models import PetitionState
+
+pytestmark = pytest.mark.django_db
+
+ODD = ["", "0", "-1", "²", "9" * 40, "%00", "\x00", "<script>", "' OR 1=1 --", "ä" * 300, "a" * 5000, "[]", "{}", " "]
+
+
+@pytest.fixture
+def site():
+    petition = make_petition()
+    signature = sign_and_confirm(petition)
+    rejected = make_petition(state=PetitionState.HIDDEN)
+    return petition, signature, rejected
+
+
+def paths(petition, signature, rejected):
+    return [
+        "/",
+        "/healthz",
+        "/petitions/",
+        f"/petitions/{petition.pk}/",
+        f"/petitions/{petition.pk}/signers/",
+        f"/petitions/{rejected.pk}/",
+        f"/petitions/{petition.pk}/sign/",
+        f"/petitions/{petition.pk}/sign/thank-you/",
+        f"/petitions/{petition.pk}/sponsor/{petition.sponsor_token}/",
+        f"/petitions/{petition.pk}/sponsor/wrong/",
+        f"/signatures/{signature.pk}/confirm/nope/",
+        f"/signatures/{signature.pk}/unsubscribe/nope/",
+        "/petitions/new/",
+        "/petitions/new/similar/",
+        "/petitions/new/creator/",
+        "/petitions/new/check/",
+        "/moderation/",
+        "/accounts/login/",
+        "/api/",
+    ]
+
+
+def test_odd_query_strings_never_500(client, site):
+    for path in paths(*site):
+        for value in ODD:
+            for key in ("state", "q", "page"):
+                response = client.get(path, {key: value})
+                assert response.status_code < 500, (path, key, value)
+
+
+def test_odd_methods_never_500(site):
+    client = Client()
+    for path in paths(*site):
+        for method in ("put", "patch", "delete", "options", "head", "trace"):
+            response = client.generic(method.upper(), path)
+            assert response.status_code < 500, (path, method)
+
+
+def test_odd_form_bodies_never_500(site):
+    client = Client()
+    fields = ["name", "email", "region", "display", "notify_updates", "action", "background", "additional_details"]
+    for path in paths(*site):
+        for value in ODD:
+            response = client.post(path, {field: value for field in fields})
+            assert response.status_code < 500, (path, value)
+        response = client.post(path, {"name": ["a", "b"], "email": ["x@example.org", "y@example.org"]})
+        assert response.status_code < 500, path
+        response = client.post(path, data=b"\xff\xfe\x00garbage", content_type="application/x-www-form-urlencoded")
+        assert response.status_code < 500, path
+        response = client.post(path, data="x=" + "a" * 300_000, content_type="application/x-www-form-urlencoded")
+        assert response.status_code < 500, path
