@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.api.conftest import LONDON, SCOTLAND, WALES, get_json
+from tests.api.test_lists import LIST_ATTRIBUTES
 from tests.factories import make_petition, sign_and_confirm, signer
 from undersign.petitions.models import Petition, PetitionState
 from undersign.signatures.models import Display
@@ -16,26 +17,7 @@ from undersign.signatures.services import signatures_count_all
 pytestmark = pytest.mark.django_db
 S = PetitionState
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-ATTRIBUTES = {
-    "action",
-    "background",
-    "additional_details",
-    "state",
-    "signature_count",
-    "created_at",
-    "updated_at",
-    "opened_at",
-    "closing_date",
-    "closed_at",
-    "rejected_at",
-    "moderation_threshold_reached_at",
-    "response_threshold_reached_at",
-    "debate_threshold_reached_at",
-    "rejection",
-    "response",
-    "creator_name",
-    "signatures_by_region",
-}
+ATTRIBUTES = LIST_ATTRIBUTES | {"creator_name", "signatures_by_region"}
 
 
 class TestPetitionDocument:

@@ -128,3 +128,9 @@ def test_facts_open_the_creators_name_but_nothing_else():
     assert facts.creator_name == creator.name
     assert facts.sponsors_confirmed == 0
     assert facts.signatures_confirmed == 1
+
+
+def test_search_by_a_non_ascii_digit_finds_nothing():
+    from undersign.moderation.selectors import petition_search
+
+    assert list(petition_search(query="#²")) == []

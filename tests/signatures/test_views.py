@@ -161,3 +161,18 @@ class TestUnsubscribe:
         outbox_add(kind=OutboundEmail.Kind.PETITION_CLOSED, petition_id=petition.pk, signature_id=signature.pk)
         deliver_outbox()
         assert mail.outbox == []
+
+
+class TestPetitionPageValidators:
+    def test_a_published_response_changes_the_page_etag(self, client, moderator):
+        from undersign.petitions.models import PetitionResponse
+
+        petition = make_petition()
+        before = client.get(f"/petitions/{petition.pk}/")["ETag"]
+        PetitionResponse.objects.create(petition=petition, summary="Yes", details="We will.", published_by=moderator)
+        after = client.get(f"/petitions/{petition.pk}/", HTTP_IF_NONE_MATCH=before)
+        assert after.status_code == 200 and b"We will." in after.content
+
+    def test_ids_beyond_the_bigint_range_are_not_found(self, client):
+        for path in ["/petitions/99999999999999999999/", "/signatures/9223372036854775808/confirm/x/"]:
+            assert client.get(path).status_code == 404

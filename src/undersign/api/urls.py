@@ -7,9 +7,9 @@ app_name = "api"
 urlpatterns = [
     path("petitions.json", views.petition_list_json, name="list_json"),
     path("petitions.csv", views.petition_list_csv, name="list_csv"),
-    path("petitions/<int:petition_id>.json", views.petition_json, name="petition_json"),
-    path("petitions/<int:petition_id>/count.json", views.petition_count, name="petition_count"),
-    path("petitions/<int:petition_id>/history.json", views.petition_history, name="petition_history"),
+    path("petitions/<id:petition_id>.json", views.petition_json, name="petition_json"),
+    path("petitions/<id:petition_id>/count.json", views.petition_count, name="petition_count"),
+    path("petitions/<id:petition_id>/history.json", views.petition_history, name="petition_history"),
     path("api/openapi.json", views.openapi, name="openapi"),
     path("api/", views.docs, name="docs"),
 ]

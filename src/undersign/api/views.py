@@ -20,7 +20,7 @@ from django.views.decorators.http import condition
 
 from undersign.api import presenters
 from undersign.api.openapi import openapi_document
-from undersign.api.selectors import petition_count_row, petition_version
+from undersign.api.selectors import petition_count_row
 from undersign.core.http import public_cache
 from undersign.petitions.models import PetitionState
 from undersign.petitions.selectors import (
@@ -29,6 +29,7 @@ from undersign.petitions.selectors import (
     hourly_history,
     petition_get_public,
     petition_list,
+    petition_version,
     signatures_by_region,
 )
 from undersign.petitions.views import list_params

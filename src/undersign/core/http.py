@@ -44,6 +44,32 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+MAX_ID = 2**63 - 1  # bigint primary keys: larger ids cannot exist, and SQLite cannot even bind them
+
+
+def parse_id(value: str) -> int | None:
+    """A primary key from text, or None: ASCII digits only, within the bigint range."""
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= MAX_ID:
+        return None
+    return int(value)
+
+
+class IdConverter:
+    """``<id:…>`` in URL patterns: an out-of-range id does not match (a 404), so views and
+    selectors never see one."""
+
+    regex = "[0-9]{1,19}"
+
+    def to_python(self, value: str) -> int:
+        parsed = parse_id(value)
+        if parsed is None:
+            raise ValueError(value)
+        return parsed
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
 def parse_page(value: str) -> int | None:
     """A page number from a query string, or None: ASCII digits only (``"²".isdigit()`` is
     true), and bounded so no one asks for page 10**100."""

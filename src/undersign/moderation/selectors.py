@@ -13,6 +13,7 @@ from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, QuerySe
 from django.utils import timezone
 
 from undersign.core.crypto import DecryptionError
+from undersign.core.http import parse_id
 from undersign.petitions.models import (
     MODERATABLE_STATES,
     PUBLISHED_STATES,
@@ -57,8 +58,6 @@ def access_petition_by_id(*, user: AbstractBaseUser | AnonymousUser, petition_id
     else (checked first, so non-moderators cannot probe which ids exist) and
     ``PetitionNotFound`` when there is no such petition."""
     check_moderator(user)
-    if not 0 < petition_id < 2**63:
-        raise PetitionNotFound(petition_id)
     petition = Petition.objects.select_related("response").filter(pk=petition_id).first()
     if petition is None:
         raise PetitionNotFound(petition_id)
@@ -104,11 +103,9 @@ def petition_search(*, query: str, limit: int = SEARCH_LIMIT) -> list[Petition]:
     if not query:
         return []
     number = query.removeprefix("#")
-    if number.isdigit():
-        petition_id = int(number)
-        if not 0 < petition_id < 2**63:
-            return []
-        return list(Petition.objects.filter(pk=petition_id))
+    if number.isascii() and number.isdigit():
+        petition_id = parse_id(number)
+        return [] if petition_id is None else list(Petition.objects.filter(pk=petition_id))
     queryset = Petition.objects.all()
     for word in query.split()[:10]:
         queryset = queryset.filter(

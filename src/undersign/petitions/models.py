@@ -86,16 +86,8 @@ class Petition(models.Model):
         return f"#{self.pk} {self.action}"
 
     @property
-    def is_open(self) -> bool:
-        return self.state == S.OPEN
-
-    @property
     def text_visible(self) -> bool:
         return self.state in TEXT_VISIBLE_STATES
-
-    @property
-    def awaiting_response(self) -> bool:
-        return self.response_threshold_reached_at is not None and not hasattr(self, "response")
 
 
 class PetitionEvent(models.Model):

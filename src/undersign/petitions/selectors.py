@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
@@ -52,8 +53,6 @@ def petition_public_queryset() -> QuerySet[Petition]:
 
 def petition_get_public(*, petition_id: int) -> Petition | None:
     """A petition whose page the public may see (text hidden for ``hidden`` ones), or None."""
-    if not 0 < petition_id < 2**63:
-        return None
     return petition_public_queryset().select_related("response").filter(pk=petition_id).first()
 
 
@@ -188,3 +187,19 @@ def threshold_progress(*, petition: Petition) -> Progress:
         if count < threshold:
             return Progress(threshold, label, min(100, count * 100 // threshold))
     return Progress(None, "", 100)
+
+
+def petition_version(*, petition_id: int) -> str | None:
+    """A short fingerprint of everything the petition's public documents are built from, or
+    None if the petition is not public (so no validator is ever sent for a 404, and a 304 never
+    tells that an unpublished petition exists). A published response does not touch the
+    petition row, hence the response's date is part of it."""
+    row = (
+        Petition.objects.filter(pk=petition_id, state__in=PUBLIC_STATES)
+        .values_list("state", "updated_at", "signature_count", "last_signed_at", "response__published_at")
+        .first()
+    )
+    if row is None:
+        return None
+    text = "|".join(value.isoformat() if isinstance(value, datetime) else str(value) for value in row)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]

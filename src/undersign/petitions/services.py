@@ -89,17 +89,17 @@ def petition_create(*, text: PetitionText) -> Petition:
     return petition
 
 
-def petition_validate(*, petition: Petition, creator_signature_id: int) -> Petition:
+def petition_validate(*, petition: Petition) -> Petition:
     """The creator confirmed their address: the petition starts collecting sponsors (or goes
     straight to moderation when no sponsors are required). Precondition: transaction open."""
     petition = _transition(petition, to_state=S.VALIDATED, allowed_from=[S.PENDING], validated_at=timezone.now())
-    outbox_add(kind=OutboundEmail.Kind.PETITION_VALIDATED, petition_id=petition.pk, signature_id=creator_signature_id)
+    notify_creator(petition=petition, kind=OutboundEmail.Kind.PETITION_VALIDATED)
     if settings.SPONSORS_REQUIRED == 0:
-        petition = petition_mark_sponsored(petition=petition, creator_signature_id=creator_signature_id)
+        petition = petition_mark_sponsored(petition=petition)
     return petition
 
 
-def petition_mark_sponsored(*, petition: Petition, creator_signature_id: int) -> Petition:
+def petition_mark_sponsored(*, petition: Petition) -> Petition:
     """Enough sponsors confirmed: into the moderation queue. Precondition: transaction open."""
     petition = _transition(
         petition,
@@ -107,7 +107,7 @@ def petition_mark_sponsored(*, petition: Petition, creator_signature_id: int) ->
         allowed_from=[S.VALIDATED],
         moderation_threshold_reached_at=timezone.now(),
     )
-    outbox_add(kind=OutboundEmail.Kind.PETITION_SPONSORED, petition_id=petition.pk, signature_id=creator_signature_id)
+    notify_creator(petition=petition, kind=OutboundEmail.Kind.PETITION_SPONSORED)
     return petition
 
 

@@ -10,6 +10,6 @@ urlpatterns = [
     path("new/creator/", views.create_creator, name="create_creator"),
     path("new/check/", views.create_check, name="create_check"),
     path("new/thank-you/", views.create_done, name="create_done"),
-    path("<int:petition_id>/", views.petition_detail, name="detail"),
-    path("<int:petition_id>/signers/", views.petition_signers, name="signers"),
+    path("<id:petition_id>/", views.petition_detail, name="detail"),
+    path("<id:petition_id>/signers/", views.petition_signers, name="signers"),
 ]

@@ -11,13 +11,14 @@ from django.views.decorators.http import condition, require_http_methods, requir
 from undersign.core.http import client_ip, parse_page, private_page, public_cache
 from undersign.core.reference import region_names, rejection_reason
 from undersign.petitions.forms import CreatorForm, PetitionTextForm
-from undersign.petitions.models import PUBLIC_STATES, Petition, PetitionState
+from undersign.petitions.models import PetitionState
 from undersign.petitions.selectors import (
     FILTER_LABELS,
     LIST_FILTERS,
     MAX_QUERY_LENGTH,
     petition_get_public,
     petition_list,
+    petition_version,
     petitions_similar,
     signatures_by_region,
     threshold_progress,
@@ -64,15 +65,8 @@ def petition_list_view(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_etag(request: HttpRequest, petition_id: int) -> str | None:
-    if not 0 < petition_id < 2**63:
-        return None
-    # Public states only: a 304 must not tell that an unpublished petition exists.
-    row = (
-        Petition.objects.filter(pk=petition_id, state__in=PUBLIC_STATES)
-        .values_list("updated_at", "signature_count")
-        .first()
-    )
-    return None if row is None else f'"{row[0].timestamp():.6f}-{row[1]}"'
+    version = petition_version(petition_id=petition_id)
+    return None if version is None else f'W/"page-{version}"'
 
 
 @require_safe

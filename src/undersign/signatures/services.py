@@ -23,7 +23,7 @@ from undersign.core.crypto import dedup_tag, seal, token_digest
 from undersign.core.models import OutboundEmail
 from undersign.core.outbox import outbox_add
 from undersign.petitions.models import SPONSORABLE_STATES, Petition, PetitionState
-from undersign.petitions.services import petition_mark_sponsored, petition_validate
+from undersign.petitions.services import notify_creator, petition_mark_sponsored, petition_validate
 from undersign.signatures.models import (
     CountQueue,
     Display,
@@ -209,11 +209,7 @@ def signature_create(
 
 def signature_for_link(*, signature_id: int, token: str) -> Signature:
     """The signature an e-mailed confirmation link names, if the link is still good."""
-    signature = (
-        Signature.objects.select_related("petition").filter(pk=signature_id).first()
-        if 0 < signature_id < 2**63
-        else None
-    )
+    signature = Signature.objects.select_related("petition").filter(pk=signature_id).first()
     if signature is None or signature.token_digest is None:
         raise InvalidLink
     if not hmac.compare_digest(bytes(signature.token_digest), token_digest(token)):
@@ -248,7 +244,7 @@ def signature_confirm(*, signature_id: int, token: str) -> tuple[ConfirmOutcome,
             petition_id=petition.pk, signature_id=signature.pk, region=signature.region, delta=1, created_at=now
         )
         if signature.kind == SignatureKind.CREATOR:
-            petition_validate(petition=petition, creator_signature_id=signature.pk)
+            petition_validate(petition=petition)
         elif signature.kind == SignatureKind.SPONSOR and petition.state in SPONSORABLE_STATES:
             _sponsor_confirmed(petition)
     signature.status, signature.confirmed_at = SignatureStatus.CONFIRMED, now
@@ -256,17 +252,12 @@ def signature_confirm(*, signature_id: int, token: str) -> tuple[ConfirmOutcome,
 
 
 def _sponsor_confirmed(petition: Petition) -> None:
-    creator_id = (
-        Signature.objects.filter(petition=petition, kind=SignatureKind.CREATOR).values_list("pk", flat=True).first()
-    )
-    if creator_id is None:
-        return
-    outbox_add(kind=OutboundEmail.Kind.SPONSOR_SIGNED, petition_id=petition.pk, signature_id=creator_id)
+    notify_creator(petition=petition, kind=OutboundEmail.Kind.SPONSOR_SIGNED)
     sponsors = Signature.objects.filter(
         petition=petition, kind=SignatureKind.SPONSOR, status=SignatureStatus.CONFIRMED
     ).count()
     if sponsors >= settings.SPONSORS_REQUIRED and petition.state == S.VALIDATED:
-        petition_mark_sponsored(petition=petition, creator_signature_id=creator_id)
+        petition_mark_sponsored(petition=petition)
 
 
 def signature_invalidate(*, signature: Signature, reason: str) -> bool:

@@ -30,7 +30,7 @@ S = PetitionState
 
 
 def _petition(petition_id: int) -> Petition:
-    petition = Petition.objects.filter(pk=petition_id).first() if 0 < petition_id < 2**63 else None
+    petition = Petition.objects.filter(pk=petition_id).first()
     if petition is None:
         raise Http404("no such petition")
     return petition
