@@ -9,7 +9,9 @@ from undersign.petitions.models import HourlyCount, Petition, RegionCount
 from undersign.signatures.models import CountQueue, Signature
 from undersign.signatures.services import (
     COUNT_LOCK_KEY,
+    signature_create,
     signature_invalidate,
+    signature_reinstate,
     signatures_count_all,
     signatures_count_batch,
     signatures_reconcile,
@@ -68,6 +70,23 @@ class TestCountBatch:
         assert not signature_invalidate(signature=signature, reason="fraud")  # idempotent
         signatures_count_all()
         assert counts(petition) == (1, {"W92000004": 1})
+
+    def test_reinstating_counts_a_confirmed_signature_again(self):
+        petition = make_petition(creator=signer(region="W92000004"))
+        signature = sign_and_confirm(petition, signer(region="W92000004"))
+        signature_invalidate(signature=signature, reason="fraud")
+        signatures_count_all()
+        assert counts(petition) == (1, {"W92000004": 1})
+        assert signature_reinstate(signature=signature)
+        assert not signature_reinstate(signature=signature)  # idempotent
+        signatures_count_all()
+        assert counts(petition) == (2, {"W92000004": 2})
+
+    def test_a_never_confirmed_signature_is_not_reinstated(self):
+        petition = make_petition()
+        signature = Signature.objects.get(pk=signature_create(petition=petition, details=signer())[1])
+        signature_invalidate(signature=signature, reason="fraud")
+        assert not signature_reinstate(signature=signature)
 
     def test_thresholds_are_recorded_with_their_time(self, settings):
         settings.RESPONSE_THRESHOLD, settings.DEBATE_THRESHOLD = 2, 3

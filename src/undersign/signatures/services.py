@@ -282,6 +282,28 @@ def signature_invalidate(*, signature: Signature, reason: str) -> bool:
     return True
 
 
+def signature_reinstate(*, signature: Signature) -> bool:
+    """Undo an invalidation (a reversed decision): a signature that had been confirmed counts
+    again, through a +1 in the count queue. Returns whether anything changed; a signature that
+    was never confirmed, or is not invalidated, is left alone."""
+    now = timezone.now()
+    with transaction.atomic():
+        row = Signature.objects.select_for_update().filter(pk=signature.pk).values("status", "confirmed_at").first()
+        if row is None or row["status"] != SignatureStatus.INVALIDATED or row["confirmed_at"] is None:
+            return False
+        Signature.objects.filter(pk=signature.pk).update(
+            status=SignatureStatus.CONFIRMED, invalidated_at=None, invalidation_reason="", updated_at=now
+        )
+        CountQueue.objects.create(
+            petition_id=signature.petition_id,
+            signature_id=signature.pk,
+            region=signature.region,
+            delta=1,
+            created_at=now,
+        )
+    return True
+
+
 def signature_unsubscribe(*, signature_id: int) -> bool:
     """No more update e-mails for this signature. Idempotent."""
     return bool(
