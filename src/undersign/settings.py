@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "undersign.petitions",
     "undersign.signatures",
     "undersign.moderation",
+    "undersign.verification",
     "undersign.api",
 ]
 
@@ -170,6 +171,13 @@ REGIONS_FILE = env_str("REGIONS_FILE", str(PACKAGE_DIR / "core" / "data" / "regi
 REJECTION_REASONS_FILE = env_str(
     "REJECTION_REASONS_FILE", str(PACKAGE_DIR / "moderation" / "data" / "rejection_reasons.json")
 )
+# Verified signatories: evidence signers give for a claim, and validators' rejection reasons.
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 2 * 1024 * 1024, minimum=1024, maximum=20 * 1024 * 1024)
+EVIDENCE_CONTENT_TYPES = env_list("EVIDENCE_CONTENT_TYPES", ["application/pdf", "image/jpeg", "image/png"])
+EVIDENCE_RETENTION_DAYS = env_int("EVIDENCE_RETENTION_DAYS", 30, minimum=0)
+CLAIM_REJECTION_REASONS_FILE = env_str(
+    "CLAIM_REJECTION_REASONS_FILE", str(PACKAGE_DIR / "verification" / "data" / "claim_rejection_reasons.json")
+)
 # Run the periodic jobs (counting, closing, e-mail sweep) on a thread of `undersign run`.
 INPROCESS_JOBS = env_bool("INPROCESS_JOBS", not REDIS_URL)
 PUBLIC_CACHE_SECONDS = env_float("PUBLIC_CACHE_SECONDS", float(SIGNATURE_COUNT_INTERVAL), minimum=0)
@@ -202,4 +210,5 @@ CELERY_BEAT_SCHEDULE = {
     },
     "close-due-petitions": {"task": "undersign.petitions.tasks.close_due_petitions", "schedule": 60.0},
     "sweep-outbox": {"task": "undersign.core.tasks.sweep_outbox", "schedule": 30.0},
+    "purge-claim-evidence": {"task": "undersign.verification.tasks.purge_claim_evidence", "schedule": 3600.0},
 }

@@ -28,11 +28,13 @@ def periodic_jobs() -> list[PeriodicJob]:
     from undersign.core.outbox import outbox_sweep
     from undersign.petitions.services import petitions_close_due
     from undersign.signatures.services import signatures_count_all
+    from undersign.verification.services import claims_evidence_purge
 
     return [
         PeriodicJob("count signatures", settings.SIGNATURE_COUNT_INTERVAL, signatures_count_all),
         PeriodicJob("close due petitions", 60, petitions_close_due),
         PeriodicJob("sweep the e-mail outbox", 30, outbox_sweep),
+        PeriodicJob("delete claim evidence past its retention", 3600, claims_evidence_purge),
     ]
 
 

@@ -141,27 +141,29 @@ class RegionFigure:
         return settings.K_ANONYMITY if self.signature_count is None else None
 
 
-def signatures_by_region(*, petition: Petition) -> list[RegionFigure]:
-    """Per-region counts with small ones suppressed. Counts below K_ANONYMITY show as "fewer
-    than k"; when exactly one region would be suppressed, the smallest shown one is suppressed
-    too, or the total minus the shown regions would give the hidden count away."""
+def k_anonymous(counts: dict[str, int]) -> dict[str, int | None]:
+    """Figures by key with small ones suppressed (None). Counts below K_ANONYMITY are hidden;
+    when exactly one would be hidden, the smallest shown one is hidden too, or the total minus
+    the shown figures would give the hidden one away. Zero counts are nobody and stay shown."""
     k = settings.K_ANONYMITY
-    names = region_names()
-    counts = sorted(
-        (
-            (row.signature_count, row.region)
-            for row in RegionCount.objects.filter(petition=petition, signature_count__gt=0)
-        ),
-        key=lambda item: (item[0], item[1]),
-    )
-    hidden = {region for count, region in counts if count < k}
+    ordered = sorted(((count, key) for key, count in counts.items() if count > 0), key=lambda item: item)
+    hidden = {key for count, key in ordered if count < k}
     if len(hidden) == 1:
-        shown = [(count, region) for count, region in counts if region not in hidden]
+        shown = [(count, key) for count, key in ordered if key not in hidden]
         if shown:
             hidden.add(shown[0][1])
+    return {key: None if key in hidden else count for key, count in counts.items()}
+
+
+def signatures_by_region(*, petition: Petition) -> list[RegionFigure]:
+    """Per-region counts with small ones suppressed as "fewer than k" (``k_anonymous``)."""
+    names = region_names()
+    counts = {
+        row.region: row.signature_count for row in RegionCount.objects.filter(petition=petition, signature_count__gt=0)
+    }
     figures = [
-        RegionFigure(code=region, name=names.get(region, region), signature_count=None if region in hidden else count)
-        for count, region in counts
+        RegionFigure(code=region, name=names.get(region, region), signature_count=count)
+        for region, count in k_anonymous(counts).items()
     ]
     return sorted(figures, key=lambda f: (-(f.signature_count or 0), f.name))
 

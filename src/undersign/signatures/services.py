@@ -225,6 +225,8 @@ def signature_for_link(*, signature_id: int, token: str) -> Signature:
 def signature_confirm(*, signature_id: int, token: str) -> tuple[ConfirmOutcome, Signature]:
     """Confirm through an e-mailed link. Idempotent: confirming twice changes nothing.
     Raises ``InvalidLink`` or ``SigningRefused``."""
+    from undersign.verification.services import claim_on_signature_confirmed  # it imports this module
+
     signature = signature_for_link(signature_id=signature_id, token=token)
     if signature.status == SignatureStatus.CONFIRMED:
         return ConfirmOutcome.ALREADY_CONFIRMED, signature
@@ -243,6 +245,7 @@ def signature_confirm(*, signature_id: int, token: str) -> tuple[ConfirmOutcome,
         CountQueue.objects.create(
             petition_id=petition.pk, signature_id=signature.pk, region=signature.region, delta=1, created_at=now
         )
+        claim_on_signature_confirmed(signature=signature)
         if signature.kind == SignatureKind.CREATOR:
             petition_validate(petition=petition)
         elif signature.kind == SignatureKind.SPONSOR and petition.state in SPONSORABLE_STATES:

@@ -25,6 +25,8 @@ from undersign.signatures.services import (
     signature_for_link,
     signature_unsubscribe,
 )
+from undersign.verification.selectors import petition_verification
+from undersign.verification.views import sign_with_claim
 
 S = PetitionState
 
@@ -65,6 +67,8 @@ def sign(request: HttpRequest, petition_id: int) -> HttpResponse:
         check_can_sign(petition, SignatureKind.SIGNER)
     except SigningRefused as refused:
         return _refused(request, petition, refused.reason)
+    if (verification := petition_verification(petition=petition)) is not None:
+        return sign_with_claim(request, petition, verification)
     form = SignerForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         signature_create(petition=petition, details=_details(form, request))

@@ -1,0 +1,160 @@
+"""Registries and validators in Django's admin, for staff. Members are changed only by CSV
+imports (an upload here, or ``undersign import_registry``); claims and decisions are read-only,
+since every decision goes through the validators' pages, which record it."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from undersign.core.admin import ReadOnlyAdmin
+from undersign.verification.forms import RegistryImportForm
+from undersign.verification.models import (
+    Claim,
+    ClaimDecision,
+    Registry,
+    RegistryImport,
+    RegistryMember,
+    RegistryValidator,
+)
+from undersign.verification.registry_import import ImportRefused
+from undersign.verification.services import registry_import
+
+
+class RegistryValidatorInline(admin.TabularInline):
+    model = RegistryValidator
+    fields = ["user", "created_at"]
+    readonly_fields = ["created_at"]
+    autocomplete_fields = ["user"]
+    extra = 1
+
+
+class RegistryImportInline(admin.TabularInline):
+    model = RegistryImport
+    fields = ["created_at", "actor", "source", "added", "changed", "removed"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Registry)
+class RegistryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "validators_required", "official_domain", "members_link", "import_link"]
+    prepopulated_fields = {"slug": ["name"]}
+    fields = ["name", "slug", "validators_required", "official_domain"]
+    inlines = [RegistryValidatorInline, RegistryImportInline]
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # claims and petitions point at registries and their members
+
+    @admin.display(description="members")
+    def members_link(self, obj: Registry) -> str:
+        url = reverse("admin:verification_registrymember_changelist") + f"?registry__id__exact={obj.pk}"
+        return format_html('<a href="{}">{} active</a>', url, obj.members.filter(active=True).count())
+
+    @admin.display(description="import")
+    def import_link(self, obj: Registry) -> str:
+        return format_html('<a href="{}">Upload CSV</a>', reverse("admin:verification_registry_import", args=[obj.pk]))
+
+    def get_urls(self):
+        extra = [
+            path(
+                "<int:registry_id>/import/",
+                self.admin_site.admin_view(self.import_view),
+                name="verification_registry_import",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def import_view(self, request: HttpRequest, registry_id: int) -> HttpResponse:
+        registry = get_object_or_404(Registry, pk=registry_id)
+        if not self.has_change_permission(request, registry):
+            return redirect("admin:index")
+        form = RegistryImportForm(request.POST or None, request.FILES or None)
+        errors: list[str] = []
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                result = registry_import(
+                    registry=registry, data=upload.read(), source=f"admin: {upload.name}", actor=request.user
+                )
+            except ImportRefused as refused:
+                errors = refused.errors
+            else:
+                messages.success(
+                    request,
+                    f"{registry.name}: {result.added} added, {result.changed} changed, {result.removed} removed.",
+                )
+                return redirect("admin:verification_registry_change", registry.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "registry": registry,
+            "form": form,
+            "errors": errors,
+            "title": f"Import members of {registry.name}",
+        }
+        return render(request, "verification/admin_import.html", context, status=400 if errors else 200)
+
+
+@admin.register(RegistryMember)
+class RegistryMemberAdmin(ReadOnlyAdmin):
+    list_display = ["name", "office", "district", "territory_code", "registry", "active", "external_id"]
+    list_filter = ["registry", "active"]
+    search_fields = ["name", "external_id", "office"]
+    # The official e-mail is kept only as a digest: there is nothing to show but its domain.
+    fields = [
+        "registry",
+        "external_id",
+        "name",
+        "office",
+        "district",
+        "territory_code",
+        "official_email_domain",
+        "active",
+    ]
+
+
+@admin.register(RegistryValidator)
+class RegistryValidatorAdmin(admin.ModelAdmin):
+    list_display = ["user", "registry", "created_at"]
+    list_filter = ["registry"]
+    autocomplete_fields = ["user"]
+
+
+class ClaimDecisionInline(admin.TabularInline):
+    model = ClaimDecision
+    fields = ["created_at", "actor", "by_official_email", "kind", "round", "reason_code", "note", "outcome"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Claim)
+class ClaimAdmin(ReadOnlyAdmin):
+    list_display = ["id", "petition", "member", "status", "method", "created_at", "decided_at"]
+    list_filter = ["status", "method", "member__registry"]
+    fields = [
+        "petition",
+        "member",
+        "status",
+        "method",
+        "round",
+        "on_official_domain",
+        "created_at",
+        "decided_at",
+        "evidence_deleted_at",
+    ]
+    inlines = [ClaimDecisionInline]

@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+from functools import cache
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from undersign.core.reference import RejectionReason, _load
+from undersign.petitions.models import Petition
+from undersign.signatures.forms import SignerForm
+from undersign.verification.models import DecisionKind, Registry, RegistryMember, SigningPolicy
+from undersign.verification.selectors import member_for_petition
+
+NOTE_MAX_LENGTH = 2000
+# The first bytes of each type we accept: the type a browser sends is whatever the file's name
+# suggests, so the content decides.
+MAGIC = {
+    "application/pdf": b"%PDF-",
+    "image/jpeg": b"\xff\xd8\xff",
+    "image/png": b"\x89PNG\r\n\x1a\n",
+}
+CHOOSE_MEMBER = "Choose your entry from the registry list."
+
+
+@cache
+def claim_rejection_reasons() -> tuple[RejectionReason, ...]:
+    """The reasons validators give (``CLAIM_REJECTION_REASONS_FILE``), read once, checked strictly."""
+    reasons = []
+    for item in _load(settings.CLAIM_REJECTION_REASONS_FILE, "reasons"):
+        code = str(item.get("code", ""))
+        if not code or len(code) > 32 or not item.get("title"):
+            raise ImproperlyConfigured(f"{settings.CLAIM_REJECTION_REASONS_FILE}: bad reason {item!r}")
+        reasons.append(RejectionReason(code, str(item["title"]), str(item.get("description", "")), False))
+    return tuple(reasons)
+
+
+def claim_rejection_title(code: str) -> str:
+    return next((reason.title for reason in claim_rejection_reasons() if reason.code == code), code)
+
+
+def sniffed_type(head: bytes) -> str | None:
+    return next((kind for kind, magic in MAGIC.items() if head.startswith(magic)), None)
+
+
+class ClaimSignForm(SignerForm):
+    """The sign form of a petition that takes registry claims: the signer's details plus the
+    member they claim to be (chosen from a name search) and optional evidence. Every message
+    is neutral: it never says whether someone is or is not in a registry."""
+
+    member_query = forms.CharField(label="Find yourself in the registry", max_length=100, required=False)
+    member = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    evidence_note = forms.CharField(
+        label="A note for the validator (optional)",
+        max_length=NOTE_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For example how to reach your office to check. Seen only by the registry's validators.",
+    )
+    evidence_document = forms.FileField(
+        label="A document (optional)",
+        required=False,
+        help_text="PDF, JPEG or PNG, for example your mandate. Seen only by the registry's validators, "
+        "deleted after the decision.",
+    )
+
+    def __init__(self, *args, petition: Petition, policy: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.petition = petition
+        self.policy = policy
+        self.fields["member"].error_messages.update(
+            invalid=CHOOSE_MEMBER, min_value=CHOOSE_MEMBER, max_value=CHOOSE_MEMBER
+        )
+
+    def clean_member(self) -> RegistryMember | None:
+        member_id = self.cleaned_data.get("member")
+        if member_id is None:
+            if self.policy == SigningPolicy.REGISTRY_ONLY:
+                raise forms.ValidationError(
+                    "This petition is signed by registry members only. Find your entry and choose it."
+                )
+            return None
+        member = member_for_petition(petition=self.petition, member_id=member_id)
+        if member is None:
+            raise forms.ValidationError(CHOOSE_MEMBER)
+        return member
+
+    def clean_evidence_document(self) -> tuple[bytes, str] | None:
+        upload = self.cleaned_data.get("evidence_document")
+        if not upload:
+            return None
+        limit = settings.EVIDENCE_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(f"The document must be {limit // 1024} KB or smaller.")
+        data = upload.read(limit + 1)
+        kind = sniffed_type(data[:16])
+        if kind is None or kind not in settings.EVIDENCE_CONTENT_TYPES:
+            allowed = ", ".join(t.split("/")[1].upper() for t in settings.EVIDENCE_CONTENT_TYPES)
+            raise forms.ValidationError(f"The document must be one of: {allowed}.")
+        return data, kind
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[(DecisionKind.VALIDATE, "Validate"), (DecisionKind.REJECT, "Reject")],
+        error_messages={"required": "Choose validate or reject.", "invalid_choice": "Choose validate or reject."},
+    )
+    reason = forms.ChoiceField(required=False, error_messages={"invalid_choice": "Choose one of the reasons."})
+    note = forms.CharField(required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = [("", "Choose a reason")] + [
+            (reason.code, reason.title) for reason in claim_rejection_reasons()
+        ]
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        if data.get("decision") == DecisionKind.REJECT and not data.get("reason"):
+            self.add_error("reason", "Choose a reason for rejecting the claim.")
+        return data
+
+
+class ReverseForm(forms.Form):
+    note = forms.CharField(
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why the decision is reversed."},
+    )
+
+
+class PetitionVerificationForm(forms.Form):
+    """The creator's choice of who may sign, in the first step of the create wizard."""
+
+    policy = forms.ChoiceField(
+        label="Who may sign?",
+        choices=SigningPolicy.choices,
+        initial=SigningPolicy.ANYONE,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose who may sign."},
+    )
+    registries = forms.ModelMultipleChoiceField(
+        label="Registries whose members may sign as verified",
+        queryset=Registry.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": "Choose registries from the list.",
+            "invalid_pk_value": "Choose registries from the list.",
+        },
+    )
+    quorum_verified = forms.IntegerField(
+        label="Quorum: at least this many verified signers (optional)", required=False, min_value=1, max_value=100_000
+    )
+    quorum_territories = forms.IntegerField(
+        label="… from at least this many territories (optional)", required=False, min_value=1, max_value=1000
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        if data.get("policy") not in (None, SigningPolicy.ANYONE) and not data.get("registries"):
+            self.add_error("registries", "Choose at least one registry.")
+        return data
+
+    def session_data(self) -> dict[str, object]:
+        """JSON-safe cleaned data, for the wizard's session draft."""
+        data = self.cleaned_data
+        return {
+            "policy": data["policy"],
+            "registries": [registry.pk for registry in data["registries"]],
+            "quorum_verified": data["quorum_verified"],
+            "quorum_territories": data["quorum_territories"],
+        }
+
+
+class RegistryImportForm(forms.Form):
+    file = forms.FileField(label="CSV file (UTF-8)")

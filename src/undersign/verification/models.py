@@ -1,0 +1,226 @@
+"""Registries of eligible people, the claims signers make to be one of them, and the decisions
+validators take on those claims. See docs/architecture.md ("Verified signatories")."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Registry(models.Model):
+    """A published list of people eligible to sign as verified (e.g. the municipal deputies of
+    one city). Its members' names, offices, districts and territories are public; their
+    official e-mail addresses are not."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    validators_required = models.PositiveSmallIntegerField(
+        default=1, help_text="How many distinct validators must agree on a decision (1 or 2)."
+    )
+    official_domain = models.CharField(
+        max_length=253, blank=True, help_text="The e-mail domain of the institution, if any (e.g. council.example)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "registries"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(validators_required__in=[1, 2]), name="registry_one_or_two_validators")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RegistryMember(models.Model):
+    """One person on a registry, as its last import listed them. Members a re-import no longer
+    lists are deactivated rather than deleted, because claims keep pointing at them. The
+    official e-mail is kept only as a keyed digest (``official_email_tag``): enough to recognise
+    the address when a signer confirms at it, useless to whoever reads a dump."""
+
+    registry = models.ForeignKey(Registry, on_delete=models.PROTECT, related_name="members")
+    external_id = models.CharField(max_length=100)
+    name = models.CharField(max_length=200)
+    office = models.CharField(max_length=200)
+    district = models.CharField(max_length=200, blank=True)
+    territory_code = models.CharField(max_length=32)
+    official_email_tag = models.BinaryField(max_length=32, null=True, blank=True)
+    official_email_domain = models.CharField(max_length=253, blank=True)
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["registry", "external_id"], name="registrymember_unique_external_id")
+        ]
+        indexes = [models.Index(fields=["registry", "active", "name"], name="registrymember_by_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.office}, {self.territory_code})"
+
+
+class RegistryImport(models.Model):
+    """One import of a registry's CSV file: who, when, and what it changed."""
+
+    registry = models.ForeignKey(Registry, on_delete=models.CASCADE, related_name="imports")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source = models.CharField(max_length=200, help_text="The file name, and whether admin or command.")
+    added = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    removed = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.registry} import: +{self.added} ~{self.changed} -{self.removed}"
+
+
+class RegistryValidator(models.Model):
+    """The role of validating claims on one registry, held by one staff user."""
+
+    registry = models.ForeignKey(Registry, on_delete=models.CASCADE, related_name="validators")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="registry_roles")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["registry", "user"], name="registryvalidator_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} validates {self.registry}"
+
+
+class SigningPolicy(models.TextChoices):
+    ANYONE = "anyone", "Anyone may sign"
+    REGISTRY_ONLY = "registry_only", "Only members of the chosen registries"
+    VERIFIED_SEPARATELY = "anyone_verified_separately", "Anyone; verified members counted and shown separately"
+
+
+class PetitionVerification(models.Model):
+    """Who may sign a petition, which registries its signers may claim to be on, and the quorum
+    of verified signers it sets itself (both quorum figures optional). A petition without a row
+    takes anyone's signature, as before registries existed."""
+
+    petition = models.OneToOneField("petitions.Petition", on_delete=models.CASCADE, related_name="verification")
+    policy = models.CharField(max_length=32, choices=SigningPolicy.choices, default=SigningPolicy.ANYONE)
+    registries = models.ManyToManyField(Registry, related_name="petitions", blank=True)
+    quorum_verified = models.PositiveIntegerField(null=True, blank=True)
+    quorum_territories = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(policy__in=SigningPolicy.values), name="verification_policy")]
+
+    def __str__(self) -> str:
+        return f"petition {self.petition_id}: {self.policy}"
+
+    @property
+    def takes_claims(self) -> bool:
+        return self.policy != SigningPolicy.ANYONE
+
+
+class ClaimStatus(models.TextChoices):
+    PENDING = "pending", "Awaiting validation"
+    VALIDATED = "validated", "Validated"
+    REJECTED = "rejected", "Rejected"
+
+
+class ClaimMethod(models.TextChoices):
+    NONE = "", "Not decided"
+    OFFICIAL_EMAIL = "official_email", "Validated by official e-mail"
+    VALIDATORS = "validators", "Decided by validators"
+
+
+class Claim(models.Model):
+    """A signer's claim to be one registry member. ``petition`` repeats the signature's so the
+    database itself can hold a member to one validated claim per petition. ``round`` counts the
+    reversals: only the decisions of the current round count towards a two-validator rule.
+
+    Evidence (the signer's note and document) is sealed under the petition's data key, like the
+    signature's personal data, and deleted ``EVIDENCE_RETENTION_DAYS`` after the decision."""
+
+    signature = models.OneToOneField("signatures.Signature", on_delete=models.CASCADE, related_name="claim")
+    petition = models.ForeignKey("petitions.Petition", on_delete=models.CASCADE, related_name="claims")
+    member = models.ForeignKey(RegistryMember, on_delete=models.PROTECT, related_name="claims")
+    status = models.CharField(max_length=12, choices=ClaimStatus.choices, default=ClaimStatus.PENDING)
+    method = models.CharField(max_length=16, choices=ClaimMethod.choices, blank=True, default=ClaimMethod.NONE)
+    round = models.PositiveIntegerField(default=1)
+    on_official_domain = models.BooleanField(
+        default=False, help_text="The confirmed address is on the member's or registry's official domain (evidence)."
+    )
+    evidence_note_sealed = models.BinaryField(null=True, blank=True)
+    evidence_document_sealed = models.BinaryField(null=True, blank=True)
+    evidence_content_type = models.CharField(max_length=40, blank=True)
+    evidence_deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "member"], condition=Q(status="validated"), name="claim_one_validated_per_member"
+            ),
+            models.CheckConstraint(condition=Q(status__in=ClaimStatus.values), name="claim_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(decided_at__isnull=False), name="claim_decided_has_time"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["petition", "status"], name="claim_by_petition_status"),
+            models.Index(fields=["status", "created_at"], name="claim_queue"),
+            models.Index(
+                fields=["decided_at"], condition=Q(evidence_deleted_at__isnull=True), name="claim_evidence_due"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"claim #{self.pk} on petition {self.petition_id} ({self.status})"
+
+    @property
+    def has_evidence_document(self) -> bool:
+        return self.evidence_document_sealed is not None
+
+
+class DecisionKind(models.TextChoices):
+    VALIDATE = "validate", "Validate"
+    REJECT = "reject", "Reject"
+    REVERSE = "reverse", "Reverse the decision"
+
+
+class ClaimDecision(models.Model):
+    """One validator's decision on a claim, a validation by official e-mail (no actor), or the
+    reversal of an earlier outcome. Rows are only ever added: together they are the claim's
+    audit trail. ``outcome`` is the claim's status after this row."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="decisions")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    by_official_email = models.BooleanField(default=False)
+    kind = models.CharField(max_length=8, choices=DecisionKind.choices)
+    round = models.PositiveIntegerField()
+    reason_code = models.CharField(max_length=32, blank=True)
+    note = models.TextField(blank=True)
+    outcome = models.CharField(max_length=12, choices=ClaimStatus.choices)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=DecisionKind.values), name="claimdecision_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(actor__isnull=False) | Q(by_official_email=True), name="claimdecision_has_author"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="reject") | ~Q(reason_code=""), name="claimdecision_reject_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = "official e-mail" if self.by_official_email else str(self.actor)
+        return f"claim {self.claim_id}: {self.kind} by {who}"

@@ -1,0 +1,365 @@
+"""Writes of verification: importing registries, setting a petition's signing policy, claims
+made while signing, their validation by official e-mail or by validators, reversals, and the
+deletion of evidence after its retention period.
+
+Claims state machine (every move leaves a ``ClaimDecision`` row):
+``pending`` → ``validated`` (official e-mail on record, or ``validators_required`` distinct
+validators agree) · ``pending`` → ``rejected`` (as many validators agree, with a reason) ·
+``validated``/``rejected`` → ``pending`` (a reversal, by one validator, with a note; it starts a
+new round in which earlier votes no longer count).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from undersign.core.crypto import normalise_email, open_sealed, seal
+from undersign.petitions.models import Petition
+from undersign.signatures.models import Signature, SignatureStatus
+from undersign.signatures.services import (
+    SignerDetails,
+    SignOutcome,
+    pii_context,
+    signature_create,
+    signature_invalidate,
+    signature_reinstate,
+)
+from undersign.verification.models import (
+    Claim,
+    ClaimDecision,
+    ClaimMethod,
+    ClaimStatus,
+    DecisionKind,
+    PetitionVerification,
+    Registry,
+    RegistryImport,
+    RegistryMember,
+    SigningPolicy,
+)
+from undersign.verification.registry_import import MemberRow, parse_registry_csv
+
+DECIDED_STATES = (ClaimStatus.VALIDATED, ClaimStatus.REJECTED)
+
+
+class ClaimRefused(Exception):
+    """A decision that cannot be taken now; the message is safe to show to the validator."""
+
+
+# --- registries -------------------------------------------------------------------------------
+
+
+def official_email_tag(registry_id: int, email: str) -> bytes:
+    """The keyed digest a member's official address is kept as: the same blind-index recipe as
+    the dedup tag (``core.crypto.dedup_tag``), keyed per registry so a dump links no address
+    to anything and the same address in two registries gives two tags."""
+    message = b"registry-email/v1\x00" + registry_id.to_bytes(8, "big") + normalise_email(email).encode("utf-8")
+    return hmac.new(settings.KEYS.dedup_key, message, hashlib.sha256).digest()
+
+
+def _member_values(registry: Registry, row: MemberRow) -> dict[str, object]:
+    domain = row.official_email_domain
+    if not domain and row.official_email:
+        domain = row.official_email.rpartition("@")[2].lower()
+    return {
+        "name": row.name,
+        "office": row.office,
+        "district": row.district,
+        "territory_code": row.territory_code,
+        "official_email_tag": official_email_tag(registry.pk, row.official_email) if row.official_email else None,
+        "official_email_domain": domain,
+        "active": True,
+    }
+
+
+def registry_import(
+    *, registry: Registry, data: bytes, source: str, actor: AbstractBaseUser | None = None
+) -> RegistryImport:
+    """Replace a registry's member list with a CSV file's, matching members by external id:
+    new ids are added, listed ones updated, unlisted ones deactivated (claims still point at
+    them). One transaction, after the whole file passed its checks: ``ImportRefused`` leaves
+    the registry as it was."""
+    rows = parse_registry_csv(data)
+    added = changed = 0
+    with transaction.atomic():
+        Registry.objects.select_for_update().filter(pk=registry.pk).first()  # one import at a time
+        existing = {m.external_id: m for m in RegistryMember.objects.filter(registry=registry)}
+        new_members = []
+        for row in rows:
+            values = _member_values(registry, row)
+            member = existing.get(row.external_id)
+            if member is None:
+                new_members.append(RegistryMember(registry=registry, external_id=row.external_id, **values))
+                continue
+            current = {
+                field: bytes(v) if isinstance(v := getattr(member, field), memoryview) else v for field in values
+            }
+            if current != values:
+                RegistryMember.objects.filter(pk=member.pk).update(**values, updated_at=timezone.now())
+                changed += 1
+        RegistryMember.objects.bulk_create(new_members, batch_size=500)
+        added = len(new_members)
+        listed = {row.external_id for row in rows}
+        gone = [m.pk for external_id, m in existing.items() if m.active and external_id not in listed]
+        removed = RegistryMember.objects.filter(pk__in=gone).update(active=False, updated_at=timezone.now())
+        return RegistryImport.objects.create(
+            registry=registry, actor=actor, source=source[:200], added=added, changed=changed, removed=removed
+        )
+
+
+# --- a petition's policy ------------------------------------------------------------------------
+
+
+def petition_verification_set(
+    *,
+    petition: Petition,
+    policy: str,
+    registries: list[Registry],
+    quorum_verified: int | None = None,
+    quorum_territories: int | None = None,
+) -> PetitionVerification:
+    """Set who may sign ``petition`` and its quorum. Precondition: a policy other than
+    ``anyone`` names at least one registry (the creation form checks it)."""
+    if policy != SigningPolicy.ANYONE and not registries:
+        raise ValueError("a registry policy needs at least one registry")
+    verification, _ = PetitionVerification.objects.update_or_create(
+        petition=petition,
+        defaults={"policy": policy, "quorum_verified": quorum_verified, "quorum_territories": quorum_territories},
+    )
+    verification.registries.set(registries if policy != SigningPolicy.ANYONE else [])
+    return verification
+
+
+# --- claims made while signing ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimRequest:
+    member: RegistryMember
+    note: str = ""
+    document: bytes | None = None
+    content_type: str = ""
+
+
+def evidence_context(tag: bytes, field: str) -> bytes:
+    """Binds sealed evidence to its signature (by the unique dedup tag) and field, as the
+    signature's own personal data is bound."""
+    return b"undersign/evidence/v1\x00" + tag + b"\x00" + field.encode("ascii")
+
+
+def _sealed_evidence(petition: Petition, tag: bytes, claim: ClaimRequest) -> dict[str, object]:
+    key_id = petition.data_key_id
+    note = seal(key_id, claim.note, context=evidence_context(tag, "note")) if claim.note else None
+    document = None
+    if claim.document is not None:
+        # seal() takes text; base64 costs a third more bytes on a size-limited file, and keeps
+        # one sealing function for all personal data.
+        encoded = base64.b64encode(claim.document).decode("ascii")
+        document = seal(key_id, encoded, context=evidence_context(tag, "document"))
+    return {
+        "evidence_note_sealed": note,
+        "evidence_document_sealed": document,
+        "evidence_content_type": claim.content_type if document is not None else "",
+        "evidence_deleted_at": None,
+    }
+
+
+def signature_create_with_claim(
+    *, petition: Petition, details: SignerDetails, claim: ClaimRequest | None
+) -> tuple[SignOutcome, int]:
+    """``signature_create`` plus the signer's claim, in one transaction. A pending signature
+    signed again takes the new claim (or loses its claim), as it takes the new name; an
+    already confirmed one keeps its claim untouched, and the signer sees the same page.
+    Precondition: the claim's member is active and on one of the petition's registries."""
+    with transaction.atomic():
+        outcome, signature_id = signature_create(petition=petition, details=details)
+        if outcome == SignOutcome.ALREADY_SIGNED:
+            return outcome, signature_id
+        if claim is None:
+            Claim.objects.filter(signature_id=signature_id, status=ClaimStatus.PENDING).delete()
+            return outcome, signature_id
+        tag = bytes(Signature.objects.values_list("dedup_tag", flat=True).get(pk=signature_id))
+        Claim.objects.update_or_create(
+            signature_id=signature_id,
+            defaults={
+                "petition": petition,
+                "member": claim.member,
+                "status": ClaimStatus.PENDING,
+                "method": ClaimMethod.NONE,
+                "on_official_domain": False,
+                "created_at": timezone.now(),
+                "decided_at": None,
+                **_sealed_evidence(petition, tag, claim),
+            },
+        )
+    return outcome, signature_id
+
+
+def _on_official_domain(email: str, member: RegistryMember) -> bool:
+    domain = email.strip().rpartition("@")[2].lower()
+    official = {member.official_email_domain.lower(), member.registry.official_domain.lower()} - {""}
+    return domain in official
+
+
+def _touch_petition(petition_id: int, now: datetime) -> None:
+    """The public page's ETag follows the petition row; verified figures live elsewhere."""
+    Petition.objects.filter(pk=petition_id).update(updated_at=now)
+
+
+def claim_on_signature_confirmed(*, signature: Signature) -> Claim | None:
+    """Called inside ``signature_confirm``'s transaction. Records whether the confirmed address
+    is on an official domain (evidence for the validator, never proof), and validates the claim
+    by itself when the address is the member's own official e-mail on record and no other
+    validated claim holds the member on this petition. Otherwise the claim waits for a
+    validator, as competing claims do."""
+    claim = Claim.objects.select_related("member__registry").filter(signature_id=signature.pk).first()
+    if claim is None or claim.status != ClaimStatus.PENDING:
+        return claim
+    email = open_sealed(signature.email_sealed, context=pii_context(bytes(signature.dedup_tag), "email"))
+    member = claim.member
+    claim.on_official_domain = _on_official_domain(email, member)
+    Claim.objects.filter(pk=claim.pk).update(on_official_domain=claim.on_official_domain)
+    tag = member.official_email_tag
+    if tag is None or not hmac.compare_digest(bytes(tag), official_email_tag(member.registry_id, email)):
+        return claim
+    held = Claim.objects.filter(petition_id=claim.petition_id, member=member, status=ClaimStatus.VALIDATED)
+    if held.exists():
+        return claim
+    now = timezone.now()
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent validation wins, this one waits
+            Claim.objects.filter(pk=claim.pk, status=ClaimStatus.PENDING).update(
+                status=ClaimStatus.VALIDATED, method=ClaimMethod.OFFICIAL_EMAIL, decided_at=now
+            )
+    except IntegrityError:
+        return claim
+    ClaimDecision.objects.create(
+        claim=claim,
+        by_official_email=True,
+        kind=DecisionKind.VALIDATE,
+        round=claim.round,
+        outcome=ClaimStatus.VALIDATED,
+        note="The signer confirmed at the member's official e-mail address on record.",
+    )
+    _touch_petition(claim.petition_id, now)
+    claim.status, claim.method, claim.decided_at = ClaimStatus.VALIDATED, ClaimMethod.OFFICIAL_EMAIL, now
+    return claim
+
+
+# --- validators' decisions --------------------------------------------------------------------
+
+
+def _registry_only(petition_id: int) -> bool:
+    return PetitionVerification.objects.filter(petition_id=petition_id, policy=SigningPolicy.REGISTRY_ONLY).exists()
+
+
+def _locked(claim: Claim) -> Claim:
+    return Claim.objects.select_for_update().select_related("member__registry", "signature").get(pk=claim.pk)
+
+
+def claim_decide(*, claim: Claim, actor: AbstractBaseUser, kind: str, reason_code: str = "", note: str = "") -> Claim:
+    """One validator's vote to validate or reject a pending claim. The claim moves when
+    ``validators_required`` distinct validators agree in the current round. A rejection on a
+    registry-only petition invalidates the signature; elsewhere it leaves an ordinary one.
+    Preconditions: ``actor`` holds the claim's registry's role (``access_claim_by_id``);
+    ``reason_code`` is a configured reason for a rejection. Raises ``ClaimRefused``."""
+    if kind not in (DecisionKind.VALIDATE, DecisionKind.REJECT):
+        raise ValueError(kind)
+    if kind == DecisionKind.REJECT and not reason_code:
+        raise ClaimRefused("Choose a reason for rejecting the claim.")
+    with transaction.atomic():
+        claim = _locked(claim)
+        if claim.status != ClaimStatus.PENDING:
+            raise ClaimRefused(f"This claim is already {claim.get_status_display().lower()}.")
+        if claim.signature.status != SignatureStatus.CONFIRMED:
+            raise ClaimRefused("The signature is not confirmed, so the claim cannot be decided.")
+        votes = ClaimDecision.objects.filter(claim=claim, round=claim.round, actor__isnull=False).exclude(
+            kind=DecisionKind.REVERSE
+        )
+        if votes.filter(actor=actor).exists():
+            raise ClaimRefused("You have decided on this claim already; another validator must decide too.")
+        held = Claim.objects.filter(
+            petition_id=claim.petition_id, member_id=claim.member_id, status=ClaimStatus.VALIDATED
+        )
+        if kind == DecisionKind.VALIDATE and held.exists():
+            raise ClaimRefused(
+                "Another signature on this petition is already validated as this member. "
+                "Reverse that claim first, or reject this one."
+            )
+        agreeing = votes.filter(kind=kind).values("actor").distinct().count() + 1
+        outcome = ClaimStatus.PENDING
+        if agreeing >= claim.member.registry.validators_required:
+            outcome = ClaimStatus.VALIDATED if kind == DecisionKind.VALIDATE else ClaimStatus.REJECTED
+        now = timezone.now()
+        if outcome != ClaimStatus.PENDING:
+            try:
+                with transaction.atomic():
+                    Claim.objects.filter(pk=claim.pk).update(
+                        status=outcome, method=ClaimMethod.VALIDATORS, decided_at=now
+                    )
+            except IntegrityError:
+                raise ClaimRefused(
+                    "Another signature on this petition was validated as this member just now."
+                ) from None
+        ClaimDecision.objects.create(
+            claim=claim, actor=actor, kind=kind, round=claim.round, reason_code=reason_code, note=note, outcome=outcome
+        )
+        if outcome == ClaimStatus.REJECTED and _registry_only(claim.petition_id):
+            signature_invalidate(signature=claim.signature, reason="claim_rejected")
+        if outcome != ClaimStatus.PENDING:
+            _touch_petition(claim.petition_id, now)
+    claim.refresh_from_db()
+    return claim
+
+
+def claim_reverse(*, claim: Claim, actor: AbstractBaseUser, note: str) -> Claim:
+    """Take back a claim's outcome: it is pending again, in a new round, for a fresh decision.
+    Reversing a rejection on a registry-only petition counts its signature again.
+    Preconditions as for ``claim_decide``; ``note`` says why. Raises ``ClaimRefused``."""
+    if not note.strip():
+        raise ClaimRefused("Say why the decision is reversed.")
+    with transaction.atomic():
+        claim = _locked(claim)
+        if claim.status not in DECIDED_STATES:
+            raise ClaimRefused("This claim has no decision to reverse yet.")
+        was = claim.status
+        now = timezone.now()
+        Claim.objects.filter(pk=claim.pk).update(
+            status=ClaimStatus.PENDING, method=ClaimMethod.NONE, decided_at=None, round=claim.round + 1
+        )
+        ClaimDecision.objects.create(
+            claim=claim,
+            actor=actor,
+            kind=DecisionKind.REVERSE,
+            round=claim.round,
+            note=note,
+            outcome=ClaimStatus.PENDING,
+        )
+        if was == ClaimStatus.REJECTED and claim.signature.invalidation_reason == "claim_rejected":
+            signature_reinstate(signature=claim.signature)
+        _touch_petition(claim.petition_id, now)
+    claim.refresh_from_db()
+    return claim
+
+
+# --- evidence -----------------------------------------------------------------------------------
+
+
+def claims_evidence_purge(*, now: datetime | None = None) -> int:
+    """Delete the evidence of claims decided more than ``EVIDENCE_RETENTION_DAYS`` ago (a
+    periodic job). Returns how many claims lost their evidence."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.EVIDENCE_RETENTION_DAYS)
+    return Claim.objects.filter(
+        status__in=DECIDED_STATES, decided_at__lte=cutoff, evidence_deleted_at__isnull=True
+    ).update(
+        evidence_note_sealed=None, evidence_document_sealed=None, evidence_content_type="", evidence_deleted_at=now
+    )

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from undersign.verification import views
+
+app_name = "verification"
+urlpatterns = [
+    path("petitions/<id:petition_id>/registry-members.json", views.members_json, name="members_json"),
+    path("verification/", views.queue, name="queue"),
+    path("verification/claims/<id:claim_id>/", views.claim_detail, name="claim"),
+    path("verification/claims/<id:claim_id>/evidence/", views.claim_evidence_document, name="evidence"),
+    path("verification/claims/<id:claim_id>/decide/", views.decide, name="decide"),
+    path("verification/claims/<id:claim_id>/reverse/", views.reverse, name="reverse"),
+]

@@ -1,0 +1,246 @@
+"""Signing with a registry claim, the member search, and the validators' pages.
+
+Validator pages: anonymous visitors go to the login page; anyone without a role on the claim's
+registry gets the same 404 as for a claim that does not exist. Never cached; state changes only
+on POST through one service."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST, require_safe
+
+from undersign.core.http import client_ip, parse_id, private_page, public_cache
+from undersign.petitions.models import Petition, PetitionState
+from undersign.petitions.selectors import petition_get_public
+from undersign.signatures.services import SignerDetails
+from undersign.verification.forms import ClaimSignForm, DecisionForm, ReverseForm, claim_rejection_title
+from undersign.verification.models import Claim, ClaimStatus, PetitionVerification
+from undersign.verification.selectors import (
+    access_claim_by_id,
+    claim_decisions,
+    claim_document,
+    claim_evidence,
+    claims_decided,
+    claims_queue,
+    member_for_petition,
+    members_search,
+    petition_verification,
+    validator_registry_ids,
+)
+from undersign.verification.services import (
+    ClaimRefused,
+    ClaimRequest,
+    claim_decide,
+    claim_reverse,
+    signature_create_with_claim,
+)
+
+View = Callable[..., HttpResponse]
+
+
+# --- signing with a claim ---------------------------------------------------------------------
+
+
+def sign_with_claim(request: HttpRequest, petition: Petition, verification: PetitionVerification) -> HttpResponse:
+    """The sign page of a petition that takes registry claims (called by ``signatures.views.sign``
+    once the petition is known to take signatures). "Search" re-shows the form with the
+    matching members, for browsers without JavaScript; "Continue" signs."""
+    data = request.POST if request.method == "POST" else None
+    form = ClaimSignForm(data, request.FILES or None, petition=petition, policy=verification.policy)
+    query = request.POST.get("member_query", "") if data else request.GET.get("member_query", "")
+    searching = data is not None and "search" in request.POST
+    if data is not None and not searching and form.is_valid():
+        cleaned = form.cleaned_data
+        member, document = cleaned["member"], cleaned["evidence_document"]
+        claim = None
+        if member is not None:
+            claim = ClaimRequest(
+                member=member,
+                note=cleaned["evidence_note"],
+                document=document[0] if document else None,
+                content_type=document[1] if document else "",
+            )
+        details = SignerDetails(
+            name=cleaned["name"],
+            email=cleaned["email"],
+            region=cleaned["region"],
+            display=cleaned["display"],
+            notify_updates=cleaned["notify_updates"],
+            ip_address=client_ip(request),
+        )
+        signature_create_with_claim(petition=petition, details=details, claim=claim)
+        return redirect("signatures:sign_done", petition_id=petition.pk)
+    if searching:
+        form = ClaimSignForm(initial=request.POST.dict(), petition=petition, policy=verification.policy)
+    results = members_search(petition=petition, query=query)
+    chosen = parse_id(str(request.POST.get("member", ""))) if data is not None else None
+    member = member_for_petition(petition=petition, member_id=chosen) if chosen else None
+    if member is not None and member not in results:
+        results.insert(0, member)  # keep the signer's choice on screen while they search again
+    context = {
+        "petition": petition,
+        "form": form,
+        "verification": verification,
+        "registries": list(verification.registries.all()),
+        "results": results,
+        "searched": bool(query.strip()),
+        "chosen": str(chosen or ""),
+    }
+    status = 400 if data is not None and not searching else 200
+    return render(request, "verification/sign.html", context, status=status)
+
+
+@require_safe
+@public_cache
+def members_json(request: HttpRequest, petition_id: int) -> HttpResponse:
+    """Members of an open petition's registries matching ``q``, for the sign form's search.
+    Only what the registries publish: name, office, district, territory."""
+    petition = petition_get_public(petition_id=petition_id)
+    verification = petition_verification(petition=petition) if petition else None
+    if petition is None or petition.state != PetitionState.OPEN or verification is None:
+        return JsonResponse({"error": "no such petition taking registry claims"}, status=404)
+    query = request.GET.get("q", "")
+    members = members_search(petition=petition, query=query)
+    return JsonResponse(
+        {
+            "data": [
+                {
+                    "id": m.pk,
+                    "name": m.name,
+                    "office": m.office,
+                    "district": m.district,
+                    "territory": m.territory_code,
+                    "registry": m.registry.name,
+                }
+                for m in members
+            ]
+        }
+    )
+
+
+# --- validators -------------------------------------------------------------------------------
+
+
+def validators_only(view: View) -> View:
+    """Login first for anonymous visitors; never stored by a cache. Which claims a validator
+    may see is decided by the selectors (``access_claim_by_id``)."""
+
+    @private_page
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_safe
+@validators_only
+def queue(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "verification/queue.html",
+        {
+            "claims": list(claims_queue(user=request.user)[:200]),
+            "decided": claims_decided(user=request.user),
+            "is_validator": bool(validator_registry_ids(request.user)),
+        },
+    )
+
+
+def _claim_page(
+    request: HttpRequest,
+    claim: Claim,
+    *,
+    status: int = 200,
+    error: str = "",
+    decision_form: DecisionForm | None = None,
+    reverse_form: ReverseForm | None = None,
+) -> HttpResponse:
+    claim.refresh_from_db()
+    decisions = claim_decisions(claim=claim)
+    context = {
+        "claim": claim,
+        "member": claim.member,
+        "evidence": claim_evidence(claim=claim),
+        "decisions": [(d, claim_rejection_title(d.reason_code) if d.reason_code else "") for d in decisions],
+        "required": claim.member.registry.validators_required,
+        "can_decide": claim.status == ClaimStatus.PENDING and claim.signature.status == "confirmed",
+        "can_reverse": claim.status != ClaimStatus.PENDING,
+        "decision_form": decision_form or DecisionForm(),
+        "reverse_form": reverse_form or ReverseForm(),
+        "error": error,
+    }
+    return render(request, "verification/claim.html", context, status=status)
+
+
+@require_safe
+@validators_only
+def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
+    return _claim_page(request, access_claim_by_id(user=request.user, claim_id=claim_id))
+
+
+@require_safe
+@validators_only
+def claim_evidence_document(request: HttpRequest, claim_id: int) -> HttpResponse:
+    claim = access_claim_by_id(user=request.user, claim_id=claim_id)
+    document = claim_document(claim=claim)
+    if document is None:
+        return render(
+            request,
+            "error.html",
+            {"title": "No document", "message": "This claim has no evidence document (any more)."},
+            status=404,
+        )
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(
+        claim.evidence_content_type, "bin"
+    )
+    response = HttpResponse(document, content_type=claim.evidence_content_type or "application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="claim-{claim.pk}-evidence.{extension}"'
+    return response
+
+
+@require_POST
+@validators_only
+def decide(request: HttpRequest, claim_id: int) -> HttpResponse:
+    claim = access_claim_by_id(user=request.user, claim_id=claim_id)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return _claim_page(request, claim, status=400, decision_form=form)
+    try:
+        claim = claim_decide(
+            claim=claim,
+            actor=request.user,
+            kind=form.cleaned_data["decision"],
+            reason_code=form.cleaned_data["reason"],
+            note=form.cleaned_data["note"],
+        )
+    except ClaimRefused as refused:
+        return _claim_page(request, claim, status=409, error=str(refused))
+    if claim.status == ClaimStatus.PENDING:
+        messages.success(request, f"Your decision on claim {claim.pk} is recorded; another validator must agree.")
+    else:
+        messages.success(request, f"Claim {claim.pk} is {claim.get_status_display().lower()}.")
+    return redirect("verification:queue")
+
+
+@require_POST
+@validators_only
+def reverse(request: HttpRequest, claim_id: int) -> HttpResponse:
+    claim = access_claim_by_id(user=request.user, claim_id=claim_id)
+    form = ReverseForm(request.POST)
+    if not form.is_valid():
+        return _claim_page(request, claim, status=400, reverse_form=form)
+    try:
+        claim_reverse(claim=claim, actor=request.user, note=form.cleaned_data["note"])
+    except ClaimRefused as refused:
+        return _claim_page(request, claim, status=409, error=str(refused))
+    messages.success(request, f"The decision on claim {claim.pk} is reversed; it awaits validation again.")
+    return redirect("verification:claim", claim.pk)
