@@ -17,7 +17,7 @@ from undersign.signatures.services import signatures_count_all
 pytestmark = pytest.mark.django_db
 S = PetitionState
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-ATTRIBUTES = LIST_ATTRIBUTES | {"creator_name", "signatures_by_region"}
+ATTRIBUTES = LIST_ATTRIBUTES | {"creator_name", "signatures_by_region", "verification"}
 
 
 class TestPetitionDocument:

@@ -94,6 +94,10 @@ DETAIL_ATTRIBUTES: dict[str, Schema] = {
         "description": "Confirmed signatures per region, largest first; regions without signatures "
         "are left out. Empty when hidden.",
     },
+    "verification": {
+        **nullable(ref("Verification")),
+        "description": "Verified signatories: null when anyone may sign and no registry is involved, and when hidden.",
+    },
 }
 PETITION_LINKS = obj(
     {
@@ -132,6 +136,75 @@ def schemas() -> dict[str, Schema]:
                 "details": text("The full response."),
                 "published_at": ref("Timestamp"),
             }
+        ),
+        "Verification": obj(
+            {
+                "policy": {
+                    "type": "string",
+                    "enum": ["registry_only", "anyone_verified_separately"],
+                    "description": "registry_only: only members of the registries may sign; "
+                    "anyone_verified_separately: anyone may, verified members are counted apart.",
+                },
+                "registries": {
+                    "type": "array",
+                    "items": obj({"name": text("The registry's name."), "slug": text("Its short name.")}),
+                },
+                "verified_count": {"type": "integer", "minimum": 0, "description": "Validated claims."},
+                "pending_count": {"type": "integer", "minimum": 0, "description": "Claims awaiting validation."},
+                "rejected_count": {"type": "integer", "minimum": 0, "description": "Rejected claims."},
+                "by_territory": {
+                    "type": "array",
+                    "items": ref("TerritoryFigure"),
+                    "description": "Verified and pending claims per territory of the claimed members.",
+                },
+                "quorum": {
+                    **nullable(
+                        obj(
+                            {
+                                "verified_required": nullable({"type": "integer", "minimum": 1}),
+                                "territories_required": nullable({"type": "integer", "minimum": 1}),
+                                "verified_count": {"type": "integer", "minimum": 0},
+                                "territory_count": {
+                                    "type": "integer",
+                                    "minimum": 0,
+                                    "description": "Territories with at least one verified signer.",
+                                },
+                                "met": {"type": "boolean"},
+                            }
+                        )
+                    ),
+                    "description": "The quorum the petition set itself, and its progress; null if none.",
+                },
+                "verified_signers": {
+                    "type": "array",
+                    "items": obj(
+                        {
+                            "name": text("The member's name as the registry publishes it."),
+                            "office": text("Their office."),
+                            "district": text("Their district (may be empty)."),
+                            "territory": text("Their territory."),
+                        }
+                    ),
+                    "description": "Verified signers who chose to be named.",
+                },
+            }
+        ),
+        "TerritoryFigure": obj(
+            {
+                "name": text("Territory name."),
+                "code": text("Territory code, as in the registry."),
+                "verified_count": {
+                    **nullable({"type": "integer", "minimum": 0}),
+                    "description": f"Verified signers; null when fewer than {k}.",
+                },
+                "verified_count_fewer_than": {"type": "integer", "const": k},
+                "pending_count": {
+                    **nullable({"type": "integer", "minimum": 0}),
+                    "description": f"Claims awaiting validation; null when fewer than {k}.",
+                },
+                "pending_count_fewer_than": {"type": "integer", "const": k},
+            },
+            optional=("verified_count_fewer_than", "pending_count_fewer_than"),
         ),
         "RegionFigure": obj(
             {

@@ -18,6 +18,7 @@ from django.urls import reverse
 from undersign.core.reference import rejection_reason
 from undersign.petitions.models import TEXT_VISIBLE_STATES, HourlyCount, Petition, PetitionState
 from undersign.petitions.selectors import RegionFigure
+from undersign.verification.selectors import VerificationSummary
 
 S = PetitionState
 PAGE_SIZE = 50
@@ -107,8 +108,53 @@ def region_figure(figure: RegionFigure) -> dict[str, Any]:
     return item
 
 
+def _small(item: dict[str, Any], key: str, value: int | None) -> None:
+    item[key] = value
+    if value is None:
+        item[f"{key}_fewer_than"] = settings.K_ANONYMITY
+
+
+def verification_attributes(summary: VerificationSummary | None) -> dict[str, Any] | None:
+    """Verified signatories: counts, per-territory figures (k-anonymous, like regions), the
+    quorum and the verified signers who chose to be named. Null when anyone may sign."""
+    if summary is None:
+        return None
+    territories = []
+    for figure in summary.territories:
+        item: dict[str, Any] = {"name": figure.name, "code": figure.code}
+        _small(item, "verified_count", figure.verified)
+        _small(item, "pending_count", figure.pending)
+        territories.append(item)
+    quorum = summary.quorum
+    return {
+        "policy": summary.policy,
+        "registries": [{"name": r.name, "slug": r.slug} for r in summary.registries],
+        "verified_count": summary.verified,
+        "pending_count": summary.pending,
+        "rejected_count": summary.rejected,
+        "by_territory": territories,
+        "quorum": None
+        if quorum is None
+        else {
+            "verified_required": quorum.verified_required,
+            "territories_required": quorum.territories_required,
+            "verified_count": quorum.verified,
+            "territory_count": quorum.territories,
+            "met": quorum.met,
+        },
+        "verified_signers": [
+            {"name": s.name, "office": s.office, "district": s.district, "territory": s.territory}
+            for s in summary.signers
+        ],
+    }
+
+
 def petition_resource(
-    petition: Petition, *, creator_name: str | None, regions: list[RegionFigure] | None
+    petition: Petition,
+    *,
+    creator_name: str | None,
+    regions: list[RegionFigure] | None,
+    verification: VerificationSummary | None = None,
 ) -> dict[str, Any]:
     """One petition as a list item (``regions`` None: no per-region figures, no creator) or,
     with them, as the full resource."""
@@ -116,13 +162,20 @@ def petition_resource(
     if regions is not None:
         attributes["creator_name"] = creator_name if petition.text_visible else None
         attributes["signatures_by_region"] = [region_figure(f) for f in regions] if petition.text_visible else []
+        attributes["verification"] = verification_attributes(verification) if petition.text_visible else None
     return {"type": "petition", "id": petition.pk, "links": petition_links(petition.pk), "attributes": attributes}
 
 
-def petition_document(petition: Petition, *, creator_name: str | None, regions: list[RegionFigure]) -> dict[str, Any]:
+def petition_document(
+    petition: Petition,
+    *,
+    creator_name: str | None,
+    regions: list[RegionFigure],
+    verification: VerificationSummary | None = None,
+) -> dict[str, Any]:
     return {
         "links": {"self": absolute(reverse("api:petition_json", args=[petition.pk]))},
-        "data": petition_resource(petition, creator_name=creator_name, regions=regions),
+        "data": petition_resource(petition, creator_name=creator_name, regions=regions, verification=verification),
     }
 
 

@@ -34,6 +34,7 @@ from undersign.petitions.selectors import (
 )
 from undersign.petitions.views import list_params
 from undersign.signatures.selectors import creator_public_name
+from undersign.verification.selectors import verification_summary
 
 S = PetitionState
 BAD_LIST_QUERY = (
@@ -131,6 +132,7 @@ def petition_json(request: HttpRequest, petition_id: int) -> HttpResponse:
         petition,
         creator_name=creator_public_name(petition=petition) if petition.text_visible else None,
         regions=signatures_by_region(petition=petition) if petition.text_visible else [],
+        verification=verification_summary(petition=petition) if petition.text_visible else None,
     )
     return JsonResponse(document)
 

@@ -45,6 +45,7 @@ from undersign.petitions.models import (
     Petition,
     PetitionState,
 )
+from undersign.verification.selectors import verification_summary
 
 S = PetitionState
 View = Callable[..., HttpResponse]
@@ -125,6 +126,7 @@ def _petition_page(
     context = {
         "petition": petition,
         "facts": petition_facts(petition=petition),
+        "verification": verification_summary(petition=petition),
         "events": petition_events(petition=petition),
         "rejection": rejection_reason(petition.rejection_code) if petition.rejection_code else None,
         "has_response": has_response,

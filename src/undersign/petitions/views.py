@@ -27,6 +27,9 @@ from undersign.petitions.services import PetitionText, petition_create
 from undersign.signatures.models import SignatureKind
 from undersign.signatures.selectors import creator_public_name, public_signers
 from undersign.signatures.services import SignerDetails, signature_create
+from undersign.verification.forms import petition_verification_form
+from undersign.verification.selectors import verification_summary
+from undersign.verification.services import petition_verification_set
 
 DRAFT = "petition_draft"
 S = PetitionState
@@ -82,6 +85,7 @@ def petition_detail(request: HttpRequest, petition_id: int) -> HttpResponse:
         "regions": signatures_by_region(petition=petition) if petition.state != S.HIDDEN else [],
         "signers": public_signers(petition=petition, limit=50) if petition.state != S.HIDDEN else [],
         "creator_name": creator_public_name(petition=petition) if petition.state != S.HIDDEN else None,
+        "verification": verification_summary(petition=petition) if petition.state != S.HIDDEN else None,
         "reason": rejection_reason(petition.rejection_code),
         "count_interval": settings.SIGNATURE_COUNT_INTERVAL,
     }
@@ -120,13 +124,16 @@ def create_text(request: HttpRequest) -> HttpResponse:
     draft = _draft(request)
     if request.method == "POST":
         form = PetitionTextForm(request.POST)
-        if form.is_valid():
+        who = petition_verification_form(request.POST)
+        if form.is_valid() and (who is None or who.is_valid()):
             draft["text"] = form.cleaned_data
+            draft["verification"] = who.session_data() if who else None
             request.session[DRAFT] = draft
             return redirect("petitions:create_similar")
     else:
         form = PetitionTextForm(initial=draft.get("text"))
-    return render(request, "petitions/create_text.html", {"form": form, "step": 1})
+        who = petition_verification_form(initial=draft.get("verification"))
+    return render(request, "petitions/create_text.html", {"form": form, "who": who, "step": 1})
 
 
 @private_page
@@ -163,8 +170,9 @@ def create_check(request: HttpRequest) -> HttpResponse:
     draft = _draft(request)
     text_form = PetitionTextForm(draft.get("text") or None)
     creator_form = CreatorForm(draft.get("creator") or None)
+    who = petition_verification_form(draft["verification"]) if draft.get("verification") else None
     # Re-validate: limits may have changed, or the session been tampered with.
-    if not text_form.is_valid():
+    if not text_form.is_valid() or (who is not None and not who.is_valid()):
         return redirect("petitions:create")
     if not creator_form.is_valid():
         return redirect("petitions:create_creator")
@@ -172,6 +180,8 @@ def create_check(request: HttpRequest) -> HttpResponse:
         creator = creator_form.cleaned_data
         with transaction.atomic():
             petition = petition_create(text=PetitionText(**text_form.cleaned_data))
+            if who is not None:
+                petition_verification_set(petition=petition, **who.service_arguments())
             signature_create(
                 petition=petition,
                 kind=SignatureKind.CREATOR,
@@ -195,6 +205,8 @@ def create_check(request: HttpRequest) -> HttpResponse:
             "creator": creator,
             "region_name": region_names().get(creator["region"]),
             "display_label": dict(creator_form.fields["display"].choices).get(creator["display"]),
+            "who": who.service_arguments() if who is not None else None,
+            "who_label": dict(who.fields["policy"].choices).get(who.cleaned_data["policy"]) if who else None,
             "step": 4,
         },
     )

@@ -38,6 +38,7 @@ def public_signers(*, petition: Petition, limit: int, offset: int = 0) -> list[P
     rows = (
         Signature.objects.filter(petition=petition, status=SignatureStatus.CONFIRMED)
         .exclude(display=Display.COUNTED)
+        .exclude(claim__status="validated")  # listed as verified office-holders instead
         .order_by("-confirmed_at", "-pk")
         .only("name_sealed", "dedup_tag", "display", "region", "kind")[offset : offset + limit]
     )

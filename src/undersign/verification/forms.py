@@ -162,6 +162,16 @@ class PetitionVerificationForm(forms.Form):
             self.add_error("registries", "Choose at least one registry.")
         return data
 
+    def service_arguments(self) -> dict[str, object]:
+        """Keyword arguments for ``petition_verification_set``."""
+        data = self.cleaned_data
+        return {
+            "policy": data["policy"],
+            "registries": list(data["registries"]),
+            "quorum_verified": data["quorum_verified"],
+            "quorum_territories": data["quorum_territories"],
+        }
+
     def session_data(self) -> dict[str, object]:
         """JSON-safe cleaned data, for the wizard's session draft."""
         data = self.cleaned_data
@@ -175,3 +185,11 @@ class PetitionVerificationForm(forms.Form):
 
 class RegistryImportForm(forms.Form):
     file = forms.FileField(label="CSV file (UTF-8)")
+
+
+def petition_verification_form(data: object = None, *, initial: object = None) -> PetitionVerificationForm | None:
+    """The "who may sign" part of the create wizard, or None while no registry exists (the
+    wizard then asks nothing new)."""
+    if not Registry.objects.exists():
+        return None
+    return PetitionVerificationForm(data, initial=initial)
