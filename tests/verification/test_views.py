@@ -1,0 +1,164 @@
+"""Signing with a claim over HTTP (with and without JavaScript's search), the member search,
+and the validators' pages: who sees what, decisions, reversals, evidence downloads."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tests.factories import last_confirm_link
+from tests.verification.conftest import claim_and_confirm, make_registry, make_validator, restricted_petition
+from undersign.verification.models import Claim, ClaimDecision, ClaimStatus, SigningPolicy
+
+pytestmark = pytest.mark.django_db
+PDF = b"%PDF-1.4\n% evidence\n"
+
+
+def signing(member_id=None, **extra) -> dict[str, object]:
+    data = {"name": "Anna Deputy", "email": "anna@example.org", "region": "E12000007", "display": "named"}
+    if member_id is not None:
+        data["member"] = str(member_id)
+    data.update(extra)
+    return data
+
+
+class TestSigning:
+    def test_the_form_offers_the_registry_search(self, client, registry):
+        petition = restricted_petition(registry)
+        page = client.get(f"/petitions/{petition.pk}/sign/")
+        assert page.status_code == 200 and b"Find yourself in the registry" in page.content
+        assert b'enctype="multipart/form-data"' in page.content
+
+    def test_without_javascript_search_shows_matching_members_and_no_errors(self, client, registry):
+        petition = restricted_petition(registry)
+        page = client.post(f"/petitions/{petition.pk}/sign/", {"member_query": "number3", "search": "1"})
+        assert page.status_code == 200 and b"Deputy Spb Number3" in page.content
+        assert b"Deputy Spb Number4" not in page.content and b"Please correct" not in page.content
+
+    def test_a_registry_only_petition_refuses_a_signature_without_a_claim(self, client, registry):
+        petition = restricted_petition(registry)
+        page = client.post(f"/petitions/{petition.pk}/sign/", signing())
+        assert page.status_code == 400
+        assert b"signed by registry members only" in page.content
+        assert not Claim.objects.exists()
+
+    def test_an_unknown_or_foreign_member_gets_the_same_neutral_message(self, client, registry):
+        other = make_registry("msk")
+        petition = restricted_petition(registry)
+        for member_id in (other.members.first().pk, 10**9, "abc"):
+            page = client.post(f"/petitions/{petition.pk}/sign/", signing(member_id))
+            assert page.status_code == 400 and b"Choose your entry from the registry list." in page.content
+
+    def test_a_claim_with_a_note_and_a_document_is_stored_sealed(self, client, registry):
+        petition = restricted_petition(registry)
+        member = registry.members.first()
+        document = SimpleUploadedFile("mandate.pdf", PDF, content_type="application/pdf")
+        response = client.post(
+            f"/petitions/{petition.pk}/sign/",
+            signing(member.pk, evidence_note="Call the council office", evidence_document=document),
+        )
+        assert response.status_code == 302
+        claim = Claim.objects.get()
+        assert claim.member == member and claim.status == ClaimStatus.PENDING
+        assert claim.evidence_content_type == "application/pdf"
+        assert b"Call the council" not in bytes(claim.evidence_note_sealed)
+        assert PDF not in bytes(claim.evidence_document_sealed)
+
+    def test_documents_are_limited_by_type_and_size(self, client, registry, settings):
+        petition = restricted_petition(registry)
+        member = registry.members.first()
+        fake = SimpleUploadedFile("mandate.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
+        page = client.post(f"/petitions/{petition.pk}/sign/", signing(member.pk, evidence_document=fake))
+        assert page.status_code == 400 and b"The document must be one of: PDF, JPEG, PNG." in page.content
+        settings.EVIDENCE_MAX_BYTES = 1024
+        big = SimpleUploadedFile("big.pdf", PDF + b"0" * 2000, content_type="application/pdf")
+        page = client.post(f"/petitions/{petition.pk}/sign/", signing(member.pk, evidence_document=big))
+        assert page.status_code == 400 and b"1 KB or smaller" in page.content
+        assert not Claim.objects.exists()
+
+    def test_a_petition_counting_verified_separately_takes_signatures_without_a_claim(self, client, registry):
+        petition = restricted_petition(registry, policy=SigningPolicy.VERIFIED_SEPARATELY)
+        assert client.post(f"/petitions/{petition.pk}/sign/", signing()).status_code == 302
+        assert not Claim.objects.exists()
+        last_confirm_link("anna@example.org")
+
+
+class TestMemberSearch:
+    def test_finds_members_by_name_words_with_public_fields_only(self, client, registry):
+        petition = restricted_petition(registry)
+        body = client.get(f"/petitions/{petition.pk}/registry-members.json", {"q": "deputy number2"}).json()
+        assert [m["name"] for m in body["data"]] == ["Deputy Spb Number2"]
+        assert set(body["data"][0]) == {"id", "name", "office", "district", "territory", "registry"}
+        assert b"@" not in client.get(f"/petitions/{petition.pk}/registry-members.json", {"q": "deputy"}).content
+
+    def test_short_queries_and_petitions_without_registries_find_nothing(self, client, registry):
+        petition = restricted_petition(registry)
+        assert client.get(f"/petitions/{petition.pk}/registry-members.json", {"q": "d"}).json() == {"data": []}
+        plain = restricted_petition(registry, policy=SigningPolicy.ANYONE)
+        assert client.get(f"/petitions/{plain.pk}/registry-members.json", {"q": "deputy"}).status_code == 404
+
+
+class TestValidatorPages:
+    def test_anonymous_visitors_are_sent_to_log_in(self, client):
+        response = client.get("/verification/")
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+    def test_a_validator_sees_only_the_claims_of_their_registries(self, client, registry):
+        other = make_registry("msk", territory="MSK")
+        petition = restricted_petition(registry, other)
+        mine = claim_and_confirm(petition, registry.members.first()).claim
+        theirs = claim_and_confirm(petition, other.members.first()).claim
+        client.force_login(make_validator("vera", registry))
+        queue = client.get("/verification/")
+        assert f"#{mine.pk}".encode() in queue.content and f"#{theirs.pk}".encode() not in queue.content
+        assert client.get(f"/verification/claims/{mine.pk}/").status_code == 200
+        for path in ("", "evidence/"):
+            assert client.get(f"/verification/claims/{theirs.pk}/{path}").status_code == 404
+        for path, data in (("decide/", {"decision": "validate"}), ("reverse/", {"note": "x"})):
+            assert client.post(f"/verification/claims/{theirs.pk}/{path}", data).status_code == 404
+        theirs.refresh_from_db()
+        assert theirs.status == ClaimStatus.PENDING and not ClaimDecision.objects.filter(claim=theirs).exists()
+
+    def test_staff_without_a_role_see_no_claim(self, client, registry):
+        claim = claim_and_confirm(restricted_petition(registry), registry.members.first()).claim
+        client.force_login(make_validator("stan"))
+        assert b"You do not validate any registry" in client.get("/verification/").content
+        assert client.get(f"/verification/claims/{claim.pk}/").status_code == 404
+
+    def test_reject_with_a_reason_then_reverse_and_the_audit_trail_shows_both(self, client, registry):
+        claim = claim_and_confirm(restricted_petition(registry), registry.members.first()).claim
+        client.force_login(make_validator("vera", registry))
+        page = client.post(f"/verification/claims/{claim.pk}/decide/", {"decision": "reject"})
+        assert page.status_code == 400 and b"Choose a reason" in page.content
+        response = client.post(
+            f"/verification/claims/{claim.pk}/decide/",
+            {"decision": "reject", "reason": "not-the-member", "note": "Different person"},
+        )
+        assert response.status_code == 302
+        page = client.get(f"/verification/claims/{claim.pk}/")
+        assert b"The signer is not this member" in page.content and b"Different person" in page.content
+        assert client.post(f"/verification/claims/{claim.pk}/reverse/", {"note": ""}).status_code == 400
+        client.post(f"/verification/claims/{claim.pk}/reverse/", {"note": "Mistook the district"})
+        page = client.get(f"/verification/claims/{claim.pk}/")
+        assert b"Mistook the district" in page.content and b"Reverse the decision" in page.content
+        claim.refresh_from_db()
+        assert claim.status == ClaimStatus.PENDING
+
+    def test_a_refused_decision_answers_409_with_the_reason(self, client, registry):
+        claim = claim_and_confirm(restricted_petition(registry), registry.members.first()).claim
+        client.force_login(make_validator("vera", registry))
+        client.post(f"/verification/claims/{claim.pk}/decide/", {"decision": "validate"})
+        page = client.post(f"/verification/claims/{claim.pk}/decide/", {"decision": "validate"})
+        assert page.status_code == 409 and b"already validated" in page.content
+
+    def test_the_evidence_document_downloads_decrypted_as_an_uncached_attachment(self, client, registry):
+        claim = claim_and_confirm(
+            restricted_petition(registry), registry.members.first(), note="Ring me", document=PDF,
+            content_type="application/pdf",
+        ).claim
+        client.force_login(make_validator("vera", registry))
+        assert b"Ring me" in client.get(f"/verification/claims/{claim.pk}/").content
+        download = client.get(f"/verification/claims/{claim.pk}/evidence/")
+        assert download.status_code == 200 and download.content == PDF
+        assert download["Content-Disposition"].startswith("attachment;")
+        assert "no-store" in download["Cache-Control"]
