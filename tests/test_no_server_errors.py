@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from tests.factories import make_petition, sign_and_confirm
+from tests.verification.conftest import claim_and_confirm, make_registry, make_validator, restricted_petition
 from undersign.petitions.models import PetitionState
 
 pytestmark = pytest.mark.django_db
@@ -16,10 +17,13 @@ def site():
     petition = make_petition()
     signature = sign_and_confirm(petition)
     rejected = make_petition(state=PetitionState.HIDDEN)
-    return petition, signature, rejected
+    registry = make_registry()
+    restricted = restricted_petition(registry)
+    claim = claim_and_confirm(restricted, registry.members.first(), document=b"%PDF-1", content_type="application/pdf")
+    return petition, signature, rejected, restricted, claim.claim
 
 
-def paths(petition, signature, rejected):
+def paths(petition, signature, rejected, restricted, claim):
     return [
         "/",
         "/healthz",
@@ -40,15 +44,33 @@ def paths(petition, signature, rejected):
         "/moderation/",
         "/accounts/login/",
         "/api/",
+        f"/petitions/{restricted.pk}/",
+        f"/petitions/{restricted.pk}/sign/",
+        f"/petitions/{restricted.pk}/registry-members.json",
+        f"/petitions/{petition.pk}/registry-members.json",
+        "/verification/",
+        f"/verification/claims/{claim.pk}/",
+        f"/verification/claims/{claim.pk}/evidence/",
+        f"/verification/claims/{claim.pk}/decide/",
+        f"/verification/claims/{claim.pk}/reverse/",
     ]
 
 
-def test_odd_query_strings_never_500(client, site):
+@pytest.fixture
+def validator_client(site):
+    """A logged-in validator of the restricted petition's registry: the validator pages past login."""
+    client = Client()
+    client.force_login(make_validator("vera", site[4].member.registry))
+    return client
+
+
+def test_odd_query_strings_never_500(client, site, validator_client):
     for path in paths(*site):
         for value in ODD:
-            for key in ("state", "q", "page"):
-                response = client.get(path, {key: value})
-                assert response.status_code < 500, (path, key, value)
+            for key in ("state", "q", "page", "member_query"):
+                for visitor in (client, validator_client):
+                    response = visitor.get(path, {key: value})
+                    assert response.status_code < 500, (path, key, value)
 
 
 def test_odd_methods_never_500(site):
@@ -59,9 +81,14 @@ def test_odd_methods_never_500(site):
             assert response.status_code < 500, (path, method)
 
 
-def test_odd_form_bodies_never_500(site):
-    client = Client()
-    fields = ["name", "email", "region", "display", "notify_updates", "action", "background", "additional_details"]
+@pytest.mark.parametrize("who", ["anonymous", "validator"])
+def test_odd_form_bodies_never_500(site, who, request):
+    client = Client() if who == "anonymous" else request.getfixturevalue("validator_client")
+    fields = [
+        *("name", "email", "region", "display", "notify_updates", "action", "background", "additional_details"),
+        *("member", "member_query", "search", "evidence_note", "decision", "reason", "note", "policy", "registries"),
+        *("quorum_verified", "quorum_territories"),
+    ]
     for path in paths(*site):
         for value in ODD:
             response = client.post(path, {field: value for field in fields})

@@ -15,6 +15,11 @@ def test_seed_demo_makes_every_state_once(capsys):
     assert set(Petition.objects.values_list("state", flat=True)) == set(PetitionState.values)
     assert Petition.objects.filter(state=PetitionState.OPEN, signature_count__gt=0).exists()
     assert User.objects.get(username="moderator").groups.filter(name="moderators").exists()
+    # A registry-restricted petition with validated and pending claims, the moderator its validator.
+    restricted = Petition.objects.get(verification__policy="registry_only")
+    assert restricted.claims.filter(status="validated").count() == 5
+    assert restricted.claims.filter(status="pending").count() == 10
+    assert User.objects.get(username="moderator").registry_roles.exists()
     before = Petition.objects.count()
 
     call_command("seed_demo")

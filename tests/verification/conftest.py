@@ -24,14 +24,27 @@ def registry_csv(rows: list[tuple[str, ...]]) -> bytes:
     return (HEADER + "".join(",".join(row) + "\n" for row in rows)).encode()
 
 
-def make_registry(slug: str = "spb", *, members: int = 6, territory: str = "SPB", validators_required: int = 1,
-                  domain: str = "council.example") -> Registry:
+def make_registry(
+    slug: str = "spb",
+    *,
+    members: int = 6,
+    territory: str = "SPB",
+    validators_required: int = 1,
+    domain: str = "council.example",
+) -> Registry:
     registry = Registry.objects.create(
         name=f"Municipal deputies — {slug}", slug=slug, validators_required=validators_required, official_domain=domain
     )
     rows = [
-        (f"Deputy {slug.title()} Number{n}", "Municipal deputy", f"District {n}", territory,
-         f"deputy{n}@{slug}.{domain}", f"{slug}.{domain}", f"{slug}-{n}")
+        (
+            f"Deputy {slug.title()} Number{n}",
+            "Municipal deputy",
+            f"District {n}",
+            territory,
+            f"deputy{n}@{slug}.{domain}",
+            f"{slug}.{domain}",
+            f"{slug}-{n}",
+        )
         for n in range(1, members + 1)
     ]
     registry_import(registry=registry, data=registry_csv(rows), source="test")
@@ -44,8 +57,17 @@ def restricted_petition(*registries: Registry, policy: str = SigningPolicy.REGIS
     return petition
 
 
-def claim_and_confirm(petition, member: RegistryMember, *, email: str | None = None, note: str = "",
-                      document: bytes | None = None, content_type: str = "", confirm: bool = True, **details):
+def claim_and_confirm(
+    petition,
+    member: RegistryMember,
+    *,
+    email: str | None = None,
+    note: str = "",
+    document: bytes | None = None,
+    content_type: str = "",
+    confirm: bool = True,
+    **details,
+):
     details.setdefault("name", member.name)
     person = signer(email=email or f"someone{member.pk}.{petition.pk}@example.org", **details)
     _, signature_id = signature_create_with_claim(

@@ -140,7 +140,10 @@ class TestWhatARejectionDoesToTheCount:
         petition = restricted_petition(registry, policy=SigningPolicy.VERIFIED_SEPARATELY)
         signature = claim_and_confirm(petition, member(registry))
         claim_decide(
-            claim=signature.claim, actor=make_validator("vera", registry), kind=DecisionKind.REJECT, reason_code="no-evidence"
+            claim=signature.claim,
+            actor=make_validator("vera", registry),
+            kind=DecisionKind.REJECT,
+            reason_code="no-evidence",
         )
         signature.refresh_from_db()
         assert signature.status == SignatureStatus.CONFIRMED
@@ -150,7 +153,9 @@ class TestSigningAgain:
     def test_a_pending_signature_signed_again_takes_the_new_claim_or_loses_it(self, registry):
         petition = restricted_petition(registry, policy=SigningPolicy.VERIFIED_SEPARATELY)
         person = signer(email="same@example.org")
-        _, sid = signature_create_with_claim(petition=petition, details=person, claim=ClaimRequest(member=member(registry)))
+        _, sid = signature_create_with_claim(
+            petition=petition, details=person, claim=ClaimRequest(member=member(registry))
+        )
         signature_create_with_claim(petition=petition, details=person, claim=ClaimRequest(member=member(registry, 2)))
         assert Claim.objects.get(signature_id=sid).member == member(registry, 2)
         signature_create_with_claim(petition=petition, details=person, claim=None)

@@ -53,4 +53,7 @@ def test_pending_claims_keep_their_evidence(claim):
 
 def test_the_purge_is_a_periodic_job_and_a_beat_task(settings):
     assert claims_evidence_purge in [job.run for job in periodic_jobs()]
-    assert settings.CELERY_BEAT_SCHEDULE["purge-claim-evidence"]["task"] == "undersign.verification.tasks.purge_claim_evidence"
+    assert (
+        settings.CELERY_BEAT_SCHEDULE["purge-claim-evidence"]["task"]
+        == "undersign.verification.tasks.purge_claim_evidence"
+    )

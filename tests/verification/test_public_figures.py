@@ -21,8 +21,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def cities(db):
     """Six deputies in each of two cities, and two in a third."""
-    return make_registry("spb", territory="SPB"), make_registry("msk", territory="MSK"), make_registry(
-        "kzn", members=2, territory="KZN"
+    return (
+        make_registry("spb", territory="SPB"),
+        make_registry("msk", territory="MSK"),
+        make_registry("kzn", members=2, territory="KZN"),
     )
 
 
@@ -32,8 +34,9 @@ def test_counts_territories_signers_and_quorum(cities, settings):
     petition = restricted_petition(spb, msk, kzn, quorum_verified=5, quorum_territories=2)
     vera = make_validator("vera", spb, msk, kzn)
     for member in spb.members.all():  # six verified, by official e-mail
-        claim_and_confirm(petition, member, email=f"deputy{member.external_id[-1]}@spb.council.example",
-                          display=Display.NAMED)
+        claim_and_confirm(
+            petition, member, email=f"deputy{member.external_id[-1]}@spb.council.example", display=Display.NAMED
+        )
     for member in msk.members.all():  # six pending
         claim_and_confirm(petition, member)
     kzn_claims = [claim_and_confirm(petition, member).claim for member in kzn.members.all()]
@@ -55,8 +58,9 @@ def test_the_page_and_json_show_the_figures(client, cities, settings):
     spb, msk, _ = cities
     petition = restricted_petition(spb, msk, quorum_verified=3)
     for member in spb.members.all()[:3]:
-        claim_and_confirm(petition, member, email=f"deputy{member.external_id[-1]}@spb.council.example",
-                          display=Display.NAMED)
+        claim_and_confirm(
+            petition, member, email=f"deputy{member.external_id[-1]}@spb.council.example", display=Display.NAMED
+        )
     for member in msk.members.all()[:2]:
         claim_and_confirm(petition, member, display=Display.NAMED)
     signatures_count_all()
@@ -69,7 +73,8 @@ def test_the_page_and_json_show_the_figures(client, cities, settings):
     data = client.get(f"/petitions/{petition.pk}.json").json()["data"]["attributes"]["verification"]
     assert (data["verified_count"], data["pending_count"], data["rejected_count"]) == (3, 2, 0)
     assert {t["code"]: (t["verified_count"], t["pending_count"]) for t in data["by_territory"]} == {
-        "SPB": (3, 0), "MSK": (0, 2)
+        "SPB": (3, 0),
+        "MSK": (0, 2),
     }
     assert data["quorum"]["met"] is True and len(data["verified_signers"]) == 3
     assert "@" not in str(data)
@@ -82,7 +87,9 @@ def test_small_territories_show_as_fewer_than_k(client, cities, settings):
     claim_and_confirm(petition, spb.members.first())
     page = client.get(f"/petitions/{petition.pk}/").content.decode()
     assert "fewer than 5" in page
-    territory = client.get(f"/petitions/{petition.pk}.json").json()["data"]["attributes"]["verification"]["by_territory"]
+    territory = client.get(f"/petitions/{petition.pk}.json").json()["data"]["attributes"]["verification"][
+        "by_territory"
+    ]
     assert territory == [
         {"name": "SPB", "code": "SPB", "verified_count": 0, "pending_count": None, "pending_count_fewer_than": 5}
     ]

@@ -153,7 +153,10 @@ class TestValidatorPages:
 
     def test_the_evidence_document_downloads_decrypted_as_an_uncached_attachment(self, client, registry):
         claim = claim_and_confirm(
-            restricted_petition(registry), registry.members.first(), note="Ring me", document=PDF,
+            restricted_petition(registry),
+            registry.members.first(),
+            note="Ring me",
+            document=PDF,
             content_type="application/pdf",
         ).claim
         client.force_login(make_validator("vera", registry))

@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from undersign.core.http import parse_id
 from undersign.core.reference import RejectionReason, _load
 from undersign.petitions.models import Petition
 from undersign.signatures.forms import SignerForm
@@ -129,6 +130,15 @@ class ReverseForm(forms.Form):
     )
 
 
+class RegistriesField(forms.ModelMultipleChoiceField):
+    """Ids beyond the bigint range cannot even be bound by SQLite: refuse them before any query."""
+
+    def _check_values(self, value):
+        if any(parse_id(str(item)) is None for item in value):
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super()._check_values(value)
+
+
 class PetitionVerificationForm(forms.Form):
     """The creator's choice of who may sign, in the first step of the create wizard."""
 
@@ -139,7 +149,7 @@ class PetitionVerificationForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": "Choose who may sign."},
     )
-    registries = forms.ModelMultipleChoiceField(
+    registries = RegistriesField(
         label="Registries whose members may sign as verified",
         queryset=Registry.objects.all(),
         required=False,

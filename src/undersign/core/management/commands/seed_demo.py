@@ -26,8 +26,17 @@ from undersign.petitions.models import Petition, PetitionState
 from undersign.petitions.services import PetitionText, petition_close, petition_create
 from undersign.signatures.models import Display, SignatureKind
 from undersign.signatures.services import SignerDetails, signature_confirm, signature_create, signatures_count_all
+from undersign.verification.models import Registry, RegistryValidator, SigningPolicy
+from undersign.verification.services import (
+    ClaimRequest,
+    petition_verification_set,
+    registry_import,
+    signature_create_with_claim,
+)
 
 S = PetitionState
+VERIFIED_DEMO_ACTION = "Publish the city budget as open data before the council votes on it"
+VERIFIED_DEMO_BACKGROUND = "A petition of municipal deputies: only deputies on the registry may sign it."
 CONFIRM_LINK = re.compile(r"/signatures/(\d+)/confirm/([\w-]+)/")
 FIRST = ["Alex", "Sam", "Priya", "Tomasz", "Aisha", "Jon", "Mei", "Oluwaseun", "Freya", "Luca", "Nadia", "Owen"]
 LAST = ["Rivers", "Okafor", "Kowalski", "Nguyen", "Campbell", "Hughes", "Patel", "Moreau", "Evans", "Larsen"]
@@ -94,6 +103,7 @@ class Command(BaseCommand):
                     continue
                 self._petition(action, background, state, confirmed, names, codes, moderator)
                 created += 1
+            self._verified_signatories_demo(moderator, names, codes)
         signatures_count_all()
         self.stdout.write(f"demo petitions: {created} created, {len(DEMO) - created} already there")
 
@@ -119,8 +129,10 @@ class Command(BaseCommand):
             kind=kind,
             details=SignerDetails(name=name, email=email, region=region, display=display, notify_updates=True),
         )
-        if not confirm:
-            return
+        if confirm:
+            self._confirm(email)
+
+    def _confirm(self, email: str) -> None:
         outbox_sweep(older_than=timedelta(0))  # whatever on-commit delivery did not send yet
         for message in reversed(mail.outbox):
             if email in message.to and (match := CONFIRM_LINK.search(message.body)):
@@ -163,3 +175,42 @@ class Command(BaseCommand):
                 "will be listed online.",
             )
             petition_close(petition=petition)
+
+    def _verified_signatories_demo(self, moderator, names, codes) -> None:
+        """A registry of deputies in three cities (the moderator validates it) and a petition only
+        they may sign: some claims validated by official e-mail, the rest awaiting a validator."""
+        if Petition.objects.filter(action=VERIFIED_DEMO_ACTION).exists():
+            return
+        registry, _ = Registry.objects.get_or_create(
+            slug="demo-deputies", defaults={"name": "Municipal deputies (demo)", "official_domain": "council.example"}
+        )
+        if not registry.members.exists():
+            rows = ["name,office,district,territory_code,official_email,official_email_domain,external_id"]
+            for n, (first, last) in enumerate(itertools.product(FIRST[:6], LAST[:3]), start=1):
+                city = ("NORTH", "SOUTH", "EAST")[n % 3]
+                email = f"deputy{n}@{city.lower()}.council.example"
+                rows.append(f"{first} {last},Municipal deputy,Ward {n},{city},{email},,demo-{n}")
+            registry_import(registry=registry, data="\n".join(rows).encode(), source="seed_demo")
+        RegistryValidator.objects.get_or_create(registry=registry, user=moderator)
+        self._petition(VERIFIED_DEMO_ACTION, VERIFIED_DEMO_BACKGROUND, S.OPEN, 6, names, codes, moderator)
+        petition = Petition.objects.get(action=VERIFIED_DEMO_ACTION)
+        petition_verification_set(
+            petition=petition,
+            policy=SigningPolicy.REGISTRY_ONLY,
+            registries=[registry],
+            quorum_verified=10,
+            quorum_territories=3,
+        )
+        for n, member in enumerate(registry.members.order_by("pk")[:15]):
+            official = n % 3 == 0  # a third confirm at their official address: validated by it
+            number = member.external_id.removeprefix("demo-")
+            email = (
+                f"deputy{number}@{member.territory_code.lower()}.council.example"
+                if official
+                else f"{member.name.lower().replace(' ', '.')}.{secrets.token_hex(3)}@example.org"
+            )
+            details = SignerDetails(
+                name=member.name, email=email, region=next(codes), display=Display.NAMED, notify_updates=False
+            )
+            signature_create_with_claim(petition=petition, details=details, claim=ClaimRequest(member=member))
+            self._confirm(email)
