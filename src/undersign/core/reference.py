@@ -56,13 +56,14 @@ def region_names() -> dict[str, str]:
     return {region.code: region.name for region in regions()}
 
 
-@cache
-def rejection_reasons() -> tuple[RejectionReason, ...]:
+def load_reasons(path: str) -> tuple[RejectionReason, ...]:
+    """A list of reasons (``{"reasons": [{"code", "title", "description", "hidden"}, …]}``),
+    checked strictly: moderators' reasons for petitions, validators' for claims."""
     result = []
-    for item in _load(settings.REJECTION_REASONS_FILE, "reasons"):
+    for item in _load(path, "reasons"):
         code = str(item.get("code", ""))
         if not code or len(code) > 32 or not item.get("title"):
-            raise ImproperlyConfigured(f"{settings.REJECTION_REASONS_FILE}: bad reason {item!r}")
+            raise ImproperlyConfigured(f"{path}: bad reason {item!r}")
         result.append(
             RejectionReason(
                 code=code,
@@ -72,6 +73,11 @@ def rejection_reasons() -> tuple[RejectionReason, ...]:
             )
         )
     return tuple(result)
+
+
+@cache
+def rejection_reasons() -> tuple[RejectionReason, ...]:
+    return load_reasons(settings.REJECTION_REASONS_FILE)
 
 
 def rejection_reason(code: str) -> RejectionReason | None:

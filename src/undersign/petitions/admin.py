@@ -5,29 +5,17 @@ saving a row would do neither."""
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from undersign.core.admin import ReadOnlyAdmin
+from undersign.core.admin import ReadOnlyAdmin, ReadOnlyInline
 from undersign.petitions.models import Petition, PetitionEvent, PetitionResponse
 
 
-class PetitionEventInline(admin.TabularInline):
+class PetitionEventInline(ReadOnlyInline):
     model = PetitionEvent
     fields = ["created_at", "actor", "from_state", "to_state", "reason_code", "note"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(Petition)

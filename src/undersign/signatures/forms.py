@@ -4,6 +4,7 @@ from django import forms
 
 from undersign.core.reference import regions
 from undersign.signatures.models import Display
+from undersign.signatures.services import SignerDetails
 
 
 class SignerForm(forms.Form):
@@ -53,3 +54,15 @@ class SignerForm(forms.Form):
         if any(ord(ch) < 33 for ch in email):
             raise forms.ValidationError("Enter an e-mail address like name@example.org.")
         return email
+
+    def signer_details(self, *, ip_address: str | None) -> SignerDetails:
+        """The valid form's answers, for ``signature_create``."""
+        data = self.cleaned_data
+        return SignerDetails(
+            name=data["name"],
+            email=data["email"],
+            region=data["region"],
+            display=data["display"],
+            notify_updates=data["notify_updates"],
+            ip_address=ip_address,
+        )

@@ -39,15 +39,7 @@ def _petition(petition_id: int) -> Petition:
 
 
 def _details(form: SignerForm, request: HttpRequest) -> SignerDetails:
-    data = form.cleaned_data
-    return SignerDetails(
-        name=data["name"],
-        email=data["email"],
-        region=data["region"],
-        display=data["display"],
-        notify_updates=data["notify_updates"],
-        ip_address=client_ip(request),
-    )
+    return form.signer_details(ip_address=client_ip(request))
 
 
 def _refused(request: HttpRequest, petition: Petition, reason: str) -> HttpResponse:

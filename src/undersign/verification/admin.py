@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from undersign.core.admin import ReadOnlyAdmin
+from undersign.core.admin import ReadOnlyAdmin, ReadOnlyInline
 from undersign.verification.forms import RegistryImportForm
 from undersign.verification.models import (
     Claim,
@@ -32,15 +32,10 @@ class RegistryValidatorInline(admin.TabularInline):
     extra = 1
 
 
-class RegistryImportInline(admin.TabularInline):
+class RegistryImportInline(ReadOnlyInline):
     model = RegistryImport
     fields = ["created_at", "actor", "source", "added", "changed", "removed"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(Registry)
@@ -128,18 +123,10 @@ class RegistryValidatorAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user"]
 
 
-class ClaimDecisionInline(admin.TabularInline):
+class ClaimDecisionInline(ReadOnlyInline):
     model = ClaimDecision
     fields = ["created_at", "actor", "by_official_email", "kind", "round", "reason_code", "note", "outcome"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(Claim)

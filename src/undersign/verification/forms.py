@@ -4,10 +4,9 @@ from functools import cache
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
 from undersign.core.http import parse_id
-from undersign.core.reference import RejectionReason, _load
+from undersign.core.reference import RejectionReason, load_reasons
 from undersign.petitions.models import Petition
 from undersign.signatures.forms import SignerForm
 from undersign.verification.models import DecisionKind, Registry, RegistryMember, SigningPolicy
@@ -26,14 +25,8 @@ CHOOSE_MEMBER = "Choose your entry from the registry list."
 
 @cache
 def claim_rejection_reasons() -> tuple[RejectionReason, ...]:
-    """The reasons validators give (``CLAIM_REJECTION_REASONS_FILE``), read once, checked strictly."""
-    reasons = []
-    for item in _load(settings.CLAIM_REJECTION_REASONS_FILE, "reasons"):
-        code = str(item.get("code", ""))
-        if not code or len(code) > 32 or not item.get("title"):
-            raise ImproperlyConfigured(f"{settings.CLAIM_REJECTION_REASONS_FILE}: bad reason {item!r}")
-        reasons.append(RejectionReason(code, str(item["title"]), str(item.get("description", "")), False))
-    return tuple(reasons)
+    """The reasons validators give (``CLAIM_REJECTION_REASONS_FILE``), read once."""
+    return load_reasons(settings.CLAIM_REJECTION_REASONS_FILE)
 
 
 def claim_rejection_title(code: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -18,7 +19,6 @@ from django.views.decorators.http import require_POST, require_safe
 from undersign.core.http import client_ip, parse_id, private_page, public_cache
 from undersign.petitions.models import Petition, PetitionState
 from undersign.petitions.selectors import petition_get_public
-from undersign.signatures.services import SignerDetails
 from undersign.verification.forms import ClaimSignForm, DecisionForm, ReverseForm, claim_rejection_title
 from undersign.verification.models import Claim, ClaimStatus, PetitionVerification
 from undersign.verification.selectors import (
@@ -66,14 +66,7 @@ def sign_with_claim(request: HttpRequest, petition: Petition, verification: Peti
                 document=document[0] if document else None,
                 content_type=document[1] if document else "",
             )
-        details = SignerDetails(
-            name=cleaned["name"],
-            email=cleaned["email"],
-            region=cleaned["region"],
-            display=cleaned["display"],
-            notify_updates=cleaned["notify_updates"],
-            ip_address=client_ip(request),
-        )
+        details = form.signer_details(ip_address=client_ip(request))
         signature_create_with_claim(petition=petition, details=details, claim=claim)
         return redirect("signatures:sign_done", petition_id=petition.pk)
     if searching:
@@ -207,40 +200,48 @@ def claim_evidence_document(request: HttpRequest, claim_id: int) -> HttpResponse
     return response
 
 
+def _claim_post(
+    request: HttpRequest,
+    claim_id: int,
+    form_class: type[DecisionForm] | type[ReverseForm],
+    act: Callable[[Claim, dict[str, Any]], HttpResponse],
+) -> HttpResponse:
+    """A validator's POST on a claim: access check, form, one service call (in ``act``); a bad
+    form answers 400 and a refused decision 409, on the claim's page with the reason."""
+    claim = access_claim_by_id(user=request.user, claim_id=claim_id)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        if isinstance(form, DecisionForm):
+            return _claim_page(request, claim, status=400, decision_form=form)
+        return _claim_page(request, claim, status=400, reverse_form=form)
+    try:
+        return act(claim, form.cleaned_data)
+    except ClaimRefused as refused:
+        return _claim_page(request, claim, status=409, error=str(refused))
+
+
 @require_POST
 @validators_only
 def decide(request: HttpRequest, claim_id: int) -> HttpResponse:
-    claim = access_claim_by_id(user=request.user, claim_id=claim_id)
-    form = DecisionForm(request.POST)
-    if not form.is_valid():
-        return _claim_page(request, claim, status=400, decision_form=form)
-    try:
+    def act(claim: Claim, data: dict[str, Any]) -> HttpResponse:
         claim = claim_decide(
-            claim=claim,
-            actor=request.user,
-            kind=form.cleaned_data["decision"],
-            reason_code=form.cleaned_data["reason"],
-            note=form.cleaned_data["note"],
+            claim=claim, actor=request.user, kind=data["decision"], reason_code=data["reason"], note=data["note"]
         )
-    except ClaimRefused as refused:
-        return _claim_page(request, claim, status=409, error=str(refused))
-    if claim.status == ClaimStatus.PENDING:
-        messages.success(request, f"Your decision on claim {claim.pk} is recorded; another validator must agree.")
-    else:
-        messages.success(request, f"Claim {claim.pk} is {claim.get_status_display().lower()}.")
-    return redirect("verification:queue")
+        if claim.status == ClaimStatus.PENDING:
+            messages.success(request, f"Your decision on claim {claim.pk} is recorded; another validator must agree.")
+        else:
+            messages.success(request, f"Claim {claim.pk} is {claim.get_status_display().lower()}.")
+        return redirect("verification:queue")
+
+    return _claim_post(request, claim_id, DecisionForm, act)
 
 
 @require_POST
 @validators_only
 def reverse(request: HttpRequest, claim_id: int) -> HttpResponse:
-    claim = access_claim_by_id(user=request.user, claim_id=claim_id)
-    form = ReverseForm(request.POST)
-    if not form.is_valid():
-        return _claim_page(request, claim, status=400, reverse_form=form)
-    try:
-        claim_reverse(claim=claim, actor=request.user, note=form.cleaned_data["note"])
-    except ClaimRefused as refused:
-        return _claim_page(request, claim, status=409, error=str(refused))
-    messages.success(request, f"The decision on claim {claim.pk} is reversed; it awaits validation again.")
-    return redirect("verification:claim", claim.pk)
+    def act(claim: Claim, data: dict[str, Any]) -> HttpResponse:
+        claim_reverse(claim=claim, actor=request.user, note=data["note"])
+        messages.success(request, f"The decision on claim {claim.pk} is reversed; it awaits validation again.")
+        return redirect("verification:claim", claim.pk)
+
+    return _claim_post(request, claim_id, ReverseForm, act)
