@@ -114,3 +114,14 @@ def test_the_figures_take_a_fixed_number_of_queries_however_many_signatures(citi
     with CaptureQueriesContext(connection) as more:
         verification_summary(petition=petition)
     assert len(more) == len(few) <= 6
+
+
+def test_a_decision_changes_the_pages_etag(client, cities):
+    spb, _, _ = cities
+    petition = restricted_petition(spb)
+    claim = claim_and_confirm(petition, spb.members.first()).claim
+    signatures_count_all()
+    etag = client.get(f"/petitions/{petition.pk}/")["ETag"]
+    assert client.get(f"/petitions/{petition.pk}/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    claim_decide(claim=claim, actor=make_validator("vera", spb), kind=DecisionKind.VALIDATE)
+    assert client.get(f"/petitions/{petition.pk}/", HTTP_IF_NONE_MATCH=etag).status_code == 200

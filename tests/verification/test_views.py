@@ -165,3 +165,15 @@ class TestValidatorPages:
         assert download.status_code == 200 and download.content == PDF
         assert download["Content-Disposition"].startswith("attachment;")
         assert "no-store" in download["Cache-Control"]
+
+
+class TestCreateWizard:
+    def test_a_registry_policy_needs_a_registry(self, client, registry):
+        page = client.post(
+            "/petitions/new/",
+            {"action": "Publish the budget", "background": "So that we can read it.", "policy": "registry_only"},
+        )
+        assert page.status_code == 200 and b"Choose at least one registry." in page.content
+
+    def test_without_registries_the_wizard_asks_nothing_new(self, client, db):
+        assert b"Who may sign?" not in client.get("/petitions/new/").content
