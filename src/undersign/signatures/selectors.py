@@ -15,7 +15,7 @@ class PublicSigner:
     shown_name: str
     region_name: str
     kind: str
-    verified: bool = False  # office-holders checked against a registry; none are yet
+    verified: bool = False  # verified office-holders are listed by verification.selectors instead
 
 
 def initials(name: str) -> str:
