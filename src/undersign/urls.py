@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("undersign.signatures.urls")),
     path("moderation/", include("undersign.moderation.urls")),
     path("", include("undersign.verification.urls")),
+    path("accounts/", core_views.staff_home, name="staff_home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

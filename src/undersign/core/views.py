@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
-from undersign.core.http import public_cache
+from undersign.core.http import private_page, public_cache
 from undersign.petitions.models import PetitionState
 from undersign.petitions.selectors import petition_list, petitions_trending
 
@@ -24,6 +25,28 @@ def home(request: HttpRequest) -> HttpResponse:
             "recent": list(petition_list(state="all").filter(state=PetitionState.OPEN).order_by("-opened_at")[:5]),
         },
     )
+
+
+@require_safe
+@private_page
+def staff_home(request: HttpRequest) -> HttpResponse:
+    """Where a login lands when no page asked for one: the work this account has. Moderators and
+    validators are separate roles, so a single fixed landing page would greet one of them with
+    a 403."""
+    from undersign.moderation.selectors import user_is_moderator
+    from undersign.verification.selectors import validator_registry_ids
+
+    user = request.user
+    if not user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if user_is_moderator(user):
+        return redirect("moderation:queue")
+    if validator_registry_ids(user):
+        return redirect("verification:queue")
+    if user.is_staff:
+        return redirect("admin:index")
+    message = "This account has no moderation or validation role. Ask the site's staff for one."
+    return render(request, "error.html", {"title": "Nothing to do here", "message": message}, status=403)
 
 
 @require_safe
