@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("undersign.api.urls")),
     path("petitions/", include("undersign.petitions.urls")),
     path("", include("undersign.signatures.urls")),
+    path("", include("undersign.transparency.urls")),
     path("moderation/", include("undersign.moderation.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

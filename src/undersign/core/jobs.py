@@ -27,10 +27,11 @@ class PeriodicJob:
 def periodic_jobs() -> list[PeriodicJob]:
     from undersign.core.outbox import outbox_sweep
     from undersign.petitions.services import petitions_close_due
-    from undersign.signatures.services import signatures_count_all
+    from undersign.transparency.services import log_integrate_all
 
     return [
-        PeriodicJob("count signatures", settings.SIGNATURE_COUNT_INTERVAL, signatures_count_all),
+        # Counting happens here: integrating the log applies the count changes of its entries.
+        PeriodicJob("integrate the transparency log", settings.LOG_INTEGRATE_INTERVAL, log_integrate_all),
         PeriodicJob("close due petitions", 60, petitions_close_due),
         PeriodicJob("sweep the e-mail outbox", 30, outbox_sweep),
     ]
@@ -50,7 +51,7 @@ def run_jobs_forever(stop: threading.Event, jobs: list[PeriodicJob] | None = Non
                     log.exception("periodic job %r failed", job.name)
                 finally:
                     close_old_connections()
-        stop.wait(0.5)
+        stop.wait(min(0.5, *(job.every_seconds for job in jobs)))
 
 
 def start_in_process_jobs() -> threading.Event:
