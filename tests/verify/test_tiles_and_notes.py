@@ -146,6 +146,6 @@ class TestSignedNotes:
         assert v.vkey.split("+")[1] == expected.hex()
 
     def test_a_vkey_with_a_wrong_hash_is_refused(self):
-        name, _hash, key = self.signer().verifier.vkey.split("+")
+        name, _hash, key = self.signer().verifier.vkey.split("+", 2)
         with pytest.raises(note.NoteError):
             note.parse_vkey(f"{name}+00000000+{key}")

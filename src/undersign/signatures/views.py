@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import hmac
+import re
+import secrets
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,6 +17,7 @@ from undersign.signatures.forms import SignerForm
 from undersign.signatures.models import SignatureKind
 from undersign.signatures.selectors import signature_summary
 from undersign.signatures.services import (
+    CommitmentTaken,
     ConfirmOutcome,
     InvalidLink,
     SignerDetails,
@@ -25,8 +28,10 @@ from undersign.signatures.services import (
     signature_for_link,
     signature_unsubscribe,
 )
+from undersign_verify.entries import commitment as make_commitment
 
 S = PetitionState
+COMMITMENT = re.compile(r"[0-9a-f]{64}")
 
 
 def _petition(petition_id: int) -> Petition:
@@ -145,12 +150,25 @@ def confirm(request: HttpRequest, signature_id: int, token: str) -> HttpResponse
             "signatures/confirm.html",
             {"petition": petition, "signature": signature, "summary": signature_summary(signature=signature)},
         )
+    # The browser's commitment (receipt.js); without JavaScript we make r here, show it once on
+    # the page below and forget it: it is never stored nor logged.
+    posted = request.POST.get("commitment", "")
+    r = None if COMMITMENT.fullmatch(posted) else secrets.token_bytes(32)
+    commitment = bytes.fromhex(posted) if r is None else make_commitment(petition.uuid, r)
     try:
-        outcome, signature = signature_confirm(signature_id=signature_id, token=token)
+        outcome, signature = signature_confirm(signature_id=signature_id, token=token, commitment=commitment)
     except InvalidLink:
         return _invalid_link(request)
     except SigningRefused as refused:
         return _refused(request, petition, refused.reason)
+    except CommitmentTaken:
+        return render(
+            request,
+            "error.html",
+            {"title": "Please try again", "message": "Something went wrong making your receipt. Confirm again."},
+            status=409,
+        )
+    confirmed_now = outcome == ConfirmOutcome.CONFIRMED
     petition.refresh_from_db()
     return render(
         request,
@@ -159,6 +177,8 @@ def confirm(request: HttpRequest, signature_id: int, token: str) -> HttpResponse
             "petition": petition,
             "signature": signature,
             "already": outcome == ConfirmOutcome.ALREADY_CONFIRMED,
+            "commitment": commitment.hex() if confirmed_now and r is None else None,
+            "receipt_code": r.hex() if confirmed_now and r is not None else None,
             "public": petition.state in (S.OPEN, S.CLOSED),
             "sponsor_url": request.build_absolute_uri(
                 reverse("signatures:sponsor", args=[petition.pk, petition.sponsor_token])

@@ -73,10 +73,12 @@ def proof(request: HttpRequest, commitment_hex: str) -> HttpResponse:
 
 
 @private_page
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def receipt(request: HttpRequest) -> HttpResponse:
     """A receipt rebuilt from the ``r`` shown once on the confirmation page (no JavaScript).
     ``r`` lives in this request only: it is not stored and not logged."""
+    if request.method != "POST":
+        return render(request, "transparency/receipt_form.html")
     try:
         petition_uuid = uuid.UUID(request.POST.get("petition", ""))
         r = bytes.fromhex(request.POST.get("r", "").strip())
