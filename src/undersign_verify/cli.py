@@ -27,6 +27,7 @@ from undersign_verify.entries import Tally, decode_entry, tally
 from undersign_verify.receipt import ReceiptError, parse_receipt
 
 WELL_KNOWN = ".well-known/undersign-log.json"
+LOG_PREFIX = "log/"  # the site's c2sp.org/tlog-tiles prefix
 SUPPORTED_COUNT_RULE = 1
 
 
@@ -42,14 +43,15 @@ class Source:
         self.folder = folder
 
     def get(self, path: str) -> bytes:
-        if self.folder is not None and (path == "checkpoint" or path.startswith("tile/")):
+        is_log = path == "checkpoint" or path.startswith("tile/")
+        if self.folder is not None and is_log:
             try:
                 return (self.folder / path).read_bytes()
             except OSError as exc:
                 raise VerificationFailed(f"cannot read {path} from {self.folder}: {exc}") from None
         if self.site is None:
             raise VerificationFailed(f"{path} needs --site")
-        url = f"{self.site}/{path}"
+        url = f"{self.site}/{LOG_PREFIX if is_log else ''}{path}"
         if not url.startswith(("http://", "https://")):
             raise VerificationFailed("--site must be an http:// or https:// URL")
         request = urllib.request.Request(url, headers={"Accept-Encoding": "identity", "Cache-Control": "no-cache"})
@@ -144,6 +146,12 @@ def _fetch_log(source: Source, verifier: note.Verifier) -> Log:
         entries.extend(bundle)
     for entry in entries:
         tree.append(merkle.leaf_hash(entry))
+    if tree.root() != checkpoint.root:
+        raise VerificationFailed(
+            f"the entries rebuild a tree of size {checkpoint.size} whose root is "
+            f"{base64.b64encode(tree.root()).decode()}, but the signed checkpoint says "
+            f"{base64.b64encode(checkpoint.root).decode()}: entries were changed, removed or reordered"
+        )
     # Every hash tile the site serves must be what the entries give: a tile that disagrees
     # would let a client that trusts tiles see a different log from ours.
     for level, index, width in wanted:
@@ -156,12 +164,6 @@ def _fetch_log(source: Source, verifier: note.Verifier) -> Log:
             raise VerificationFailed(
                 f"tile {tiles.tile_path(level, index, width)} does not match the hashes of the entries"
             )
-    if tree.root() != checkpoint.root:
-        raise VerificationFailed(
-            f"the entries rebuild a tree of size {checkpoint.size} whose root is "
-            f"{base64.b64encode(tree.root()).decode()}, but the signed checkpoint says "
-            f"{base64.b64encode(checkpoint.root).decode()}: entries were changed, removed or reordered"
-        )
     return Log(checkpoint, text, tree, entries)
 
 
