@@ -273,7 +273,9 @@ def verify_log(args: argparse.Namespace, out: list[str]) -> int:
     result = tally(log.entries)
     if result.problems:
         raise VerificationFailed("the log breaks its own rules:\n  " + "\n  ".join(result.problems))
-    out.append(f"{len(log.entries)} entries rebuilt, every tile matches; {len(result.petitions)} petition(s) in the log")
+    out.append(
+        f"{len(log.entries)} entries rebuilt, every tile matches; {len(result.petitions)} petition(s) in the log"
+    )
     if args.site:
         mismatches = _compare_petitions(log, petitions, out)
         if mismatches:

@@ -25,7 +25,10 @@ pytestmark = pytest.mark.django_db
 
 
 def log_entries() -> list[bytes]:
-    return [bytes(b) for b in LogEntry.objects.filter(leaf_index__isnull=False).order_by("leaf_index").values_list("body", flat=True)]
+    return [
+        bytes(b)
+        for b in LogEntry.objects.filter(leaf_index__isnull=False).order_by("leaf_index").values_list("body", flat=True)
+    ]
 
 
 def stored_entries() -> list[bytes]:
@@ -129,7 +132,9 @@ class TestCheckpoints:
         log_integrate_all()
         signed = LogCheckpoint.objects.get()
         with pytest.raises(IntegrityError), transaction.atomic():
-            LogCheckpoint.objects.create(size=signed.size, root_hash=bytes(32), note="forged", created_at=timezone.now())
+            LogCheckpoint.objects.create(
+                size=signed.size, root_hash=bytes(32), note="forged", created_at=timezone.now()
+            )
 
 
 class TestClosing:

@@ -59,7 +59,8 @@ class TestServing:
         assert len(decode_bundle(client.get("/log/tile/entries/001.p/3").content)) == 3  # an older size's
 
     @pytest.mark.parametrize(
-        "path", ["/log/tile/0/001", "/log/tile/0/001.p/47", "/log/tile/2/000.p/1", "/log/tile/0/1", "/log/tile/0/x000/001"]
+        "path",
+        ["/log/tile/0/001", "/log/tile/0/001.p/47", "/log/tile/2/000.p/1", "/log/tile/0/1", "/log/tile/0/x000/001"],
     )
     def test_tiles_beyond_the_checkpoint_or_non_canonical_are_404(self, client, log, path):
         assert client.get(path).status_code == 404
@@ -116,9 +117,7 @@ class TestReceipts:
         signature_create(petition=petition, details=person)
         signature_id, token = last_confirm_link(person.email)
         r = bytes(range(32))
-        client.post(
-            f"/signatures/{signature_id}/confirm/{token}/", {"commitment": commitment(petition.uuid, r).hex()}
-        )
+        client.post(f"/signatures/{signature_id}/confirm/{token}/", {"commitment": commitment(petition.uuid, r).hex()})
         log_integrate_all()
         text = client.post("/log/receipt", {"petition": str(petition.uuid), "r": r.hex()}).content.decode()
         from undersign.signatures.models import Signature

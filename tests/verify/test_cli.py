@@ -62,7 +62,10 @@ def rewrite_history(entries: list[bytes]) -> None:
     for entry in entries:
         tiles.append(merkle.leaf_hash(entry))
     rows = [LogTile(level=level, index=index, data=b"".join(h)) for (level, index), h in tiles.touched.items()]
-    rows += [LogTile(level=ENTRIES, index=i // 256, data=encode_bundle(entries[i : i + 256])) for i in range(0, len(entries), 256)]
+    rows += [
+        LogTile(level=ENTRIES, index=i // 256, data=encode_bundle(entries[i : i + 256]))
+        for i in range(0, len(entries), 256)
+    ]
     LogTile.objects.bulk_create(rows)
     signer = log_signer()
     note = signer.sign(Checkpoint(signer.name, tiles.size, tiles.root()).text())

@@ -264,7 +264,7 @@ def signature_confirm(
 
 def _after_confirm(petition: Petition, signature: Signature) -> None:
     if signature.kind == SignatureKind.CREATOR:
-            petition_validate(petition=petition)
+        petition_validate(petition=petition)
     elif signature.kind == SignatureKind.SPONSOR and petition.state in SPONSORABLE_STATES:
         _sponsor_confirmed(petition)
 

@@ -14,7 +14,15 @@ from undersign_verify.entries import COUNT_RULE_VERSION, commitment
 from undersign_verify.merkle import EMPTY_ROOT
 from undersign_verify.note import Checkpoint
 from undersign_verify.receipt import Receipt, ReceiptError, parse_receipt
-from undersign_verify.tiles import ENTRIES, TILE_HEIGHT, TILE_WIDTH, decode_bundle, encode_bundle, node_from_tiles, split_hashes
+from undersign_verify.tiles import (
+    ENTRIES,
+    TILE_HEIGHT,
+    TILE_WIDTH,
+    decode_bundle,
+    encode_bundle,
+    node_from_tiles,
+    split_hashes,
+)
 
 K = LogEntryKind
 
@@ -143,11 +151,17 @@ def receipt_check(*, text: str) -> ReceiptCheck:
         result.receipt = receipt
         then = note.open_checkpoint(receipt.checkpoint, verifier)
         merkle.verify_inclusion(receipt.leaf_hash, receipt.index, then.size, receipt.proof, then.root)
-        result.steps.append(f"The receipt proves your signature is entry {receipt.index} of the log at size {then.size}.")
+        result.steps.append(
+            f"The receipt proves your signature is entry {receipt.index} of the log at size {then.size}."
+        )
         now = log_checkpoint_latest()
         tiles = node_from_tiles(_Tiles())
         merkle.verify_inclusion(
-            receipt.leaf_hash, receipt.index, now.size, merkle.inclusion_proof(tiles, receipt.index, now.size), now.root_hash
+            receipt.leaf_hash,
+            receipt.index,
+            now.size,
+            merkle.inclusion_proof(tiles, receipt.index, now.size),
+            now.root_hash,
         )
         result.steps.append(f"It is still in the log today (size {now.size}).")
         if then.size < now.size:
@@ -159,8 +173,10 @@ def receipt_check(*, text: str) -> ReceiptCheck:
     except (ReceiptError, note.NoteError, merkle.ProofError, ValueError) as exc:
         result.error = str(exc)
         return result
-    petition_id = LogEntry.objects.filter(commitment=receipt.commitment, kind=K.SIGNATURE).values_list(
-        "petition_id", flat=True
-    ).first()
+    petition_id = (
+        LogEntry.objects.filter(commitment=receipt.commitment, kind=K.SIGNATURE)
+        .values_list("petition_id", flat=True)
+        .first()
+    )
     result.revoked = petition_id is not None and _status(petition_id, receipt.commitment, now.size)
     return result

@@ -48,9 +48,7 @@ REVOCATION_REASONS = {
 
 
 def _pending(*, kind: int, petition_id: int, entry: Entry, now: datetime, **fields: object) -> LogEntry:
-    return LogEntry.objects.create(
-        kind=kind, petition_id=petition_id, body=entry.encode(), created_at=now, **fields
-    )
+    return LogEntry.objects.create(kind=kind, petition_id=petition_id, body=entry.encode(), created_at=now, **fields)
 
 
 def log_signature_add(*, signature: Signature, petition_uuid: uuid.UUID, commitment: bytes, now: datetime) -> None:
@@ -102,7 +100,9 @@ def log_opened_add(*, petition: Petition) -> None:
     """Queue the OPENED entry, with the digest of the text as published. Precondition: in the
     transaction that opens the petition."""
     digest = petition_text_digest(petition.action, petition.background, petition.additional_details)
-    _pending(kind=K.OPENED, petition_id=petition.pk, entry=Entry(EntryType.OPENED, petition.uuid, digest), now=timezone.now())
+    _pending(
+        kind=K.OPENED, petition_id=petition.pk, entry=Entry(EntryType.OPENED, petition.uuid, digest), now=timezone.now()
+    )
 
 
 # --- the integrator -------------------------------------------------------------------------

@@ -116,5 +116,3 @@ def verify(request: HttpRequest) -> HttpResponse:
             check = selectors.ReceiptCheck(error="Paste a receipt or choose its file (.tlog-proof).")
     status = 400 if check is not None and check.error else 200
     return render(request, "transparency/verify.html", {"check": check}, status=status)
-
-

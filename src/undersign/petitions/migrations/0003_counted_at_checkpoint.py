@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('petitions', '0002_fulltext_index'),
+        ("petitions", "0002_fulltext_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='petition',
-            name='counted_at_root',
+            model_name="petition",
+            name="counted_at_root",
             field=models.BinaryField(blank=True, max_length=32, null=True),
         ),
         migrations.AddField(
-            model_name='petition',
-            name='counted_at_size',
+            model_name="petition",
+            name="counted_at_size",
             field=models.BigIntegerField(blank=True, null=True),
         ),
     ]

@@ -18,7 +18,9 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="signature",
             constraint=models.CheckConstraint(
-                condition=models.Q(models.Q(("status", "confirmed"), _negated=True), ("commitment__isnull", False), _connector="OR"),
+                condition=models.Q(
+                    models.Q(("status", "confirmed"), _negated=True), ("commitment__isnull", False), _connector="OR"
+                ),
                 name="signature_confirmed_has_commitment",
             ),
         ),

@@ -5,57 +5,108 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('petitions', '0003_counted_at_checkpoint'),
-        ('signatures', '0002_signature_commitment'),
+        ("petitions", "0003_counted_at_checkpoint"),
+        ("signatures", "0002_signature_commitment"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LogCheckpoint',
+            name="LogCheckpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('size', models.BigIntegerField(unique=True)),
-                ('root_hash', models.BinaryField(max_length=32)),
-                ('note', models.TextField()),
-                ('created_at', models.DateTimeField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("size", models.BigIntegerField(unique=True)),
+                ("root_hash", models.BinaryField(max_length=32)),
+                ("note", models.TextField()),
+                ("created_at", models.DateTimeField()),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('size__gte', 0)), name='logcheckpoint_size_not_negative')],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("size__gte", 0)), name="logcheckpoint_size_not_negative")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='LogTile',
+            name="LogTile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.SmallIntegerField()),
-                ('index', models.BigIntegerField()),
-                ('data', models.BinaryField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("level", models.SmallIntegerField()),
+                ("index", models.BigIntegerField()),
+                ("data", models.BinaryField()),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('level', 'index'), name='logtile_unique'), models.CheckConstraint(condition=models.Q(('level__gte', -1), ('level__lte', 63)), name='logtile_level_valid')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("level", "index"), name="logtile_unique"),
+                    models.CheckConstraint(
+                        condition=models.Q(("level__gte", -1), ("level__lte", 63)), name="logtile_level_valid"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='LogEntry',
+            name="LogEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.PositiveSmallIntegerField(choices=[(1, 'Opened'), (2, 'Signature'), (3, 'Revocation'), (4, 'Reinstatement'), (5, 'Closed')])),
-                ('commitment', models.BinaryField(max_length=32, null=True)),
-                ('body', models.BinaryField()),
-                ('region', models.CharField(blank=True, max_length=16)),
-                ('delta', models.SmallIntegerField(default=0)),
-                ('created_at', models.DateTimeField()),
-                ('leaf_index', models.BigIntegerField(null=True, unique=True)),
-                ('petition', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='petitions.petition')),
-                ('signature', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='signatures.signature')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "Opened"),
+                            (2, "Signature"),
+                            (3, "Revocation"),
+                            (4, "Reinstatement"),
+                            (5, "Closed"),
+                        ]
+                    ),
+                ),
+                ("commitment", models.BinaryField(max_length=32, null=True)),
+                ("body", models.BinaryField()),
+                ("region", models.CharField(blank=True, max_length=16)),
+                ("delta", models.SmallIntegerField(default=0)),
+                ("created_at", models.DateTimeField()),
+                ("leaf_index", models.BigIntegerField(null=True, unique=True)),
+                (
+                    "petition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="petitions.petition"
+                    ),
+                ),
+                (
+                    "signature",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="signatures.signature",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(condition=models.Q(('leaf_index__isnull', True)), fields=['id'], name='logentry_pending'), models.Index(fields=['commitment'], name='logentry_by_commitment'), models.Index(fields=['petition', 'kind'], name='logentry_by_petition')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('delta__in', [-1, 0, 1])), name='logentry_unit_delta'), models.CheckConstraint(condition=models.Q(('kind__in', [1, 2, 3, 4, 5])), name='logentry_kind_valid'), models.CheckConstraint(condition=models.Q(('leaf_index__gte', 0)), name='logentry_index_not_negative'), models.CheckConstraint(condition=models.Q(('kind__in', [1, 5]), ('commitment__isnull', False), _connector='OR'), name='logentry_signature_types_have_commitment'), models.UniqueConstraint(condition=models.Q(('kind', 5)), fields=('petition',), name='logentry_one_closed')],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("leaf_index__isnull", True)), fields=["id"], name="logentry_pending"
+                    ),
+                    models.Index(fields=["commitment"], name="logentry_by_commitment"),
+                    models.Index(fields=["petition", "kind"], name="logentry_by_petition"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("delta__in", [-1, 0, 1])), name="logentry_unit_delta"),
+                    models.CheckConstraint(
+                        condition=models.Q(("kind__in", [1, 2, 3, 4, 5])), name="logentry_kind_valid"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("leaf_index__gte", 0)), name="logentry_index_not_negative"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("kind__in", [1, 5]), ("commitment__isnull", False), _connector="OR"),
+                        name="logentry_signature_types_have_commitment",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("kind", 5)), fields=("petition",), name="logentry_one_closed"
+                    ),
+                ],
             },
         ),
     ]

@@ -40,8 +40,12 @@ def backfill(apps, schema_editor):
         queued[signature_id] = queued.get(signature_id, 0) + delta
     rows = []
     for p in Petition.objects.filter(state__in=["open", "closed", "rejected", "hidden"], opened_at__isnull=False):
-        rows.append(LogEntry(kind=OPENED, petition_id=p.pk, body=_entry(OPENED, p.uuid, _text_digest(p)), created_at=now))
-    signatures = Signature.objects.filter(confirmed_at__isnull=False).select_related("petition").order_by("confirmed_at")
+        rows.append(
+            LogEntry(kind=OPENED, petition_id=p.pk, body=_entry(OPENED, p.uuid, _text_digest(p)), created_at=now)
+        )
+    signatures = (
+        Signature.objects.filter(confirmed_at__isnull=False).select_related("petition").order_by("confirmed_at")
+    )
     for s in signatures.iterator():
         c = hashlib.sha256(COMMIT_PREFIX + s.petition.uuid.bytes + secrets.token_bytes(32)).digest()
         Signature.objects.filter(pk=s.pk).update(commitment=c)

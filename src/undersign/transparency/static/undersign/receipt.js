@@ -60,8 +60,8 @@
     var lines = ["c2sp.org/tlog-proof@v1", "extra " + base64(extra), "index " + proof.index].concat(proof.hashes);
     var text = lines.join("\n") + "\n\n" + proof.checkpoint;
     var link = box.querySelector("#receipt-download");
-    link.href = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
-    link.hidden = false;
+    link.href = "data:text/plain;charset=utf-8," + encodeURIComponent(text);
+    box.querySelector("#receipt-save").hidden = false;
     var area = box.querySelector("#receipt-text");
     area.value = text;
     area.hidden = false;
