@@ -54,7 +54,8 @@ class Source:
         url = f"{self.site}/{LOG_PREFIX if is_log else ''}{path}"
         if not url.startswith(("http://", "https://")):
             raise VerificationFailed("--site must be an http:// or https:// URL")
-        request = urllib.request.Request(url, headers={"Accept-Encoding": "identity", "Cache-Control": "no-cache"})
+        headers = {"Accept-Encoding": "identity", "Cache-Control": "no-cache"}
+        request = urllib.request.Request(url, headers=headers)  # noqa: S310 - scheme checked above
         try:
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - scheme checked above
                 return response.read()

@@ -8,7 +8,6 @@ from tests.factories import deliver_outbox, last_confirm_link, make_petition, si
 from undersign.petitions.models import Petition, PetitionEvent, PetitionState
 from undersign.petitions.services import PetitionText, petition_create
 from undersign.signatures.models import Signature, SignatureKind, SignatureStatus
-from undersign.transparency.models import LogEntry, LogEntryKind
 from undersign.signatures.services import (
     ConfirmOutcome,
     InvalidLink,
@@ -16,6 +15,7 @@ from undersign.signatures.services import (
     signature_confirm,
     signature_create,
 )
+from undersign.transparency.models import LogEntry, LogEntryKind
 
 pytestmark = pytest.mark.django_db
 

@@ -170,7 +170,9 @@ def test_the_verifier_needs_nothing_but_the_standard_library_and_cryptography(si
                     raise ImportError("the verifier must not import " + name)
         sys.meta_path.insert(0, Refuse())
         from undersign_verify.cli import main
-        status = main(["--tiles", {str(tmp_path / "log")!r}, "--key", {vkey!r}, "--state", {str(tmp_path / "s.json")!r}])
+        status = main(
+            ["--tiles", {str(tmp_path / "log")!r}, "--key", {vkey!r}, "--state", {str(tmp_path / "s.json")!r}]
+        )
         imported = sorted(m.split(".")[0] for m in sys.modules)
         assert not any(m in ("django", "undersign") for m in imported), imported
         sys.exit(status)

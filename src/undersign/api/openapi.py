@@ -66,7 +66,8 @@ ATTRIBUTES: dict[str, Schema] = {
     "signature_count": {
         "type": "integer",
         "minimum": 0,
-        "description": "Confirmed signatures counted so far: the transparency log's count rule at the checkpoint in log.",
+        "description": "Confirmed signatures counted so far: the transparency log's count rule at the "
+        "checkpoint named in log.",
     },
     "log": ref("CountedAt"),
     "created_at": {**ref("Timestamp"), "description": "When the petition was first submitted."},
