@@ -156,8 +156,8 @@ def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: by
     if size1 > size2:
         raise ProofError(f"size {size1} is larger than size {size2}")
     if size1 == 0:
-        # The empty tree is a prefix of every tree: a proof from it proves nothing, and the Go
-        # original's acceptance of one is the leniency we refuse (docs/transparency.md).
+        # The empty tree is a prefix of every tree: a proof from it proves nothing, so we refuse
+        # it rather than report a check that compared nothing (docs/transparency.md).
         raise ProofError("a consistency proof from the empty tree proves nothing")
     if size1 == size2:
         if proof:

@@ -74,8 +74,8 @@ def test_equal_sizes_with_equal_full_size_roots_and_no_proof_are_consistent():
 
 
 def test_no_consistency_proof_from_the_empty_tree():
-    """Go accepts any size as consistent with size 0; a proof of that proves nothing, so we
-    refuse it rather than report a check that did not happen."""
+    """Some verifiers accept any size as consistent with size 0; a proof of that proves
+    nothing, so we refuse it rather than report a check that did not happen."""
     empty = base64.b64decode("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")
     with pytest.raises(ProofError):
         verify_consistency(0, 0, [], empty, empty)
