@@ -224,8 +224,24 @@ def _sign(size: int, root_hash: bytes, now: datetime) -> LogCheckpoint:
 
 
 def _set_leaf_indexes(ordered: list[dict], first: int) -> None:
-    rows = [LogEntry(pk=e["pk"], leaf_index=first + i) for i, e in enumerate(ordered)]
-    LogEntry.objects.bulk_update(rows, ["leaf_index"], batch_size=1000)
+    """One statement for the whole batch on PostgreSQL (Django's ``bulk_update`` builds a CASE
+    per row and took 90% of a 5,000-entry batch); on SQLite, in-process, executemany is cheap."""
+    table = connection.ops.quote_name(LogEntry._meta.db_table)
+    ids = [e["pk"] for e in ordered]
+    indexes = list(range(first, first + len(ordered)))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f'UPDATE {table} SET "leaf_index" = v.leaf_index '  # noqa: S608 - the table name is ours
+                "FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::bigint[]) AS leaf_index) v "
+                f'WHERE {table}."id" = v.id',
+                [ids, indexes],
+            )
+        else:
+            cursor.executemany(
+                f'UPDATE {table} SET "leaf_index" = %s WHERE "id" = %s',  # noqa: S608 - the table name is ours
+                list(zip(indexes, ids, strict=True)),
+            )
 
 
 def log_integrate_batch(*, limit: int | None = None) -> int:
