@@ -176,6 +176,7 @@ class TestClosing:
         Signature.objects.filter(pk=late.pk).update(petition=petition)
         log_integrate_all()
         assert Signature.objects.get(pk=late.pk).status == SignatureStatus.INVALIDATED
+        assert not signature_reinstate(signature=late)  # it was never in the log
         assert not tally(log_entries()).problems
 
 

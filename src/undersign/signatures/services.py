@@ -304,13 +304,13 @@ def signature_reinstate(*, signature: Signature) -> bool:
         row = (
             Signature.objects.select_for_update()
             .filter(pk=signature.pk)
-            .values("status", "confirmed_at", "commitment")
+            .values("status", "confirmed_at", "commitment", "invalidation_reason")
             .first()
         )
         if row is None or row["status"] != SignatureStatus.INVALIDATED or row["confirmed_at"] is None:
             return False
-        if row["commitment"] is None:
-            return False  # confirmed too late for the log (after its CLOSED): it cannot count again
+        if row["invalidation_reason"] == "confirmed_too_late":
+            return False  # never in the log (it came after its petition's CLOSED): it cannot count again
         Signature.objects.filter(pk=signature.pk).update(
             status=SignatureStatus.CONFIRMED, invalidated_at=None, invalidation_reason="", updated_at=now
         )
