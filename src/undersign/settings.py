@@ -170,6 +170,8 @@ LOG_BATCH_SIZE = env_int("LOG_BATCH_SIZE", 5000, minimum=1, maximum=100_000)
 # The log's name in checkpoints and its key: by default the site's host and "/log", as
 # c2sp.org/tlog-tiles recommends (the URL prefix without its scheme).
 LOG_ORIGIN = env_str("LOG_ORIGIN", urlsplit(SITE_URL).netloc + "/log")
+if not LOG_ORIGIN or any(c.isspace() or c == "+" for c in LOG_ORIGIN):
+    raise ImproperlyConfigured("LOG_ORIGIN must be non-empty, without spaces or '+' (it names the log's key)")
 CONFIRMATION_GRACE_HOURS = env_int("CONFIRMATION_GRACE_HOURS", 24, minimum=0)
 CONFIRMATION_LINK_DAYS = env_int("CONFIRMATION_LINK_DAYS", 30, minimum=1)
 MODERATION_OVERDUE_DAYS = env_int("MODERATION_OVERDUE_DAYS", 7, minimum=1)
