@@ -63,6 +63,14 @@ class TestProductionKeys:
         assert keys.pii_active_key_id == "new"
         assert set(keys.pii_keys) == {"new", "old"}
 
+    def test_refuses_to_start_without_the_log_signing_key(self, no_key_env, monkeypatch, tmp_path):
+        """Hosts that each made their own log key would sign different logs: a fork."""
+        monkeypatch.setenv("SECRET_KEY", "x" * 50)
+        monkeypatch.setenv("UNDERSIGN_PII_KEYS", f"k1:{KEY}")
+        monkeypatch.setenv("UNDERSIGN_DEDUP_KEY", KEY)
+        with pytest.raises(ImproperlyConfigured, match="missing: UNDERSIGN_LOG_SIGNING_KEY"):
+            load_key_material(production=True, data_dir=tmp_path)
+
     def test_production_mode_refuses_at_settings_import(self, no_key_env, tmp_path):
         import subprocess
         import sys
