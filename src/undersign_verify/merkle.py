@@ -10,7 +10,7 @@ every hash must be 32 bytes, and no consistency proof is accepted from the empty
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -116,29 +116,36 @@ def _check_hash(name: str, value: bytes) -> None:
         raise ProofError(f"{name} is {len(value)} bytes, not {HASH_SIZE}")
 
 
-def root_from_inclusion_proof(leaf: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes:
-    """RFC 9162 section 2.1.3.2: the root that ``proof`` leads to from ``leaf``."""
-    _check_hash("the leaf hash", leaf)
-    if not 0 <= index < size:
-        raise ProofError(f"index {index} is not in a tree of size {size}")
-    fn, sn = index, size - 1
-    r = leaf
-    for p in proof:
+def _walk(fn: int, sn: int, path: Sequence[bytes]) -> Iterator[tuple[bytes, bool]]:
+    """The walk of RFC 9162 sections 2.1.3.2 and 2.1.4.2 up from node ``fn`` of a tree whose
+    last node is ``sn``: yields each proof hash and whether it joins from the left (and so is
+    on the first tree's path too). Raises unless the proof is exactly as long as the walk."""
+    for p in path:
         _check_hash("a proof hash", p)
         if sn == 0:
             raise ProofError("the proof is longer than the tree is high")
         if fn & 1 or fn == sn:
-            r = node_hash(p, r)
+            yield p, True
             if not fn & 1:
                 while fn & 1 == 0 and fn != 0:
                     fn >>= 1
                     sn >>= 1
         else:
-            r = node_hash(r, p)
+            yield p, False
         fn >>= 1
         sn >>= 1
     if sn != 0:
         raise ProofError("the proof is shorter than the tree is high")
+
+
+def root_from_inclusion_proof(leaf: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes:
+    """RFC 9162 section 2.1.3.2: the root that ``proof`` leads to from ``leaf``."""
+    _check_hash("the leaf hash", leaf)
+    if not 0 <= index < size:
+        raise ProofError(f"index {index} is not in a tree of size {size}")
+    r = leaf
+    for p, from_left in _walk(index, size - 1, proof):
+        r = node_hash(p, r) if from_left else node_hash(r, p)
     return r
 
 
@@ -177,22 +184,12 @@ def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: by
         fn >>= 1
         sn >>= 1
     fr = sr = path[0]
-    for c in path[1:]:
-        if sn == 0:
-            raise ProofError("the proof is longer than needed")
-        if fn & 1 or fn == sn:
+    for c, from_left in _walk(fn, sn, path[1:]):
+        if from_left:
             fr = node_hash(c, fr)
             sr = node_hash(c, sr)
-            if not fn & 1:
-                while fn & 1 == 0 and fn != 0:
-                    fn >>= 1
-                    sn >>= 1
         else:
             sr = node_hash(sr, c)
-        fn >>= 1
-        sn >>= 1
-    if sn != 0:
-        raise ProofError("the proof is shorter than needed")
     if fr != root1:
         raise ProofError("the proof does not lead to the first root")
     if sr != root2:

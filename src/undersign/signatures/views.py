@@ -121,16 +121,17 @@ def sponsor_done(request: HttpRequest, petition_id: int, token: str) -> HttpResp
     return render(request, "signatures/check_email.html", {"petition": petition, "sponsor": True})
 
 
+def _error(request: HttpRequest, title: str, message: str, status: int) -> HttpResponse:
+    return render(request, "error.html", {"title": title, "message": message}, status=status)
+
+
 def _invalid_link(request: HttpRequest) -> HttpResponse:
-    return render(
+    return _error(
         request,
-        "error.html",
-        {
-            "title": "This link is not valid",
-            "message": "The link may be incomplete, replaced by a newer one, or expired. "
-            "Sign again and we will e-mail you a new link.",
-        },
-        status=404,
+        "This link is not valid",
+        "The link may be incomplete, replaced by a newer one, or expired. "
+        "Sign again and we will e-mail you a new link.",
+        404,
     )
 
 
@@ -162,12 +163,7 @@ def confirm(request: HttpRequest, signature_id: int, token: str) -> HttpResponse
     except SigningRefused as refused:
         return _refused(request, petition, refused.reason)
     except CommitmentTaken:
-        return render(
-            request,
-            "error.html",
-            {"title": "Please try again", "message": "Something went wrong making your receipt. Confirm again."},
-            status=409,
-        )
+        return _error(request, "Please try again", "Something went wrong making your receipt. Confirm again.", 409)
     confirmed_now = outcome == ConfirmOutcome.CONFIRMED
     petition.refresh_from_db()
     return render(
@@ -194,12 +190,7 @@ def confirm(request: HttpRequest, signature_id: int, token: str) -> HttpResponse
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, signature_id: int, token: str) -> HttpResponse:
     if unsubscribe_signature_id(token) != signature_id:
-        return render(
-            request,
-            "error.html",
-            {"title": "This link is not valid", "message": "Use the unsubscribe link from one of our e-mails."},
-            status=404,
-        )
+        return _error(request, "This link is not valid", "Use the unsubscribe link from one of our e-mails.", 404)
     if request.method != "POST":  # GET and HEAD only show
         return render(request, "signatures/unsubscribe.html", {"done": False})
     signature_unsubscribe(signature_id=signature_id)

@@ -66,34 +66,31 @@ def log_signature_add(*, signature: Signature, petition_uuid: uuid.UUID, commitm
     )
 
 
+def _status_add(*, kind: int, signature: Signature, entry: Entry, delta: int, now: datetime) -> None:
+    _pending(
+        kind=kind,
+        petition_id=signature.petition_id,
+        entry=entry,
+        now=now,
+        signature_id=signature.pk,
+        commitment=entry.digest,
+        region=signature.region,
+        delta=delta,
+    )
+
+
 def log_revocation_add(*, signature: Signature, commitment: bytes, reason: str, now: datetime) -> None:
     """Queue the REVOCATION of a counted signature (-1 when appended). Precondition: in the
     invalidating transaction, the signature's row locked."""
     code = REVOCATION_REASONS.get(reason, RevocationReason.OTHER)
-    _pending(
-        kind=K.REVOCATION,
-        petition_id=signature.petition_id,
-        entry=Entry(EntryType.REVOCATION, signature.petition.uuid, commitment, code),
-        now=now,
-        signature_id=signature.pk,
-        commitment=commitment,
-        region=signature.region,
-        delta=-1,
-    )
+    entry = Entry(EntryType.REVOCATION, signature.petition.uuid, commitment, code)
+    _status_add(kind=K.REVOCATION, signature=signature, entry=entry, delta=-1, now=now)
 
 
 def log_reinstate_add(*, signature: Signature, commitment: bytes, now: datetime) -> None:
     """Queue the REINSTATE of a revoked signature (+1 when appended). Precondition: as above."""
-    _pending(
-        kind=K.REINSTATE,
-        petition_id=signature.petition_id,
-        entry=Entry(EntryType.REINSTATE, signature.petition.uuid, commitment),
-        now=now,
-        signature_id=signature.pk,
-        commitment=commitment,
-        region=signature.region,
-        delta=1,
-    )
+    entry = Entry(EntryType.REINSTATE, signature.petition.uuid, commitment)
+    _status_add(kind=K.REINSTATE, signature=signature, entry=entry, delta=1, now=now)
 
 
 def log_opened_add(*, petition: Petition) -> None:
