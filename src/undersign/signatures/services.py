@@ -344,6 +344,7 @@ class CounterDiscrepancy:
     queued: int  # net count change of the entries still pending in the log
     confirmed: int
     logged: int | None = None  # the count rule over the appended log (totals only)
+    log_pending: int = 0  # what the pending entries will change in the count rule
 
     @property
     def expected_counter(self) -> int:
@@ -351,7 +352,7 @@ class CounterDiscrepancy:
 
     @property
     def log_disagrees(self) -> bool:
-        return self.logged is not None and self.logged + self.queued != self.confirmed
+        return self.logged is not None and self.logged + self.log_pending != self.confirmed
 
 
 def signatures_reconcile(*, repair: bool) -> list[CounterDiscrepancy]:
@@ -371,6 +372,9 @@ def signatures_reconcile(*, repair: bool) -> list[CounterDiscrepancy]:
         SELECT p.id, p.signature_count,
           (SELECT COALESCE(SUM(q.delta), 0) FROM {log} q WHERE q.petition_id = p.id AND q.leaf_index IS NULL),
           (SELECT COUNT(*) FROM {sig} s WHERE s.petition_id = p.id AND s.status = 'confirmed'),
+          (SELECT COALESCE(SUM(CASE q.kind WHEN {k.REVOCATION:d} THEN -1
+                                 WHEN {k.SIGNATURE:d} THEN 1 WHEN {k.REINSTATE:d} THEN 1 ELSE 0 END), 0)
+             FROM {log} q WHERE q.petition_id = p.id AND q.leaf_index IS NULL),
           (SELECT COUNT(*) FROM {log} e WHERE e.petition_id = p.id AND e.kind = {k.SIGNATURE:d}
              AND e.leaf_index IS NOT NULL
              AND COALESCE((SELECT x.kind FROM {log} x WHERE x.petition_id = e.petition_id
@@ -394,8 +398,8 @@ def signatures_reconcile(*, repair: bool) -> list[CounterDiscrepancy]:
                 # The integrator must not move counters between our reading and our repair.
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOG_LOCK_KEY])
             cursor.execute(totals_sql)
-            for petition_id, counter, queued, confirmed, logged in cursor.fetchall():
-                item = CounterDiscrepancy(petition_id, None, counter, int(queued), confirmed, logged)
+            for petition_id, counter, queued, confirmed, log_pending, logged in cursor.fetchall():
+                item = CounterDiscrepancy(petition_id, None, counter, int(queued), confirmed, logged, int(log_pending))
                 if counter + queued != confirmed or item.log_disagrees:
                     found.append(item)
             cursor.execute(regions_sql)

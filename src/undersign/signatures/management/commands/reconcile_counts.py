@@ -22,7 +22,7 @@ class Command(BaseCommand):
             )
             if item.log_disagrees:
                 self.stdout.write(
-                    f"{where}: the log counts {item.logged} + pending {item.queued} != confirmed {item.confirmed}"
+                    f"{where}: the log counts {item.logged} + pending {item.log_pending} != confirmed {item.confirmed}"
                     " (the log is append-only: investigate, it cannot be repaired)"
                 )
         self.stdout.write(f"{len(found)} counter(s) differ" + (", repaired" if repair and found else ""))
