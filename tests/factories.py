@@ -17,6 +17,7 @@ from undersign.petitions.models import Petition, PetitionState
 from undersign.petitions.services import PetitionText, petition_create
 from undersign.signatures.models import Display, Signature, SignatureKind
 from undersign.signatures.services import SignerDetails, signature_confirm, signature_create
+from undersign.transparency.services import log_opened_add
 
 _seq = itertools.count(1)
 CONFIRM_LINK = re.compile(r"https?://[^/\s]+/signatures/(\d+)/confirm/([\w-]+)/")
@@ -80,6 +81,8 @@ def make_petition(
         fields.update(rejected_at=now, rejection_code="duplicate")
     Petition.objects.filter(pk=petition.pk).update(**fields)
     petition.refresh_from_db()
+    if state in (PetitionState.OPEN, PetitionState.CLOSED):
+        log_opened_add(petition=petition)  # what moderation's approval queues
     return petition
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "undersign.signatures",
     "undersign.moderation",
     "undersign.verification",
+    "undersign.transparency",
     "undersign.api",
 ]
 
@@ -162,7 +164,15 @@ PETITION_DURATION_DAYS = env_int("PETITION_DURATION_DAYS", 180, minimum=1)
 RESPONSE_THRESHOLD = env_int("RESPONSE_THRESHOLD", 10_000, minimum=1)
 DEBATE_THRESHOLD = env_int("DEBATE_THRESHOLD", 100_000, minimum=1)
 K_ANONYMITY = env_int("K_ANONYMITY", 5, minimum=1)
-SIGNATURE_COUNT_INTERVAL = env_int("SIGNATURE_COUNT_INTERVAL", 5, minimum=1)
+# The integrator appends pending entries to the transparency log, signs a checkpoint and applies
+# their count changes, every LOG_INTEGRATE_INTERVAL seconds, at most LOG_BATCH_SIZE per batch.
+LOG_INTEGRATE_INTERVAL = env_float("LOG_INTEGRATE_INTERVAL", 1.0, minimum=0.1)
+LOG_BATCH_SIZE = env_int("LOG_BATCH_SIZE", 5000, minimum=1, maximum=100_000)
+# The log's name in checkpoints and its key: by default the site's host and "/log", as
+# c2sp.org/tlog-tiles recommends (the URL prefix without its scheme).
+LOG_ORIGIN = env_str("LOG_ORIGIN", urlsplit(SITE_URL).netloc + "/log")
+if not LOG_ORIGIN or any(c.isspace() or c == "+" for c in LOG_ORIGIN):
+    raise ImproperlyConfigured("LOG_ORIGIN must be non-empty, without spaces or '+' (it names the log's key)")
 CONFIRMATION_GRACE_HOURS = env_int("CONFIRMATION_GRACE_HOURS", 24, minimum=0)
 CONFIRMATION_LINK_DAYS = env_int("CONFIRMATION_LINK_DAYS", 30, minimum=1)
 MODERATION_OVERDUE_DAYS = env_int("MODERATION_OVERDUE_DAYS", 7, minimum=1)
@@ -180,7 +190,7 @@ CLAIM_REJECTION_REASONS_FILE = env_str(
 )
 # Run the periodic jobs (counting, closing, e-mail sweep) on a thread of `undersign run`.
 INPROCESS_JOBS = env_bool("INPROCESS_JOBS", not REDIS_URL)
-PUBLIC_CACHE_SECONDS = env_float("PUBLIC_CACHE_SECONDS", float(SIGNATURE_COUNT_INTERVAL), minimum=0)
+PUBLIC_CACHE_SECONDS = env_float("PUBLIC_CACHE_SECONDS", 5.0, minimum=0)
 
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG must be false in production mode")
@@ -204,10 +214,7 @@ LOGGING = {
 }
 
 CELERY_BEAT_SCHEDULE = {
-    "count-signatures": {
-        "task": "undersign.signatures.tasks.count_signatures",
-        "schedule": float(SIGNATURE_COUNT_INTERVAL),
-    },
+    "integrate-log": {"task": "undersign.transparency.tasks.integrate_log", "schedule": LOG_INTEGRATE_INTERVAL},
     "close-due-petitions": {"task": "undersign.petitions.tasks.close_due_petitions", "schedule": 60.0},
     "sweep-outbox": {"task": "undersign.core.tasks.sweep_outbox", "schedule": 30.0},
     "purge-claim-evidence": {"task": "undersign.verification.tasks.purge_claim_evidence", "schedule": 3600.0},

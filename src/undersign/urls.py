@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("undersign.api.urls")),
     path("petitions/", include("undersign.petitions.urls")),
     path("", include("undersign.signatures.urls")),
+    path("", include("undersign.transparency.urls")),
     path("moderation/", include("undersign.moderation.urls")),
     path("", include("undersign.verification.urls")),
     path("accounts/", core_views.staff_home, name="staff_home"),

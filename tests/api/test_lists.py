@@ -18,6 +18,7 @@ LIST_ATTRIBUTES = {
     "background",
     "additional_details",
     "state",
+    "log",
     "signature_count",
     "created_at",
     "updated_at",

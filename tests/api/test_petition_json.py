@@ -154,8 +154,10 @@ class TestCount:
     def test_shape(self, client, signed):
         pk = signed.petition.pk
         document = get_json(client, f"/petitions/{pk}/count.json")
-        assert set(document) == {"id", "signature_count", "updated_at"}
+        assert set(document) == {"id", "signature_count", "log", "updated_at"}
         assert document["id"] == pk and document["signature_count"] == 9
+        assert document["log"]["petition_uuid"] == str(signed.petition.uuid)
+        assert document["log"]["checkpoint_size"] >= 9
         assert TIMESTAMP.match(document["updated_at"])
 
     def test_one_query_and_a_304_for_the_same_count(self, client, signed):

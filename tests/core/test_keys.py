@@ -12,7 +12,7 @@ KEY = base64.b64encode(b"k" * 32).decode()
 
 @pytest.fixture
 def no_key_env(monkeypatch):
-    for name in ("SECRET_KEY", "UNDERSIGN_PII_KEYS", "UNDERSIGN_DEDUP_KEY"):
+    for name in ("SECRET_KEY", "UNDERSIGN_PII_KEYS", "UNDERSIGN_DEDUP_KEY", "UNDERSIGN_LOG_SIGNING_KEY"):
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(f"{name}_FILE", raising=False)
 
@@ -30,6 +30,17 @@ class TestEmbeddedKeys:
         monkeypatch.setenv("UNDERSIGN_DEDUP_KEY", KEY)
         assert load_key_material(production=False, data_dir=tmp_path).dedup_key == b"k" * 32
 
+    def test_a_key_added_later_joins_an_older_key_file(self, no_key_env, tmp_path):
+        """A data folder made before the log signing key existed keeps its keys and gains it."""
+        first = load_key_material(production=False, data_dir=tmp_path)
+        stored = json.loads((tmp_path / "keys.json").read_text())
+        del stored["UNDERSIGN_LOG_SIGNING_KEY"]
+        (tmp_path / "keys.json").write_text(json.dumps(stored))
+        again = load_key_material(production=False, data_dir=tmp_path)
+        assert (again.dedup_key, again.pii_keys) == (first.dedup_key, first.pii_keys)
+        assert len(again.log_signing_key) == 32
+        assert load_key_material(production=False, data_dir=tmp_path) == again
+
     def test_damaged_key_file_is_refused(self, no_key_env, tmp_path):
         (tmp_path / "keys.json").write_text("{not json")
         with pytest.raises(ImproperlyConfigured, match="keys.json"):
@@ -46,9 +57,19 @@ class TestProductionKeys:
         monkeypatch.setenv("SECRET_KEY", "x" * 50)
         monkeypatch.setenv("UNDERSIGN_PII_KEYS", f"new:{KEY},old:{base64.b64encode(b'o' * 32).decode()}")
         monkeypatch.setenv("UNDERSIGN_DEDUP_KEY", KEY)
+        monkeypatch.setenv("UNDERSIGN_LOG_SIGNING_KEY", KEY)
         keys = load_key_material(production=True, data_dir=tmp_path)
+        assert keys.log_signing_key == b"k" * 32
         assert keys.pii_active_key_id == "new"
         assert set(keys.pii_keys) == {"new", "old"}
+
+    def test_refuses_to_start_without_the_log_signing_key(self, no_key_env, monkeypatch, tmp_path):
+        """Hosts that each made their own log key would sign different logs: a fork."""
+        monkeypatch.setenv("SECRET_KEY", "x" * 50)
+        monkeypatch.setenv("UNDERSIGN_PII_KEYS", f"k1:{KEY}")
+        monkeypatch.setenv("UNDERSIGN_DEDUP_KEY", KEY)
+        with pytest.raises(ImproperlyConfigured, match="missing: UNDERSIGN_LOG_SIGNING_KEY"):
+            load_key_material(production=True, data_dir=tmp_path)
 
     def test_production_mode_refuses_at_settings_import(self, no_key_env, tmp_path):
         import subprocess
@@ -103,4 +124,4 @@ def test_generate_keys_works_before_any_key_exists(no_key_env, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     names = [line.split("=", 1)[0] for line in result.stdout.splitlines()]
-    assert names == ["SECRET_KEY", "UNDERSIGN_PII_KEYS", "UNDERSIGN_DEDUP_KEY"]
+    assert names == ["SECRET_KEY", "UNDERSIGN_PII_KEYS", "UNDERSIGN_DEDUP_KEY", "UNDERSIGN_LOG_SIGNING_KEY"]

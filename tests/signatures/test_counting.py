@@ -6,16 +6,15 @@ from django.utils import timezone
 
 from tests.factories import make_petition, sign_and_confirm, signer
 from undersign.petitions.models import HourlyCount, Petition, RegionCount
-from undersign.signatures.models import CountQueue, Signature
+from undersign.signatures.models import Signature
 from undersign.signatures.services import (
-    COUNT_LOCK_KEY,
     signature_create,
     signature_invalidate,
     signature_reinstate,
-    signatures_count_all,
-    signatures_count_batch,
     signatures_reconcile,
 )
+from undersign.transparency.models import LogEntry
+from undersign.transparency.services import LOG_LOCK_KEY, log_integrate_all, log_integrate_batch
 
 pytestmark = pytest.mark.django_db
 
@@ -26,15 +25,16 @@ def counts(petition):
     return petition.signature_count, regions
 
 
-class TestCountBatch:
+class TestCountingByTheIntegrator:
     def test_applies_queued_confirmations_per_petition_and_region(self):
         petition = make_petition(creator=signer(region="E12000007"))
         for region in ["E12000007", "E12000007", "S92000003"]:
             sign_and_confirm(petition, signer(region=region))
-        assert counts(petition)[0] == 0  # nothing counted before the job runs
-        assert signatures_count_batch() == 4
+        assert counts(petition)[0] == 0  # nothing counted before the integrator runs
+        assert log_integrate_batch() == 5  # OPENED and four SIGNATURE entries
         assert counts(petition) == (4, {"E12000007": 3, "S92000003": 1})
-        assert not CountQueue.objects.exists()
+        assert not LogEntry.objects.filter(leaf_index__isnull=True).exists()
+        assert petition.counted_at_size == 5
         assert sum(HourlyCount.objects.filter(petition=petition).values_list("signature_count", flat=True)) == 4
         assert petition.last_signed_at is not None
 
@@ -43,43 +43,44 @@ class TestCountBatch:
 
         petition = make_petition()
         signature_create(petition=petition, details=signer())
-        signatures_count_all()
+        log_integrate_all()
         assert counts(petition)[0] == 1  # the creator only
 
     def test_running_again_changes_nothing(self):
         petition = make_petition()
         sign_and_confirm(petition)
-        signatures_count_all()
-        assert signatures_count_batch() == 0
+        log_integrate_all()
+        assert log_integrate_batch() == 0
         assert counts(petition)[0] == 2
 
     def test_batches_respect_the_limit_and_lose_nothing(self):
         petition = make_petition()
         for _ in range(5):
             sign_and_confirm(petition)
-        assert signatures_count_batch(limit=2) == 2
-        assert signatures_count_batch(limit=2) == 2
-        assert signatures_count_batch(limit=2) == 2
+        assert log_integrate_batch(limit=2) == 2
+        assert log_integrate_batch(limit=2) == 2
+        assert log_integrate_batch(limit=2) == 2
+        assert log_integrate_batch(limit=2) == 1
         assert counts(petition)[0] == 6
 
     def test_invalidation_takes_a_counted_signature_off(self):
         petition = make_petition(creator=signer(region="W92000004"))
         signature = sign_and_confirm(petition, signer(region="W92000004"))
-        signatures_count_all()
+        log_integrate_all()
         assert signature_invalidate(signature=signature, reason="fraud")
         assert not signature_invalidate(signature=signature, reason="fraud")  # idempotent
-        signatures_count_all()
+        log_integrate_all()
         assert counts(petition) == (1, {"W92000004": 1})
 
     def test_reinstating_counts_a_confirmed_signature_again(self):
         petition = make_petition(creator=signer(region="W92000004"))
         signature = sign_and_confirm(petition, signer(region="W92000004"))
         signature_invalidate(signature=signature, reason="fraud")
-        signatures_count_all()
+        log_integrate_all()
         assert counts(petition) == (1, {"W92000004": 1})
         assert signature_reinstate(signature=signature)
         assert not signature_reinstate(signature=signature)  # idempotent
-        signatures_count_all()
+        log_integrate_all()
         assert counts(petition) == (2, {"W92000004": 2})
 
     def test_a_never_confirmed_signature_is_not_reinstated(self):
@@ -93,20 +94,20 @@ class TestCountBatch:
         petition = make_petition()
         sign_and_confirm(petition)
         before = timezone.now()
-        signatures_count_all()
+        log_integrate_all()
         petition.refresh_from_db()
         assert petition.response_threshold_reached_at >= before
         assert petition.debate_threshold_reached_at is None
         reached = petition.response_threshold_reached_at
         sign_and_confirm(petition)
-        signatures_count_all()
+        log_integrate_all()
         petition.refresh_from_db()
         assert petition.response_threshold_reached_at == reached  # recorded once
         assert petition.debate_threshold_reached_at is not None
 
 
 @pytest.mark.django_db(transaction=True)
-class TestOneCountJobAtATime:
+class TestOneIntegratorAtATime:
     def test_a_second_job_backs_off_while_the_first_holds_the_lock(self, postgres_only):
         petition = make_petition()
         sign_and_confirm(petition)
@@ -114,12 +115,12 @@ class TestOneCountJobAtATime:
         try:
             with holder.cursor() as cursor:
                 cursor.execute("BEGIN")
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [COUNT_LOCK_KEY])
-                assert signatures_count_batch() == 0
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOG_LOCK_KEY])
+                assert log_integrate_batch() == 0
                 cursor.execute("ROLLBACK")
         finally:
             holder.close()
-        assert signatures_count_batch() == 2
+        assert log_integrate_batch() == 3  # OPENED, the creator's and the signer's SIGNATURE
 
     def test_concurrent_jobs_never_double_count(self, postgres_only):
         petition = make_petition()
@@ -129,7 +130,7 @@ class TestOneCountJobAtATime:
 
         def job():
             try:
-                signatures_count_all()
+                log_integrate_all()
             except Exception as exc:  # noqa: BLE001
                 errors.append(exc)
             finally:
@@ -140,7 +141,7 @@ class TestOneCountJobAtATime:
             thread.start()
         for thread in threads:
             thread.join()
-        signatures_count_all()
+        log_integrate_all()
         assert not errors
         assert counts(petition)[0] == 31
 
@@ -150,13 +151,13 @@ class TestReconcile:
         petition = make_petition()
         sign_and_confirm(petition)
         assert signatures_reconcile(repair=False) == []  # one queued, not yet counted: consistent
-        signatures_count_all()
+        log_integrate_all()
         assert signatures_reconcile(repair=False) == []
 
     def test_finds_and_repairs_wrong_counters(self):
         petition = make_petition(creator=signer(region="E12000001"))
         sign_and_confirm(petition, signer(region="E12000001"))
-        signatures_count_all()
+        log_integrate_all()
         Petition.objects.filter(pk=petition.pk).update(signature_count=99)
         RegionCount.objects.filter(petition=petition).update(signature_count=7)
         found = signatures_reconcile(repair=True)
@@ -166,7 +167,7 @@ class TestReconcile:
 
     def test_missing_region_row_is_found(self):
         petition = make_petition(creator=signer(region="E12000002"))
-        signatures_count_all()
+        log_integrate_all()
         RegionCount.objects.filter(petition=petition).delete()
         found = signatures_reconcile(repair=True)
         assert [(d.region, d.counter, d.confirmed) for d in found] == [("E12000002", 0, 1)]
@@ -176,7 +177,7 @@ class TestReconcile:
         from django.core.management import call_command
 
         petition = make_petition()
-        signatures_count_all()
+        log_integrate_all()
         Petition.objects.filter(pk=petition.pk).update(signature_count=5)
         with pytest.raises(SystemExit):
             call_command("reconcile_counts")

@@ -7,7 +7,7 @@ from django.utils import timezone
 from tests.factories import deliver_outbox, last_confirm_link, make_petition, sign_and_confirm, signer
 from undersign.petitions.models import Petition, PetitionEvent, PetitionState
 from undersign.petitions.services import PetitionText, petition_create
-from undersign.signatures.models import CountQueue, Signature, SignatureKind, SignatureStatus
+from undersign.signatures.models import Signature, SignatureKind, SignatureStatus
 from undersign.signatures.services import (
     ConfirmOutcome,
     InvalidLink,
@@ -15,6 +15,7 @@ from undersign.signatures.services import (
     signature_confirm,
     signature_create,
 )
+from undersign.transparency.models import LogEntry, LogEntryKind
 
 pytestmark = pytest.mark.django_db
 
@@ -26,12 +27,14 @@ def pending(petition, **details):
 
 
 class TestConfirm:
-    def test_confirms_once_and_queues_one_count(self):
+    def test_confirms_once_and_queues_one_log_entry(self):
         petition = make_petition()
         signature_id, token = pending(petition)
         assert signature_confirm(signature_id=signature_id, token=token)[0] == ConfirmOutcome.CONFIRMED
         assert signature_confirm(signature_id=signature_id, token=token)[0] == ConfirmOutcome.ALREADY_CONFIRMED
-        assert CountQueue.objects.filter(signature_id=signature_id).count() == 1
+        entries = LogEntry.objects.filter(signature_id=signature_id)
+        assert [(e.kind, e.delta, e.leaf_index) for e in entries] == [(LogEntryKind.SIGNATURE, 1, None)]
+        assert bytes(entries[0].commitment) == bytes(Signature.objects.get(pk=signature_id).commitment)
         assert Signature.objects.get(pk=signature_id).confirmed_at is not None
 
     @pytest.mark.parametrize(

@@ -63,12 +63,18 @@ ATTRIBUTES: dict[str, Schema] = {
         "enum": [str(state) for state in PUBLIC_STATES],
         "description": "open, closed, rejected, or hidden (rejected and its text taken down).",
     },
-    "signature_count": {"type": "integer", "minimum": 0, "description": "Confirmed signatures counted so far."},
+    "signature_count": {
+        "type": "integer",
+        "minimum": 0,
+        "description": "Confirmed signatures counted so far: the transparency log's count rule at the "
+        "checkpoint named in log.",
+    },
+    "log": ref("CountedAt"),
     "created_at": {**ref("Timestamp"), "description": "When the petition was first submitted."},
     "updated_at": {
         **ref("Timestamp"),
         "description": "When the petition's record last changed: its text, state, dates or count "
-        "(the count job moves it whenever it applies new signatures).",
+        "(the log's integrator moves it whenever it counts new log entries of the petition).",
     },
     "opened_at": when("When it opened for signatures."),
     "closing_date": when("When it closes (or closed) for signatures; set from opening."),
@@ -119,6 +125,26 @@ def schemas() -> dict[str, Schema]:
             "description": "ISO 8601 in UTC with milliseconds and Z, e.g. 2025-03-01T09:30:00.000Z.",
         },
         "Error": obj({"error": text("What was wrong with the request.")}),
+        "CountedAt": obj(
+            {
+                "petition_uuid": {
+                    "type": "string",
+                    "format": "uuid",
+                    "description": "The petition's id in the transparency log's entries.",
+                },
+                "checkpoint_size": {
+                    **nullable({"type": "integer", "minimum": 0}),
+                    "description": "The log size (checkpoint) signature_count was computed at; null before "
+                    "the petition has any log entry.",
+                },
+                "checkpoint_root_hash": {
+                    **nullable({"type": "string", "format": "byte"}),
+                    "description": "Base64 RFC 6962 root hash of the log at checkpoint_size.",
+                },
+            },
+            description="Where to check the count: undersign-verify recomputes it from the log's first "
+            "checkpoint_size entries (docs/transparency.md).",
+        ),
         "Rejection": obj(
             {
                 "code": text("Machine-readable reason code."),
@@ -269,6 +295,7 @@ def schemas() -> dict[str, Schema]:
             {
                 "id": {"type": "integer", "minimum": 1},
                 "signature_count": {"type": "integer", "minimum": 0},
+                "log": ref("CountedAt"),
                 "updated_at": {**ref("Timestamp"), "description": "As in the petition's attributes."},
             }
         ),

@@ -8,6 +8,8 @@ chose for the petition page (full name or initials), or null.
 
 from __future__ import annotations
 
+import base64
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -78,6 +80,16 @@ def _response(petition: Petition) -> dict[str, Any] | None:
     }
 
 
+def counted_at(petition_uuid: uuid.UUID, size: int | None, root_hash: bytes | None) -> dict[str, Any]:
+    """Which transparency-log checkpoint the count was computed at (docs/transparency.md): the
+    verifier recomputes the count from the log's first ``checkpoint_size`` entries."""
+    return {
+        "petition_uuid": str(petition_uuid),
+        "checkpoint_size": size,
+        "checkpoint_root_hash": base64.b64encode(bytes(root_hash)).decode() if root_hash is not None else None,
+    }
+
+
 def petition_attributes(petition: Petition) -> dict[str, Any]:
     """The attributes shared by the list and the single petition."""
     visible = petition.text_visible
@@ -87,6 +99,7 @@ def petition_attributes(petition: Petition) -> dict[str, Any]:
         "additional_details": petition.additional_details if visible else None,
         "state": petition.state,
         "signature_count": petition.signature_count,
+        "log": counted_at(petition.uuid, petition.counted_at_size, petition.counted_at_root),
         "created_at": timestamp(petition.created_at),
         "updated_at": timestamp(petition.updated_at),
         "opened_at": timestamp(petition.opened_at),
@@ -203,7 +216,12 @@ def list_document(petitions: list[Petition], *, state: str, query: str, page: in
 
 
 def count_document(row: dict[str, Any]) -> dict[str, Any]:
-    return {"id": row["pk"], "signature_count": row["signature_count"], "updated_at": timestamp(row["updated_at"])}
+    return {
+        "id": row["pk"],
+        "signature_count": row["signature_count"],
+        "log": counted_at(row["uuid"], row["counted_at_size"], row["counted_at_root"]),
+        "updated_at": timestamp(row["updated_at"]),
+    }
 
 
 def history_document(petition: Petition, hours: list[HourlyCount]) -> dict[str, Any]:

@@ -11,6 +11,6 @@ def petition_count_row(*, petition_id: int) -> dict[str, Any] | None:
     """``pk``, ``signature_count`` and ``updated_at`` of a public petition, or None."""
     return (
         Petition.objects.filter(pk=petition_id, state__in=PUBLIC_STATES)
-        .values("pk", "signature_count", "updated_at")
+        .values("pk", "signature_count", "updated_at", "uuid", "counted_at_size", "counted_at_root")
         .first()
     )

@@ -27,11 +27,12 @@ class PeriodicJob:
 def periodic_jobs() -> list[PeriodicJob]:
     from undersign.core.outbox import outbox_sweep
     from undersign.petitions.services import petitions_close_due
-    from undersign.signatures.services import signatures_count_all
+    from undersign.transparency.services import log_integrate_all
     from undersign.verification.services import claims_evidence_purge
 
     return [
-        PeriodicJob("count signatures", settings.SIGNATURE_COUNT_INTERVAL, signatures_count_all),
+        # Counting happens here: integrating the log applies the count changes of its entries.
+        PeriodicJob("integrate the transparency log", settings.LOG_INTEGRATE_INTERVAL, log_integrate_all),
         PeriodicJob("close due petitions", 60, petitions_close_due),
         PeriodicJob("sweep the e-mail outbox", 30, outbox_sweep),
         PeriodicJob("delete claim evidence past its retention", 3600, claims_evidence_purge),
@@ -52,7 +53,7 @@ def run_jobs_forever(stop: threading.Event, jobs: list[PeriodicJob] | None = Non
                     log.exception("periodic job %r failed", job.name)
                 finally:
                     close_old_connections()
-        stop.wait(0.5)
+        stop.wait(min(0.5, *(job.every_seconds for job in jobs)))
 
 
 def start_in_process_jobs() -> threading.Event:

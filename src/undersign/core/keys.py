@@ -29,6 +29,7 @@ class KeyMaterial:
     pii_keys: dict[str, bytes]  # key id -> AES-256 key; the first is the one new data keys use
     pii_active_key_id: str
     dedup_key: bytes
+    log_signing_key: bytes  # Ed25519 seed that signs the transparency log's checkpoints
 
 
 def _b64key(name: str, text: str) -> bytes:
@@ -61,6 +62,7 @@ def _from_environment() -> dict[str, str | None]:
         "SECRET_KEY": env_raw("SECRET_KEY"),
         "UNDERSIGN_PII_KEYS": env_raw("UNDERSIGN_PII_KEYS"),
         "UNDERSIGN_DEDUP_KEY": env_raw("UNDERSIGN_DEDUP_KEY"),
+        "UNDERSIGN_LOG_SIGNING_KEY": env_raw("UNDERSIGN_LOG_SIGNING_KEY"),
     }
 
 
@@ -69,6 +71,7 @@ def _generate() -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "UNDERSIGN_PII_KEYS": "k1:" + base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode(),
         "UNDERSIGN_DEDUP_KEY": base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode(),
+        "UNDERSIGN_LOG_SIGNING_KEY": base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode(),
     }
 
 
@@ -79,7 +82,18 @@ def _embedded_keys(data_dir: Path) -> dict[str, str]:
             stored = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ImproperlyConfigured(f"cannot read {path}: {exc}") from exc
-        return {str(k): str(v) for k, v in stored.items()}
+        stored = {str(k): str(v) for k, v in stored.items()}
+        added = {name: value for name, value in _generate().items() if name not in stored}
+        if added:
+            # A data folder from before a key existed (the log signing key came later): add only
+            # the missing key; the others must stay, or the data under them is lost.
+            stored.update(added)
+            temporary = path.with_suffix(".tmp")
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(stored, handle, indent=2)
+            os.replace(temporary, path)
+        return stored
     data_dir.mkdir(parents=True, exist_ok=True)
     generated = _generate()
     # O_EXCL: two processes starting at once must not each write different keys.
@@ -113,6 +127,7 @@ def load_key_material(*, production: bool, data_dir: Path) -> KeyMaterial:
         pii_keys=pii_keys,
         pii_active_key_id=next(iter(pii_keys)),
         dedup_key=_b64key("UNDERSIGN_DEDUP_KEY", given["UNDERSIGN_DEDUP_KEY"] or ""),
+        log_signing_key=_b64key("UNDERSIGN_LOG_SIGNING_KEY", given["UNDERSIGN_LOG_SIGNING_KEY"] or ""),
     )
 
 

@@ -54,13 +54,13 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 def health(request: HttpRequest) -> JsonResponse:
     """Liveness and readiness: 200 when the database answers, 503 otherwise."""
     from undersign.core.models import OutboundEmail
-    from undersign.signatures.models import CountQueue
+    from undersign.transparency.models import LogEntry
 
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         backlog = {
-            "count_queue": CountQueue.objects.count(),
+            "log_pending": LogEntry.objects.filter(leaf_index__isnull=True).count(),
             "outbox_unsent": OutboundEmail.objects.filter(sent_at__isnull=True).count(),
         }
     except Exception:  # noqa: BLE001 - any failure means not ready

@@ -29,6 +29,7 @@ from undersign.petitions.models import (
 from undersign.petitions.services import TransitionRefused, closing_date_for, notify_creator
 from undersign.petitions.services import _transition as petition_transition
 from undersign.signatures.models import Signature, SignatureKind, SignatureStatus
+from undersign.transparency.services import log_opened_add
 
 log = logging.getLogger(__name__)
 S = PetitionState
@@ -99,6 +100,7 @@ def petition_approve(*, petition: Petition, actor: AbstractBaseUser) -> Petition
             opened_at=now,
             closing_date=closing_date_for(now),
         )
+        log_opened_add(petition=petition)
         notify_creator(petition=petition, kind=K.PETITION_PUBLISHED)
         return petition
 

@@ -30,7 +30,9 @@ TEXT_VISIBLE_STATES = (S.OPEN, S.CLOSED, S.REJECTED)
 
 class Petition(models.Model):
     """A petition, from the creator's first submission to its closing. Counters are kept by the
-    count job (``signatures.services.signatures_count_batch``), never by a +1 per signature."""
+    log's integrator (``transparency.services.log_integrate_batch``), never by a +1 per
+    signature: ``signature_count`` is what the count rule gives at the checkpoint of
+    ``counted_at_size`` entries with root ``counted_at_root``."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     action = models.CharField(max_length=500)
@@ -42,6 +44,8 @@ class Petition(models.Model):
 
     signature_count = models.PositiveIntegerField(default=0)
     last_signed_at = models.DateTimeField(null=True, blank=True)
+    counted_at_size = models.BigIntegerField(null=True, blank=True)
+    counted_at_root = models.BinaryField(max_length=32, null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

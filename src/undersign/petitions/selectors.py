@@ -198,7 +198,9 @@ def petition_version(*, petition_id: int) -> str | None:
     petition row, hence the response's date is part of it."""
     row = (
         Petition.objects.filter(pk=petition_id, state__in=PUBLIC_STATES)
-        .values_list("state", "updated_at", "signature_count", "last_signed_at", "response__published_at")
+        .values_list(
+            "state", "updated_at", "signature_count", "counted_at_size", "last_signed_at", "response__published_at"
+        )
         .first()
     )
     if row is None:

@@ -87,7 +87,7 @@ def petition_detail(request: HttpRequest, petition_id: int) -> HttpResponse:
         "creator_name": creator_public_name(petition=petition) if petition.state != S.HIDDEN else None,
         "verification": verification_summary(petition=petition) if petition.state != S.HIDDEN else None,
         "reason": rejection_reason(petition.rejection_code),
-        "count_interval": settings.SIGNATURE_COUNT_INTERVAL,
+        "count_interval": max(int(settings.PUBLIC_CACHE_SECONDS), 2),
     }
     return render(request, "petitions/detail.html", context)
 

@@ -45,11 +45,19 @@ class Signature(models.Model):
     invalidated_at = models.DateTimeField(null=True, blank=True)
     invalidation_reason = models.CharField(max_length=32, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    # C of the signature's log entry, set when it is confirmed: public anyway, kept so that a
+    # revocation can name it. The r behind it never reaches this table.
+    commitment = models.BinaryField(max_length=32, null=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["petition", "dedup_tag"], name="signature_one_per_person"),
             models.UniqueConstraint(fields=["petition"], condition=Q(kind="creator"), name="signature_one_creator"),
+            models.UniqueConstraint(fields=["petition", "commitment"], name="signature_one_commitment"),
+            models.CheckConstraint(
+                condition=~Q(status="confirmed") | Q(commitment__isnull=False),
+                name="signature_confirmed_has_commitment",
+            ),
             models.CheckConstraint(condition=Q(status__in=SignatureStatus.values), name="signature_status_valid"),
             models.CheckConstraint(condition=Q(display__in=Display.values), name="signature_display_valid"),
             models.CheckConstraint(condition=Q(kind__in=SignatureKind.values), name="signature_kind_valid"),
@@ -73,22 +81,3 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"signature #{self.pk} on petition {self.petition_id} ({self.status})"
-
-
-class CountQueue(models.Model):
-    """A change to a petition's counters that the count job has not applied yet: +1 when a
-    signature is confirmed, -1 when a counted one is invalidated. The job takes rows with
-    ``FOR UPDATE SKIP LOCKED`` and deletes them in the transaction that applies them, so each
-    change is applied exactly once however transactions interleave."""
-
-    petition = models.ForeignKey("petitions.Petition", on_delete=models.CASCADE, related_name="+")
-    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="+")
-    region = models.CharField(max_length=16)
-    delta = models.SmallIntegerField()
-    created_at = models.DateTimeField()
-
-    class Meta:
-        constraints = [models.CheckConstraint(condition=Q(delta__in=[-1, 1]), name="countqueue_unit_delta")]
-
-    def __str__(self) -> str:
-        return f"{self.delta:+d} on petition {self.petition_id}"

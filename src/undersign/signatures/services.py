@@ -1,22 +1,21 @@
-"""Writes to signatures: signing, confirming, invalidating, unsubscribing, and the count job.
+"""Writes to signatures: signing, confirming, invalidating, unsubscribing, and reconciling counts.
 
 The signing path is the hot path (docs/design.md): a sign request does one INSERT of the
 signature (``ON CONFLICT DO NOTHING`` on the dedup tag) and one INSERT into the outbox; a
-confirmation one guarded UPDATE and one INSERT into the count queue. Everything else is batched.
+confirmation one guarded UPDATE and one INSERT of a pending transparency-log entry, which the
+log's integrator appends and counts in batches (``transparency.services``).
 """
 
 from __future__ import annotations
 
 import enum
 import hmac
-from collections import defaultdict
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F
-from django.db.models.functions import Coalesce, Greatest
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from undersign.core.crypto import dedup_tag, seal, token_digest
@@ -24,16 +23,18 @@ from undersign.core.models import OutboundEmail
 from undersign.core.outbox import outbox_add
 from undersign.petitions.models import SPONSORABLE_STATES, Petition, PetitionState
 from undersign.petitions.services import notify_creator, petition_mark_sponsored, petition_validate
-from undersign.signatures.models import (
-    CountQueue,
-    Display,
-    Signature,
-    SignatureKind,
-    SignatureStatus,
+from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus
+from undersign.transparency.models import LogEntry, LogEntryKind
+from undersign.transparency.services import (
+    LOG_LOCK_KEY,
+    log_integrate_all,
+    log_reinstate_add,
+    log_revocation_add,
+    log_signature_add,
 )
+from undersign_verify.entries import commitment as make_commitment
 
 S = PetitionState
-COUNT_LOCK_KEY = 0x756E6473_00000001  # "unds" + job 1: the one count job at a time
 
 
 class SigningRefused(Exception):
@@ -46,6 +47,11 @@ class SigningRefused(Exception):
 
 class InvalidLink(Exception):
     """A confirmation link that is unknown, tampered with, replaced or expired."""
+
+
+class CommitmentTaken(Exception):
+    """The commitment posted with a confirmation is already another signature's on this
+    petition: a browser that reuses r, or someone replaying a commitment. Nothing changed."""
 
 
 class SignOutcome(enum.Enum):
@@ -222,9 +228,14 @@ def signature_for_link(*, signature_id: int, token: str) -> Signature:
     return signature
 
 
-def signature_confirm(*, signature_id: int, token: str) -> tuple[ConfirmOutcome, Signature]:
-    """Confirm through an e-mailed link. Idempotent: confirming twice changes nothing.
-    Raises ``InvalidLink`` or ``SigningRefused``."""
+def signature_confirm(
+    *, signature_id: int, token: str, commitment: bytes | None = None
+) -> tuple[ConfirmOutcome, Signature]:
+    """Confirm through an e-mailed link: one guarded UPDATE and one INSERT of the signature's
+    pending log entry carrying ``commitment`` (C, made by the signer's browser from an r that
+    never reaches us; None: made here from an r thrown away, for callers that offer no
+    receipt). Idempotent: confirming twice changes nothing.
+    Raises ``InvalidLink``, ``SigningRefused`` or ``CommitmentTaken``."""
     from undersign.verification.services import claim_on_signature_confirmed  # it imports this module
 
     signature = signature_for_link(signature_id=signature_id, token=token)
@@ -232,26 +243,33 @@ def signature_confirm(*, signature_id: int, token: str) -> tuple[ConfirmOutcome,
         return ConfirmOutcome.ALREADY_CONFIRMED, signature
     petition = signature.petition
     check_can_confirm(petition, signature)
+    if commitment is None:
+        commitment = make_commitment(petition.uuid, secrets.token_bytes(32))
     now = timezone.now()
-    with transaction.atomic():
-        confirmed = Signature.objects.filter(
-            pk=signature.pk, status=SignatureStatus.PENDING, token_digest=token_digest(token)
-        ).update(status=SignatureStatus.CONFIRMED, confirmed_at=now, updated_at=now)
-        if not confirmed:
-            signature.refresh_from_db()
-            if signature.status == SignatureStatus.CONFIRMED:
-                return ConfirmOutcome.ALREADY_CONFIRMED, signature
-            raise InvalidLink
-        CountQueue.objects.create(
-            petition_id=petition.pk, signature_id=signature.pk, region=signature.region, delta=1, created_at=now
-        )
-        claim_on_signature_confirmed(signature=signature)
-        if signature.kind == SignatureKind.CREATOR:
-            petition_validate(petition=petition)
-        elif signature.kind == SignatureKind.SPONSOR and petition.state in SPONSORABLE_STATES:
-            _sponsor_confirmed(petition)
-    signature.status, signature.confirmed_at = SignatureStatus.CONFIRMED, now
+    try:
+        with transaction.atomic():
+            confirmed = Signature.objects.filter(
+                pk=signature.pk, status=SignatureStatus.PENDING, token_digest=token_digest(token)
+            ).update(status=SignatureStatus.CONFIRMED, confirmed_at=now, updated_at=now, commitment=commitment)
+            if not confirmed:
+                signature.refresh_from_db()
+                if signature.status == SignatureStatus.CONFIRMED:
+                    return ConfirmOutcome.ALREADY_CONFIRMED, signature
+                raise InvalidLink
+            log_signature_add(signature=signature, petition_uuid=petition.uuid, commitment=commitment, now=now)
+            claim_on_signature_confirmed(signature=signature)
+            _after_confirm(petition, signature)
+    except IntegrityError:
+        raise CommitmentTaken from None
+    signature.status, signature.confirmed_at, signature.commitment = SignatureStatus.CONFIRMED, now, commitment
     return ConfirmOutcome.CONFIRMED, signature
+
+
+def _after_confirm(petition: Petition, signature: Signature) -> None:
+    if signature.kind == SignatureKind.CREATOR:
+        petition_validate(petition=petition)
+    elif signature.kind == SignatureKind.SPONSOR and petition.state in SPONSORABLE_STATES:
+        _sponsor_confirmed(petition)
 
 
 def _sponsor_confirmed(petition: Petition) -> None:
@@ -264,46 +282,42 @@ def _sponsor_confirmed(petition: Petition) -> None:
 
 
 def signature_invalidate(*, signature: Signature, reason: str) -> bool:
-    """Stop a signature counting (fraud, withdrawal). A confirmed one is taken off the counters
-    by the count job through a -1 in the count queue. Returns whether anything changed."""
+    """Stop a signature counting (fraud, withdrawal, a rejected claim). A confirmed one gets a
+    REVOCATION in the log (its reason as a code), which takes it off the counters when the
+    integrator appends it; nothing is deleted from the log. Returns whether anything changed."""
     now = timezone.now()
     with transaction.atomic():
-        was = Signature.objects.select_for_update().filter(pk=signature.pk).values_list("status", flat=True).first()
-        if was is None or was == SignatureStatus.INVALIDATED:
+        row = Signature.objects.select_for_update().filter(pk=signature.pk).values("status", "commitment").first()
+        if row is None or row["status"] == SignatureStatus.INVALIDATED:
             return False
         Signature.objects.filter(pk=signature.pk).update(
             status=SignatureStatus.INVALIDATED, invalidated_at=now, invalidation_reason=reason[:32], updated_at=now
         )
-        if was == SignatureStatus.CONFIRMED:
-            CountQueue.objects.create(
-                petition_id=signature.petition_id,
-                signature_id=signature.pk,
-                region=signature.region,
-                delta=-1,
-                created_at=now,
-            )
+        if row["status"] == SignatureStatus.CONFIRMED:
+            log_revocation_add(signature=signature, commitment=bytes(row["commitment"]), reason=reason, now=now)
     return True
 
 
 def signature_reinstate(*, signature: Signature) -> bool:
     """Undo an invalidation (a reversed decision): a signature that had been confirmed counts
-    again, through a +1 in the count queue. Returns whether anything changed; a signature that
+    again, through a REINSTATE in the log. Returns whether anything changed; a signature that
     was never confirmed, or is not invalidated, is left alone."""
     now = timezone.now()
     with transaction.atomic():
-        row = Signature.objects.select_for_update().filter(pk=signature.pk).values("status", "confirmed_at").first()
+        row = (
+            Signature.objects.select_for_update()
+            .filter(pk=signature.pk)
+            .values("status", "confirmed_at", "commitment", "invalidation_reason")
+            .first()
+        )
         if row is None or row["status"] != SignatureStatus.INVALIDATED or row["confirmed_at"] is None:
             return False
+        if row["invalidation_reason"] == "confirmed_too_late":
+            return False  # never in the log (it came after its petition's CLOSED): it cannot count again
         Signature.objects.filter(pk=signature.pk).update(
             status=SignatureStatus.CONFIRMED, invalidated_at=None, invalidation_reason="", updated_at=now
         )
-        CountQueue.objects.create(
-            petition_id=signature.petition_id,
-            signature_id=signature.pk,
-            region=signature.region,
-            delta=1,
-            created_at=now,
-        )
+        log_reinstate_add(signature=signature, commitment=bytes(row["commitment"]), now=now)
     return True
 
 
@@ -319,92 +333,10 @@ def signature_unsubscribe(*, signature_id: int) -> bool:
 # --- counting -------------------------------------------------------------------------------
 
 
-def _try_count_lock() -> bool:
-    """Only one count job at a time: two at once double-counted for hours on the UK's site.
-    On SQLite the single writer (BEGIN IMMEDIATE) already serialises the job."""
-    if connection.vendor != "postgresql":
-        return True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [COUNT_LOCK_KEY])
-        return bool(cursor.fetchone()[0])
-
-
-def _upsert_increments(table: str, key_column: str, rows: list[tuple[int, object, int]]) -> None:
-    table_q = connection.ops.quote_name(table)
-    key_q = connection.ops.quote_name(key_column)
-    sql = (
-        f'INSERT INTO {table_q} ("petition_id", {key_q}, "signature_count") VALUES (%s, %s, %s) '  # noqa: S608
-        f'ON CONFLICT ("petition_id", {key_q}) DO UPDATE '
-        f'SET "signature_count" = {table_q}."signature_count" + EXCLUDED."signature_count"'
-    )
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-
-
-def signatures_count_batch(*, limit: int = 20_000) -> int:
-    """Apply queued count changes: one UPDATE per petition, one upsert per (petition, region)
-    and per (petition, hour), and the queue rows deleted in the same transaction. Returns how
-    many changes were applied (0 if another count job holds the lock)."""
-    from undersign.petitions.models import HourlyCount, RegionCount
-
-    now = timezone.now()
-    with transaction.atomic():
-        if not _try_count_lock():
-            return 0
-        queued = list(
-            CountQueue.objects.select_for_update(skip_locked=True)
-            .order_by("pk")
-            .values_list("pk", "petition_id", "region", "delta", "created_at")[:limit]
-        )
-        if not queued:
-            return 0
-        per_petition: dict[int, int] = defaultdict(int)
-        latest: dict[int, datetime] = {}
-        per_region: dict[tuple[int, str], int] = defaultdict(int)
-        per_hour: dict[tuple[int, datetime], int] = defaultdict(int)
-        for _pk, petition_id, region, delta, created_at in queued:
-            per_petition[petition_id] += delta
-            per_region[(petition_id, region)] += delta
-            per_hour[(petition_id, created_at.replace(minute=0, second=0, microsecond=0))] += delta
-            if delta > 0 and (petition_id not in latest or created_at > latest[petition_id]):
-                latest[petition_id] = created_at
-        for petition_id, delta in per_petition.items():
-            changes: dict[str, object] = {"signature_count": F("signature_count") + delta, "updated_at": now}
-            if petition_id in latest:
-                changes["last_signed_at"] = Greatest(
-                    Coalesce("last_signed_at", latest[petition_id]), latest[petition_id]
-                )
-            Petition.objects.filter(pk=petition_id).update(**changes)
-        # A check constraint judges the row proposed for INSERT before ON CONFLICT turns it into
-        # an UPDATE, so decrements (whose rows exist already) go through a plain UPDATE.
-        _upsert_increments(
-            RegionCount._meta.db_table, "region", [(p, r, d) for (p, r), d in per_region.items() if d > 0]
-        )
-        for (petition_id, region), delta in per_region.items():
-            if delta < 0:
-                RegionCount.objects.filter(petition_id=petition_id, region=region).update(
-                    signature_count=F("signature_count") + delta
-                )
-        _upsert_increments(HourlyCount._meta.db_table, "hour", [(p, h, d) for (p, h), d in per_hour.items()])
-        touched = list(per_petition)
-        Petition.objects.filter(
-            pk__in=touched, response_threshold_reached_at__isnull=True, signature_count__gte=settings.RESPONSE_THRESHOLD
-        ).update(response_threshold_reached_at=now)
-        Petition.objects.filter(
-            pk__in=touched, debate_threshold_reached_at__isnull=True, signature_count__gte=settings.DEBATE_THRESHOLD
-        ).update(debate_threshold_reached_at=now)
-        ids = [row[0] for row in queued]
-        for start in range(0, len(ids), 1000):
-            CountQueue.objects.filter(pk__in=ids[start : start + 1000]).delete()
-    return len(queued)
-
-
 def signatures_count_all() -> int:
-    """Drain the count queue (used by the reconcile command and the embedded scheduler)."""
-    total = 0
-    while applied := signatures_count_batch():
-        total += applied
-    return total
+    """Count everything confirmed so far: counting is integrating the transparency log now
+    (``transparency.services.log_integrate_all``); kept under this name for its callers."""
+    return log_integrate_all()
 
 
 @dataclass(frozen=True)
@@ -412,35 +344,52 @@ class CounterDiscrepancy:
     petition_id: int
     region: str | None  # None: the petition's total
     counter: int
-    queued: int
+    queued: int  # net count change of the entries still pending in the log
     confirmed: int
+    logged: int | None = None  # the count rule over the appended log (totals only)
+    log_pending: int = 0  # what the pending entries will change in the count rule
 
     @property
     def expected_counter(self) -> int:
         return self.confirmed - self.queued
 
+    @property
+    def log_disagrees(self) -> bool:
+        return self.logged is not None and self.logged + self.log_pending != self.confirmed
+
 
 def signatures_reconcile(*, repair: bool) -> list[CounterDiscrepancy]:
-    """Compare every counter with ``COUNT(*)`` of confirmed signatures, allowing for changes
-    still in the count queue, and (``repair``) set wrong counters right. Each comparison is a
-    single statement, so it sees one consistent snapshot even while people sign."""
+    """Check the one truth three ways (docs/design.md): each counter, ``COUNT(*)`` of
+    confirmed signatures, and the log's count rule over the appended entries, allowing for
+    entries still pending; with ``repair``, set wrong counters right. The log itself is never
+    repaired — it is append-only — so a disagreement with it is reported for a person to look
+    into. Each comparison is one statement, under the integrator's lock on PostgreSQL."""
     from undersign.petitions.models import RegionCount
 
     sig = connection.ops.quote_name(Signature._meta.db_table)
-    queue = connection.ops.quote_name(CountQueue._meta.db_table)
+    log = connection.ops.quote_name(LogEntry._meta.db_table)
     pet = connection.ops.quote_name(Petition._meta.db_table)
     reg = connection.ops.quote_name(RegionCount._meta.db_table)
+    k = LogEntryKind
     totals_sql = f"""
         SELECT p.id, p.signature_count,
-          (SELECT COALESCE(SUM(q.delta), 0) FROM {queue} q WHERE q.petition_id = p.id),
-          (SELECT COUNT(*) FROM {sig} s WHERE s.petition_id = p.id AND s.status = 'confirmed')
-        FROM {pet} p"""  # noqa: S608 - table names are ours
+          (SELECT COALESCE(SUM(q.delta), 0) FROM {log} q WHERE q.petition_id = p.id AND q.leaf_index IS NULL),
+          (SELECT COUNT(*) FROM {sig} s WHERE s.petition_id = p.id AND s.status = 'confirmed'),
+          (SELECT COALESCE(SUM(CASE q.kind WHEN {k.REVOCATION:d} THEN -1
+                                 WHEN {k.SIGNATURE:d} THEN 1 WHEN {k.REINSTATE:d} THEN 1 ELSE 0 END), 0)
+             FROM {log} q WHERE q.petition_id = p.id AND q.leaf_index IS NULL),
+          (SELECT COUNT(*) FROM {log} e WHERE e.petition_id = p.id AND e.kind = {k.SIGNATURE:d}
+             AND e.leaf_index IS NOT NULL
+             AND COALESCE((SELECT x.kind FROM {log} x WHERE x.petition_id = e.petition_id
+                 AND x.commitment = e.commitment AND x.kind IN ({k.REVOCATION:d}, {k.REINSTATE:d})
+                 AND x.leaf_index IS NOT NULL ORDER BY x.leaf_index DESC LIMIT 1), 0) <> {k.REVOCATION:d})
+        FROM {pet} p"""  # noqa: S608 - table names and codes are ours
     regions_sql = f"""
         SELECT k.petition_id, k.region,
           COALESCE((SELECT r.signature_count FROM {reg} r
                     WHERE r.petition_id = k.petition_id AND r.region = k.region), 0),
-          (SELECT COALESCE(SUM(q.delta), 0) FROM {queue} q
-            WHERE q.petition_id = k.petition_id AND q.region = k.region),
+          (SELECT COALESCE(SUM(q.delta), 0) FROM {log} q
+            WHERE q.petition_id = k.petition_id AND q.region = k.region AND q.leaf_index IS NULL),
           (SELECT COUNT(*) FROM {sig} s WHERE s.petition_id = k.petition_id
             AND s.region = k.region AND s.status = 'confirmed')
         FROM (SELECT petition_id, region FROM {reg}
@@ -449,12 +398,13 @@ def signatures_reconcile(*, repair: bool) -> list[CounterDiscrepancy]:
     with transaction.atomic():
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                # The count job must not move counters between our reading and our repair.
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [COUNT_LOCK_KEY])
+                # The integrator must not move counters between our reading and our repair.
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOG_LOCK_KEY])
             cursor.execute(totals_sql)
-            for petition_id, counter, queued, confirmed in cursor.fetchall():
-                if counter + queued != confirmed:
-                    found.append(CounterDiscrepancy(petition_id, None, counter, int(queued), confirmed))
+            for petition_id, counter, queued, confirmed, log_pending, logged in cursor.fetchall():
+                item = CounterDiscrepancy(petition_id, None, counter, int(queued), confirmed, logged, int(log_pending))
+                if counter + queued != confirmed or item.log_disagrees:
+                    found.append(item)
             cursor.execute(regions_sql)
             for petition_id, region, counter, queued, confirmed in cursor.fetchall():
                 if counter + queued != confirmed:

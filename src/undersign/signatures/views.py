@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import hmac
+import re
+import secrets
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,6 +17,7 @@ from undersign.signatures.forms import SignerForm
 from undersign.signatures.models import SignatureKind
 from undersign.signatures.selectors import signature_summary
 from undersign.signatures.services import (
+    CommitmentTaken,
     ConfirmOutcome,
     InvalidLink,
     SignerDetails,
@@ -27,8 +30,10 @@ from undersign.signatures.services import (
 )
 from undersign.verification.selectors import petition_verification
 from undersign.verification.views import sign_with_claim
+from undersign_verify.entries import commitment as make_commitment
 
 S = PetitionState
+COMMITMENT = re.compile(r"[0-9a-f]{64}")
 
 
 def _petition(petition_id: int) -> Petition:
@@ -112,16 +117,17 @@ def sponsor_done(request: HttpRequest, petition_id: int, token: str) -> HttpResp
     return render(request, "signatures/check_email.html", {"petition": petition, "sponsor": True})
 
 
+def _error(request: HttpRequest, title: str, message: str, status: int) -> HttpResponse:
+    return render(request, "error.html", {"title": title, "message": message}, status=status)
+
+
 def _invalid_link(request: HttpRequest) -> HttpResponse:
-    return render(
+    return _error(
         request,
-        "error.html",
-        {
-            "title": "This link is not valid",
-            "message": "The link may be incomplete, replaced by a newer one, or expired. "
-            "Sign again and we will e-mail you a new link.",
-        },
-        status=404,
+        "This link is not valid",
+        "The link may be incomplete, replaced by a newer one, or expired. "
+        "Sign again and we will e-mail you a new link.",
+        404,
     )
 
 
@@ -141,12 +147,20 @@ def confirm(request: HttpRequest, signature_id: int, token: str) -> HttpResponse
             "signatures/confirm.html",
             {"petition": petition, "signature": signature, "summary": signature_summary(signature=signature)},
         )
+    # The browser's commitment (receipt.js); without JavaScript we make r here, show it once on
+    # the page below and forget it: it is never stored nor logged.
+    posted = request.POST.get("commitment", "")
+    r = None if COMMITMENT.fullmatch(posted) else secrets.token_bytes(32)
+    commitment = bytes.fromhex(posted) if r is None else make_commitment(petition.uuid, r)
     try:
-        outcome, signature = signature_confirm(signature_id=signature_id, token=token)
+        outcome, signature = signature_confirm(signature_id=signature_id, token=token, commitment=commitment)
     except InvalidLink:
         return _invalid_link(request)
     except SigningRefused as refused:
         return _refused(request, petition, refused.reason)
+    except CommitmentTaken:
+        return _error(request, "Please try again", "Something went wrong making your receipt. Confirm again.", 409)
+    confirmed_now = outcome == ConfirmOutcome.CONFIRMED
     petition.refresh_from_db()
     return render(
         request,
@@ -155,6 +169,8 @@ def confirm(request: HttpRequest, signature_id: int, token: str) -> HttpResponse
             "petition": petition,
             "signature": signature,
             "already": outcome == ConfirmOutcome.ALREADY_CONFIRMED,
+            "commitment": commitment.hex() if confirmed_now and r is None else None,
+            "receipt_code": r.hex() if confirmed_now and r is not None else None,
             "public": petition.state in (S.OPEN, S.CLOSED),
             "sponsor_url": request.build_absolute_uri(
                 reverse("signatures:sponsor", args=[petition.pk, petition.sponsor_token])
@@ -170,12 +186,7 @@ def confirm(request: HttpRequest, signature_id: int, token: str) -> HttpResponse
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, signature_id: int, token: str) -> HttpResponse:
     if unsubscribe_signature_id(token) != signature_id:
-        return render(
-            request,
-            "error.html",
-            {"title": "This link is not valid", "message": "Use the unsubscribe link from one of our e-mails."},
-            status=404,
-        )
+        return _error(request, "This link is not valid", "Use the unsubscribe link from one of our e-mails.", 404)
     if request.method != "POST":  # GET and HEAD only show
         return render(request, "signatures/unsubscribe.html", {"done": False})
     signature_unsubscribe(signature_id=signature_id)

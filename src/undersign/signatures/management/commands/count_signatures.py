@@ -1,10 +1,10 @@
 from django.core.management.base import BaseCommand
 
-from undersign.signatures.services import signatures_count_all
+from undersign.transparency.services import log_integrate_all
 
 
 class Command(BaseCommand):
-    help = "Apply every queued count change to the petitions' counters now."
+    help = "Integrate every pending transparency-log entry now, which applies their count changes."
 
     def handle(self, *args, **options):
-        self.stdout.write(f"applied {signatures_count_all()} count changes")
+        self.stdout.write(f"appended {log_integrate_all()} log entries")

@@ -4,7 +4,10 @@ from undersign.signatures.services import signatures_reconcile
 
 
 class Command(BaseCommand):
-    help = "Check every counter against COUNT(*) of confirmed signatures; --repair sets wrong ones right."
+    help = (
+        "Check every counter against COUNT(*) of confirmed signatures and the transparency log's count rule; "
+        "--repair sets wrong counters right."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--repair", action="store_true", help="correct the counters that differ")
@@ -17,6 +20,11 @@ class Command(BaseCommand):
                 f"{where}: counter {item.counter} + queued {item.queued} != confirmed {item.confirmed}"
                 + (f" -> set to {item.expected_counter}" if repair else "")
             )
+            if item.log_disagrees:
+                self.stdout.write(
+                    f"{where}: the log counts {item.logged} + pending {item.log_pending} != confirmed {item.confirmed}"
+                    " (the log is append-only: investigate, it cannot be repaired)"
+                )
         self.stdout.write(f"{len(found)} counter(s) differ" + (", repaired" if repair and found else ""))
-        if found and not repair:
+        if found and (not repair or any(item.log_disagrees for item in found)):
             raise SystemExit(1)

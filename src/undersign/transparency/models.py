@@ -1,0 +1,100 @@
+"""The transparency log's storage: entries (pending, then appended), tiles and checkpoints.
+
+The formats are those of ``undersign_verify`` (docs/transparency.md); these tables only keep
+them. Work per integrator batch is proportional to the batch plus the tree's height: it reads
+and writes the right edge of the tiles, never the whole log.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from undersign_verify.entries import EntryType
+
+
+class LogEntryKind(models.IntegerChoices):
+    OPENED = EntryType.OPENED, "Opened"
+    SIGNATURE = EntryType.SIGNATURE, "Signature"
+    REVOCATION = EntryType.REVOCATION, "Revocation"
+    REINSTATE = EntryType.REINSTATE, "Reinstatement"
+    CLOSED = EntryType.CLOSED, "Closed"
+
+
+class LogEntry(models.Model):
+    """One entry of the log. Inserted *pending* (``leaf_index`` null) in the transaction that
+    causes it — a confirmation, an invalidation, an opening — and given its leaf index by the
+    integrator, which also applies ``delta`` to the petition's counters in that transaction:
+    counts move only when the log does. ``body`` is the published entry; ``signature``,
+    ``region`` and ``created_at`` stay here and feed the private counters (per region, per hour)
+    only. Appended rows are never changed or deleted."""
+
+    kind = models.PositiveSmallIntegerField(choices=LogEntryKind.choices)
+    petition = models.ForeignKey("petitions.Petition", on_delete=models.PROTECT, related_name="+")
+    signature = models.ForeignKey("signatures.Signature", null=True, on_delete=models.PROTECT, related_name="+")
+    commitment = models.BinaryField(max_length=32, null=True)
+    body = models.BinaryField()
+    region = models.CharField(max_length=16, blank=True)
+    delta = models.SmallIntegerField(default=0)
+    created_at = models.DateTimeField()
+    leaf_index = models.BigIntegerField(null=True, unique=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(delta__in=[-1, 0, 1]), name="logentry_unit_delta"),
+            models.CheckConstraint(condition=Q(kind__in=LogEntryKind.values), name="logentry_kind_valid"),
+            models.CheckConstraint(condition=Q(leaf_index__gte=0), name="logentry_index_not_negative"),
+            models.CheckConstraint(
+                condition=Q(kind__in=[LogEntryKind.OPENED, LogEntryKind.CLOSED]) | Q(commitment__isnull=False),
+                name="logentry_signature_types_have_commitment",
+            ),
+            # One CLOSED per petition, ever: the integrator decides once.
+            models.UniqueConstraint(
+                fields=["petition"], condition=Q(kind=LogEntryKind.CLOSED), name="logentry_one_closed"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["id"], condition=Q(leaf_index__isnull=True), name="logentry_pending"),
+            models.Index(fields=["commitment"], name="logentry_by_commitment"),
+            models.Index(fields=["petition", "kind"], name="logentry_by_petition"),
+        ]
+
+    def __str__(self) -> str:
+        where = "pending" if self.leaf_index is None else f"#{self.leaf_index}"
+        return f"{LogEntryKind(self.kind).label} for petition {self.petition_id} ({where})"
+
+
+class LogTile(models.Model):
+    """A tile as c2sp.org/tlog-tiles serves it: ``level`` 0.. for hash tiles, -1 for entry
+    bundles. A row grows while its tile is partial and is never written again once full
+    (256 hashes or entries); every partial width is a prefix of the row, so served from it."""
+
+    level = models.SmallIntegerField()
+    index = models.BigIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["level", "index"], name="logtile_unique"),
+            models.CheckConstraint(condition=Q(level__gte=-1, level__lte=63), name="logtile_level_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"tile {self.level}/{self.index}"
+
+
+class LogCheckpoint(models.Model):
+    """A signed checkpoint (c2sp.org/tlog-checkpoint in a signed note). Unique per size: the
+    database itself refuses a second, different root for a size already signed — the fork a
+    verifier's saved state would catch later is refused here first."""
+
+    size = models.BigIntegerField(unique=True)
+    root_hash = models.BinaryField(max_length=32)
+    note = models.TextField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(size__gte=0), name="logcheckpoint_size_not_negative")]
+
+    def __str__(self) -> str:
+        return f"checkpoint at size {self.size}"

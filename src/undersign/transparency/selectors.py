@@ -1,0 +1,182 @@
+"""Reads of the transparency log: the checkpoint, tiles, inclusion proofs and receipt checks."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from undersign.transparency.keys import log_signer
+from undersign.transparency.models import LogCheckpoint, LogEntry, LogEntryKind, LogTile
+from undersign_verify import merkle, note
+from undersign_verify.entries import COUNT_RULE_VERSION, commitment
+from undersign_verify.merkle import EMPTY_ROOT
+from undersign_verify.note import Checkpoint
+from undersign_verify.receipt import Receipt, ReceiptError, parse_receipt
+from undersign_verify.tiles import (
+    ENTRIES,
+    TILE_HEIGHT,
+    TILE_WIDTH,
+    decode_bundle,
+    encode_bundle,
+    node_from_tiles,
+    split_hashes,
+)
+
+K = LogEntryKind
+
+
+@dataclass(frozen=True)
+class SignedCheckpoint:
+    size: int
+    root_hash: bytes
+    note: str
+
+
+def log_checkpoint_latest() -> SignedCheckpoint:
+    """The newest checkpoint. Before anything is appended, the empty tree's, signed on the fly
+    (Ed25519 is deterministic, so every request gets the same note)."""
+    row = LogCheckpoint.objects.order_by("-size").values_list("size", "root_hash", "note").first()
+    if row is None:
+        text = log_signer().sign(Checkpoint(settings.LOG_ORIGIN, 0, EMPTY_ROOT).text())
+        return SignedCheckpoint(0, EMPTY_ROOT, text)
+    return SignedCheckpoint(row[0], bytes(row[1]), row[2])
+
+
+def log_description() -> dict[str, object]:
+    """What ``/.well-known/undersign-log.json`` publishes."""
+    return {
+        "origin": settings.LOG_ORIGIN,
+        "verifier_key": log_signer().verifier.vkey,
+        "count_rule_version": COUNT_RULE_VERSION,
+        "checkpoint": f"{settings.SITE_URL}/log/checkpoint",
+        "tiles": f"{settings.SITE_URL}/log/",
+    }
+
+
+def log_tile(*, level: int, index: int, width: int) -> bytes | None:
+    """A tile (or entry bundle) as served, or None if the current checkpoint does not cover it."""
+    size = log_checkpoint_latest().size
+    count = size >> (TILE_HEIGHT * max(level, 0))  # hashes (or entries) at this level
+    if index * TILE_WIDTH + width > count:
+        return None
+    data = LogTile.objects.filter(level=level, index=index).values_list("data", flat=True).first()
+    if data is None:
+        return None
+    data = bytes(data)
+    if level == ENTRIES:
+        return encode_bundle(decode_bundle(data)[:width])
+    return data[: width * merkle.HASH_SIZE]
+
+
+class _Tiles:
+    """Tiles read once per request while a proof walks them."""
+
+    def __init__(self) -> None:
+        self.cache: dict[tuple[int, int], list[bytes]] = {}
+
+    def __call__(self, level: int, index: int) -> list[bytes]:
+        if (level, index) not in self.cache:
+            data = LogTile.objects.filter(level=level, index=index).values_list("data", flat=True).first()
+            self.cache[(level, index)] = split_hashes(bytes(data or b""))
+        return self.cache[(level, index)]
+
+
+def _status(petition_id: int, c: bytes, upto: int) -> bool:
+    """Whether the latest status entry of the signature with commitment ``c`` is a revocation."""
+    latest = (
+        LogEntry.objects.filter(
+            petition_id=petition_id, commitment=c, kind__in=[K.REVOCATION, K.REINSTATE], leaf_index__lt=upto
+        )
+        .order_by("-leaf_index")
+        .values_list("kind", flat=True)
+        .first()
+    )
+    return latest == K.REVOCATION
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    index: int
+    petition_uuid: uuid.UUID
+    checkpoint: SignedCheckpoint
+    hashes: list[bytes]
+    revoked: bool
+
+
+def log_inclusion_proof(*, commitment_hash: bytes) -> InclusionProof | None:
+    """The proof that a signature's entry is in the current checkpoint's tree, or None while
+    it is pending (or unknown)."""
+    checkpoint = log_checkpoint_latest()
+    row = (
+        LogEntry.objects.filter(commitment=commitment_hash, kind=K.SIGNATURE, leaf_index__lt=checkpoint.size)
+        .values_list("leaf_index", "petition_id", "petition__uuid")
+        .first()
+    )
+    if row is None:
+        return None
+    index, petition_id, petition_uuid = row
+    hashes = merkle.inclusion_proof(node_from_tiles(_Tiles()), index, checkpoint.size)
+    revoked = _status(petition_id, commitment_hash, checkpoint.size)
+    return InclusionProof(index, petition_uuid, checkpoint, hashes, revoked)
+
+
+def log_receipt(*, petition_uuid: uuid.UUID, r: bytes) -> Receipt | None:
+    """A full receipt rebuilt from the signer's ``r`` (the no-JavaScript path): ``r`` is used
+    for this computation and forgotten, never stored nor logged."""
+    proof = log_inclusion_proof(commitment_hash=commitment(petition_uuid, r))
+    if proof is None or proof.petition_uuid != petition_uuid:
+        return None
+    return Receipt(petition_uuid, r, proof.index, tuple(proof.hashes), proof.checkpoint.note)
+
+
+@dataclass
+class ReceiptCheck:
+    """What checking a receipt against this site's log found, step by step, for the page."""
+
+    steps: list[str] = field(default_factory=list)
+    error: str | None = None
+    revoked: bool | None = None
+    receipt: Receipt | None = None
+
+
+def receipt_check(*, text: str) -> ReceiptCheck:
+    """Inclusion in the receipt's own checkpoint, then in the current one, then consistency
+    between the two, then whether the log revokes the signature since."""
+    result = ReceiptCheck()
+    verifier = log_signer().verifier
+    try:
+        receipt = parse_receipt(text)
+        result.receipt = receipt
+        then = note.open_checkpoint(receipt.checkpoint, verifier)
+        merkle.verify_inclusion(receipt.leaf_hash, receipt.index, then.size, receipt.proof, then.root)
+        result.steps.append(
+            f"The receipt proves your signature is entry {receipt.index} of the log at size {then.size}."
+        )
+        now = log_checkpoint_latest()
+        tiles = node_from_tiles(_Tiles())
+        merkle.verify_inclusion(
+            receipt.leaf_hash,
+            receipt.index,
+            now.size,
+            merkle.inclusion_proof(tiles, receipt.index, now.size),
+            now.root_hash,
+        )
+        result.steps.append(f"It is still in the log today (size {now.size}).")
+        if then.size < now.size:
+            proof = merkle.consistency_proof(tiles, then.size, now.size)
+            merkle.verify_consistency(then.size, now.size, proof, then.root, now.root_hash)
+        elif then.root != now.root_hash:
+            raise merkle.ProofError("the receipt's checkpoint and today's disagree")
+        result.steps.append("Today's log extends the one your receipt was made from: nothing was rewritten.")
+    except (ReceiptError, note.NoteError, merkle.ProofError, ValueError) as exc:
+        result.error = str(exc)
+        return result
+    petition_id = (
+        LogEntry.objects.filter(commitment=receipt.commitment, kind=K.SIGNATURE)
+        .values_list("petition_id", flat=True)
+        .first()
+    )
+    result.revoked = petition_id is not None and _status(petition_id, receipt.commitment, now.size)
+    return result

@@ -1,0 +1,355 @@
+"""``undersign-verify``: check an Undersign site's transparency log and counts, or a receipt.
+
+    undersign-verify --site https://petitions.example [--key VKEY] [--state FILE]
+    undersign-verify --tiles DIR --key VKEY
+    undersign-verify receipt FILE.tlog-proof --site https://petitions.example
+
+Exit status: 0 all checks passed (for a receipt: included and counted), 1 a check failed
+(the message says which and why), 2 the receipt is included but its signature is revoked.
+Only the standard library and ``cryptography``: urllib fetches, nothing else is needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import sys
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from undersign_verify import merkle, note, tiles
+from undersign_verify.entries import Tally, decode_entry, tally
+from undersign_verify.receipt import ReceiptError, parse_receipt
+
+WELL_KNOWN = ".well-known/undersign-log.json"
+LOG_PREFIX = "log/"  # the site's c2sp.org/tlog-tiles prefix
+SUPPORTED_COUNT_RULE = 1
+
+
+class VerificationFailed(Exception):
+    """A check failed; the message explains it to a person."""
+
+
+class Source:
+    """Where the log is read from: a site over HTTP(S), or a folder of tiles."""
+
+    def __init__(self, site: str | None, folder: Path | None) -> None:
+        self.site = site.rstrip("/") if site else None
+        self.folder = folder
+
+    def get(self, path: str) -> bytes:
+        is_log = path == "checkpoint" or path.startswith("tile/")
+        if self.folder is not None and is_log:
+            try:
+                return (self.folder / path).read_bytes()
+            except OSError as exc:
+                raise VerificationFailed(f"cannot read {path} from {self.folder}: {exc}") from None
+        if self.site is None:
+            raise VerificationFailed(f"{path} needs --site")
+        url = f"{self.site}/{LOG_PREFIX if is_log else ''}{path}"
+        if not url.startswith(("http://", "https://")):
+            raise VerificationFailed("--site must be an http:// or https:// URL")
+        headers = {"Accept-Encoding": "identity", "Cache-Control": "no-cache"}
+        request = urllib.request.Request(url, headers=headers)  # noqa: S310 - scheme checked above
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - scheme checked above
+                return response.read()
+        except urllib.error.URLError as exc:
+            raise VerificationFailed(f"cannot fetch {url}: {exc}") from None
+
+    def get_json(self, path: str) -> Any:
+        try:
+            return json.loads(self.get(path))
+        except ValueError:
+            raise VerificationFailed(f"{path} is not JSON") from None
+
+
+@dataclass
+class State:
+    """What this verifier saw last time: the pinned key and the last verified checkpoint."""
+
+    path: Path
+    vkey: str | None = None
+    size: int | None = None
+    root: bytes | None = None
+    checkpoint: str | None = None
+
+    @classmethod
+    def load(cls, path: Path) -> State:
+        if not path.exists():
+            return cls(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            root = base64.b64decode(data["root"]) if data.get("root") else None
+            return cls(path, data.get("vkey"), data.get("size"), root, data.get("checkpoint"))
+        except (OSError, ValueError, KeyError) as exc:
+            raise VerificationFailed(f"cannot read the state file {path}: {exc}") from None
+
+    def save(self) -> None:
+        data = {
+            "vkey": self.vkey,
+            "size": self.size,
+            "root": base64.b64encode(self.root).decode() if self.root else None,
+            "checkpoint": self.checkpoint,
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+@dataclass
+class Log:
+    checkpoint: note.Checkpoint
+    note_text: str
+    tree: merkle.MemoryTree
+    entries: list[bytes] = field(default_factory=list)
+
+
+def _verifier(args: argparse.Namespace, source: Source, state: State, out: list[str]) -> note.Verifier:
+    if args.key:
+        verifier = note.parse_vkey(args.key)
+        if state.vkey and state.vkey != verifier.vkey:
+            raise VerificationFailed(
+                f"the key given ({verifier.vkey}) is not the key pinned in {state.path} ({state.vkey}); "
+                "a log that changed its key is a different log"
+            )
+    elif state.vkey:
+        verifier = note.parse_vkey(state.vkey)
+    else:
+        published = source.get_json(WELL_KNOWN)
+        if published.get("count_rule_version") != SUPPORTED_COUNT_RULE:
+            raise VerificationFailed(f"this verifier knows count rule {SUPPORTED_COUNT_RULE} only")
+        verifier = note.parse_vkey(str(published.get("verifier_key", "")))
+        out.append(f"pinned the published key on first use: {verifier.vkey}")
+    state.vkey = verifier.vkey
+    return verifier
+
+
+def _fetch_log(source: Source, verifier: note.Verifier) -> Log:
+    text = source.get("checkpoint").decode()
+    try:
+        checkpoint = note.open_checkpoint(text, verifier)
+    except note.NoteError as exc:
+        raise VerificationFailed(f"the checkpoint does not verify: {exc}") from None
+    tree = merkle.MemoryTree()
+    entries: list[bytes] = []
+    wanted = tiles.tiles_for_size(checkpoint.size)
+    for level, index, width in wanted:
+        if level != tiles.ENTRIES:
+            continue
+        bundle = tiles.decode_bundle(source.get(tiles.tile_path(level, index, width)))
+        if len(bundle) != width:
+            raise VerificationFailed(f"entry bundle {index} holds {len(bundle)} entries, not {width}")
+        entries.extend(bundle)
+    for entry in entries:
+        tree.append(merkle.leaf_hash(entry))
+    if tree.root() != checkpoint.root:
+        raise VerificationFailed(
+            f"the entries rebuild a tree of size {checkpoint.size} whose root is "
+            f"{base64.b64encode(tree.root()).decode()}, but the signed checkpoint says "
+            f"{base64.b64encode(checkpoint.root).decode()}: entries were changed, removed or reordered"
+        )
+    # Every hash tile the site serves must be what the entries give: a tile that disagrees
+    # would let a client that trusts tiles see a different log from ours.
+    for level, index, width in wanted:
+        if level == tiles.ENTRIES:
+            continue
+        served = tiles.split_hashes(source.get(tiles.tile_path(level, index, width)))
+        height = level * tiles.TILE_HEIGHT
+        expected = [tree.node(height, index * tiles.TILE_WIDTH + i) for i in range(width)]
+        if served != expected:
+            raise VerificationFailed(
+                f"tile {tiles.tile_path(level, index, width)} does not match the hashes of the entries"
+            )
+    return Log(checkpoint, text, tree, entries)
+
+
+def _check_consistency(log: Log, size: int, root: bytes, what: str) -> None:
+    """The log now must extend the tree of ``size`` with ``root`` that we saw before."""
+    current = log.checkpoint
+    if size > current.size:
+        raise VerificationFailed(
+            f"the log shrank: {what} had {size} entries, the checkpoint now has {current.size} (a rollback)"
+        )
+    if size == 0:
+        return
+    try:
+        proof = merkle.consistency_proof(log.tree.node, size, current.size)
+        merkle.verify_consistency(size, current.size, proof, root, current.root)
+    except merkle.ProofError as exc:
+        raise VerificationFailed(
+            f"the log is not consistent with {what} (size {size}): {exc}; "
+            "the log was forked or rewritten after that checkpoint"
+        ) from None
+
+
+def _public_petitions(source: Source) -> list[dict[str, Any]]:
+    petitions = []
+    path: str | None = "petitions.json?state=all"
+    while path:
+        page = source.get_json(path)
+        for item in page.get("data", []):
+            petitions.append(source.get_json(f"petitions/{int(item['id'])}.json")["data"])
+        following = page.get("links", {}).get("next")
+        path = following.split("/", 3)[3] if following else None
+    return petitions
+
+
+def _counts_at(log: Log, sizes: set[int]) -> dict[int, dict[uuid.UUID, int]]:
+    """Each petition's count by the count rule over each prefix in ``sizes``, in one pass."""
+    result: dict[int, dict[uuid.UUID, int]] = {0: {}} if 0 in sizes else {}
+    running = Tally()
+    for index, data in enumerate(log.entries):
+        running.add(index, decode_entry(data))
+        if index + 1 in sizes:
+            result[index + 1] = {u: t.count for u, t in running.petitions.items()}
+    return result
+
+
+def _compare_petitions(log: Log, petitions: list[dict[str, Any]], out: list[str]) -> list[str]:
+    mismatches: list[str] = []
+    sizes = set()
+    for item in petitions:
+        counted = item["attributes"].get("log") or {}
+        if counted.get("checkpoint_size") is not None:
+            sizes.add(int(counted["checkpoint_size"]))
+    snapshots = _counts_at(log, sizes)
+    listed = set()
+    for item in petitions:
+        attrs = item["attributes"]
+        counted = attrs.get("log") or {}
+        pid, shown = item["id"], attrs["signature_count"]
+        uid = uuid.UUID(counted["petition_uuid"]) if counted.get("petition_uuid") else None
+        listed.add(uid)
+        size = counted.get("checkpoint_size")
+        if size is None:
+            if shown:
+                mismatches.append(f"petition {pid} shows {shown} signatures but names no checkpoint")
+            continue
+        size = int(size)
+        if size > log.checkpoint.size:
+            mismatches.append(
+                f"petition {pid} was counted at size {size}, beyond the checkpoint ({log.checkpoint.size}); run again"
+            )
+            continue
+        claimed_root = base64.b64decode(counted.get("checkpoint_root_hash") or "")
+        if log.tree.root(size) != claimed_root:
+            mismatches.append(f"petition {pid} names a root for size {size} that is not this log's")
+            continue
+        expected = snapshots[size].get(uid, 0) if uid else 0
+        if expected != shown:
+            mismatches.append(
+                f"petition {pid} shows {shown} signatures, but the count rule over the log's first {size} "
+                f"entries gives {expected}"
+            )
+    final = tally(log.entries)
+    unlisted = [t for u, t in final.petitions.items() if u not in listed]
+    if unlisted:
+        out.append(
+            f"{len(unlisted)} petition(s) in the log are not public (awaiting publication, rejected or hidden); "
+            f"their signatures in the log: {sum(t.count for t in unlisted)}"
+        )
+    return mismatches
+
+
+def verify_log(args: argparse.Namespace, out: list[str]) -> int:
+    source = Source(args.site, Path(args.tiles) if args.tiles else None)
+    state = State.load(Path(args.state))
+    verifier = _verifier(args, source, state, out)
+    # Petitions before the checkpoint: each count is written with the checkpoint it names, so
+    # anything read first names a checkpoint no newer than the one read after.
+    petitions = _public_petitions(source) if args.site else []
+    log = _fetch_log(source, verifier)
+    out.append(
+        f"checkpoint verified: {log.checkpoint.origin}, {log.checkpoint.size} entries, "
+        f"root {base64.b64encode(log.checkpoint.root).decode()}"
+    )
+    if state.size is not None and state.root is not None:
+        _check_consistency(log, state.size, state.root, f"the checkpoint saved in {state.path}")
+        out.append(f"consistent with the checkpoint seen before (size {state.size})")
+    result = tally(log.entries)
+    if result.problems:
+        raise VerificationFailed("the log breaks its own rules:\n  " + "\n  ".join(result.problems))
+    out.append(
+        f"{len(log.entries)} entries rebuilt, every tile matches; {len(result.petitions)} petition(s) in the log"
+    )
+    if args.site:
+        mismatches = _compare_petitions(log, petitions, out)
+        if mismatches:
+            raise VerificationFailed("the site's counts disagree with the log:\n  " + "\n  ".join(mismatches))
+        out.append(f"{len(petitions)} public petition count(s) match the count rule")
+    state.size, state.root, state.checkpoint = log.checkpoint.size, log.checkpoint.root, log.note_text
+    state.save()
+    return 0
+
+
+def verify_receipt(args: argparse.Namespace, out: list[str]) -> int:
+    try:
+        receipt = parse_receipt(Path(args.file).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ReceiptError) as exc:
+        raise VerificationFailed(f"cannot read the receipt: {exc}") from None
+    source = Source(args.site, Path(args.tiles) if args.tiles else None)
+    state = State.load(Path(args.state))
+    verifier = _verifier(args, source, state, out)
+    try:
+        then = note.open_checkpoint(receipt.checkpoint, verifier)
+        merkle.verify_inclusion(receipt.leaf_hash, receipt.index, then.size, receipt.proof, then.root)
+    except (note.NoteError, merkle.ProofError) as exc:
+        raise VerificationFailed(f"the receipt does not prove inclusion: {exc}") from None
+    out.append(f"the receipt proves entry {receipt.index} in the log at size {then.size}")
+    log = _fetch_log(source, verifier)
+    current = log.checkpoint
+    try:
+        proof = merkle.inclusion_proof(log.tree.node, receipt.index, current.size)
+        merkle.verify_inclusion(receipt.leaf_hash, receipt.index, current.size, proof, current.root)
+    except merkle.ProofError as exc:
+        raise VerificationFailed(f"the signature is not in the current log: {exc}") from None
+    _check_consistency(log, then.size, then.root, "the receipt's checkpoint")
+    out.append(f"still included in the current log (size {current.size}), which extends the receipt's")
+    petition = tally(log.entries).petitions.get(receipt.petition)
+    if petition is not None and petition.revoked(receipt.commitment):
+        out.append("REVOKED: the log records that this signature no longer counts")
+        return 2
+    out.append("counted: no revocation of this signature is in the log")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="undersign-verify", description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", nargs="?", choices=["log", "receipt"], default="log")
+    parser.add_argument("file", nargs="?", help="the receipt (.tlog-proof) for `receipt`")
+    parser.add_argument("--site", help="the site's base URL, e.g. https://petitions.example")
+    parser.add_argument("--tiles", help="a folder holding checkpoint and tile/… instead of the site's")
+    parser.add_argument("--key", help="the log's verifier key (name+hash+base64); else pinned on first use")
+    parser.add_argument("--state", default="undersign-verify-state.json", help="where to keep what was seen")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not args.site and not args.tiles:
+        print("undersign-verify: give --site URL or --tiles DIR", file=sys.stderr)
+        return 1
+    if args.command == "receipt" and not args.file:
+        print("undersign-verify: receipt needs the receipt file", file=sys.stderr)
+        return 1
+    out: list[str] = []
+    try:
+        status = verify_receipt(args, out) if args.command == "receipt" else verify_log(args, out)
+    except (VerificationFailed, note.NoteError, tiles.TileError) as exc:
+        for line in out:
+            print(line)
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    for line in out:
+        print(line)
+    print("OK" if status == 0 else "done")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
