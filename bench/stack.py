@@ -80,6 +80,7 @@ class Stack:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "EMAIL_"))}
         env.update(self.keys)
         env.update(
+            DJANGO_SETTINGS_MODULE="undersign.settings",  # not the test settings of a pytest parent
             UNDERSIGN_MODE="production",
             UNDERSIGN_DATA_DIR=str(self.workdir / "data"),
             DATABASE_URL=self.database_url,

@@ -212,5 +212,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(SIGNATURE_COUNT_INTERVAL),
     },
     "close-due-petitions": {"task": "undersign.petitions.tasks.close_due_petitions", "schedule": 60.0},
-    "sweep-outbox": {"task": "undersign.core.tasks.sweep_outbox", "schedule": 30.0},
+    # No less often than a message becomes due, so a held-up e-mail waits at most about twice
+    # OUTBOX_SWEEP_AFTER_SECONDS.
+    "sweep-outbox": {
+        "task": "undersign.core.tasks.sweep_outbox",
+        "schedule": float(min(30, OUTBOX_SWEEP_AFTER_SECONDS)),
+    },
 }
