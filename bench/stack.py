@@ -13,6 +13,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -145,10 +146,18 @@ class Stack:
         )
 
     def start(self) -> None:
-        self.start_sink()
-        self.start_web()
-        self.start_jobs()
-        self.wait_ready()
+        for port in (self.port, self.smtp_port):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    raise RuntimeError(f"127.0.0.1:{port} is taken: a stack left over from an earlier run?")
+        try:
+            self.start_sink()
+            self.start_web()
+            self.start_jobs()
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
 
     def start_sink(self) -> None:
         self._spawn(
