@@ -38,7 +38,7 @@ $(BENCH_STAMP): $(STAMP)
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
-	$(BIN)/python bench/run $(BENCH_ARGS)
+	bench/run $(BENCH_ARGS)
 
 growth: $(BENCH_STAMP)
 	$(BIN)/python bench/growth $(BENCH_ARGS)

@@ -28,7 +28,6 @@ from pathlib import Path
 import psycopg
 import pytest
 import requests
-
 from bench.stack import Stack
 
 pytestmark = pytest.mark.faults
