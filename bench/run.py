@@ -60,7 +60,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--read-seconds", type=float, default=15)
     parser.add_argument("--connections", type=int, default=8, help="wrk connections for the sign phases")
     parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE", "undersign_bench"))
-    parser.add_argument("--workdir", type=Path, default=Path(os.environ.get("BENCH_WORKDIR", Path(__file__).resolve().parents[1] / "data" / "bench")))
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path(os.environ.get("BENCH_WORKDIR", Path(__file__).resolve().parents[1] / "data" / "bench")),
+    )
     parser.add_argument("--phases", default="pgbench,intake,e2e,count,page,counted")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()

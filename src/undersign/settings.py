@@ -177,6 +177,7 @@ CONFIRMATION_GRACE_HOURS = env_int("CONFIRMATION_GRACE_HOURS", 24, minimum=0)
 CONFIRMATION_LINK_DAYS = env_int("CONFIRMATION_LINK_DAYS", 30, minimum=1)
 MODERATION_OVERDUE_DAYS = env_int("MODERATION_OVERDUE_DAYS", 7, minimum=1)
 OUTBOX_SWEEP_AFTER_SECONDS = env_int("OUTBOX_SWEEP_AFTER_SECONDS", 60, minimum=1)
+OUTBOX_DELIVERY_INTERVAL = env_float("OUTBOX_DELIVERY_INTERVAL", 1.0, minimum=0.1)
 REGIONS_FILE = env_str("REGIONS_FILE", str(PACKAGE_DIR / "core" / "data" / "regions.json"))
 REJECTION_REASONS_FILE = env_str(
     "REJECTION_REASONS_FILE", str(PACKAGE_DIR / "moderation" / "data" / "rejection_reasons.json")
@@ -212,6 +213,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(SIGNATURE_COUNT_INTERVAL),
     },
     "close-due-petitions": {"task": "undersign.petitions.tasks.close_due_petitions", "schedule": 60.0},
+    # With a broker, e-mails go out in batches from here, not through a message per e-mail.
+    "deliver-outbox": {"task": "undersign.core.tasks.deliver_outbox", "schedule": OUTBOX_DELIVERY_INTERVAL},
     # No less often than a message becomes due, so a held-up e-mail waits at most about twice
     # OUTBOX_SWEEP_AFTER_SECONDS.
     "sweep-outbox": {
