@@ -41,7 +41,7 @@ bench: $(BENCH_STAMP)
 	bench/run $(BENCH_ARGS)
 
 growth: $(BENCH_STAMP)
-	$(BIN)/python bench/growth $(BENCH_ARGS)
+	bench/growth $(BENCH_ARGS)
 
 fault-test: $(STAMP)
 	$(BIN)/python -m pytest -m faults tests/faults $(PYTEST_ARGS)
