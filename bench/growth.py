@@ -26,14 +26,14 @@ from bench.run import Bench  # noqa: E402
 FILL_SQL = """
 INSERT INTO signatures_signature (petition_id, kind, status, dedup_tag, name_sealed, email_sealed, ip_sealed,
   region, display, notify_updates, created_at, updated_at, confirmed_at, invalidation_reason)
-SELECT %(petition)s, 'signer', %(status)s,
-  sha256(('growth/' || %(petition)s || '/' || %(tag)s || '/' || i)::bytea),
+SELECT %(petition)s::bigint, 'signer', %(status)s::varchar,
+  sha256(('growth/' || %(petition)s::text || '/' || %(tag)s::text || '/' || i)::bytea),
   substring(sha256(('n' || i)::bytea) || sha256(('m' || i)::bytea) from 1 for 50),
   substring(sha256(('e' || i)::bytea) || sha256(('f' || i)::bytea) from 1 for 62),
   substring(sha256(('i' || i)::bytea) || sha256(('j' || i)::bytea) from 1 for 42),
   (ARRAY['E12000001','E12000002','E12000003','E12000007','S92000003','W92000004'])[1 + i %% 6],
-  'counted', false, now(), now(), CASE WHEN %(status)s = 'confirmed' THEN now() END, ''
-FROM generate_series(1, %(rows)s) AS i
+  'counted', false, now(), now(), CASE WHEN %(status)s::varchar = 'confirmed' THEN now() END, ''
+FROM generate_series(1, %(rows)s::int) AS i
 """
 
 
@@ -117,9 +117,10 @@ def count_batches(stack, petition: int, sizes: list[int]) -> list[dict[str, floa
             )
             code = (
                 "import time; from undersign.signatures.services import signatures_count_batch as b; "
-                f"t = time.perf_counter(); n = b(limit={size}); print(n, time.perf_counter() - t)"
+                f"t = time.perf_counter(); n = b(limit={size}); print('BATCH', n, time.perf_counter() - t)"
             )
-            applied, seconds = stack.manage("shell", "-c", code).split()
+            output = stack.manage("shell", "-c", code)
+            _, applied, seconds = next(line for line in output.splitlines() if line.startswith("BATCH")).split()
             out.append(
                 {
                     "batch": int(applied),

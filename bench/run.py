@@ -135,7 +135,17 @@ class Bench:
             BENCH_MAIL_LOG=str(self.stack.mail_log),
             **env,
         )
-        argv = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s"]
+        argv = [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{max(1, round(seconds))}s",
+            "--timeout",
+            "10s",
+        ]
         argv += ["-s", str(LUA / script), self.stack.base_url]
         process = subprocess.Popen(argv, env=environment, stdout=subprocess.PIPE, text=True)  # noqa: S603
         output = process.stdout.read()

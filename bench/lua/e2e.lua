@@ -65,9 +65,13 @@ function response(status, headers, body)
     confirms = (confirms or 0) + 1
   else
     errors = (errors or 0) + 1
+    local name = (status >= 500 and "e5xx") or ("e" .. status)
+    if name == "e403" or name == "e404" or name == "e409" or name == "e5xx" then
+      _G[name] = (_G[name] or 0) + 1
+    end
   end
 end
 
 function done(summary, latency, requests)
-  common.done(summary, latency, {"signs", "confirms", "reads", "errors"})
+  common.done(summary, latency, {"signs", "confirms", "reads", "errors", "e403", "e404", "e409", "e5xx"})
 end
