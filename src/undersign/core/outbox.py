@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -51,49 +52,39 @@ def outbox_add(*, kind: str, petition_id: int, signature_id: int | None) -> Outb
     return message
 
 
-def outbox_deliver_due(*, chunk: int = 50, limit: int = 5000) -> int:
-    """Send unsent messages, oldest first, ``chunk`` at a time: each chunk's rows are locked
-    (``SKIP LOCKED``, so several workers share the backlog), sent over one SMTP connection and
-    marked sent in the same transaction. Delivery is at least once: if the database goes away
-    between the send and the commit, that chunk goes out again, so chunks stay small. A chunk
-    that fails is retried message by message, recording each failure, and the run stops there
-    (the mail server is probably down; the next run tries again). Returns how many were handled."""
+def outbox_deliver_due(*, limit: int = 500) -> int:
+    """Send up to ``limit`` unsent messages, oldest first, over one SMTP connection; returns how
+    many went out. Each message is still locked, sent and marked sent in its own transaction
+    (``outbox_deliver``): a confirmation link's token must be committed the moment its e-mail
+    can be read, and a database failure between send and commit repeats one message, not a
+    batch. Several workers share a backlog (``SKIP LOCKED``). A failure stops the run (the mail
+    server is probably down): the next run or the sweep tries again."""
     from django.core.mail import get_connection
 
-    from undersign.core import emails  # noqa: F401  (registers the renderers)
-
-    handled = 0
-    smtp = get_connection()  # opened by each send_messages() that has something to send
-    while handled < limit:
-        ids: list[int] = []
-        try:
-            with transaction.atomic():
-                messages = list(
-                    OutboundEmail.objects.select_for_update(skip_locked=True)
-                    .filter(sent_at__isnull=True)
-                    .order_by("created_at")[:chunk]
-                )
-                if not messages:
-                    break
-                ids = [message.pk for message in messages]
-                rendered = [_renderers[message.kind](message) for message in messages]
-                smtp.send_messages([email for email in rendered if email is not None])
-                OutboundEmail.objects.filter(pk__in=ids).update(sent_at=timezone.now(), attempts=F("attempts") + 1)
-            handled += len(ids)
-        except Exception as error:  # noqa: BLE001 - retried one by one, then by the next run
-            log.warning("outbox chunk of %d not delivered: %s", len(ids), type(error).__name__)
-            for message_id in ids:
-                try:
-                    handled += outbox_deliver(message_id=message_id)
-                except Exception as single_error:  # noqa: BLE001
-                    outbox_record_failure(message_id=message_id, error=single_error)
-            break
-    return handled
+    ids = list(
+        OutboundEmail.objects.filter(sent_at__isnull=True).order_by("created_at").values_list("pk", flat=True)[:limit]
+    )
+    if not ids:
+        return 0
+    sent = 0
+    smtp = get_connection()
+    try:
+        smtp.open()
+        for message_id in ids:
+            sent += outbox_deliver(message_id=message_id, connection=smtp)
+    except Exception as error:  # noqa: BLE001 - retried by the next run and by the sweep
+        log.warning("outbox delivery stopped after %d: %s", sent, type(error).__name__)
+        if sent < len(ids):
+            outbox_record_failure(message_id=ids[sent], error=error)
+    finally:
+        smtp.close()
+    return sent
 
 
-def outbox_deliver(*, message_id: int) -> bool:
+def outbox_deliver(*, message_id: int, connection: BaseEmailBackend | None = None) -> bool:
     """Render and send one message unless another worker holds it or it went out already.
-    The row stays locked while sending so two workers never send the same message."""
+    The row stays locked while sending so two workers never send the same message.
+    ``connection``: an open mail connection to reuse (``outbox_deliver_due``)."""
     from undersign.core import emails  # noqa: F401  (registers the renderers)
 
     with transaction.atomic():
@@ -106,6 +97,7 @@ def outbox_deliver(*, message_id: int) -> bool:
             return False
         email = _renderers[message.kind](message)
         if email is not None:
+            email.connection = connection
             email.send()
         message.sent_at = timezone.now()
         message.attempts += 1
