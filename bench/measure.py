@@ -81,11 +81,12 @@ def machine() -> dict[str, str]:
     }
 
 
-def busiest_others(exclude_pgrps: set[int], seconds_before: dict[int, float]) -> list[tuple[float, str]]:
-    """Processes outside ours that used the most CPU since ``seconds_before`` was taken."""
+def busiest_others(exclude_pgrps: set[int], seconds_before: dict[int, float], database: str) -> list[tuple[float, str]]:
+    """Processes outside ours (and our database's backends) that used the most CPU since
+    ``seconds_before`` was taken."""
     rows = []
     for proc in processes():
-        if proc.pgrp in exclude_pgrps:
+        if proc.pgrp in exclude_pgrps or f" {database} " in proc.cmdline:
             continue
         used = proc.cpu - seconds_before.get(proc.pid, 0.0)
         if used > 0.5:

@@ -117,7 +117,7 @@ class Bench:
             "cpu_seconds": used,
             "machine_busy_cpu_seconds": round(busy, 2),
             "other_cpu_seconds": round(max(busy - ours, 0.0), 2),
-            "busiest_other_processes": measure.busiest_others(ours_pgrps, before["per_pid"]),
+            "busiest_other_processes": measure.busiest_others(ours_pgrps, before["per_pid"], self.stack.database),
             "loadavg": measure.load_average(),
         }
 

@@ -22,7 +22,8 @@ CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/signatures/\d+/confirm/[A-Za-z0-9_
 
 
 class Sink:
-    def __init__(self, out_path: str) -> None:
+    def __init__(self, out_path: str, reveal_after: float = 0.2) -> None:
+        self.reveal_after = reveal_after
         self.out = open(out_path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - open while serving
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
@@ -36,8 +37,13 @@ class Sink:
             "link": match.group(1) if match else None,
             "at": time.time(),
         }
-        self.out.write(json.dumps(record) + "\n")
+        # Shown to readers a moment after it arrives, as a person opens a mail: the sender
+        # commits the link's token just after the SMTP exchange, not before it.
+        asyncio.get_running_loop().call_later(self.reveal_after, self._write, record)
         return "250 Message accepted for delivery"
+
+    def _write(self, record: dict) -> None:
+        self.out.write(json.dumps(record) + "\n")
 
 
 def main() -> None:
