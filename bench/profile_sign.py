@@ -16,11 +16,31 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.stack import Stack  # noqa: E402
 
 
+def profile_delivery(messages: int, sign, profiler_class) -> None:
+    """The worker's side: render and send ``messages`` confirmation e-mails (to Django's
+    in-memory backend, so SMTP itself is left out)."""
+    from django.conf import settings
+
+    from undersign.core.outbox import outbox_deliver_due
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    outbox_deliver_due(limit=100_000)  # the warm-up's
+    for n in range(messages):
+        sign(n)
+    profiler = profiler_class(interval=0.0005)
+    started = time.process_time()
+    profiler.start()
+    sent = outbox_deliver_due(limit=messages)
+    profiler.stop()
+    print(profiler.output_text(unicode=False, color=False, show_all=False))
+    print(f"deliver: {sent} sent, {(time.process_time() - started) / sent * 1000:.2f} ms CPU each (profiler on)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--database", default="undersign_bench_profile")
-    parser.add_argument("--path", default="sign", choices=("sign", "count"))
+    parser.add_argument("--path", default="sign", choices=("sign", "count", "deliver"))
     args = parser.parse_args()
     stack = Stack(database=args.database, workdir=Path(__file__).resolve().parents[1] / "data" / "bench-profile")
     stack.prepare()
@@ -37,7 +57,7 @@ def main() -> None:
     token = client.cookies["csrftoken"].value  # the cookie's own value is a valid form token
 
     def one(n: int) -> None:
-        if args.path == "count":
+        if args.path in ("count",):
             response = client.get(f"/petitions/{petition}/count.json")
             assert response.status_code == 200, response.status_code
             return
@@ -48,6 +68,9 @@ def main() -> None:
 
     for n in range(100):  # warm-up
         one(-n - 1)
+    if args.path == "deliver":
+        profile_delivery(args.requests, one, Profiler)
+        return
     profiler = Profiler(interval=0.0005)
     started = time.perf_counter()
     cpu_started = time.process_time()
