@@ -31,18 +31,19 @@ def public_reads() -> Iterator[None]:
         _public_reads.reset(token)
 
 
-def replica_aliases() -> list[str]:
-    return [alias for alias in settings.DATABASES if alias.startswith("replica")]
-
-
 class ReplicaRouter:
     """Sends public reads to a random replica; every other read and every write to ``default``."""
 
+    def __init__(self, replicas: list[str] | None = None) -> None:
+        # Django makes one router per process, after the settings are final.
+        self.replicas = (
+            replicas if replicas is not None else [alias for alias in settings.DATABASES if alias.startswith("replica")]
+        )
+
     def db_for_read(self, model, **hints) -> str | None:
-        if not _public_reads.get():
+        if not _public_reads.get() or not self.replicas:
             return None
-        replicas = replica_aliases()
-        return random.choice(replicas) if replicas else None  # noqa: S311 - load spreading only
+        return random.choice(self.replicas)  # noqa: S311 - load spreading only
 
     def db_for_write(self, model, **hints) -> str | None:
         return "default"
