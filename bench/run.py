@@ -73,6 +73,11 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def latency(item: dict) -> str:
+    errors = item["status_errors"] + item["timeouts"] + item["connect_errors"] + item["read_errors"]
+    return f"p50/p95/p99 {item['p50_ms']}/{item['p95_ms']}/{item['p99_ms']} ms, errors {errors}"
+
+
 class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
@@ -106,7 +111,8 @@ class Bench:
 
     def cpu_since(self, before: dict, load_tool_cpu: float) -> dict[str, object]:
         after = self.snapshot()
-        used = {k: round(after["groups"][k] - before["groups"][k], 2) for k in after["groups"]}
+        # max(0): a process that exited in between (a pgbench backend) takes its CPU with it.
+        used = {k: round(max(after["groups"][k] - before["groups"][k], 0.0), 2) for k in after["groups"]}
         used["load tool (wrk)"] = round(load_tool_cpu, 2)
         used["bench runner"] = round(after["self"] - before["self"], 2)
         busy = after["busy"] - before["busy"]
@@ -234,7 +240,8 @@ class Bench:
         )
         result["confirmed"] = confirmed
         result["confirmed_per_second"] = round(confirmed / seconds, 1)
-        result["confirmed_per_second_by_10s"] = [round(n / 10, 1) for _, n in buckets]
+        full_buckets = int(seconds // 10)  # a last, partial window would read as a collapse
+        result["confirmed_per_second_by_10s"] = [round(n / 10, 1) for b, n in buckets if b < full_buckets]
         result["mails_delivered"] = len(self.stack.mails())
         return result
 
@@ -323,9 +330,7 @@ class Bench:
         intake = r.get("intake: sign POSTs", {})
         if intake:
             lines.append(
-                f"intake: {intake['stored_per_second']} signatures/s stored ({intake['rps']} req/s), "
-                f"p50/p95/p99 {intake['p50_ms']}/{intake['p95_ms']}/{intake['p99_ms']} ms, "
-                f"errors {intake['status_errors'] + intake['timeouts'] + intake['connect_errors']}"
+                f"intake: {intake['stored_per_second']} signatures/s stored ({intake['rps']} req/s), {latency(intake)}"
             )
             if pg:
                 ratio = intake["stored_per_second"] / pg["inserts_per_second"]
@@ -334,15 +339,11 @@ class Bench:
         if e2e:
             lines.append(
                 f"end to end: {e2e['confirmed_per_second']} confirmed/s (per 10 s: "
-                f"{e2e['confirmed_per_second_by_10s']}), {e2e['rps']} req/s, "
-                f"p50/p95/p99 {e2e['p50_ms']}/{e2e['p95_ms']}/{e2e['p99_ms']} ms, errors {e2e['status_errors']}"
+                f"{e2e['confirmed_per_second_by_10s']}), {e2e['rps']} req/s, {latency(e2e)}"
             )
         for name in ("count.json reads", "petition page reads"):
             if item := r.get(name):
-                lines.append(
-                    f"{name}: {item['rps']} req/s, p50/p95/p99 {item['p50_ms']}/{item['p95_ms']}/{item['p99_ms']} ms, "
-                    f"errors {item['status_errors'] + item['timeouts']}"
-                )
+                lines.append(f"{name}: {item['rps']} req/s, {latency(item)}")
         if counted := r.get("time to be counted"):
             lines.append(f"time to be counted: {counted['seconds']} s (count interval 2 s)")
         for name, item in r.items():
