@@ -59,6 +59,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--e2e-seconds", type=float, default=60)
     parser.add_argument("--read-seconds", type=float, default=15)
     parser.add_argument("--connections", type=int, default=8, help="wrk connections for the sign phases")
+    parser.add_argument(
+        "--intake-with-workers",
+        action="store_true",
+        help="keep the workers sending the intake's e-mails during the intake (default: paused)",
+    )
     parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE", "undersign_bench"))
     parser.add_argument(
         "--workdir",
@@ -211,13 +216,17 @@ class Bench:
 
     def intake(self) -> dict[str, object]:
         stored_before = self.signatures()
-        self.pause_jobs(True)
+        pause = not self.args.intake_with_workers
+        if pause:
+            self.pause_jobs(True)
         try:
             result = self.wrk("sign.lua", self.args.intake_seconds, self.args.connections)
             stored = self.signatures() - stored_before
             result["mail_backlog_skipped"] = self.skip_mail_backlog()
         finally:
-            self.pause_jobs(False)
+            if pause:
+                self.pause_jobs(False)
+        result["workers"] = "paused" if pause else "running"
         result["stored_signatures"] = stored
         result["stored_per_second"] = round(stored / (result["duration_us"] / 1e6), 1)
         return result
