@@ -255,6 +255,8 @@ def test_nothing_is_lost_when_parts_fail_under_load(stack: Stack):
         )[0]
         return unsent == 0 and queued == 0
 
+    exited = [name for name, process in stack.processes.items() if process.poll() is not None]
+    assert not exited, f"{exited} exited: see their logs in {stack.workdir}"
     assert wait_until(settled, 120), "e-mails still unsent or confirmations still uncounted after 120 s"
 
     assert not journal.server_errors, journal.server_errors[:3]
