@@ -39,7 +39,10 @@ class Sink:
         }
         # Shown to readers a moment after it arrives, as a person opens a mail: the sender
         # commits the link's token just after the SMTP exchange, not before it.
-        asyncio.get_running_loop().call_later(self.reveal_after, self._write, record)
+        if self.reveal_after > 0:
+            asyncio.get_running_loop().call_later(self.reveal_after, self._write, record)
+        else:  # written before the 250 reply: once the sender has its answer, readers see the mail
+            self._write(record)
         return "250 Message accepted for delivery"
 
     def _write(self, record: dict) -> None:
@@ -50,8 +53,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--reveal-after", type=float, default=0.2, help="seconds before a mail shows in --out")
     args = parser.parse_args()
-    controller = Controller(Sink(args.out), hostname="127.0.0.1", port=args.port)
+    controller = Controller(Sink(args.out, args.reveal_after), hostname="127.0.0.1", port=args.port)
     controller.start()
     stop = asyncio.Event()
     loop = asyncio.new_event_loop()

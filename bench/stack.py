@@ -62,6 +62,7 @@ class Stack:
     web_workers: int = 2
     celery_concurrency: int = 2
     server: str = "granian"
+    mail_reveal_after: float = 0.2  # seconds before the sink shows a mail (bench/smtp_sink.py)
     settings: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
@@ -162,7 +163,10 @@ class Stack:
     def start_sink(self) -> None:
         self._spawn(
             "smtp",
-            [sys.executable, "-m", "bench.smtp_sink", "--port", str(self.smtp_port), "--out", str(self.mail_log)],
+            [
+                *(sys.executable, "-m", "bench.smtp_sink", "--port", str(self.smtp_port)),
+                *("--out", str(self.mail_log), "--reveal-after", str(self.mail_reveal_after)),
+            ],
         )
 
     def start_web(self) -> None:

@@ -96,6 +96,7 @@ def stack():
         port=8766,
         smtp_port=2527,
         redis_db=6,
+        mail_reveal_after=0,  # the checks read the sink's log as soon as the outbox is empty
         settings={"SIGNATURE_COUNT_INTERVAL": "1", "OUTBOX_SWEEP_AFTER_SECONDS": "5"},
     )
     s.prepare()
