@@ -102,6 +102,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+# Read replicas of the primary for public reads only (core/db.py says which and why).
+for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS", []), start=1):
+    try:
+        DATABASES[f"replica{_number}"] = dj_database_url.parse(
+            _url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"], conn_health_checks=True
+        )
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_REPLICA_URLS: {exc}") from exc
+    # Tests run against the primary: a replica in tests would see nothing the test wrote.
+    DATABASES[f"replica{_number}"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["undersign.core.db.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "")
@@ -177,6 +188,7 @@ CONFIRMATION_GRACE_HOURS = env_int("CONFIRMATION_GRACE_HOURS", 24, minimum=0)
 CONFIRMATION_LINK_DAYS = env_int("CONFIRMATION_LINK_DAYS", 30, minimum=1)
 MODERATION_OVERDUE_DAYS = env_int("MODERATION_OVERDUE_DAYS", 7, minimum=1)
 OUTBOX_SWEEP_AFTER_SECONDS = env_int("OUTBOX_SWEEP_AFTER_SECONDS", 60, minimum=1)
+OUTBOX_DELIVERY_INTERVAL = env_float("OUTBOX_DELIVERY_INTERVAL", 1.0, minimum=0.1)
 REGIONS_FILE = env_str("REGIONS_FILE", str(PACKAGE_DIR / "core" / "data" / "regions.json"))
 REJECTION_REASONS_FILE = env_str(
     "REJECTION_REASONS_FILE", str(PACKAGE_DIR / "moderation" / "data" / "rejection_reasons.json")
@@ -216,6 +228,13 @@ LOGGING = {
 CELERY_BEAT_SCHEDULE = {
     "integrate-log": {"task": "undersign.transparency.tasks.integrate_log", "schedule": LOG_INTEGRATE_INTERVAL},
     "close-due-petitions": {"task": "undersign.petitions.tasks.close_due_petitions", "schedule": 60.0},
-    "sweep-outbox": {"task": "undersign.core.tasks.sweep_outbox", "schedule": 30.0},
+    # With a broker, e-mails go out in batches from here, not through a message per e-mail.
+    "deliver-outbox": {"task": "undersign.core.tasks.deliver_outbox", "schedule": OUTBOX_DELIVERY_INTERVAL},
+    # No less often than a message becomes due, so a held-up e-mail waits at most about twice
+    # OUTBOX_SWEEP_AFTER_SECONDS.
+    "sweep-outbox": {
+        "task": "undersign.core.tasks.sweep_outbox",
+        "schedule": float(min(30, OUTBOX_SWEEP_AFTER_SECONDS)),
+    },
     "purge-claim-evidence": {"task": "undersign.verification.tasks.purge_claim_evidence", "schedule": 3600.0},
 }

@@ -12,7 +12,7 @@ from tests.factories import make_petition, sign_and_confirm, signer
 from undersign.moderation.services import petition_response_publish
 from undersign.petitions.models import Petition, PetitionState
 from undersign.signatures.models import Display
-from undersign.signatures.services import signatures_count_all
+from undersign.transparency.services import log_integrate_all
 
 S = PetitionState
 LONDON, SCOTLAND, WALES = "E12000007", "S92000003", "W92000004"
@@ -56,7 +56,7 @@ def signed(db, settings) -> Signed:
     ]
     for details in people:
         sign_and_confirm(petition, details)
-    signatures_count_all()
+    log_integrate_all()
     petition.refresh_from_db()
     return Signed(
         petition=petition,

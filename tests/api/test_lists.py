@@ -9,7 +9,7 @@ from tests.api.conftest import body, get_json
 from tests.factories import make_petition
 from undersign.api.presenters import PAGE_SIZE
 from undersign.petitions.models import Petition, PetitionState
-from undersign.signatures.services import signatures_count_all
+from undersign.transparency.services import log_integrate_all
 
 pytestmark = pytest.mark.django_db
 S = PetitionState
@@ -135,7 +135,7 @@ class TestListJson:
 
 class TestCsv:
     def test_rows(self, client, every_state):
-        signatures_count_all()
+        log_integrate_all()
         rows = csv_rows(client, "/petitions.csv?state=open")
         assert list(rows[0]) == [
             "id",

@@ -12,7 +12,7 @@ from tests.api.test_lists import LIST_ATTRIBUTES
 from tests.factories import make_petition, sign_and_confirm, signer
 from undersign.petitions.models import Petition, PetitionState
 from undersign.signatures.models import Display
-from undersign.signatures.services import signatures_count_all
+from undersign.transparency.services import log_integrate_all
 
 pytestmark = pytest.mark.django_db
 S = PetitionState
@@ -68,7 +68,7 @@ class TestPetitionDocument:
         petition = make_petition(creator=signer(region=LONDON))
         for region in [LONDON] * 3 + [SCOTLAND] * 2 + [WALES]:
             sign_and_confirm(petition, signer(region=region))
-        signatures_count_all()
+        log_integrate_all()
         regions = get_json(client, f"/petitions/{petition.pk}.json")["data"]["attributes"]["signatures_by_region"]
         counts = {region["code"]: region["signature_count"] for region in regions}
         # Wales alone would be total - London - Scotland: Scotland is suppressed with it.
@@ -176,7 +176,7 @@ class TestCount:
         url = f"/petitions/{signed.petition.pk}/count.json"
         etag = client.get(url)["ETag"]
         sign_and_confirm(signed.petition)
-        signatures_count_all()
+        log_integrate_all()
         response = client.get(url, HTTP_IF_NONE_MATCH=etag)
         assert response.status_code == 200 and response.json()["signature_count"] == 10
 
@@ -192,7 +192,7 @@ class TestHistory:
             assert TIMESTAMP.match(hour["hour"]) and hour["hour"].endswith(":00:00.000Z")
 
     def test_hidden_petition_keeps_its_history(self, client, hidden):
-        signatures_count_all()
+        log_integrate_all()
         data = get_json(client, f"/petitions/{hidden.pk}/history.json")["data"]
         assert [hour["signature_count"] for hour in data] == [1]  # the creator
 
@@ -215,7 +215,7 @@ class TestValidators:
         url = f"/petitions/{signed.petition.pk}.json"
         seen = {client.get(url)["ETag"]}
         sign_and_confirm(signed.petition)
-        signatures_count_all()
+        log_integrate_all()
         seen.add(client.get(url)["ETag"])
         petition_response_publish(petition=signed.petition, actor=moderator, summary="Yes.", details="Done.")
         seen.add(client.get(url)["ETag"])

@@ -10,7 +10,7 @@ from django.db import connections
 
 from tests.factories import last_confirm_link, make_petition, signer
 from undersign.signatures.models import Display
-from undersign.signatures.services import signatures_count_all
+from undersign.transparency.services import log_integrate_all
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -60,7 +60,7 @@ def test_suzie_signs_a_petition_in_her_browser(page, live_server):
         action="Open the Riverside library on Sundays",
         creator=signer(name="Charlie Creator", email="charlie@example.org", display=Display.NAMED),
     )
-    signatures_count_all()  # the creator's signature
+    log_integrate_all()  # the creator's signature
     petition_url = f"{live_server.url}/petitions/{petition.pk}/"
 
     # Suzie finds the petition and decides to sign it.
@@ -94,7 +94,7 @@ def test_suzie_signs_a_petition_in_her_browser(page, live_server):
     expect(page.get_by_role("heading", level=1)).to_have_text("Your signature has been added")
 
     # Once the batch has counted her, the petition shows her, marked as an unverified name.
-    signatures_count_all()
+    log_integrate_all()
     page.get_by_role("link", name="See the petition").click()
     page.reload()  # the petition page is publicly cacheable: revalidate, as a reader would
     expect(page.locator(".big-count")).to_have_text("2")

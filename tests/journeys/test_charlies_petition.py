@@ -12,7 +12,7 @@ from django.core import mail
 from tests.journeys.conftest import confirm_link_for
 from undersign.petitions.models import Petition, PetitionState
 from undersign.petitions.services import petitions_close_due
-from undersign.signatures.services import signatures_count_all
+from undersign.transparency.services import log_integrate_all
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -76,7 +76,7 @@ def test_charlie_creates_sponsors_sign_maria_approves_suzie_signs_and_it_closes(
     assert any("Your petition is published" in m.subject for m in mail.outbox if "charlie@example.org" in m.to)
 
     # The creator's and sponsors' signatures count once it opens.
-    signatures_count_all()
+    log_integrate_all()
     suzie = visitor()
     page = suzie.get(f"/petitions/{petition.pk}/")
     assert page.status_code == 200 and "6</span> signatures" in page.text
@@ -102,7 +102,7 @@ def test_charlie_creates_sponsors_sign_maria_approves_suzie_signs_and_it_closes(
     assert "Your signature has been added" in confirmed.text
 
     # The count job runs; the count, the named signer and the region table update.
-    signatures_count_all()
+    log_integrate_all()
     count = suzie.get(f"/petitions/{petition.pk}/count.json").json()
     assert count["signature_count"] == 7
     page = suzie.get(f"/petitions/{petition.pk}/")

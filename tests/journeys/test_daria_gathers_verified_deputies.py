@@ -17,7 +17,8 @@ from tests.journeys.conftest import confirm_link_for
 from tests.verification.conftest import registry_csv
 from undersign.petitions.models import Petition, PetitionState
 from undersign.signatures.models import Display
-from undersign.signatures.services import signature_confirm, signatures_count_all
+from undersign.signatures.services import signature_confirm
+from undersign.transparency.services import log_integrate_all
 from undersign.verification.models import Claim, ClaimStatus, DecisionKind, Registry, RegistryValidator
 from undersign.verification.services import ClaimRequest, claim_decide, registry_import, signature_create_with_claim
 
@@ -170,7 +171,7 @@ def test_daria_gathers_verified_deputies_of_three_cities(visitor, settings):
         assert f"Claim {claim.pk} is validated" in vera_visit.last.text
 
     # Everyone sees 30 verified and 84 awaiting validation, city by city, and the quorum met.
-    signatures_count_all()
+    log_integrate_all()
     reader = visitor()
     page = reader.get(f"/petitions/{petition.pk}/").text
     assert "30 verified</strong> · 84 awaiting validation" in page
@@ -203,7 +204,7 @@ def test_daria_gathers_verified_deputies_of_three_cities(visitor, settings):
     trail = vera_visit.get(f"/verification/claims/{claim.pk}/").text
     assert "Audit trail" in trail and "vera" in trail
     assert "The signer is not this member" in trail and "The ward office knows no such signature" in trail
-    signatures_count_all()
+    log_integrate_all()
     page = reader.get(f"/petitions/{petition.pk}/").text
     assert "30 verified</strong> · 83 awaiting validation · 1 rejected" in page
     data = reader.get(f"/petitions/{petition.pk}.json").json()["data"]["attributes"]

@@ -9,7 +9,7 @@ from django.core import mail
 from tests.factories import deliver_outbox, make_petition
 from tests.journeys.conftest import confirm_link_for
 from undersign.signatures.models import Signature
-from undersign.signatures.services import signatures_count_all
+from undersign.transparency.services import log_integrate_all
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,7 +45,7 @@ def test_sam_cannot_sign_with_suzies_address(visitor):
     deliver_outbox()
     assert [m.subject for m in mail.outbox] == [f"You have already signed: {petition.action}"]
 
-    signatures_count_all()
+    log_integrate_all()
     assert visitor().get(f"/petitions/{petition.pk}/count.json").json()["signature_count"] == 2
     assert Signature.objects.filter(petition=petition).count() == 2
     assert "Sam Impostor" not in visitor().get(f"/petitions/{petition.pk}/").text

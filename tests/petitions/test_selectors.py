@@ -8,7 +8,7 @@ from undersign.petitions.selectors import (
     signatures_by_region,
     threshold_progress,
 )
-from undersign.signatures.services import signatures_count_all
+from undersign.transparency.services import log_integrate_all
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ def with_regions(regions: dict[str, int]):
     for region, n in regions.items():
         for _ in range(n):
             sign_and_confirm(petition, signer(region=region))
-    signatures_count_all()
+    log_integrate_all()
     petition.refresh_from_db()
     return petition
 
@@ -66,7 +66,7 @@ class TestSearchAndLists:
 
         settings.RESPONSE_THRESHOLD = 1
         petition = make_petition()
-        signatures_count_all()
+        log_integrate_all()
         assert set(petition_list(state="awaiting_response")) == {petition}
         PetitionResponse.objects.create(petition=petition, summary="Yes", details="We will.", published_by=moderator)
         assert set(petition_list(state="awaiting_response")) == set()
@@ -76,7 +76,7 @@ class TestSearchAndLists:
         quiet, busy = make_petition(), make_petition()
         for _ in range(3):
             sign_and_confirm(busy)
-        signatures_count_all()
+        log_integrate_all()
         ranked = [(p.pk, n) for p, n in petitions_trending()]
         assert ranked[0] == (busy.pk, 4)
         assert (quiet.pk, 1) in ranked

@@ -8,7 +8,7 @@ import pytest
 from tests.factories import make_petition, sign_and_confirm, signer
 from tests.verification.conftest import claim_and_confirm, make_registry, make_validator, restricted_petition
 from undersign.signatures.models import SignatureStatus
-from undersign.signatures.services import signatures_count_all
+from undersign.transparency.services import log_integrate_all
 from undersign.verification.models import Claim, ClaimDecision, ClaimMethod, ClaimStatus, DecisionKind, SigningPolicy
 from undersign.verification.services import (
     ClaimRefused,
@@ -119,20 +119,20 @@ class TestWhatARejectionDoesToTheCount:
     def test_on_a_registry_only_petition_the_signature_stops_counting_and_a_reversal_restores_it(self, registry):
         petition = restricted_petition(registry)
         signature = claim_and_confirm(petition, member(registry))
-        signatures_count_all()
+        log_integrate_all()
         petition.refresh_from_db()
         before = petition.signature_count
         vera = make_validator("vera", registry)
         claim_decide(claim=signature.claim, actor=vera, kind=DecisionKind.REJECT, reason_code="not-the-member")
         signature.refresh_from_db()
         assert signature.status == SignatureStatus.INVALIDATED and signature.invalidation_reason == "claim_rejected"
-        signatures_count_all()
+        log_integrate_all()
         petition.refresh_from_db()
         assert petition.signature_count == before - 1
         claim_reverse(claim=signature.claim, actor=vera, note="The member called to confirm.")
         signature.refresh_from_db()
         assert signature.status == SignatureStatus.CONFIRMED
-        signatures_count_all()
+        log_integrate_all()
         petition.refresh_from_db()
         assert petition.signature_count == before
 

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.factories import sign_and_confirm, signer
 from tests.verification.conftest import claim_and_confirm, make_registry, make_validator, restricted_petition
 from undersign.signatures.models import Display
-from undersign.signatures.services import signatures_count_all
+from undersign.transparency.services import log_integrate_all
 from undersign.verification.models import DecisionKind, SigningPolicy
 from undersign.verification.selectors import verification_summary
 from undersign.verification.services import claim_decide
@@ -63,7 +63,7 @@ def test_the_page_and_json_show_the_figures(client, cities, settings):
         )
     for member in msk.members.all()[:2]:
         claim_and_confirm(petition, member, display=Display.NAMED)
-    signatures_count_all()
+    log_integrate_all()
     page = client.get(f"/petitions/{petition.pk}/").content.decode()
     assert "3 verified</strong> · 2 awaiting validation" in page
     assert "Deputy Spb Number1" in page and "Municipal deputy" in page and ">verified<" in page
@@ -120,7 +120,7 @@ def test_a_decision_changes_the_pages_etag(client, cities):
     spb, _, _ = cities
     petition = restricted_petition(spb)
     claim = claim_and_confirm(petition, spb.members.first()).claim
-    signatures_count_all()
+    log_integrate_all()
     etag = client.get(f"/petitions/{petition.pk}/")["ETag"]
     assert client.get(f"/petitions/{petition.pk}/", HTTP_IF_NONE_MATCH=etag).status_code == 304
     claim_decide(claim=claim, actor=make_validator("vera", spb), kind=DecisionKind.VALIDATE)

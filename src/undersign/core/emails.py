@@ -76,7 +76,10 @@ def _message(template: str, signature: Signature, context: dict[str, object]) ->
 
 
 def _signature(message: OutboundEmail) -> Signature | None:
-    signature = Signature.objects.select_related("petition").filter(pk=message.signature_id).first()
+    if OutboundEmail.signature.is_cached(message):  # fetched with the locked outbox row
+        signature = message.signature
+    else:
+        signature = Signature.objects.select_related("petition").filter(pk=message.signature_id).first()
     if signature is None:
         return None
     if message.kind in _UPDATES and signature.unsubscribed_at is not None:

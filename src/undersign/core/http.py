@@ -9,6 +9,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 
+from undersign.core.db import public_reads
+
 
 def public_cache(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Public pages and data: cacheable by browsers and shared caches for about one count
@@ -16,7 +18,8 @@ def public_cache(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        response = view(request, *args, **kwargs)
+        with public_reads():  # may come from a read replica (core/db.py)
+            response = view(request, *args, **kwargs)
         if response.status_code in (200, 304) and not response.has_header("Cache-Control"):
             seconds = int(settings.PUBLIC_CACHE_SECONDS)
             patch_cache_control(response, public=True, max_age=seconds, stale_while_revalidate=max(30, seconds * 6))

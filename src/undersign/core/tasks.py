@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from undersign.core.outbox import outbox_deliver, outbox_sweep
+from undersign.core.outbox import outbox_deliver, outbox_deliver_due, outbox_sweep
 
 
 @shared_task(ignore_result=True)
@@ -11,3 +11,8 @@ def deliver_email(message_id: int) -> None:
 @shared_task(ignore_result=True)
 def sweep_outbox() -> None:
     outbox_sweep()
+
+
+@shared_task(ignore_result=True)
+def deliver_outbox() -> None:
+    outbox_deliver_due()

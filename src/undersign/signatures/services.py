@@ -27,7 +27,6 @@ from undersign.signatures.models import Display, Signature, SignatureKind, Signa
 from undersign.transparency.models import LogEntry, LogEntryKind
 from undersign.transparency.services import (
     LOG_LOCK_KEY,
-    log_integrate_all,
     log_reinstate_add,
     log_revocation_add,
     log_signature_add,
@@ -331,12 +330,6 @@ def signature_unsubscribe(*, signature_id: int) -> bool:
 
 
 # --- counting -------------------------------------------------------------------------------
-
-
-def signatures_count_all() -> int:
-    """Count everything confirmed so far: counting is integrating the transparency log now
-    (``transparency.services.log_integrate_all``); kept under this name for its callers."""
-    return log_integrate_all()
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ from undersign.moderation.services import (
 from undersign.petitions.models import Petition, PetitionState
 from undersign.petitions.services import PetitionText, petition_close, petition_create
 from undersign.signatures.models import Display, SignatureKind
-from undersign.signatures.services import SignerDetails, signature_confirm, signature_create, signatures_count_all
+from undersign.signatures.services import SignerDetails, signature_confirm, signature_create
+from undersign.transparency.services import log_integrate_all
 from undersign.verification.models import Registry, RegistryValidator, SigningPolicy
 from undersign.verification.services import (
     ClaimRequest,
@@ -104,7 +105,7 @@ class Command(BaseCommand):
                 self._petition(action, background, state, confirmed, names, codes, moderator)
                 created += 1
             self._verified_signatories_demo(moderator, names, codes)
-        signatures_count_all()
+        log_integrate_all()
         self.stdout.write(f"demo petitions: {created} created, {len(DEMO) - created} already there")
 
     def _account(self, username: str, *, superuser: bool) -> User:
@@ -165,7 +166,7 @@ class Command(BaseCommand):
         # Some signatures stay pending, as in real life.
         self._sign(petition, next(names), next(codes), SignatureKind.SIGNER, Display.COUNTED, confirm=False)
         if state == S.CLOSED:
-            signatures_count_all()
+            log_integrate_all()
             petition.refresh_from_db()
             petition_response_publish(
                 petition=petition,

@@ -1,0 +1,88 @@
+"""Profile the sign POST in-process (pyinstrument), against a fresh bench database with the
+production settings: ``.venv/bin/python bench/profile_sign.py [--requests 2000]``. Prints where
+the Python time goes and the mean wall time per request; the e-mail wake-up goes to Redis as in
+production (nothing consumes it)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.stack import Stack  # noqa: E402
+
+
+def profile_delivery(messages: int, sign, profiler_class) -> None:
+    """The worker's side: render and send ``messages`` confirmation e-mails (to Django's
+    in-memory backend, so SMTP itself is left out)."""
+    from django.conf import settings
+
+    from undersign.core.outbox import outbox_deliver_due
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    outbox_deliver_due(limit=100_000)  # the warm-up's
+    for n in range(messages):
+        sign(n)
+    profiler = profiler_class(interval=0.0005)
+    started = time.process_time()
+    profiler.start()
+    sent = outbox_deliver_due(limit=messages)
+    profiler.stop()
+    print(profiler.output_text(unicode=False, color=False, show_all=False))
+    print(f"deliver: {sent} sent, {(time.process_time() - started) / sent * 1000:.2f} ms CPU each (profiler on)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--database", default="undersign_bench_profile")
+    parser.add_argument("--path", default="sign", choices=("sign", "count", "deliver"))
+    args = parser.parse_args()
+    stack = Stack(database=args.database, workdir=Path(__file__).resolve().parents[1] / "data" / "bench-profile")
+    stack.prepare()
+    os.environ.update(stack.env())
+    import django
+
+    django.setup()
+    from django.test import Client
+    from pyinstrument import Profiler
+
+    petition = stack.open_petition_id()
+    client = Client(enforce_csrf_checks=True, HTTP_HOST="127.0.0.1")
+    client.get(f"/petitions/{petition}/sign/")
+    token = client.cookies["csrftoken"].value  # the cookie's own value is a valid form token
+
+    def one(n: int) -> None:
+        if args.path in ("count",):
+            response = client.get(f"/petitions/{petition}/count.json")
+            assert response.status_code == 200, response.status_code
+            return
+        data = {"csrfmiddlewaretoken": token, "name": f"Profile {n}", "email": f"p{n}@bench.example"}
+        data |= {"region": "E12000001", "display": "counted"}
+        response = client.post(f"/petitions/{petition}/sign/", data)
+        assert response.status_code == 302, response.status_code
+
+    for n in range(100):  # warm-up
+        one(-n - 1)
+    if args.path == "deliver":
+        profile_delivery(args.requests, one, Profiler)
+        return
+    profiler = Profiler(interval=0.0005)
+    started = time.perf_counter()
+    cpu_started = time.process_time()
+    profiler.start()
+    for n in range(args.requests):
+        one(n)
+    profiler.stop()
+    wall = (time.perf_counter() - started) / args.requests * 1000
+    cpu = (time.process_time() - cpu_started) / args.requests * 1000
+    print(profiler.output_text(unicode=False, color=False, show_all=False))
+    print(f"{args.path}: {wall:.2f} ms wall, {cpu:.2f} ms CPU of this process per request (profiler on)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+"""The production stack on 127.0.0.1, for the benchmark and the fault test: a fresh PostgreSQL
+database of our own on the local server, Redis, ``undersign serve`` (granian), ``undersign
+worker`` and ``undersign beat``, and an SMTP sink. Every process runs in its own process group
+and is stopped by ``Stack.stop()``.
+
+Only the database named here is ever dropped or created: the server is shared.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+REDIS_URL_BASE = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379")
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def pg_url(database: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + database
+
+
+def recreate_database(name: str) -> None:
+    """Drop and create ``name``: only ever a database this module made for itself."""
+    if not re.fullmatch(r"[a-z0-9_]+", name) or not any(part in name for part in ("bench", "fault")):
+        raise ValueError(f"refusing to recreate {name!r}: not a bench/fault database name")
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def production_keys() -> dict[str, str]:
+    out = subprocess.run(
+        [str(BIN / "undersign"), "generate_keys"], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+@dataclass
+class Stack:
+    database: str
+    workdir: Path
+    port: int = 8765
+    smtp_port: int = 2526
+    redis_db: int = 5
+    web_workers: int = 2
+    celery_concurrency: int = 2
+    server: str = "granian"
+    mail_reveal_after: float = 0.2  # seconds before the sink shows a mail (bench/smtp_sink.py)
+    settings: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def mail_log(self) -> Path:
+        return self.workdir / "mail.jsonl"
+
+    @property
+    def database_url(self) -> str:
+        return pg_url(self.database)
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "EMAIL_"))}
+        env.update(self.keys)
+        env.update(
+            DJANGO_SETTINGS_MODULE="undersign.settings",  # not the test settings of a pytest parent
+            UNDERSIGN_MODE="production",
+            UNDERSIGN_DATA_DIR=str(self.workdir / "data"),
+            DATABASE_URL=self.database_url,
+            REDIS_URL=f"{REDIS_URL_BASE}/{self.redis_db}",
+            EMAIL_URL=f"smtp://127.0.0.1:{self.smtp_port}",
+            SITE_URL=self.base_url,
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+            SECURE_COOKIES="false",
+            LOG_LEVEL="WARNING",
+            LOG_INTEGRATE_INTERVAL="1",
+            PYTHONUNBUFFERED="1",
+            PYTHONPATH=str(ROOT),  # for ``python -m bench.smtp_sink``
+        )
+        env.update(self.settings)
+        env.update(overrides)
+        return env
+
+    def prepare(self) -> None:
+        """A fresh database with the schema and the demo petitions (one of them open)."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.keys = production_keys()
+        recreate_database(self.database)
+        self.mail_log.write_text("")
+        self.manage("migrate", "--noinput", "-v", "0")
+        self.manage("collectstatic", "--noinput", "-v", "0")
+        # seed_demo reads its confirmation e-mails back from Django's in-memory outbox and runs
+        # the jobs in-process, so it gets no broker and the locmem backend.
+        self.manage("seed_demo", env=self.env(EMAIL_URL="locmem://", REDIS_URL="", INPROCESS_JOBS="false"))
+        subprocess.run(
+            ["redis-cli", "-u", f"{REDIS_URL_BASE}/{self.redis_db}", "FLUSHDB"],
+            capture_output=True,
+            check=False,
+            timeout=30,
+        )
+
+    def manage(self, *args: str, env: dict[str, str] | None = None, timeout: float = 300) -> str:
+        result = subprocess.run(
+            [str(BIN / "undersign"), *args],
+            env=env or self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=self.workdir,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"undersign {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def sql(self, query: str, params: tuple = ()) -> list[tuple]:
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            cursor = conn.execute(query, params)
+            return cursor.fetchall() if cursor.description else []
+
+    def open_petition_id(self) -> int:
+        rows = self.sql("SELECT id FROM petitions_petition WHERE state = 'open' ORDER BY id LIMIT 1")
+        return int(rows[0][0])
+
+    def _spawn(self, name: str, argv: list[str]) -> None:
+        log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        self.processes[name] = subprocess.Popen(  # noqa: S603 - fixed arguments
+            argv, env=self.env(), cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def start(self) -> None:
+        for port in (self.port, self.smtp_port):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    raise RuntimeError(f"127.0.0.1:{port} is taken: a stack left over from an earlier run?")
+        try:
+            self.start_sink()
+            self.start_web()
+            self.start_jobs()
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+
+    def start_sink(self) -> None:
+        self._spawn(
+            "smtp",
+            [
+                *(sys.executable, "-m", "bench.smtp_sink", "--port", str(self.smtp_port)),
+                *("--out", str(self.mail_log), "--reveal-after", str(self.mail_reveal_after)),
+            ],
+        )
+
+    def start_web(self) -> None:
+        argv = [str(BIN / "undersign"), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        self._spawn("web", [*argv, "--workers", str(self.web_workers), "--server", self.server])
+
+    def start_jobs(self) -> None:
+        self._spawn("worker", [str(BIN / "undersign"), "worker", "--concurrency", str(self.celery_concurrency)])
+        self._spawn("beat", [str(BIN / "undersign"), "beat"])
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited early:\n{(self.workdir / f'{name}.log').read_text()[-3000:]}")
+            with contextlib.suppress(OSError, urllib.error.URLError):
+                with urllib.request.urlopen(f"{self.base_url}/petitions/", timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        return
+            time.sleep(0.2)
+        raise RuntimeError("the web server did not answer in time")
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=15)
+        self.processes.clear()
+
+    def csrf_pair(self, petition_id: int) -> tuple[str, str]:
+        """A CSRF cookie and a form token that go with it; both stay valid for many POSTs."""
+        with urllib.request.urlopen(f"{self.base_url}/petitions/{petition_id}/sign/", timeout=10) as response:  # noqa: S310
+            cookie = re.search(r"csrftoken=([^;]+)", response.headers.get("Set-Cookie", "")).group(1)
+            token = CSRF_INPUT.search(response.read().decode()).group(1)
+        return cookie, token
+
+    def mails(self) -> list[dict]:
+        return [json.loads(line) for line in self.mail_log.read_text().splitlines() if line.strip()]
