@@ -32,7 +32,7 @@ def profile_delivery(messages: int, sign, profiler_class) -> None:
     profiler.start()
     sent = outbox_deliver_due(limit=messages)
     profiler.stop()
-    print(profiler.output_text(unicode=False, color=False, show_all=False))
+    print(profiler.output_text(unicode=False, color=False, show_all=bool(os.environ.get("PROFILE_ALL"))))
     print(f"deliver: {sent} sent, {(time.process_time() - started) / sent * 1000:.2f} ms CPU each (profiler on)")
 
 
@@ -63,7 +63,7 @@ def profile_confirm(requests: int, sign, client, token: str, profiler_class) -> 
         response = client.post(link, {"csrfmiddlewaretoken": token, "commitment": commitment})
         assert response.status_code == 200, response.status_code
     profiler.stop()
-    print(profiler.output_text(unicode=False, color=False, show_all=False))
+    print(profiler.output_text(unicode=False, color=False, show_all=bool(os.environ.get("PROFILE_ALL"))))
     wall = (time.perf_counter() - started) / len(links) * 1000
     cpu = (time.process_time() - cpu_started) / len(links) * 1000
     print(f"confirm (GET + POST): {wall:.2f} ms wall, {cpu:.2f} ms CPU per confirmation (profiler on)")
@@ -116,7 +116,7 @@ def main() -> None:
     profiler.stop()
     wall = (time.perf_counter() - started) / args.requests * 1000
     cpu = (time.process_time() - cpu_started) / args.requests * 1000
-    print(profiler.output_text(unicode=False, color=False, show_all=False))
+    print(profiler.output_text(unicode=False, color=False, show_all=bool(os.environ.get("PROFILE_ALL"))))
     print(f"{args.path}: {wall:.2f} ms wall, {cpu:.2f} ms CPU of this process per request (profiler on)")
 
 
