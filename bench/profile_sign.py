@@ -27,7 +27,7 @@ def profile_delivery(messages: int, sign, profiler_class) -> None:
     outbox_deliver_due(limit=100_000)  # the warm-up's
     for n in range(messages):
         sign(n)
-    profiler = profiler_class(interval=0.0005)
+    profiler = profiler_class(interval=float(os.environ.get("PROFILE_INTERVAL", "0.0005")))
     started = time.process_time()
     profiler.start()
     sent = outbox_deliver_due(limit=messages)
@@ -54,7 +54,7 @@ def profile_confirm(requests: int, sign, client, token: str, profiler_class) -> 
     mail.outbox = []
     outbox_deliver_due(limit=requests)
     links = [re.search(r"https?://[^/\s]+(/signatures/\S+/confirm/\S+)", m.body).group(1) for m in mail.outbox]
-    profiler = profiler_class(interval=0.0005)
+    profiler = profiler_class(interval=float(os.environ.get("PROFILE_INTERVAL", "0.0005")))
     started, cpu_started = time.perf_counter(), time.process_time()
     profiler.start()
     for n, link in enumerate(links):
