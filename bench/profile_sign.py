@@ -27,20 +27,53 @@ def profile_delivery(messages: int, sign, profiler_class) -> None:
     outbox_deliver_due(limit=100_000)  # the warm-up's
     for n in range(messages):
         sign(n)
-    profiler = profiler_class(interval=0.0005)
+    profiler = profiler_class(interval=float(os.environ.get("PROFILE_INTERVAL", "0.0005")))
     started = time.process_time()
     profiler.start()
     sent = outbox_deliver_due(limit=messages)
     profiler.stop()
-    print(profiler.output_text(unicode=False, color=False, show_all=False))
+    print(profiler.output_text(unicode=False, color=False, show_all=bool(os.environ.get("PROFILE_ALL"))))
     print(f"deliver: {sent} sent, {(time.process_time() - started) / sent * 1000:.2f} ms CPU each (profiler on)")
+
+
+def profile_confirm(requests: int, sign, client, token: str, profiler_class) -> None:
+    """The confirm page as a browser uses it: GET the e-mailed link, then POST its button with
+    a commitment made by the page's script (receipt.js)."""
+    import hashlib
+    import re
+
+    from django.conf import settings
+    from django.core import mail
+
+    from undersign.core.outbox import outbox_deliver_due
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    outbox_deliver_due(limit=100_000)
+    for n in range(requests):
+        sign(n)
+    mail.outbox = []
+    outbox_deliver_due(limit=requests)
+    links = [re.search(r"https?://[^/\s]+(/signatures/\S+/confirm/\S+)", m.body).group(1) for m in mail.outbox]
+    profiler = profiler_class(interval=float(os.environ.get("PROFILE_INTERVAL", "0.0005")))
+    started, cpu_started = time.perf_counter(), time.process_time()
+    profiler.start()
+    for n, link in enumerate(links):
+        assert client.get(link).status_code == 200
+        commitment = hashlib.sha256(f"profile {n}".encode()).hexdigest()
+        response = client.post(link, {"csrfmiddlewaretoken": token, "commitment": commitment})
+        assert response.status_code == 200, response.status_code
+    profiler.stop()
+    print(profiler.output_text(unicode=False, color=False, show_all=bool(os.environ.get("PROFILE_ALL"))))
+    wall = (time.perf_counter() - started) / len(links) * 1000
+    cpu = (time.process_time() - cpu_started) / len(links) * 1000
+    print(f"confirm (GET + POST): {wall:.2f} ms wall, {cpu:.2f} ms CPU per confirmation (profiler on)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--database", default="undersign_bench_profile")
-    parser.add_argument("--path", default="sign", choices=("sign", "count", "deliver"))
+    parser.add_argument("--path", default="sign", choices=("sign", "count", "deliver", "confirm"))
     args = parser.parse_args()
     stack = Stack(database=args.database, workdir=Path(__file__).resolve().parents[1] / "data" / "bench-profile")
     stack.prepare()
@@ -71,6 +104,9 @@ def main() -> None:
     if args.path == "deliver":
         profile_delivery(args.requests, one, Profiler)
         return
+    if args.path == "confirm":
+        profile_confirm(args.requests, one, client, token, Profiler)
+        return
     profiler = Profiler(interval=0.0005)
     started = time.perf_counter()
     cpu_started = time.process_time()
@@ -80,7 +116,7 @@ def main() -> None:
     profiler.stop()
     wall = (time.perf_counter() - started) / args.requests * 1000
     cpu = (time.process_time() - cpu_started) / args.requests * 1000
-    print(profiler.output_text(unicode=False, color=False, show_all=False))
+    print(profiler.output_text(unicode=False, color=False, show_all=bool(os.environ.get("PROFILE_ALL"))))
     print(f"{args.path}: {wall:.2f} ms wall, {cpu:.2f} ms CPU of this process per request (profiler on)")
 
 

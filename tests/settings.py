@@ -13,6 +13,7 @@ from undersign.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
 CELERY_TASK_ALWAYS_EAGER = True
+COUNT_MICROCACHE_SECONDS = 0  # tests read counts right after changing them; one test turns it on
 CELERY_BROKER_URL = "memory://localhost/"
 INPROCESS_JOBS = False
 STORAGES = {

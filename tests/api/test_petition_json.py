@@ -1,6 +1,7 @@
 """/petitions/<id>.json, /count.json and /history.json: shapes, what is hidden, validators."""
 
 import re
+import time
 from datetime import UTC
 
 import pytest
@@ -179,6 +180,30 @@ class TestCount:
         log_integrate_all()
         response = client.get(url, HTTP_IF_NONE_MATCH=etag)
         assert response.status_code == 200 and response.json()["signature_count"] == 10
+
+    def test_micro_cache_answers_without_a_query_for_at_most_a_second(self, client, signed, settings, monkeypatch):
+        from undersign.api import views
+
+        settings.COUNT_MICROCACHE_SECONDS = 5  # capped at 1 s
+        monkeypatch.setattr(views, "_count_cache", {})
+        url = f"/petitions/{signed.petition.pk}/count.json"
+        first = client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            again = client.get(url)
+            not_modified = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+        assert len(queries) == 0
+        assert again.content == first.content and again["ETag"] == first["ETag"]
+        assert again["Content-Type"] == first["Content-Type"] == "application/json"
+        assert again["Cache-Control"] == first["Cache-Control"]
+        assert again["Access-Control-Allow-Origin"] == "*"
+        assert not_modified.status_code == 304
+        expiry, _etag, _body = views._count_cache[signed.petition.pk]
+        assert expiry - time.monotonic() <= 1.0
+        sign_and_confirm(signed.petition)
+        log_integrate_all()
+        monkeypatch.setattr(time, "monotonic", lambda: expiry + 0.001)
+        assert client.get(url).json()["signature_count"] == 10
+        assert client.get("/petitions/999999/count.json").status_code == 404
 
 
 class TestHistory:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
@@ -137,16 +138,44 @@ def petition_json(request: HttpRequest, petition_id: int) -> HttpResponse:
     return JsonResponse(document)
 
 
-@open_data
-def petition_count(request: HttpRequest, petition_id: int) -> HttpResponse:
-    """Polled by every open petition page: one primary-key lookup of three columns, and the
-    conditional GET answered from that same row (hence no ``condition`` decorator, which
-    would take a second query)."""
+# petition id -> (monotonic expiry, ETag, encoded document): see ``petition_count``.
+_count_cache: dict[int, tuple[float, str, bytes]] = {}
+_COUNT_CACHE_MAX = 1024
+
+
+def _count_entry(petition_id: int) -> tuple[str, bytes] | None:
+    """The count document's ETag and JSON for a public petition, or None. Kept per process for
+    ``COUNT_MICROCACHE_SECONDS`` (at most 1 s; 0 turns it off): every open petition page polls
+    this, the answer is publicly cacheable for ``PUBLIC_CACHE_SECONDS`` anyway, and a poll
+    answered from here costs neither a query nor an encoding. Only found petitions are kept;
+    at most ``_COUNT_CACHE_MAX`` of them (the whole cache is dropped when full)."""
+    seconds = min(float(settings.COUNT_MICROCACHE_SECONDS), 1.0)
+    now = time.monotonic()
+    if seconds > 0 and (entry := _count_cache.get(petition_id)) is not None and entry[0] > now:
+        return entry[1], entry[2]
     row = petition_count_row(petition_id=petition_id)
     if row is None:
-        return error("no such petition", 404)
+        _count_cache.pop(petition_id, None)
+        return None
     etag = f'W/"c{row["signature_count"]}-{row["updated_at"].timestamp():.6f}"'
-    response = get_conditional_response(request, etag=etag) or JsonResponse(presenters.count_document(row))
+    body = JsonResponse(presenters.count_document(row)).content
+    if seconds > 0:
+        if len(_count_cache) >= _COUNT_CACHE_MAX:
+            _count_cache.clear()
+        _count_cache[petition_id] = (now + seconds, etag, body)
+    return etag, body
+
+
+@open_data
+def petition_count(request: HttpRequest, petition_id: int) -> HttpResponse:
+    """Polled by every open petition page: one primary-key lookup of a few columns (or none,
+    from the per-process micro-cache), and the conditional GET answered from that same row
+    (hence no ``condition`` decorator, which would take a second query)."""
+    entry = _count_entry(petition_id)
+    if entry is None:
+        return error("no such petition", 404)
+    etag, body = entry
+    response = get_conditional_response(request, etag=etag) or HttpResponse(body, content_type="application/json")
     response["ETag"] = etag
     return response
 

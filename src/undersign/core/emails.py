@@ -90,14 +90,16 @@ def _signature(message: OutboundEmail) -> Signature | None:
 @renders(K.SIGNATURE_CONFIRM)
 def signature_confirm(message: OutboundEmail) -> EmailMessage | None:
     """A fresh token per message: only the latest link works, and the database holds only its
-    digest. Nothing to send if the signature was confirmed or invalidated meanwhile."""
+    digest. Nothing to send if the signature was confirmed, invalidated or replaced (which
+    queues its own message) since it was read: the UPDATE is guarded by status and
+    ``updated_at``, as the signature may have been read before the outbox row was locked."""
     signature = _signature(message)
     if signature is None or signature.status != SignatureStatus.PENDING:
         return None
     token = secrets.token_urlsafe(32)
-    updated = Signature.objects.filter(pk=signature.pk, status=SignatureStatus.PENDING).update(
-        token_digest=token_digest(token), token_sent_at=timezone.now()
-    )
+    updated = Signature.objects.filter(
+        pk=signature.pk, status=SignatureStatus.PENDING, updated_at=signature.updated_at
+    ).update(token_digest=token_digest(token), token_sent_at=timezone.now())
     if not updated:
         return None
     link = absolute(reverse("signatures:confirm", args=[signature.pk, token]))

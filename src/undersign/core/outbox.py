@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from undersign.core.models import OutboundEmail
+from undersign.signatures.models import Signature
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +68,12 @@ def outbox_deliver_due(*, limit: int = 500) -> int:
     if not ids:
         return 0
     sent = 0
+    signatures = _confirm_signatures(ids)
     smtp = get_connection()
     try:
         smtp.open()
         for message_id in ids:
-            sent += outbox_deliver(message_id=message_id, connection=smtp)
+            sent += outbox_deliver(message_id=message_id, connection=smtp, signature=signatures.get(message_id))
     except Exception as error:  # noqa: BLE001 - retried by the next run and by the sweep
         log.warning("outbox delivery stopped after %d: %s", sent, type(error).__name__)
         if sent < len(ids):
@@ -81,31 +83,45 @@ def outbox_deliver_due(*, limit: int = 500) -> int:
     return sent
 
 
-def outbox_deliver(*, message_id: int, connection: BaseEmailBackend | None = None) -> bool:
+def _confirm_signatures(ids: list[int]) -> dict[int, Signature]:
+    """The signatures (with their petitions) of the confirmation e-mails among ``ids``, read in
+    one query for a whole run instead of one join per message. Read without a lock: the
+    renderer's token UPDATE is guarded by the signature's status and ``updated_at``, so a
+    signature confirmed, invalidated or replaced since (a replacement queues its own fresh
+    message) gets no e-mail from this stale copy."""
+    rows = (
+        OutboundEmail.objects.filter(pk__in=ids, kind=OutboundEmail.Kind.SIGNATURE_CONFIRM)
+        .select_related("signature", "signature__petition")
+        .only("pk", "signature")
+    )
+    return {row.pk: row.signature for row in rows if row.signature is not None}
+
+
+def outbox_deliver(
+    *, message_id: int, connection: BaseEmailBackend | None = None, signature: Signature | None = None
+) -> bool:
     """Render and send one message unless another worker holds it or it went out already.
     The row stays locked while sending so two workers never send the same message.
-    ``connection``: an open mail connection to reuse (``outbox_deliver_due``)."""
+    ``connection``: an open mail connection to reuse (``outbox_deliver_due``); ``signature``:
+    the message's signature read beforehand for a batch (``_confirm_signatures``)."""
     from undersign.core import emails  # noqa: F401  (registers the renderers)
 
     with transaction.atomic():
-        # The signature and its petition come in the same query (one round trip fewer per
-        # e-mail); only the outbox row is locked: locking the petition row would stall the
-        # count job.
-        message = (
-            OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("signature", "signature__petition")
-            .filter(pk=message_id, sent_at__isnull=True)
-            .first()
-        )
+        # Only the outbox row is locked: locking the petition row would stall the integrator.
+        locked = OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
+        if signature is None:  # the signature and its petition in the same query
+            locked = locked.select_related("signature", "signature__petition")
+        message = locked.filter(pk=message_id, sent_at__isnull=True).first()
         if message is None:
             return False
+        if signature is not None and message.signature_id == signature.pk:
+            OutboundEmail.signature.field.set_cached_value(message, signature)
         email = _renderers[message.kind](message)
         if email is not None:
             email.connection = connection
             email.send()
-        message.sent_at = timezone.now()
-        message.attempts += 1
-        message.save(update_fields=["sent_at", "attempts"])
+        # One plain UPDATE (the row is locked): cheaper than Model.save's machinery per e-mail.
+        OutboundEmail.objects.filter(pk=message.pk).update(sent_at=timezone.now(), attempts=F("attempts") + 1)
     return email is not None
 
 

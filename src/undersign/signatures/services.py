@@ -213,8 +213,10 @@ def signature_create(
 
 
 def signature_for_link(*, signature_id: int, token: str) -> Signature:
-    """The signature an e-mailed confirmation link names, if the link is still good."""
-    signature = Signature.objects.select_related("petition").filter(pk=signature_id).first()
+    """The signature an e-mailed confirmation link names, if the link is still good. Its
+    petition and its claim, if any, come in the same query (the claim is None on a petition
+    without registries: confirming then needs no claim lookup)."""
+    signature = Signature.objects.select_related("petition", "claim").filter(pk=signature_id).first()
     if signature is None or signature.token_digest is None:
         raise InvalidLink
     if not hmac.compare_digest(bytes(signature.token_digest), token_digest(token)):
@@ -228,16 +230,19 @@ def signature_for_link(*, signature_id: int, token: str) -> Signature:
 
 
 def signature_confirm(
-    *, signature_id: int, token: str, commitment: bytes | None = None
+    *, signature_id: int, token: str, commitment: bytes | None = None, signature: Signature | None = None
 ) -> tuple[ConfirmOutcome, Signature]:
     """Confirm through an e-mailed link: one guarded UPDATE and one INSERT of the signature's
     pending log entry carrying ``commitment`` (C, made by the signer's browser from an r that
     never reaches us; None: made here from an r thrown away, for callers that offer no
-    receipt). Idempotent: confirming twice changes nothing.
+    receipt). Idempotent: confirming twice changes nothing. ``signature``: what
+    ``signature_for_link`` just returned for this link in the same request, so it is not read
+    twice (the UPDATE below is guarded by status and token digest all the same).
     Raises ``InvalidLink``, ``SigningRefused`` or ``CommitmentTaken``."""
     from undersign.verification.services import claim_on_signature_confirmed  # it imports this module
 
-    signature = signature_for_link(signature_id=signature_id, token=token)
+    if signature is None or signature.pk != signature_id:
+        signature = signature_for_link(signature_id=signature_id, token=token)
     if signature.status == SignatureStatus.CONFIRMED:
         return ConfirmOutcome.ALREADY_CONFIRMED, signature
     petition = signature.petition

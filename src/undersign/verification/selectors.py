@@ -46,8 +46,12 @@ REJECTED = Q(status=ClaimStatus.REJECTED, signature__confirmed_at__isnull=False)
 
 
 def petition_verification(*, petition: Petition) -> PetitionVerification | None:
-    """The petition's signing policy, or None when anyone may sign and nothing is verified."""
-    verification = PetitionVerification.objects.filter(petition=petition).first()
+    """The petition's signing policy, or None when anyone may sign and nothing is verified.
+    No query when the petition was read with ``select_related("verification")``."""
+    if Petition.verification.is_cached(petition):
+        verification = getattr(petition, "verification", None)
+    else:
+        verification = PetitionVerification.objects.filter(petition=petition).first()
     if verification is None or verification.policy == SigningPolicy.ANYONE:
         return None
     return verification
