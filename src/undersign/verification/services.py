@@ -22,7 +22,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from undersign.core.crypto import normalise_email, open_sealed, seal
+from undersign.core.crypto import dedup_tag, normalise_email, open_sealed, seal
 from undersign.petitions.models import Petition
 from undersign.signatures.models import Signature, SignatureStatus
 from undersign.signatures.services import (
@@ -186,7 +186,7 @@ def signature_create_with_claim(
         if claim is None:
             Claim.objects.filter(signature_id=signature_id, status=ClaimStatus.PENDING).delete()
             return outcome, signature_id
-        tag = bytes(Signature.objects.values_list("dedup_tag", flat=True).get(pk=signature_id))
+        tag = dedup_tag(petition.uuid, details.email)  # what signature_create stored: no query
         Claim.objects.update_or_create(
             signature_id=signature_id,
             defaults={
