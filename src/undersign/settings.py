@@ -49,7 +49,9 @@ INSTALLED_APPS = [
     "undersign.moderation",
     "undersign.verification",
     "undersign.transparency",
+    "undersign.counting",
     "undersign.api",
+    "undersign.site",
 ]
 
 MIDDLEWARE = [
@@ -96,7 +98,7 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL: {exc}") from exc
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the dev server's readers go on while the count job writes.
+    # WAL lets the dev server's readers go on while the log's integrator writes.
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
@@ -159,7 +161,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-CSRF_FAILURE_VIEW = "undersign.core.views.csrf_failure"
+CSRF_FAILURE_VIEW = "undersign.site.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -43,7 +43,7 @@ def test_every_kind_of_email_has_an_unsubscribe_link_and_one_click_headers(moder
 
 
 def creator_address(signature):
-    from undersign.core.emails import signer_email
+    from undersign.signatures.personal_data import signer_email
 
     return signer_email(Signature.objects.select_related("petition").get(pk=signature.pk))
 
@@ -98,7 +98,7 @@ def test_a_confirmation_for_a_signature_confirmed_meanwhile_is_dropped():
 def test_a_batch_read_signature_replaced_before_sending_gets_no_stale_email():
     from datetime import timedelta as td
 
-    from undersign.core.outbox import _confirm_signatures, outbox_deliver_due
+    from undersign.core.outbox import _preload, outbox_deliver_due
     from undersign.signatures.services import signature_create
 
     petition = make_petition()
@@ -106,14 +106,14 @@ def test_a_batch_read_signature_replaced_before_sending_gets_no_stale_email():
     details = signer(name="First Name")
     signature_create(petition=petition, details=details)
     first = OutboundEmail.objects.get(sent_at__isnull=True, kind=K.SIGNATURE_CONFIRM)
-    stale = _confirm_signatures([first.pk])[first.pk]
+    stale = _preload([first.pk])[first.pk]
     assert stale.petition.pk == petition.pk  # read with its petition
     # Signed again with another name after the batch was read: its own message is queued.
     Signature.objects.filter(pk=stale.pk).update(updated_at=stale.updated_at - td(seconds=1))
     stale.refresh_from_db()
     signature_create(petition=petition, details=signer(name="Second Name", email=details.email))
     mail.outbox.clear()
-    assert not outbox_deliver(message_id=first.pk, signature=stale)
+    assert not outbox_deliver(message_id=first.pk, preloaded=stale)
     assert mail.outbox == []
     assert outbox_deliver_due() == 1
     assert len(mail.outbox) == 1 and "Second Name" in mail.outbox[0].body

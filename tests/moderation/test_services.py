@@ -252,7 +252,7 @@ class TestResponsePublish:
         )
         creator = Signature.objects.get(petition=petition, kind=SignatureKind.CREATOR)
         monkeypatch.setattr(services, "RESPONSE_EMAIL_CHUNK", 2)  # several INSERTs
-        OutboundEmail.objects.filter(petition=petition).update(sent_at=timezone.now())
+        OutboundEmail.objects.filter(petition_id=petition.pk).update(sent_at=timezone.now())
         mail.outbox = []
 
         with django_capture_on_commit_callbacks(execute=True):
@@ -262,7 +262,7 @@ class TestResponsePublish:
 
         assert PetitionResponse.objects.get(petition=petition) == response
         assert response.published_by == moderator
-        rows = OutboundEmail.objects.filter(petition=petition, kind=OutboundEmail.Kind.PETITION_RESPONSE)
+        rows = OutboundEmail.objects.filter(petition_id=petition.pk, kind=OutboundEmail.Kind.PETITION_RESPONSE)
         assert sorted(rows.values_list("signature_id", flat=True)) == sorted([creator.pk, *(s.pk for s in wanted)])
         assert not rows.filter(sent_at__isnull=True).exists()
         assert len(mail.outbox) == 3
@@ -310,7 +310,7 @@ class TestResponseDelivery:
 
     def unsent(self, petition: Petition) -> int:
         return OutboundEmail.objects.filter(
-            petition=petition, kind=OutboundEmail.Kind.PETITION_RESPONSE, sent_at__isnull=True
+            petition_id=petition.pk, kind=OutboundEmail.Kind.PETITION_RESPONSE, sent_at__isnull=True
         ).count()
 
     def test_delivers_in_batches_and_says_whether_more_remain(self, moderator):
@@ -329,7 +329,9 @@ class TestResponseDelivery:
 
         monkeypatch.setattr(services, "outbox_deliver", refuse)
         assert petition_response_emails_deliver(petition_id=petition.pk) == (0, False)
-        failed = OutboundEmail.objects.filter(petition=petition, kind=OutboundEmail.Kind.PETITION_RESPONSE, attempts=1)
+        failed = OutboundEmail.objects.filter(
+            petition_id=petition.pk, kind=OutboundEmail.Kind.PETITION_RESPONSE, attempts=1
+        )
         assert failed.count() == 1
         assert failed.get().last_error == "ConnectionRefusedError"
         assert self.unsent(petition) == 3

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def test_create_makes_a_pending_petition_with_its_own_data_key():
     petition = petition_create(text=PetitionText(action="A", background="B", additional_details=""))
     assert petition.state == PetitionState.PENDING
-    assert DataKey.objects.get(key_id=petition.data_key_id).petition == petition
+    assert petition.data_key == DataKey.objects.get(key_id=petition.data_key_id)
     assert PetitionEvent.objects.get(petition=petition).to_state == "pending"
 
 

@@ -61,7 +61,7 @@ class TestSigningAgain:
         with pytest.raises(InvalidLink):
             signature_confirm(signature_id=old_id, token=old_token)
         _, signature = signature_confirm(signature_id=new_link[0], token=new_link[1])
-        from undersign.core.emails import signer_name
+        from undersign.signatures.personal_data import signer_name
 
         assert signer_name(Signature.objects.select_related("petition").get(pk=signature.pk)) == "Suzie Owner"
         assert Signature.objects.filter(petition=petition).count() == 2  # creator + Suzie

@@ -172,7 +172,7 @@ class TestClosing:
         log_integrate_all()
         # A confirmation that passed its check just before the end commits just after CLOSED.
         late = sign_and_confirm(make_petition())  # confirm on an open one, then move its entry
-        LogEntry.objects.filter(signature=late, leaf_index__isnull=True).update(petition=petition)
+        LogEntry.objects.filter(signature_id=late.pk, leaf_index__isnull=True).update(petition=petition)
         Signature.objects.filter(pk=late.pk).update(petition=petition)
         log_integrate_all()
         assert Signature.objects.get(pk=late.pk).status == SignatureStatus.INVALIDATED

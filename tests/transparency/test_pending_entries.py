@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import last_confirm_link, make_petition, moderator, sign_and_confirm, signer  # noqa: F401
+from undersign.counting.services import counts_reconcile
 from undersign.moderation.services import petition_approve
 from undersign.petitions.models import PetitionState
 from undersign.signatures.services import (
@@ -15,7 +16,6 @@ from undersign.signatures.services import (
     signature_create,
     signature_invalidate,
     signature_reinstate,
-    signatures_reconcile,
 )
 from undersign.transparency.models import LogEntry, LogEntryKind
 from undersign.transparency.services import log_integrate_all
@@ -89,11 +89,14 @@ def test_reconcile_reports_a_log_that_disagrees_and_never_repairs_it():
     signature = sign_and_confirm(petition)
     log_integrate_all()
     # Suppose a REVOCATION got into the log without the signature being invalidated.
-    from undersign.transparency.services import log_revocation_add
+    from undersign.transparency.services import LoggedSignature, log_revocation_add
 
+    logged = LoggedSignature(
+        petition_id=petition.pk, petition_uuid=petition.uuid, signature_id=signature.pk, region=signature.region
+    )
     log_revocation_add(
-        signature=signature, commitment=bytes(signature.commitment), reason="fraud", now=signature.confirmed_at
+        signature=logged, commitment=bytes(signature.commitment), reason="fraud", now=signature.confirmed_at
     )
     LogEntry.objects.filter(petition=petition, leaf_index__isnull=True).update(delta=0, leaf_index=10_000)
-    found = signatures_reconcile(repair=True)
+    found = counts_reconcile(repair=True)
     assert [(d.petition_id, d.logged, d.confirmed) for d in found if d.log_disagrees] == [(petition.pk, 1, 2)]

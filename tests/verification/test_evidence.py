@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from tests.verification.conftest import claim_and_confirm, make_validator, restricted_petition
-from undersign.core.jobs import periodic_jobs
+from undersign.site.jobs import periodic_jobs
 from undersign.verification.models import Claim, DecisionKind
 from undersign.verification.selectors import claim_document, claim_evidence
 from undersign.verification.services import claim_decide, claims_evidence_purge

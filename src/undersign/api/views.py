@@ -23,6 +23,7 @@ from undersign.api import presenters
 from undersign.api.openapi import openapi_document
 from undersign.api.selectors import petition_count_row
 from undersign.core.http import public_cache
+from undersign.petitions.forms import list_params
 from undersign.petitions.models import PetitionState
 from undersign.petitions.selectors import (
     LIST_FILTERS,
@@ -33,7 +34,6 @@ from undersign.petitions.selectors import (
     petition_version,
     signatures_by_region,
 )
-from undersign.petitions.views import list_params
 from undersign.signatures.selectors import creator_public_name
 from undersign.verification.selectors import verification_summary
 

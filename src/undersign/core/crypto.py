@@ -21,6 +21,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
+from undersign.core.models import DataKey
+
 SEAL_VERSION = 1
 WRAP_AAD = b"undersign/dek/v1"
 NONCE_BYTES = 12
@@ -67,8 +69,6 @@ class _DataKeyCache:
             if key_id in self._items:
                 self._items.move_to_end(key_id)
                 return self._items[key_id]
-        from undersign.core.models import DataKey
-
         row = DataKey.objects.filter(key_id=key_id, destroyed_at__isnull=True).first()
         if row is None:
             raise DecryptionError(f"data key {key_id!r} does not exist or was destroyed")

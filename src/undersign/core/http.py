@@ -7,9 +7,11 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
 from undersign.core.db import public_reads
+from undersign.core.errors import Refusal
 
 
 def public_cache(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -38,6 +40,15 @@ def private_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
         return response
 
     return wrapper
+
+
+def error_page(request: HttpRequest, *, title: str, message: str, status: int) -> HttpResponse:
+    """The one error page: a title, a sentence saying what to do, and the status."""
+    return render(request, "error.html", {"title": title, "message": message}, status=status)
+
+
+def refusal_page(request: HttpRequest, refusal: Refusal) -> HttpResponse:
+    return error_page(request, title=refusal.title, message=refusal.message, status=refusal.status)
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -4,12 +4,12 @@ from django.db import models
 
 
 class DataKey(models.Model):
-    """A per-petition data key, stored only wrapped by a master key that lives outside the
+    """A data key (one per petition), stored only wrapped by a master key that lives outside the
     database. A row whose ``destroyed_at`` is set has had its wrapped key erased: the personal
-    data sealed under it is gone for good."""
+    data sealed under it is gone for good. The petition points here (``Petition.data_key``), not
+    the other way round: ``core`` knows no app above it."""
 
     key_id = models.CharField(max_length=40, unique=True)
-    petition = models.ForeignKey("petitions.Petition", on_delete=models.PROTECT, related_name="data_keys")
     master_key_id = models.CharField(max_length=32)
     wrapped_key = models.BinaryField(null=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -32,7 +32,10 @@ class OutboundEmail(models.Model):
     """An e-mail that must go out. The row is written in the same transaction as the change
     that calls for it; a queue message only hurries delivery along, and the outbox sweep sends
     whatever a lost message or a mail-server outage left behind. Addresses are never stored
-    here: they are read (and decrypted) from the signature or user at sending time."""
+    here: the renderer registered for ``kind`` by the app that owns the recipient reads (and
+    decrypts) them at sending time. ``signature_id`` and ``petition_id`` name rows of higher
+    apps by id, without a foreign key (``core`` knows no app above it): a renderer whose row has
+    gone sends nothing."""
 
     class Kind(models.TextChoices):
         SIGNATURE_CONFIRM = "signature_confirm"
@@ -47,10 +50,8 @@ class OutboundEmail(models.Model):
         PETITION_RESPONSE = "petition_response"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
-    signature = models.ForeignKey(
-        "signatures.Signature", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    petition = models.ForeignKey("petitions.Petition", on_delete=models.CASCADE, related_name="+")
+    signature_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    petition_id = models.BigIntegerField(db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)

@@ -1,37 +1,61 @@
 """The e-mail outbox: rows written with the change that calls for them, delivered on commit
-and swept up later if that delivery was lost (broker down, mail server down, process killed)."""
+and swept up later if that delivery was lost (broker down, mail server down, process killed).
+
+``core`` knows no app above it, so it cannot build a message: each app registers, in its
+``AppConfig.ready``, the renderer of the kinds it owns (``renders``). A renderer reads its
+recipient and what it tells of at sending time, and returns ``None`` when the message is no
+longer wanted (the signer unsubscribed, the signature was replaced or has gone)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from undersign.core.models import OutboundEmail
-from undersign.signatures.models import Signature
 
 log = logging.getLogger(__name__)
 
-Renderer = Callable[[OutboundEmail], EmailMessage | None]
+# A renderer gets the message and what its kind's preloader read for it (None: read it yourself).
+Render = Callable[[OutboundEmail, Any], EmailMessage | None]
+Preload = Callable[[list[OutboundEmail]], dict[int, Any]]
+
+
+@dataclass(frozen=True)
+class Renderer:
+    render: Render
+    # Reads what a whole delivery run's messages of this kind need in one query, keyed by
+    # message id, instead of one query per message.
+    preload: Preload | None = None
+
+
 _renderers: dict[str, Renderer] = {}
 
 
-def renders(kind: str) -> Callable[[Renderer], Renderer]:
-    """Register the function that builds the message of one outbox kind; it returns ``None``
-    when the message is no longer wanted (the signer unsubscribed, the signature was replaced)."""
+def renders(*kinds: str, preload: Preload | None = None) -> Callable[[Render], Render]:
+    """Register the function that builds the messages of ``kinds``."""
 
-    def register(function: Renderer) -> Renderer:
-        _renderers[kind] = function
+    def register(function: Render) -> Render:
+        for kind in kinds:
+            if kind in _renderers and _renderers[kind].render is not function:
+                raise RuntimeError(f"two renderers for outbox kind {kind!r}")
+            _renderers[kind] = Renderer(function, preload)
         return function
 
     return register
+
+
+def renderer_kinds() -> set[str]:
+    return set(_renderers)
 
 
 def outbox_add(*, kind: str, petition_id: int, signature_id: int | None) -> OutboundEmail:
@@ -45,12 +69,26 @@ def outbox_add(*, kind: str, petition_id: int, signature_id: int | None) -> Outb
     Without a broker (embedded mode, tests) the message is delivered right after commit."""
     message = OutboundEmail.objects.create(kind=kind, petition_id=petition_id, signature_id=signature_id)
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        from undersign.core.tasks import deliver_email
-
         # robust: a failure to send must not turn a stored change into an error page; the
         # sweep delivers the message later.
-        transaction.on_commit(lambda: deliver_email.delay(message.pk), robust=True)
+        transaction.on_commit(lambda: outbox_deliver(message_id=message.pk), robust=True)
     return message
+
+
+def outbox_add_many(*, kind: str, petition_id: int, signature_ids: Iterable[int], chunk: int = 1000) -> int:
+    """Queue one message of ``kind`` per signature, ``chunk`` rows per INSERT: a large
+    petition's response goes to hundreds of thousands, more than one statement should hold.
+    Delivery is the caller's to wake. Precondition: as ``outbox_add``. Returns how many."""
+    rows: list[OutboundEmail] = []
+    added = 0
+    for signature_id in signature_ids:
+        rows.append(OutboundEmail(kind=kind, petition_id=petition_id, signature_id=signature_id))
+        if len(rows) >= chunk:
+            added += len(OutboundEmail.objects.bulk_create(rows))
+            rows = []
+    if rows:
+        added += len(OutboundEmail.objects.bulk_create(rows))
+    return added
 
 
 def outbox_deliver_due(*, limit: int = 500) -> int:
@@ -60,20 +98,18 @@ def outbox_deliver_due(*, limit: int = 500) -> int:
     can be read, and a database failure between send and commit repeats one message, not a
     batch. Several workers share a backlog (``SKIP LOCKED``). A failure stops the run (the mail
     server is probably down): the next run or the sweep tries again."""
-    from django.core.mail import get_connection
-
     ids = list(
         OutboundEmail.objects.filter(sent_at__isnull=True).order_by("created_at").values_list("pk", flat=True)[:limit]
     )
     if not ids:
         return 0
     sent = 0
-    signatures = _confirm_signatures(ids)
+    preloaded = _preload(ids)
     smtp = get_connection()
     try:
         smtp.open()
         for message_id in ids:
-            sent += outbox_deliver(message_id=message_id, connection=smtp, signature=signatures.get(message_id))
+            sent += outbox_deliver(message_id=message_id, connection=smtp, preloaded=preloaded.get(message_id))
     except Exception as error:  # noqa: BLE001 - retried by the next run and by the sweep
         log.warning("outbox delivery stopped after %d: %s", sent, type(error).__name__)
         if sent < len(ids):
@@ -83,40 +119,38 @@ def outbox_deliver_due(*, limit: int = 500) -> int:
     return sent
 
 
-def _confirm_signatures(ids: list[int]) -> dict[int, Signature]:
-    """The signatures (with their petitions) of the confirmation e-mails among ``ids``, read in
-    one query for a whole run instead of one join per message. Read without a lock: the
-    renderer's token UPDATE is guarded by the signature's status and ``updated_at``, so a
-    signature confirmed, invalidated or replaced since (a replacement queues its own fresh
-    message) gets no e-mail from this stale copy."""
-    rows = (
-        OutboundEmail.objects.filter(pk__in=ids, kind=OutboundEmail.Kind.SIGNATURE_CONFIRM)
-        .select_related("signature", "signature__petition")
-        .only("pk", "signature")
-    )
-    return {row.pk: row.signature for row in rows if row.signature is not None}
+def _preload(ids: list[int]) -> dict[int, Any]:
+    """What the messages among ``ids`` need, read per kind in one query for the whole run by
+    the kinds' preloaders. Read without a lock: a renderer must not trust it to be current
+    (the confirmation renderer's token UPDATE is guarded by the signature's status and
+    ``updated_at``, so a stale copy sends nothing)."""
+    by_kind: dict[str, list[OutboundEmail]] = {}
+    for message in OutboundEmail.objects.filter(pk__in=ids).only("pk", "kind", "signature_id", "petition_id"):
+        by_kind.setdefault(message.kind, []).append(message)
+    preloaded: dict[int, Any] = {}
+    for kind, messages in by_kind.items():
+        renderer = _renderers.get(kind)
+        if renderer is not None and renderer.preload is not None:
+            preloaded.update(renderer.preload(messages))
+    return preloaded
 
 
-def outbox_deliver(
-    *, message_id: int, connection: BaseEmailBackend | None = None, signature: Signature | None = None
-) -> bool:
+def outbox_deliver(*, message_id: int, connection: BaseEmailBackend | None = None, preloaded: Any = None) -> bool:
     """Render and send one message unless another worker holds it or it went out already.
     The row stays locked while sending so two workers never send the same message.
-    ``connection``: an open mail connection to reuse (``outbox_deliver_due``); ``signature``:
-    the message's signature read beforehand for a batch (``_confirm_signatures``)."""
-    from undersign.core import emails  # noqa: F401  (registers the renderers)
-
+    ``connection``: an open mail connection to reuse (``outbox_deliver_due``); ``preloaded``:
+    what the kind's preloader read for this message beforehand, for a batch (``_preload``)."""
     with transaction.atomic():
-        # Only the outbox row is locked: locking the petition row would stall the integrator.
-        locked = OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
-        if signature is None:  # the signature and its petition in the same query
-            locked = locked.select_related("signature", "signature__petition")
-        message = locked.filter(pk=message_id, sent_at__isnull=True).first()
+        # Only the outbox row is locked: never a row of the petition it tells of, which would
+        # stall the integrator.
+        message = (
+            OutboundEmail.objects.select_for_update(skip_locked=True)
+            .filter(pk=message_id, sent_at__isnull=True)
+            .first()
+        )
         if message is None:
             return False
-        if signature is not None and message.signature_id == signature.pk:
-            OutboundEmail.signature.field.set_cached_value(message, signature)
-        email = _renderers[message.kind](message)
+        email = _renderers[message.kind].render(message, preloaded)
         if email is not None:
             email.connection = connection
             email.send()

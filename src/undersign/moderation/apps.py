@@ -14,7 +14,7 @@ MODERATOR_VIEW_PERMISSIONS = [
 def grant_moderator_view_permissions(sender, using="default", **kwargs) -> None:
     """Permissions exist only after every app's migrations ran, so this runs on post_migrate
     rather than in a migration of its own."""
-    from django.contrib.auth.models import Group, Permission
+    from django.contrib.auth.models import Group, Permission  # apps.py loads before any model can
 
     group, _ = Group.objects.using(using).get_or_create(name=MODERATORS_GROUP)
     for app_label, codename in MODERATOR_VIEW_PERMISSIONS:

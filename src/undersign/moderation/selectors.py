@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from undersign.core.crypto import DecryptionError
+from undersign.core.errors import Refusal
 from undersign.core.http import parse_id
 from undersign.petitions.models import (
     MODERATABLE_STATES,
@@ -22,13 +22,17 @@ from undersign.petitions.models import (
     PetitionResponse,
 )
 from undersign.signatures.models import Signature, SignatureKind, SignatureStatus
+from undersign.signatures.personal_data import DecryptionError, signer_name
 
 MODERATORS_GROUP = "moderators"
 MAX_QUERY_LENGTH = 200
 SEARCH_LIMIT = 50
 
 
-class PetitionNotFound(Exception):
+class PetitionNotFound(Refusal):
+    title = "No such petition"
+    status = 404
+
     def __init__(self, petition_id: int) -> None:
         super().__init__(f"There is no petition number {petition_id}.")
         self.petition_id = petition_id
@@ -131,8 +135,6 @@ class PetitionFacts:
 def petition_facts(*, petition: Petition) -> PetitionFacts:
     """The creator's name is opened here because one rejection reason is "not a real name";
     their e-mail address is never shown."""
-    from undersign.core.emails import signer_name
-
     creator = Signature.objects.filter(petition=petition, kind=SignatureKind.CREATOR).first()
     name = None
     if creator is not None:

@@ -1,7 +1,7 @@
 """Moderators' writes to petitions: approve, reject, flag, take down, note, respond.
 
 Every change of state goes through the shared guarded transition
-(``petitions.services._transition``), so a petition only ever moves from a state the change
+(``petitions.services.petition_transition``), so a petition only ever moves from a state the change
 allows and every move leaves a ``PetitionEvent`` (who, when, from, to, reason). Each service
 locks the petition row first: the event's ``from_state`` is then the state the move really
 started from, even when two moderators act on the same petition at once."""
@@ -15,9 +15,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from undersign.core.errors import Refusal
 from undersign.core.models import OutboundEmail
-from undersign.core.outbox import outbox_deliver, outbox_record_failure
+from undersign.core.outbox import outbox_add_many, outbox_deliver, outbox_record_failure
 from undersign.core.reference import RejectionReason, rejection_reason
+from undersign.core.wakeups import wake_on_commit
 from undersign.petitions.models import (
     MODERATABLE_STATES,
     PUBLISHED_STATES,
@@ -26,8 +28,7 @@ from undersign.petitions.models import (
     PetitionResponse,
     PetitionState,
 )
-from undersign.petitions.services import TransitionRefused, closing_date_for, notify_creator
-from undersign.petitions.services import _transition as petition_transition
+from undersign.petitions.services import TransitionRefused, closing_date_for, notify_creator, petition_transition
 from undersign.signatures.models import Signature, SignatureKind, SignatureStatus
 from undersign.transparency.services import log_opened_add
 
@@ -56,7 +57,7 @@ __all__ = [
 ]
 
 
-class ModerationRefused(Exception):
+class ModerationRefused(Refusal):
     """A moderation request that cannot be carried out as asked; the message says why and is
     fit to show to the moderator."""
 
@@ -209,20 +210,18 @@ def petition_response_publish(
         recipients = (
             Signature.objects.filter(_response_recipients(petition)).order_by("pk").values_list("pk", flat=True)
         )
-        chunk: list[OutboundEmail] = []
-        for signature_id in recipients.iterator(chunk_size=RESPONSE_EMAIL_CHUNK):
-            chunk.append(OutboundEmail(kind=K.PETITION_RESPONSE, petition_id=petition.pk, signature_id=signature_id))
-            if len(chunk) >= RESPONSE_EMAIL_CHUNK:
-                OutboundEmail.objects.bulk_create(chunk)
-                chunk = []
-        if chunk:
-            OutboundEmail.objects.bulk_create(chunk)
-
-        from undersign.moderation.tasks import deliver_response_emails
-
+        outbox_add_many(
+            kind=K.PETITION_RESPONSE,
+            petition_id=petition.pk,
+            signature_ids=recipients.iterator(chunk_size=RESPONSE_EMAIL_CHUNK),
+            chunk=RESPONSE_EMAIL_CHUNK,
+        )
         petition_id = petition.pk
-        # robust: a broker outage must not undo a published response; the sweep sends later.
-        transaction.on_commit(lambda: deliver_response_emails.delay(petition_id), robust=True)
+        wake_on_commit(
+            "undersign.moderation.tasks.deliver_response_emails",
+            petition_id,
+            run_here=lambda: petition_response_emails_deliver_all(petition_id=petition_id),
+        )
     return response
 
 
@@ -246,3 +245,12 @@ def petition_response_emails_deliver(*, petition_id: int, limit: int | None = No
             outbox_record_failure(message_id=message_id, error=error)
             return sent, False
     return sent, more
+
+
+def petition_response_emails_deliver_all(*, petition_id: int) -> None:
+    """Send a petition's response e-mails, one batch of rows in memory at a time. A loop rather
+    than a task per batch: eager mode (the embedded default) would nest one call per batch and
+    run out of stack."""
+    more = True
+    while more:
+        _, more = petition_response_emails_deliver(petition_id=petition_id)

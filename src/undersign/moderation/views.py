@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from undersign.core.http import private_page
+from undersign.core.http import private_page, refusal_page
 from undersign.core.reference import rejection_reason
 from undersign.moderation.forms import FlagForm, NoteForm, ReasonForm, ResponseForm, SearchForm
 from undersign.moderation.selectors import (
@@ -64,13 +64,9 @@ def moderators_only(view: View) -> View:
         try:
             return view(request, *args, **kwargs)
         except PetitionNotFound as missing:
-            return _error(request, "No such petition", str(missing), status=404)
+            return refusal_page(request, missing)
 
     return wrapper
-
-
-def _error(request: HttpRequest, title: str, message: str, *, status: int) -> HttpResponse:
-    return render(request, "error.html", {"title": title, "message": message}, status=status)
 
 
 # --- lists ----------------------------------------------------------------------------------

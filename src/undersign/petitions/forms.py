@@ -3,9 +3,10 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
+from django.http import HttpRequest
 
-from undersign.signatures.forms import SignerForm
-from undersign.signatures.models import Display
+from undersign.core.http import parse_page
+from undersign.petitions.selectors import LIST_FILTERS, MAX_QUERY_LENGTH
 
 
 class PlainTextField(forms.CharField):
@@ -50,12 +51,11 @@ class PetitionTextForm(forms.Form):
         self.fields["background"].error_messages["required"] = "Tell us why you are asking for this."
 
 
-class CreatorForm(SignerForm):
-    display = forms.ChoiceField(
-        label="Show your name as the petition's creator?",
-        choices=[(Display.NAMED, "Yes, show my name and region"), (Display.COUNTED, "No, do not show my name")],
-        initial=Display.NAMED,
-        widget=forms.RadioSelect,
-        error_messages={"invalid_choice": "Choose whether to show your name."},
-    )
-    notify_updates = forms.BooleanField(label="E-mail me updates about this petition", required=False, initial=True)
+def list_params(request: HttpRequest) -> tuple[str, str, int] | None:
+    """``state``, ``q`` and ``page`` of a list request, or None when any is malformed."""
+    state = request.GET.get("state", "all")
+    query = request.GET.get("q", "")
+    page = parse_page(request.GET.get("page", "1"))
+    if state not in LIST_FILTERS or len(query) > MAX_QUERY_LENGTH or "\x00" in query or page is None:
+        return None
+    return state, query, page

@@ -28,18 +28,47 @@ REJECTED_STATES = (S.REJECTED, S.HIDDEN)
 TEXT_VISIBLE_STATES = (S.OPEN, S.CLOSED, S.REJECTED)
 
 
+class PetitionQuerySet(models.QuerySet["Petition"]):
+    """The state groups, named once (``Petition.objects.public()``, …)."""
+
+    def sponsorable(self) -> PetitionQuerySet:
+        return self.filter(state__in=SPONSORABLE_STATES)
+
+    def moderatable(self) -> PetitionQuerySet:
+        return self.filter(state__in=MODERATABLE_STATES)
+
+    def published(self) -> PetitionQuerySet:
+        return self.filter(state__in=PUBLISHED_STATES)
+
+    def public(self) -> PetitionQuerySet:
+        return self.filter(state__in=PUBLIC_STATES)
+
+    def rejected(self) -> PetitionQuerySet:
+        return self.filter(state__in=REJECTED_STATES)
+
+    def text_visible(self) -> PetitionQuerySet:
+        return self.filter(state__in=TEXT_VISIBLE_STATES)
+
+
 class Petition(models.Model):
     """A petition, from the creator's first submission to its closing. Counters are kept by the
-    log's integrator (``transparency.services.log_integrate_batch``), never by a +1 per
-    signature: ``signature_count`` is what the count rule gives at the checkpoint of
-    ``counted_at_size`` entries with root ``counted_at_root``."""
+    log's integrator (``transparency.services.log_integrate_batch``, through
+    ``petitions.services.petition_counters_apply``), never by a +1 per signature:
+    ``signature_count`` is what the count rule gives at the checkpoint of ``counted_at_size``
+    entries with root ``counted_at_root``."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     action = models.CharField(max_length=500)
     background = models.TextField()
     additional_details = models.TextField(blank=True)
     state = models.CharField(max_length=16, choices=PetitionState.choices, default=S.PENDING)
-    data_key_id = models.CharField(max_length=40, help_text="data key new personal data is sealed under")
+    data_key = models.ForeignKey(
+        "core.DataKey",
+        to_field="key_id",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="data key new personal data is sealed under",
+    )
     sponsor_token = models.CharField(max_length=64, unique=True)
 
     signature_count = models.PositiveIntegerField(default=0)
@@ -59,6 +88,8 @@ class Petition(models.Model):
     rejection_details = models.TextField(blank=True)
     response_threshold_reached_at = models.DateTimeField(null=True, blank=True)
     debate_threshold_reached_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PetitionQuerySet.as_manager()
 
     class Meta:
         indexes = [
@@ -129,7 +160,8 @@ class PetitionResponse(models.Model):
 
 
 class RegionCount(models.Model):
-    """Confirmed signatures of a petition from one region, kept by the count job."""
+    """Confirmed signatures of a petition from one region, kept by the log's integrator
+    (``petition_counters_apply``)."""
 
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="region_counts")
     region = models.CharField(max_length=16)

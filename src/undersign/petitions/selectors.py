@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
@@ -64,8 +65,6 @@ def _search(queryset: QuerySet[Petition], query: str) -> QuerySet[Petition]:
         return queryset
     queryset = queryset.exclude(state=S.HIDDEN)  # their text is withdrawn: it must not be found
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-
         vector = (
             SearchVector("action", weight="A", config="english")
             + SearchVector("background", weight="B", config="english")
@@ -103,8 +102,6 @@ def petitions_similar(*, text: str, limit: int = 5) -> list[Petition]:
         return []
     queryset = petition_public_queryset().filter(state=S.OPEN)
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-
         vector = SearchVector("action", "background", config="english")
         search = SearchQuery(" OR ".join(words), search_type="websearch", config="english")
         return list(queryset.annotate(rank=SearchRank(vector, search)).filter(rank__gt=0).order_by("-rank")[:limit])

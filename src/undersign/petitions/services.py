@@ -1,31 +1,36 @@
-"""Writes to petitions. Every change of state goes through ``_transition``: a guarded UPDATE
-that only moves a petition from an allowed state, and an event row recording the move."""
+"""Writes to petitions. Every change of state goes through ``petition_transition``: a guarded
+UPDATE that only moves a petition from an allowed state, and an event row recording the move.
+The counters are written here too (``petition_counters_apply``), by the log's integrator."""
 
 from __future__ import annotations
 
 import secrets
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from undersign.core.crypto import new_data_key_id, wrap_data_key
+from undersign.core.errors import Refusal
 from undersign.core.models import DataKey, OutboundEmail
 from undersign.core.outbox import outbox_add
-from undersign.petitions.models import Petition, PetitionEvent, PetitionState
+from undersign.petitions.models import HourlyCount, Petition, PetitionEvent, PetitionState, RegionCount
 
 S = PetitionState
 
 
-class TransitionRefused(Exception):
+class TransitionRefused(Refusal):
     """The petition is not in a state this change may start from."""
 
     def __init__(self, petition: Petition, to_state: str) -> None:
-        super().__init__(f"petition {petition.pk} cannot go from {petition.state} to {to_state}")
+        super().__init__(f"Petition {petition.pk} cannot go from {petition.state} to {to_state}.")
         self.petition = petition
         self.to_state = to_state
 
@@ -37,7 +42,7 @@ class PetitionText:
     additional_details: str
 
 
-def _transition(
+def petition_transition(
     petition: Petition,
     *,
     to_state: str,
@@ -74,17 +79,15 @@ def _transition(
 def petition_create(*, text: PetitionText) -> Petition:
     """A new petition awaiting its creator's confirmation, with its own data key. The creator's
     signature is made by ``signatures.services.signature_create`` in the same transaction."""
-    key_id = new_data_key_id()
+    master_key_id, wrapped = wrap_data_key(secrets.token_bytes(32))
+    data_key = DataKey.objects.create(key_id=new_data_key_id(), master_key_id=master_key_id, wrapped_key=wrapped)
     petition = Petition.objects.create(
         action=text.action,
         background=text.background,
         additional_details=text.additional_details,
-        data_key_id=key_id,
+        data_key=data_key,
         sponsor_token=secrets.token_urlsafe(24),
     )
-    dek = secrets.token_bytes(32)
-    master_key_id, wrapped = wrap_data_key(dek)
-    DataKey.objects.create(key_id=key_id, petition=petition, master_key_id=master_key_id, wrapped_key=wrapped)
     PetitionEvent.objects.create(petition=petition, to_state=S.PENDING)
     return petition
 
@@ -92,7 +95,9 @@ def petition_create(*, text: PetitionText) -> Petition:
 def petition_validate(*, petition: Petition) -> Petition:
     """The creator confirmed their address: the petition starts collecting sponsors (or goes
     straight to moderation when no sponsors are required). Precondition: transaction open."""
-    petition = _transition(petition, to_state=S.VALIDATED, allowed_from=[S.PENDING], validated_at=timezone.now())
+    petition = petition_transition(
+        petition, to_state=S.VALIDATED, allowed_from=[S.PENDING], validated_at=timezone.now()
+    )
     notify_creator(petition=petition, kind=OutboundEmail.Kind.PETITION_VALIDATED)
     if settings.SPONSORS_REQUIRED == 0:
         petition = petition_mark_sponsored(petition=petition)
@@ -101,7 +106,7 @@ def petition_validate(*, petition: Petition) -> Petition:
 
 def petition_mark_sponsored(*, petition: Petition) -> Petition:
     """Enough sponsors confirmed: into the moderation queue. Precondition: transaction open."""
-    petition = _transition(
+    petition = petition_transition(
         petition,
         to_state=S.SPONSORED,
         allowed_from=[S.VALIDATED],
@@ -118,20 +123,22 @@ def closing_date_for(opened_at: datetime) -> datetime:
 def petition_close(*, petition: Petition, now: datetime | None = None) -> Petition:
     now = now or timezone.now()
     with transaction.atomic():
-        petition = _transition(petition, to_state=S.CLOSED, allowed_from=[S.OPEN], closed_at=now)
+        petition = petition_transition(petition, to_state=S.CLOSED, allowed_from=[S.OPEN], closed_at=now)
         notify_creator(petition=petition, kind=OutboundEmail.Kind.PETITION_CLOSED)
         return petition
 
 
 def notify_creator(*, petition: Petition, kind: str) -> None:
-    """Queue an e-mail to the petition's creator. Precondition: transaction open."""
-    from undersign.signatures.models import Signature, SignatureKind
+    """Queue an e-mail to the petition's creator. Precondition: transaction open. The creator
+    is a signature (an app above this one): the signatures app's renderer finds them at
+    sending time from the petition alone."""
+    outbox_add(kind=kind, petition_id=petition.pk, signature_id=None)
 
-    creator_id = (
-        Signature.objects.filter(petition=petition, kind=SignatureKind.CREATOR).values_list("pk", flat=True).first()
-    )
-    if creator_id is not None:
-        outbox_add(kind=kind, petition_id=petition.pk, signature_id=creator_id)
+
+def petition_touch(*, petition_id: int, now: datetime) -> None:
+    """Move the petition's ``updated_at``, which its public page's ETag follows, when something
+    shown on that page but kept elsewhere changed (verified figures)."""
+    Petition.objects.filter(pk=petition_id).update(updated_at=now)
 
 
 def petitions_close_due(*, now: datetime | None = None) -> list[int]:
@@ -146,3 +153,86 @@ def petitions_close_due(*, now: datetime | None = None) -> list[int]:
             continue
         closed.append(petition.pk)
     return closed
+
+
+# --- counters ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CountChange:
+    petition_id: int
+    region: str
+    delta: int
+    at: datetime
+
+
+def _upsert_increments(table: str, key_column: str, rows: list[tuple[int, object, int]]) -> None:
+    table_q = connection.ops.quote_name(table)
+    key_q = connection.ops.quote_name(key_column)
+    sql = (
+        f'INSERT INTO {table_q} ("petition_id", {key_q}, "signature_count") VALUES (%s, %s, %s) '  # noqa: S608
+        f'ON CONFLICT ("petition_id", {key_q}) DO UPDATE '
+        f'SET "signature_count" = {table_q}."signature_count" + EXCLUDED."signature_count"'
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def petition_counters_apply(
+    *, changes: list[CountChange], petition_ids: set[int], size: int, root_hash: bytes, now: datetime
+) -> None:
+    """Apply ``changes`` and record, on every petition in ``petition_ids`` (each one with an
+    entry in the batch), the checkpoint its count now stands at: each petition's total, its
+    per-region and per-hour counts, and its threshold timestamps — one UPDATE per petition, one
+    upsert per (petition, region) and per (petition, hour), never a +1 per signature on the
+    petition row that every reader needs (docs/architecture.md). Precondition: the log's
+    integrator's transaction is open and it holds the log lock: counts move only when the log
+    does."""
+    per_petition: dict[int, int] = defaultdict(int)
+    latest: dict[int, datetime] = {}
+    per_region: dict[tuple[int, str], int] = defaultdict(int)
+    per_hour: dict[tuple[int, datetime], int] = defaultdict(int)
+    for change in changes:
+        if not change.delta:
+            continue
+        per_petition[change.petition_id] += change.delta
+        per_region[(change.petition_id, change.region)] += change.delta
+        per_hour[(change.petition_id, change.at.replace(minute=0, second=0, microsecond=0))] += change.delta
+        if change.delta > 0 and (change.petition_id not in latest or change.at > latest[change.petition_id]):
+            latest[change.petition_id] = change.at
+    checkpoint = {"counted_at_size": size, "counted_at_root": root_hash, "updated_at": now}
+    for petition_id, delta in per_petition.items():
+        fields: dict[str, object] = {"signature_count": F("signature_count") + delta, **checkpoint}
+        if petition_id in latest:
+            fields["last_signed_at"] = Greatest(Coalesce("last_signed_at", latest[petition_id]), latest[petition_id])
+        Petition.objects.filter(pk=petition_id).update(**fields)
+    # Entries that changed no count (an opening, a closing, changes that cancel out) still
+    # move the petition's count to this checkpoint.
+    Petition.objects.filter(pk__in=petition_ids - set(per_petition)).update(**checkpoint)
+    # A check constraint judges the row proposed for INSERT before ON CONFLICT turns it into an
+    # UPDATE, so decrements (whose rows exist already) go through a plain UPDATE.
+    _upsert_increments(RegionCount._meta.db_table, "region", [(p, r, d) for (p, r), d in per_region.items() if d > 0])
+    for (petition_id, region), delta in per_region.items():
+        if delta < 0:
+            RegionCount.objects.filter(petition_id=petition_id, region=region).update(
+                signature_count=F("signature_count") + delta
+            )
+    _upsert_increments(HourlyCount._meta.db_table, "hour", [(p, h, d) for (p, h), d in per_hour.items()])
+    touched = list(per_petition)
+    Petition.objects.filter(
+        pk__in=touched, response_threshold_reached_at__isnull=True, signature_count__gte=settings.RESPONSE_THRESHOLD
+    ).update(response_threshold_reached_at=now)
+    Petition.objects.filter(
+        pk__in=touched, debate_threshold_reached_at__isnull=True, signature_count__gte=settings.DEBATE_THRESHOLD
+    ).update(debate_threshold_reached_at=now)
+
+
+def petition_counters_set(*, petition_id: int, region: str | None, count: int) -> None:
+    """Set one counter to ``count`` (``region`` None: the petition's total): the repair of
+    ``counting.services.counts_reconcile``, under the log lock."""
+    if region is None:
+        Petition.objects.filter(pk=petition_id).update(signature_count=count)
+    else:
+        RegionCount.objects.update_or_create(
+            petition_id=petition_id, region=region, defaults={"signature_count": count}
+        )

@@ -66,3 +66,14 @@ class SignerForm(forms.Form):
             notify_updates=data["notify_updates"],
             ip_address=ip_address,
         )
+
+
+class CreatorForm(SignerForm):
+    display = forms.ChoiceField(
+        label="Show your name as the petition's creator?",
+        choices=[(Display.NAMED, "Yes, show my name and region"), (Display.COUNTED, "No, do not show my name")],
+        initial=Display.NAMED,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose whether to show your name."},
+    )
+    notify_updates = forms.BooleanField(label="E-mail me updates about this petition", required=False, initial=True)

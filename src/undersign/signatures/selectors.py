@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from undersign.core.crypto import DecryptionError, open_sealed
 from undersign.core.reference import region_names
 from undersign.petitions.models import Petition
 from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus
+from undersign.signatures.personal_data import DecryptionError, signer_name
 
 
 @dataclass(frozen=True)
@@ -23,10 +23,8 @@ def initials(name: str) -> str:
 
 
 def _shown_name(signature: Signature) -> str | None:
-    from undersign.signatures.services import pii_context
-
     try:
-        name = open_sealed(signature.name_sealed, context=pii_context(bytes(signature.dedup_tag), "name"))
+        name = signer_name(signature)
     except DecryptionError:
         return None  # crypto-shredded: nothing left to show
     return name if signature.display == Display.NAMED else initials(name)
@@ -62,10 +60,8 @@ def creator_public_name(*, petition: Petition) -> str | None:
 
 def signature_summary(*, signature: Signature) -> dict[str, str]:
     """What a confirmation page shows its signer about their own signature."""
-    from undersign.signatures.services import pii_context
-
     return {
-        "name": open_sealed(signature.name_sealed, context=pii_context(bytes(signature.dedup_tag), "name")),
+        "name": signer_name(signature),
         "region": region_names().get(signature.region, signature.region),
         "display": Display(signature.display).label,
     }

@@ -1,6 +1,6 @@
 """Writes to signatures: signing, confirming, invalidating, unsubscribing, and reconciling counts.
 
-The signing path is the hot path (docs/design.md): a sign request does one INSERT of the
+The signing path is the hot path (docs/architecture.md): a sign request does one INSERT of the
 signature (``ON CONFLICT DO NOTHING`` on the dedup tag) and one INSERT into the outbox; a
 confirmation one guarded UPDATE and one INSERT of a pending transparency-log entry, which the
 log's integrator appends and counts in batches (``transparency.services``).
@@ -18,39 +18,52 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from undersign.core.crypto import dedup_tag, seal, token_digest
+from undersign.core.crypto import dedup_tag, token_digest
+from undersign.core.errors import Refusal
 from undersign.core.models import OutboundEmail
 from undersign.core.outbox import outbox_add
 from undersign.petitions.models import SPONSORABLE_STATES, Petition, PetitionState
 from undersign.petitions.services import notify_creator, petition_mark_sponsored, petition_validate
 from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus
-from undersign.transparency.models import LogEntry, LogEntryKind
-from undersign.transparency.services import (
-    LOG_LOCK_KEY,
-    log_reinstate_add,
-    log_revocation_add,
-    log_signature_add,
-)
+from undersign.signatures.personal_data import signer_fields_seal
+from undersign.signatures.signals import signature_confirmed
+from undersign.transparency.services import LoggedSignature, log_reinstate_add, log_revocation_add, log_signature_add
 from undersign_verify.entries import commitment as make_commitment
 
 S = PetitionState
 
 
-class SigningRefused(Exception):
+class SigningRefused(Refusal):
     """The petition does not take this signature now; ``reason`` is safe to show."""
+
+    title = "You cannot sign this petition"
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
-class InvalidLink(Exception):
+class InvalidLink(Refusal):
     """A confirmation link that is unknown, tampered with, replaced or expired."""
 
+    title = "This link is not valid"
+    status = 404
 
-class CommitmentTaken(Exception):
+    def __init__(self) -> None:
+        super().__init__(
+            "The link may be incomplete, replaced by a newer one, or expired. "
+            "Sign again and we will e-mail you a new link."
+        )
+
+
+class CommitmentTaken(Refusal):
     """The commitment posted with a confirmation is already another signature's on this
     petition: a browser that reuses r, or someone replaying a commitment. Nothing changed."""
+
+    title = "Please try again"
+
+    def __init__(self) -> None:
+        super().__init__("Something went wrong making your receipt. Confirm again.")
 
 
 class SignOutcome(enum.Enum):
@@ -72,12 +85,6 @@ class SignerDetails:
     display: str = Display.COUNTED
     notify_updates: bool = False
     ip_address: str | None = None
-
-
-def pii_context(tag: bytes, field: str) -> bytes:
-    """Associated data binding a sealed value to its signature (via the unique dedup tag) and
-    field, so sealed values cannot be swapped between rows or columns."""
-    return b"undersign/pii/v1\x00" + tag + b"\x00" + field.encode("ascii")
 
 
 def check_can_sign(petition: Petition, kind: str, *, now: datetime | None = None) -> None:
@@ -166,11 +173,9 @@ def signature_create(
     tag = dedup_tag(petition.uuid, details.email)
     key_id = petition.data_key_id
     now = timezone.now()
-    sealed = {
-        "name_sealed": seal(key_id, details.name, context=pii_context(tag, "name")),
-        "email_sealed": seal(key_id, details.email, context=pii_context(tag, "email")),
-        "ip_sealed": (seal(key_id, details.ip_address, context=pii_context(tag, "ip")) if details.ip_address else None),
-    }
+    sealed = signer_fields_seal(
+        key_id=key_id, tag=tag, name=details.name, email=details.email, ip_address=details.ip_address
+    )
     with transaction.atomic():
         signature_id = _insert_signature(
             {
@@ -212,6 +217,19 @@ def signature_create(
         return SignOutcome.REPLACED, existing.pk
 
 
+def signature_confirmation_token_issue(*, signature: Signature) -> str | None:
+    """A fresh confirmation token for ``signature``, for the e-mail about to be sent: only the
+    latest link works, and the database holds only its digest. None (nothing to send) if the
+    signature was confirmed, invalidated or replaced (which queues its own message) since it
+    was read: the UPDATE is guarded by status and ``updated_at``, as the copy may be older than
+    the outbox row's lock."""
+    token = secrets.token_urlsafe(32)
+    updated = Signature.objects.filter(
+        pk=signature.pk, status=SignatureStatus.PENDING, updated_at=signature.updated_at
+    ).update(token_digest=token_digest(token), token_sent_at=timezone.now())
+    return token if updated else None
+
+
 def signature_for_link(*, signature_id: int, token: str) -> Signature:
     """The signature an e-mailed confirmation link names, if the link is still good. Its
     petition and its claim, if any, come in the same query (the claim is None on a petition
@@ -238,9 +256,9 @@ def signature_confirm(
     receipt). Idempotent: confirming twice changes nothing. ``signature``: what
     ``signature_for_link`` just returned for this link in the same request, so it is not read
     twice (the UPDATE below is guarded by status and token digest all the same).
+    Apps above this one act on a confirmation through the ``signature_confirmed`` signal, sent
+    inside the confirming transaction (verification validates a claim by official e-mail).
     Raises ``InvalidLink``, ``SigningRefused`` or ``CommitmentTaken``."""
-    from undersign.verification.services import claim_on_signature_confirmed  # it imports this module
-
     if signature is None or signature.pk != signature_id:
         signature = signature_for_link(signature_id=signature_id, token=token)
     if signature.status == SignatureStatus.CONFIRMED:
@@ -260,13 +278,19 @@ def signature_confirm(
                 if signature.status == SignatureStatus.CONFIRMED:
                     return ConfirmOutcome.ALREADY_CONFIRMED, signature
                 raise InvalidLink
-            log_signature_add(signature=signature, petition_uuid=petition.uuid, commitment=commitment, now=now)
-            claim_on_signature_confirmed(signature=signature)
+            log_signature_add(signature=_logged(signature, petition), commitment=commitment, now=now)
+            signature_confirmed.send(sender=Signature, signature=signature)
             _after_confirm(petition, signature)
     except IntegrityError:
         raise CommitmentTaken from None
     signature.status, signature.confirmed_at, signature.commitment = SignatureStatus.CONFIRMED, now, commitment
     return ConfirmOutcome.CONFIRMED, signature
+
+
+def _logged(signature: Signature, petition: Petition) -> LoggedSignature:
+    return LoggedSignature(
+        petition_id=petition.pk, petition_uuid=petition.uuid, signature_id=signature.pk, region=signature.region
+    )
 
 
 def _after_confirm(petition: Petition, signature: Signature) -> None:
@@ -298,7 +322,8 @@ def signature_invalidate(*, signature: Signature, reason: str) -> bool:
             status=SignatureStatus.INVALIDATED, invalidated_at=now, invalidation_reason=reason[:32], updated_at=now
         )
         if row["status"] == SignatureStatus.CONFIRMED:
-            log_revocation_add(signature=signature, commitment=bytes(row["commitment"]), reason=reason, now=now)
+            logged = _logged(signature, signature.petition)
+            log_revocation_add(signature=logged, commitment=bytes(row["commitment"]), reason=reason, now=now)
     return True
 
 
@@ -321,7 +346,9 @@ def signature_reinstate(*, signature: Signature) -> bool:
         Signature.objects.filter(pk=signature.pk).update(
             status=SignatureStatus.CONFIRMED, invalidated_at=None, invalidation_reason="", updated_at=now
         )
-        log_reinstate_add(signature=signature, commitment=bytes(row["commitment"]), now=now)
+        log_reinstate_add(
+            signature=_logged(signature, signature.petition), commitment=bytes(row["commitment"]), now=now
+        )
     return True
 
 
@@ -334,87 +361,10 @@ def signature_unsubscribe(*, signature_id: int) -> bool:
     )
 
 
-# --- counting -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CounterDiscrepancy:
-    petition_id: int
-    region: str | None  # None: the petition's total
-    counter: int
-    queued: int  # net count change of the entries still pending in the log
-    confirmed: int
-    logged: int | None = None  # the count rule over the appended log (totals only)
-    log_pending: int = 0  # what the pending entries will change in the count rule
-
-    @property
-    def expected_counter(self) -> int:
-        return self.confirmed - self.queued
-
-    @property
-    def log_disagrees(self) -> bool:
-        return self.logged is not None and self.logged + self.log_pending != self.confirmed
-
-
-def signatures_reconcile(*, repair: bool) -> list[CounterDiscrepancy]:
-    """Check the one truth three ways (docs/design.md): each counter, ``COUNT(*)`` of
-    confirmed signatures, and the log's count rule over the appended entries, allowing for
-    entries still pending; with ``repair``, set wrong counters right. The log itself is never
-    repaired — it is append-only — so a disagreement with it is reported for a person to look
-    into. Each comparison is one statement, under the integrator's lock on PostgreSQL."""
-    from undersign.petitions.models import RegionCount
-
-    sig = connection.ops.quote_name(Signature._meta.db_table)
-    log = connection.ops.quote_name(LogEntry._meta.db_table)
-    pet = connection.ops.quote_name(Petition._meta.db_table)
-    reg = connection.ops.quote_name(RegionCount._meta.db_table)
-    k = LogEntryKind
-    totals_sql = f"""
-        SELECT p.id, p.signature_count,
-          (SELECT COALESCE(SUM(q.delta), 0) FROM {log} q WHERE q.petition_id = p.id AND q.leaf_index IS NULL),
-          (SELECT COUNT(*) FROM {sig} s WHERE s.petition_id = p.id AND s.status = 'confirmed'),
-          (SELECT COALESCE(SUM(CASE q.kind WHEN {k.REVOCATION:d} THEN -1
-                                 WHEN {k.SIGNATURE:d} THEN 1 WHEN {k.REINSTATE:d} THEN 1 ELSE 0 END), 0)
-             FROM {log} q WHERE q.petition_id = p.id AND q.leaf_index IS NULL),
-          (SELECT COUNT(*) FROM {log} e WHERE e.petition_id = p.id AND e.kind = {k.SIGNATURE:d}
-             AND e.leaf_index IS NOT NULL
-             AND COALESCE((SELECT x.kind FROM {log} x WHERE x.petition_id = e.petition_id
-                 AND x.commitment = e.commitment AND x.kind IN ({k.REVOCATION:d}, {k.REINSTATE:d})
-                 AND x.leaf_index IS NOT NULL ORDER BY x.leaf_index DESC LIMIT 1), 0) <> {k.REVOCATION:d})
-        FROM {pet} p"""  # noqa: S608 - table names and codes are ours
-    regions_sql = f"""
-        SELECT k.petition_id, k.region,
-          COALESCE((SELECT r.signature_count FROM {reg} r
-                    WHERE r.petition_id = k.petition_id AND r.region = k.region), 0),
-          (SELECT COALESCE(SUM(q.delta), 0) FROM {log} q
-            WHERE q.petition_id = k.petition_id AND q.region = k.region AND q.leaf_index IS NULL),
-          (SELECT COUNT(*) FROM {sig} s WHERE s.petition_id = k.petition_id
-            AND s.region = k.region AND s.status = 'confirmed')
-        FROM (SELECT petition_id, region FROM {reg}
-              UNION SELECT petition_id, region FROM {sig} WHERE status = 'confirmed') k"""  # noqa: S608
-    found: list[CounterDiscrepancy] = []
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                # The integrator must not move counters between our reading and our repair.
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOG_LOCK_KEY])
-            cursor.execute(totals_sql)
-            for petition_id, counter, queued, confirmed, log_pending, logged in cursor.fetchall():
-                item = CounterDiscrepancy(petition_id, None, counter, int(queued), confirmed, logged, int(log_pending))
-                if counter + queued != confirmed or item.log_disagrees:
-                    found.append(item)
-            cursor.execute(regions_sql)
-            for petition_id, region, counter, queued, confirmed in cursor.fetchall():
-                if counter + queued != confirmed:
-                    found.append(CounterDiscrepancy(petition_id, region, counter, int(queued), confirmed))
-        if repair:
-            for item in found:
-                if item.region is None:
-                    Petition.objects.filter(pk=item.petition_id).update(signature_count=item.expected_counter)
-                else:
-                    RegionCount.objects.update_or_create(
-                        petition_id=item.petition_id,
-                        region=item.region,
-                        defaults={"signature_count": item.expected_counter},
-                    )
-    return found
+def signatures_invalidate_too_late(*, signature_ids: list[int], now: datetime) -> None:
+    """Signatures whose confirmation committed after their petition's CLOSED entry: the log
+    dropped their entries (they can never be appended), so they never count. Called by the
+    log's integrator, in its transaction, through ``transparency.signals.signatures_too_late``."""
+    Signature.objects.filter(pk__in=signature_ids).update(
+        status=SignatureStatus.INVALIDATED, invalidated_at=now, invalidation_reason="confirmed_too_late", updated_at=now
+    )

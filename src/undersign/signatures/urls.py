@@ -4,7 +4,6 @@ from undersign.signatures import views
 
 app_name = "signatures"
 urlpatterns = [
-    path("petitions/<id:petition_id>/sign/", views.sign, name="sign"),
     path("petitions/<id:petition_id>/sign/thank-you/", views.sign_done, name="sign_done"),
     path("petitions/<id:petition_id>/sponsor/<str:token>/", views.sponsor, name="sponsor"),
     path("petitions/<id:petition_id>/sponsor/<str:token>/thank-you/", views.sponsor_done, name="sponsor_done"),

@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
-from undersign.core.emails import unsubscribe_signature_id
-from undersign.core.http import client_ip, private_page
+from undersign.core.http import client_ip, error_page, private_page, refusal_page
 from undersign.petitions.models import Petition, PetitionState
+from undersign.signatures.emails import unsubscribe_signature_id
 from undersign.signatures.forms import SignerForm
 from undersign.signatures.models import SignatureKind
 from undersign.signatures.selectors import signature_summary
@@ -28,8 +28,6 @@ from undersign.signatures.services import (
     signature_for_link,
     signature_unsubscribe,
 )
-from undersign.verification.selectors import petition_verification
-from undersign.verification.views import sign_with_claim
 from undersign_verify.entries import commitment as make_commitment
 
 S = PetitionState
@@ -47,28 +45,16 @@ def _details(form: SignerForm, request: HttpRequest) -> SignerDetails:
     return form.signer_details(ip_address=client_ip(request))
 
 
-def _refused(request: HttpRequest, petition: Petition, reason: str) -> HttpResponse:
+def sign_refused(request: HttpRequest, petition: Petition, reason: str) -> HttpResponse:
     visible = petition.state in (S.OPEN, S.CLOSED, S.REJECTED)
     return render(
         request, "signatures/refused.html", {"petition": petition if visible else None, "reason": reason}, status=409
     )
 
 
-@private_page
-@require_http_methods(["GET", "HEAD", "POST"])
-def sign(request: HttpRequest, petition_id: int) -> HttpResponse:
-    # Its verification policy in the same query: an ordinary petition needs no second one.
-    petition = Petition.objects.select_related("verification").filter(pk=petition_id).first()
-    if petition is None:
-        raise Http404("no such petition")
-    if petition.state not in (S.OPEN, S.CLOSED, S.REJECTED, S.HIDDEN):
-        raise Http404("no such petition")  # not public yet: only its sponsor link leads to it
-    try:
-        check_can_sign(petition, SignatureKind.SIGNER)
-    except SigningRefused as refused:
-        return _refused(request, petition, refused.reason)
-    if (verification := petition_verification(petition=petition)) is not None:
-        return sign_with_claim(request, petition, verification)
+def sign_without_claim(request: HttpRequest, petition: Petition) -> HttpResponse:
+    """The sign page of a petition open to anyone (``site.petition_views.sign`` routes here once
+    the petition is known to take signatures and no registry claim)."""
     form = SignerForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         signature_create(petition=petition, details=_details(form, request))
@@ -95,11 +81,11 @@ def _sponsored_petition(petition_id: int, token: str) -> Petition:
 def sponsor(request: HttpRequest, petition_id: int, token: str) -> HttpResponse:
     petition = _sponsored_petition(petition_id, token)
     if petition.state == S.OPEN:
-        return redirect("signatures:sign", petition_id=petition.pk)
+        return redirect("petitions:sign", petition_id=petition.pk)
     try:
         check_can_sign(petition, SignatureKind.SPONSOR)
     except SigningRefused as refused:
-        return _refused(request, petition, refused.reason)
+        return sign_refused(request, petition, refused.reason)
     form = SignerForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         signature_create(petition=petition, details=_details(form, request), kind=SignatureKind.SPONSOR)
@@ -120,20 +106,6 @@ def sponsor_done(request: HttpRequest, petition_id: int, token: str) -> HttpResp
     return render(request, "signatures/check_email.html", {"petition": petition, "sponsor": True})
 
 
-def _error(request: HttpRequest, title: str, message: str, status: int) -> HttpResponse:
-    return render(request, "error.html", {"title": title, "message": message}, status=status)
-
-
-def _invalid_link(request: HttpRequest) -> HttpResponse:
-    return _error(
-        request,
-        "This link is not valid",
-        "The link may be incomplete, replaced by a newer one, or expired. "
-        "Sign again and we will e-mail you a new link.",
-        404,
-    )
-
-
 @private_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, signature_id: int, token: str) -> HttpResponse:
@@ -141,8 +113,8 @@ def confirm(request: HttpRequest, signature_id: int, token: str) -> HttpResponse
     scanners follow links."""
     try:
         signature = signature_for_link(signature_id=signature_id, token=token)
-    except InvalidLink:
-        return _invalid_link(request)
+    except InvalidLink as refused:
+        return refusal_page(request, refused)
     petition = signature.petition
     if request.method != "POST":  # GET and HEAD only show
         return render(
@@ -159,12 +131,10 @@ def confirm(request: HttpRequest, signature_id: int, token: str) -> HttpResponse
         outcome, signature = signature_confirm(
             signature_id=signature_id, token=token, commitment=commitment, signature=signature
         )
-    except InvalidLink:
-        return _invalid_link(request)
     except SigningRefused as refused:
-        return _refused(request, petition, refused.reason)
-    except CommitmentTaken:
-        return _error(request, "Please try again", "Something went wrong making your receipt. Confirm again.", 409)
+        return sign_refused(request, petition, refused.reason)
+    except (InvalidLink, CommitmentTaken) as refused:
+        return refusal_page(request, refused)
     confirmed_now = outcome == ConfirmOutcome.CONFIRMED
     if signature.kind != SignatureKind.SIGNER:
         petition.refresh_from_db()  # a creator's or sponsor's confirmation may move the petition on
@@ -192,7 +162,12 @@ def confirm(request: HttpRequest, signature_id: int, token: str) -> HttpResponse
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, signature_id: int, token: str) -> HttpResponse:
     if unsubscribe_signature_id(token) != signature_id:
-        return _error(request, "This link is not valid", "Use the unsubscribe link from one of our e-mails.", 404)
+        return error_page(
+            request,
+            title="This link is not valid",
+            message="Use the unsubscribe link from one of our e-mails.",
+            status=404,
+        )
     if request.method != "POST":  # GET and HEAD only show
         return render(request, "signatures/unsubscribe.html", {"done": False})
     signature_unsubscribe(signature_id=signature_id)

@@ -25,13 +25,14 @@ class LogEntry(models.Model):
     """One entry of the log. Inserted *pending* (``leaf_index`` null) in the transaction that
     causes it — a confirmation, an invalidation, an opening — and given its leaf index by the
     integrator, which also applies ``delta`` to the petition's counters in that transaction:
-    counts move only when the log does. ``body`` is the published entry; ``signature``,
+    counts move only when the log does. ``body`` is the published entry; ``signature_id``,
     ``region`` and ``created_at`` stay here and feed the private counters (per region, per hour)
-    only. Appended rows are never changed or deleted."""
+    only. ``signature_id`` names a row of ``signatures`` (an app above the log) by id, without a
+    foreign key. Appended rows are never changed or deleted."""
 
     kind = models.PositiveSmallIntegerField(choices=LogEntryKind.choices)
     petition = models.ForeignKey("petitions.Petition", on_delete=models.PROTECT, related_name="+")
-    signature = models.ForeignKey("signatures.Signature", null=True, on_delete=models.PROTECT, related_name="+")
+    signature_id = models.BigIntegerField(null=True, db_index=True)
     commitment = models.BinaryField(max_length=32, null=True)
     body = models.BinaryField()
     region = models.CharField(max_length=16, blank=True)

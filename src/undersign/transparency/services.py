@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -20,10 +21,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from undersign.petitions.models import Petition, PetitionState
-from undersign.signatures.models import Signature, SignatureStatus
-from undersign.transparency.counting import CountChange, counters_apply
+from undersign.petitions.services import CountChange, petition_counters_apply
 from undersign.transparency.keys import log_signer
 from undersign.transparency.models import LogCheckpoint, LogEntry, LogEntryKind, LogTile
+from undersign.transparency.signals import signatures_too_late
 from undersign_verify.entries import Entry, EntryType, RevocationReason, petition_text_digest
 from undersign_verify.merkle import leaf_hash
 from undersign_verify.note import Checkpoint
@@ -31,10 +32,10 @@ from undersign_verify.tiles import ENTRIES, TILE_WIDTH, TileSet, decode_bundle, 
 
 S = PetitionState
 K = LogEntryKind
-LOG_LOCK_KEY = 0x756E6473_00000001  # "unds" + job 1: the one integrator (formerly the count job)
+LOG_LOCK_KEY = 0x756E6473_00000001  # "unds" + job 1: the one integrator
 _random = secrets.SystemRandom()
 
-# Invalidation reasons (Signature.invalidation_reason) as the log's reason codes; any other
+# Invalidation reasons (``signatures.Signature.invalidation_reason``) as the log's reason codes; any other
 # reason is logged as OTHER. The log says why in a code, never in words that could name anyone.
 REVOCATION_REASONS = {
     "fraud": RevocationReason.FRAUD,
@@ -47,50 +48,54 @@ REVOCATION_REASONS = {
 # --- pending entries ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LoggedSignature:
+    """What the log keeps of a signature beside its public entry: which row it is (to tell the
+    signatures app which ones came too late) and its region (for the private per-region
+    counters). The log knows no signature model: ``signatures`` stands above it."""
+
+    petition_id: int
+    petition_uuid: uuid.UUID
+    signature_id: int
+    region: str
+
+
 def _pending(*, kind: int, petition_id: int, entry: Entry, now: datetime, **fields: object) -> LogEntry:
     return LogEntry.objects.create(kind=kind, petition_id=petition_id, body=entry.encode(), created_at=now, **fields)
 
 
-def log_signature_add(*, signature: Signature, petition_uuid: uuid.UUID, commitment: bytes, now: datetime) -> None:
-    """Queue the SIGNATURE entry of a signature just confirmed (+1 when appended).
-    Precondition: in the confirming transaction."""
-    _pending(
-        kind=K.SIGNATURE,
-        petition_id=signature.petition_id,
-        entry=Entry(EntryType.SIGNATURE, petition_uuid, commitment),
-        now=now,
-        signature_id=signature.pk,
-        commitment=commitment,
-        region=signature.region,
-        delta=1,
-    )
-
-
-def _status_add(*, kind: int, signature: Signature, entry: Entry, delta: int, now: datetime) -> None:
+def _signature_entry_add(*, kind: int, signature: LoggedSignature, entry: Entry, delta: int, now: datetime) -> None:
     _pending(
         kind=kind,
         petition_id=signature.petition_id,
         entry=entry,
         now=now,
-        signature_id=signature.pk,
+        signature_id=signature.signature_id,
         commitment=entry.digest,
         region=signature.region,
         delta=delta,
     )
 
 
-def log_revocation_add(*, signature: Signature, commitment: bytes, reason: str, now: datetime) -> None:
+def log_signature_add(*, signature: LoggedSignature, commitment: bytes, now: datetime) -> None:
+    """Queue the SIGNATURE entry of a signature just confirmed (+1 when appended).
+    Precondition: in the confirming transaction."""
+    entry = Entry(EntryType.SIGNATURE, signature.petition_uuid, commitment)
+    _signature_entry_add(kind=K.SIGNATURE, signature=signature, entry=entry, delta=1, now=now)
+
+
+def log_revocation_add(*, signature: LoggedSignature, commitment: bytes, reason: str, now: datetime) -> None:
     """Queue the REVOCATION of a counted signature (-1 when appended). Precondition: in the
     invalidating transaction, the signature's row locked."""
     code = REVOCATION_REASONS.get(reason, RevocationReason.OTHER)
-    entry = Entry(EntryType.REVOCATION, signature.petition.uuid, commitment, code)
-    _status_add(kind=K.REVOCATION, signature=signature, entry=entry, delta=-1, now=now)
+    entry = Entry(EntryType.REVOCATION, signature.petition_uuid, commitment, code)
+    _signature_entry_add(kind=K.REVOCATION, signature=signature, entry=entry, delta=-1, now=now)
 
 
-def log_reinstate_add(*, signature: Signature, commitment: bytes, now: datetime) -> None:
+def log_reinstate_add(*, signature: LoggedSignature, commitment: bytes, now: datetime) -> None:
     """Queue the REINSTATE of a revoked signature (+1 when appended). Precondition: as above."""
-    entry = Entry(EntryType.REINSTATE, signature.petition.uuid, commitment)
-    _status_add(kind=K.REINSTATE, signature=signature, entry=entry, delta=1, now=now)
+    entry = Entry(EntryType.REINSTATE, signature.petition_uuid, commitment)
+    _signature_entry_add(kind=K.REINSTATE, signature=signature, entry=entry, delta=1, now=now)
 
 
 def log_opened_add(*, petition: Petition) -> None:
@@ -107,7 +112,7 @@ def log_opened_add(*, petition: Petition) -> None:
 
 def _try_log_lock() -> bool:
     """Only one integrator at a time: two would each append the same size and the second
-    checkpoint would be refused (and two count jobs once double-counted on the UK's site).
+    checkpoint would be refused (and two counting jobs once double-counted on the UK's site).
     On SQLite the single writer (BEGIN IMMEDIATE) already serialises it."""
     if connection.vendor != "postgresql":
         return True
@@ -162,8 +167,9 @@ def _row(entry: LogEntry) -> dict:
 
 def _drop_late_signatures(batch: list[dict], now: datetime) -> list[dict]:
     """A confirmation that committed after its petition's CLOSED entry (it passed the grace
-    check a moment before the end) cannot follow it in the log: the signature is invalidated
-    as confirmed too late, and its pending entry, never appended, is dropped."""
+    check a moment before the end) cannot follow it in the log: its pending entry, never
+    appended, is dropped, and the signatures app, told through ``signatures_too_late``,
+    invalidates the signature as confirmed too late."""
     candidates = {e["petition_id"] for e in batch if e["kind"] == K.SIGNATURE}
     if not candidates:
         return batch
@@ -175,9 +181,7 @@ def _drop_late_signatures(batch: list[dict], now: datetime) -> list[dict]:
     late = [e for e in batch if e["kind"] == K.SIGNATURE and e["petition_id"] in closed]
     if not late:
         return batch
-    Signature.objects.filter(pk__in=[e["signature_id"] for e in late]).update(
-        status=SignatureStatus.INVALIDATED, invalidated_at=now, invalidation_reason="confirmed_too_late", updated_at=now
-    )
+    signatures_too_late.send(sender=LogEntry, signature_ids=[e["signature_id"] for e in late], now=now)
     LogEntry.objects.filter(pk__in=[e["pk"] for e in late]).delete()
     dropped = {e["pk"] for e in late}
     return [e for e in batch if e["pk"] not in dropped]
@@ -275,7 +279,7 @@ def log_integrate_batch(*, limit: int | None = None) -> int:
         size, root_hash = _append(latest, [bytes(e["body"]) for e in ordered])
         _set_leaf_indexes(ordered, latest)
         _sign(size, root_hash, now)
-        counters_apply(
+        petition_counters_apply(
             changes=[CountChange(e["petition_id"], e["region"], e["delta"], e["created_at"]) for e in ordered],
             petition_ids={e["petition_id"] for e in ordered},
             size=size,

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from undersign.core.errors import Refusal
+
 REQUIRED_COLUMNS = ("name", "office", "district", "territory_code", "external_id")
 OPTIONAL_COLUMNS = ("official_email", "official_email_domain")
 REQUIRED_VALUES = ("name", "office", "territory_code", "external_id")
@@ -28,8 +30,11 @@ MAX_ERRORS = 200  # enough to fix a file by; a wholly wrong file would otherwise
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
-class ImportRefused(Exception):
+class ImportRefused(Refusal):
     """The file cannot be imported; ``errors`` says why, line by line."""
+
+    title = "The file cannot be imported"
+    status = 400
 
     def __init__(self, errors: list[str]) -> None:
         super().__init__("; ".join(errors))

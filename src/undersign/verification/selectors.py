@@ -7,7 +7,6 @@ signatures, never the rest of a large petition's signatures."""
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -15,12 +14,12 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
-from undersign.core.crypto import DecryptionError, open_sealed
 from undersign.core.reference import region_names
 from undersign.petitions.models import Petition
 from undersign.petitions.selectors import k_anonymous
 from undersign.signatures.models import Display, SignatureStatus
-from undersign.signatures.services import pii_context
+from undersign.signatures.personal_data import DecryptionError, signer_email, signer_name
+from undersign.verification.evidence import evidence_document_open, evidence_note_open
 from undersign.verification.models import (
     Claim,
     ClaimDecision,
@@ -31,7 +30,6 @@ from undersign.verification.models import (
     RegistryValidator,
     SigningPolicy,
 )
-from undersign.verification.services import evidence_context
 
 SEARCH_LIMIT = 20
 MIN_QUERY = 2
@@ -264,13 +262,9 @@ def claim_evidence(*, claim: Claim) -> ClaimEvidence:
     signature = claim.signature
     tag = bytes(signature.dedup_tag)
     try:
-        name = open_sealed(signature.name_sealed, context=pii_context(tag, "name"))
-        email = open_sealed(signature.email_sealed, context=pii_context(tag, "email"))
-        note = (
-            open_sealed(claim.evidence_note_sealed, context=evidence_context(tag, "note"))
-            if claim.evidence_note_sealed is not None
-            else None
-        )
+        name = signer_name(signature)
+        email = signer_email(signature)
+        note = evidence_note_open(claim, tag)
     except DecryptionError:
         return ClaimEvidence(None, None, None, False, True)
     return ClaimEvidence(
@@ -284,14 +278,10 @@ def claim_evidence(*, claim: Claim) -> ClaimEvidence:
 
 def claim_document(*, claim: Claim) -> bytes | None:
     """The evidence document, decrypted, or None when there is none (any more)."""
-    if claim.evidence_document_sealed is None:
-        return None
-    tag = bytes(claim.signature.dedup_tag)
     try:
-        encoded = open_sealed(claim.evidence_document_sealed, context=evidence_context(tag, "document"))
+        return evidence_document_open(claim, bytes(claim.signature.dedup_tag))
     except DecryptionError:
         return None
-    return base64.b64decode(encoded)
 
 
 def claim_decisions(*, claim: Claim) -> list[ClaimDecision]:

@@ -11,7 +11,6 @@ new round in which earlier votes no longer count).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -22,17 +21,20 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from undersign.core.crypto import dedup_tag, normalise_email, open_sealed, seal
+from undersign.core.crypto import dedup_tag, normalise_email
+from undersign.core.errors import Refusal
 from undersign.petitions.models import Petition
+from undersign.petitions.services import petition_touch
 from undersign.signatures.models import Signature, SignatureStatus
+from undersign.signatures.personal_data import signer_email
 from undersign.signatures.services import (
     SignerDetails,
     SignOutcome,
-    pii_context,
     signature_create,
     signature_invalidate,
     signature_reinstate,
 )
+from undersign.verification.evidence import evidence_seal
 from undersign.verification.models import (
     Claim,
     ClaimDecision,
@@ -50,7 +52,7 @@ from undersign.verification.registry_import import MemberRow, parse_registry_csv
 DECIDED_STATES = (ClaimStatus.VALIDATED, ClaimStatus.REJECTED)
 
 
-class ClaimRefused(Exception):
+class ClaimRefused(Refusal):
     """A decision that cannot be taken now; the message is safe to show to the validator."""
 
 
@@ -149,21 +151,8 @@ class ClaimRequest:
     content_type: str = ""
 
 
-def evidence_context(tag: bytes, field: str) -> bytes:
-    """Binds sealed evidence to its signature (by the unique dedup tag) and field, as the
-    signature's own personal data is bound."""
-    return b"undersign/evidence/v1\x00" + tag + b"\x00" + field.encode("ascii")
-
-
 def _sealed_evidence(petition: Petition, tag: bytes, claim: ClaimRequest) -> dict[str, object]:
-    key_id = petition.data_key_id
-    note = seal(key_id, claim.note, context=evidence_context(tag, "note")) if claim.note else None
-    document = None
-    if claim.document is not None:
-        # seal() takes text; base64 costs a third more bytes on a size-limited file, and keeps
-        # one sealing function for all personal data.
-        encoded = base64.b64encode(claim.document).decode("ascii")
-        document = seal(key_id, encoded, context=evidence_context(tag, "document"))
+    note, document = evidence_seal(key_id=petition.data_key_id, tag=tag, note=claim.note, document=claim.document)
     return {
         "evidence_note_sealed": note,
         "evidence_document_sealed": document,
@@ -209,11 +198,6 @@ def _on_official_domain(email: str, member: RegistryMember) -> bool:
     return domain in official
 
 
-def _touch_petition(petition_id: int, now: datetime) -> None:
-    """The public page's ETag follows the petition row; verified figures live elsewhere."""
-    Petition.objects.filter(pk=petition_id).update(updated_at=now)
-
-
 def claim_on_signature_confirmed(*, signature: Signature) -> Claim | None:
     """Called inside ``signature_confirm``'s transaction. Records whether the confirmed address
     is on an official domain (evidence for the validator, never proof), and validates the claim
@@ -227,7 +211,7 @@ def claim_on_signature_confirmed(*, signature: Signature) -> Claim | None:
     claim = Claim.objects.select_related("member__registry").filter(signature_id=signature.pk).first()
     if claim is None or claim.status != ClaimStatus.PENDING:
         return claim
-    email = open_sealed(signature.email_sealed, context=pii_context(bytes(signature.dedup_tag), "email"))
+    email = signer_email(signature)
     member = claim.member
     claim.on_official_domain = _on_official_domain(email, member)
     Claim.objects.filter(pk=claim.pk).update(on_official_domain=claim.on_official_domain)
@@ -253,7 +237,7 @@ def claim_on_signature_confirmed(*, signature: Signature) -> Claim | None:
         outcome=ClaimStatus.VALIDATED,
         note="The signer confirmed at the member's official e-mail address on record.",
     )
-    _touch_petition(claim.petition_id, now)
+    petition_touch(petition_id=claim.petition_id, now=now)
     claim.status, claim.method, claim.decided_at = ClaimStatus.VALIDATED, ClaimMethod.OFFICIAL_EMAIL, now
     return claim
 
@@ -319,7 +303,7 @@ def claim_decide(*, claim: Claim, actor: AbstractBaseUser, kind: str, reason_cod
         if outcome == ClaimStatus.REJECTED and _registry_only(claim.petition_id):
             signature_invalidate(signature=claim.signature, reason="claim_rejected")
         if outcome != ClaimStatus.PENDING:
-            _touch_petition(claim.petition_id, now)
+            petition_touch(petition_id=claim.petition_id, now=now)
     claim.refresh_from_db()
     return claim
 
@@ -349,7 +333,7 @@ def claim_reverse(*, claim: Claim, actor: AbstractBaseUser, note: str) -> Claim:
         )
         if was == ClaimStatus.REJECTED and claim.signature.invalidation_reason == "claim_rejected":
             signature_reinstate(signature=claim.signature)
-        _touch_petition(claim.petition_id, now)
+        petition_touch(petition_id=claim.petition_id, now=now)
     claim.refresh_from_db()
     return claim
 

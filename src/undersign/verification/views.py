@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from undersign.core.http import client_ip, parse_id, private_page, public_cache
+from undersign.core.http import client_ip, error_page, parse_id, private_page, public_cache
 from undersign.petitions.models import Petition, PetitionState
 from undersign.petitions.selectors import petition_get_public
 from undersign.verification.forms import ClaimSignForm, DecisionForm, ReverseForm, claim_rejection_title
@@ -48,7 +48,7 @@ View = Callable[..., HttpResponse]
 
 
 def sign_with_claim(request: HttpRequest, petition: Petition, verification: PetitionVerification) -> HttpResponse:
-    """The sign page of a petition that takes registry claims (called by ``signatures.views.sign``
+    """The sign page of a petition that takes registry claims (called by ``site.petition_views.sign``
     once the petition is known to take signatures). "Search" re-shows the form with the
     matching members, for browsers without JavaScript; "Continue" signs."""
     data = request.POST if request.method == "POST" else None
@@ -186,11 +186,8 @@ def claim_evidence_document(request: HttpRequest, claim_id: int) -> HttpResponse
     claim = access_claim_by_id(user=request.user, claim_id=claim_id)
     document = claim_document(claim=claim)
     if document is None:
-        return render(
-            request,
-            "error.html",
-            {"title": "No document", "message": "This claim has no evidence document (any more)."},
-            status=404,
+        return error_page(
+            request, title="No document", message="This claim has no evidence document (any more).", status=404
         )
     extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(
         claim.evidence_content_type, "bin"

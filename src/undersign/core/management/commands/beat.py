@@ -1,6 +1,6 @@
 """``undersign beat``: Celery beat, which wakes the periodic jobs (``CELERY_BEAT_SCHEDULE``).
 
-Run exactly one per site. A second beat would only send duplicate wake-ups (the count job
+Run exactly one per site. A second beat would only send duplicate wake-ups (the log's integrator
 holds an advisory lock, so nothing is counted twice), but it is wasted work."""
 
 from __future__ import annotations

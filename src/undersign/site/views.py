@@ -8,9 +8,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
-from undersign.core.http import private_page, public_cache
+from undersign.core.http import error_page, private_page, public_cache
+from undersign.core.models import OutboundEmail
+from undersign.moderation.selectors import user_is_moderator
 from undersign.petitions.models import PetitionState
 from undersign.petitions.selectors import petition_list, petitions_trending
+from undersign.transparency.models import LogEntry
+from undersign.verification.selectors import validator_registry_ids
 
 
 @require_safe
@@ -33,9 +37,6 @@ def staff_home(request: HttpRequest) -> HttpResponse:
     """Where a login lands when no page asked for one: the work this account has. Moderators and
     validators are separate roles, so a single fixed landing page would greet one of them with
     a 403."""
-    from undersign.moderation.selectors import user_is_moderator
-    from undersign.verification.selectors import validator_registry_ids
-
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())
@@ -46,16 +47,13 @@ def staff_home(request: HttpRequest) -> HttpResponse:
     if user.is_staff:
         return redirect("admin:index")
     message = "This account has no moderation or validation role. Ask the site's staff for one."
-    return render(request, "error.html", {"title": "Nothing to do here", "message": message}, status=403)
+    return error_page(request, title="Nothing to do here", message=message, status=403)
 
 
 @require_safe
 @cache_control(no_store=True)
 def health(request: HttpRequest) -> JsonResponse:
     """Liveness and readiness: 200 when the database answers, 503 otherwise."""
-    from undersign.core.models import OutboundEmail
-    from undersign.transparency.models import LogEntry
-
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -69,42 +67,22 @@ def health(request: HttpRequest) -> JsonResponse:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    return render(
-        request,
-        "error.html",
-        {
-            "title": "Your form expired",
-            "message": "For your security the form could not be accepted. Go back, reload the page and try again.",
-        },
-        status=403,
-    )
+    message = "For your security the form could not be accepted. Go back, reload the page and try again."
+    return error_page(request, title="Your form expired", message=message, status=403)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(
-        request, "error.html", {"title": "Bad request", "message": "The request could not be understood."}, status=400
-    )
+    return error_page(request, title="Bad request", message="The request could not be understood.", status=400)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(
-        request, "error.html", {"title": "Not allowed", "message": "You are not allowed to do that."}, status=403
-    )
+    return error_page(request, title="Not allowed", message="You are not allowed to do that.", status=403)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(
-        request, "error.html", {"title": "Page not found", "message": "There is no page at this address."}, status=404
-    )
+    return error_page(request, title="Page not found", message="There is no page at this address.", status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "error.html",
-        {
-            "title": "Something went wrong",
-            "message": "Sorry, something went wrong on our side. Please try again shortly.",
-        },
-        status=500,
-    )
+    message = "Sorry, something went wrong on our side. Please try again shortly."
+    return error_page(request, title="Something went wrong", message=message, status=500)

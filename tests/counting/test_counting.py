@@ -5,13 +5,13 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from tests.factories import make_petition, sign_and_confirm, signer
+from undersign.counting.services import counts_reconcile
 from undersign.petitions.models import HourlyCount, Petition, RegionCount
 from undersign.signatures.models import Signature
 from undersign.signatures.services import (
     signature_create,
     signature_invalidate,
     signature_reinstate,
-    signatures_reconcile,
 )
 from undersign.transparency.models import LogEntry
 from undersign.transparency.services import LOG_LOCK_KEY, log_integrate_all, log_integrate_batch
@@ -150,9 +150,9 @@ class TestReconcile:
     def test_agrees_when_counters_are_right(self):
         petition = make_petition()
         sign_and_confirm(petition)
-        assert signatures_reconcile(repair=False) == []  # one queued, not yet counted: consistent
+        assert counts_reconcile(repair=False) == []  # one queued, not yet counted: consistent
         log_integrate_all()
-        assert signatures_reconcile(repair=False) == []
+        assert counts_reconcile(repair=False) == []
 
     def test_finds_and_repairs_wrong_counters(self):
         petition = make_petition(creator=signer(region="E12000001"))
@@ -160,16 +160,16 @@ class TestReconcile:
         log_integrate_all()
         Petition.objects.filter(pk=petition.pk).update(signature_count=99)
         RegionCount.objects.filter(petition=petition).update(signature_count=7)
-        found = signatures_reconcile(repair=True)
+        found = counts_reconcile(repair=True)
         assert {(d.region, d.counter, d.confirmed) for d in found} == {(None, 99, 2), ("E12000001", 7, 2)}
         assert counts(petition) == (2, {"E12000001": 2})
-        assert signatures_reconcile(repair=False) == []
+        assert counts_reconcile(repair=False) == []
 
     def test_missing_region_row_is_found(self):
         petition = make_petition(creator=signer(region="E12000002"))
         log_integrate_all()
         RegionCount.objects.filter(petition=petition).delete()
-        found = signatures_reconcile(repair=True)
+        found = counts_reconcile(repair=True)
         assert [(d.region, d.counter, d.confirmed) for d in found] == [("E12000002", 0, 1)]
         assert counts(petition)[1] == {"E12000002": 1}
 

@@ -1,21 +1,21 @@
+"""The petition pages, which bring several apps together: the list, a petition's page and
+its signers, the sign page (with or without a registry claim) and the create wizard."""
+
 from __future__ import annotations
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import condition, require_http_methods, require_safe
 
-from undersign.core.http import client_ip, parse_page, private_page, public_cache
+from undersign.core.http import client_ip, error_page, parse_page, private_page, public_cache
 from undersign.core.reference import region_names, rejection_reason
-from undersign.petitions.forms import CreatorForm, PetitionTextForm
-from undersign.petitions.models import PetitionState
+from undersign.petitions.forms import PetitionTextForm, list_params
+from undersign.petitions.models import Petition, PetitionState
 from undersign.petitions.selectors import (
     FILTER_LABELS,
-    LIST_FILTERS,
-    MAX_QUERY_LENGTH,
     petition_get_public,
     petition_list,
     petition_version,
@@ -23,13 +23,16 @@ from undersign.petitions.selectors import (
     signatures_by_region,
     threshold_progress,
 )
-from undersign.petitions.services import PetitionText, petition_create
+from undersign.petitions.services import PetitionText
+from undersign.signatures.forms import CreatorForm
 from undersign.signatures.models import SignatureKind
 from undersign.signatures.selectors import creator_public_name, public_signers
-from undersign.signatures.services import SignerDetails, signature_create
+from undersign.signatures.services import SignerDetails, SigningRefused, check_can_sign
+from undersign.signatures.views import sign_refused, sign_without_claim
+from undersign.site.services import petition_start
 from undersign.verification.forms import petition_verification_form
-from undersign.verification.selectors import verification_summary
-from undersign.verification.services import petition_verification_set
+from undersign.verification.selectors import petition_verification, verification_summary
+from undersign.verification.views import sign_with_claim
 
 DRAFT = "petition_draft"
 S = PetitionState
@@ -38,23 +41,13 @@ S = PetitionState
 # --- browse ---------------------------------------------------------------------------------
 
 
-def list_params(request: HttpRequest) -> tuple[str, str, int] | None:
-    """``state``, ``q`` and ``page`` of a list request, or None when any is malformed."""
-    state = request.GET.get("state", "all")
-    query = request.GET.get("q", "")
-    page = parse_page(request.GET.get("page", "1"))
-    if state not in LIST_FILTERS or len(query) > MAX_QUERY_LENGTH or "\x00" in query or page is None:
-        return None
-    return state, query, page
-
-
 @require_safe
 @public_cache
 def petition_list_view(request: HttpRequest) -> HttpResponse:
     params = list_params(request)
     if params is None:
         message = "That list filter, search or page is not valid."
-        return render(request, "error.html", {"title": "Bad request", "message": message}, status=400)
+        return error_page(request, title="Bad request", message=message, status=400)
     state, query, page_number = params
     paginator = Paginator(petition_list(state=state, query=query), 20)
     if page_number > max(paginator.num_pages, 1):
@@ -100,7 +93,7 @@ def petition_signers(request: HttpRequest, petition_id: int) -> HttpResponse:
         raise Http404("no such petition")
     page = parse_page(request.GET.get("page", "1"))
     if page is None:
-        return render(request, "error.html", {"title": "Bad request", "message": "That page is not valid."}, status=400)
+        return error_page(request, title="Bad request", message="That page is not valid.", status=400)
     per_page = 200
     signers = public_signers(petition=petition, limit=per_page + 1, offset=(page - 1) * per_page)
     return render(
@@ -108,6 +101,23 @@ def petition_signers(request: HttpRequest, petition_id: int) -> HttpResponse:
         "petitions/signers.html",
         {"petition": petition, "signers": signers[:per_page], "page": page, "has_next": len(signers) > per_page},
     )
+
+
+@private_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def sign(request: HttpRequest, petition_id: int) -> HttpResponse:
+    """The sign page: with a registry claim on a petition that takes them, plain otherwise."""
+    # Its verification policy in the same query: an ordinary petition needs no second one.
+    petition = Petition.objects.select_related("verification").public().filter(pk=petition_id).first()
+    if petition is None:
+        raise Http404("no such petition")  # not public yet: only its sponsor link leads to it
+    try:
+        check_can_sign(petition, SignatureKind.SIGNER)
+    except SigningRefused as refused:
+        return sign_refused(request, petition, refused.reason)
+    if (verification := petition_verification(petition=petition)) is not None:
+        return sign_with_claim(request, petition, verification)
+    return sign_without_claim(request, petition)
 
 
 # --- create: text, similar petitions, creator, check ----------------------------------------
@@ -178,22 +188,18 @@ def create_check(request: HttpRequest) -> HttpResponse:
         return redirect("petitions:create_creator")
     if request.method == "POST":
         creator = creator_form.cleaned_data
-        with transaction.atomic():
-            petition = petition_create(text=PetitionText(**text_form.cleaned_data))
-            if who is not None:
-                petition_verification_set(petition=petition, **who.service_arguments())
-            signature_create(
-                petition=petition,
-                kind=SignatureKind.CREATOR,
-                details=SignerDetails(
-                    name=creator["name"],
-                    email=creator["email"],
-                    region=creator["region"],
-                    display=creator["display"],
-                    notify_updates=creator["notify_updates"],
-                    ip_address=client_ip(request),
-                ),
-            )
+        petition_start(
+            text=PetitionText(**text_form.cleaned_data),
+            creator=SignerDetails(
+                name=creator["name"],
+                email=creator["email"],
+                region=creator["region"],
+                display=creator["display"],
+                notify_updates=creator["notify_updates"],
+                ip_address=client_ip(request),
+            ),
+            verification=who.service_arguments() if who is not None else None,
+        )
         del request.session[DRAFT]
         return redirect("petitions:create_done")
     creator = creator_form.cleaned_data

@@ -1,7 +1,9 @@
 from django.urls import path
 
-from undersign.petitions import views
+from undersign.site import petition_views as views
 
+# The petition pages keep the "petitions" namespace: they are about petitions, even if the
+# views bring several apps together and so live in the top app.
 app_name = "petitions"
 urlpatterns = [
     path("", views.petition_list_view, name="list"),
@@ -12,4 +14,5 @@ urlpatterns = [
     path("new/thank-you/", views.create_done, name="create_done"),
     path("<id:petition_id>/", views.petition_detail, name="detail"),
     path("<id:petition_id>/signers/", views.petition_signers, name="signers"),
+    path("<id:petition_id>/sign/", views.sign, name="sign"),
 ]

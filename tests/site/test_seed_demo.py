@@ -2,8 +2,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
+from undersign.counting.services import counts_reconcile
 from undersign.petitions.models import Petition, PetitionState
-from undersign.signatures.services import signatures_reconcile
 
 pytestmark = pytest.mark.django_db
 
@@ -26,4 +26,4 @@ def test_seed_demo_makes_every_state_once(capsys):
     second = capsys.readouterr().out
     assert "password" not in second  # credentials are shown once only
     assert Petition.objects.count() == before
-    assert signatures_reconcile(repair=False) == []
+    assert counts_reconcile(repair=False) == []

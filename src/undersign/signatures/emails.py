@@ -1,21 +1,22 @@
-"""How each kind of outbox message is built. Addresses are decrypted only here, at sending."""
+"""The e-mails to signers (creators and sponsors are signers too): how each outbox kind is
+built. Registered with the outbox by ``SignaturesConfig.ready``; addresses are decrypted only
+here, at sending. The petition-state messages (validated, published, closed, …) go to the
+creator, whose address only this app can read, so they are rendered here too."""
 
 from __future__ import annotations
-
-import secrets
 
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 
-from undersign.core.crypto import open_sealed, token_digest
 from undersign.core.models import OutboundEmail
 from undersign.core.outbox import renders
 from undersign.core.reference import region_names, rejection_reason
 from undersign.signatures.models import Signature, SignatureKind, SignatureStatus
+from undersign.signatures.personal_data import signer_email, signer_name
+from undersign.signatures.services import signature_confirmation_token_issue
 
 K = OutboundEmail.Kind
 UNSUBSCRIBE_SALT = "undersign.unsubscribe"
@@ -37,18 +38,6 @@ def unsubscribe_signature_id(token: str) -> int | None:
 
 def absolute(path: str) -> str:
     return settings.SITE_URL + path
-
-
-def signer_name(signature: Signature) -> str:
-    from undersign.signatures.services import pii_context
-
-    return open_sealed(signature.name_sealed, context=pii_context(bytes(signature.dedup_tag), "name"))
-
-
-def signer_email(signature: Signature) -> str:
-    from undersign.signatures.services import pii_context
-
-    return open_sealed(signature.email_sealed, context=pii_context(bytes(signature.dedup_tag), "email"))
 
 
 def _message(template: str, signature: Signature, context: dict[str, object]) -> EmailMessage:
@@ -75,11 +64,29 @@ def _message(template: str, signature: Signature, context: dict[str, object]) ->
     )
 
 
-def _signature(message: OutboundEmail) -> Signature | None:
-    if OutboundEmail.signature.is_cached(message):  # fetched with the locked outbox row
-        signature = message.signature
-    else:
+def _preload_signatures(messages: list[OutboundEmail]) -> dict[int, Signature]:
+    """The signatures (with their petitions) of a delivery run's messages, in one query."""
+    by_id = {
+        signature.pk: signature
+        for signature in Signature.objects.select_related("petition").filter(
+            pk__in=[m.signature_id for m in messages if m.signature_id is not None]
+        )
+    }
+    return {m.pk: by_id[m.signature_id] for m in messages if m.signature_id in by_id}
+
+
+def _signature(message: OutboundEmail, preloaded: Signature | None) -> Signature | None:
+    """The recipient: the message's signature, or for a petition's own news the creator's."""
+    if preloaded is not None and preloaded.pk == message.signature_id:
+        signature: Signature | None = preloaded
+    elif message.signature_id is not None:
         signature = Signature.objects.select_related("petition").filter(pk=message.signature_id).first()
+    else:
+        signature = (
+            Signature.objects.select_related("petition")
+            .filter(petition_id=message.petition_id, kind=SignatureKind.CREATOR)
+            .first()
+        )
     if signature is None:
         return None
     if message.kind in _UPDATES and signature.unsubscribed_at is not None:
@@ -87,20 +94,15 @@ def _signature(message: OutboundEmail) -> Signature | None:
     return signature
 
 
-@renders(K.SIGNATURE_CONFIRM)
-def signature_confirm(message: OutboundEmail) -> EmailMessage | None:
-    """A fresh token per message: only the latest link works, and the database holds only its
-    digest. Nothing to send if the signature was confirmed, invalidated or replaced (which
-    queues its own message) since it was read: the UPDATE is guarded by status and
-    ``updated_at``, as the signature may have been read before the outbox row was locked."""
-    signature = _signature(message)
+@renders(K.SIGNATURE_CONFIRM, preload=_preload_signatures)
+def signature_confirm(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
+    """A fresh link per message (``signature_confirmation_token_issue``); nothing to send if the
+    signature was confirmed, invalidated or replaced since it was read."""
+    signature = _signature(message, preloaded)
     if signature is None or signature.status != SignatureStatus.PENDING:
         return None
-    token = secrets.token_urlsafe(32)
-    updated = Signature.objects.filter(
-        pk=signature.pk, status=SignatureStatus.PENDING, updated_at=signature.updated_at
-    ).update(token_digest=token_digest(token), token_sent_at=timezone.now())
-    if not updated:
+    token = signature_confirmation_token_issue(signature=signature)
+    if token is None:
         return None
     link = absolute(reverse("signatures:confirm", args=[signature.pk, token]))
     template = {
@@ -114,15 +116,15 @@ def signature_confirm(message: OutboundEmail) -> EmailMessage | None:
     )
 
 
-@renders(K.ALREADY_SIGNED)
-def already_signed(message: OutboundEmail) -> EmailMessage | None:
-    signature = _signature(message)
+@renders(K.ALREADY_SIGNED, preload=_preload_signatures)
+def already_signed(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
+    signature = _signature(message, preloaded)
     return None if signature is None else _message("already_signed", signature, {})
 
 
 @renders(K.SPONSOR_SIGNED)
-def sponsor_signed(message: OutboundEmail) -> EmailMessage | None:
-    signature = _signature(message)
+def sponsor_signed(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
+    signature = _signature(message, preloaded)
     if signature is None:
         return None
     sponsors = Signature.objects.filter(
@@ -141,8 +143,8 @@ def _sponsor_url(signature: Signature) -> str:
 
 
 @renders(K.PETITION_VALIDATED)
-def petition_validated(message: OutboundEmail) -> EmailMessage | None:
-    signature = _signature(message)
+def petition_validated(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
+    signature = _signature(message, preloaded)
     if signature is None:
         return None
     return _message(
@@ -153,21 +155,20 @@ def petition_validated(message: OutboundEmail) -> EmailMessage | None:
 
 
 @renders(K.PETITION_SPONSORED)
-def petition_sponsored(message: OutboundEmail) -> EmailMessage | None:
-    signature = _signature(message)
+def petition_sponsored(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
+    signature = _signature(message, preloaded)
     return None if signature is None else _message("petition_sponsored", signature, {})
 
 
 @renders(K.PETITION_PUBLISHED)
-def petition_published(message: OutboundEmail) -> EmailMessage | None:
-    signature = _signature(message)
+def petition_published(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
+    signature = _signature(message, preloaded)
     return None if signature is None else _message("petition_published", signature, {})
 
 
-@renders(K.PETITION_REJECTED)
-@renders(K.PETITION_TAKEN_DOWN)
-def petition_rejected(message: OutboundEmail) -> EmailMessage | None:
-    signature = _signature(message)
+@renders(K.PETITION_REJECTED, K.PETITION_TAKEN_DOWN)
+def petition_rejected(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
+    signature = _signature(message, preloaded)
     if signature is None:
         return None
     reason = rejection_reason(signature.petition.rejection_code)
@@ -176,14 +177,14 @@ def petition_rejected(message: OutboundEmail) -> EmailMessage | None:
 
 
 @renders(K.PETITION_CLOSED)
-def petition_closed(message: OutboundEmail) -> EmailMessage | None:
-    signature = _signature(message)
+def petition_closed(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
+    signature = _signature(message, preloaded)
     return None if signature is None else _message("petition_closed", signature, {})
 
 
-@renders(K.PETITION_RESPONSE)
-def petition_response(message: OutboundEmail) -> EmailMessage | None:
-    signature = _signature(message)
+@renders(K.PETITION_RESPONSE, preload=_preload_signatures)
+def petition_response(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
+    signature = _signature(message, preloaded)
     if signature is None or not hasattr(signature.petition, "response"):
         return None
     return _message("petition_response", signature, {"response": signature.petition.response})

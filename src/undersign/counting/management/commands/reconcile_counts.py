@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from undersign.signatures.services import signatures_reconcile
+from undersign.counting.services import counts_reconcile
 
 
 class Command(BaseCommand):
@@ -13,11 +13,11 @@ class Command(BaseCommand):
         parser.add_argument("--repair", action="store_true", help="correct the counters that differ")
 
     def handle(self, *args, repair: bool, **options):
-        found = signatures_reconcile(repair=repair)
+        found = counts_reconcile(repair=repair)
         for item in found:
             where = f"petition {item.petition_id}" + (f" region {item.region}" if item.region else "")
             self.stdout.write(
-                f"{where}: counter {item.counter} + queued {item.queued} != confirmed {item.confirmed}"
+                f"{where}: counter {item.counter} + pending {item.pending} != confirmed {item.confirmed}"
                 + (f" -> set to {item.expected_counter}" if repair else "")
             )
             if item.log_disagrees:

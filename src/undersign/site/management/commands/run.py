@@ -3,6 +3,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from undersign.core.jobs import start_in_process_jobs
+from undersign.site.jobs import periodic_jobs
 
 
 class Command(BaseCommand):
@@ -13,7 +14,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, addr: str, **options):
         if settings.INPROCESS_JOBS:
-            start_in_process_jobs()
+            start_in_process_jobs(periodic_jobs())
             self.stdout.write("periodic jobs (counting, closing, e-mail sweep) run in this process")
         self.stdout.write(f"e-mail goes to {settings.EMAIL_URL}")
         call_command("runserver", addr, use_reloader=False, use_threading=True)

@@ -1,0 +1,20 @@
+"""One base exception for refusals: a request the application will not carry out, for a reason
+fit to show to whoever asked. Services raise it (or a subclass naming the case); views turn it
+into a page with ``core.http.refusal_page``, never into a 500."""
+
+from __future__ import annotations
+
+
+class Refusal(Exception):
+    """``message`` is safe to show; ``title`` heads the page; ``status`` is its HTTP status."""
+
+    title = "This cannot be done"
+    status = 409
+
+    def __init__(self, message: str, *, title: str | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if title is not None:
+            self.title = title
+        if status is not None:
+            self.status = status

@@ -1,0 +1,50 @@
+"""A signer's personal data: the one place where it is sealed and opened.
+
+A security reviewer can read this module alone to know how names, e-mail addresses and IP
+addresses are kept: each value is sealed (AES-256-GCM, ``core.crypto``) under its petition's
+data key, bound by associated data to its signature (through the unique dedup tag) and to its
+field, so a sealed value cannot be moved to another row or column. Nothing else calls
+``seal``/``open_sealed`` on a signature's fields; claim evidence has its own module
+(``verification.evidence``) built the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from undersign.core.crypto import DecryptionError, open_sealed, seal
+from undersign.signatures.models import Signature
+
+Field = Literal["name", "email", "ip"]
+__all__ = ["DecryptionError", "pii_context", "signer_email", "signer_fields_seal", "signer_name"]
+
+
+def pii_context(tag: bytes, field: Field) -> bytes:
+    """Associated data binding a sealed value to its signature (via the unique dedup tag) and
+    field, so sealed values cannot be swapped between rows or columns."""
+    return b"undersign/pii/v1\x00" + tag + b"\x00" + field.encode("ascii")
+
+
+def signer_fields_seal(*, key_id: str, tag: bytes, name: str, email: str, ip_address: str | None) -> dict[str, object]:
+    """The sealed columns of a signature (``name_sealed``, ``email_sealed``, ``ip_sealed``)."""
+    return {
+        "name_sealed": seal(key_id, name, context=pii_context(tag, "name")),
+        "email_sealed": seal(key_id, email, context=pii_context(tag, "email")),
+        "ip_sealed": seal(key_id, ip_address, context=pii_context(tag, "ip")) if ip_address else None,
+    }
+
+
+def _open(signature: Signature, field: Literal["name", "email"]) -> str:
+    sealed = signature.name_sealed if field == "name" else signature.email_sealed
+    return open_sealed(sealed, context=pii_context(bytes(signature.dedup_tag), field))
+
+
+def signer_name(signature: Signature) -> str:
+    """The signer's name. Raises ``DecryptionError`` once the petition's key is destroyed."""
+    return _open(signature, "name")
+
+
+def signer_email(signature: Signature) -> str:
+    """The signer's address, for sending mail and checking a claim only. Raises
+    ``DecryptionError`` once the petition's key is destroyed."""
+    return _open(signature, "email")

@@ -1,0 +1,23 @@
+"""The periodic jobs of the embedded mode, one per piece of background work; Celery beat wakes
+the same work in production (``CELERY_BEAT_SCHEDULE`` in the settings, which a test holds to
+this list)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from undersign.core.jobs import PeriodicJob
+from undersign.core.outbox import outbox_sweep
+from undersign.petitions.services import petitions_close_due
+from undersign.transparency.services import log_integrate_all
+from undersign.verification.services import claims_evidence_purge
+
+
+def periodic_jobs() -> list[PeriodicJob]:
+    return [
+        # Counting happens here: integrating the log applies the count changes of its entries.
+        PeriodicJob("integrate the transparency log", settings.LOG_INTEGRATE_INTERVAL, log_integrate_all),
+        PeriodicJob("close due petitions", 60, petitions_close_due),
+        PeriodicJob("sweep the e-mail outbox", 30, outbox_sweep),
+        PeriodicJob("delete claim evidence past its retention", 3600, claims_evidence_purge),
+    ]
