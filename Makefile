@@ -5,12 +5,28 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export UNDERSIGN_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test lint install bench growth fault-test
+# Python dependencies are installed only from the lock files in requirements/, every file checked
+# against its hash: requirements/test.txt (runtime + the `test` extra + the build backend, for
+# install, run, test and lint) and requirements/bench.txt (the same pins plus the `bench` extra).
+# The project itself is then installed editable with --no-deps --no-build-isolation, so nothing
+# unpinned is ever fetched. After changing dependencies in pyproject.toml, run `make lock`
+# (`make lock LOCK_ARGS=--upgrade` moves every pin to the newest allowed release,
+# `LOCK_ARGS="-P django"` one package) and commit requirements/*.txt with pyproject.toml.
+LOCK_TEST := requirements/test.txt
+LOCK_BENCH := requirements/bench.txt
+PIP_INSTALL_LOCKED := $(BIN)/python -m pip install --quiet --require-hashes --no-deps
+PIP_INSTALL_PROJECT := $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 
-$(STAMP): pyproject.toml
+.PHONY: run test lint install bench growth fault-test lock
+
+# Remade when pyproject.toml or the lock changes. The lock holds hatchling and editables, which
+# the editable install builds with; pip is the venv's own (ensurepip's, set by the Python
+# version), never upgraded from the index. `pip check` proves the locked set is complete.
+$(STAMP): pyproject.toml $(LOCK_TEST)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(PIP_INSTALL_LOCKED) -r $(LOCK_TEST)
+	$(PIP_INSTALL_PROJECT)
+	$(BIN)/python -m pip check
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -25,14 +41,20 @@ test: $(STAMP)
 	bash scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Each step fails the target; mypy reads [tool.mypy] and lint-imports [tool.importlinter]
+# from pyproject.toml.
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # The load benchmark and the fault test (docs/performance.md). Both start the production stack
 # on 127.0.0.1 against the local PostgreSQL and Redis; the benchmark also needs Debian's wrk.
 BENCH_STAMP := $(VENV)/.installed-bench
-$(BENCH_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+$(BENCH_STAMP): $(STAMP) $(LOCK_BENCH)
+	$(PIP_INSTALL_LOCKED) -r $(LOCK_BENCH)
+	$(BIN)/python -m pip check
 	command -v wrk >/dev/null || bash scripts/ensure-debian-packages.sh wrk
 	command -v pgbench >/dev/null || bash scripts/ensure-debian-packages.sh postgresql-contrib
 	touch $(BENCH_STAMP)
@@ -45,3 +67,32 @@ growth: $(BENCH_STAMP)
 
 fault-test: $(STAMP)
 	$(BIN)/python -m pytest -m faults tests/faults $(PYTEST_ARGS)
+
+# `make lock`: regenerate requirements/*.txt from pyproject.toml (and requirements/tools.in)
+# with pip-compile (pip-tools), itself installed from its own lock in .venv-lock/, apart from
+# the project's .venv. pip-tools rather than `uv pip compile`: its --build-deps-for editable
+# asks hatchling itself what the editable build needs (hatchling, editables), so the build
+# backend is locked without a hand-kept list; and it resolves with pip, the installer that reads
+# the locks. Existing pins are kept where pyproject.toml still allows them; LOCK_ARGS=--upgrade
+# takes the newest releases. bench.txt is constrained by test.txt, so the two share every pin.
+# The machine's pip configuration (local mirrors, find-links, constraints) is ignored here, so
+# the locks name only the package index's own files and hashes. The locks are for Python 3.11
+# (pip-compile resolves for the Python it runs on).
+LOCK_VENV := .venv-lock
+LOCK_STAMP := $(LOCK_VENV)/.installed
+PIP_COMPILE = env -u PIP_FIND_LINKS -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL -u PIP_CONSTRAINT \
+	PIP_CONFIG_FILE=/dev/null CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile \
+	--quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host $(LOCK_ARGS)
+
+$(LOCK_STAMP): requirements/tools.txt
+	test -x $(LOCK_VENV)/bin/python || $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --require-hashes --no-deps -r requirements/tools.txt
+	touch $(LOCK_STAMP)
+
+lock: $(LOCK_STAMP)
+	$(LOCK_VENV)/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "need Python 3.11")'
+	$(PIP_COMPILE) -o requirements/tools.txt requirements/tools.in
+	$(PIP_COMPILE) --extra test --build-deps-for editable -o $(LOCK_TEST) pyproject.toml
+	$(PIP_COMPILE) --extra test --extra bench --build-deps-for editable -c $(LOCK_TEST) \
+		-o $(LOCK_BENCH) pyproject.toml

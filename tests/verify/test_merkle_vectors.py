@@ -1,5 +1,7 @@
-"""The RFC 6962 reference vectors of transparency-dev/merkle, read where CI puts them: the
-``shared/`` folder beside the repository (``../shared`` from its root), never copied."""
+"""The RFC 6962 reference vectors of transparency-dev/merkle (Apache-2.0), vendored unchanged in
+``tests/verify/vectors/`` (its README and LICENSE say where they come from). They are read only
+from there, relative to this file, so a fresh clone runs this test with nothing from outside the
+repository."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import pytest
 
 from undersign_verify.merkle import ProofError, verify_consistency, verify_inclusion
 
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "merkle"
+VECTORS = Path(__file__).resolve().parent / "vectors"
 
 # Where the Go original is lenient we are strict, and say so (docs/transparency.md, "Proof
 # leniency"): its vector accepts two equal 12-byte "roots" at size 1; we refuse any hash that is

@@ -54,7 +54,7 @@ def petition_links(petition_id: int) -> dict[str, str]:
 
 
 def _rejection(petition: Petition) -> dict[str, Any] | None:
-    if petition.state not in (S.REJECTED, S.HIDDEN):
+    if not petition.is_rejected:
         return None
     reason = rejection_reason(petition.rejection_code)
     # A hidden petition's moderator notes may quote the text that was taken down.

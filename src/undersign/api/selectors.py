@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from undersign.petitions.models import PUBLIC_STATES, Petition
+from undersign.petitions.models import Petition
 
 
 def petition_count_row(*, petition_id: int) -> dict[str, Any] | None:
@@ -12,7 +12,8 @@ def petition_count_row(*, petition_id: int) -> dict[str, Any] | None:
     (``uuid``, ``counted_at_size``, ``counted_at_root``) of a public petition, or None. Read at
     most once a second per process: ``api.views`` keeps the encoded answer in a micro-cache."""
     return (
-        Petition.objects.filter(pk=petition_id, state__in=PUBLIC_STATES)
+        Petition.objects.public()
+        .filter(pk=petition_id)
         .values("pk", "signature_count", "updated_at", "uuid", "counted_at_size", "counted_at_root")
         .first()
     )

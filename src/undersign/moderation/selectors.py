@@ -15,8 +15,6 @@ from django.utils import timezone
 from undersign.core.errors import Refusal
 from undersign.core.http import parse_id
 from undersign.petitions.models import (
-    MODERATABLE_STATES,
-    PUBLISHED_STATES,
     Petition,
     PetitionEvent,
     PetitionResponse,
@@ -75,7 +73,7 @@ def moderation_queue(*, now: datetime | None = None) -> QuerySet[Petition]:
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.MODERATION_OVERDUE_DAYS)
     return (
-        Petition.objects.filter(state__in=MODERATABLE_STATES)
+        Petition.objects.moderatable()
         .annotate(
             overdue=Case(
                 When(moderation_threshold_reached_at__lt=cutoff, then=Value(True)),
@@ -91,7 +89,8 @@ def petitions_awaiting_response() -> QuerySet[Petition]:
     """Open or closed petitions past the response threshold with no response yet, longest
     waiting first."""
     return (
-        Petition.objects.filter(state__in=PUBLISHED_STATES, response_threshold_reached_at__isnull=False)
+        Petition.objects.published()
+        .filter(response_threshold_reached_at__isnull=False)
         .exclude(Exists(PetitionResponse.objects.filter(petition=OuterRef("pk"))))
         .order_by("response_threshold_reached_at", "pk")
     )

@@ -20,14 +20,7 @@ from undersign.core.models import OutboundEmail
 from undersign.core.outbox import outbox_add_many, outbox_deliver, outbox_record_failure
 from undersign.core.reference import RejectionReason, rejection_reason
 from undersign.core.wakeups import wake_on_commit
-from undersign.petitions.models import (
-    MODERATABLE_STATES,
-    PUBLISHED_STATES,
-    Petition,
-    PetitionEvent,
-    PetitionResponse,
-    PetitionState,
-)
+from undersign.petitions.models import Petition, PetitionEvent, PetitionResponse, PetitionState, Transition
 from undersign.petitions.services import TransitionRefused, closing_date_for, notify_creator, petition_transition
 from undersign.signatures.models import Signature, SignatureKind, SignatureStatus
 from undersign.transparency.services import log_opened_add
@@ -95,8 +88,8 @@ def petition_approve(*, petition: Petition, actor: AbstractBaseUser) -> Petition
         now = timezone.now()
         petition = petition_transition(
             petition,
+            transition=Transition.APPROVE,
             to_state=S.OPEN,
-            allowed_from=MODERATABLE_STATES,
             actor=actor,
             opened_at=now,
             closing_date=closing_date_for(now),
@@ -107,7 +100,7 @@ def petition_approve(*, petition: Petition, actor: AbstractBaseUser) -> Petition
 
 
 def _reject(
-    petition: Petition, *, actor: AbstractBaseUser, reason_code: str, details: str, allowed_from, email_kind: str
+    petition: Petition, *, actor: AbstractBaseUser, reason_code: str, details: str, transition: str, email_kind: str
 ) -> Petition:
     """Move to ``rejected`` (or ``hidden`` for reasons that hide the text) with the reason
     recorded on the petition and in its event, and tell the creator."""
@@ -115,8 +108,8 @@ def _reject(
     with transaction.atomic():
         petition = petition_transition(
             petition,
+            transition=transition,
             to_state=_rejected_state(reason),
-            allowed_from=allowed_from,
             actor=actor,
             reason_code=reason.code,
             note=details,
@@ -137,7 +130,7 @@ def petition_reject(*, petition: Petition, actor: AbstractBaseUser, reason_code:
         actor=actor,
         reason_code=reason_code,
         details=details,
-        allowed_from=MODERATABLE_STATES,
+        transition=Transition.REJECT,
         email_kind=K.PETITION_REJECTED,
     )
 
@@ -147,7 +140,7 @@ def petition_flag(*, petition: Petition, actor: AbstractBaseUser, note: str = ""
     e-mail: flagging is the moderators' own business, and the outcome is what the creator
     hears about. Raises ``TransitionRefused`` unless the petition is sponsored."""
     with transaction.atomic():
-        return petition_transition(petition, to_state=S.FLAGGED, allowed_from=[S.SPONSORED], actor=actor, note=note)
+        return petition_transition(petition, transition=Transition.FLAG, to_state=S.FLAGGED, actor=actor, note=note)
 
 
 def petition_take_down(*, petition: Petition, actor: AbstractBaseUser, reason_code: str, details: str = "") -> Petition:
@@ -160,7 +153,7 @@ def petition_take_down(*, petition: Petition, actor: AbstractBaseUser, reason_co
         actor=actor,
         reason_code=reason_code,
         details=details,
-        allowed_from=[S.OPEN],
+        transition=Transition.TAKE_DOWN,
         email_kind=K.PETITION_TAKEN_DOWN,
     )
 
@@ -199,7 +192,7 @@ def petition_response_publish(
         raise ModerationRefused("A response needs a summary and details.")
     with transaction.atomic():
         petition = _locked(petition)
-        if petition.state not in PUBLISHED_STATES:
+        if not petition.is_published:
             raise ModerationRefused(f"Only open or closed petitions get a response; this one is {petition.state}.")
         if PetitionResponse.objects.filter(petition=petition).exists():
             raise ModerationRefused("This petition already has a response.")

@@ -39,9 +39,6 @@ from undersign.moderation.services import (
     petition_take_down,
 )
 from undersign.petitions.models import (
-    MODERATABLE_STATES,
-    PUBLIC_STATES,
-    PUBLISHED_STATES,
     Petition,
     PetitionState,
 )
@@ -126,12 +123,12 @@ def _petition_page(
         "events": petition_events(petition=petition),
         "rejection": rejection_reason(petition.rejection_code) if petition.rejection_code else None,
         "has_response": has_response,
-        "has_public_page": petition.state in PUBLIC_STATES,
+        "has_public_page": petition.is_public,
         "duration_days": settings.PETITION_DURATION_DAYS,
-        "can_decide": petition.state in MODERATABLE_STATES,
+        "can_decide": petition.is_moderatable,
         "can_flag": petition.state == S.SPONSORED,
         "can_take_down": petition.state == S.OPEN,
-        "can_respond": petition.state in PUBLISHED_STATES and not has_response,
+        "can_respond": petition.is_published and not has_response,
         "reject_form": bound_forms.get("reject_form") or ReasonForm(prefix="reject"),
         "take_down_form": bound_forms.get("take_down_form") or ReasonForm(prefix="take_down"),
         "flag_form": bound_forms.get("flag_form") or FlagForm(prefix="flag"),

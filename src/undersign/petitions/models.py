@@ -19,13 +19,40 @@ class PetitionState(models.TextChoices):
 
 
 S = PetitionState
-# Groups that the services and selectors reason with; a transition checks membership.
+# The state groups, defined here once: QuerySet methods and Petition properties below name them,
+# and nothing else spells a list of states out again.
 SPONSORABLE_STATES = (S.VALIDATED, S.SPONSORED, S.FLAGGED)
 MODERATABLE_STATES = (S.SPONSORED, S.FLAGGED)
 PUBLISHED_STATES = (S.OPEN, S.CLOSED)
 PUBLIC_STATES = (S.OPEN, S.CLOSED, S.REJECTED, S.HIDDEN)  # their pages exist (hidden: no text)
 REJECTED_STATES = (S.REJECTED, S.HIDDEN)
 TEXT_VISIBLE_STATES = (S.OPEN, S.CLOSED, S.REJECTED)
+
+
+class Transition(models.TextChoices):
+    """The moves a petition can make, each named once; ``TRANSITIONS`` says from where to where."""
+
+    VALIDATE = "validate", "The creator confirmed"
+    MARK_SPONSORED = "mark_sponsored", "Enough sponsors confirmed"
+    FLAG = "flag", "Flagged for a second look"
+    APPROVE = "approve", "Approved and opened"
+    REJECT = "reject", "Rejected in moderation"
+    TAKE_DOWN = "take_down", "Taken down while open"
+    CLOSE = "close", "Closed"
+
+
+# The one table of allowed moves: transition → (states it may start from, states it may end in).
+# ``petitions.services.petition_transition`` refuses anything else.
+TRANSITIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    Transition.VALIDATE: (frozenset({S.PENDING}), frozenset({S.VALIDATED})),
+    Transition.MARK_SPONSORED: (frozenset({S.VALIDATED}), frozenset({S.SPONSORED})),
+    Transition.FLAG: (frozenset({S.SPONSORED}), frozenset({S.FLAGGED})),
+    Transition.APPROVE: (frozenset(MODERATABLE_STATES), frozenset({S.OPEN})),
+    Transition.REJECT: (frozenset(MODERATABLE_STATES), frozenset(REJECTED_STATES)),
+    # Only open petitions: a closed one keeps its ``closed_at``, which the rejected states may not carry.
+    Transition.TAKE_DOWN: (frozenset({S.OPEN}), frozenset(REJECTED_STATES)),
+    Transition.CLOSE: (frozenset({S.OPEN}), frozenset({S.CLOSED})),
+}
 
 
 class PetitionQuerySet(models.QuerySet["Petition"]):
@@ -123,6 +150,27 @@ class Petition(models.Model):
     @property
     def text_visible(self) -> bool:
         return self.state in TEXT_VISIBLE_STATES
+
+    @property
+    def is_public(self) -> bool:
+        """Its page exists (a hidden one's without its text)."""
+        return self.state in PUBLIC_STATES
+
+    @property
+    def is_published(self) -> bool:
+        return self.state in PUBLISHED_STATES
+
+    @property
+    def is_moderatable(self) -> bool:
+        return self.state in MODERATABLE_STATES
+
+    @property
+    def is_sponsorable(self) -> bool:
+        return self.state in SPONSORABLE_STATES
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.state in REJECTED_STATES
 
 
 class PetitionEvent(models.Model):

@@ -14,7 +14,9 @@ from django.utils import timezone
 
 from undersign.core.reference import region_names
 from undersign.petitions.models import (
-    PUBLIC_STATES,
+    PUBLISHED_STATES,
+    REJECTED_STATES,
+    TEXT_VISIBLE_STATES,
     HourlyCount,
     Petition,
     PetitionResponse,
@@ -26,14 +28,12 @@ S = PetitionState
 
 # Filters of the public list: name -> condition. "all" lists every public petition.
 LIST_FILTERS: dict[str, Q] = {
-    "all": Q(state__in=[S.OPEN, S.CLOSED, S.REJECTED]),
+    "all": Q(state__in=TEXT_VISIBLE_STATES),
     "open": Q(state=S.OPEN),
     "closed": Q(state=S.CLOSED),
-    "rejected": Q(state__in=[S.REJECTED, S.HIDDEN]),
-    "awaiting_response": Q(
-        state__in=[S.OPEN, S.CLOSED], response_threshold_reached_at__isnull=False, has_response=False
-    ),
-    "with_response": Q(state__in=[S.OPEN, S.CLOSED], has_response=True),
+    "rejected": Q(state__in=REJECTED_STATES),
+    "awaiting_response": Q(state__in=PUBLISHED_STATES, response_threshold_reached_at__isnull=False, has_response=False),
+    "with_response": Q(state__in=PUBLISHED_STATES, has_response=True),
 }
 FILTER_LABELS = {
     "all": "All",
@@ -47,7 +47,7 @@ MAX_QUERY_LENGTH = 200
 
 
 def petition_public_queryset() -> QuerySet[Petition]:
-    return Petition.objects.filter(state__in=PUBLIC_STATES).annotate(
+    return Petition.objects.public().annotate(
         has_response=Exists(PetitionResponse.objects.filter(petition=OuterRef("pk")))
     )
 
@@ -194,7 +194,8 @@ def petition_version(*, petition_id: int) -> str | None:
     tells that an unpublished petition exists). A published response does not touch the
     petition row, hence the response's date is part of it."""
     row = (
-        Petition.objects.filter(pk=petition_id, state__in=PUBLIC_STATES)
+        Petition.objects.public()
+        .filter(pk=petition_id)
         .values_list(
             "state", "updated_at", "signature_count", "counted_at_size", "last_signed_at", "response__published_at"
         )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,7 +20,15 @@ from undersign.core.crypto import new_data_key_id, wrap_data_key
 from undersign.core.errors import Refusal
 from undersign.core.models import DataKey, OutboundEmail
 from undersign.core.outbox import outbox_add
-from undersign.petitions.models import HourlyCount, Petition, PetitionEvent, PetitionState, RegionCount
+from undersign.petitions.models import (
+    TRANSITIONS,
+    HourlyCount,
+    Petition,
+    PetitionEvent,
+    PetitionState,
+    RegionCount,
+    Transition,
+)
 
 S = PetitionState
 
@@ -45,16 +52,19 @@ class PetitionText:
 def petition_transition(
     petition: Petition,
     *,
+    transition: str,
     to_state: str,
-    allowed_from: Iterable[str],
     actor: AbstractBaseUser | None = None,
     reason_code: str = "",
     note: str = "",
     **fields: object,
 ) -> Petition:
-    """Move ``petition`` to ``to_state`` if, in the database, it is in ``allowed_from``.
-    Precondition: inside a transaction (the event row and the move commit together)."""
-    allowed = tuple(allowed_from)
+    """Make ``transition`` (``TRANSITIONS``), to ``to_state``, if in the database the petition is
+    in a state it may start from. Raises ``TransitionRefused`` otherwise. Precondition: inside a
+    transaction (the event row and the move commit together)."""
+    allowed, targets = TRANSITIONS[transition]
+    if to_state not in targets:
+        raise ValueError(f"{transition} does not lead to {to_state}")
     now = timezone.now()
     # Read the state under a row lock: the event must name the state really left, not that of
     # a stale copy in memory (a petition flagged meanwhile is approved from "flagged").
@@ -96,7 +106,7 @@ def petition_validate(*, petition: Petition) -> Petition:
     """The creator confirmed their address: the petition starts collecting sponsors (or goes
     straight to moderation when no sponsors are required). Precondition: transaction open."""
     petition = petition_transition(
-        petition, to_state=S.VALIDATED, allowed_from=[S.PENDING], validated_at=timezone.now()
+        petition, transition=Transition.VALIDATE, to_state=S.VALIDATED, validated_at=timezone.now()
     )
     notify_creator(petition=petition, kind=OutboundEmail.Kind.PETITION_VALIDATED)
     if settings.SPONSORS_REQUIRED == 0:
@@ -108,8 +118,8 @@ def petition_mark_sponsored(*, petition: Petition) -> Petition:
     """Enough sponsors confirmed: into the moderation queue. Precondition: transaction open."""
     petition = petition_transition(
         petition,
+        transition=Transition.MARK_SPONSORED,
         to_state=S.SPONSORED,
-        allowed_from=[S.VALIDATED],
         moderation_threshold_reached_at=timezone.now(),
     )
     notify_creator(petition=petition, kind=OutboundEmail.Kind.PETITION_SPONSORED)
@@ -123,7 +133,7 @@ def closing_date_for(opened_at: datetime) -> datetime:
 def petition_close(*, petition: Petition, now: datetime | None = None) -> Petition:
     now = now or timezone.now()
     with transaction.atomic():
-        petition = petition_transition(petition, to_state=S.CLOSED, allowed_from=[S.OPEN], closed_at=now)
+        petition = petition_transition(petition, transition=Transition.CLOSE, to_state=S.CLOSED, closed_at=now)
         notify_creator(petition=petition, kind=OutboundEmail.Kind.PETITION_CLOSED)
         return petition
 

@@ -22,7 +22,7 @@ from undersign.core.crypto import dedup_tag, token_digest
 from undersign.core.errors import Refusal
 from undersign.core.models import OutboundEmail
 from undersign.core.outbox import outbox_add
-from undersign.petitions.models import SPONSORABLE_STATES, Petition, PetitionState
+from undersign.petitions.models import Petition, PetitionState
 from undersign.petitions.services import notify_creator, petition_mark_sponsored, petition_validate
 from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus
 from undersign.signatures.personal_data import signer_fields_seal
@@ -98,11 +98,11 @@ def check_can_sign(petition: Petition, kind: str, *, now: datetime | None = None
         if petition.closing_date is not None and now >= petition.closing_date:
             raise SigningRefused("This petition has closed. It is no longer collecting signatures.")
         return
-    if kind == SignatureKind.SPONSOR and petition.state in SPONSORABLE_STATES:
+    if kind == SignatureKind.SPONSOR and petition.is_sponsorable:
         return
     if petition.state == S.CLOSED:
         raise SigningRefused("This petition has closed. It is no longer collecting signatures.")
-    if petition.state in (S.REJECTED, S.HIDDEN):
+    if petition.is_rejected:
         raise SigningRefused("This petition was rejected. It cannot be signed.")
     raise SigningRefused("This petition is not open for signatures yet.")
 
@@ -113,13 +113,13 @@ def check_can_confirm(petition: Petition, signature: Signature, *, now: datetime
     now = now or timezone.now()
     if signature.kind == SignatureKind.CREATOR and petition.state == S.PENDING:
         return
-    if signature.kind == SignatureKind.SPONSOR and petition.state in SPONSORABLE_STATES:
+    if signature.kind == SignatureKind.SPONSOR and petition.is_sponsorable:
         return
-    if petition.state in (S.OPEN, S.CLOSED) and petition.closing_date is not None:
+    if petition.is_published and petition.closing_date is not None:
         if now < petition.closing_date + timedelta(hours=settings.CONFIRMATION_GRACE_HOURS):
             return
         raise SigningRefused("This petition has closed, and the time to confirm signatures has passed.")
-    if petition.state in (S.REJECTED, S.HIDDEN):
+    if petition.is_rejected:
         raise SigningRefused("This petition was rejected. Signatures can no longer be confirmed.")
     raise SigningRefused("This petition is not open for signatures yet.")
 
@@ -296,7 +296,7 @@ def _logged(signature: Signature, petition: Petition) -> LoggedSignature:
 def _after_confirm(petition: Petition, signature: Signature) -> None:
     if signature.kind == SignatureKind.CREATOR:
         petition_validate(petition=petition)
-    elif signature.kind == SignatureKind.SPONSOR and petition.state in SPONSORABLE_STATES:
+    elif signature.kind == SignatureKind.SPONSOR and petition.is_sponsorable:
         _sponsor_confirmed(petition)
 
 

@@ -46,9 +46,11 @@ def _details(form: SignerForm, request: HttpRequest) -> SignerDetails:
 
 
 def sign_refused(request: HttpRequest, petition: Petition, reason: str) -> HttpResponse:
-    visible = petition.state in (S.OPEN, S.CLOSED, S.REJECTED)
     return render(
-        request, "signatures/refused.html", {"petition": petition if visible else None, "reason": reason}, status=409
+        request,
+        "signatures/refused.html",
+        {"petition": petition if petition.text_visible else None, "reason": reason},
+        status=409,
     )
 
 
@@ -147,7 +149,7 @@ def confirm(request: HttpRequest, signature_id: int, token: str) -> HttpResponse
             "already": outcome == ConfirmOutcome.ALREADY_CONFIRMED,
             "commitment": commitment.hex() if confirmed_now and r is None else None,
             "receipt_code": r.hex() if confirmed_now and r is not None else None,
-            "public": petition.state in (S.OPEN, S.CLOSED),
+            "public": petition.is_published,
             "sponsor_url": request.build_absolute_uri(
                 reverse("signatures:sponsor", args=[petition.pk, petition.sponsor_token])
             )

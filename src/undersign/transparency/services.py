@@ -147,7 +147,7 @@ def _closings_due(now: datetime, pending_petitions: set[int]) -> list[dict]:
     opened = LogEntry.objects.filter(kind=K.OPENED).values("petition_id")
     due = (
         Petition.objects.filter(state=S.CLOSED, closing_date__lte=grace_end)
-        | Petition.objects.filter(state__in=[S.REJECTED, S.HIDDEN], pk__in=opened)
+        | Petition.objects.rejected().filter(pk__in=opened)
     ).exclude(pk__in=closed)
     rows = []
     for petition_id, petition_uuid in due.values_list("pk", "uuid"):

@@ -130,6 +130,20 @@ class ClaimStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected"
 
 
+# Decided claims: validated or rejected (a reversal makes one pending again).
+DECIDED_STATUSES = (ClaimStatus.VALIDATED, ClaimStatus.REJECTED)
+# Claims that stand for now: validated, or waiting for a validator.
+STANDING_STATUSES = (ClaimStatus.VALIDATED, ClaimStatus.PENDING)
+
+
+class ClaimQuerySet(models.QuerySet["Claim"]):
+    def decided(self) -> ClaimQuerySet:
+        return self.filter(status__in=DECIDED_STATUSES)
+
+    def standing(self) -> ClaimQuerySet:
+        return self.filter(status__in=STANDING_STATUSES)
+
+
 class ClaimMethod(models.TextChoices):
     NONE = "", "Not decided"
     OFFICIAL_EMAIL = "official_email", "Validated by official e-mail"
@@ -159,6 +173,8 @@ class Claim(models.Model):
     evidence_deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ClaimQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -143,9 +143,8 @@ def verification_summary(*, petition: Petition, signers_limit: int = 200) -> Ver
         rejected=Count("pk", filter=REJECTED),
     )
     rows = list(
-        claims.filter(
-            status__in=[ClaimStatus.VALIDATED, ClaimStatus.PENDING], signature__status=SignatureStatus.CONFIRMED
-        )
+        claims.standing()
+        .filter(signature__status=SignatureStatus.CONFIRMED)
         .values("member__territory_code")
         .annotate(
             verified=Count("pk", filter=Q(status=ClaimStatus.VALIDATED)),
@@ -221,10 +220,8 @@ def claims_queue(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Claim]:
 def claims_decided(*, user: AbstractBaseUser | AnonymousUser, limit: int = 50) -> list[Claim]:
     """The latest decided claims on the validator's registries: where reversals start."""
     return list(
-        Claim.objects.filter(
-            member__registry_id__in=validator_registry_ids(user),
-            status__in=[ClaimStatus.VALIDATED, ClaimStatus.REJECTED],
-        )
+        Claim.objects.decided()
+        .filter(member__registry_id__in=validator_registry_ids(user))
         .select_related("member__registry", "petition")
         .order_by("-decided_at", "-pk")[:limit]
     )

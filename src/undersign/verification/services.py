@@ -36,6 +36,7 @@ from undersign.signatures.services import (
 )
 from undersign.verification.evidence import evidence_seal
 from undersign.verification.models import (
+    DECIDED_STATUSES,
     Claim,
     ClaimDecision,
     ClaimMethod,
@@ -48,8 +49,6 @@ from undersign.verification.models import (
     SigningPolicy,
 )
 from undersign.verification.registry_import import MemberRow, parse_registry_csv
-
-DECIDED_STATES = (ClaimStatus.VALIDATED, ClaimStatus.REJECTED)
 
 
 class ClaimRefused(Refusal):
@@ -316,7 +315,7 @@ def claim_reverse(*, claim: Claim, actor: AbstractBaseUser, note: str) -> Claim:
         raise ClaimRefused("Say why the decision is reversed.")
     with transaction.atomic():
         claim = _locked(claim)
-        if claim.status not in DECIDED_STATES:
+        if claim.status not in DECIDED_STATUSES:
             raise ClaimRefused("This claim has no decision to reverse yet.")
         was = claim.status
         now = timezone.now()
@@ -346,8 +345,10 @@ def claims_evidence_purge(*, now: datetime | None = None) -> int:
     periodic job). Returns how many claims lost their evidence."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.EVIDENCE_RETENTION_DAYS)
-    return Claim.objects.filter(
-        status__in=DECIDED_STATES, decided_at__lte=cutoff, evidence_deleted_at__isnull=True
-    ).update(
-        evidence_note_sealed=None, evidence_document_sealed=None, evidence_content_type="", evidence_deleted_at=now
+    return (
+        Claim.objects.decided()
+        .filter(decided_at__lte=cutoff, evidence_deleted_at__isnull=True)
+        .update(
+            evidence_note_sealed=None, evidence_document_sealed=None, evidence_content_type="", evidence_deleted_at=now
+        )
     )

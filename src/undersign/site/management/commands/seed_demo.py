@@ -22,7 +22,7 @@ from undersign.moderation.services import (
     petition_reject,
     petition_response_publish,
 )
-from undersign.petitions.models import Petition, PetitionState
+from undersign.petitions.models import REJECTED_STATES, Petition, PetitionState
 from undersign.petitions.services import PetitionText, petition_close, petition_create
 from undersign.signatures.models import Display, SignatureKind
 from undersign.signatures.services import SignerDetails, signature_confirm, signature_create
@@ -156,7 +156,7 @@ class Command(BaseCommand):
         if state == S.FLAGGED:
             petition_flag(petition=petition, actor=moderator, note="Check whether the council owns this road.")
             return
-        if state in (S.REJECTED, S.HIDDEN):
+        if state in REJECTED_STATES:
             code = "offensive" if state == S.HIDDEN else "no-action"
             petition_reject(petition=petition, actor=moderator, reason_code=code)
             return
