@@ -154,6 +154,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 EMAIL_URL = env_str("EMAIL_URL", f"file://{DATA_DIR / 'mail'}")
 vars().update(parse_email_url(EMAIL_URL))
+EMAIL_FILE_PATH: str  # set just above for file:// URLs only, the EmlFileBackend's folder (declared for mypy)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Undersign <no-reply@undersign.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

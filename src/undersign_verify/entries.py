@@ -70,7 +70,8 @@ class Entry:
     reason: RevocationReason | None = None
 
     def encode(self) -> bytes:
-        body = self.digest + (bytes([self.reason]) if self.type == EntryType.REVOCATION else b"")
+        reason_byte = bytes([self.reason]) if self.type == EntryType.REVOCATION and self.reason is not None else b""
+        body = self.digest + reason_byte
         if len(body) != _BODY_SIZE[self.type] or (self.type == EntryType.REVOCATION) != (self.reason is not None):
             raise EntryError(f"malformed {self.type.name} entry")
         return struct.pack(">BB", FORMAT_VERSION, self.type) + self.petition.bytes + body

@@ -107,7 +107,7 @@ def split_hashes(data: bytes) -> list[bytes]:
 def tiles_for_size(size: int) -> list[tuple[int, int, int]]:
     """Every (level, index, width) tile a tree of ``size`` leaves is served as, entry bundles
     included: full tiles, then the partial tile of each level that has one."""
-    found = []
+    found: list[tuple[int, int, int]] = []
     level = 0
     while (size >> (TILE_HEIGHT * level)) > 0:
         count = size >> (TILE_HEIGHT * level)  # hashes at this level

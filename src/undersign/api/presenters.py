@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -215,7 +216,7 @@ def list_document(petitions: list[Petition], *, state: str, query: str, page: in
     }
 
 
-def count_document(row: dict[str, Any]) -> dict[str, Any]:
+def count_document(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "id": row["pk"],
         "signature_count": row["signature_count"],

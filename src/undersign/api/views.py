@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.http import condition
@@ -50,15 +50,15 @@ def error(message: str, status: int) -> JsonResponse:
     return response
 
 
-def open_data(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def open_data(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """GET and HEAD only (a JSON 405 otherwise), readable from any origin (public data, no
     credentials involved), and cached publicly when successful."""
     cached = public_cache(view)
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
         if request.method not in ("GET", "HEAD"):
-            response: HttpResponse = error("only GET and HEAD are allowed", 405)
+            response: HttpResponseBase = error("only GET and HEAD are allowed", 405)
             response["Allow"] = "GET, HEAD"
         else:
             response = cached(request, *args, **kwargs)
@@ -103,7 +103,7 @@ class _Echo:
 
 
 @open_data
-def petition_list_csv(request: HttpRequest) -> HttpResponse:
+def petition_list_csv(request: HttpRequest) -> HttpResponseBase:
     params = list_params(request)
     if params is None:
         return error(BAD_LIST_QUERY, 400)

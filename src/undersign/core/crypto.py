@@ -72,6 +72,7 @@ class _DataKeyCache:
         row = DataKey.objects.filter(key_id=key_id, destroyed_at__isnull=True).first()
         if row is None:
             raise DecryptionError(f"data key {key_id!r} does not exist or was destroyed")
+        assert row.wrapped_key is not None, "kept until destroyed (constraint datakey_wrapped_unless_destroyed)"
         aead = AESGCM(unwrap_data_key(row.master_key_id, bytes(row.wrapped_key)))
         with self._lock:
             self._items[key_id] = aead

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
 from undersign.core.db import public_reads
 from undersign.core.errors import Refusal
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def public_cache(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+_Response = TypeVar("_Response", bound=HttpResponseBase)
+
+
+def public_cache(view: Callable[..., _Response]) -> Callable[..., _Response]:
     """Public pages and data: cacheable by browsers and shared caches for about one count
     interval, served stale while revalidating. Only 200s are marked; errors stay uncached."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args, **kwargs) -> _Response:
         with public_reads():  # may come from a read replica (core/db.py)
             response = view(request, *args, **kwargs)
         if response.status_code in (200, 304) and not response.has_header("Cache-Control"):
@@ -40,6 +46,14 @@ def private_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
         return response
 
     return wrapper
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """``request.user`` in a view that only signed-in users reach (behind a login check such as
+    ``moderators_only``, ``validators_only`` or the admin's ``admin_view``)."""
+    user = request.user
+    assert user.is_authenticated, "called only behind a login check"
+    return user
 
 
 def error_page(request: HttpRequest, *, title: str, message: str, status: int) -> HttpResponse:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +24,7 @@ class EmlFileBackend(BaseEmailBackend):
         super().__init__(**kwargs)
         self.folder = Path(file_path or settings.EMAIL_FILE_PATH)
 
-    def send_messages(self, email_messages: list[EmailMessage]) -> int:
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         self.folder.mkdir(parents=True, exist_ok=True)
         sent = 0
         for message in email_messages:

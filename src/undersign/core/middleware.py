@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
@@ -48,7 +48,7 @@ class DatabaseUnavailableMiddleware:
         return None
 
 
-def _is_connection_failure(exception: DatabaseError) -> bool:
+def _is_connection_failure(exception: OperationalError | InterfaceError) -> bool:
     text = str(exception).lower()
     markers = (
         "connection",

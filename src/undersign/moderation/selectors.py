@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -36,7 +36,7 @@ class PetitionNotFound(Refusal):
         self.petition_id = petition_id
 
 
-def user_is_moderator(user: AbstractBaseUser | AnonymousUser) -> bool:
+def user_is_moderator(user: User | AnonymousUser) -> bool:
     """Active staff in the "moderators" group, or an active superuser."""
     if not user.is_authenticated:
         return False
@@ -49,13 +49,13 @@ def user_is_moderator(user: AbstractBaseUser | AnonymousUser) -> bool:
     return user.groups.filter(name=MODERATORS_GROUP).exists()
 
 
-def check_moderator(user: AbstractBaseUser | AnonymousUser) -> None:
+def check_moderator(user: User | AnonymousUser) -> None:
     """Raise ``PermissionDenied`` unless ``user`` may moderate."""
     if not user_is_moderator(user):
         raise PermissionDenied("moderators only")
 
 
-def access_petition_by_id(*, user: AbstractBaseUser | AnonymousUser, petition_id: int) -> Petition:
+def access_petition_by_id(*, user: User | AnonymousUser, petition_id: int) -> Petition:
     """The petition ``petition_id`` for a moderator. Raises ``PermissionDenied`` for anyone
     else (checked first, so non-moderators cannot probe which ids exist) and
     ``PetitionNotFound`` when there is no such petition."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -80,7 +80,7 @@ def _rejected_state(reason: RejectionReason) -> str:
     return S.HIDDEN if reason.hidden else S.REJECTED
 
 
-def petition_approve(*, petition: Petition, actor: AbstractBaseUser) -> Petition:
+def petition_approve(*, petition: Petition, actor: User) -> Petition:
     """Publish a petition from the moderation queue: it opens now and closes after
     ``PETITION_DURATION_DAYS``; the creator is told. Raises ``TransitionRefused`` unless the
     petition is awaiting moderation (sponsored or flagged)."""
@@ -100,7 +100,7 @@ def petition_approve(*, petition: Petition, actor: AbstractBaseUser) -> Petition
 
 
 def _reject(
-    petition: Petition, *, actor: AbstractBaseUser, reason_code: str, details: str, transition: str, email_kind: str
+    petition: Petition, *, actor: User, reason_code: str, details: str, transition: str, email_kind: str
 ) -> Petition:
     """Move to ``rejected`` (or ``hidden`` for reasons that hide the text) with the reason
     recorded on the petition and in its event, and tell the creator."""
@@ -121,7 +121,7 @@ def _reject(
         return petition
 
 
-def petition_reject(*, petition: Petition, actor: AbstractBaseUser, reason_code: str, details: str = "") -> Petition:
+def petition_reject(*, petition: Petition, actor: User, reason_code: str, details: str = "") -> Petition:
     """Refuse to publish a petition awaiting moderation, with a configured reason; a reason
     marked ``hidden`` also hides its text. The creator is told. Raises ``UnknownReason`` or
     ``TransitionRefused``."""
@@ -135,7 +135,7 @@ def petition_reject(*, petition: Petition, actor: AbstractBaseUser, reason_code:
     )
 
 
-def petition_flag(*, petition: Petition, actor: AbstractBaseUser, note: str = "") -> Petition:
+def petition_flag(*, petition: Petition, actor: User, note: str = "") -> Petition:
     """Set a sponsored petition aside for a second look (it stays in the queue, marked). No
     e-mail: flagging is the moderators' own business, and the outcome is what the creator
     hears about. Raises ``TransitionRefused`` unless the petition is sponsored."""
@@ -143,7 +143,7 @@ def petition_flag(*, petition: Petition, actor: AbstractBaseUser, note: str = ""
         return petition_transition(petition, transition=Transition.FLAG, to_state=S.FLAGGED, actor=actor, note=note)
 
 
-def petition_take_down(*, petition: Petition, actor: AbstractBaseUser, reason_code: str, details: str = "") -> Petition:
+def petition_take_down(*, petition: Petition, actor: User, reason_code: str, details: str = "") -> Petition:
     """Stop an open petition collecting signatures, with a configured reason (``hidden``
     reasons also hide its text). The creator is told. Only open petitions: a closed one keeps
     its ``closed_at``, which the rejected states may not carry. Raises ``UnknownReason`` or
@@ -158,7 +158,7 @@ def petition_take_down(*, petition: Petition, actor: AbstractBaseUser, reason_co
     )
 
 
-def petition_note_add(*, petition: Petition, actor: AbstractBaseUser, note: str) -> PetitionEvent:
+def petition_note_add(*, petition: Petition, actor: User, note: str) -> PetitionEvent:
     """A moderator's note in the petition's audit trail. It changes no state, so both states
     stay blank: that is how the trail tells notes from moves. Allowed in any state.
     Precondition: ``note`` is not blank (raises ``ModerationRefused``)."""
@@ -179,9 +179,7 @@ def _response_recipients(petition: Petition) -> Q:
     ) & (Q(notify_updates=True) | Q(kind=SignatureKind.CREATOR))
 
 
-def petition_response_publish(
-    *, petition: Petition, actor: AbstractBaseUser, summary: str, details: str
-) -> PetitionResponse:
+def petition_response_publish(*, petition: Petition, actor: User, summary: str, details: str) -> PetitionResponse:
     """Publish the response to an open or closed petition and queue one e-mail per
     subscribed signer and the creator, written in bulk in the same transaction, so the response exists
     exactly when its e-mails do. Delivery is woken on commit; the outbox sweep sends whatever

@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from undersign.core.http import private_page, refusal_page
+from undersign.core.http import private_page, refusal_page, signed_in_user
 from undersign.core.reference import rejection_reason
 from undersign.moderation.forms import FlagForm, NoteForm, ReasonForm, ResponseForm, SearchForm
 from undersign.moderation.selectors import (
@@ -157,7 +157,7 @@ def petition_detail(request: HttpRequest, petition_id: int) -> HttpResponse:
 def approve(request: HttpRequest, petition_id: int) -> HttpResponse:
     petition = access_petition_by_id(user=request.user, petition_id=petition_id)
     try:
-        petition = petition_approve(petition=petition, actor=request.user)
+        petition = petition_approve(petition=petition, actor=signed_in_user(request))
     except TransitionRefused:
         return _refused(request, petition, "approved")
     messages.success(request, f"Petition {petition.pk} is open until {petition.closing_date:%d %B %Y}.")
@@ -174,7 +174,7 @@ def reject(request: HttpRequest, petition_id: int) -> HttpResponse:
     try:
         petition = petition_reject(
             petition=petition,
-            actor=request.user,
+            actor=signed_in_user(request),
             reason_code=form.cleaned_data["reason"],
             details=form.cleaned_data["details"],
         )
@@ -192,7 +192,7 @@ def flag(request: HttpRequest, petition_id: int) -> HttpResponse:
     if not form.is_valid():
         return _petition_page(request, petition, status=400, flag_form=form)
     try:
-        petition = petition_flag(petition=petition, actor=request.user, note=form.cleaned_data["note"])
+        petition = petition_flag(petition=petition, actor=signed_in_user(request), note=form.cleaned_data["note"])
     except TransitionRefused:
         return _refused(request, petition, "flagged")
     messages.success(request, f"Petition {petition.pk} is flagged for review.")
@@ -209,7 +209,7 @@ def take_down(request: HttpRequest, petition_id: int) -> HttpResponse:
     try:
         petition = petition_take_down(
             petition=petition,
-            actor=request.user,
+            actor=signed_in_user(request),
             reason_code=form.cleaned_data["reason"],
             details=form.cleaned_data["details"],
         )
@@ -227,7 +227,7 @@ def note_add(request: HttpRequest, petition_id: int) -> HttpResponse:
     if not form.is_valid():
         return _petition_page(request, petition, status=400, note_form=form)
     try:
-        petition_note_add(petition=petition, actor=request.user, note=form.cleaned_data["note"])
+        petition_note_add(petition=petition, actor=signed_in_user(request), note=form.cleaned_data["note"])
     except ModerationRefused as refused:
         form.add_error("note", str(refused))
         return _petition_page(request, petition, status=400, note_form=form)
@@ -245,7 +245,7 @@ def response_publish(request: HttpRequest, petition_id: int) -> HttpResponse:
     try:
         petition_response_publish(
             petition=petition,
-            actor=request.user,
+            actor=signed_in_user(request),
             summary=form.cleaned_data["summary"],
             details=form.cleaned_data["details"],
         )

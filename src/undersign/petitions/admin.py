@@ -14,7 +14,7 @@ from undersign.petitions.models import Petition, PetitionEvent, PetitionResponse
 
 class PetitionEventInline(ReadOnlyInline):
     model = PetitionEvent
-    fields = ["created_at", "actor", "from_state", "to_state", "reason_code", "note"]
+    fields = ("created_at", "actor", "from_state", "to_state", "reason_code", "note")
     readonly_fields = fields
 
 
@@ -26,7 +26,7 @@ class PetitionAdmin(ReadOnlyAdmin):
     ordering = ["-id"]
     date_hierarchy = "created_at"
     # sponsor_token is left out: whoever holds it can sponsor the petition.
-    fields = [
+    fields = (
         "moderation_link",
         "uuid",
         "state",
@@ -48,7 +48,7 @@ class PetitionAdmin(ReadOnlyAdmin):
         "response_threshold_reached_at",
         "debate_threshold_reached_at",
         "data_key_id",
-    ]
+    )
     readonly_fields = fields
     inlines = [PetitionEventInline]
 
@@ -65,7 +65,7 @@ class PetitionEventAdmin(ReadOnlyAdmin):
     search_fields = ["=petition__id"]
     list_select_related = ["actor"]
     ordering = ["-id"]
-    fields = ["petition", "created_at", "actor", "from_state", "to_state", "reason_code", "note"]
+    fields = ("petition", "created_at", "actor", "from_state", "to_state", "reason_code", "note")
     readonly_fields = fields
 
 
@@ -75,5 +75,5 @@ class PetitionResponseAdmin(ReadOnlyAdmin):
     search_fields = ["=petition__id", "summary"]
     list_select_related = ["published_by"]
     ordering = ["-published_at"]
-    fields = ["petition", "summary", "details", "published_at", "published_by"]
+    fields = ("petition", "summary", "details", "published_at", "published_by")
     readonly_fields = fields

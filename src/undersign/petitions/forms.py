@@ -14,6 +14,7 @@ class PlainTextField(forms.CharField):
 
     def to_python(self, value: object) -> str:
         text = super().to_python(value)
+        assert text is not None, "empty_value is left at its default, so CharField gives a str"
         return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -42,6 +43,7 @@ class PetitionTextForm(forms.Form):
         }
         for name, limit in limits.items():
             field = self.fields[name]
+            assert isinstance(field, forms.CharField), "the three text fields are PlainTextFields"
             field.max_length = limit
             field.validators.append(MaxLengthValidator(limit))
             field.widget.attrs["maxlength"] = str(limit)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce, Greatest
@@ -54,7 +54,7 @@ def petition_transition(
     *,
     transition: str,
     to_state: str,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     reason_code: str = "",
     note: str = "",
     **fields: object,
@@ -176,7 +176,7 @@ class CountChange:
     at: datetime
 
 
-def _upsert_increments(table: str, key_column: str, rows: list[tuple[int, object, int]]) -> None:
+def _upsert_increments(table: str, key_column: str, rows: list[tuple[int, str | datetime, int]]) -> None:
     table_q = connection.ops.quote_name(table)
     key_q = connection.ops.quote_name(key_column)
     sql = (

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from undersign.core.admin import ReadOnlyAdmin
 from undersign.signatures.models import Signature
 
-SHOWN_FIELDS = [
+SHOWN_FIELDS = (
     "id",
     "petition_id",
     "kind",
@@ -23,7 +23,7 @@ SHOWN_FIELDS = [
     "confirmed_at",
     "invalidated_at",
     "unsubscribed_at",
-]
+)
 _NEVER_LOADED = ["dedup_tag", "name_sealed", "email_sealed", "ip_sealed", "token_digest"]
 
 

@@ -105,10 +105,11 @@ def signature_confirm(message: OutboundEmail, preloaded: Signature | None) -> Em
     if token is None:
         return None
     link = absolute(reverse("signatures:confirm", args=[signature.pk, token]))
-    template = {
+    templates: dict[str, str] = {
         SignatureKind.CREATOR: "confirm_creator",
         SignatureKind.SPONSOR: "confirm_sponsor",
-    }.get(signature.kind, "confirm_signature")
+    }
+    template = templates.get(signature.kind, "confirm_signature")
     return _message(
         template,
         signature,

@@ -41,7 +41,9 @@ class SignerForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region"].choices = [("", "Choose…")] + [(r.code, r.name) for r in regions()]
+        region = self.fields["region"]
+        assert isinstance(region, forms.ChoiceField), "declared above"
+        region.choices = [("", "Choose…")] + [(r.code, r.name) for r in regions()]
 
     def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())

@@ -322,6 +322,7 @@ def signature_invalidate(*, signature: Signature, reason: str) -> bool:
             status=SignatureStatus.INVALIDATED, invalidated_at=now, invalidation_reason=reason[:32], updated_at=now
         )
         if row["status"] == SignatureStatus.CONFIRMED:
+            assert row["commitment"] is not None, "constraint signature_confirmed_has_commitment"
             logged = _logged(signature, signature.petition)
             log_revocation_add(signature=logged, commitment=bytes(row["commitment"]), reason=reason, now=now)
     return True
@@ -343,6 +344,7 @@ def signature_reinstate(*, signature: Signature) -> bool:
             return False
         if row["invalidation_reason"] == "confirmed_too_late":
             return False  # never in the log (it came after its petition's CLOSED): it cannot count again
+        assert row["commitment"] is not None, "set with confirmed_at (signature_confirm, or the log backfill)"
         Signature.objects.filter(pk=signature.pk).update(
             status=SignatureStatus.CONFIRMED, invalidated_at=None, invalidation_reason="", updated_at=now
         )

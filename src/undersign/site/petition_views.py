@@ -3,6 +3,9 @@ its signers, the sign page (with or without a registry claim) and the create wiz
 
 from __future__ import annotations
 
+from typing import TypedDict
+
+from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -123,8 +126,16 @@ def sign(request: HttpRequest, petition_id: int) -> HttpResponse:
 # --- create: text, similar petitions, creator, check ----------------------------------------
 
 
-def _draft(request: HttpRequest) -> dict[str, dict[str, object]]:
-    draft = request.session.get(DRAFT)
+class _Draft(TypedDict, total=False):
+    """The create wizard's session draft: each step's cleaned data, as it is filled in."""
+
+    text: dict[str, object]
+    verification: dict[str, object] | None  # None: no registry existed, so nothing was asked
+    creator: dict[str, object]
+
+
+def _draft(request: HttpRequest) -> _Draft:
+    draft: _Draft | None = request.session.get(DRAFT)  # written only by the wizard's steps below
     return draft if isinstance(draft, dict) else {}
 
 
@@ -174,6 +185,15 @@ def create_creator(request: HttpRequest) -> HttpResponse:
     return render(request, "petitions/create_creator.html", {"form": form, "step": 3})
 
 
+def _choice_label(form: forms.Form, name: str, value: object) -> object:
+    """The label the choice field ``name`` shows for ``value``, or None."""
+    field = form.fields[name]
+    # Declared with a list of choices, which Django keeps as a list of pairs (django-stubs types
+    # the getter as anything the setter accepts, callables included).
+    assert isinstance(field, forms.ChoiceField) and isinstance(field.choices, list), f"{name}: a list of choices"
+    return dict(field.choices).get(value)
+
+
 @private_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def create_check(request: HttpRequest) -> HttpResponse:
@@ -210,9 +230,9 @@ def create_check(request: HttpRequest) -> HttpResponse:
             "text": text_form.cleaned_data,
             "creator": creator,
             "region_name": region_names().get(creator["region"]),
-            "display_label": dict(creator_form.fields["display"].choices).get(creator["display"]),
+            "display_label": _choice_label(creator_form, "display", creator["display"]),
             "who": who.service_arguments() if who is not None else None,
-            "who_label": dict(who.fields["policy"].choices).get(who.cleaned_data["policy"]) if who else None,
+            "who_label": _choice_label(who, "policy", who.cleaned_data["policy"]) if who else None,
             "step": 4,
         },
     )

@@ -117,6 +117,7 @@ def log_inclusion_proof(*, commitment_hash: bytes) -> InclusionProof | None:
     if row is None:
         return None
     index, petition_id, petition_uuid = row
+    assert index is not None, "leaf_index__lt matches appended entries only: a pending one has no index"
     hashes = merkle.inclusion_proof(node_from_tiles(_Tiles()), index, checkpoint.size)
     revoked = _status(petition_id, commitment_hash, checkpoint.size)
     return InclusionProof(index, petition_uuid, checkpoint, hashes, revoked)

@@ -95,6 +95,7 @@ def receipt(request: HttpRequest) -> HttpResponse:
 def _uploaded_text(request: HttpRequest) -> str | None:
     upload = request.FILES.get("file")
     if upload is not None:
+        assert upload.size is not None, "Django's upload handlers always set the size"
         if upload.size > MAX_RECEIPT_BYTES:
             return None
         try:

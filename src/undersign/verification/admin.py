@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from undersign.core.admin import ReadOnlyAdmin, ReadOnlyInline
+from undersign.core.http import signed_in_user
 from undersign.verification.forms import RegistryImportForm
 from undersign.verification.models import (
     Claim,
@@ -34,7 +35,7 @@ class RegistryValidatorInline(admin.TabularInline):
 
 class RegistryImportInline(ReadOnlyInline):
     model = RegistryImport
-    fields = ["created_at", "actor", "source", "added", "changed", "removed"]
+    fields = ("created_at", "actor", "source", "added", "changed", "removed")
     readonly_fields = fields
 
 
@@ -77,7 +78,7 @@ class RegistryAdmin(admin.ModelAdmin):
             upload = form.cleaned_data["file"]
             try:
                 result = registry_import(
-                    registry=registry, data=upload.read(), source=f"admin: {upload.name}", actor=request.user
+                    registry=registry, data=upload.read(), source=f"admin: {upload.name}", actor=signed_in_user(request)
                 )
             except ImportRefused as refused:
                 errors = refused.errors
@@ -125,7 +126,7 @@ class RegistryValidatorAdmin(admin.ModelAdmin):
 
 class ClaimDecisionInline(ReadOnlyInline):
     model = ClaimDecision
-    fields = ["created_at", "actor", "by_official_email", "kind", "round", "reason_code", "note", "outcome"]
+    fields = ("created_at", "actor", "by_official_email", "kind", "round", "reason_code", "note", "outcome")
     readonly_fields = fields
 
 

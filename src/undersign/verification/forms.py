@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Mapping, MutableMapping
 from functools import cache
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -104,12 +106,15 @@ class DecisionForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["reason"].choices = [("", "Choose a reason")] + [
+        field = self.fields["reason"]
+        assert isinstance(field, forms.ChoiceField), "declared above"
+        field.choices = [("", "Choose a reason")] + [
             (reason.code, reason.title) for reason in claim_rejection_reasons()
         ]
 
     def clean(self) -> dict[str, object]:
         data = super().clean()
+        assert data is not None, "Form.clean returns cleaned_data"
         if data.get("decision") == DecisionKind.REJECT and not data.get("reason"):
             self.add_error("reason", "Choose a reason for rejecting the claim.")
         return data
@@ -129,7 +134,8 @@ class RegistriesField(forms.ModelMultipleChoiceField):
     def _check_values(self, value):
         if any(parse_id(str(item)) is None for item in value):
             raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
-        return super()._check_values(value)
+        # Django's private ModelMultipleChoiceField._check_values is missing from django-stubs.
+        return super()._check_values(value)  # type: ignore[misc]
 
 
 class PetitionVerificationForm(forms.Form):
@@ -161,6 +167,7 @@ class PetitionVerificationForm(forms.Form):
 
     def clean(self) -> dict[str, object]:
         data = super().clean()
+        assert data is not None, "Form.clean returns cleaned_data"
         if data.get("policy") not in (None, SigningPolicy.ANYONE) and not data.get("registries"):
             self.add_error("registries", "Choose at least one registry.")
         return data
@@ -190,7 +197,9 @@ class RegistryImportForm(forms.Form):
     file = forms.FileField(label="CSV file (UTF-8)")
 
 
-def petition_verification_form(data: object = None, *, initial: object = None) -> PetitionVerificationForm | None:
+def petition_verification_form(
+    data: Mapping[str, Any] | None = None, *, initial: MutableMapping[str, Any] | None = None
+) -> PetitionVerificationForm | None:
     """The "who may sign" part of the create wizard, or None while no registry exists (the
     wizard then asks nothing new)."""
     if not Registry.objects.exists():

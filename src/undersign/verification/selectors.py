@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
@@ -196,14 +196,14 @@ def verification_summary(*, petition: Petition, signers_limit: int = 200) -> Ver
 # --- validators -------------------------------------------------------------------------------
 
 
-def validator_registry_ids(user: AbstractBaseUser | AnonymousUser) -> list[int]:
+def validator_registry_ids(user: User | AnonymousUser) -> list[int]:
     """The registries ``user`` validates: active staff with a role only."""
     if not user.is_authenticated or not user.is_active or not user.is_staff:
         return []
     return list(RegistryValidator.objects.filter(user=user).values_list("registry_id", flat=True))
 
 
-def claims_queue(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Claim]:
+def claims_queue(*, user: User | AnonymousUser) -> QuerySet[Claim]:
     """Pending claims of confirmed signatures on the registries ``user`` validates, oldest first."""
     return (
         Claim.objects.filter(
@@ -217,7 +217,7 @@ def claims_queue(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Claim]:
     )
 
 
-def claims_decided(*, user: AbstractBaseUser | AnonymousUser, limit: int = 50) -> list[Claim]:
+def claims_decided(*, user: User | AnonymousUser, limit: int = 50) -> list[Claim]:
     """The latest decided claims on the validator's registries: where reversals start."""
     return list(
         Claim.objects.decided()
@@ -227,7 +227,7 @@ def claims_decided(*, user: AbstractBaseUser | AnonymousUser, limit: int = 50) -
     )
 
 
-def access_claim_by_id(*, user: AbstractBaseUser | AnonymousUser, claim_id: int) -> Claim:
+def access_claim_by_id(*, user: User | AnonymousUser, claim_id: int) -> Claim:
     """The claim ``claim_id`` for a validator of its registry. Raises ``Http404`` for anyone
     else, for a claim of another registry as for one that does not exist, so that no one can
     probe which claims exist."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -81,9 +81,7 @@ def _member_values(registry: Registry, row: MemberRow) -> dict[str, object]:
     }
 
 
-def registry_import(
-    *, registry: Registry, data: bytes, source: str, actor: AbstractBaseUser | None = None
-) -> RegistryImport:
+def registry_import(*, registry: Registry, data: bytes, source: str, actor: User | None = None) -> RegistryImport:
     """Replace a registry's member list with a CSV file's, matching members by external id:
     new ids are added, listed ones updated, unlisted ones deactivated (claims still point at
     them). One transaction, after the whole file passed its checks: ``ImportRefused`` leaves
@@ -252,7 +250,7 @@ def _locked(claim: Claim) -> Claim:
     return Claim.objects.select_for_update().select_related("member__registry", "signature").get(pk=claim.pk)
 
 
-def claim_decide(*, claim: Claim, actor: AbstractBaseUser, kind: str, reason_code: str = "", note: str = "") -> Claim:
+def claim_decide(*, claim: Claim, actor: User, kind: str, reason_code: str = "", note: str = "") -> Claim:
     """One validator's vote to validate or reject a pending claim. The claim moves when
     ``validators_required`` distinct validators agree in the current round. A rejection on a
     registry-only petition invalidates the signature; elsewhere it leaves an ordinary one.
@@ -307,7 +305,7 @@ def claim_decide(*, claim: Claim, actor: AbstractBaseUser, kind: str, reason_cod
     return claim
 
 
-def claim_reverse(*, claim: Claim, actor: AbstractBaseUser, note: str) -> Claim:
+def claim_reverse(*, claim: Claim, actor: User, note: str) -> Claim:
     """Take back a claim's outcome: it is pending again, in a new round, for a fresh decision.
     Reversing a rejection on a registry-only petition counts its signature again.
     Preconditions as for ``claim_decide``; ``note`` says why. Raises ``ClaimRefused``."""

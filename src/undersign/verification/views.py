@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from undersign.core.http import client_ip, error_page, parse_id, private_page, public_cache
+from undersign.core.http import client_ip, error_page, parse_id, private_page, public_cache, signed_in_user
 from undersign.petitions.models import Petition, PetitionState
 from undersign.petitions.selectors import petition_get_public
 from undersign.verification.forms import ClaimSignForm, DecisionForm, ReverseForm, claim_rejection_title
@@ -222,7 +222,11 @@ def _claim_post(
 def decide(request: HttpRequest, claim_id: int) -> HttpResponse:
     def act(claim: Claim, data: dict[str, Any]) -> HttpResponse:
         claim = claim_decide(
-            claim=claim, actor=request.user, kind=data["decision"], reason_code=data["reason"], note=data["note"]
+            claim=claim,
+            actor=signed_in_user(request),
+            kind=data["decision"],
+            reason_code=data["reason"],
+            note=data["note"],
         )
         if claim.status == ClaimStatus.PENDING:
             messages.success(request, f"Your decision on claim {claim.pk} is recorded; another validator must agree.")
@@ -237,7 +241,7 @@ def decide(request: HttpRequest, claim_id: int) -> HttpResponse:
 @validators_only
 def reverse(request: HttpRequest, claim_id: int) -> HttpResponse:
     def act(claim: Claim, data: dict[str, Any]) -> HttpResponse:
-        claim_reverse(claim=claim, actor=request.user, note=data["note"])
+        claim_reverse(claim=claim, actor=signed_in_user(request), note=data["note"])
         messages.success(request, f"The decision on claim {claim.pk} is reversed; it awaits validation again.")
         return redirect("verification:claim", claim.pk)
 

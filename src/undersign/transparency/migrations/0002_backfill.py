@@ -35,7 +35,7 @@ def backfill(apps, schema_editor):
     CountQueue = apps.get_model("signatures", "CountQueue")
     LogEntry = apps.get_model("transparency", "LogEntry")
     now = timezone.now()
-    queued = {}
+    queued: dict[int, int] = {}
     for signature_id, delta in CountQueue.objects.values_list("signature_id", "delta"):
         queued[signature_id] = queued.get(signature_id, 0) + delta
     rows = []

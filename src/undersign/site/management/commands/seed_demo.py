@@ -136,7 +136,7 @@ class Command(BaseCommand):
     def _confirm(self, email: str) -> None:
         outbox_sweep(older_than=timedelta(0))  # whatever on-commit delivery did not send yet
         for message in reversed(mail.outbox):
-            if email in message.to and (match := CONFIRM_LINK.search(message.body)):
+            if email in message.to and (match := CONFIRM_LINK.search(str(message.body))):
                 signature_confirm(signature_id=int(match.group(1)), token=match.group(2))
                 return
         raise RuntimeError("the demo signature's confirmation e-mail was not sent")
