@@ -45,6 +45,13 @@ def wrap_data_key(dek: bytes) -> tuple[str, bytes]:
     return kid, nonce + AESGCM(settings.KEYS.pii_keys[kid]).encrypt(nonce, dek, WRAP_AAD)
 
 
+def data_key_create() -> DataKey:
+    """A fresh 256-bit data key, stored only wrapped under the active master key. The caller
+    (a new petition) points at it by ``key_id``."""
+    master_key_id, wrapped = wrap_data_key(secrets.token_bytes(32))
+    return DataKey.objects.create(key_id=new_data_key_id(), master_key_id=master_key_id, wrapped_key=wrapped)
+
+
 def unwrap_data_key(master_key_id: str, blob: bytes) -> bytes:
     try:
         master = settings.KEYS.pii_keys[master_key_id]

@@ -21,7 +21,14 @@ from undersign.core.outbox import outbox_add_many, outbox_deliver, outbox_record
 from undersign.core.reference import RejectionReason, rejection_reason
 from undersign.core.wakeups import wake_on_commit
 from undersign.petitions.models import Petition, PetitionEvent, PetitionResponse, PetitionState, Transition
-from undersign.petitions.services import TransitionRefused, closing_date_for, notify_creator, petition_transition
+from undersign.petitions.services import (
+    TransitionRefused,
+    closing_date_for,
+    notify_creator,
+    petition_note_record,
+    petition_response_record,
+    petition_transition,
+)
 from undersign.signatures.models import Signature, SignatureKind, SignatureStatus
 from undersign.transparency.services import log_opened_add
 
@@ -165,7 +172,7 @@ def petition_note_add(*, petition: Petition, actor: User, note: str) -> Petition
     note = note.strip()
     if not note:
         raise ModerationRefused("A note needs some text.")
-    return PetitionEvent.objects.create(petition=petition, actor=actor, note=note)
+    return petition_note_record(petition=petition, actor=actor, note=note)
 
 
 def _response_recipients(petition: Petition) -> Q:
@@ -194,10 +201,7 @@ def petition_response_publish(*, petition: Petition, actor: User, summary: str, 
             raise ModerationRefused(f"Only open or closed petitions get a response; this one is {petition.state}.")
         if PetitionResponse.objects.filter(petition=petition).exists():
             raise ModerationRefused("This petition already has a response.")
-        response = PetitionResponse.objects.create(
-            petition=petition, summary=summary, details=details, published_by=actor
-        )
-        PetitionEvent.objects.create(petition=petition, actor=actor, note=f"Response published: {summary}")
+        response = petition_response_record(petition=petition, actor=actor, summary=summary, details=details)
         recipients = (
             Signature.objects.filter(_response_recipients(petition)).order_by("pk").values_list("pk", flat=True)
         )

@@ -16,15 +16,16 @@ from django.db.models import F
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from undersign.core.crypto import new_data_key_id, wrap_data_key
+from undersign.core.crypto import data_key_create
 from undersign.core.errors import Refusal
-from undersign.core.models import DataKey, OutboundEmail
+from undersign.core.models import OutboundEmail
 from undersign.core.outbox import outbox_add
 from undersign.petitions.models import (
     TRANSITIONS,
     HourlyCount,
     Petition,
     PetitionEvent,
+    PetitionResponse,
     PetitionState,
     RegionCount,
     Transition,
@@ -89,8 +90,7 @@ def petition_transition(
 def petition_create(*, text: PetitionText) -> Petition:
     """A new petition awaiting its creator's confirmation, with its own data key. The creator's
     signature is made by ``signatures.services.signature_create`` in the same transaction."""
-    master_key_id, wrapped = wrap_data_key(secrets.token_bytes(32))
-    data_key = DataKey.objects.create(key_id=new_data_key_id(), master_key_id=master_key_id, wrapped_key=wrapped)
+    data_key = data_key_create()
     petition = Petition.objects.create(
         action=text.action,
         background=text.background,
@@ -143,6 +143,20 @@ def notify_creator(*, petition: Petition, kind: str) -> None:
     is a signature (an app above this one): the signatures app's renderer finds them at
     sending time from the petition alone."""
     outbox_add(kind=kind, petition_id=petition.pk, signature_id=None)
+
+
+def petition_note_record(*, petition: Petition, actor: User | None, note: str) -> PetitionEvent:
+    """A note in the petition's audit trail. It changes no state, so both states stay blank:
+    that is how the trail tells notes from moves."""
+    return PetitionEvent.objects.create(petition=petition, actor=actor, note=note)
+
+
+def petition_response_record(*, petition: Petition, actor: User, summary: str, details: str) -> PetitionResponse:
+    """Record the published response, and the fact in the audit trail. Precondition: the
+    petition's row locked, and no response yet (the one-to-one column refuses a second)."""
+    response = PetitionResponse.objects.create(petition=petition, summary=summary, details=details, published_by=actor)
+    petition_note_record(petition=petition, actor=actor, note=f"Response published: {summary}")
+    return response
 
 
 def petition_touch(*, petition_id: int, now: datetime) -> None:

@@ -46,6 +46,7 @@ from undersign.verification.models import (
     Registry,
     RegistryImport,
     RegistryMember,
+    RegistryValidator,
     SigningPolicy,
 )
 from undersign.verification.registry_import import MemberRow, parse_registry_csv
@@ -79,6 +80,18 @@ def _member_values(registry: Registry, row: MemberRow) -> dict[str, object]:
         "official_email_domain": domain,
         "active": True,
     }
+
+
+def registry_ensure(*, slug: str, name: str, official_domain: str = "") -> Registry:
+    """The registry named ``slug``, created with ``name`` and ``official_domain`` if missing
+    (staff create registries in the admin; this is for scripts such as the demo data)."""
+    registry, _ = Registry.objects.get_or_create(slug=slug, defaults={"name": name, "official_domain": official_domain})
+    return registry
+
+
+def registry_validator_add(*, registry: Registry, user: User) -> None:
+    """Give ``user`` the validator's role on ``registry``. Idempotent."""
+    RegistryValidator.objects.get_or_create(registry=registry, user=user)
 
 
 def registry_import(*, registry: Registry, data: bytes, source: str, actor: User | None = None) -> RegistryImport:

@@ -27,11 +27,13 @@ from undersign.petitions.services import PetitionText, petition_close, petition_
 from undersign.signatures.models import Display, SignatureKind
 from undersign.signatures.services import SignerDetails, signature_confirm, signature_create
 from undersign.transparency.services import log_integrate_all
-from undersign.verification.models import Registry, RegistryValidator, SigningPolicy
+from undersign.verification.models import SigningPolicy
 from undersign.verification.services import (
     ClaimRequest,
     petition_verification_set,
+    registry_ensure,
     registry_import,
+    registry_validator_add,
     signature_create_with_claim,
 )
 
@@ -182,8 +184,8 @@ class Command(BaseCommand):
         they may sign: some claims validated by official e-mail, the rest awaiting a validator."""
         if Petition.objects.filter(action=VERIFIED_DEMO_ACTION).exists():
             return
-        registry, _ = Registry.objects.get_or_create(
-            slug="demo-deputies", defaults={"name": "Municipal deputies (demo)", "official_domain": "council.example"}
+        registry = registry_ensure(
+            slug="demo-deputies", name="Municipal deputies (demo)", official_domain="council.example"
         )
         if not registry.members.exists():
             rows = ["name,office,district,territory_code,official_email,official_email_domain,external_id"]
@@ -192,7 +194,7 @@ class Command(BaseCommand):
                 email = f"deputy{n}@{city.lower()}.council.example"
                 rows.append(f"{first} {last},Municipal deputy,Ward {n},{city},{email},,demo-{n}")
             registry_import(registry=registry, data="\n".join(rows).encode(), source="seed_demo")
-        RegistryValidator.objects.get_or_create(registry=registry, user=moderator)
+        registry_validator_add(registry=registry, user=moderator)
         self._petition(VERIFIED_DEMO_ACTION, VERIFIED_DEMO_BACKGROUND, S.OPEN, 6, names, codes, moderator)
         petition = Petition.objects.get(action=VERIFIED_DEMO_ACTION)
         petition_verification_set(
