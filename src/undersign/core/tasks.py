@@ -1,11 +1,6 @@
 from celery import shared_task
 
-from undersign.core.outbox import outbox_deliver, outbox_deliver_due, outbox_sweep
-
-
-@shared_task(ignore_result=True)
-def deliver_email(message_id: int) -> None:
-    outbox_deliver(message_id=message_id)
+from undersign.core.outbox import outbox_deliver_due, outbox_sweep
 
 
 @shared_task(ignore_result=True)

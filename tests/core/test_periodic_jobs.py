@@ -1,0 +1,309 @@
+"""All the periodic work runs, whichever way it is woken.
+
+Production: Celery beat wakes the tasks of ``settings.CELERY_BEAT_SCHEDULE``. Embedded mode
+(no broker): ``undersign run`` runs the jobs of ``periodic_jobs()`` on a thread
+(``run_jobs_forever``). Here every beat entry names a task a worker discovers and that does
+its work when a worker runs it; every embedded job does its work; the two lists cover the
+same work, judged by what each one changes in the database (``WORK``), so a job added to one
+and not to the other fails; and the runner keeps running due jobs through a job that raises.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.db import transaction
+from django.utils import timezone
+
+from tests.factories import deliver_outbox, make_petition, sign_and_confirm, signer
+from tests.verification.conftest import claim_and_confirm, make_registry, make_validator, restricted_petition
+from undersign.celery import app
+from undersign.core.jobs import PeriodicJob, run_jobs_forever, start_in_process_jobs
+from undersign.core.models import OutboundEmail
+from undersign.core.outbox import outbox_add
+from undersign.petitions.models import Petition, PetitionState
+from undersign.signatures.models import Signature, SignatureStatus
+from undersign.site.jobs import periodic_jobs
+from undersign.transparency.models import LogEntry
+from undersign.verification.models import Claim, DecisionKind
+from undersign.verification.services import claim_decide
+
+ROOT = Path(__file__).resolve().parents[2]
+BEAT = settings.CELERY_BEAT_SCHEDULE
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+# Tasks no schedule names: wake-ups published after a commit (the periodic sweeps find their
+# work too), each run in the test file given.
+WAKE_UPS = {
+    "undersign.moderation.tasks.deliver_response_emails": "tests/moderation/test_tasks.py",
+}
+
+
+# --- a database with one piece of every periodic work waiting -------------------------------
+
+
+@dataclass(frozen=True)
+class World:
+    counted: Petition  # confirmed signatures whose log entries are pending, counted 0
+    expected_count: int
+    pending_entries: list[int]
+    due: Petition  # open, its closing date passed
+    stale: OutboundEmail  # unsent, older than the sweep's age
+    stale_to: str
+    claim: Claim  # decided longer ago than the evidence retention
+
+
+def build_world() -> World:
+    counted = make_petition(action="Count the trees")
+    signatures = [sign_and_confirm(counted, signer(email=f"counted{n}@example.org")) for n in range(2)]
+
+    due = make_petition(action="Close the consultation")
+    Petition.objects.filter(pk=due.pk).update(closing_date=timezone.now() - timedelta(minutes=1))
+
+    registry = make_registry("jobs")
+    claimed = claim_and_confirm(
+        restricted_petition(registry), registry.members.first(), note="Mandate", document=PNG, content_type="image/png"
+    )
+    claim_decide(claim=claimed.claim, actor=make_validator("vera", registry), kind=DecisionKind.VALIDATE)
+    retention = timedelta(days=settings.EVIDENCE_RETENTION_DAYS + 1)
+    Claim.objects.filter(pk=claimed.claim.pk).update(decided_at=timezone.now() - retention)
+
+    deliver_outbox()  # everything building queued: only the stale message below is left unsent
+    stale = outbox_add(kind=OutboundEmail.Kind.ALREADY_SIGNED, petition_id=counted.pk, signature_id=signatures[0].pk)
+    waited = timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS + 60)
+    OutboundEmail.objects.filter(pk=stale.pk).update(created_at=timezone.now() - waited)
+
+    return World(
+        counted=counted,
+        expected_count=Signature.objects.filter(petition=counted, status=SignatureStatus.CONFIRMED).count(),
+        pending_entries=list(LogEntry.objects.filter(leaf_index__isnull=True).values_list("pk", flat=True)),
+        due=due,
+        stale=stale,
+        stale_to="counted0@example.org",
+        claim=Claim.objects.get(pk=claimed.claim.pk),
+    )
+
+
+def _log_integrated(world: World) -> bool:
+    appended = not LogEntry.objects.filter(pk__in=world.pending_entries, leaf_index__isnull=True).exists()
+    return appended and Petition.objects.get(pk=world.counted.pk).signature_count == world.expected_count
+
+
+def _due_closed(world: World) -> bool:
+    return Petition.objects.get(pk=world.due.pk).state == PetitionState.CLOSED
+
+
+def _stale_email_sent(world: World) -> bool:
+    sent = OutboundEmail.objects.get(pk=world.stale.pk).sent_at is not None
+    return sent and any(world.stale_to in message.to for message in mail.outbox)
+
+
+def _evidence_deleted(world: World) -> bool:
+    return Claim.objects.get(pk=world.claim.pk).evidence_deleted_at is not None
+
+
+# The periodic work, each piece told by what it changes in the world. A new job or beat task
+# that does something else fails below until its work is added here and to ``build_world``.
+WORK: dict[str, Callable[[World], bool]] = {
+    "append the log's pending entries, moving the counts": _log_integrated,
+    "close the petitions past their closing date": _due_closed,
+    "send the e-mail left unsent": _stale_email_sent,
+    "delete claim evidence past its retention": _evidence_deleted,
+}
+
+
+def work_done(world: World) -> set[str]:
+    return {name for name, done in WORK.items() if done(world)}
+
+
+@pytest.fixture
+def world(db) -> World:
+    world = build_world()
+    mail.outbox.clear()
+    assert work_done(world) == set(), "the world must start with all its work waiting"
+    return world
+
+
+@pytest.fixture(scope="module")
+def worker_tasks():
+    """The tasks registered as a worker registers them (it imports the apps' task modules)."""
+    app.loader.import_default_modules()
+    return app.tasks
+
+
+@pytest.fixture(scope="module")
+def discovered() -> set[str]:
+    """The task names a fresh worker process discovers, with nothing imported beforehand (in
+    this process other tests have imported the task modules already)."""
+    code = (
+        "import django, json; django.setup(); from undersign.celery import app; "
+        "app.loader.import_default_modules(); print(json.dumps(sorted(app.tasks)))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def beat_task(entry: str, tasks) -> Callable[[], None]:
+    task = tasks[BEAT[entry]["task"]]
+
+    def run() -> None:
+        result = task.apply()  # what a worker does with beat's message
+        assert result.successful(), f"beat entry {entry!r} failed:\n{result.traceback}"
+
+    return run
+
+
+def job_named(name: str) -> PeriodicJob:
+    return {job.name: job for job in periodic_jobs()}[name]
+
+
+# --- (a) Celery beat -------------------------------------------------------------------------
+
+
+def test_every_beat_entry_names_a_task_a_worker_discovers(discovered):
+    assert BEAT
+    missing = {entry: spec["task"] for entry, spec in BEAT.items() if spec["task"] not in discovered}
+    assert missing == {}
+
+
+def test_every_beat_entry_has_a_positive_interval():
+    for entry, spec in BEAT.items():
+        assert float(spec["schedule"]) > 0, entry
+
+
+def test_every_task_is_on_the_beat_schedule_or_a_wake_up_run_in_its_apps_tests(discovered):
+    ours = {name for name in discovered if name.startswith("undersign.")}
+    scheduled = {spec["task"] for spec in BEAT.values()}
+    assert ours - scheduled == set(WAKE_UPS)
+    for name, test_file in WAKE_UPS.items():
+        assert f"{name.rpartition('.')[2]}" in (ROOT / test_file).read_text(), (name, test_file)
+
+
+@pytest.mark.parametrize("entry", sorted(BEAT))
+def test_every_beat_task_runs_and_does_its_work(entry, world, worker_tasks):
+    beat_task(entry, worker_tasks)()
+    assert work_done(world), f"beat entry {entry!r} did none of the work in WORK"
+
+
+# --- (b) the embedded mode's jobs -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", [job.name for job in periodic_jobs()])
+def test_every_embedded_job_runs_once_and_does_its_work(name, world):
+    job_named(name).run()
+    assert work_done(world), f"embedded job {name!r} did none of the work in WORK"
+
+
+def test_embedded_jobs_have_distinct_names_and_positive_intervals():
+    jobs = periodic_jobs()
+    assert jobs
+    assert len({job.name for job in jobs}) == len(jobs)  # the runner keeps each job's due time by name
+    assert all(job.every_seconds > 0 for job in jobs)
+
+
+# --- (c) the same work both ways ------------------------------------------------------------
+
+
+def test_beat_and_the_embedded_jobs_cover_the_same_work(world, worker_tasks):
+    def work_of(run: Callable[[], object]) -> set[str]:
+        """What ``run`` does to the world, undone afterwards for the next one."""
+        mail.outbox.clear()
+        with transaction.atomic():
+            run()
+            done = work_done(world)
+            transaction.set_rollback(True)
+        mail.outbox.clear()
+        assert work_done(world) == set()
+        return done
+
+    beat = {entry: work_of(beat_task(entry, worker_tasks)) for entry in sorted(BEAT)}
+    embedded = {job.name: work_of(job.run) for job in periodic_jobs()}
+
+    idle = [f"beat {entry!r}" for entry, done in beat.items() if not done]
+    idle += [f"job {name!r}" for name, done in embedded.items() if not done]
+    assert idle == [], "these do none of the work in WORK: add theirs"
+    by_beat, by_embedded = set().union(*beat.values()), set().union(*embedded.values())
+    assert by_beat - by_embedded == set(), f"only Celery beat does this: {beat}"
+    assert by_embedded - by_beat == set(), f"only the embedded jobs do this: {embedded}"
+    assert by_beat == set(WORK), "WORK names work neither list does"
+
+
+# --- (d) the embedded runner ----------------------------------------------------------------
+
+
+def test_the_runner_runs_due_jobs_and_survives_a_job_that_raises(caplog):
+    stop = threading.Event()
+    failed_again, healthy_again = threading.Event(), threading.Event()
+    calls: Counter[str] = Counter()
+
+    def failing() -> None:
+        calls["failing"] += 1
+        if calls["failing"] >= 2:
+            failed_again.set()
+        raise RuntimeError("the mail server is down")
+
+    def healthy() -> None:
+        calls["healthy"] += 1
+        if calls["healthy"] >= 2:
+            healthy_again.set()
+
+    def hourly() -> None:
+        calls["hourly"] += 1
+
+    jobs = [
+        PeriodicJob("failing", 0.01, failing),  # first: the others of its tick still run
+        PeriodicJob("healthy", 0.01, healthy),
+        PeriodicJob("hourly", 3600, hourly),
+    ]
+    runner = threading.Thread(target=run_jobs_forever, args=(stop, jobs), daemon=True)
+    runner.start()
+    try:
+        assert failed_again.wait(timeout=30), "the failing job was not retried on a later tick"
+        assert healthy_again.wait(timeout=30), "the healthy job stopped running after a failure"
+    finally:
+        stop.set()
+        runner.join(timeout=30)
+    assert not runner.is_alive(), "the runner did not stop"
+    assert calls["hourly"] == 1  # due at the start, then not again for an hour
+    failures = [r for r in caplog.records if r.name == "undersign.core.jobs"]
+    assert len(failures) == calls["failing"]
+    assert all("'failing' failed" in r.getMessage() and r.exc_info[0] is RuntimeError for r in failures)
+
+
+def test_a_runner_stopped_before_it_starts_runs_nothing():
+    stop = threading.Event()
+    stop.set()
+    ran = threading.Event()
+    run_jobs_forever(stop, [PeriodicJob("never", 0.01, ran.set)])
+    assert not ran.is_set()
+
+
+def test_start_in_process_jobs_runs_the_jobs_it_is_given_until_stopped():
+    ran = threading.Event()
+    before = set(threading.enumerate())
+    stop = start_in_process_jobs([PeriodicJob("tick", 0.01, ran.set)])
+    started = [t for t in threading.enumerate() if t not in before and t.name == "undersign-jobs"]
+    try:
+        assert ran.wait(timeout=30)
+    finally:
+        stop.set()
+        for thread in started:
+            thread.join(timeout=30)
+    assert started and not any(thread.is_alive() for thread in started)
+    assert all(thread.daemon for thread in started)  # never holds the server's exit
