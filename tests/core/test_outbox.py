@@ -117,3 +117,11 @@ def test_a_batch_read_signature_replaced_before_sending_gets_no_stale_email():
     assert mail.outbox == []
     assert outbox_deliver_due() == 1
     assert len(mail.outbox) == 1 and "Second Name" in mail.outbox[0].body
+
+
+def test_every_kind_of_message_has_its_renderer():
+    """Each app registers its renderers in its ready(); a kind nobody renders would fail at
+    sending time, in a worker, long after the change that queued it."""
+    from undersign.core.outbox import renderer_kinds
+
+    assert renderer_kinds() == set(OutboundEmail.Kind.values)

@@ -33,3 +33,6 @@ class ModerationConfig(AppConfig):
         # Not sender=self: post_migrate is sent only for apps with models, and this one has
         # none. The handler is idempotent; it runs once per app and adds what exists by then.
         post_migrate.connect(grant_moderator_view_permissions, dispatch_uid="undersign-moderator-permissions")
+        # In ready(), as Django asks: it imports models, which load only after the app registry
+        # is populated.
+        from undersign.moderation import emails  # noqa: F401  (registers its renderers with the outbox)

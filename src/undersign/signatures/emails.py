@@ -1,7 +1,9 @@
-"""The e-mails to signers (creators and sponsors are signers too): how each outbox kind is
-built. Registered with the outbox by ``SignaturesConfig.ready``; addresses are decrypted only
-here, at sending. The petition-state messages (validated, published, closed, …) go to the
-creator, whose address only this app can read, so they are rendered here too."""
+"""The e-mails to signers (creators and sponsors are signers too): how each outbox kind of this
+app and of the petitions app is built, and the pieces apps above use for theirs
+(``signer_message``, ``message_recipient``, ``recipients_preload``). Registered with the outbox
+by ``SignaturesConfig.ready``; addresses are decrypted only here, at sending. The petitions
+app's own news (validated, sponsored, closed) goes to the creator, whose address it cannot read
+(it stands below this app), so it is rendered here too."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from django.urls import reverse
 
 from undersign.core.models import OutboundEmail
 from undersign.core.outbox import renders
-from undersign.core.reference import region_names, rejection_reason
+from undersign.core.reference import region_names
 from undersign.signatures.models import Signature, SignatureKind, SignatureStatus
 from undersign.signatures.personal_data import signer_email, signer_name
 from undersign.signatures.services import signature_confirmation_token_issue
@@ -40,7 +42,9 @@ def absolute(path: str) -> str:
     return settings.SITE_URL + path
 
 
-def _message(template: str, signature: Signature, context: dict[str, object]) -> EmailMessage:
+def signer_message(template: str, signature: Signature, context: dict[str, object]) -> EmailMessage:
+    """The e-mail ``emails/<template>.txt`` (subject on its first line) to ``signature``'s
+    signer, with the one-click unsubscribe headers every message carries."""
     unsubscribe = absolute(reverse("signatures:unsubscribe", args=[signature.pk, unsubscribe_token(signature.pk)]))
     context = {
         **context,
@@ -64,7 +68,7 @@ def _message(template: str, signature: Signature, context: dict[str, object]) ->
     )
 
 
-def _preload_signatures(messages: list[OutboundEmail]) -> dict[int, Signature]:
+def recipients_preload(messages: list[OutboundEmail]) -> dict[int, Signature]:
     """The signatures (with their petitions) of a delivery run's messages, in one query."""
     by_id = {
         signature.pk: signature
@@ -75,7 +79,7 @@ def _preload_signatures(messages: list[OutboundEmail]) -> dict[int, Signature]:
     return {m.pk: by_id[m.signature_id] for m in messages if m.signature_id in by_id}
 
 
-def _signature(message: OutboundEmail, preloaded: Signature | None) -> Signature | None:
+def message_recipient(message: OutboundEmail, preloaded: Signature | None) -> Signature | None:
     """The recipient: the message's signature, or for a petition's own news the creator's."""
     if preloaded is not None and preloaded.pk == message.signature_id:
         signature: Signature | None = preloaded
@@ -94,11 +98,11 @@ def _signature(message: OutboundEmail, preloaded: Signature | None) -> Signature
     return signature
 
 
-@renders(K.SIGNATURE_CONFIRM, preload=_preload_signatures)
+@renders(K.SIGNATURE_CONFIRM, preload=recipients_preload)
 def signature_confirm(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
     """A fresh link per message (``signature_confirmation_token_issue``); nothing to send if the
     signature was confirmed, invalidated or replaced since it was read."""
-    signature = _signature(message, preloaded)
+    signature = message_recipient(message, preloaded)
     if signature is None or signature.status != SignatureStatus.PENDING:
         return None
     token = signature_confirmation_token_issue(signature=signature)
@@ -110,28 +114,28 @@ def signature_confirm(message: OutboundEmail, preloaded: Signature | None) -> Em
         SignatureKind.SPONSOR: "confirm_sponsor",
     }
     template = templates.get(signature.kind, "confirm_signature")
-    return _message(
+    return signer_message(
         template,
         signature,
         {"link": link, "link_days": settings.CONFIRMATION_LINK_DAYS, "region": region_names().get(signature.region)},
     )
 
 
-@renders(K.ALREADY_SIGNED, preload=_preload_signatures)
+@renders(K.ALREADY_SIGNED, preload=recipients_preload)
 def already_signed(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
-    signature = _signature(message, preloaded)
-    return None if signature is None else _message("already_signed", signature, {})
+    signature = message_recipient(message, preloaded)
+    return None if signature is None else signer_message("already_signed", signature, {})
 
 
 @renders(K.SPONSOR_SIGNED)
 def sponsor_signed(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
-    signature = _signature(message, preloaded)
+    signature = message_recipient(message, preloaded)
     if signature is None:
         return None
     sponsors = Signature.objects.filter(
         petition_id=signature.petition_id, kind=SignatureKind.SPONSOR, status=SignatureStatus.CONFIRMED
     ).count()
-    return _message(
+    return signer_message(
         "sponsor_signed",
         signature,
         {"sponsors": sponsors, "required": settings.SPONSORS_REQUIRED, "sponsor_url": _sponsor_url(signature)},
@@ -145,10 +149,10 @@ def _sponsor_url(signature: Signature) -> str:
 
 @renders(K.PETITION_VALIDATED)
 def petition_validated(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
-    signature = _signature(message, preloaded)
+    signature = message_recipient(message, preloaded)
     if signature is None:
         return None
-    return _message(
+    return signer_message(
         "petition_validated",
         signature,
         {"sponsor_url": _sponsor_url(signature), "required": settings.SPONSORS_REQUIRED},
@@ -157,35 +161,11 @@ def petition_validated(message: OutboundEmail, preloaded: Signature | None) -> E
 
 @renders(K.PETITION_SPONSORED)
 def petition_sponsored(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
-    signature = _signature(message, preloaded)
-    return None if signature is None else _message("petition_sponsored", signature, {})
-
-
-@renders(K.PETITION_PUBLISHED)
-def petition_published(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
-    signature = _signature(message, preloaded)
-    return None if signature is None else _message("petition_published", signature, {})
-
-
-@renders(K.PETITION_REJECTED, K.PETITION_TAKEN_DOWN)
-def petition_rejected(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
-    signature = _signature(message, preloaded)
-    if signature is None:
-        return None
-    reason = rejection_reason(signature.petition.rejection_code)
-    template = "petition_taken_down" if message.kind == K.PETITION_TAKEN_DOWN else "petition_rejected"
-    return _message(template, signature, {"reason": reason, "details": signature.petition.rejection_details})
+    signature = message_recipient(message, preloaded)
+    return None if signature is None else signer_message("petition_sponsored", signature, {})
 
 
 @renders(K.PETITION_CLOSED)
 def petition_closed(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
-    signature = _signature(message, preloaded)
-    return None if signature is None else _message("petition_closed", signature, {})
-
-
-@renders(K.PETITION_RESPONSE, preload=_preload_signatures)
-def petition_response(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
-    signature = _signature(message, preloaded)
-    if signature is None or not hasattr(signature.petition, "response"):
-        return None
-    return _message("petition_response", signature, {"response": signature.petition.response})
+    signature = message_recipient(message, preloaded)
+    return None if signature is None else signer_message("petition_closed", signature, {})

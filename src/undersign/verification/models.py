@@ -208,6 +208,15 @@ class DecisionKind(models.TextChoices):
     REVERSE = "reverse", "Reverse the decision"
 
 
+# The one table of a claim's moves: decision → (statuses it may start from, status it ends in).
+# ``verification.services`` moves a claim only through it (``_claim_move``).
+CLAIM_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    DecisionKind.VALIDATE: (frozenset({ClaimStatus.PENDING}), ClaimStatus.VALIDATED),
+    DecisionKind.REJECT: (frozenset({ClaimStatus.PENDING}), ClaimStatus.REJECTED),
+    DecisionKind.REVERSE: (frozenset(DECIDED_STATUSES), ClaimStatus.PENDING),
+}
+
+
 class ClaimDecision(models.Model):
     """One validator's decision on a claim, a validation by official e-mail (no actor), or the
     reversal of an earlier outcome. Rows are only ever added: together they are the claim's

@@ -36,6 +36,7 @@ from undersign.signatures.services import (
 )
 from undersign.verification.evidence import evidence_seal
 from undersign.verification.models import (
+    CLAIM_TRANSITIONS,
     DECIDED_STATUSES,
     Claim,
     ClaimDecision,
@@ -202,6 +203,15 @@ def signature_create_with_claim(
     return outcome, signature_id
 
 
+def _claim_move(claim: Claim, *, decision: str, **fields: object) -> bool:
+    """Move ``claim`` as ``decision`` does (``CLAIM_TRANSITIONS``) if, in the database, it is in
+    a status that decision may start from: one guarded UPDATE. Returns whether it moved; the
+    caller records the ``ClaimDecision``. Raises ``IntegrityError`` when a validation would
+    make a second validated claim of the member on the petition."""
+    allowed, to_status = CLAIM_TRANSITIONS[decision]
+    return bool(Claim.objects.filter(pk=claim.pk, status__in=allowed).update(status=to_status, **fields))
+
+
 def _on_official_domain(email: str, member: RegistryMember) -> bool:
     domain = email.strip().rpartition("@")[2].lower()
     official = {member.official_email_domain.lower(), member.registry.official_domain.lower()} - {""}
@@ -234,9 +244,7 @@ def claim_on_signature_confirmed(*, signature: Signature) -> Claim | None:
     now = timezone.now()
     try:
         with transaction.atomic():  # a savepoint: a concurrent validation wins, this one waits
-            Claim.objects.filter(pk=claim.pk, status=ClaimStatus.PENDING).update(
-                status=ClaimStatus.VALIDATED, method=ClaimMethod.OFFICIAL_EMAIL, decided_at=now
-            )
+            _claim_move(claim, decision=DecisionKind.VALIDATE, method=ClaimMethod.OFFICIAL_EMAIL, decided_at=now)
     except IntegrityError:
         return claim
     ClaimDecision.objects.create(
@@ -293,16 +301,14 @@ def claim_decide(*, claim: Claim, actor: User, kind: str, reason_code: str = "",
                 "Reverse that claim first, or reject this one."
             )
         agreeing = votes.filter(kind=kind).values("actor").distinct().count() + 1
-        outcome = ClaimStatus.PENDING
+        outcome: str = ClaimStatus.PENDING
         if agreeing >= claim.member.registry.validators_required:
-            outcome = ClaimStatus.VALIDATED if kind == DecisionKind.VALIDATE else ClaimStatus.REJECTED
+            outcome = CLAIM_TRANSITIONS[kind][1]
         now = timezone.now()
         if outcome != ClaimStatus.PENDING:
             try:
                 with transaction.atomic():
-                    Claim.objects.filter(pk=claim.pk).update(
-                        status=outcome, method=ClaimMethod.VALIDATORS, decided_at=now
-                    )
+                    _claim_move(claim, decision=kind, method=ClaimMethod.VALIDATORS, decided_at=now)
             except IntegrityError:
                 raise ClaimRefused(
                     "Another signature on this petition was validated as this member just now."
@@ -330,8 +336,8 @@ def claim_reverse(*, claim: Claim, actor: User, note: str) -> Claim:
             raise ClaimRefused("This claim has no decision to reverse yet.")
         was = claim.status
         now = timezone.now()
-        Claim.objects.filter(pk=claim.pk).update(
-            status=ClaimStatus.PENDING, method=ClaimMethod.NONE, decided_at=None, round=claim.round + 1
+        _claim_move(
+            claim, decision=DecisionKind.REVERSE, method=ClaimMethod.NONE, decided_at=None, round=claim.round + 1
         )
         ClaimDecision.objects.create(
             claim=claim,
