@@ -98,7 +98,7 @@ def test_a_confirmation_for_a_signature_confirmed_meanwhile_is_dropped():
 def test_a_batch_read_signature_replaced_before_sending_gets_no_stale_email():
     from datetime import timedelta as td
 
-    from undersign.core.outbox import _preload, outbox_deliver_due
+    from undersign.core.outbox import outbox_deliver_due, outbox_preload
     from undersign.signatures.services import signature_create
 
     petition = make_petition()
@@ -106,7 +106,7 @@ def test_a_batch_read_signature_replaced_before_sending_gets_no_stale_email():
     details = signer(name="First Name")
     signature_create(petition=petition, details=details)
     first = OutboundEmail.objects.get(sent_at__isnull=True, kind=K.SIGNATURE_CONFIRM)
-    stale = _preload([first.pk])[first.pk]
+    stale = outbox_preload([first.pk])[first.pk]
     assert stale.petition.pk == petition.pk  # read with its petition
     # Signed again with another name after the batch was read: its own message is queued.
     Signature.objects.filter(pk=stale.pk).update(updated_at=stale.updated_at - td(seconds=1))

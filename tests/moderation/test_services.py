@@ -324,7 +324,7 @@ class TestResponseDelivery:
     def test_stops_at_the_first_failure_and_records_it(self, moderator, monkeypatch):
         petition = self.queue_response(moderator, subscribers=2)
 
-        def refuse(*, message_id: int) -> bool:
+        def refuse(*, message_id: int, **kwargs: object) -> bool:
             raise ConnectionRefusedError("mail server down")
 
         monkeypatch.setattr(services, "outbox_deliver", refuse)

@@ -104,7 +104,7 @@ def outbox_deliver_due(*, limit: int = 500) -> int:
     if not ids:
         return 0
     sent = 0
-    preloaded = _preload(ids)
+    preloaded = outbox_preload(ids)
     smtp = get_connection()
     try:
         smtp.open()
@@ -119,7 +119,7 @@ def outbox_deliver_due(*, limit: int = 500) -> int:
     return sent
 
 
-def _preload(ids: list[int]) -> dict[int, Any]:
+def outbox_preload(ids: list[int]) -> dict[int, Any]:
     """What the messages among ``ids`` need, read per kind in one query for the whole run by
     the kinds' preloaders. Read without a lock: a renderer must not trust it to be current
     (the confirmation renderer's token UPDATE is guarded by the signature's status and
@@ -139,7 +139,7 @@ def outbox_deliver(*, message_id: int, connection: BaseEmailBackend | None = Non
     """Render and send one message unless another worker holds it or it went out already.
     The row stays locked while sending so two workers never send the same message.
     ``connection``: an open mail connection to reuse (``outbox_deliver_due``); ``preloaded``:
-    what the kind's preloader read for this message beforehand, for a batch (``_preload``)."""
+    what the kind's preloader read for this message beforehand, for a batch (``outbox_preload``)."""
     with transaction.atomic():
         # Only the outbox row is locked: never a row of the petition it tells of, which would
         # stall the integrator.
@@ -177,9 +177,10 @@ def outbox_sweep(*, older_than: timedelta | None = None, limit: int = 500) -> in
         .values_list("pk", flat=True)[:limit]
     )
     sent = 0
+    preloaded = outbox_preload(ids)
     for message_id in ids:
         try:
-            sent += outbox_deliver(message_id=message_id)
+            sent += outbox_deliver(message_id=message_id, preloaded=preloaded.get(message_id))
         except Exception as error:  # noqa: BLE001 - any failure is retried by the next sweep
             log.warning("outbox message %s not delivered: %s", message_id, type(error).__name__)
             outbox_record_failure(message_id=message_id, error=error)

@@ -21,6 +21,7 @@ from undersign.petitions.models import (
 )
 from undersign.signatures.models import Signature, SignatureKind, SignatureStatus
 from undersign.signatures.personal_data import DecryptionError, signer_name
+from undersign.signatures.selectors import creator_signature
 
 MODERATORS_GROUP = "moderators"
 MAX_QUERY_LENGTH = 200
@@ -134,7 +135,7 @@ class PetitionFacts:
 def petition_facts(*, petition: Petition) -> PetitionFacts:
     """The creator's name is opened here because one rejection reason is "not a real name";
     their e-mail address is never shown."""
-    creator = Signature.objects.filter(petition=petition, kind=SignatureKind.CREATOR).first()
+    creator = creator_signature(petition_id=petition.pk)
     name = None
     if creator is not None:
         try:

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from undersign.core.errors import Refusal
 from undersign.core.models import OutboundEmail
-from undersign.core.outbox import outbox_add_many, outbox_deliver, outbox_record_failure
+from undersign.core.outbox import outbox_add_many, outbox_deliver, outbox_preload, outbox_record_failure
 from undersign.core.reference import RejectionReason, rejection_reason
 from undersign.core.wakeups import wake_on_commit
 from undersign.petitions.models import Petition, PetitionEvent, PetitionResponse, PetitionState, Transition
@@ -53,7 +53,6 @@ __all__ = [
     "petition_response_emails_deliver",
     "petition_response_publish",
     "petition_take_down",
-    "petition_transition",
 ]
 
 
@@ -232,9 +231,10 @@ def petition_response_emails_deliver(*, petition_id: int, limit: int | None = No
     ids = list(unsent.values_list("pk", flat=True)[: limit + 1])
     more = len(ids) > limit
     sent = 0
+    preloaded = outbox_preload(ids[:limit])  # the batch's signatures in one query, not one per e-mail
     for message_id in ids[:limit]:
         try:
-            sent += outbox_deliver(message_id=message_id)
+            sent += outbox_deliver(message_id=message_id, preloaded=preloaded.get(message_id))
         except Exception as error:  # noqa: BLE001 - left for the sweep, which retries
             log.warning("response e-mail %s not delivered: %s", message_id, type(error).__name__)
             outbox_record_failure(message_id=message_id, error=error)

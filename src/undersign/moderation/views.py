@@ -38,13 +38,9 @@ from undersign.moderation.services import (
     petition_response_publish,
     petition_take_down,
 )
-from undersign.petitions.models import (
-    Petition,
-    PetitionState,
-)
+from undersign.petitions.models import Petition, Transition
 from undersign.verification.selectors import verification_summary
 
-S = PetitionState
 View = Callable[..., HttpResponse]
 
 
@@ -125,9 +121,9 @@ def _petition_page(
         "has_response": has_response,
         "has_public_page": petition.is_public,
         "duration_days": settings.PETITION_DURATION_DAYS,
-        "can_decide": petition.is_moderatable,
-        "can_flag": petition.state == S.SPONSORED,
-        "can_take_down": petition.state == S.OPEN,
+        "can_decide": petition.can(Transition.APPROVE),
+        "can_flag": petition.can(Transition.FLAG),
+        "can_take_down": petition.can(Transition.TAKE_DOWN),
         "can_respond": petition.is_published and not has_response,
         "reject_form": bound_forms.get("reject_form") or ReasonForm(prefix="reject"),
         "take_down_form": bound_forms.get("take_down_form") or ReasonForm(prefix="take_down"),

@@ -151,6 +151,11 @@ class Petition(models.Model):
     def text_visible(self) -> bool:
         return self.state in TEXT_VISIBLE_STATES
 
+    def can(self, transition: str) -> bool:
+        """Whether ``transition`` may start from this petition's state (``TRANSITIONS``); the
+        service that makes it checks again in the database, under the row's lock."""
+        return self.state in TRANSITIONS[transition][0]
+
     @property
     def is_public(self) -> bool:
         """Its page exists (a hidden one's without its text)."""

@@ -18,6 +18,7 @@ from undersign.core.outbox import renders
 from undersign.core.reference import region_names
 from undersign.signatures.models import Signature, SignatureKind, SignatureStatus
 from undersign.signatures.personal_data import signer_email, signer_name
+from undersign.signatures.selectors import creator_signature
 from undersign.signatures.services import signature_confirmation_token_issue
 
 K = OutboundEmail.Kind
@@ -86,11 +87,7 @@ def message_recipient(message: OutboundEmail, preloaded: Signature | None) -> Si
     elif message.signature_id is not None:
         signature = Signature.objects.select_related("petition").filter(pk=message.signature_id).first()
     else:
-        signature = (
-            Signature.objects.select_related("petition")
-            .filter(petition_id=message.petition_id, kind=SignatureKind.CREATOR)
-            .first()
-        )
+        signature = creator_signature(petition_id=message.petition_id)
     if signature is None:
         return None
     if message.kind in _UPDATES and signature.unsubscribed_at is not None:

@@ -48,6 +48,13 @@ def public_signers(*, petition: Petition, limit: int, offset: int = 0) -> list[P
     return result
 
 
+def creator_signature(*, petition_id: int) -> Signature | None:
+    """The creator's signature, with its petition (whatever its status)."""
+    return (
+        Signature.objects.select_related("petition").filter(petition_id=petition_id, kind=SignatureKind.CREATOR).first()
+    )
+
+
 def creator_public_name(*, petition: Petition) -> str | None:
     """The creator's name if they chose to show it and confirmed; otherwise None."""
     creator = (

@@ -1,4 +1,4 @@
-"""Writes to signatures: signing, confirming, invalidating, unsubscribing, and reconciling counts.
+"""Writes to signatures: signing, confirming, invalidating, reinstating and unsubscribing.
 
 The signing path is the hot path (docs/architecture.md): a sign request does one INSERT of the
 signature (``ON CONFLICT DO NOTHING`` on the dedup tag) and one INSERT into the outbox; a
@@ -22,11 +22,11 @@ from undersign.core.crypto import dedup_tag, token_digest
 from undersign.core.errors import Refusal
 from undersign.core.models import OutboundEmail
 from undersign.core.outbox import outbox_add
-from undersign.petitions.models import Petition, PetitionState
+from undersign.petitions.models import Petition, PetitionState, Transition
 from undersign.petitions.services import notify_creator, petition_mark_sponsored, petition_validate
 from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus
 from undersign.signatures.personal_data import signer_fields_seal
-from undersign.signatures.signals import signature_confirmed
+from undersign.signatures.signals import confirmation_related, signature_confirmed
 from undersign.transparency.services import LoggedSignature, log_reinstate_add, log_revocation_add, log_signature_add
 from undersign_verify.entries import commitment as make_commitment
 
@@ -232,9 +232,10 @@ def signature_confirmation_token_issue(*, signature: Signature) -> str | None:
 
 def signature_for_link(*, signature_id: int, token: str) -> Signature:
     """The signature an e-mailed confirmation link names, if the link is still good. Its
-    petition and its claim, if any, come in the same query (the claim is None on a petition
-    without registries: confirming then needs no claim lookup)."""
-    signature = Signature.objects.select_related("petition", "claim").filter(pk=signature_id).first()
+    petition, and the relations higher apps registered (``confirmation_related``), come in the
+    same query."""
+    related = ("petition", *confirmation_related())
+    signature = Signature.objects.select_related(*related).filter(pk=signature_id).first()
     if signature is None or signature.token_digest is None:
         raise InvalidLink
     if not hmac.compare_digest(bytes(signature.token_digest), token_digest(token)):
@@ -305,7 +306,7 @@ def _sponsor_confirmed(petition: Petition) -> None:
     sponsors = Signature.objects.filter(
         petition=petition, kind=SignatureKind.SPONSOR, status=SignatureStatus.CONFIRMED
     ).count()
-    if sponsors >= settings.SPONSORS_REQUIRED and petition.state == S.VALIDATED:
+    if sponsors >= settings.SPONSORS_REQUIRED and petition.can(Transition.MARK_SPONSORED):
         petition_mark_sponsored(petition=petition)
 
 

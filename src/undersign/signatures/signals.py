@@ -4,6 +4,21 @@ their ``AppConfig.ready``); ``signatures`` itself imports none of them."""
 from django.dispatch import Signal
 
 # Sent inside ``signature_confirm``'s transaction, after the guarded UPDATE, with
-# ``signature=`` the confirmed signature (its petition and, when read, its claim cached).
-# A receiver's exception rolls the confirmation back.
+# ``signature=`` the confirmed signature (its petition cached, and the relations registered
+# below). A receiver's exception rolls the confirmation back.
 signature_confirmed = Signal()
+
+# Reverse relations of higher apps that ``signature_for_link`` reads with the signature, in its
+# one query, so that their receivers of ``signature_confirmed`` need no query of their own on
+# the confirm path (verification registers "claim": on a petition without registries it is
+# then known to be absent without asking).
+_confirmation_related: list[str] = []
+
+
+def confirmation_related_add(name: str) -> None:
+    if name not in _confirmation_related:
+        _confirmation_related.append(name)
+
+
+def confirmation_related() -> tuple[str, ...]:
+    return tuple(_confirmation_related)

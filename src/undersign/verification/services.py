@@ -225,8 +225,9 @@ def claim_on_signature_confirmed(*, signature: Signature) -> Claim | None:
     validated claim holds the member on this petition. Otherwise the claim waits for a
     validator, as competing claims do."""
     if Signature.claim.is_cached(signature) and not hasattr(signature, "claim"):
-        # ``signature_for_link`` read it with the signature: it has no claim (a claim is only
-        # added by re-signing, which also voids the token the confirming UPDATE was guarded by).
+        # ``signature_for_link`` read it with the signature (this app registered the relation
+        # in its ready()): it has no claim (a claim is only added by re-signing, which also
+        # voids the token the confirming UPDATE was guarded by).
         return None
     claim = Claim.objects.select_related("member__registry").filter(signature_id=signature.pk).first()
     if claim is None or claim.status != ClaimStatus.PENDING:

@@ -7,12 +7,33 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def link_keys_to_petitions(apps, schema_editor):
+    """Backwards only: give each data key its petition again, from the petition's own column."""
+    DataKey = apps.get_model("core", "DataKey")
+    Petition = apps.get_model("petitions", "Petition")
+    for petition_id, key_id in Petition.objects.values_list("pk", "data_key_id"):
+        DataKey.objects.filter(key_id=key_id).update(petition_id=petition_id)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("core", "0001_initial"),
     ]
 
     operations = [
+        # Nullable first, so that going back can re-add the column to a populated table and
+        # fill it (link_keys_to_petitions) before making it required again.
+        migrations.AlterField(
+            model_name="datakey",
+            name="petition",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="data_keys",
+                to="petitions.petition",
+            ),
+        ),
+        migrations.RunPython(migrations.RunPython.noop, link_keys_to_petitions),
         migrations.RemoveField(model_name="datakey", name="petition"),
         migrations.AlterField(
             model_name="outboundemail",

@@ -6,6 +6,17 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def check_every_petition_has_its_key(apps, schema_editor):
+    """The foreign key below would refuse a petition whose data key row is missing; say which,
+    rather than fail on a constraint name. Such a petition's personal data is unreadable anyway."""
+    Petition = apps.get_model("petitions", "Petition")
+    DataKey = apps.get_model("core", "DataKey")
+    keys = DataKey.objects.values("key_id")
+    missing = list(Petition.objects.exclude(data_key_id__in=keys).values_list("pk", flat=True)[:20])
+    if missing:
+        raise RuntimeError(f"petitions without their data key row in core_datakey: {missing}")
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("core", "0002_no_relations_to_other_apps"),
@@ -13,6 +24,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(check_every_petition_has_its_key, migrations.RunPython.noop),
         migrations.RenameField(model_name="petition", old_name="data_key_id", new_name="data_key"),
         migrations.AlterField(
             model_name="petition",
