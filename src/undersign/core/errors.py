@@ -6,15 +6,11 @@ from __future__ import annotations
 
 
 class Refusal(Exception):
-    """``message`` is safe to show; ``title`` heads the page; ``status`` is its HTTP status."""
+    """``message`` is safe to show; a subclass sets the page's ``title`` and HTTP ``status``."""
 
     title = "This cannot be done"
     status = 409
 
-    def __init__(self, message: str, *, title: str | None = None, status: int | None = None) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-        if title is not None:
-            self.title = title
-        if status is not None:
-            self.status = status

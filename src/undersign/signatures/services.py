@@ -279,7 +279,7 @@ def signature_confirm(
                 if signature.status == SignatureStatus.CONFIRMED:
                     return ConfirmOutcome.ALREADY_CONFIRMED, signature
                 raise InvalidLink
-            log_signature_add(signature=_logged(signature, petition), commitment=commitment, now=now)
+            log_signature_add(signature=_logged(signature), commitment=commitment, now=now)
             signature_confirmed.send(sender=Signature, signature=signature)
             _after_confirm(petition, signature)
     except IntegrityError:
@@ -288,7 +288,10 @@ def signature_confirm(
     return ConfirmOutcome.CONFIRMED, signature
 
 
-def _logged(signature: Signature, petition: Petition) -> LoggedSignature:
+def _logged(signature: Signature) -> LoggedSignature:
+    """What the log keeps of the signature beside its entry. Reads ``signature.petition``
+    (already cached on the confirm path)."""
+    petition = signature.petition
     return LoggedSignature(
         petition_id=petition.pk, petition_uuid=petition.uuid, signature_id=signature.pk, region=signature.region
     )
@@ -324,8 +327,9 @@ def signature_invalidate(*, signature: Signature, reason: str) -> bool:
         )
         if row["status"] == SignatureStatus.CONFIRMED:
             assert row["commitment"] is not None, "constraint signature_confirmed_has_commitment"
-            logged = _logged(signature, signature.petition)
-            log_revocation_add(signature=logged, commitment=bytes(row["commitment"]), reason=reason, now=now)
+            log_revocation_add(
+                signature=_logged(signature), commitment=bytes(row["commitment"]), reason=reason, now=now
+            )
     return True
 
 
@@ -349,9 +353,7 @@ def signature_reinstate(*, signature: Signature) -> bool:
         Signature.objects.filter(pk=signature.pk).update(
             status=SignatureStatus.CONFIRMED, invalidated_at=None, invalidation_reason="", updated_at=now
         )
-        log_reinstate_add(
-            signature=_logged(signature, signature.petition), commitment=bytes(row["commitment"]), now=now
-        )
+        log_reinstate_add(signature=_logged(signature), commitment=bytes(row["commitment"]), now=now)
     return True
 
 
