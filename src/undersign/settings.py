@@ -203,6 +203,17 @@ EVIDENCE_RETENTION_DAYS = env_int("EVIDENCE_RETENTION_DAYS", 30, minimum=0)
 CLAIM_REJECTION_REASONS_FILE = env_str(
     "CLAIM_REJECTION_REASONS_FILE", str(PACKAGE_DIR / "verification" / "data" / "claim_rejection_reasons.json")
 )
+# Signer protection (docs/threat-model.md).
+# A creator's unfinished wizard draft lives this long, sealed under a key only their cookie holds.
+DRAFT_MAX_AGE_HOURS = env_int("DRAFT_MAX_AGE_HOURS", 24, minimum=1, maximum=24 * 14)
+# Per-region and per-territory breakdowns are published as snapshots, at most this often, and
+# only once K_ANONYMITY region-private signatures have arrived since the last one.
+BREAKDOWN_SNAPSHOT_MINUTES = env_int("BREAKDOWN_SNAPSHOT_MINUTES", 60, minimum=1)
+# Mails to one address: per petition and site-wide, in any 24 hours (keyed limiter, no address kept).
+MAIL_PER_ADDRESS_PETITION_DAY = env_int("MAIL_PER_ADDRESS_PETITION_DAY", 3, minimum=1)
+MAIL_PER_ADDRESS_DAY = env_int("MAIL_PER_ADDRESS_DAY", 10, minimum=1)
+# "You have already signed" goes to one address at most once in this many days per petition.
+ALREADY_SIGNED_MAIL_DAYS = env_int("ALREADY_SIGNED_MAIL_DAYS", 7, minimum=1)
 # Run the periodic jobs (counting, closing, e-mail sweep) on a thread of `undersign run`.
 INPROCESS_JOBS = env_bool("INPROCESS_JOBS", not REDIS_URL)
 PUBLIC_CACHE_SECONDS = env_float("PUBLIC_CACHE_SECONDS", 5.0, minimum=0)

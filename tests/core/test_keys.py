@@ -12,7 +12,14 @@ KEY = base64.b64encode(b"k" * 32).decode()
 
 @pytest.fixture
 def no_key_env(monkeypatch):
-    for name in ("SECRET_KEY", "UNDERSIGN_PII_KEYS", "UNDERSIGN_DEDUP_KEY", "UNDERSIGN_LOG_SIGNING_KEY"):
+    for name in (
+        "SECRET_KEY",
+        "UNDERSIGN_PII_KEYS",
+        "UNDERSIGN_DEDUP_KEY",
+        "UNDERSIGN_LOG_SIGNING_KEY",
+        "UNDERSIGN_LIMITER_KEY",
+        "UNDERSIGN_MEMBER_TAG_KEY",
+    ):
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(f"{name}_FILE", raising=False)
 
@@ -58,6 +65,8 @@ class TestProductionKeys:
         monkeypatch.setenv("UNDERSIGN_PII_KEYS", f"new:{KEY},old:{base64.b64encode(b'o' * 32).decode()}")
         monkeypatch.setenv("UNDERSIGN_DEDUP_KEY", KEY)
         monkeypatch.setenv("UNDERSIGN_LOG_SIGNING_KEY", KEY)
+        monkeypatch.setenv("UNDERSIGN_LIMITER_KEY", KEY)
+        monkeypatch.setenv("UNDERSIGN_MEMBER_TAG_KEY", KEY)
         keys = load_key_material(production=True, data_dir=tmp_path)
         assert keys.log_signing_key == b"k" * 32
         assert keys.pii_active_key_id == "new"
@@ -124,4 +133,11 @@ def test_generate_keys_works_before_any_key_exists(no_key_env, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     names = [line.split("=", 1)[0] for line in result.stdout.splitlines()]
-    assert names == ["SECRET_KEY", "UNDERSIGN_PII_KEYS", "UNDERSIGN_DEDUP_KEY", "UNDERSIGN_LOG_SIGNING_KEY"]
+    assert names == [
+        "SECRET_KEY",
+        "UNDERSIGN_PII_KEYS",
+        "UNDERSIGN_DEDUP_KEY",
+        "UNDERSIGN_LOG_SIGNING_KEY",
+        "UNDERSIGN_LIMITER_KEY",
+        "UNDERSIGN_MEMBER_TAG_KEY",
+    ]

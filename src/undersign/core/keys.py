@@ -30,6 +30,10 @@ class KeyMaterial:
     pii_active_key_id: str
     dedup_key: bytes
     log_signing_key: bytes  # Ed25519 seed that signs the transparency log's checkpoints
+    # Each blind index has its own key, so that whoever holds one (say, the limiter's, which
+    # every app host needs) cannot test another ("did this address sign P?").
+    limiter_key: bytes  # HMAC key of the rate limiter's counters (mail per address, …)
+    member_tag_key: bytes  # HMAC key of a claim's member tag (one validated claim per member)
 
 
 def _b64key(name: str, text: str) -> bytes:
@@ -63,6 +67,8 @@ def _from_environment() -> dict[str, str | None]:
         "UNDERSIGN_PII_KEYS": env_raw("UNDERSIGN_PII_KEYS"),
         "UNDERSIGN_DEDUP_KEY": env_raw("UNDERSIGN_DEDUP_KEY"),
         "UNDERSIGN_LOG_SIGNING_KEY": env_raw("UNDERSIGN_LOG_SIGNING_KEY"),
+        "UNDERSIGN_LIMITER_KEY": env_raw("UNDERSIGN_LIMITER_KEY"),
+        "UNDERSIGN_MEMBER_TAG_KEY": env_raw("UNDERSIGN_MEMBER_TAG_KEY"),
     }
 
 
@@ -72,6 +78,8 @@ def _generate() -> dict[str, str]:
         "UNDERSIGN_PII_KEYS": "k1:" + base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode(),
         "UNDERSIGN_DEDUP_KEY": base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode(),
         "UNDERSIGN_LOG_SIGNING_KEY": base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode(),
+        "UNDERSIGN_LIMITER_KEY": base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode(),
+        "UNDERSIGN_MEMBER_TAG_KEY": base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode(),
     }
 
 
@@ -128,6 +136,8 @@ def load_key_material(*, production: bool, data_dir: Path) -> KeyMaterial:
         pii_active_key_id=next(iter(pii_keys)),
         dedup_key=_b64key("UNDERSIGN_DEDUP_KEY", given["UNDERSIGN_DEDUP_KEY"] or ""),
         log_signing_key=_b64key("UNDERSIGN_LOG_SIGNING_KEY", given["UNDERSIGN_LOG_SIGNING_KEY"] or ""),
+        limiter_key=_b64key("UNDERSIGN_LIMITER_KEY", given["UNDERSIGN_LIMITER_KEY"] or ""),
+        member_tag_key=_b64key("UNDERSIGN_MEMBER_TAG_KEY", given["UNDERSIGN_MEMBER_TAG_KEY"] or ""),
     )
 
 

@@ -64,3 +64,42 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"
+
+
+class StaffAccessAction(models.TextChoices):
+    VIEW_SIGNER = "view_signer", "Viewed a signer's details"
+    VIEW_CLAIM = "view_claim", "Viewed a claim"
+    VIEW_EVIDENCE = "view_evidence", "Viewed claim evidence"
+    SEARCH_EMAIL = "search_email", "Searched by e-mail"
+    SEARCH_NAME = "search_name", "Searched by name"
+    SEARCH_NETWORK = "search_network", "Searched by network"
+
+
+class StaffAccess(models.Model):
+    """One look by a staff member at decrypted personal data (a signer's details, a claim's
+    evidence), or one search by personal data (e-mail, name, network): who, what, when and why.
+    ``subject`` names what was opened (``petition:12``, ``claim:5``), never the personal data
+    itself: a search's terms are not kept. Rows are only ever added; together they are the
+    record a second moderator or an auditor reads."""
+
+    Action = StaffAccessAction
+
+    actor = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=20, choices=StaffAccessAction.choices)
+    subject = models.CharField(max_length=100)
+    reason = models.TextField(blank=True)
+    # The second moderator who approved a search across all petitions, when one was needed.
+    approved_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(action__in=StaffAccessAction.values),
+                name="staffaccess_action_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.action} {self.subject}"
