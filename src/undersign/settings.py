@@ -206,6 +206,10 @@ CLAIM_REJECTION_REASONS_FILE = env_str(
 # Signer protection (docs/threat-model.md).
 # A creator's unfinished wizard draft lives this long, sealed under a key only their cookie holds.
 DRAFT_MAX_AGE_HOURS = env_int("DRAFT_MAX_AGE_HOURS", 24, minimum=1, maximum=24 * 14)
+# A day rather than Django's two weeks: long enough for a staff member's working day and for a
+# wizard draft (which cannot outlive its session), short enough that little lingers; expired
+# sessions are deleted daily (site.services.sessions_clear_expired).
+SESSION_COOKIE_AGE = max(DRAFT_MAX_AGE_HOURS, 24) * 3600
 # Per-region and per-territory breakdowns are published as snapshots, at most this often, and
 # only once K_ANONYMITY region-private signatures have arrived since the last one.
 BREAKDOWN_SNAPSHOT_MINUTES = env_int("BREAKDOWN_SNAPSHOT_MINUTES", 60, minimum=1)
@@ -253,4 +257,5 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(min(30, OUTBOX_SWEEP_AFTER_SECONDS)),
     },
     "purge-claim-evidence": {"task": "undersign.verification.tasks.purge_claim_evidence", "schedule": 3600.0},
+    "clear-expired-sessions": {"task": "undersign.site.tasks.clear_expired_sessions", "schedule": 24 * 3600.0},
 }

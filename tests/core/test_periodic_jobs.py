@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.core import mail
 from django.db import transaction
 from django.utils import timezone
@@ -63,6 +64,7 @@ class World:
     stale: OutboundEmail  # unsent, older than the sweep's age
     stale_to: str
     claim: Claim  # decided longer ago than the evidence retention
+    expired_session: str  # a session past its expiry date
 
 
 def build_world() -> World:
@@ -85,7 +87,12 @@ def build_world() -> World:
     waited = timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS + 60)
     OutboundEmail.objects.filter(pk=stale.pk).update(created_at=timezone.now() - waited)
 
+    expired_session = Session.objects.create(
+        session_key="expired".ljust(32, "x"), session_data="", expire_date=timezone.now() - timedelta(minutes=1)
+    ).session_key
+
     return World(
+        expired_session=expired_session,
         counted=counted,
         expected_count=Signature.objects.filter(petition=counted, status=SignatureStatus.CONFIRMED).count(),
         pending_entries=list(LogEntry.objects.filter(leaf_index__isnull=True).values_list("pk", flat=True)),
@@ -114,6 +121,10 @@ def _evidence_deleted(world: World) -> bool:
     return Claim.objects.get(pk=world.claim.pk).evidence_deleted_at is not None
 
 
+def _expired_session_deleted(world: World) -> bool:
+    return not Session.objects.filter(session_key=world.expired_session).exists()
+
+
 # The periodic work, each piece told by what it changes in the world. A new job or beat task
 # that does something else fails below until its work is added here and to ``build_world``.
 WORK: dict[str, Callable[[World], bool]] = {
@@ -121,6 +132,7 @@ WORK: dict[str, Callable[[World], bool]] = {
     "close the petitions past their closing date": _due_closed,
     "send the e-mail left unsent": _stale_email_sent,
     "delete claim evidence past its retention": _evidence_deleted,
+    "delete expired sessions": _expired_session_deleted,
 }
 
 

@@ -3,7 +3,9 @@ its signers, the sign page (with or without a registry claim) and the create wiz
 
 from __future__ import annotations
 
-from typing import TypedDict
+import functools
+from collections.abc import Callable
+from typing import TypedDict, cast
 
 from django import forms
 from django.conf import settings
@@ -32,12 +34,12 @@ from undersign.signatures.models import SignatureKind
 from undersign.signatures.selectors import creator_public_name, public_signers
 from undersign.signatures.services import SignerDetails, SigningRefused, check_can_sign
 from undersign.signatures.views import sign_refused, sign_without_claim
+from undersign.site.drafts import DraftUnreadable, draft_discard, draft_read, draft_write
 from undersign.site.services import petition_start
 from undersign.verification.forms import petition_verification_form
 from undersign.verification.selectors import petition_verification, verification_summary
 from undersign.verification.views import sign_with_claim
 
-DRAFT = "petition_draft"
 S = PetitionState
 
 
@@ -124,33 +126,59 @@ def sign(request: HttpRequest, petition_id: int) -> HttpResponse:
 
 
 # --- create: text, similar petitions, creator, check ----------------------------------------
+# The draft is sealed under a key only the creator's browser holds (site/drafts.py).
 
 
 class _Draft(TypedDict, total=False):
-    """The create wizard's session draft: each step's cleaned data, as it is filled in."""
+    """The create wizard's draft: each step's cleaned data, as it is filled in."""
 
     text: dict[str, object]
     verification: dict[str, object] | None  # None: no registry existed, so nothing was asked
     creator: dict[str, object]
 
 
-def _draft(request: HttpRequest) -> _Draft:
-    draft: _Draft | None = request.session.get(DRAFT)  # written only by the wizard's steps below
-    return draft if isinstance(draft, dict) else {}
+DraftView = Callable[[HttpRequest, _Draft], HttpResponse]
+
+
+def _with_draft(view: DraftView) -> Callable[[HttpRequest], HttpResponse]:
+    """Hands the step its draft; a draft that is too old, or whose key is lost or garbled, is
+    discarded and answered with one "start again" page, whatever step was asked for."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest) -> HttpResponse:
+        try:
+            draft = cast(_Draft, draft_read(request))
+        except DraftUnreadable:
+            response = render(
+                request,
+                "petitions/create_expired.html",
+                {"max_age_hours": settings.DRAFT_MAX_AGE_HOURS},
+                status=410,
+            )
+            draft_discard(request, response)
+            return response
+        return view(request, draft)
+
+    return wrapper
+
+
+def _saved(request: HttpRequest, draft: _Draft, next_step: str) -> HttpResponse:
+    response = redirect(next_step)
+    draft_write(request, response, dict(draft))
+    return response
 
 
 @private_page
 @require_http_methods(["GET", "HEAD", "POST"])
-def create_text(request: HttpRequest) -> HttpResponse:
-    draft = _draft(request)
+@_with_draft
+def create_text(request: HttpRequest, draft: _Draft) -> HttpResponse:
     if request.method == "POST":
         form = PetitionTextForm(request.POST)
         who = petition_verification_form(request.POST)
         if form.is_valid() and (who is None or who.is_valid()):
             draft["text"] = form.cleaned_data
             draft["verification"] = who.session_data() if who else None
-            request.session[DRAFT] = draft
-            return redirect("petitions:create_similar")
+            return _saved(request, draft, "petitions:create_similar")
     else:
         form = PetitionTextForm(initial=draft.get("text"))
         who = petition_verification_form(initial=draft.get("verification"))
@@ -159,8 +187,8 @@ def create_text(request: HttpRequest) -> HttpResponse:
 
 @private_page
 @require_safe
-def create_similar(request: HttpRequest) -> HttpResponse:
-    draft = _draft(request)
+@_with_draft
+def create_similar(request: HttpRequest, draft: _Draft) -> HttpResponse:
     if "text" not in draft:
         return redirect("petitions:create")
     text = draft["text"]
@@ -170,16 +198,15 @@ def create_similar(request: HttpRequest) -> HttpResponse:
 
 @private_page
 @require_http_methods(["GET", "HEAD", "POST"])
-def create_creator(request: HttpRequest) -> HttpResponse:
-    draft = _draft(request)
+@_with_draft
+def create_creator(request: HttpRequest, draft: _Draft) -> HttpResponse:
     if "text" not in draft:
         return redirect("petitions:create")
     if request.method == "POST":
         form = CreatorForm(request.POST)
         if form.is_valid():
             draft["creator"] = form.cleaned_data
-            request.session[DRAFT] = draft
-            return redirect("petitions:create_check")
+            return _saved(request, draft, "petitions:create_check")
     else:
         form = CreatorForm(initial=draft.get("creator"))
     return render(request, "petitions/create_creator.html", {"form": form, "step": 3})
@@ -196,12 +223,12 @@ def _choice_label(form: forms.Form, name: str, value: object) -> object:
 
 @private_page
 @require_http_methods(["GET", "HEAD", "POST"])
-def create_check(request: HttpRequest) -> HttpResponse:
-    draft = _draft(request)
+@_with_draft
+def create_check(request: HttpRequest, draft: _Draft) -> HttpResponse:
     text_form = PetitionTextForm(draft.get("text") or None)
     creator_form = CreatorForm(draft.get("creator") or None)
     who = petition_verification_form(draft["verification"]) if draft.get("verification") else None
-    # Re-validate: limits may have changed, or the session been tampered with.
+    # Re-validate: limits may have changed since the draft was sealed.
     if not text_form.is_valid() or (who is not None and not who.is_valid()):
         return redirect("petitions:create")
     if not creator_form.is_valid():
@@ -220,8 +247,9 @@ def create_check(request: HttpRequest) -> HttpResponse:
             ),
             verification=who.service_arguments() if who is not None else None,
         )
-        del request.session[DRAFT]
-        return redirect("petitions:create_done")
+        response = redirect("petitions:create_done")
+        draft_discard(request, response)
+        return response
     creator = creator_form.cleaned_data
     return render(
         request,
