@@ -1,8 +1,14 @@
 from __future__ import annotations
 
-from django import forms
+from ipaddress import ip_network
 
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from undersign.core.http import MAX_ID
 from undersign.core.reference import rejection_reasons
+from undersign.moderation.models import SearchApproval, SignerSearchKind
 
 NOTE_MAX_LENGTH = 5000
 RESPONSE_DETAILS_MAX_LENGTH = 20_000
@@ -67,3 +73,70 @@ class ResponseForm(forms.Form):
 class SearchForm(forms.Form):
     # CharField already refuses NUL characters, which PostgreSQL cannot store or compare.
     q = forms.CharField(max_length=200, required=False)
+
+
+REASON_MAX_LENGTH = 500
+
+
+class SignerSearchForm(forms.Form):
+    """A search of signers by personal data. POSTed, never in a URL: the terms would land in
+    browser history and access logs. ``approvals``: the moderator's usable approvals."""
+
+    kind = forms.ChoiceField(choices=SignerSearchKind.choices, label="Search by")
+    term = forms.CharField(
+        max_length=254,
+        label="Look for",
+        error_messages={"required": "Type what to look for."},
+        help_text="An exact e-mail address, part of a name, or an address or range such as 203.0.113.0/24.",
+    )
+    petition = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        label="Petition number",
+        help_text="Leave empty to search all petitions (needs a second moderator's approval).",
+    )
+    reason = forms.CharField(
+        required=False,
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why you need this search. It is recorded with your name; the terms are not.",
+    )
+    approval = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Approval")
+
+    def __init__(self, *args, approvals: list[SearchApproval], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [(a.pk, f"#{a.pk}: {a.get_kind_display()} — {a.reason[:60]}") for a in approvals]
+        self.fields["approval"].choices = [("", "None: search one petition")] + choices  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        kind, term = data.get("kind"), (data.get("term") or "").strip()
+        if kind == SignerSearchKind.EMAIL and term:
+            try:
+                validate_email(term)
+            except ValidationError:
+                self.add_error("term", "Enter a whole e-mail address: the search finds exact addresses only.")
+        if kind == SignerSearchKind.NETWORK and term:
+            try:
+                ip_network(term, strict=False)
+            except ValueError:
+                self.add_error("term", "Enter an IP address or a range such as 203.0.113.0/24.")
+        data["term"] = term
+        if data.get("petition") is not None and not (data.get("reason") or "").strip():
+            self.add_error("reason", "State why you need this search.")
+        if data.get("petition") is None and data.get("approval") is None:
+            self.add_error(
+                "approval", "A search across all petitions needs a second moderator's approval: request one below."
+            )
+        return data
+
+
+class SearchApprovalRequestForm(forms.Form):
+    kind = forms.ChoiceField(choices=SignerSearchKind.choices, label="Search by")
+    reason = forms.CharField(
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "State why you need this search."},
+        help_text="A second moderator reads it before approving; it is recorded with the search.",
+    )

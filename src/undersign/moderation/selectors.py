@@ -4,7 +4,8 @@ Moderators see petitions in every state, hidden text included: judging it is the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
@@ -12,20 +13,24 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from undersign.core.crypto import dedup_tag
 from undersign.core.errors import Refusal
 from undersign.core.http import parse_id
+from undersign.moderation.models import SearchApproval, SignerSearchKind
 from undersign.petitions.models import (
     Petition,
     PetitionEvent,
     PetitionResponse,
 )
 from undersign.signatures.models import Signature, SignatureKind, SignatureStatus
-from undersign.signatures.personal_data import DecryptionError, signer_name
+from undersign.signatures.personal_data import DecryptionError, signer_ip, signer_name
 from undersign.signatures.selectors import creator_signature
 
 MODERATORS_GROUP = "moderators"
 MAX_QUERY_LENGTH = 200
 SEARCH_LIMIT = 50
+# How long a second moderator's approval of a search across all petitions stays usable (once).
+SEARCH_APPROVAL_VALID_MINUTES = 60
 
 
 class PetitionNotFound(Refusal):
@@ -148,3 +153,91 @@ def petition_facts(*, petition: Petition) -> PetitionFacts:
         sponsors_confirmed=confirmed.filter(kind=SignatureKind.SPONSOR).count(),
         signatures_confirmed=confirmed.count(),
     )
+
+
+# --- signers by personal data (every use recorded: services.signer_search_record) -------------
+
+
+@dataclass(frozen=True)
+class SignerMatch:
+    """One signature a moderator's search found: where and in what state, no personal data."""
+
+    signature_id: int
+    petition_id: int
+    kind: str
+    status: str
+    created_on: date
+
+
+def _matches_name(signature: Signature, term: str) -> bool:
+    try:
+        return term.casefold() in signer_name(signature).casefold()
+    except DecryptionError:
+        return False
+
+
+def _matches_network(signature: Signature, network: IPv4Network | IPv6Network) -> bool:
+    try:
+        address = signer_ip(signature)
+    except DecryptionError:
+        return False
+    if address is None:
+        return False
+    try:
+        return ip_address(address) in network
+    except ValueError:
+        return False
+
+
+def signers_matching(
+    *, kind: str, term: str, petition: Petition | None, limit: int = SEARCH_LIMIT
+) -> list[SignerMatch]:
+    """Signatures whose e-mail address is ``term`` (through each petition's dedup tag: no
+    address is decrypted), whose name contains it, or whose address lies in the network
+    ``term`` — on ``petition``, or on every petition when None. Names and addresses are
+    opened one by one: a search across all petitions is slow by nature, and rare (it needs a
+    second moderator's approval)."""
+    petitions = [petition] if petition is not None else list(Petition.objects.only("pk", "uuid"))
+    signatures = Signature.objects.filter(petition__in=petitions).order_by("-pk")
+    if kind == SignerSearchKind.EMAIL:
+        found = list(signatures.filter(dedup_tag__in=[dedup_tag(p.uuid, term) for p in petitions])[:limit])
+    elif kind == SignerSearchKind.NAME:
+        found = [s for s in signatures.iterator() if _matches_name(s, term)][:limit]
+    else:
+        network = ip_network(term, strict=False)
+        found = [s for s in signatures.iterator() if _matches_network(s, network)][:limit]
+    return [
+        SignerMatch(
+            signature_id=s.pk,
+            petition_id=s.petition_id,
+            kind=s.get_kind_display(),
+            status=s.get_status_display(),
+            created_on=s.created_at.date(),
+        )
+        for s in found
+    ]
+
+
+def search_approvals_to_decide(*, user: User) -> QuerySet[SearchApproval]:
+    """Other moderators' requests awaiting a second moderator, oldest first."""
+    return (
+        SearchApproval.objects.filter(approved_by__isnull=True)
+        .exclude(requested_by=user)
+        .select_related("requested_by")
+        .order_by("requested_at", "pk")
+    )
+
+
+def search_approvals_usable(*, user: User, now: datetime | None = None) -> QuerySet[SearchApproval]:
+    """``user``'s own approved, unused approvals still within their validity."""
+    now = now or timezone.now()
+    return SearchApproval.objects.filter(
+        requested_by=user,
+        used_at__isnull=True,
+        approved_at__gte=now - timedelta(minutes=SEARCH_APPROVAL_VALID_MINUTES),
+    ).order_by("-approved_at", "-pk")
+
+
+def search_approvals_waiting(*, user: User) -> QuerySet[SearchApproval]:
+    """``user``'s own requests no one has approved yet."""
+    return SearchApproval.objects.filter(requested_by=user, approved_by__isnull=True).order_by("-requested_at", "-pk")

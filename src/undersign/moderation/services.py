@@ -9,17 +9,21 @@ started from, even when two moderators act on the same petition at once."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from undersign.core.audit import staff_access_record
 from undersign.core.errors import Refusal
-from undersign.core.models import OutboundEmail
+from undersign.core.models import OutboundEmail, StaffAccess
 from undersign.core.outbox import outbox_add_many, outbox_deliver, outbox_preload, outbox_record_failure
 from undersign.core.reference import RejectionReason, rejection_reason
 from undersign.core.wakeups import wake_on_commit
+from undersign.moderation.models import SearchApproval, SignerSearchKind
+from undersign.moderation.selectors import SEARCH_APPROVAL_VALID_MINUTES
 from undersign.petitions.models import Petition, PetitionEvent, PetitionResponse, PetitionState, Transition
 from undersign.petitions.services import (
     TransitionRefused,
@@ -44,15 +48,20 @@ RESPONSE_DELIVERY_BATCH = 500
 
 __all__ = [
     "ModerationRefused",
+    "SearchRefused",
     "TransitionRefused",
     "UnknownReason",
     "petition_approve",
+    "petition_creator_name_viewed",
     "petition_flag",
     "petition_note_add",
     "petition_reject",
     "petition_response_emails_deliver",
     "petition_response_publish",
     "petition_take_down",
+    "search_approval_approve",
+    "search_approval_request",
+    "signer_search_record",
 ]
 
 
@@ -249,3 +258,82 @@ def petition_response_emails_deliver_all(*, petition_id: int) -> None:
     more = True
     while more:
         _, more = petition_response_emails_deliver(petition_id=petition_id)
+
+
+# --- searches by personal data: a stated reason, a record, and across petitions a second moderator
+
+
+class SearchRefused(ModerationRefused):
+    status = 403
+
+
+SEARCH_ACTIONS = {
+    SignerSearchKind.EMAIL: StaffAccess.Action.SEARCH_EMAIL,
+    SignerSearchKind.NAME: StaffAccess.Action.SEARCH_NAME,
+    SignerSearchKind.NETWORK: StaffAccess.Action.SEARCH_NETWORK,
+}
+ALL_PETITIONS = "petitions:all"
+
+
+def search_approval_request(*, actor: User, kind: str, reason: str) -> SearchApproval:
+    """Ask a second moderator to approve a search of ``kind`` across all petitions."""
+    if not reason.strip():
+        raise SearchRefused("State why you need this search.")
+    return SearchApproval.objects.create(kind=SignerSearchKind(kind), reason=reason.strip(), requested_by=actor)
+
+
+def search_approval_approve(*, approval_id: int, actor: User) -> None:
+    """``actor`` approves another moderator's request. One guarded UPDATE: a request already
+    approved, or one's own, is refused (the database refuses one's own too)."""
+    approved = (
+        SearchApproval.objects.filter(pk=approval_id, approved_by__isnull=True)
+        .exclude(requested_by=actor)
+        .update(approved_by=actor, approved_at=timezone.now())
+    )
+    if not approved:
+        raise SearchRefused("That request is approved already, or is your own: another moderator must approve it.")
+
+
+def signer_search_record(
+    *, actor: User, kind: str, petition: Petition | None, reason: str, approval_id: int | None
+) -> StaffAccess:
+    """Record a search by personal data before it runs (the terms are never recorded). Within
+    one petition it needs a stated ``reason``; across all petitions, an unused approval of this
+    ``kind`` that a second moderator gave ``actor`` less than ``SEARCH_APPROVAL_VALID_MINUTES``
+    ago, which this spends: its reason and approver go into the record."""
+    action = SEARCH_ACTIONS[SignerSearchKind(kind)]
+    if petition is not None:
+        if not reason.strip():
+            raise SearchRefused("State why you need this search.")
+        return staff_access_record(actor=actor, action=action, subject=f"petition:{petition.pk}", reason=reason)
+    if approval_id is None:
+        raise SearchRefused("A search across all petitions needs a second moderator's approval: request one first.")
+    now = timezone.now()
+    with transaction.atomic():
+        spent = SearchApproval.objects.filter(
+            pk=approval_id,
+            requested_by=actor,
+            kind=kind,
+            used_at__isnull=True,
+            approved_at__gte=now - timedelta(minutes=SEARCH_APPROVAL_VALID_MINUTES),
+        ).update(used_at=now)
+        if not spent:
+            raise SearchRefused(
+                "That approval cannot be used: it is for another kind of search, used already, not yet approved, "
+                f"or older than {SEARCH_APPROVAL_VALID_MINUTES} minutes. Request a new one."
+            )
+        approval = SearchApproval.objects.select_related("approved_by").get(pk=approval_id)
+        return staff_access_record(
+            actor=actor, action=action, subject=ALL_PETITIONS, reason=approval.reason, approved_by=approval.approved_by
+        )
+
+
+def petition_creator_name_viewed(*, petition: Petition, actor: User) -> None:
+    """The moderation page opens the creator's name (one rejection reason is "not a real
+    name"): each showing is recorded."""
+    staff_access_record(
+        actor=actor,
+        action=StaffAccess.Action.VIEW_SIGNER,
+        subject=f"petition:{petition.pk}",
+        reason="moderating the petition: the creator's name",
+    )

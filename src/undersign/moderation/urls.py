@@ -6,6 +6,13 @@ app_name = "moderation"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("search/", views.search, name="search"),
+    path("signers/", views.signer_search, name="signer_search"),
+    path("signers/approvals/", views.search_approval_request_view, name="search_approval_request"),
+    path(
+        "signers/approvals/<id:approval_id>/approve/",
+        views.search_approval_approve_view,
+        name="search_approval_approve",
+    ),
     path("petitions/<id:petition_id>/", views.petition_detail, name="petition"),
     path("petitions/<id:petition_id>/approve/", views.approve, name="approve"),
     path("petitions/<id:petition_id>/reject/", views.reject, name="reject"),

@@ -13,11 +13,19 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from undersign.core.http import private_page, refusal_page, signed_in_user
 from undersign.core.reference import rejection_reason
-from undersign.moderation.forms import FlagForm, NoteForm, ReasonForm, ResponseForm, SearchForm
+from undersign.moderation.forms import (
+    FlagForm,
+    NoteForm,
+    ReasonForm,
+    ResponseForm,
+    SearchApprovalRequestForm,
+    SearchForm,
+    SignerSearchForm,
+)
 from undersign.moderation.selectors import (
     PetitionNotFound,
     access_petition_by_id,
@@ -27,16 +35,25 @@ from undersign.moderation.selectors import (
     petition_facts,
     petition_search,
     petitions_awaiting_response,
+    search_approvals_to_decide,
+    search_approvals_usable,
+    search_approvals_waiting,
+    signers_matching,
 )
 from undersign.moderation.services import (
     ModerationRefused,
+    SearchRefused,
     TransitionRefused,
     petition_approve,
+    petition_creator_name_viewed,
     petition_flag,
     petition_note_add,
     petition_reject,
     petition_response_publish,
     petition_take_down,
+    search_approval_approve,
+    search_approval_request,
+    signer_search_record,
 )
 from undersign.petitions.models import Petition, Transition
 from undersign.verification.selectors import verification_summary
@@ -97,6 +114,83 @@ def search(request: HttpRequest) -> HttpResponse:
     )
 
 
+# --- signers by personal data ---------------------------------------------------------------
+
+
+def _signer_search_page(
+    request: HttpRequest,
+    *,
+    form: SignerSearchForm | None = None,
+    request_form: SearchApprovalRequestForm | None = None,
+    results: list | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = signed_in_user(request)
+    usable = list(search_approvals_usable(user=user))
+    return render(
+        request,
+        "moderation/signers.html",
+        {
+            "form": form or SignerSearchForm(approvals=usable),
+            "request_form": request_form or SearchApprovalRequestForm(),
+            "results": results,
+            "to_decide": list(search_approvals_to_decide(user=user)),
+            "waiting": list(search_approvals_waiting(user=user)),
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@moderators_only
+def signer_search(request: HttpRequest) -> HttpResponse:
+    """Find signatures by e-mail, name or network: each search recorded first, with its reason."""
+    if request.method != "POST":
+        return _signer_search_page(request)
+    user = signed_in_user(request)
+    form = SignerSearchForm(request.POST, approvals=list(search_approvals_usable(user=user)))
+    if not form.is_valid():
+        return _signer_search_page(request, form=form, status=400)
+    data = form.cleaned_data
+    petition = None if data["petition"] is None else access_petition_by_id(user=user, petition_id=data["petition"])
+    try:
+        signer_search_record(
+            actor=user,
+            kind=data["kind"],
+            petition=petition,
+            reason=data["reason"],
+            approval_id=None if petition is not None else data["approval"],
+        )
+    except SearchRefused as refused:
+        form.add_error(None, refused.message)
+        return _signer_search_page(request, form=form, status=refused.status)
+    results = signers_matching(kind=data["kind"], term=data["term"], petition=petition)
+    # A fresh, empty form: the terms are not echoed back into the page.
+    return _signer_search_page(request, results=results)
+
+
+@require_POST
+@moderators_only
+def search_approval_request_view(request: HttpRequest) -> HttpResponse:
+    form = SearchApprovalRequestForm(request.POST)
+    if not form.is_valid():
+        return _signer_search_page(request, request_form=form, status=400)
+    search_approval_request(actor=signed_in_user(request), **form.cleaned_data)
+    messages.success(request, "Requested: another moderator must approve it before you can search all petitions.")
+    return redirect("moderation:signer_search")
+
+
+@require_POST
+@moderators_only
+def search_approval_approve_view(request: HttpRequest, approval_id: int) -> HttpResponse:
+    try:
+        search_approval_approve(approval_id=approval_id, actor=signed_in_user(request))
+    except SearchRefused as refused:
+        return refusal_page(request, refused)
+    messages.success(request, f"Approved request #{approval_id}.")
+    return redirect("moderation:signer_search")
+
+
 # --- one petition ---------------------------------------------------------------------------
 
 
@@ -112,6 +206,7 @@ def _petition_page(
     validation is passed in bound, so its errors show where the moderator typed."""
     petition.refresh_from_db()
     has_response = hasattr(petition, "response")
+    petition_creator_name_viewed(petition=petition, actor=signed_in_user(request))
     context = {
         "petition": petition,
         "facts": petition_facts(petition=petition),

@@ -16,7 +16,7 @@ from undersign.core.crypto import DecryptionError, open_sealed, seal
 from undersign.signatures.models import Signature
 
 Field = Literal["name", "email", "ip"]
-__all__ = ["DecryptionError", "pii_context", "signer_email", "signer_fields_seal", "signer_name"]
+__all__ = ["DecryptionError", "pii_context", "signer_email", "signer_fields_seal", "signer_ip", "signer_name"]
 
 
 def pii_context(tag: bytes, field: Field) -> bytes:
@@ -48,3 +48,11 @@ def signer_email(signature: Signature) -> str:
     """The signer's address, for sending mail and checking a claim only. Raises
     ``DecryptionError`` once the petition's key is destroyed."""
     return _open(signature, "email")
+
+
+def signer_ip(signature: Signature) -> str | None:
+    """The address the signature came from (None: not kept), for a moderator's search by
+    network only. Raises ``DecryptionError`` once the petition's key is destroyed."""
+    if signature.ip_sealed is None:
+        return None
+    return open_sealed(signature.ip_sealed, context=pii_context(bytes(signature.dedup_tag), "ip"))
