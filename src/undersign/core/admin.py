@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from undersign.core.models import StaffAccess
+
 
 class NoChanges:
     """No adding, changing or deleting, whoever asks."""
@@ -26,3 +28,13 @@ class ReadOnlyInline(NoChanges, admin.TabularInline):
 
     extra = 0
     can_delete = False
+
+
+@admin.register(StaffAccess)
+class StaffAccessAdmin(ReadOnlyAdmin):
+    """The record of staff looks at personal data: read here, never changed."""
+
+    list_display = ("created_at", "actor", "action", "subject", "reason", "approved_by")
+    list_filter = ("action", "created_at")
+    search_fields = ("actor__username", "subject", "reason")
+    date_hierarchy = "created_at"
