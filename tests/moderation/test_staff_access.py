@@ -16,6 +16,7 @@ from tests.factories import make_petition, sign_and_confirm, signer
 from undersign.core.models import StaffAccess
 from undersign.moderation.models import SearchApproval
 from undersign.moderation.selectors import SEARCH_APPROVAL_VALID_MINUTES
+from undersign.moderation.services import SearchRefused, search_approval_approve, signer_search_record
 
 pytestmark = pytest.mark.django_db
 A = StaffAccess.Action
@@ -159,15 +160,11 @@ class TestSearchAcrossAllPetitions:
             SearchApproval.objects.filter(pk=approval.pk).update(approved_by=moderator, approved_at=timezone.now())
 
     def test_an_unapproved_request_cannot_be_used(self, moderator, world):
-        from undersign.moderation.services import SearchRefused, signer_search_record
-
         approval = self.request(login(moderator))
         with pytest.raises(SearchRefused):
             signer_search_record(actor=moderator, kind="email", petition=None, reason="", approval_id=approval.pk)
 
     def test_an_approval_serves_only_its_kind_its_requester_and_its_hour(self, moderator, second_moderator, world):
-        from undersign.moderation.services import SearchRefused, signer_search_record, search_approval_approve
-
         approval = self.request(login(moderator), kind="name")
         search_approval_approve(approval_id=approval.pk, actor=second_moderator)
         for actor, kind in [(moderator, "email"), (second_moderator, "name")]:
