@@ -19,8 +19,8 @@ from undersign.petitions.models import Petition, PetitionState
 from undersign.signatures.models import Display
 from undersign.signatures.services import signature_confirm
 from undersign.transparency.services import log_integrate_all
-from undersign.verification.models import Claim, ClaimStatus, DecisionKind, Registry, RegistryValidator
 from undersign.verification.member_ref import member_tag
+from undersign.verification.models import Claim, ClaimStatus, DecisionKind, Registry, RegistryValidator
 from undersign.verification.services import ClaimRequest, claim_decide, registry_import, signature_create_with_claim
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -4,15 +4,14 @@ validators (one or two), competing, reversed; and what a rejection does to the c
 from __future__ import annotations
 
 import pytest
-
 from django.utils import timezone
 
 from tests.factories import last_confirm_link, make_petition, sign_and_confirm, signer
 from tests.verification.conftest import claim_and_confirm, make_registry, make_validator, restricted_petition
 from undersign.signatures.models import SignatureStatus
 from undersign.signatures.services import signature_confirm
-from undersign.verification import services
 from undersign.transparency.services import log_integrate_all
+from undersign.verification import services
 from undersign.verification.models import Claim, ClaimDecision, ClaimMethod, ClaimStatus, DecisionKind, SigningPolicy
 from undersign.verification.selectors import claim_member, verification_summary
 from undersign.verification.services import (

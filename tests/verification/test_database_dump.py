@@ -96,7 +96,9 @@ def test_no_claim_or_decision_row_links_a_member_to_a_petition():
     assert _tables_pointing_at(RegistryMember._meta.db_table) == []
     for model in (Claim, ClaimDecision):
         columns = dict(_columns(model._meta.db_table))
-        assert [name for name in columns if "member" in name] == (["member_sealed", "member_tag"] if model is Claim else [])
+        assert [name for name in columns if "member" in name] == (
+            ["member_sealed", "member_tag"] if model is Claim else []
+        )
     # No plaintext territory, office, district or member id beside a claim or a decision.
     with connection.cursor() as cursor:
         for model in (Claim, ClaimDecision):

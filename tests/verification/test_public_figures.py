@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from tests.factories import sign_and_confirm, signer
 from tests.verification.conftest import claim_and_confirm, make_registry, make_validator, restricted_petition
 from undersign.signatures.models import Display
-from undersign.transparency.services import log_integrate_all
 from undersign.signatures.services import signature_invalidate
+from undersign.transparency.services import log_integrate_all
 from undersign.verification.models import DecisionKind, SigningPolicy, VerifiedCount
 from undersign.verification.selectors import (
     TerritoryCounts,

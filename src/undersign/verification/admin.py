@@ -147,7 +147,7 @@ class ClaimDecisionInline(ReadOnlyInline):
 class ClaimAdmin(ReadOnlyAdmin):
     list_display = ["id", "petition", "status", "method", "created_at", "decided_at"]
     list_filter = ["status", "method"]
-    fields = [
+    fields = (
         "petition",
         "member",
         "status",
@@ -157,7 +157,7 @@ class ClaimAdmin(ReadOnlyAdmin):
         "created_at",
         "decided_at",
         "evidence_deleted_at",
-    ]
+    )
     readonly_fields = fields
     inlines = [ClaimDecisionInline]
 

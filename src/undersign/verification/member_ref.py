@@ -57,7 +57,9 @@ def member_ref_open(claim: Claim, signature_tag: bytes | None = None) -> MemberR
     ``DecryptionError`` once the petition's data key is destroyed."""
     if signature_tag is None:
         signature_tag = bytes(claim.signature.dedup_tag)
-    registry_id, member_id, territory = json.loads(open_sealed(claim.member_sealed, context=member_context(signature_tag)))
+    registry_id, member_id, territory = json.loads(
+        open_sealed(claim.member_sealed, context=member_context(signature_tag))
+    )
     return MemberRef(int(registry_id), int(member_id), str(territory))
 
 

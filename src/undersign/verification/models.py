@@ -209,7 +209,9 @@ class Claim(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["petition", "member_tag"], condition=Q(status="validated"), name="claim_one_validated_per_member"
+                fields=["petition", "member_tag"],
+                condition=Q(status="validated"),
+                name="claim_one_validated_per_member",
             ),
             models.CheckConstraint(condition=Q(counted_as__in=CountedAs.values), name="claim_counted_as_valid"),
             models.CheckConstraint(condition=Q(status__in=ClaimStatus.values), name="claim_status_valid"),
@@ -278,7 +280,8 @@ class ClaimDecision(models.Model):
                 condition=Q(actor__isnull=False) | Q(by_official_email=True), name="claimdecision_has_author"
             ),
             models.CheckConstraint(
-                condition=~Q(kind__in=["reject", "override"]) | ~Q(reason_code=""), name="claimdecision_reject_has_reason"
+                condition=~Q(kind__in=["reject", "override"]) | ~Q(reason_code=""),
+                name="claimdecision_reject_has_reason",
             ),
         ]
 

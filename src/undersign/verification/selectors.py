@@ -155,7 +155,9 @@ def verified_named_signers(*, petition: Petition, limit: int = 200) -> list[Veri
     )
     names = region_names()
     members = sorted(claim_members(claims).values(), key=lambda m: (m.name, m.pk))[:limit]
-    return [VerifiedSigner(m.name, m.office, m.district, names.get(m.territory_code, m.territory_code)) for m in members]
+    return [
+        VerifiedSigner(m.name, m.office, m.district, names.get(m.territory_code, m.territory_code)) for m in members
+    ]
 
 
 @dataclass(frozen=True)
@@ -332,7 +334,9 @@ class QueueItem:
 
 def _claims_of_registries(claims: list[Claim], registry_ids: list[int]) -> list[tuple[Claim, MemberRef]]:
     refs = claim_refs(claims)
-    return [(claim, refs[claim.pk]) for claim in claims if claim.pk in refs and refs[claim.pk].registry_id in registry_ids]
+    return [
+        (claim, refs[claim.pk]) for claim in claims if claim.pk in refs and refs[claim.pk].registry_id in registry_ids
+    ]
 
 
 def claims_queue(*, user: User | AnonymousUser, limit: int = 200) -> list[QueueItem]:
@@ -373,9 +377,9 @@ def claims_queue(*, user: User | AnonymousUser, limit: int = 200) -> list[QueueI
 def _current_votes(claims: list[Claim]) -> dict[int, int]:
     rounds = {claim.pk: claim.round for claim in claims}
     votes: dict[int, int] = {}
-    for claim_id, round_, kind in ClaimDecision.objects.filter(claim_id__in=list(rounds), actor__isnull=False).values_list(
-        "claim_id", "round", "kind"
-    ):
+    for claim_id, round_, kind in ClaimDecision.objects.filter(
+        claim_id__in=list(rounds), actor__isnull=False
+    ).values_list("claim_id", "round", "kind"):
         if round_ == rounds[claim_id] and kind != "reverse":
             votes[claim_id] = votes.get(claim_id, 0) + 1
     return votes
@@ -385,7 +389,7 @@ def claims_decided(*, user: User | AnonymousUser, limit: int = 50) -> list[Claim
     """The claims ``user`` decided (voted on, or reversed), latest first, on registries they
     still validate: where reversals start. Not every decided claim of the registry."""
     registry_ids = validator_registry_ids(user)
-    if not registry_ids:
+    if not registry_ids or not isinstance(user, User):
         return []
     claims = list(
         Claim.objects.filter(decisions__actor=user)
@@ -408,12 +412,14 @@ def access_claim_by_id(*, user: User | AnonymousUser, claim_id: int) -> Claim:
     claim = Claim.objects.filter(pk=claim_id).select_related("signature", "petition").first()
     if claim is None or not _claims_of_registries([claim], registry_ids):
         raise Http404("no such claim")
-    if not _awaits_or_decided_by(user, Claim.objects.filter(petition_id=claim.petition_id, member_tag=claim.member_tag)):
+    if not isinstance(user, User) or not _awaits_or_decided_by(
+        user, Claim.objects.filter(petition_id=claim.petition_id, member_tag=claim.member_tag)
+    ):
         raise Http404("no such claim")
     return claim
 
 
-def _awaits_or_decided_by(user: User | AnonymousUser, claims: QuerySet[Claim]) -> bool:
+def _awaits_or_decided_by(user: User, claims: QuerySet[Claim]) -> bool:
     return claims.filter(
         Q(status=ClaimStatus.PENDING, signature__status=SignatureStatus.CONFIRMED) | Q(decisions__actor=user)
     ).exists()

@@ -61,8 +61,8 @@ from undersign.verification.models import (
     VerifiedCount,
     day_start,
 )
-from undersign.verification.selectors import claim_counted_as, verified_counts_recount
 from undersign.verification.registry_import import MemberRow, parse_registry_csv
+from undersign.verification.selectors import claim_counted_as, verified_counts_recount
 
 
 class ClaimRefused(Refusal):
@@ -206,7 +206,9 @@ def signature_create_with_claim(
             defaults={
                 "petition": petition,
                 "member_sealed": member_ref_seal(key_id=petition.data_key_id, signature_tag=tag, member=member),
-                "member_tag": member_tag(petition_uuid=petition.uuid, registry_id=member.registry_id, member_id=member.pk),
+                "member_tag": member_tag(
+                    petition_uuid=petition.uuid, registry_id=member.registry_id, member_id=member.pk
+                ),
                 "status": ClaimStatus.PENDING,
                 "method": ClaimMethod.NONE,
                 "on_official_domain": False,
@@ -269,8 +271,7 @@ def verified_counts_reconcile(*, petition_id: int, repair: bool = False) -> list
     For ``counting.services.counts_reconcile``."""
     with transaction.atomic():
         rows = {
-            row.territory_code: row
-            for row in VerifiedCount.objects.select_for_update().filter(petition_id=petition_id)
+            row.territory_code: row for row in VerifiedCount.objects.select_for_update().filter(petition_id=petition_id)
         }
         expected, counted = verified_counts_recount(petition_id=petition_id)
         differences = []
@@ -392,13 +393,19 @@ def _claim_check_official_email(claim: Claim, signature: Signature) -> None:
         _claim_override(rival, today=today)
     try:
         with transaction.atomic():  # a savepoint: a concurrent validation wins, this one waits
-            moved = _claim_move(claim, decision=DecisionKind.VALIDATE, method=ClaimMethod.OFFICIAL_EMAIL, decided_at=today)
+            moved = _claim_move(
+                claim, decision=DecisionKind.VALIDATE, method=ClaimMethod.OFFICIAL_EMAIL, decided_at=today
+            )
     except IntegrityError:
         moved = False
     if not moved:
         return  # someone moved it first (or validated another claim of the member just now)
     ClaimDecision.objects.create(
-        claim=claim, by_official_email=True, kind=DecisionKind.VALIDATE, round=claim.round, outcome=ClaimStatus.VALIDATED
+        claim=claim,
+        by_official_email=True,
+        kind=DecisionKind.VALIDATE,
+        round=claim.round,
+        outcome=ClaimStatus.VALIDATED,
     )
     petition_touch(petition_id=claim.petition_id, now=now)
 

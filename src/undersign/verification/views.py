@@ -19,10 +19,10 @@ from django.views.decorators.http import require_POST, require_safe
 
 from undersign.core.audit import staff_access_record
 from undersign.core.http import client_ip, error_page, parse_id, private_page, public_cache, signed_in_user
+from undersign.core.models import StaffAccessAction
 from undersign.petitions.models import Petition, PetitionState
 from undersign.petitions.selectors import petition_get_public
 from undersign.verification.forms import ClaimSignForm, DecisionForm, ReverseForm, claim_rejection_title
-from undersign.core.models import StaffAccessAction
 from undersign.verification.models import Claim, ClaimStatus, PetitionVerification
 from undersign.verification.selectors import (
     access_claim_by_id,
@@ -174,7 +174,11 @@ def _claim_page(
         "same_member": same_member,
         "evidence": claim_evidence(claim=claim),
         "decisions": [
-            (row.decision, row.note, claim_rejection_title(row.decision.reason_code) if row.decision.reason_code else "")
+            (
+                row.decision,
+                row.note,
+                claim_rejection_title(row.decision.reason_code) if row.decision.reason_code else "",
+            )
             for row in decisions
         ],
         "can_decide": claim.status == ClaimStatus.PENDING and claim.signature.status == "confirmed",

@@ -34,7 +34,7 @@ def seal_member_refs(apps, schema_editor):
     Claim = apps.get_model("verification", "Claim")
     ClaimDecision = apps.get_model("verification", "ClaimDecision")
     VerifiedCount = apps.get_model("verification", "VerifiedCount")
-    counts = {}
+    counts: dict[tuple[int, str], dict[str, int]] = {}
     for claim in Claim.objects.select_related("member", "petition", "signature").iterator():
         member, petition, signature = claim.member, claim.petition, claim.signature
         tag = bytes(signature.dedup_tag)
@@ -52,8 +52,12 @@ def seal_member_refs(apps, schema_editor):
             cell = counts.setdefault((petition.pk, member.territory_code), {})
             cell[counted_as] = cell.get(counted_as, 0) + 1
         for decision in ClaimDecision.objects.filter(claim=claim):
-            sealed = seal(petition.data_key_id, decision.note, context=decision_note_context(tag)) if decision.note else None
-            ClaimDecision.objects.filter(pk=decision.pk).update(note_sealed=sealed, created_at=_day(decision.created_at))
+            sealed = (
+                seal(petition.data_key_id, decision.note, context=decision_note_context(tag)) if decision.note else None
+            )
+            ClaimDecision.objects.filter(pk=decision.pk).update(
+                note_sealed=sealed, created_at=_day(decision.created_at)
+            )
     VerifiedCount.objects.bulk_create(
         VerifiedCount(petition_id=petition_id, territory_code=territory, **cell)
         for (petition_id, territory), cell in counts.items()
