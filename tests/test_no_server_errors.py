@@ -6,6 +6,7 @@ from django.test import Client
 from tests.factories import make_petition, sign_and_confirm
 from tests.verification.conftest import claim_and_confirm, make_registry, make_validator, restricted_petition
 from undersign.petitions.models import PetitionState
+from undersign.verification.models import Registry
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +61,7 @@ def paths(petition, signature, rejected, restricted, claim):
 def validator_client(site):
     """A logged-in validator of the restricted petition's registry: the validator pages past login."""
     client = Client()
-    client.force_login(make_validator("vera", site[4].member.registry))
+    client.force_login(make_validator("vera", *Registry.objects.all()))
     return client
 
 

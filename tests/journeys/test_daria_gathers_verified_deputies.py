@@ -19,6 +19,7 @@ from undersign.petitions.models import Petition, PetitionState
 from undersign.signatures.models import Display
 from undersign.signatures.services import signature_confirm
 from undersign.transparency.services import log_integrate_all
+from undersign.verification.member_ref import member_tag
 from undersign.verification.models import Claim, ClaimStatus, DecisionKind, Registry, RegistryValidator
 from undersign.verification.services import ClaimRequest, claim_decide, registry_import, signature_create_with_claim
 
@@ -44,6 +45,12 @@ def import_registry() -> Registry:
     result = registry_import(registry=registry, data=registry_csv(rows), source="journey")
     assert result.added == PER_CITY * len(CITIES)
     return registry
+
+
+def claim_of(petition: Petition, member) -> Claim:
+    """The one claim naming ``member`` on ``petition``, found as the site does: by its keyed tag."""
+    tag = member_tag(petition_uuid=petition.uuid, registry_id=member.registry_id, member_id=member.pk)
+    return Claim.objects.get(petition=petition, member_tag=tag)
 
 
 def staff(username: str, *, moderator: bool = False) -> User:
@@ -131,7 +138,7 @@ def test_daria_gathers_verified_deputies_of_three_cities(visitor, settings):
     )
     assert "Check your e-mail" in anna.last.text
     anna.submit(confirm_link_for(official_email("SPB", 1)))
-    assert Claim.objects.get(member_id=anna_id).status == ClaimStatus.VALIDATED
+    assert claim_of(petition, registry.members.get(pk=anna_id)).status == ClaimStatus.VALIDATED
 
     # Someone without a claim is turned away, neutrally.
     stranger = visitor()
@@ -154,14 +161,14 @@ def test_daria_gathers_verified_deputies_of_three_cities(visitor, settings):
             signature_id, token = last_confirm_link(email)
             signature_confirm(signature_id=signature_id, token=token)
             if 5 < n <= 9:
-                claim_decide(claim=Claim.objects.get(member=member), actor=viktor, kind=DecisionKind.VALIDATE)
+                claim_decide(claim=claim_of(petition, member), actor=viktor, kind=DecisionKind.VALIDATE)
     assert Claim.objects.filter(status=ClaimStatus.VALIDATED).count() == 27
 
     # Vera validates the tenth of each city through her queue.
     vera_visit = visitor()
     log_in(vera_visit, "vera", "/verification/")
     for city in CITIES:
-        claim = Claim.objects.get(member__external_id=f"{city}-10")
+        claim = claim_of(petition, registry.members.get(external_id=f"{city}-10"))
         assert f"#{claim.pk}" in vera_visit.get("/verification/").text
         vera_visit.submit(
             f"/verification/claims/{claim.pk}/decide/",
@@ -174,16 +181,23 @@ def test_daria_gathers_verified_deputies_of_three_cities(visitor, settings):
     log_integrate_all()
     reader = visitor()
     page = reader.get(f"/petitions/{petition.pk}/").text
-    assert "30 verified</strong> · 84 awaiting validation" in page
+    # The headline says what it counts: every deputy's signature is a claim; Daria's and her
+    # sponsors' (signed before the petition opened) are not.
+    assert "117 signatures: <strong>30 verified</strong> · 84 awaiting validation · 3 unclaimed" in page
     for city in CITIES:
-        assert re.search(rf"<td>{city}</td>\s*<td class=\"num\">10</td>\s*<td class=\"num\">28</td>", page)
+        # Ten named (their choice); no other verified deputy, which shows as "fewer than k".
+        assert re.search(
+            rf"<td>{city}</td>\s*<td class=\"num\">10 named \+ fewer than \d+ others</td>\s*<td class=\"num\">28</td>",
+            page,
+        )
     assert "St Petersburg Deputy01" in page and "reached" in page
     data = reader.get(f"/petitions/{petition.pk}.json").json()["data"]["attributes"]
     verification = data["verification"]
     assert (verification["verified_count"], verification["pending_count"]) == (30, 84)
-    assert {t["code"]: (t["verified_count"], t["pending_count"]) for t in verification["by_territory"]} == {
-        city: (10, 28) for city in CITIES
-    }
+    assert {
+        t["code"]: (t["verified_named_count"], t["verified_others_count"], t["pending_count"])
+        for t in verification["by_territory"]
+    } == {city: (10, None, 28) for city in CITIES}
     assert verification["quorum"] == {
         "verified_required": 30,
         "territories_required": 3,
@@ -195,7 +209,7 @@ def test_daria_gathers_verified_deputies_of_three_cities(visitor, settings):
 
     # Vera rejects one pending claim with a reason; the audit trail shows who, what and why,
     # and on this registry-only petition the signature no longer counts.
-    claim = Claim.objects.get(member__external_id="KZN-38")
+    claim = claim_of(petition, registry.members.get(external_id="KZN-38"))
     vera_visit.submit(
         f"/verification/claims/{claim.pk}/decide/",
         {"decision": "reject", "reason": "not-the-member", "note": "The ward office knows no such signature"},
@@ -206,6 +220,6 @@ def test_daria_gathers_verified_deputies_of_three_cities(visitor, settings):
     assert "The signer is not this member" in trail and "The ward office knows no such signature" in trail
     log_integrate_all()
     page = reader.get(f"/petitions/{petition.pk}/").text
-    assert "30 verified</strong> · 83 awaiting validation · 1 rejected" in page
+    assert "116 signatures: <strong>30 verified</strong> · 83 awaiting validation · 3 unclaimed · 1 rejected" in page
     data = reader.get(f"/petitions/{petition.pk}.json").json()["data"]["attributes"]
     assert data["verification"]["rejected_count"] == 1 and data["signature_count"] == counted - 1

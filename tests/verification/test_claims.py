@@ -4,12 +4,16 @@ validators (one or two), competing, reversed; and what a rejection does to the c
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
-from tests.factories import make_petition, sign_and_confirm, signer
+from tests.factories import last_confirm_link, make_petition, sign_and_confirm, signer
 from tests.verification.conftest import claim_and_confirm, make_registry, make_validator, restricted_petition
 from undersign.signatures.models import SignatureStatus
+from undersign.signatures.services import signature_confirm
 from undersign.transparency.services import log_integrate_all
+from undersign.verification import services
 from undersign.verification.models import Claim, ClaimDecision, ClaimMethod, ClaimStatus, DecisionKind, SigningPolicy
+from undersign.verification.selectors import claim_member, verification_summary
 from undersign.verification.services import (
     ClaimRefused,
     ClaimRequest,
@@ -23,6 +27,10 @@ pytestmark = pytest.mark.django_db
 
 def member(registry, n: int = 1):
     return registry.members.get(external_id=f"{registry.slug}-{n}")
+
+
+def claimed(claim):
+    return claim_member(claim=Claim.objects.select_related("signature").get(pk=claim.pk))
 
 
 class TestValidationByOfficialEmail:
@@ -47,19 +55,59 @@ class TestValidationByOfficialEmail:
         signature = claim_and_confirm(petition, member(registry), email="deputy1@spb.council.example", confirm=False)
         assert signature.claim.status == ClaimStatus.PENDING
 
-    def test_a_member_already_validated_on_the_petition_is_not_validated_twice(self, registry):
+    def test_the_official_address_wins_over_other_claims_naming_the_member(self, registry):
         petition = restricted_petition(registry)
         deputy = member(registry)
         validator = make_validator("vera", registry)
         first = claim_and_confirm(petition, deputy, email="someone@example.org").claim
         claim_decide(claim=first, actor=validator, kind=DecisionKind.VALIDATE)
-        # The real deputy confirms at the official address: a competing claim, for a validator.
-        second = claim_and_confirm(petition, deputy, email="deputy1@spb.council.example").claim
-        assert second.status == ClaimStatus.PENDING
-        with pytest.raises(ClaimRefused, match="already validated as this member"):
-            claim_decide(claim=second, actor=validator, kind=DecisionKind.VALIDATE)
-        claim_reverse(claim=first, actor=validator, note="The official address confirmed another signature.")
-        assert claim_decide(claim=second, actor=validator, kind=DecisionKind.VALIDATE).status == ClaimStatus.VALIDATED
+        fake = claim_and_confirm(petition, deputy, email="impostor@example.org").claim
+        # The real deputy confirms at the official address: that claim wins by itself.
+        official = claim_and_confirm(petition, deputy, email="deputy1@spb.council.example").claim
+        assert official.status == ClaimStatus.VALIDATED and official.method == ClaimMethod.OFFICIAL_EMAIL
+        for loser in (first, fake):
+            loser.refresh_from_db()
+            assert loser.status == ClaimStatus.REJECTED
+            decision = ClaimDecision.objects.filter(claim=loser).latest("pk")
+            assert decision.kind == DecisionKind.OVERRIDE and decision.reason_code == "member-holds-claim"
+            assert decision.by_official_email and decision.actor is None
+            # On a registry-only petition, a rejected claim's signature stops counting.
+            assert loser.signature.status == SignatureStatus.INVALIDATED
+        with pytest.raises(ClaimRefused, match="already rejected"):
+            claim_decide(claim=fake, actor=validator, kind=DecisionKind.VALIDATE)
+
+    def test_no_decision_is_recorded_when_a_validator_moved_the_claim_first(self, registry, monkeypatch):
+        petition = restricted_petition(registry)
+        deputy = member(registry)
+        signature = claim_and_confirm(petition, deputy, email="deputy1@spb.council.example", confirm=False)
+        claim = signature.claim
+        real_move = services._claim_move
+
+        def validator_first(moving, *, decision, **fields):
+            # A validator rejects the claim between the read and the guarded UPDATE.
+            Claim.objects.filter(pk=moving.pk).update(status=ClaimStatus.REJECTED, decided_at=timezone.now())
+            return real_move(moving, decision=decision, **fields)
+
+        monkeypatch.setattr(services, "_claim_move", validator_first)
+        sid, token = last_confirm_link("deputy1@spb.council.example")
+        signature_confirm(signature_id=sid, token=token)
+        claim.refresh_from_db()
+        assert claim.status == ClaimStatus.REJECTED
+        assert not ClaimDecision.objects.filter(claim=claim, kind=DecisionKind.VALIDATE).exists()
+
+
+class TestSeveralClaimsForOneMember:
+    def test_five_fake_claims_wait_side_by_side_and_do_not_move_the_verified_count(self, registry):
+        petition = restricted_petition(registry, quorum_verified=1)
+        deputy = member(registry)
+        for n in range(5):
+            claim_and_confirm(petition, deputy, email=f"fake{n}@example.org")
+        claims = Claim.objects.filter(petition=petition)
+        assert claims.count() == 5 and {c.status for c in claims} == {ClaimStatus.PENDING}
+        assert len({bytes(c.member_tag) for c in claims}) == 1  # the same member, by tag
+        summary = verification_summary(petition=petition)
+        assert (summary.verified, summary.pending) == (0, 5)
+        assert not summary.quorum.met and summary.quorum.verified == 0
 
 
 class TestValidators:
@@ -157,7 +205,7 @@ class TestSigningAgain:
             petition=petition, details=person, claim=ClaimRequest(member=member(registry))
         )
         signature_create_with_claim(petition=petition, details=person, claim=ClaimRequest(member=member(registry, 2)))
-        assert Claim.objects.get(signature_id=sid).member == member(registry, 2)
+        assert claimed(Claim.objects.get(signature_id=sid)) == member(registry, 2)
         signature_create_with_claim(petition=petition, details=person, claim=None)
         assert not Claim.objects.filter(signature_id=sid).exists()
 
@@ -167,7 +215,7 @@ class TestSigningAgain:
         signature_create_with_claim(
             petition=petition, details=signer(email="same@example.org"), claim=ClaimRequest(member=member(registry, 3))
         )
-        assert Claim.objects.get(signature=signature).member == member(registry)
+        assert claimed(Claim.objects.get(signature=signature)) == member(registry)
 
 
 def test_a_petition_without_a_policy_confirms_as_before(db):

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from tests.verification.conftest import claim_and_confirm, make_validator, restricted_petition
 from undersign.site.jobs import periodic_jobs
-from undersign.verification.models import Claim, DecisionKind
+from undersign.verification.models import Claim, DecisionKind, Registry
 from undersign.verification.selectors import claim_document, claim_evidence
 from undersign.verification.services import claim_decide, claims_evidence_purge
 
@@ -30,7 +30,7 @@ def test_evidence_is_sealed_and_opens_only_for_its_claim(claim):
     assert claim_evidence(claim=claim).note == "Mandate no. 4471"
     assert claim_document(claim=claim) == PNG
     # Bound to its signature: moved to another claim's row, it no longer opens.
-    other = claim_and_confirm(claim.petition, claim.member.registry.members.last()).claim
+    other = claim_and_confirm(claim.petition, Registry.objects.get().members.last()).claim
     Claim.objects.filter(pk=other.pk).update(evidence_document_sealed=claim.evidence_document_sealed)
     other.refresh_from_db()
     assert claim_document(claim=other) is None
@@ -38,7 +38,7 @@ def test_evidence_is_sealed_and_opens_only_for_its_claim(claim):
 
 def test_evidence_is_deleted_retention_days_after_the_decision(claim, settings):
     settings.EVIDENCE_RETENTION_DAYS = 30
-    claim_decide(claim=claim, actor=make_validator("vera", claim.member.registry), kind=DecisionKind.VALIDATE)
+    claim_decide(claim=claim, actor=make_validator("vera", Registry.objects.get()), kind=DecisionKind.VALIDATE)
     claim.refresh_from_db()
     assert claims_evidence_purge(now=claim.decided_at + timedelta(days=29)) == 0
     assert claims_evidence_purge(now=claim.decided_at + timedelta(days=30)) == 1

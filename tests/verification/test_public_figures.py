@@ -10,10 +10,17 @@ from django.test.utils import CaptureQueriesContext
 from tests.factories import sign_and_confirm, signer
 from tests.verification.conftest import claim_and_confirm, make_registry, make_validator, restricted_petition
 from undersign.signatures.models import Display
+from undersign.signatures.services import signature_invalidate
 from undersign.transparency.services import log_integrate_all
-from undersign.verification.models import DecisionKind, SigningPolicy
-from undersign.verification.selectors import verification_summary
-from undersign.verification.services import claim_decide
+from undersign.verification.models import DecisionKind, SigningPolicy, VerifiedCount
+from undersign.verification.selectors import (
+    TerritoryCounts,
+    suppressed,
+    verification_summary,
+    verified_counts_live,
+    verified_public_figures,
+)
+from undersign.verification.services import claim_decide, verified_counts_reconcile
 
 pytestmark = pytest.mark.django_db
 
@@ -45,10 +52,10 @@ def test_counts_territories_signers_and_quorum(cities, settings):
 
     summary = verification_summary(petition=petition)
     assert (summary.verified, summary.pending, summary.rejected) == (7, 6, 1)
-    by_code = {t.code: (t.verified, t.pending) for t in summary.territories}
-    # KZN's single verified signer is hidden, and so is the smallest other verified figure (SPB's
-    # 6), or the total would give KZN's away. Zeros single nobody out.
-    assert by_code == {"SPB": (None, 0), "MSK": (0, 6), "KZN": (None, 0)}
+    by_code = {t.code: (t.named, t.others, t.pending) for t in summary.territories}
+    # SPB's six named deputies are public by their choice; KZN's one unnamed verified signer is
+    # "fewer than 5 others", like every other figure below k (zeros included).
+    assert by_code == {"SPB": (6, None, None), "MSK": (0, None, 6), "KZN": (0, None, None)}
     assert summary.quorum.met and summary.quorum.territories == 2
     assert len(summary.signers) == 6 and summary.signers[0].office == "Municipal deputy"
 
@@ -65,17 +72,20 @@ def test_the_page_and_json_show_the_figures(client, cities, settings):
         claim_and_confirm(petition, member, display=Display.NAMED)
     log_integrate_all()
     page = client.get(f"/petitions/{petition.pk}/").content.decode()
-    assert "3 verified</strong> · 2 awaiting validation" in page
+    # The headline of a registry-only petition says what it counts (the creator signed unclaimed).
+    assert "6 signatures: <strong>3 verified</strong> · 2 awaiting validation · 1 unclaimed" in page
+    assert "3 named + fewer than 2 others" in page
     assert "Deputy Spb Number1" in page and "Municipal deputy" in page and ">verified<" in page
     assert "Quorum: at least 3 verified signers" in page and "reached" in page
     # A pending signer is not listed as verified; their typed name stays "unverified".
     assert "Deputy Msk Number1" in page.split("Signers who chose to be named")[1]
     data = client.get(f"/petitions/{petition.pk}.json").json()["data"]["attributes"]["verification"]
     assert (data["verified_count"], data["pending_count"], data["rejected_count"]) == (3, 2, 0)
-    assert {t["code"]: (t["verified_count"], t["pending_count"]) for t in data["by_territory"]} == {
-        "SPB": (3, 0),
-        "MSK": (0, 2),
-    }
+    assert data["unclaimed_count"] == 1
+    assert {
+        t["code"]: (t["verified_named_count"], t["verified_others_count"], t["pending_count"])
+        for t in data["by_territory"]
+    } == {"SPB": (3, None, None), "MSK": (0, None, 2)}
     assert data["quorum"]["met"] is True and len(data["verified_signers"]) == 3
     assert "@" not in str(data)
 
@@ -91,7 +101,15 @@ def test_small_territories_show_as_fewer_than_k(client, cities, settings):
         "by_territory"
     ]
     assert territory == [
-        {"name": "SPB", "code": "SPB", "verified_count": 0, "pending_count": None, "pending_count_fewer_than": 5}
+        {
+            "name": "SPB",
+            "code": "SPB",
+            "verified_named_count": 0,
+            "verified_others_count": None,
+            "verified_others_count_fewer_than": 5,
+            "pending_count": None,
+            "pending_count_fewer_than": 5,
+        }
     ]
 
 
@@ -125,3 +143,54 @@ def test_a_decision_changes_the_pages_etag(client, cities):
     assert client.get(f"/petitions/{petition.pk}/", HTTP_IF_NONE_MATCH=etag).status_code == 304
     claim_decide(claim=claim, actor=make_validator("vera", spb), kind=DecisionKind.VALIDATE)
     assert client.get(f"/petitions/{petition.pk}/", HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_public_figures_come_from_the_counters_not_from_the_claims(cities):
+    spb, _, _ = cities
+    petition = restricted_petition(spb, policy=SigningPolicy.VERIFIED_SEPARATELY)
+    claim_and_confirm(petition, spb.members.first())
+    assert verification_summary(petition=petition).pending == 1
+    VerifiedCount.objects.filter(petition=petition).update(pending=40, validated_other=7)
+    summary = verification_summary(petition=petition)
+    assert (summary.verified, summary.pending) == (7, 40)
+    # The reconcile check recounts from the sealed references, reports and repairs.
+    differences = verified_counts_reconcile(petition_id=petition.pk)
+    assert len(differences) == 2 and all("SPB" in line for line in differences)
+    assert verified_counts_reconcile(petition_id=petition.pk, repair=True) == differences
+    assert verified_counts_reconcile(petition_id=petition.pk) == []
+    assert (verification_summary(petition=petition).verified, verification_summary(petition=petition).pending) == (0, 1)
+
+
+def test_counters_follow_every_change_of_a_claim_and_its_signature(cities):
+    spb, _, _ = cities
+    petition = restricted_petition(spb, policy=SigningPolicy.VERIFIED_SEPARATELY)
+    vera = make_validator("vera", spb)
+    unconfirmed = claim_and_confirm(petition, spb.members.last(), confirm=False)
+    named = claim_and_confirm(petition, spb.members.first(), display=Display.NAMED)
+
+    def counts():
+        return verified_counts_live(petition=petition).get("SPB", TerritoryCounts())
+
+    assert counts() == TerritoryCounts(pending=1)  # an unconfirmed signature's claim waits unseen
+    claim_decide(claim=named.claim, actor=vera, kind=DecisionKind.VALIDATE)
+    assert counts() == TerritoryCounts(validated_named=1)
+    signature_invalidate(signature=named, reason="fraud")  # a moderator's, say
+    assert counts() == TerritoryCounts()
+    assert unconfirmed.claim.counted_as == ""
+    assert verified_counts_reconcile(petition_id=petition.pk) == []
+
+
+class TestSuppression:
+    def test_a_territory_shows_its_named_signers_and_hides_a_few_others(self):
+        counts = {"SPB": TerritoryCounts(validated_named=6, validated_other=1), "MSK": TerritoryCounts(pending=9)}
+        figures = verified_public_figures(counts, k=5, names={"SPB": "St Petersburg"})
+        by_code = {t.code: (t.name, t.named, t.others, t.pending) for t in figures.territories}
+        assert by_code == {"SPB": ("St Petersburg", 6, None, None), "MSK": ("MSK", 0, None, 9)}
+        assert (figures.verified, figures.pending, figures.territories_with_verified) == (7, 9, 1)
+
+    def test_hidden_cells_together_hold_at_least_k(self):
+        # One small figure hidden alone would be the total minus the shown ones.
+        assert suppressed({"A": 2, "B": 7, "C": 9}, 5) == {"A": None, "B": None, "C": 9}
+        assert suppressed({"A": 2, "B": 3, "C": 9}, 5) == {"A": None, "B": None, "C": 9}
+        assert suppressed({"A": 0, "B": 7}, 5) == {"A": None, "B": 7}
+        assert suppressed({"A": 5, "B": 7}, 5) == {"A": 5, "B": 7}

@@ -8,7 +8,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.factories import last_confirm_link
 from tests.verification.conftest import claim_and_confirm, make_registry, make_validator, restricted_petition
-from undersign.verification.models import Claim, ClaimDecision, ClaimStatus, SigningPolicy
+from undersign.core.models import StaffAccess
+from undersign.verification.models import Claim, ClaimDecision, ClaimStatus, DecisionKind, SigningPolicy
+from undersign.verification.selectors import claim_member
+from undersign.verification.services import claim_decide
 
 pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n% evidence\n"
@@ -59,7 +62,7 @@ class TestSigning:
         )
         assert response.status_code == 302
         claim = Claim.objects.get()
-        assert claim.member == member and claim.status == ClaimStatus.PENDING
+        assert claim_member(claim=claim) == member and claim.status == ClaimStatus.PENDING
         assert claim.evidence_content_type == "application/pdf"
         assert b"Call the council" not in bytes(claim.evidence_note_sealed)
         assert PDF not in bytes(claim.evidence_document_sealed)
@@ -118,6 +121,52 @@ class TestValidatorPages:
             assert client.post(f"/verification/claims/{theirs.pk}/{path}", data).status_code == 404
         theirs.refresh_from_db()
         assert theirs.status == ClaimStatus.PENDING and not ClaimDecision.objects.filter(claim=theirs).exists()
+
+    def test_a_validator_sees_what_awaits_them_and_what_they_decided_not_every_claimant(self, client, registry):
+        petition = restricted_petition(registry)
+        members = list(registry.members.order_by("pk"))
+        vera, viktor = make_validator("vera", registry), make_validator("viktor", registry)
+        waiting = claim_and_confirm(petition, members[0]).claim
+        unconfirmed = claim_and_confirm(petition, members[1], confirm=False).claim
+        mine = claim_and_confirm(petition, members[2]).claim
+        theirs = claim_and_confirm(petition, members[3]).claim
+        claim_decide(claim=mine, actor=vera, kind=DecisionKind.VALIDATE)
+        claim_decide(claim=theirs, actor=viktor, kind=DecisionKind.VALIDATE)
+        client.force_login(vera)
+        queue = client.get("/verification/").content.decode()
+        assert f"#{waiting.pk}<" in queue and f"#{mine.pk}<" in queue
+        assert f"#{theirs.pk}<" not in queue and f"#{unconfirmed.pk}<" not in queue
+        assert members[0].name not in queue  # names only on the claim's page, which is recorded
+        for claim in (waiting, mine):
+            assert client.get(f"/verification/claims/{claim.pk}/").status_code == 200
+        for claim in (theirs, unconfirmed):
+            assert client.get(f"/verification/claims/{claim.pk}/").status_code == 404
+
+    def test_every_look_at_a_claim_or_its_evidence_is_recorded(self, client, registry):
+        claim = claim_and_confirm(
+            restricted_petition(registry), registry.members.first(), document=PDF, content_type="application/pdf"
+        ).claim
+        vera = make_validator("vera", registry)
+        client.force_login(vera)
+        client.get("/verification/")
+        assert not StaffAccess.objects.exists()  # the queue decrypts nothing it shows
+        assert registry.members.first().name.encode() in client.get(f"/verification/claims/{claim.pk}/").content
+        client.get(f"/verification/claims/{claim.pk}/evidence/")
+        rows = list(StaffAccess.objects.order_by("pk").values_list("actor", "action", "subject"))
+        assert rows == [
+            (vera.pk, StaffAccess.Action.VIEW_CLAIM, f"claim:{claim.pk}"),
+            (vera.pk, StaffAccess.Action.VIEW_EVIDENCE, f"claim:{claim.pk}"),
+        ]
+
+    def test_claims_naming_the_same_member_are_shown_side_by_side(self, client, registry):
+        petition = restricted_petition(registry)
+        deputy = registry.members.first()
+        first, second = (claim_and_confirm(petition, deputy, email=f"x{n}@example.org").claim for n in (1, 2))
+        claim_and_confirm(petition, registry.members.last())  # another member: not listed
+        client.force_login(make_validator("vera", registry))
+        page = client.get(f"/verification/claims/{first.pk}/").content.decode()
+        side = page.split("Other claims naming this member")[1].split("</section>")[0]
+        assert f"#{second.pk}<" in side and side.count("<tr>") == 2  # header and the one other claim
 
     def test_staff_without_a_role_see_no_claim(self, client, registry):
         claim = claim_and_confirm(restricted_petition(registry), registry.members.first()).claim

@@ -175,13 +175,28 @@ def schemas() -> dict[str, Schema]:
                     "type": "array",
                     "items": obj({"name": text("The registry's name."), "slug": text("Its short name.")}),
                 },
-                "verified_count": {"type": "integer", "minimum": 0, "description": "Validated claims."},
-                "pending_count": {"type": "integer", "minimum": 0, "description": "Claims awaiting validation."},
+                "verified_count": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Validated claims of confirmed signatures: the only ones that count as "
+                    "verified and toward the quorum.",
+                },
+                "pending_count": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Claims of confirmed signatures awaiting validation (not verified).",
+                },
                 "rejected_count": {"type": "integer", "minimum": 0, "description": "Rejected claims."},
+                "unclaimed_count": {
+                    **nullable({"type": "integer", "minimum": 0}),
+                    "description": "On a registry-only petition, signatures counted that are neither verified "
+                    "nor awaiting validation; null on other petitions.",
+                },
                 "by_territory": {
                     "type": "array",
                     "items": ref("TerritoryFigure"),
-                    "description": "Verified and pending claims per territory of the claimed members.",
+                    "description": "Verified and pending claims per territory of the claimed members, from "
+                    "the petition's counters.",
                 },
                 "quorum": {
                     **nullable(
@@ -219,18 +234,24 @@ def schemas() -> dict[str, Schema]:
             {
                 "name": text("Territory name."),
                 "code": text("Territory code, as in the registry."),
-                "verified_count": {
-                    **nullable({"type": "integer", "minimum": 0}),
-                    "description": f"Verified signers; null when fewer than {k}.",
+                "verified_named_count": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Verified signers who chose to be named (listed by name).",
                 },
-                "verified_count_fewer_than": {"type": "integer", "const": k},
+                "verified_others_count": {
+                    **nullable({"type": "integer", "minimum": 0}),
+                    "description": f"Other verified signers; null when fewer than {k} (or hidden so that "
+                    f"the hidden figures together hold at least {k}).",
+                },
+                "verified_others_count_fewer_than": {"type": "integer", "const": k},
                 "pending_count": {
                     **nullable({"type": "integer", "minimum": 0}),
                     "description": f"Claims awaiting validation; null when fewer than {k}.",
                 },
                 "pending_count_fewer_than": {"type": "integer", "const": k},
             },
-            optional=("verified_count_fewer_than", "pending_count_fewer_than"),
+            optional=("verified_others_count_fewer_than", "pending_count_fewer_than"),
         ),
         "RegionFigure": obj(
             {

@@ -129,14 +129,15 @@ def _small(item: dict[str, Any], key: str, value: int | None) -> None:
 
 
 def verification_attributes(summary: VerificationSummary | None) -> dict[str, Any] | None:
-    """Verified signatories: counts, per-territory figures (k-anonymous, like regions), the
-    quorum and the verified signers who chose to be named. Null when anyone may sign."""
+    """Verified signatories: counts, per-territory figures ("N named + R others", small ones
+    suppressed), the quorum and the verified signers who chose to be named. Null when anyone
+    may sign."""
     if summary is None:
         return None
     territories = []
     for figure in summary.territories:
-        item: dict[str, Any] = {"name": figure.name, "code": figure.code}
-        _small(item, "verified_count", figure.verified)
+        item: dict[str, Any] = {"name": figure.name, "code": figure.code, "verified_named_count": figure.named}
+        _small(item, "verified_others_count", figure.others)
         _small(item, "pending_count", figure.pending)
         territories.append(item)
     quorum = summary.quorum
@@ -146,6 +147,7 @@ def verification_attributes(summary: VerificationSummary | None) -> dict[str, An
         "verified_count": summary.verified,
         "pending_count": summary.pending,
         "rejected_count": summary.rejected,
+        "unclaimed_count": summary.unclaimed,
         "by_territory": territories,
         "quorum": None
         if quorum is None

@@ -26,7 +26,7 @@ from undersign.petitions.models import Petition, PetitionState, Transition
 from undersign.petitions.services import notify_creator, petition_mark_sponsored, petition_validate
 from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus
 from undersign.signatures.personal_data import signer_fields_seal
-from undersign.signatures.signals import confirmation_related, signature_confirmed
+from undersign.signatures.signals import confirmation_related, signature_confirmed, signatures_status_changed
 from undersign.transparency.services import LoggedSignature, log_reinstate_add, log_revocation_add, log_signature_add
 from undersign_verify.entries import commitment as make_commitment
 
@@ -330,6 +330,7 @@ def signature_invalidate(*, signature: Signature, reason: str) -> bool:
             log_revocation_add(
                 signature=_logged(signature), commitment=bytes(row["commitment"]), reason=reason, now=now
             )
+        signatures_status_changed.send(sender=Signature, signature_ids=[signature.pk])
     return True
 
 
@@ -354,6 +355,7 @@ def signature_reinstate(*, signature: Signature) -> bool:
             status=SignatureStatus.CONFIRMED, invalidated_at=None, invalidation_reason="", updated_at=now
         )
         log_reinstate_add(signature=_logged(signature), commitment=bytes(row["commitment"]), now=now)
+        signatures_status_changed.send(sender=Signature, signature_ids=[signature.pk])
     return True
 
 
@@ -373,3 +375,4 @@ def signatures_invalidate_too_late(*, signature_ids: list[int], now: datetime) -
     Signature.objects.filter(pk__in=signature_ids).update(
         status=SignatureStatus.INVALIDATED, invalidated_at=now, invalidation_reason="confirmed_too_late", updated_at=now
     )
+    signatures_status_changed.send(sender=Signature, signature_ids=signature_ids)

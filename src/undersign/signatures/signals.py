@@ -8,6 +8,11 @@ from django.dispatch import Signal
 # below). A receiver's exception rolls the confirmation back.
 signature_confirmed = Signal()
 
+# Sent inside the transaction that invalidates or reinstates signatures (``signature_invalidate``,
+# ``signature_reinstate``, ``signatures_invalidate_too_late``), with ``signature_ids=`` the ids
+# whose status changed: verification keeps its public counters of claims in step.
+signatures_status_changed = Signal()
+
 # Reverse relations of higher apps that ``signature_for_link`` reads with the signature, in its
 # one query, so that their receivers of ``signature_confirmed`` need no query of their own on
 # the confirm path (verification registers "claim": on a petition without registries it is

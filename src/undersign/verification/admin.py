@@ -1,6 +1,8 @@
 """Registries and validators in Django's admin, for staff. Members are changed only by CSV
 imports (an upload here, or ``undersign import_registry``); claims and decisions are read-only,
-since every decision goes through the validators' pages, which record it."""
+since every decision goes through the validators' pages, which record it. Which member a claim
+names is never in a list or a filter: a claim's own page opens it on demand, and records the
+look (``core.audit.staff_access_record``)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from undersign.core.admin import ReadOnlyAdmin, ReadOnlyInline
+from undersign.core.audit import staff_access_record
 from undersign.core.http import signed_in_user
+from undersign.core.models import StaffAccessAction
+from undersign.verification.evidence import DecryptionError, decision_note_open
 from undersign.verification.forms import RegistryImportForm
 from undersign.verification.models import (
     Claim,
@@ -22,6 +27,7 @@ from undersign.verification.models import (
     RegistryValidator,
 )
 from undersign.verification.registry_import import ImportRefused
+from undersign.verification.selectors import claim_member
 from undersign.verification.services import registry_import
 
 
@@ -47,7 +53,7 @@ class RegistryAdmin(admin.ModelAdmin):
     inlines = [RegistryValidatorInline, RegistryImportInline]
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False  # claims and petitions point at registries and their members
+        return False  # petitions point at registries, and claims' sealed references at members
 
     @admin.display(description="members")
     def members_link(self, obj: Registry) -> str:
@@ -129,12 +135,19 @@ class ClaimDecisionInline(ReadOnlyInline):
     fields = ("created_at", "actor", "by_official_email", "kind", "round", "reason_code", "note", "outcome")
     readonly_fields = fields
 
+    @admin.display(description="note")
+    def note(self, obj: ClaimDecision) -> str:
+        try:
+            return decision_note_open(obj, bytes(obj.claim.signature.dedup_tag))
+        except DecryptionError:
+            return "(not readable)"
+
 
 @admin.register(Claim)
 class ClaimAdmin(ReadOnlyAdmin):
-    list_display = ["id", "petition", "member", "status", "method", "created_at", "decided_at"]
-    list_filter = ["status", "method", "member__registry"]
-    fields = [
+    list_display = ["id", "petition", "status", "method", "created_at", "decided_at"]
+    list_filter = ["status", "method"]
+    fields = (
         "petition",
         "member",
         "status",
@@ -144,5 +157,24 @@ class ClaimAdmin(ReadOnlyAdmin):
         "created_at",
         "decided_at",
         "evidence_deleted_at",
-    ]
+    )
+    readonly_fields = fields
     inlines = [ClaimDecisionInline]
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("signature", "petition")
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        if object_id.isdigit():
+            staff_access_record(
+                actor=signed_in_user(request),
+                action=StaffAccessAction.VIEW_CLAIM,
+                subject=f"claim:{object_id}",
+                reason="admin",
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="member")
+    def member(self, obj: Claim) -> str:
+        member = claim_member(claim=obj)
+        return str(member) if member is not None else "(not readable)"

@@ -12,10 +12,18 @@ import base64
 from typing import Literal
 
 from undersign.core.crypto import DecryptionError, open_sealed, seal
-from undersign.verification.models import Claim
+from undersign.verification.models import Claim, ClaimDecision
 
 Field = Literal["note", "document"]
-__all__ = ["DecryptionError", "evidence_context", "evidence_document_open", "evidence_note_open", "evidence_seal"]
+__all__ = [
+    "DecryptionError",
+    "decision_note_open",
+    "decision_note_seal",
+    "evidence_context",
+    "evidence_document_open",
+    "evidence_note_open",
+    "evidence_seal",
+]
 
 
 def evidence_context(tag: bytes, field: Field) -> bytes:
@@ -50,3 +58,20 @@ def evidence_document_open(claim: Claim, tag: bytes) -> bytes | None:
         return None
     encoded = open_sealed(claim.evidence_document_sealed, context=evidence_context(tag, "document"))
     return base64.b64decode(encoded)
+
+
+# A validator's note on a decision may name the signer or what they sent: sealed the same way,
+# bound to the claim's signature. Decisions are never moved between claims.
+def decision_note_context(tag: bytes) -> bytes:
+    return b"undersign/claim-decision-note/v1\x00" + tag
+
+
+def decision_note_seal(*, key_id: str, tag: bytes, note: str) -> bytes | None:
+    return seal(key_id, note, context=decision_note_context(tag)) if note else None
+
+
+def decision_note_open(decision: ClaimDecision, tag: bytes) -> str:
+    """The note, or "" when there is none. Raises ``DecryptionError`` once the key is gone."""
+    if decision.note_sealed is None:
+        return ""
+    return open_sealed(decision.note_sealed, context=decision_note_context(tag))

@@ -3,9 +3,19 @@ validators take on those claims. See docs/architecture.md ("Verified signatories
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+
+
+def day_start(moment: datetime | None = None) -> datetime:
+    """``moment`` (default: now) rounded down to the day, in UTC. Times stored beside a claim
+    need no more: an exact one would let a dump be matched against a mail provider's logs."""
+    moment = moment or timezone.now()
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 class Registry(models.Model):
@@ -150,23 +160,43 @@ class ClaimMethod(models.TextChoices):
     VALIDATORS = "validators", "Decided by validators"
 
 
+class CountedAs(models.TextChoices):
+    """Which public counter a claim is in now (``VerifiedCount``): kept on the claim so that
+    every change moves it out of the counter it was in, and into its new one, exactly once."""
+
+    NOTHING = "", "Not counted"
+    VALIDATED_NAMED = "validated_named", "Verified, named by the signer's choice"
+    VALIDATED_OTHER = "validated_other", "Verified, not named"
+    PENDING = "pending", "Awaiting validation"
+    REJECTED = "rejected", "Rejected"
+
+
 class Claim(models.Model):
     """A signer's claim to be one registry member. ``petition`` repeats the signature's so the
     database itself can hold a member to one validated claim per petition. ``round`` counts the
     reversals: only the decisions of the current round count towards a two-validator rule.
+
+    Which member is claimed is personal data: the registry, member and territory are sealed
+    under the petition's data key (``member_sealed``, see ``verification.member_ref``), so a
+    keyless dump cannot say which member signed which petition. ``member_tag`` is a keyed digest
+    of (petition, registry, member): equal for claims naming the same member on the petition,
+    meaningless without its key; the partial unique constraint on it keeps one validated claim
+    per member per petition. Times are kept to the day (``day_start``); ordering uses the pk.
 
     Evidence (the signer's note and document) is sealed under the petition's data key, like the
     signature's personal data, and deleted ``EVIDENCE_RETENTION_DAYS`` after the decision."""
 
     signature = models.OneToOneField("signatures.Signature", on_delete=models.CASCADE, related_name="claim")
     petition = models.ForeignKey("petitions.Petition", on_delete=models.CASCADE, related_name="claims")
-    member = models.ForeignKey(RegistryMember, on_delete=models.PROTECT, related_name="claims")
+    member_sealed = models.BinaryField()
+    member_tag = models.BinaryField(max_length=32)
     status = models.CharField(max_length=12, choices=ClaimStatus.choices, default=ClaimStatus.PENDING)
     method = models.CharField(max_length=16, choices=ClaimMethod.choices, blank=True, default=ClaimMethod.NONE)
     round = models.PositiveIntegerField(default=1)
     on_official_domain = models.BooleanField(
         default=False, help_text="The confirmed address is on the member's or registry's official domain (evidence)."
     )
+    counted_as = models.CharField(max_length=16, choices=CountedAs.choices, blank=True, default=CountedAs.NOTHING)
     evidence_note_sealed = models.BinaryField(null=True, blank=True)
     evidence_document_sealed = models.BinaryField(null=True, blank=True)
     evidence_content_type = models.CharField(max_length=40, blank=True)
@@ -179,8 +209,11 @@ class Claim(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["petition", "member"], condition=Q(status="validated"), name="claim_one_validated_per_member"
+                fields=["petition", "member_tag"],
+                condition=Q(status="validated"),
+                name="claim_one_validated_per_member",
             ),
+            models.CheckConstraint(condition=Q(counted_as__in=CountedAs.values), name="claim_counted_as_valid"),
             models.CheckConstraint(condition=Q(status__in=ClaimStatus.values), name="claim_status_valid"),
             models.CheckConstraint(
                 condition=Q(status="pending") | Q(decided_at__isnull=False), name="claim_decided_has_time"
@@ -189,6 +222,7 @@ class Claim(models.Model):
         indexes = [
             models.Index(fields=["petition", "status"], name="claim_by_petition_status"),
             models.Index(fields=["status", "created_at"], name="claim_queue"),
+            models.Index(fields=["petition", "member_tag"], name="claim_by_member_tag"),
             models.Index(
                 fields=["decided_at"], condition=Q(evidence_deleted_at__isnull=True), name="claim_evidence_due"
             ),
@@ -206,6 +240,8 @@ class DecisionKind(models.TextChoices):
     VALIDATE = "validate", "Validate"
     REJECT = "reject", "Reject"
     REVERSE = "reverse", "Reverse the decision"
+    # The member confirmed another claim from their official address on record: that one wins.
+    OVERRIDE = "override", "Overridden by the member's official address"
 
 
 # The one table of a claim's moves: decision → (statuses it may start from, status it ends in).
@@ -214,13 +250,15 @@ CLAIM_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     DecisionKind.VALIDATE: (frozenset({ClaimStatus.PENDING}), ClaimStatus.VALIDATED),
     DecisionKind.REJECT: (frozenset({ClaimStatus.PENDING}), ClaimStatus.REJECTED),
     DecisionKind.REVERSE: (frozenset(DECIDED_STATUSES), ClaimStatus.PENDING),
+    DecisionKind.OVERRIDE: (frozenset(STANDING_STATUSES), ClaimStatus.REJECTED),
 }
 
 
 class ClaimDecision(models.Model):
     """One validator's decision on a claim, a validation by official e-mail (no actor), or the
     reversal of an earlier outcome. Rows are only ever added: together they are the claim's
-    audit trail. ``outcome`` is the claim's status after this row."""
+    audit trail. ``outcome`` is the claim's status after this row. The note is sealed under the
+    petition's data key (``verification.evidence.decision_note_open``); the time is the day."""
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="decisions")
     actor = models.ForeignKey(
@@ -230,9 +268,9 @@ class ClaimDecision(models.Model):
     kind = models.CharField(max_length=8, choices=DecisionKind.choices)
     round = models.PositiveIntegerField()
     reason_code = models.CharField(max_length=32, blank=True)
-    note = models.TextField(blank=True)
+    note_sealed = models.BinaryField(null=True, blank=True)
     outcome = models.CharField(max_length=12, choices=ClaimStatus.choices)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(default=day_start, db_index=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -242,10 +280,34 @@ class ClaimDecision(models.Model):
                 condition=Q(actor__isnull=False) | Q(by_official_email=True), name="claimdecision_has_author"
             ),
             models.CheckConstraint(
-                condition=~Q(kind="reject") | ~Q(reason_code=""), name="claimdecision_reject_has_reason"
+                condition=~Q(kind__in=["reject", "override"]) | ~Q(reason_code=""),
+                name="claimdecision_reject_has_reason",
             ),
         ]
 
     def __str__(self) -> str:
         who = "official e-mail" if self.by_official_email else str(self.actor)
         return f"claim {self.claim_id}: {self.kind} by {who}"
+
+
+class VerifiedCount(models.Model):
+    """The public verified figures of one territory on one petition, kept by one service
+    (``verification.services.claim_counters_sync``) in the transaction of every change that
+    moves a claim between counters. Public pages read these, never the claims: which member a
+    claim names is sealed. Only claims of confirmed signatures count (rejected ones: of
+    signatures that were ever confirmed)."""
+
+    petition = models.ForeignKey("petitions.Petition", on_delete=models.CASCADE, related_name="verified_counts")
+    territory_code = models.CharField(max_length=32)
+    validated_named = models.PositiveIntegerField(default=0)
+    validated_other = models.PositiveIntegerField(default=0)
+    pending = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["petition", "territory_code"], name="verifiedcount_unique_territory")
+        ]
+
+    def __str__(self) -> str:
+        return f"petition {self.petition_id}, {self.territory_code}"

@@ -8,10 +8,15 @@ from typing import Any
 from django.dispatch import receiver
 
 from undersign.signatures.models import Signature
-from undersign.signatures.signals import signature_confirmed
-from undersign.verification.services import claim_on_signature_confirmed
+from undersign.signatures.signals import signature_confirmed, signatures_status_changed
+from undersign.verification.services import claim_on_signature_confirmed, claims_counters_sync_for_signatures
 
 
 @receiver(signature_confirmed, dispatch_uid="undersign-claim-on-confirmed")
 def validate_claim_by_official_email(sender: object, *, signature: Signature, **kwargs: Any) -> None:
     claim_on_signature_confirmed(signature=signature)
+
+
+@receiver(signatures_status_changed, dispatch_uid="undersign-claim-counters-on-status")
+def keep_claim_counters_in_step(sender: object, *, signature_ids: list[int], **kwargs: Any) -> None:
+    claims_counters_sync_for_signatures(signature_ids=signature_ids)

@@ -1,46 +1,45 @@
 """Reads of verification: a petition's policy, member search, the public figures, and the
 access check every validator view goes through.
 
-Public figures come from aggregate queries over the petition's claims (index
-``claim_by_petition_status``): registries are small, so this touches the claims and their
-signatures, never the rest of a large petition's signatures."""
+Public figures come from the counters (``VerifiedCount``), never from joining claims to
+members: which member a claim names is sealed. Three steps, so that figures published from a
+scheduled snapshot can take the place of the live ones: ``verified_counts_live`` (exact counts
+by territory, private) and ``verified_named_signers`` (opening the sealed references of
+validated claims whose signer chose to be named) read; ``verified_public_figures`` (pure) turns
+counts into what may be published; ``verification_summary`` composes them for the pages."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from undersign.core.reference import region_names
 from undersign.petitions.models import Petition
-from undersign.petitions.selectors import k_anonymous
-from undersign.signatures.models import Display, SignatureStatus
+from undersign.signatures.models import Display, Signature, SignatureStatus
 from undersign.signatures.personal_data import DecryptionError, signer_email, signer_name
-from undersign.verification.evidence import evidence_document_open, evidence_note_open
+from undersign.verification.evidence import decision_note_open, evidence_document_open, evidence_note_open
+from undersign.verification.member_ref import MemberRef, claim_members, claim_refs
 from undersign.verification.models import (
     Claim,
     ClaimDecision,
     ClaimStatus,
+    CountedAs,
     PetitionVerification,
     Registry,
     RegistryMember,
     RegistryValidator,
     SigningPolicy,
+    VerifiedCount,
 )
 
 SEARCH_LIMIT = 20
 MIN_QUERY = 2
 MAX_QUERY = 100
-
-COUNTED = Q(signature__status=SignatureStatus.CONFIRMED)
-VERIFIED = Q(status=ClaimStatus.VALIDATED) & COUNTED
-PENDING = Q(status=ClaimStatus.PENDING) & COUNTED
-# A rejected claim on a registry-only petition invalidates its signature: count it if it was
-# ever confirmed, so the public sees how many claims were turned down.
-REJECTED = Q(status=ClaimStatus.REJECTED, signature__confirmed_at__isnull=False)
 
 
 def petition_verification(*, petition: Petition) -> PetitionVerification | None:
@@ -77,16 +76,59 @@ def member_for_petition(*, petition: Petition, member_id: int) -> RegistryMember
     )
 
 
+# --- the public figures --------------------------------------------------------------------------
+
+
+def claim_counted_as(status: str, signature: Signature) -> str:
+    """The public counter a claim in ``status`` on ``signature`` belongs in. Only confirmed
+    signatures count; a rejected claim on a registry-only petition invalidates its signature,
+    so it counts as rejected if its signature was ever confirmed (the public sees how many
+    claims were turned down)."""
+    if status == ClaimStatus.REJECTED:
+        return CountedAs.REJECTED if signature.confirmed_at is not None else CountedAs.NOTHING
+    if signature.status != SignatureStatus.CONFIRMED:
+        return CountedAs.NOTHING
+    if status == ClaimStatus.PENDING:
+        return CountedAs.PENDING
+    return CountedAs.VALIDATED_NAMED if signature.display == Display.NAMED else CountedAs.VALIDATED_OTHER
+
+
 @dataclass(frozen=True)
-class TerritoryFigure:
-    code: str
-    name: str
-    verified: int | None  # None: fewer than K_ANONYMITY
-    pending: int | None
+class TerritoryCounts:
+    """Exact counts of one territory: private (suppression comes after)."""
+
+    validated_named: int = 0
+    validated_other: int = 0
+    pending: int = 0
+    rejected: int = 0
 
     @property
-    def fewer_than(self) -> int:
-        return settings.K_ANONYMITY
+    def validated(self) -> int:
+        return self.validated_named + self.validated_other
+
+
+def verified_counts_live(*, petition: Petition) -> dict[str, TerritoryCounts]:
+    """The petition's exact verified counts by territory code, from the counters (one query)."""
+    return {
+        row.territory_code: TerritoryCounts(row.validated_named, row.validated_other, row.pending, row.rejected)
+        for row in VerifiedCount.objects.filter(petition=petition)
+    }
+
+
+def verified_counts_recount(*, petition_id: int) -> tuple[dict[str, TerritoryCounts], dict[int, str]]:
+    """The counts recomputed from the claims themselves, opening each sealed member reference
+    (for ``verification.services.verified_counts_reconcile``), and each claim's counter."""
+    claims = list(Claim.objects.filter(petition_id=petition_id).select_related("signature"))
+    refs = claim_refs(claims)
+    sums: dict[str, dict[str, int]] = {}
+    counted: dict[int, str] = {}
+    for claim in claims:
+        counted_as = claim_counted_as(claim.status, claim.signature)
+        counted[claim.pk] = counted_as
+        if counted_as and claim.pk in refs:
+            cell = sums.setdefault(refs[claim.pk].territory_code, {})
+            cell[counted_as] = cell.get(counted_as, 0) + 1
+    return {territory: TerritoryCounts(**cell) for territory, cell in sums.items()}, counted
 
 
 @dataclass(frozen=True)
@@ -95,6 +137,43 @@ class VerifiedSigner:
     office: str
     district: str
     territory: str
+
+
+def verified_named_signers(*, petition: Petition, limit: int = 200) -> list[VerifiedSigner]:
+    """Validated claims of confirmed signatures whose signer chose to be named, with the
+    member's public registry data, found by opening the sealed references (on page render: the
+    pages are cached) — never through a join of claims to members."""
+    claims = (
+        Claim.objects.filter(
+            petition=petition,
+            status=ClaimStatus.VALIDATED,
+            signature__status=SignatureStatus.CONFIRMED,
+            signature__display=Display.NAMED,
+        )
+        .select_related("signature")
+        .order_by("pk")
+    )
+    names = region_names()
+    members = sorted(claim_members(claims).values(), key=lambda m: (m.name, m.pk))[:limit]
+    return [
+        VerifiedSigner(m.name, m.office, m.district, names.get(m.territory_code, m.territory_code)) for m in members
+    ]
+
+
+@dataclass(frozen=True)
+class TerritoryFigure:
+    """One territory as published: the named verified signers (public by their choice), the
+    other verified ones and those awaiting validation, each None when suppressed."""
+
+    code: str
+    name: str
+    named: int
+    others: int | None  # None: fewer than K_ANONYMITY (or hidden so that no one is singled out)
+    pending: int | None
+
+    @property
+    def fewer_than(self) -> int:
+        return settings.K_ANONYMITY
 
 
 @dataclass(frozen=True)
@@ -118,6 +197,61 @@ class Quorum:
 
 
 @dataclass(frozen=True)
+class VerifiedFigures:
+    """What may be published of a set of counts (``verified_public_figures``)."""
+
+    verified: int
+    pending: int
+    rejected: int
+    territories: list[TerritoryFigure]
+    territories_with_verified: int
+
+
+def suppressed(counts: Mapping[str, int], k: int) -> dict[str, int | None]:
+    """Figures by key, those below ``k`` hidden (None), zeros included (a zero that turns into
+    "fewer than k" would tell a watcher that someone arrived). If the hidden figures together
+    hold fewer than ``k`` (but some), the smallest shown ones are hidden too until they hold at
+    least ``k``: otherwise the total minus the shown figures would give a small group away."""
+    hidden = {key for key, count in counts.items() if count < k}
+    shown = sorted((count, key) for key, count in counts.items() if key not in hidden)
+    while shown and 0 < sum(counts[key] for key in hidden) < k:
+        hidden.add(shown.pop(0)[1])
+    return {key: None if key in hidden else count for key, count in counts.items()}
+
+
+def verified_public_figures(
+    counts: Mapping[str, TerritoryCounts], *, k: int, names: Mapping[str, str] | None = None
+) -> VerifiedFigures:
+    """Pure: exact counts by territory in, publishable figures out. Totals are exact; per
+    territory "N named + R others", N exact (the signers chose to be named), R and the pending
+    figure exact only at ``k`` or more (``suppressed``)."""
+    names = names or {}
+    others = suppressed({code: c.validated_other for code, c in counts.items()}, k)
+    pending = suppressed({code: c.pending for code, c in counts.items()}, k)
+    territories = sorted(
+        (
+            TerritoryFigure(
+                code=code,
+                name=names.get(code, code),
+                named=c.validated_named,
+                others=others[code],
+                pending=pending[code],
+            )
+            for code, c in counts.items()
+            if c.validated or c.pending or c.rejected
+        ),
+        key=lambda t: (-t.named, -(t.others or 0), -(t.pending or 0), t.name),
+    )
+    return VerifiedFigures(
+        verified=sum(c.validated for c in counts.values()),
+        pending=sum(c.pending for c in counts.values()),
+        rejected=sum(c.rejected for c in counts.values()),
+        territories=territories,
+        territories_with_verified=sum(1 for c in counts.values() if c.validated > 0),
+    )
+
+
+@dataclass(frozen=True)
 class VerificationSummary:
     policy: str
     policy_label: str
@@ -128,68 +262,52 @@ class VerificationSummary:
     territories: list[TerritoryFigure]
     quorum: Quorum | None
     signers: list[VerifiedSigner] = field(default_factory=list)
+    # On a registry-only petition: the petition's count, and how much of it is neither verified
+    # nor awaiting validation (counted before the claims' counters caught up, or rejected ones
+    # still in the log's count), so the headline says what it counts.
+    signature_count: int | None = None
+
+    @property
+    def registry_only(self) -> bool:
+        return self.policy == SigningPolicy.REGISTRY_ONLY
+
+    @property
+    def unclaimed(self) -> int | None:
+        if self.signature_count is None:
+            return None
+        return max(0, self.signature_count - self.verified - self.pending)
 
 
 def verification_summary(*, petition: Petition, signers_limit: int = 200) -> VerificationSummary | None:
     """What the public sees of a petition's verified signers: counts, per-territory figures
-    with small ones shown as "fewer than k", the named verified signers and the quorum."""
+    ("N named + R others", small ones as "fewer than k"), the named verified signers and the
+    quorum. Only validated claims are verified and count toward the quorum."""
     verification = petition_verification(petition=petition)
     if verification is None:
         return None
-    claims = Claim.objects.filter(petition=petition)
-    totals = claims.aggregate(
-        verified=Count("pk", filter=VERIFIED),
-        pending=Count("pk", filter=PENDING),
-        rejected=Count("pk", filter=REJECTED),
-    )
-    rows = list(
-        claims.standing()
-        .filter(signature__status=SignatureStatus.CONFIRMED)
-        .values("member__territory_code")
-        .annotate(
-            verified=Count("pk", filter=Q(status=ClaimStatus.VALIDATED)),
-            pending=Count("pk", filter=Q(status=ClaimStatus.PENDING)),
-        )
-    )
-    names = region_names()
-    verified = k_anonymous({row["member__territory_code"]: row["verified"] for row in rows})
-    pending = k_anonymous({row["member__territory_code"]: row["pending"] for row in rows})
-    territories = sorted(
-        (
-            TerritoryFigure(code=code, name=names.get(code, code), verified=verified[code], pending=pending[code])
-            for code in verified
-        ),
-        key=lambda t: (-(t.verified or 0), -(t.pending or 0), t.name),
+    figures = verified_public_figures(
+        verified_counts_live(petition=petition), k=settings.K_ANONYMITY, names=region_names()
     )
     quorum = None
     if verification.quorum_verified or verification.quorum_territories:
         quorum = Quorum(
             verification.quorum_verified,
             verification.quorum_territories,
-            totals["verified"],
-            sum(1 for row in rows if row["verified"] > 0),
+            figures.verified,
+            figures.territories_with_verified,
         )
-    signers = [
-        VerifiedSigner(
-            claim.member.name,
-            claim.member.office,
-            claim.member.district,
-            names.get(t := claim.member.territory_code, t),
-        )
-        for claim in claims.filter(VERIFIED, signature__display=Display.NAMED)
-        .select_related("member")
-        .order_by("member__name", "pk")[:signers_limit]
-    ]
+    registry_only = verification.policy == SigningPolicy.REGISTRY_ONLY
     return VerificationSummary(
         policy=verification.policy,
         policy_label=SigningPolicy(verification.policy).label,
         registries=list(verification.registries.all()),
-        verified=totals["verified"],
-        pending=totals["pending"],
-        rejected=totals["rejected"],
-        territories=territories,
+        verified=figures.verified,
+        pending=figures.pending,
+        rejected=figures.rejected,
+        territories=figures.territories,
         quorum=quorum,
-        signers=signers,
+        signers=verified_named_signers(petition=petition, limit=signers_limit),
+        signature_count=petition.signature_count if registry_only else None,
     )
 
 
@@ -203,45 +321,125 @@ def validator_registry_ids(user: User | AnonymousUser) -> list[int]:
     return list(RegistryValidator.objects.filter(user=user).values_list("registry_id", flat=True))
 
 
-def claims_queue(*, user: User | AnonymousUser) -> QuerySet[Claim]:
-    """Pending claims of confirmed signatures on the registries ``user`` validates, oldest first."""
-    return (
+@dataclass(frozen=True)
+class QueueItem:
+    """A claim as the queue lists it: no member's name (the claim's page shows it, and records
+    that it was seen), only its registry, how many claims name the same member, the votes."""
+
+    claim: Claim
+    registry: Registry
+    same_member: int
+    votes: int
+
+
+def _claims_of_registries(claims: list[Claim], registry_ids: list[int]) -> list[tuple[Claim, MemberRef]]:
+    refs = claim_refs(claims)
+    return [
+        (claim, refs[claim.pk]) for claim in claims if claim.pk in refs and refs[claim.pk].registry_id in registry_ids
+    ]
+
+
+def claims_queue(*, user: User | AnonymousUser, limit: int = 200) -> list[QueueItem]:
+    """Pending claims of confirmed signatures naming members of the registries ``user``
+    validates, oldest first. Which registry a claim is on is sealed, so the candidates are the
+    pending claims on petitions open to those registries, and their references are opened here."""
+    registry_ids = validator_registry_ids(user)
+    if not registry_ids:
+        return []
+    candidates = list(
         Claim.objects.filter(
-            member__registry_id__in=validator_registry_ids(user),
+            petition__verification__registries__in=registry_ids,
             status=ClaimStatus.PENDING,
             signature__status=SignatureStatus.CONFIRMED,
         )
-        .select_related("member__registry", "petition")
-        .annotate(votes=Count("decisions", filter=Q(decisions__round=F("round")) & ~Q(decisions__kind="reverse")))
+        .distinct()
+        .select_related("signature", "petition")
         .order_by("created_at", "pk")
     )
+    mine = _claims_of_registries(candidates, registry_ids)[:limit]
+    registries = Registry.objects.in_bulk({ref.registry_id for _, ref in mine})
+    same: dict[tuple[int, bytes], int] = {}
+    for claim, _ in mine:
+        key = (claim.petition_id, bytes(claim.member_tag))
+        same[key] = same.get(key, 0) + 1
+    votes = _current_votes([claim for claim, _ in mine])
+    return [
+        QueueItem(
+            claim=claim,
+            registry=registries[ref.registry_id],
+            same_member=same[(claim.petition_id, bytes(claim.member_tag))],
+            votes=votes.get(claim.pk, 0),
+        )
+        for claim, ref in mine
+    ]
+
+
+def _current_votes(claims: list[Claim]) -> dict[int, int]:
+    rounds = {claim.pk: claim.round for claim in claims}
+    votes: dict[int, int] = {}
+    for claim_id, round_, kind in ClaimDecision.objects.filter(
+        claim_id__in=list(rounds), actor__isnull=False
+    ).values_list("claim_id", "round", "kind"):
+        if round_ == rounds[claim_id] and kind != "reverse":
+            votes[claim_id] = votes.get(claim_id, 0) + 1
+    return votes
 
 
 def claims_decided(*, user: User | AnonymousUser, limit: int = 50) -> list[Claim]:
-    """The latest decided claims on the validator's registries: where reversals start."""
-    return list(
-        Claim.objects.decided()
-        .filter(member__registry_id__in=validator_registry_ids(user))
-        .select_related("member__registry", "petition")
-        .order_by("-decided_at", "-pk")[:limit]
+    """The claims ``user`` decided (voted on, or reversed), latest first, on registries they
+    still validate: where reversals start. Not every decided claim of the registry."""
+    registry_ids = validator_registry_ids(user)
+    if not registry_ids or not isinstance(user, User):
+        return []
+    claims = list(
+        Claim.objects.filter(decisions__actor=user)
+        .distinct()
+        .select_related("signature", "petition")
+        .order_by("-decided_at", "-pk")
     )
+    return [claim for claim, _ in _claims_of_registries(claims, registry_ids)][:limit]
 
 
 def access_claim_by_id(*, user: User | AnonymousUser, claim_id: int) -> Claim:
-    """The claim ``claim_id`` for a validator of its registry. Raises ``Http404`` for anyone
-    else, for a claim of another registry as for one that does not exist, so that no one can
-    probe which claims exist."""
-    registries = validator_registry_ids(user)
-    if not registries:
+    """The claim ``claim_id`` for a validator of its registry, if it awaits their decision (a
+    pending claim of a confirmed signature), they took a decision on it, or it names the same
+    member as one that does (a validator weighs competing claims side by side). Raises
+    ``Http404`` for anyone else, for any other claim as for one that does not exist, so that
+    no one can probe which claims exist."""
+    registry_ids = validator_registry_ids(user)
+    if not registry_ids:
         raise Http404("no such claim")
-    claim = (
-        Claim.objects.filter(pk=claim_id, member__registry_id__in=registries)
-        .select_related("member__registry", "petition", "signature")
-        .first()
-    )
-    if claim is None:
+    claim = Claim.objects.filter(pk=claim_id).select_related("signature", "petition").first()
+    if claim is None or not _claims_of_registries([claim], registry_ids):
+        raise Http404("no such claim")
+    if not isinstance(user, User) or not _awaits_or_decided_by(
+        user, Claim.objects.filter(petition_id=claim.petition_id, member_tag=claim.member_tag)
+    ):
         raise Http404("no such claim")
     return claim
+
+
+def _awaits_or_decided_by(user: User, claims: QuerySet[Claim]) -> bool:
+    return claims.filter(
+        Q(status=ClaimStatus.PENDING, signature__status=SignatureStatus.CONFIRMED) | Q(decisions__actor=user)
+    ).exists()
+
+
+def claim_member(*, claim: Claim) -> RegistryMember | None:
+    """The member ``claim`` names (None once the petition's key is gone). The caller records
+    the staff access (``core.audit.staff_access_record``)."""
+    return claim_members([claim]).get(claim.pk)
+
+
+def claims_naming_same_member(*, claim: Claim) -> list[Claim]:
+    """The other claims on the petition naming the same member (found by the member tag), for
+    the validator to weigh side by side."""
+    return list(
+        Claim.objects.filter(petition_id=claim.petition_id, member_tag=claim.member_tag)
+        .exclude(pk=claim.pk)
+        .select_related("signature")
+        .order_by("pk")
+    )
 
 
 @dataclass(frozen=True)
@@ -281,5 +479,20 @@ def claim_document(*, claim: Claim) -> bytes | None:
         return None
 
 
-def claim_decisions(*, claim: Claim) -> list[ClaimDecision]:
-    return list(ClaimDecision.objects.filter(claim=claim).select_related("actor").order_by("created_at", "pk"))
+@dataclass(frozen=True)
+class DecisionRow:
+    decision: ClaimDecision
+    note: str
+
+
+def claim_decisions(*, claim: Claim) -> list[DecisionRow]:
+    """The claim's decisions, oldest first, their notes decrypted (for its validators)."""
+    tag = bytes(claim.signature.dedup_tag)
+    rows = []
+    for decision in ClaimDecision.objects.filter(claim=claim).select_related("actor").order_by("created_at", "pk"):
+        try:
+            note = decision_note_open(decision, tag)
+        except DecryptionError:
+            note = ""
+        rows.append(DecisionRow(decision, note))
+    return rows

@@ -6,7 +6,12 @@ Claims state machine (every move leaves a ``ClaimDecision`` row):
 ``pending`` → ``validated`` (official e-mail on record, or ``validators_required`` distinct
 validators agree) · ``pending`` → ``rejected`` (as many validators agree, with a reason) ·
 ``validated``/``rejected`` → ``pending`` (a reversal, by one validator, with a note; it starts a
-new round in which earlier votes no longer count).
+new round in which earlier votes no longer count) · ``pending``/``validated`` → ``rejected``
+(``override``: the member confirmed another claim from their official address on record, which
+wins; reason ``member-holds-claim``, no actor).
+
+Every move, and every change of a claimed signature's status, ends with
+``claim_counters_sync``: the one writer of the public counters (``VerifiedCount``).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from undersign.core.crypto import dedup_tag, normalise_email
@@ -34,14 +40,17 @@ from undersign.signatures.services import (
     signature_invalidate,
     signature_reinstate,
 )
-from undersign.verification.evidence import evidence_seal
+from undersign.verification.evidence import decision_note_seal, evidence_seal
+from undersign.verification.member_ref import member_ref_open, member_ref_seal, member_tag
 from undersign.verification.models import (
     CLAIM_TRANSITIONS,
     DECIDED_STATUSES,
+    STANDING_STATUSES,
     Claim,
     ClaimDecision,
     ClaimMethod,
     ClaimStatus,
+    CountedAs,
     DecisionKind,
     PetitionVerification,
     Registry,
@@ -49,8 +58,11 @@ from undersign.verification.models import (
     RegistryMember,
     RegistryValidator,
     SigningPolicy,
+    VerifiedCount,
+    day_start,
 )
 from undersign.verification.registry_import import MemberRow, parse_registry_csv
+from undersign.verification.selectors import claim_counted_as, verified_counts_recount
 
 
 class ClaimRefused(Refusal):
@@ -97,8 +109,8 @@ def registry_validator_add(*, registry: Registry, user: User) -> None:
 
 def registry_import(*, registry: Registry, data: bytes, source: str, actor: User | None = None) -> RegistryImport:
     """Replace a registry's member list with a CSV file's, matching members by external id:
-    new ids are added, listed ones updated, unlisted ones deactivated (claims still point at
-    them). One transaction, after the whole file passed its checks: ``ImportRefused`` leaves
+    new ids are added, listed ones updated, unlisted ones deactivated (claims' sealed references
+    still name them). One transaction, after the whole file passed its checks: ``ImportRefused`` leaves
     the registry as it was."""
     rows = parse_registry_csv(data)
     added = changed = 0
@@ -178,6 +190,7 @@ def signature_create_with_claim(
     """``signature_create`` plus the signer's claim, in one transaction. A pending signature
     signed again takes the new claim (or loses its claim), as it takes the new name; an
     already confirmed one keeps its claim untouched, and the signer sees the same page.
+    Several claims may name one member: each waits, and validators see them side by side.
     Precondition: the claim's member is active and on one of the petition's registries."""
     with transaction.atomic():
         outcome, signature_id = signature_create(petition=petition, details=details)
@@ -187,15 +200,21 @@ def signature_create_with_claim(
             Claim.objects.filter(signature_id=signature_id, status=ClaimStatus.PENDING).delete()
             return outcome, signature_id
         tag = dedup_tag(petition.uuid, details.email)  # what signature_create stored: no query
+        member = claim.member
         Claim.objects.update_or_create(
             signature_id=signature_id,
             defaults={
                 "petition": petition,
-                "member": claim.member,
+                "member_sealed": member_ref_seal(key_id=petition.data_key_id, signature_tag=tag, member=member),
+                "member_tag": member_tag(
+                    petition_uuid=petition.uuid, registry_id=member.registry_id, member_id=member.pk
+                ),
                 "status": ClaimStatus.PENDING,
                 "method": ClaimMethod.NONE,
                 "on_official_domain": False,
-                "created_at": timezone.now(),
+                # A pending signature's claim is in no counter (only confirmed ones count).
+                "counted_as": CountedAs.NOTHING,
+                "created_at": day_start(),
                 "decided_at": None,
                 **_sealed_evidence(petition, tag, claim),
             },
@@ -203,11 +222,93 @@ def signature_create_with_claim(
     return outcome, signature_id
 
 
+# --- the public counters ----------------------------------------------------------------------
+
+
+def _counter_add(*, petition_id: int, territory: str, column: str, delta: int) -> None:
+    if delta > 0:
+        VerifiedCount.objects.bulk_create(
+            [VerifiedCount(petition_id=petition_id, territory_code=territory)], ignore_conflicts=True
+        )
+    VerifiedCount.objects.filter(petition_id=petition_id, territory_code=territory).update(
+        **{column: F(column) + delta}
+    )
+
+
+def claim_counters_sync(*, claim_id: int) -> str:
+    """Move the claim ``claim_id`` into the public counter its state calls for now (and out of
+    the one it was in): the one writer of ``VerifiedCount``, called in the transaction of every
+    claim move and of every change of a claimed signature's status. Idempotent. Returns the
+    claim's counter (``CountedAs``). Raises ``DecryptionError`` if the petition's data key is
+    gone (nothing moves after that)."""
+    with transaction.atomic():
+        claim = Claim.objects.select_for_update(of=("self",)).select_related("signature").filter(pk=claim_id).first()
+        if claim is None:
+            return CountedAs.NOTHING
+        counted_as = claim_counted_as(claim.status, claim.signature)
+        if counted_as == claim.counted_as:
+            return counted_as
+        territory = member_ref_open(claim).territory_code
+        if claim.counted_as:
+            _counter_add(petition_id=claim.petition_id, territory=territory, column=claim.counted_as, delta=-1)
+        if counted_as:
+            _counter_add(petition_id=claim.petition_id, territory=territory, column=counted_as, delta=1)
+        Claim.objects.filter(pk=claim.pk).update(counted_as=counted_as)
+    return counted_as
+
+
+def claims_counters_sync_for_signatures(*, signature_ids: list[int]) -> None:
+    """``claim_counters_sync`` for the claims of these signatures (their status changed)."""
+    for claim_id in Claim.objects.filter(signature_id__in=signature_ids).values_list("pk", flat=True):
+        claim_counters_sync(claim_id=claim_id)
+
+
+def verified_counts_reconcile(*, petition_id: int, repair: bool = False) -> list[str]:
+    """Recount a petition's public verified figures from its claims (opening their sealed
+    member references) and compare them with ``VerifiedCount``. Returns the differences, one
+    line each naming a territory and a counter (never a person); with ``repair``, sets the
+    counters and each claim's ``counted_as`` right, under a lock of the petition's counters.
+    For ``counting.services.counts_reconcile``."""
+    with transaction.atomic():
+        rows = {
+            row.territory_code: row for row in VerifiedCount.objects.select_for_update().filter(petition_id=petition_id)
+        }
+        expected, counted = verified_counts_recount(petition_id=petition_id)
+        differences = []
+        for territory in sorted(set(rows) | set(expected)):
+            want = expected.get(territory)
+            row = rows.get(territory)
+            for column in CountedAs.values:
+                if not column:
+                    continue
+                has = getattr(row, column) if row else 0
+                should = getattr(want, column) if want else 0
+                if has != should:
+                    differences.append(f"petition {petition_id}, {territory}: {column} is {has}, recount {should}")
+        if repair and differences:
+            for territory, want in expected.items():
+                VerifiedCount.objects.update_or_create(
+                    petition_id=petition_id,
+                    territory_code=territory,
+                    defaults={column: getattr(want, column) for column in CountedAs.values if column},
+                )
+            VerifiedCount.objects.filter(petition_id=petition_id).exclude(territory_code__in=list(expected)).update(
+                validated_named=0, validated_other=0, pending=0, rejected=0
+            )
+        if repair:
+            for claim_id, counted_as in counted.items():
+                Claim.objects.filter(pk=claim_id).exclude(counted_as=counted_as).update(counted_as=counted_as)
+    return differences
+
+
+# --- validation by official e-mail --------------------------------------------------------------
+
+
 def _claim_move(claim: Claim, *, decision: str, **fields: object) -> bool:
     """Move ``claim`` as ``decision`` does (``CLAIM_TRANSITIONS``) if, in the database, it is in
     a status that decision may start from: one guarded UPDATE. Returns whether it moved; the
-    caller records the ``ClaimDecision``. Raises ``IntegrityError`` when a validation would
-    make a second validated claim of the member on the petition."""
+    caller records the ``ClaimDecision`` only then. Raises ``IntegrityError`` when a validation
+    would make a second validated claim of the member on the petition."""
     allowed, to_status = CLAIM_TRANSITIONS[decision]
     return bool(Claim.objects.filter(pk=claim.pk, status__in=allowed).update(status=to_status, **fields))
 
@@ -218,58 +319,111 @@ def _on_official_domain(email: str, member: RegistryMember) -> bool:
     return domain in official
 
 
+def _registry_only(petition_id: int) -> bool:
+    return PetitionVerification.objects.filter(petition_id=petition_id, policy=SigningPolicy.REGISTRY_ONLY).exists()
+
+
+def _claim_override(rival: Claim, *, today: datetime) -> None:
+    """The member confirmed another claim from their official address: ``rival`` (standing,
+    naming the same member) is rejected, with a decision row and no actor; on a registry-only
+    petition its signature stops counting, as after any rejection."""
+    if not _claim_move(rival, decision=DecisionKind.OVERRIDE, method=ClaimMethod.OFFICIAL_EMAIL, decided_at=today):
+        return  # a validator moved it first: their decision stands, and left its own row
+    ClaimDecision.objects.create(
+        claim=rival,
+        by_official_email=True,
+        kind=DecisionKind.OVERRIDE,
+        round=rival.round,
+        reason_code=OVERRIDE_REASON,
+        outcome=ClaimStatus.REJECTED,
+    )
+    if _registry_only(rival.petition_id):
+        signature_invalidate(signature=rival.signature, reason="claim_rejected")
+    claim_counters_sync(claim_id=rival.pk)
+
+
+# The rejection reason of a claim overridden by the member's official address
+# (``CLAIM_REJECTION_REASONS_FILE`` describes it to validators).
+OVERRIDE_REASON = "member-holds-claim"
+
+
 def claim_on_signature_confirmed(*, signature: Signature) -> Claim | None:
     """Called inside ``signature_confirm``'s transaction. Records whether the confirmed address
     is on an official domain (evidence for the validator, never proof), and validates the claim
-    by itself when the address is the member's own official e-mail on record and no other
-    validated claim holds the member on this petition. Otherwise the claim waits for a
-    validator, as competing claims do."""
+    by itself when the address is the member's own official e-mail on record. That claim wins:
+    the member's other standing claims on the petition (someone else's "as Deputy X", or a
+    validators' mistake) are rejected as overridden (``OVERRIDE_REASON``). Otherwise the claim
+    waits for a validator. Either way the public counters follow (``claim_counters_sync``)."""
     if Signature.claim.is_cached(signature) and not hasattr(signature, "claim"):
         # ``signature_for_link`` read it with the signature (this app registered the relation
         # in its ready()): it has no claim (a claim is only added by re-signing, which also
         # voids the token the confirming UPDATE was guarded by).
         return None
-    claim = Claim.objects.select_related("member__registry").filter(signature_id=signature.pk).first()
-    if claim is None or claim.status != ClaimStatus.PENDING:
-        return claim
+    claim = Claim.objects.filter(signature_id=signature.pk).first()
+    if claim is None:
+        return None
+    if claim.status == ClaimStatus.PENDING:
+        _claim_check_official_email(claim, signature)
+    claim_counters_sync(claim_id=claim.pk)
+    claim.refresh_from_db()
+    return claim
+
+
+def _claim_check_official_email(claim: Claim, signature: Signature) -> None:
+    ref = member_ref_open(claim, bytes(signature.dedup_tag))
+    member = RegistryMember.objects.select_related("registry").filter(pk=ref.member_id).first()
+    if member is None:
+        return
     email = signer_email(signature)
-    member = claim.member
-    claim.on_official_domain = _on_official_domain(email, member)
-    Claim.objects.filter(pk=claim.pk).update(on_official_domain=claim.on_official_domain)
+    on_official_domain = _on_official_domain(email, member)
+    Claim.objects.filter(pk=claim.pk).update(on_official_domain=on_official_domain)
     tag = member.official_email_tag
     if tag is None or not hmac.compare_digest(bytes(tag), official_email_tag(member.registry_id, email)):
-        return claim
-    held = Claim.objects.filter(petition_id=claim.petition_id, member=member, status=ClaimStatus.VALIDATED)
-    if held.exists():
-        return claim
+        return
     now = timezone.now()
+    today = day_start(now)
+    rivals = (
+        Claim.objects.select_for_update(of=("self",))
+        .select_related("signature")
+        .filter(petition_id=claim.petition_id, member_tag=claim.member_tag, status__in=STANDING_STATUSES)
+        .exclude(pk=claim.pk)
+        .order_by("pk")
+    )
+    for rival in rivals:
+        _claim_override(rival, today=today)
     try:
         with transaction.atomic():  # a savepoint: a concurrent validation wins, this one waits
-            _claim_move(claim, decision=DecisionKind.VALIDATE, method=ClaimMethod.OFFICIAL_EMAIL, decided_at=now)
+            moved = _claim_move(
+                claim, decision=DecisionKind.VALIDATE, method=ClaimMethod.OFFICIAL_EMAIL, decided_at=today
+            )
     except IntegrityError:
-        return claim
+        moved = False
+    if not moved:
+        return  # someone moved it first (or validated another claim of the member just now)
     ClaimDecision.objects.create(
         claim=claim,
         by_official_email=True,
         kind=DecisionKind.VALIDATE,
         round=claim.round,
         outcome=ClaimStatus.VALIDATED,
-        note="The signer confirmed at the member's official e-mail address on record.",
     )
     petition_touch(petition_id=claim.petition_id, now=now)
-    claim.status, claim.method, claim.decided_at = ClaimStatus.VALIDATED, ClaimMethod.OFFICIAL_EMAIL, now
-    return claim
 
 
 # --- validators' decisions --------------------------------------------------------------------
 
 
-def _registry_only(petition_id: int) -> bool:
-    return PetitionVerification.objects.filter(petition_id=petition_id, policy=SigningPolicy.REGISTRY_ONLY).exists()
-
-
 def _locked(claim: Claim) -> Claim:
-    return Claim.objects.select_for_update().select_related("member__registry", "signature").get(pk=claim.pk)
+    return Claim.objects.select_for_update(of=("self",)).select_related("signature", "petition").get(pk=claim.pk)
+
+
+def claim_registry(claim: Claim) -> Registry:
+    """The registry of the member ``claim`` names (read with its signature)."""
+    return Registry.objects.get(pk=member_ref_open(claim).registry_id)
+
+
+def _sealed_note(claim: Claim, note: str) -> bytes | None:
+    return decision_note_seal(key_id=claim.petition.data_key_id, tag=bytes(claim.signature.dedup_tag), note=note)
 
 
 def claim_decide(*, claim: Claim, actor: User, kind: str, reason_code: str = "", note: str = "") -> Claim:
@@ -294,7 +448,7 @@ def claim_decide(*, claim: Claim, actor: User, kind: str, reason_code: str = "",
         if votes.filter(actor=actor).exists():
             raise ClaimRefused("You have decided on this claim already; another validator must decide too.")
         held = Claim.objects.filter(
-            petition_id=claim.petition_id, member_id=claim.member_id, status=ClaimStatus.VALIDATED
+            petition_id=claim.petition_id, member_tag=claim.member_tag, status=ClaimStatus.VALIDATED
         )
         if kind == DecisionKind.VALIDATE and held.exists():
             raise ClaimRefused(
@@ -303,23 +457,32 @@ def claim_decide(*, claim: Claim, actor: User, kind: str, reason_code: str = "",
             )
         agreeing = votes.filter(kind=kind).values("actor").distinct().count() + 1
         outcome: str = ClaimStatus.PENDING
-        if agreeing >= claim.member.registry.validators_required:
+        if agreeing >= claim_registry(claim).validators_required:
             outcome = CLAIM_TRANSITIONS[kind][1]
         now = timezone.now()
         if outcome != ClaimStatus.PENDING:
             try:
                 with transaction.atomic():
-                    _claim_move(claim, decision=kind, method=ClaimMethod.VALIDATORS, decided_at=now)
+                    moved = _claim_move(claim, decision=kind, method=ClaimMethod.VALIDATORS, decided_at=day_start(now))
             except IntegrityError:
                 raise ClaimRefused(
                     "Another signature on this petition was validated as this member just now."
                 ) from None
+            if not moved:  # unreachable while the row lock is held; kept as the guard's contract
+                raise ClaimRefused("This claim was decided by someone else just now.")
         ClaimDecision.objects.create(
-            claim=claim, actor=actor, kind=kind, round=claim.round, reason_code=reason_code, note=note, outcome=outcome
+            claim=claim,
+            actor=actor,
+            kind=kind,
+            round=claim.round,
+            reason_code=reason_code,
+            note_sealed=_sealed_note(claim, note),
+            outcome=outcome,
         )
         if outcome == ClaimStatus.REJECTED and _registry_only(claim.petition_id):
             signature_invalidate(signature=claim.signature, reason="claim_rejected")
         if outcome != ClaimStatus.PENDING:
+            claim_counters_sync(claim_id=claim.pk)
             petition_touch(petition_id=claim.petition_id, now=now)
     claim.refresh_from_db()
     return claim
@@ -345,11 +508,12 @@ def claim_reverse(*, claim: Claim, actor: User, note: str) -> Claim:
             actor=actor,
             kind=DecisionKind.REVERSE,
             round=claim.round,
-            note=note,
+            note_sealed=_sealed_note(claim, note),
             outcome=ClaimStatus.PENDING,
         )
         if was == ClaimStatus.REJECTED and claim.signature.invalidation_reason == "claim_rejected":
             signature_reinstate(signature=claim.signature)
+        claim_counters_sync(claim_id=claim.pk)
         petition_touch(petition_id=claim.petition_id, now=now)
     claim.refresh_from_db()
     return claim
@@ -367,6 +531,9 @@ def claims_evidence_purge(*, now: datetime | None = None) -> int:
         Claim.objects.decided()
         .filter(decided_at__lte=cutoff, evidence_deleted_at__isnull=True)
         .update(
-            evidence_note_sealed=None, evidence_document_sealed=None, evidence_content_type="", evidence_deleted_at=now
+            evidence_note_sealed=None,
+            evidence_document_sealed=None,
+            evidence_content_type="",
+            evidence_deleted_at=day_start(now),
         )
     )

@@ -2,7 +2,8 @@
 
 Validator pages: anonymous visitors go to the login page; anyone without a role on the claim's
 registry gets the same 404 as for a claim that does not exist. Never cached; state changes only
-on POST through one service."""
+on POST through one service. Every page that shows a claim decrypted (which member, the signer's
+details, the evidence) first records the look (``core.audit.staff_access_record``)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
+from undersign.core.audit import staff_access_record
 from undersign.core.http import client_ip, error_page, parse_id, private_page, public_cache, signed_in_user
+from undersign.core.models import StaffAccessAction
 from undersign.petitions.models import Petition, PetitionState
 from undersign.petitions.selectors import petition_get_public
 from undersign.verification.forms import ClaimSignForm, DecisionForm, ReverseForm, claim_rejection_title
@@ -26,7 +29,9 @@ from undersign.verification.selectors import (
     claim_decisions,
     claim_document,
     claim_evidence,
+    claim_member,
     claims_decided,
+    claims_naming_same_member,
     claims_queue,
     member_for_petition,
     members_search,
@@ -37,6 +42,7 @@ from undersign.verification.services import (
     ClaimRefused,
     ClaimRequest,
     claim_decide,
+    claim_registry,
     claim_reverse,
     signature_create_with_claim,
 )
@@ -141,7 +147,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         request,
         "verification/queue.html",
         {
-            "claims": list(claims_queue(user=request.user)[:200]),
+            "items": claims_queue(user=request.user),
             "decided": claims_decided(user=request.user),
             "is_validator": bool(validator_registry_ids(request.user)),
         },
@@ -158,13 +164,23 @@ def _claim_page(
     reverse_form: ReverseForm | None = None,
 ) -> HttpResponse:
     claim.refresh_from_db()
+    staff_access_record(actor=signed_in_user(request), action=StaffAccessAction.VIEW_CLAIM, subject=f"claim:{claim.pk}")
     decisions = claim_decisions(claim=claim)
+    same_member = claims_naming_same_member(claim=claim)
     context = {
         "claim": claim,
-        "member": claim.member,
+        "member": claim_member(claim=claim),
+        "registry": claim_registry(claim),
+        "same_member": same_member,
         "evidence": claim_evidence(claim=claim),
-        "decisions": [(d, claim_rejection_title(d.reason_code) if d.reason_code else "") for d in decisions],
-        "required": claim.member.registry.validators_required,
+        "decisions": [
+            (
+                row.decision,
+                row.note,
+                claim_rejection_title(row.decision.reason_code) if row.decision.reason_code else "",
+            )
+            for row in decisions
+        ],
         "can_decide": claim.status == ClaimStatus.PENDING and claim.signature.status == "confirmed",
         "can_reverse": claim.status != ClaimStatus.PENDING,
         "decision_form": decision_form or DecisionForm(),
@@ -184,6 +200,9 @@ def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
 @validators_only
 def claim_evidence_document(request: HttpRequest, claim_id: int) -> HttpResponse:
     claim = access_claim_by_id(user=request.user, claim_id=claim_id)
+    staff_access_record(
+        actor=signed_in_user(request), action=StaffAccessAction.VIEW_EVIDENCE, subject=f"claim:{claim.pk}"
+    )
     document = claim_document(claim=claim)
     if document is None:
         return error_page(

@@ -27,9 +27,10 @@ from undersign.petitions.services import PetitionText, petition_close, petition_
 from undersign.signatures.models import Display, SignatureKind
 from undersign.signatures.services import SignerDetails, signature_confirm, signature_create
 from undersign.transparency.services import log_integrate_all
-from undersign.verification.models import SigningPolicy
+from undersign.verification.models import Claim, DecisionKind, SigningPolicy
 from undersign.verification.services import (
     ClaimRequest,
+    claim_decide,
     petition_verification_set,
     registry_ensure,
     registry_import,
@@ -181,7 +182,9 @@ class Command(BaseCommand):
 
     def _verified_signatories_demo(self, moderator, names, codes) -> None:
         """A registry of deputies in three cities (the moderator validates it) and a petition only
-        they may sign: some claims validated by official e-mail, the rest awaiting a validator."""
+        they may sign: some claims validated by official e-mail, two by the moderator, some
+        deputies counted only, and the rest awaiting a validator — so the page shows verified and
+        awaiting validation apart, and only the verified count toward the quorum."""
         if Petition.objects.filter(action=VERIFIED_DEMO_ACTION).exists():
             return
         registry = registry_ensure(
@@ -204,6 +207,7 @@ class Command(BaseCommand):
             quorum_verified=10,
             quorum_territories=3,
         )
+        validate_by_hand = []
         for n, member in enumerate(registry.members.order_by("pk")[:15]):
             official = n % 3 == 0  # a third confirm at their official address: validated by it
             number = member.external_id.removeprefix("demo-")
@@ -212,8 +216,15 @@ class Command(BaseCommand):
                 if official
                 else f"{member.name.lower().replace(' ', '.')}.{secrets.token_hex(3)}@example.org"
             )
+            display = Display.COUNTED if n % 4 == 1 else Display.NAMED  # some verified, not named
             details = SignerDetails(
-                name=member.name, email=email, region=next(codes), display=Display.NAMED, notify_updates=False
+                name=member.name, email=email, region=next(codes), display=display, notify_updates=False
             )
-            signature_create_with_claim(petition=petition, details=details, claim=ClaimRequest(member=member))
+            _, signature_id = signature_create_with_claim(
+                petition=petition, details=details, claim=ClaimRequest(member=member)
+            )
             self._confirm(email)
+            if n in (1, 2):
+                validate_by_hand.append(signature_id)
+        for claim in Claim.objects.filter(signature_id__in=validate_by_hand).select_related("signature"):
+            claim_decide(claim=claim, actor=moderator, kind=DecisionKind.VALIDATE, note="Checked with the council.")

@@ -1,0 +1,83 @@
+"""Which member a claim names: the one place where that is sealed, tagged and opened.
+
+A claim keeps its member only as personal data: ``member_sealed`` holds the registry id, the
+member id and the member's territory at the time of the claim, sealed under the petition's data
+key and bound (as associated data) to the claim's signature by its dedup tag, so it cannot be
+moved to another claim and dies with the petition's key. ``member_tag`` is
+``HMAC-SHA256(member_tag_key, "member/v1" 0x00 petition_uuid(16) registry_id(8) member_id(8))``:
+equal for two claims naming the same member on one petition (the database holds a member to one
+validated claim per petition with it), useless to a dump reader without its key, and different
+on every petition, so it links no one across petitions. The territory is sealed with the member
+so that the public counters (``VerifiedCount``) take a claim out of the territory they put it in,
+even if a later import moves the member.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from undersign.core.crypto import DecryptionError, open_sealed, seal
+from undersign.verification.models import Claim, RegistryMember
+
+__all__ = ["DecryptionError", "MemberRef", "claim_members", "member_ref_open", "member_ref_seal", "member_tag"]
+
+
+@dataclass(frozen=True)
+class MemberRef:
+    registry_id: int
+    member_id: int
+    territory_code: str
+
+
+def member_tag(*, petition_uuid: uuid.UUID, registry_id: int, member_id: int) -> bytes:
+    """The keyed tag of (petition, member): fixed-width parts, so no two triples run together."""
+    message = b"member/v1\x00" + petition_uuid.bytes + registry_id.to_bytes(8, "big") + member_id.to_bytes(8, "big")
+    return hmac.new(settings.KEYS.member_tag_key, message, hashlib.sha256).digest()
+
+
+def member_context(signature_tag: bytes) -> bytes:
+    return b"undersign/claim-member/v1\x00" + signature_tag
+
+
+def member_ref_seal(*, key_id: str, signature_tag: bytes, member: RegistryMember) -> bytes:
+    text = json.dumps([member.registry_id, member.pk, member.territory_code], separators=(",", ":"))
+    return seal(key_id, text, context=member_context(signature_tag))
+
+
+def member_ref_open(claim: Claim, signature_tag: bytes | None = None) -> MemberRef:
+    """The claim's member reference. ``signature_tag``: the signature's dedup tag, if known;
+    otherwise read from ``claim.signature`` (select it with the claim). Raises
+    ``DecryptionError`` once the petition's data key is destroyed."""
+    if signature_tag is None:
+        signature_tag = bytes(claim.signature.dedup_tag)
+    registry_id, member_id, territory = json.loads(
+        open_sealed(claim.member_sealed, context=member_context(signature_tag))
+    )
+    return MemberRef(int(registry_id), int(member_id), str(territory))
+
+
+def claim_refs(claims: Iterable[Claim]) -> dict[int, MemberRef]:
+    """The member references of ``claims`` (read with their signatures) by claim pk; claims
+    whose data key is gone are left out."""
+    refs: dict[int, MemberRef] = {}
+    for claim in claims:
+        try:
+            refs[claim.pk] = member_ref_open(claim)
+        except DecryptionError:
+            continue
+    return refs
+
+
+def claim_members(claims: Iterable[Claim]) -> dict[int, RegistryMember]:
+    """The registry members ``claims`` name, by claim pk, in one query (members with their
+    registries). For pages that show a decrypted claim, not for public figures."""
+    refs = claim_refs(claims)
+    members = RegistryMember.objects.select_related("registry").in_bulk({ref.member_id for ref in refs.values()})
+    return {pk: members[ref.member_id] for pk, ref in refs.items() if ref.member_id in members}
