@@ -253,4 +253,5 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(min(30, OUTBOX_SWEEP_AFTER_SECONDS)),
     },
     "purge-claim-evidence": {"task": "undersign.verification.tasks.purge_claim_evidence", "schedule": 3600.0},
+    "coarsen-signature-times": {"task": "undersign.signatures.tasks.coarsen_signature_times", "schedule": 3600.0},
 }
