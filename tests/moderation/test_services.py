@@ -251,7 +251,9 @@ class TestResponsePublish:
             state=state, closed_at=timezone.now() if state == S.CLOSED else None
         )
         monkeypatch.setattr(services, "RESPONSE_EMAIL_CHUNK", 2)  # several INSERTs
-        OutboundEmail.objects.filter(petition_id=petition.pk).update(sent_at=timezone.now(), petition_id=None, signature_id=None)  # as sending does
+        OutboundEmail.objects.filter(petition_id=petition.pk).update(
+            sent_at=timezone.now(), petition_id=None, signature_id=None
+        )  # as sending does
         mail.outbox = []
 
         with django_capture_on_commit_callbacks(execute=True):

@@ -128,7 +128,10 @@ def _sqlite_schema(dump: str) -> Schema:
         table = Table(name, [c[1] for c in info], {c[1]: c[2].lower() for c in info})
         cursor = db.execute(f'SELECT * FROM "{name}"')  # noqa: S608 - names from the dump's own catalogue
         table.rows = [
-            {col: None if v is None else (v.hex() if isinstance(v, bytes) else str(v)) for col, v in zip(table.columns, row, strict=True)}
+            {
+                col: None if v is None else (v.hex() if isinstance(v, bytes) else str(v))
+                for col, v in zip(table.columns, row, strict=True)
+            }
             for row in cursor
         ]
         tables[name] = table
