@@ -33,11 +33,12 @@ from tests.verification.conftest import claim_and_confirm, make_registry, make_v
 from undersign.celery import app
 from undersign.core.jobs import PeriodicJob, run_jobs_forever, start_in_process_jobs
 from undersign.core.models import OutboundEmail
-from undersign.core.outbox import outbox_add
+from undersign.core.outbox import day_start, outbox_add
 from undersign.petitions.models import Petition, PetitionState
 from undersign.signatures.models import Signature, SignatureStatus
 from undersign.site.jobs import periodic_jobs
 from undersign.transparency.models import LogEntry
+from undersign.transparency.services import log_integrate_all
 from undersign.verification.models import Claim, DecisionKind
 from undersign.verification.services import claim_decide
 
@@ -65,9 +66,13 @@ class World:
     stale_to: str
     claim: Claim  # decided longer ago than the evidence retention
     expired_session: str  # a session past its expiry date
+    coarse: Signature  # counted, its times still exact
 
 
 def build_world() -> World:
+    # Counted before the rest is built, so its times are the only exact ones left to round.
+    coarse = sign_and_confirm(make_petition(action="Round the times"), signer(email="coarse@example.org"))
+    log_integrate_all()
     counted = make_petition(action="Count the trees")
     signatures = [sign_and_confirm(counted, signer(email=f"counted{n}@example.org")) for n in range(2)]
 
@@ -100,6 +105,7 @@ def build_world() -> World:
         stale=stale,
         stale_to="counted0@example.org",
         claim=Claim.objects.get(pk=claimed.claim.pk),
+        coarse=coarse,
     )
 
 
@@ -125,6 +131,11 @@ def _expired_session_deleted(world: World) -> bool:
     return not Session.objects.filter(session_key=world.expired_session).exists()
 
 
+def _times_coarsened(world: World) -> bool:
+    confirmed_at = Signature.objects.get(pk=world.coarse.pk).confirmed_at
+    return confirmed_at is not None and confirmed_at == day_start(confirmed_at)
+
+
 # The periodic work, each piece told by what it changes in the world. A new job or beat task
 # that does something else fails below until its work is added here and to ``build_world``.
 WORK: dict[str, Callable[[World], bool]] = {
@@ -133,6 +144,7 @@ WORK: dict[str, Callable[[World], bool]] = {
     "send the e-mail left unsent": _stale_email_sent,
     "delete claim evidence past its retention": _evidence_deleted,
     "delete expired sessions": _expired_session_deleted,
+    "round counted signatures' times to the day": _times_coarsened,
 }
 
 

@@ -35,7 +35,12 @@ class OutboundEmail(models.Model):
     here: the renderer registered for ``kind`` by the app that owns the recipient reads (and
     decrypts) them at sending time. ``signature_id`` and ``petition_id`` name rows of higher
     apps by id, without a foreign key (``core`` knows no app above it): a renderer whose row has
-    gone sends nothing."""
+    gone sends nothing.
+
+    Once sent, a row keeps only its kind, its attempts and the day it was queued and sent:
+    ``signature_id`` and ``petition_id`` are cleared and both times rounded to the UTC day
+    (``outbox_mark_sent``), so that a dump matched against a mail provider's delivery times
+    links no mailbox to a petition. Until then the row names what it is for, exactly."""
 
     class Kind(models.TextChoices):
         SIGNATURE_CONFIRM = "signature_confirm"
@@ -51,7 +56,7 @@ class OutboundEmail(models.Model):
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     signature_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    petition_id = models.BigIntegerField(db_index=True)
+    petition_id = models.BigIntegerField(null=True, blank=True, db_index=True)  # None once sent
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -60,6 +65,14 @@ class OutboundEmail(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["created_at"], condition=models.Q(sent_at__isnull=True), name="outbox_unsent"),
+        ]
+        constraints = [
+            # A sent row links to nothing; an unsent one names its petition.
+            models.CheckConstraint(
+                condition=models.Q(sent_at__isnull=True, petition_id__isnull=False)
+                | models.Q(sent_at__isnull=False, petition_id__isnull=True, signature_id__isnull=True),
+                name="outbox_sent_links_nothing",
+            ),
         ]
 
     def __str__(self) -> str:

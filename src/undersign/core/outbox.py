@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +19,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import TruncDay
 from django.utils import timezone
 
 from undersign.core.models import OutboundEmail
@@ -154,9 +155,29 @@ def outbox_deliver(*, message_id: int, connection: BaseEmailBackend | None = Non
         if email is not None:
             email.connection = connection
             email.send()
-        # One plain UPDATE (the row is locked): cheaper than Model.save's machinery per e-mail.
-        OutboundEmail.objects.filter(pk=message.pk).update(sent_at=timezone.now(), attempts=F("attempts") + 1)
+        outbox_mark_sent(message_id=message.pk)
     return email is not None
+
+
+def outbox_mark_sent(*, message_id: int) -> None:
+    """Mark a message sent and forget whom and what it was for. The recipient's mail provider
+    knows to the second when it arrived; a sent row that kept its signature and exact times
+    would let a dump match that arrival to a petition. What stays — the kind and the day — is
+    enough to count mails per day; nothing reads a sent row's links. One plain UPDATE (the row
+    is locked): cheaper than Model.save's machinery per e-mail."""
+    OutboundEmail.objects.filter(pk=message_id).update(
+        sent_at=day_start(timezone.now()),
+        created_at=TruncDay("created_at", tzinfo=UTC),
+        signature_id=None,
+        petition_id=None,
+        attempts=F("attempts") + 1,
+    )
+
+
+def day_start(moment: datetime) -> datetime:
+    """``moment`` rounded down to its UTC day: the resolution of stored times that sit beside
+    personal data once they are no longer needed exactly."""
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def outbox_record_failure(*, message_id: int, error: Exception) -> None:

@@ -86,8 +86,10 @@ def message_recipient(message: OutboundEmail, preloaded: Signature | None) -> Si
         signature: Signature | None = preloaded
     elif message.signature_id is not None:
         signature = Signature.objects.select_related("petition").filter(pk=message.signature_id).first()
-    else:
+    elif message.petition_id is not None:
         signature = creator_signature(petition_id=message.petition_id)
+    else:
+        signature = None  # a sent row names nothing (core.outbox.outbox_mark_sent)
     if signature is None:
         return None
     if message.kind in _UPDATES and signature.unsubscribed_at is not None:

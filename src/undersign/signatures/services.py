@@ -12,10 +12,12 @@ import enum
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import TruncDay
 from django.utils import timezone
 
 from undersign.core.crypto import dedup_tag, token_digest
@@ -27,6 +29,7 @@ from undersign.petitions.services import notify_creator, petition_mark_sponsored
 from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus
 from undersign.signatures.personal_data import signer_fields_seal
 from undersign.signatures.signals import confirmation_related, signature_confirmed, signatures_status_changed
+from undersign.transparency.models import LogEntry
 from undersign.transparency.services import LoggedSignature, log_reinstate_add, log_revocation_add, log_signature_add
 from undersign_verify.entries import commitment as make_commitment
 
@@ -376,3 +379,31 @@ def signatures_invalidate_too_late(*, signature_ids: list[int], now: datetime) -
         status=SignatureStatus.INVALIDATED, invalidated_at=now, invalidation_reason="confirmed_too_late", updated_at=now
     )
     signatures_status_changed.send(sender=Signature, signature_ids=signature_ids)
+
+
+# Every stored time of a signature. Exact until it is counted: a pending link expires by
+# ``token_sent_at``, and the confirmation e-mail's renderer guards on ``updated_at``.
+_SIGNATURE_TIMES = ("created_at", "updated_at", "token_sent_at", "confirmed_at", "invalidated_at", "unsubscribed_at")
+
+
+def signatures_times_coarsen() -> int:
+    """Round every time of each counted signature (confirmed or invalidated, with no log entry
+    still pending) to its UTC day, in one UPDATE; returns how many rows changed. The signer's
+    mail provider knows to the second when the confirmation e-mail arrived; exact times in a
+    dump would match that arrival to this row, and so to the petition. At day resolution a
+    signature hides among the day's others. Public lists order by ``confirmed_at`` then id, so
+    within a day they show the order of the ids, as they would anyway.
+
+    Rows already at day resolution are skipped, so each run writes only what changed since
+    the last (new confirmations, invalidations, unsubscriptions); it still reads the table."""
+    day = {name: TruncDay(name, tzinfo=UTC) for name in _SIGNATURE_TIMES}
+    exact = Q()
+    for name in _SIGNATURE_TIMES:
+        exact |= Q(**{f"{name}__isnull": False}) & ~Q(**{name: day[name]})
+    logging = LogEntry.objects.filter(signature_id=OuterRef("pk"), leaf_index__isnull=True)
+    return (
+        Signature.objects.exclude(status=SignatureStatus.PENDING)
+        .filter(exact)
+        .exclude(Exists(logging))
+        .update(**{name: day[name] for name in _SIGNATURE_TIMES})
+    )

@@ -9,6 +9,7 @@ from django.conf import settings
 from undersign.core.jobs import PeriodicJob
 from undersign.core.outbox import outbox_sweep
 from undersign.petitions.services import petitions_close_due
+from undersign.signatures.services import signatures_times_coarsen
 from undersign.site.services import sessions_clear_expired
 from undersign.transparency.services import log_integrate_all
 from undersign.verification.services import claims_evidence_purge
@@ -22,4 +23,5 @@ def periodic_jobs() -> list[PeriodicJob]:
         PeriodicJob("sweep the e-mail outbox", 30, outbox_sweep),
         PeriodicJob("delete claim evidence past its retention", 3600, claims_evidence_purge),
         PeriodicJob("delete expired sessions", 24 * 3600, sessions_clear_expired),
+        PeriodicJob("round counted signatures' times to the day", 3600, signatures_times_coarsen),
     ]

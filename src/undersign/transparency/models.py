@@ -28,7 +28,9 @@ class LogEntry(models.Model):
     counts move only when the log does. ``body`` is the published entry; ``signature_id``,
     ``region`` and ``created_at`` stay here and feed the private counters (per region, per hour)
     only. ``signature_id`` names a row of ``signatures`` (an app above the log) by id, without a
-    foreign key. Appended rows are never changed or deleted."""
+    foreign key. An appended row's published part (``body``, ``leaf_index``) never changes; its
+    ``created_at`` is rounded to the UTC day in the batch that appends it, once the counts per
+    hour no longer need it (see ``log_integrate_batch``)."""
 
     kind = models.PositiveSmallIntegerField(choices=LogEntryKind.choices)
     petition = models.ForeignKey("petitions.Petition", on_delete=models.PROTECT, related_name="+")
