@@ -147,9 +147,9 @@ def test_logs_of_signing_and_confirming_hold_no_personal_data(client, caplog, se
         )
         assert response.status_code == 302
         signature_id, token = _confirm_link(backend, suzie.email, tmp_path)
-        page = client.get(f"/signatures/{signature_id}/confirm/{token}/", REMOTE_ADDR=ip_address)
+        page = client.get(f"/signatures/confirm/{token}/", REMOTE_ADDR=ip_address)
         assert suzie.name.encode() in page.content
-        confirmed = client.post(f"/signatures/{signature_id}/confirm/{token}/", REMOTE_ADDR=ip_address)
+        confirmed = client.post(f"/signatures/confirm/{token}/", REMOTE_ADDR=ip_address)
         assert b"Your signature has been added" in confirmed.content
         deliver_outbox()
         log_integrate_all()

@@ -93,21 +93,21 @@ class TestConfirmPage:
         client.post(f"/petitions/{petition.pk}/sign/", {**GOOD, "display": "initials"})
         signature_id, token = last_confirm_link("suzie@example.org")
         for _ in range(3):
-            response = client.get(f"/signatures/{signature_id}/confirm/{token}/")
+            response = client.get(f"/signatures/confirm/{token}/")
             assert response.status_code == 200
         assert b"Suzie Signer" in response.content and b"London" in response.content
         assert b"Show my initials and region" in response.content
         assert Signature.objects.get(pk=signature_id).status == SignatureStatus.PENDING
-        assert client.head(f"/signatures/{signature_id}/confirm/{token}/").status_code == 200
+        assert client.head(f"/signatures/confirm/{token}/").status_code == 200
         assert Signature.objects.get(pk=signature_id).status == SignatureStatus.PENDING
 
     def test_post_confirms_and_twice_changes_nothing(self, client):
         petition = make_petition()
         client.post(f"/petitions/{petition.pk}/sign/", GOOD)
         signature_id, token = last_confirm_link("suzie@example.org")
-        first = client.post(f"/signatures/{signature_id}/confirm/{token}/")
+        first = client.post(f"/signatures/confirm/{token}/")
         assert b"Your signature has been added" in first.content
-        second = client.post(f"/signatures/{signature_id}/confirm/{token}/")
+        second = client.post(f"/signatures/confirm/{token}/")
         assert second.status_code == 200 and b"You had already confirmed" in second.content
         assert Signature.objects.get(pk=signature_id).status == SignatureStatus.CONFIRMED
 
@@ -117,7 +117,7 @@ class TestConfirmPage:
         client.post(f"/petitions/{petition.pk}/sign/", GOOD)
         signature_id, _ = last_confirm_link("suzie@example.org")
         for method in (client.get, client.post):
-            response = method(f"/signatures/{signature_id}/confirm/{suffix}/")
+            response = method(f"/signatures/confirm/{suffix}/")
             assert response.status_code == 404
             assert b"This link is not valid" in response.content
 
