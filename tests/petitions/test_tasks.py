@@ -54,7 +54,7 @@ def test_closes_a_petition_whose_closing_date_has_passed_and_tells_its_creator()
     assert closed_emails(due) == 1
     deliver_outbox()
     assert [(m.to, m.subject) for m in mail.outbox] == [
-        (["charlie@example.org"], f"Your petition has closed: {due.action}")
+        (["charlie@example.org"], "Your petition has closed")
     ]
 
 

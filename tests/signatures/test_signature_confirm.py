@@ -31,7 +31,8 @@ class TestConfirm:
         petition = make_petition()
         signature_id, token = pending(petition)
         assert signature_confirm(token=token)[0] == ConfirmOutcome.CONFIRMED
-        assert signature_confirm(token=token)[0] == ConfirmOutcome.ALREADY_CONFIRMED
+        with pytest.raises(InvalidLink):  # the link is spent: confirming twice changes nothing
+            signature_confirm(token=token)
         entries = LogEntry.objects.filter(signature_id=signature_id)
         assert [(e.kind, e.delta, e.leaf_index) for e in entries] == [(LogEntryKind.SIGNATURE, 1, None)]
         assert bytes(entries[0].commitment) == bytes(Signature.objects.get(pk=signature_id).commitment)
@@ -93,7 +94,7 @@ class TestCreatorAndSponsors:
         petition.refresh_from_db()
         assert petition.state == PetitionState.VALIDATED
         deliver_outbox()
-        assert f"/petitions/{petition.pk}/sponsor/{petition.sponsor_token}/" in mail.outbox[-1].body
+        assert f"/sponsor/{petition.sponsor_token}/" in mail.outbox[-1].body
         assert list(PetitionEvent.objects.filter(petition=petition).values_list("to_state", flat=True)) == [
             "pending",
             "validated",

@@ -74,7 +74,7 @@ class TestSigningAgain:
         assert outcome == SignOutcome.ALREADY_SIGNED
         assert signature_id == first.pk
         deliver_outbox()
-        assert [m.subject for m in mail.outbox] == [f"You have already signed: {petition.action}"]
+        assert [m.subject for m in mail.outbox] == ["About your signature"]
         assert Signature.objects.get(pk=first.pk).status == SignatureStatus.CONFIRMED
 
 
