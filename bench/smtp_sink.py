@@ -38,7 +38,9 @@ class Sink:
             "link": match.group(1) if match else None,
             # Stable per signature (links name no signature id): how the fault test tells
             # which signature a mail was for (``Stack.signature_ids``).
-            "unsubscribe": (u.group(1) if (u := UNSUBSCRIBE_LINK.search(str(message.get("List-Unsubscribe", "")))) else None),
+            "unsubscribe": (
+                u.group(1) if (u := UNSUBSCRIBE_LINK.search(str(message.get("List-Unsubscribe", "")))) else None
+            ),  # noqa: E501
             "at": time.time(),
         }
         # Shown to readers a moment after it arrives, as a person opens a mail: the sender

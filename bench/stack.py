@@ -142,13 +142,13 @@ class Stack:
         from django.utils.crypto import salted_hmac
 
         secret = self.keys["SECRET_KEY"]
-        digests = {
-            salted_hmac("undersign.link-digest/v1", path.rstrip("/").rsplit("/", 1)[1], secret=secret, algorithm="sha256")
-            .digest(): path
-            for path in set(unsubscribe_paths)
-        }
+        digests = {}
+        for path in set(unsubscribe_paths):
+            token = path.rstrip("/").rsplit("/", 1)[1]
+            digests[salted_hmac("undersign.link-digest/v1", token, secret=secret, algorithm="sha256").digest()] = path
         rows = self.sql(
-            "SELECT unsubscribe_digest, id FROM signatures_signature WHERE unsubscribe_digest = ANY(%s)", (list(digests),)
+            "SELECT unsubscribe_digest, id FROM signatures_signature WHERE unsubscribe_digest = ANY(%s)",
+            (list(digests),),
         )
         return {digests[bytes(digest)]: sid for digest, sid in rows}
 

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from tests.factories import make_petition, sign_and_confirm, signer
 from tests.moderation.conftest import ALL_STATES, mails_to, petition_with_creator
-from undersign.signatures.links import unsubscribe_token
 from undersign.core.models import OutboundEmail
 from undersign.moderation import services
 from undersign.moderation.services import (
@@ -27,6 +26,7 @@ from undersign.moderation.services import (
     petition_take_down,
 )
 from undersign.petitions.models import Petition, PetitionEvent, PetitionResponse, PetitionState
+from undersign.signatures.links import unsubscribe_token
 from undersign.signatures.models import Signature, SignatureKind
 from undersign.signatures.services import (
     signature_create,

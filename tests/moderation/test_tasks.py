@@ -10,12 +10,12 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 
 from tests.factories import deliver_outbox, make_petition, sign_and_confirm, signer
-from undersign.signatures.links import unsubscribe_token
 from undersign.core.models import OutboundEmail
 from undersign.moderation import services
 from undersign.moderation.services import petition_response_publish
 from undersign.moderation.tasks import deliver_response_emails
 from undersign.petitions.models import Petition, PetitionState
+from undersign.signatures.links import unsubscribe_token
 from undersign.signatures.models import Display
 from undersign.signatures.services import signature_unsubscribe
 

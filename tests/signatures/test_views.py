@@ -5,8 +5,8 @@ from django.core import mail
 from django.test import Client
 
 from tests.factories import deliver_outbox, last_confirm_link, make_petition, sign_and_confirm, signer
-from undersign.signatures.links import unsubscribe_token
 from undersign.petitions.models import PetitionState
+from undersign.signatures.links import unsubscribe_token
 from undersign.signatures.models import Signature, SignatureStatus
 
 pytestmark = pytest.mark.django_db
