@@ -53,7 +53,7 @@ def profile_confirm(requests: int, sign, client, token: str, profiler_class) -> 
         sign(n)
     mail.outbox = []
     outbox_deliver_due(limit=requests)
-    links = [re.search(r"https?://[^/\s]+(/signatures/\S+/confirm/\S+)", m.body).group(1) for m in mail.outbox]
+    links = [re.search(r"https?://[^/\s]+(/signatures/confirm/\S+)", m.body).group(1) for m in mail.outbox]
     profiler = profiler_class(interval=float(os.environ.get("PROFILE_INTERVAL", "0.0005")))
     started, cpu_started = time.perf_counter(), time.process_time()
     profiler.start()

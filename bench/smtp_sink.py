@@ -1,5 +1,5 @@
 """An SMTP server that keeps nothing but what the benchmark and the fault test need: for each
-message, one JSON line (recipient, subject, the confirmation link it carries, when it arrived)
+message, one JSON line (recipient, subject, the confirmation and unsubscribe links it carries, when it arrived)
 appended to a file, flushed at once so readers (wrk's Lua script, the fault test) see it.
 
 Run as its own process (``python -m bench.smtp_sink --port 2525 --out mail.jsonl``) so that its
@@ -18,7 +18,8 @@ import time
 
 from aiosmtpd.controller import Controller
 
-CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/signatures/\d+/confirm/[A-Za-z0-9_\-]+/)")
+CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/signatures/confirm/[A-Za-z0-9_\-]+/)")
+UNSUBSCRIBE_LINK = re.compile(r"https?://[^/\s]+(/signatures/unsubscribe/[A-Za-z0-9_\-]+/)")
 
 
 class Sink:
@@ -35,6 +36,11 @@ class Sink:
             "to": envelope.rcpt_tos[0] if envelope.rcpt_tos else "",
             "subject": str(message.get("Subject", "")),
             "link": match.group(1) if match else None,
+            # Stable per signature (links name no signature id): how the fault test tells
+            # which signature a mail was for (``Stack.signature_ids``).
+            "unsubscribe": (
+                u.group(1) if (u := UNSUBSCRIBE_LINK.search(str(message.get("List-Unsubscribe", "")))) else None
+            ),  # noqa: E501
             "at": time.time(),
         }
         # Shown to readers a moment after it arrives, as a person opens a mail: the sender

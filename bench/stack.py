@@ -136,6 +136,22 @@ class Stack:
             cursor = conn.execute(query, params)
             return cursor.fetchall() if cursor.description else []
 
+    def signature_ids(self, unsubscribe_paths: list[str]) -> dict[str, int]:
+        """The signature each mail's unsubscribe link names, as the site finds it (by the keyed
+        digest of its token, ``core.crypto.token_digest``): links carry no signature id."""
+        from django.utils.crypto import salted_hmac
+
+        secret = self.keys["SECRET_KEY"]
+        digests = {}
+        for path in set(unsubscribe_paths):
+            token = path.rstrip("/").rsplit("/", 1)[1]
+            digests[salted_hmac("undersign.link-digest/v1", token, secret=secret, algorithm="sha256").digest()] = path
+        rows = self.sql(
+            "SELECT unsubscribe_digest, id FROM signatures_signature WHERE unsubscribe_digest = ANY(%s)",
+            (list(digests),),
+        )
+        return {digests[bytes(digest)]: sid for digest, sid in rows}
+
     def open_petition_id(self) -> int:
         rows = self.sql("SELECT id FROM petitions_petition WHERE state = 'open' ORDER BY id LIMIT 1")
         return int(rows[0][0])

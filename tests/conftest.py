@@ -11,6 +11,17 @@ def pytest_report_header(config):
     return f"database: {settings.DATABASES['default']['ENGINE']}"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_limiter():
+    """The keyed limiter counts in the cache, which outlives a test (process memory): each
+    test starts with every address's e-mail allowance whole."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def postgres_only():
     if connection.vendor != "postgresql":

@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.utils import timezone
 
+from undersign.core.crypto import token_digest
 from undersign.core.outbox import outbox_sweep
 from undersign.petitions.models import Petition, PetitionState
 from undersign.petitions.services import PetitionText, petition_create
@@ -20,7 +21,7 @@ from undersign.signatures.services import SignerDetails, signature_confirm, sign
 from undersign.transparency.services import log_opened_add
 
 _seq = itertools.count(1)
-CONFIRM_LINK = re.compile(r"https?://[^/\s]+/signatures/(\d+)/confirm/([\w-]+)/")
+CONFIRM_LINK = re.compile(r"https?://[^/\s]+/signatures/confirm/([\w-]+)/")
 
 
 def signer(**overrides) -> SignerDetails:
@@ -45,13 +46,16 @@ def deliver_outbox() -> int:
 
 def last_confirm_link(to: str | None = None) -> tuple[int, str]:
     """The (signature id, token) of the newest confirmation link e-mailed (to ``to``),
-    delivering the outbox first."""
+    delivering the outbox first. The link names no signature: its id is found, as the site
+    finds it, by the token's digest."""
     deliver_outbox()
     for message in reversed(mail.outbox):
         if to is not None and to not in message.to:
             continue
         if match := CONFIRM_LINK.search(message.body):
-            return int(match.group(1)), match.group(2)
+            token = match.group(1)
+            signature = Signature.objects.filter(token_digest=token_digest(token)).only("pk").first()
+            return (signature.pk if signature is not None else 0), token
     raise AssertionError("no confirmation link was e-mailed")
 
 
@@ -68,7 +72,7 @@ def make_petition(
     creator = creator or signer(display=Display.NAMED)
     _, _ = signature_create(petition=petition, details=creator, kind=SignatureKind.CREATOR)
     signature_id, token = last_confirm_link(creator.email)
-    signature_confirm(signature_id=signature_id, token=token)
+    signature_confirm(token=token)
     now = timezone.now()
     fields: dict[str, object] = {"state": state}
     if state not in (PetitionState.PENDING, PetitionState.VALIDATED):
@@ -92,7 +96,7 @@ def sign_and_confirm(
     details = details or signer()
     signature_create(petition=petition, details=details, kind=kind)
     signature_id, token = last_confirm_link(details.email)
-    _, signature = signature_confirm(signature_id=signature_id, token=token)
+    _, signature = signature_confirm(token=token)
     return signature
 
 

@@ -39,7 +39,7 @@ def test_anna_claims_her_entry_and_vera_validates_it(page, live_server):  # noqa
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your e-mail")
 
     signature_id, token = last_confirm_link("anna@example.org")
-    page.goto(f"{live_server.url}/signatures/{signature_id}/confirm/{token}/")
+    page.goto(f"{live_server.url}/signatures/confirm/{token}/")
     page.locator("#confirm-button").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your signature has been added")
     claim = Claim.objects.get()

@@ -29,7 +29,7 @@ def test_suzie_saves_a_receipt_made_in_her_browser(page, live_server, integrator
     posted: list[str] = []
     page.on("request", lambda request: posted.append(request.post_data or "") if request.method == "POST" else None)
 
-    page.goto(f"{live_server.url}/signatures/{signature_id}/confirm/{token}/")
+    page.goto(f"{live_server.url}/signatures/confirm/{token}/")
     page.locator("#confirm-button").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your signature has been added")
 

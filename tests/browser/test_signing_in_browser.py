@@ -88,7 +88,7 @@ def test_suzie_signs_a_petition_in_her_browser(page, live_server):
 
     # She opens the link from her e-mail; the page shows what she is confirming.
     signature_id, token = last_confirm_link("suzie.sharpe@example.org")
-    page.goto(f"{live_server.url}/signatures/{signature_id}/confirm/{token}/")
+    page.goto(f"{live_server.url}/signatures/confirm/{token}/")
     expect(page.locator("dl.summary")).to_contain_text("Suzie Sharpe")
     page.locator("#confirm-button").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your signature has been added")

@@ -47,7 +47,7 @@ def test_charlie_creates_sponsors_sign_maria_approves_suzie_signs_and_it_closes(
     confirmed = charlie.submit(link)
     assert "Your petition is confirmed" in confirmed.text
     sponsor_link = re.search(r"http://\S+/sponsor/\S+/", mail.outbox[-1].body).group(0)
-    assert sponsor_link.split("/petitions/")[1] in confirmed.text
+    assert sponsor_link.split("/sponsor/")[1] in confirmed.text
 
     # Laura and four friends sponsor it.
     for n, name in enumerate(["Laura", "Ben", "Chen", "Dara", "Eli"]):
@@ -73,7 +73,7 @@ def test_charlie_creates_sponsors_sign_maria_approves_suzie_signs_and_it_closes(
     moderator.submit(f"/moderation/petitions/{petition.pk}/approve/", form_page=f"/moderation/petitions/{petition.pk}/")
     petition.refresh_from_db()
     assert petition.state == PetitionState.OPEN and petition.closing_date is not None
-    assert any("Your petition is published" in m.subject for m in mail.outbox if "charlie@example.org" in m.to)
+    assert any("Your petition has been published" in m.subject for m in mail.outbox if "charlie@example.org" in m.to)
 
     # The creator's and sponsors' signatures count once it opens.
     log_integrate_all()

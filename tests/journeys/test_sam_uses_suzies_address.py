@@ -43,7 +43,7 @@ def test_sam_cannot_sign_with_suzies_address(visitor):
     )
     assert again.text == sam_page.text
     deliver_outbox()
-    assert [m.subject for m in mail.outbox] == [f"You have already signed: {petition.action}"]
+    assert [m.subject for m in mail.outbox] == ["About your signature"]
 
     log_integrate_all()
     assert visitor().get(f"/petitions/{petition.pk}/count.json").json()["signature_count"] == 2

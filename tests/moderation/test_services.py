@@ -26,6 +26,7 @@ from undersign.moderation.services import (
     petition_take_down,
 )
 from undersign.petitions.models import Petition, PetitionEvent, PetitionResponse, PetitionState
+from undersign.signatures.links import unsubscribe_token
 from undersign.signatures.models import Signature, SignatureKind
 from undersign.signatures.services import (
     signature_create,
@@ -71,7 +72,7 @@ class TestApprove:
         event = last_event(petition)
         assert (event.actor, event.from_state, event.to_state) == (moderator, state, S.OPEN)
         [message] = mails_to(creator.email)
-        assert message.subject == "Your petition is published: Plant a tree on every street"
+        assert message.subject == "Your petition has been published"
 
     @pytest.mark.parametrize("state", states_except(S.SPONSORED, S.FLAGGED))
     def test_refused_from_any_other_state(self, state, moderator):
@@ -116,7 +117,8 @@ class TestReject:
         [message] = mails_to(creator.email)
         assert message.subject == "We could not publish your petition"
         assert "Reason: Duplicate" in message.body
-        assert "See petition 12." in message.body
+        assert "Duplicate" in message.body
+        assert "See petition 12." not in message.body  # free text, on the petition's page only
 
     def test_a_hiding_reason_hides_the_text(self, moderator):
         petition = make_petition(state=S.SPONSORED)
@@ -235,7 +237,7 @@ class TestResponsePublish:
         wanted = [sign_and_confirm(petition, signer(notify_updates=True)) for _ in range(2)]
         sign_and_confirm(petition, signer(notify_updates=False))
         unsubscribed = sign_and_confirm(petition, signer(notify_updates=True))
-        signature_unsubscribe(signature_id=unsubscribed.pk)
+        signature_unsubscribe(token=unsubscribe_token(tag=bytes(unsubscribed.dedup_tag)))
         invalidated = sign_and_confirm(petition, signer(notify_updates=True))
         signature_invalidate(signature=invalidated, reason="fraud")
         signature_create(petition=petition, details=signer(notify_updates=True), kind=SignatureKind.SIGNER)
@@ -269,8 +271,9 @@ class TestResponsePublish:
         assert not rows.filter(sent_at__isnull=True).exists()
         assert not rows.filter(petition_id__isnull=False).exists()
         assert len(mail.outbox) == 3
-        assert {m.subject for m in mail.outbox} == {"A response to the petition: Plant a tree on every street"}
-        assert all("We will plant them." in m.body for m in mail.outbox)
+        assert {m.subject for m in mail.outbox} == {"A petition has received a response"}
+        assert not any("We will plant them." in m.body for m in mail.outbox)  # on the page behind the link
+        assert all(f"/petitions/{petition.pk}/" in m.body for m in mail.outbox)
         event = last_event(petition)
         assert (event.actor, event.from_state, event.to_state) == (moderator, "", "")
         assert "We will plant them." in event.note
@@ -366,4 +369,4 @@ def test_approval_e_mail_goes_out_when_the_transaction_commits(moderator):
     petition, creator = petition_with_creator(S.SPONSORED)
     mail.outbox = []
     petition_approve(petition=petition, actor=moderator)
-    assert [m.subject for m in mails_to(creator.email)] == ["Your petition is published: Plant a tree on every street"]
+    assert [m.subject for m in mails_to(creator.email)] == ["Your petition has been published"]

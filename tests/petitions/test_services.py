@@ -50,7 +50,7 @@ class TestClosing:
         mail.outbox.clear()
         petition_close(petition=petition)
         deliver_outbox()
-        assert mail.outbox[-1].subject == f"Your petition has closed: {petition.action}"
+        assert mail.outbox[-1].subject == "Your petition has closed"
 
     def test_command(self, capsys):
         petition = make_petition()

@@ -30,8 +30,9 @@ class TestConfirm:
     def test_confirms_once_and_queues_one_log_entry(self):
         petition = make_petition()
         signature_id, token = pending(petition)
-        assert signature_confirm(signature_id=signature_id, token=token)[0] == ConfirmOutcome.CONFIRMED
-        assert signature_confirm(signature_id=signature_id, token=token)[0] == ConfirmOutcome.ALREADY_CONFIRMED
+        assert signature_confirm(token=token)[0] == ConfirmOutcome.CONFIRMED
+        with pytest.raises(InvalidLink):  # the link is spent: confirming twice changes nothing
+            signature_confirm(token=token)
         entries = LogEntry.objects.filter(signature_id=signature_id)
         assert [(e.kind, e.delta, e.leaf_index) for e in entries] == [(LogEntryKind.SIGNATURE, 1, None)]
         assert bytes(entries[0].commitment) == bytes(Signature.objects.get(pk=signature_id).commitment)
@@ -44,12 +45,12 @@ class TestConfirm:
         petition = make_petition()
         signature_id, token = pending(petition)
         with pytest.raises(InvalidLink):
-            signature_confirm(signature_id=signature_id, token=mangle(token))
+            signature_confirm(token=mangle(token))
         assert Signature.objects.get(pk=signature_id).status == SignatureStatus.PENDING
 
     def test_unknown_signature_is_refused(self):
         with pytest.raises(InvalidLink):
-            signature_confirm(signature_id=10**12, token="x")
+            signature_confirm(token="x")
 
     def test_expired_link_is_refused(self, settings):
         petition = make_petition()
@@ -58,18 +59,18 @@ class TestConfirm:
             token_sent_at=timezone.now() - timedelta(days=settings.CONFIRMATION_LINK_DAYS, seconds=1)
         )
         with pytest.raises(InvalidLink):
-            signature_confirm(signature_id=signature_id, token=token)
+            signature_confirm(token=token)
 
     def test_confirmation_works_in_the_grace_after_closing_then_stops(self, settings):
         petition = make_petition()
         first, second = pending(petition), pending(petition)
         now = timezone.now()
         Petition.objects.filter(pk=petition.pk).update(state=PetitionState.CLOSED, closed_at=now, closing_date=now)
-        assert signature_confirm(signature_id=first[0], token=first[1])[0] == ConfirmOutcome.CONFIRMED
+        assert signature_confirm(token=first[1])[0] == ConfirmOutcome.CONFIRMED
         late = now - timedelta(hours=settings.CONFIRMATION_GRACE_HOURS, seconds=1)
         Petition.objects.filter(pk=petition.pk).update(closing_date=late)
         with pytest.raises(SigningRefused, match="time to confirm"):
-            signature_confirm(signature_id=second[0], token=second[1])
+            signature_confirm(token=second[1])
 
     def test_rejected_petition_takes_no_confirmations(self):
         petition = make_petition()
@@ -78,7 +79,7 @@ class TestConfirm:
             state=PetitionState.REJECTED, rejected_at=timezone.now(), rejection_code="duplicate"
         )
         with pytest.raises(SigningRefused):
-            signature_confirm(signature_id=signature_id, token=token)
+            signature_confirm(token=token)
 
 
 class TestCreatorAndSponsors:
@@ -89,11 +90,11 @@ class TestCreatorAndSponsors:
         creator = signer(email="charlie@example.org")
         signature_create(petition=petition, details=creator, kind=SignatureKind.CREATOR)
         signature_id, token = last_confirm_link(creator.email)
-        signature_confirm(signature_id=signature_id, token=token)
+        signature_confirm(token=token)
         petition.refresh_from_db()
         assert petition.state == PetitionState.VALIDATED
         deliver_outbox()
-        assert f"/petitions/{petition.pk}/sponsor/{petition.sponsor_token}/" in mail.outbox[-1].body
+        assert f"/sponsor/{petition.sponsor_token}/" in mail.outbox[-1].body
         assert list(PetitionEvent.objects.filter(petition=petition).values_list("to_state", flat=True)) == [
             "pending",
             "validated",

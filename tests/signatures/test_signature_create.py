@@ -59,8 +59,8 @@ class TestSigningAgain:
         new_link = last_confirm_link("Suzie+x@Example.org")
         assert new_link[1] != old_token
         with pytest.raises(InvalidLink):
-            signature_confirm(signature_id=old_id, token=old_token)
-        _, signature = signature_confirm(signature_id=new_link[0], token=new_link[1])
+            signature_confirm(token=old_token)
+        _, signature = signature_confirm(token=new_link[1])
         from undersign.signatures.personal_data import signer_name
 
         assert signer_name(Signature.objects.select_related("petition").get(pk=signature.pk)) == "Suzie Owner"
@@ -74,7 +74,7 @@ class TestSigningAgain:
         assert outcome == SignOutcome.ALREADY_SIGNED
         assert signature_id == first.pk
         deliver_outbox()
-        assert [m.subject for m in mail.outbox] == [f"You have already signed: {petition.action}"]
+        assert [m.subject for m in mail.outbox] == ["About your signature"]
         assert Signature.objects.get(pk=first.pk).status == SignatureStatus.CONFIRMED
 
 

@@ -6,7 +6,7 @@ from django.test import Client
 
 from tests.factories import deliver_outbox, last_confirm_link, make_petition, sign_and_confirm, signer
 from undersign.petitions.models import PetitionState
-from undersign.signatures.emails import unsubscribe_token
+from undersign.signatures.links import unsubscribe_token
 from undersign.signatures.models import Signature, SignatureStatus
 
 pytestmark = pytest.mark.django_db
@@ -93,22 +93,22 @@ class TestConfirmPage:
         client.post(f"/petitions/{petition.pk}/sign/", {**GOOD, "display": "initials"})
         signature_id, token = last_confirm_link("suzie@example.org")
         for _ in range(3):
-            response = client.get(f"/signatures/{signature_id}/confirm/{token}/")
+            response = client.get(f"/signatures/confirm/{token}/")
             assert response.status_code == 200
         assert b"Suzie Signer" in response.content and b"London" in response.content
         assert b"Show my initials and region" in response.content
         assert Signature.objects.get(pk=signature_id).status == SignatureStatus.PENDING
-        assert client.head(f"/signatures/{signature_id}/confirm/{token}/").status_code == 200
+        assert client.head(f"/signatures/confirm/{token}/").status_code == 200
         assert Signature.objects.get(pk=signature_id).status == SignatureStatus.PENDING
 
     def test_post_confirms_and_twice_changes_nothing(self, client):
         petition = make_petition()
         client.post(f"/petitions/{petition.pk}/sign/", GOOD)
         signature_id, token = last_confirm_link("suzie@example.org")
-        first = client.post(f"/signatures/{signature_id}/confirm/{token}/")
+        first = client.post(f"/signatures/confirm/{token}/")
         assert b"Your signature has been added" in first.content
-        second = client.post(f"/signatures/{signature_id}/confirm/{token}/")
-        assert second.status_code == 200 and b"You had already confirmed" in second.content
+        second = client.post(f"/signatures/confirm/{token}/")
+        assert second.status_code == 404 and b"This link is no longer valid" in second.content
         assert Signature.objects.get(pk=signature_id).status == SignatureStatus.CONFIRMED
 
     @pytest.mark.parametrize("suffix", ["tampered", "AAAA", "x" * 300])
@@ -117,19 +117,19 @@ class TestConfirmPage:
         client.post(f"/petitions/{petition.pk}/sign/", GOOD)
         signature_id, _ = last_confirm_link("suzie@example.org")
         for method in (client.get, client.post):
-            response = method(f"/signatures/{signature_id}/confirm/{suffix}/")
+            response = method(f"/signatures/confirm/{suffix}/")
             assert response.status_code == 404
-            assert b"This link is not valid" in response.content
+            assert b"This link is no longer valid" in response.content
 
     def test_unknown_signature_link(self, client):
-        assert client.post("/signatures/123456789/confirm/abc/").status_code == 404
+        assert client.post("/signatures/123456789/confirm/abc/").status_code == 404  # the old form
 
 
 class TestUnsubscribe:
     def test_one_click_post_unsubscribes(self):
         petition = make_petition()
         signature = sign_and_confirm(petition, signer(notify_updates=True))
-        url = f"/signatures/{signature.pk}/unsubscribe/{unsubscribe_token(signature.pk)}/"
+        url = f"/signatures/unsubscribe/{unsubscribe_token(tag=bytes(signature.dedup_tag))}/"
         response = Client(enforce_csrf_checks=True).post(url, {"List-Unsubscribe": "One-Click"})
         assert response.status_code == 200
         signature.refresh_from_db()
@@ -138,16 +138,18 @@ class TestUnsubscribe:
     def test_get_only_asks(self, client):
         petition = make_petition()
         signature = sign_and_confirm(petition)
-        url = f"/signatures/{signature.pk}/unsubscribe/{unsubscribe_token(signature.pk)}/"
+        url = f"/signatures/unsubscribe/{unsubscribe_token(tag=bytes(signature.dedup_tag))}/"
         assert b"Stop e-mails" in client.get(url).content
         signature.refresh_from_db()
         assert signature.unsubscribed_at is None
 
-    def test_token_of_another_signature_is_refused(self, client):
+    def test_a_token_naming_no_signature_is_refused_and_changes_nothing(self, client):
         petition = make_petition()
-        one, two = sign_and_confirm(petition), sign_and_confirm(petition)
-        response = client.post(f"/signatures/{one.pk}/unsubscribe/{unsubscribe_token(two.pk)}/")
+        signature = sign_and_confirm(petition, signer(notify_updates=True))
+        response = client.post(f"/signatures/unsubscribe/{unsubscribe_token(tag=bytes(32))}/")
         assert response.status_code == 404
+        signature.refresh_from_db()
+        assert signature.unsubscribed_at is None
 
     def test_unsubscribed_signers_get_no_update_emails(self):
         from undersign.core.models import OutboundEmail
@@ -156,7 +158,7 @@ class TestUnsubscribe:
 
         petition = make_petition()
         signature = sign_and_confirm(petition, signer(notify_updates=True))
-        signature_unsubscribe(signature_id=signature.pk)
+        signature_unsubscribe(token=unsubscribe_token(tag=bytes(signature.dedup_tag)))
         mail.outbox.clear()
         outbox_add(kind=OutboundEmail.Kind.PETITION_CLOSED, petition_id=petition.pk, signature_id=signature.pk)
         deliver_outbox()

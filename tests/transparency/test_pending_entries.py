@@ -49,7 +49,7 @@ def test_confirming_is_one_update_and_one_insert():
     signature_create(petition=petition, details=person)
     signature_id, token = last_confirm_link(person.email)
     with CaptureQueriesContext(connection) as queries:
-        signature_confirm(signature_id=signature_id, token=token, commitment=bytes(32))
+        signature_confirm(token=token, commitment=bytes(32))
     writes = [q["sql"].split()[0].upper() for q in queries.captured_queries]
     writes = [w for w in writes if w in ("INSERT", "UPDATE", "DELETE")]
     assert writes == ["UPDATE", "INSERT"]
@@ -62,9 +62,9 @@ def test_a_commitment_cannot_serve_two_signatures():
         signature_create(petition=petition, details=person)
     one = last_confirm_link(first.email)
     two = last_confirm_link(second.email)
-    signature_confirm(signature_id=one[0], token=one[1], commitment=bytes(range(32)))
+    signature_confirm(token=one[1], commitment=bytes(range(32)))
     with pytest.raises(CommitmentTaken):
-        signature_confirm(signature_id=two[0], token=two[1], commitment=bytes(range(32)))
+        signature_confirm(token=two[1], commitment=bytes(range(32)))
     assert pending_kinds(petition).count(K.SIGNATURE) == 2  # the creator's and the first
 
 

@@ -83,7 +83,7 @@ class TestReceipts:
         person = signer()
         signature_create(petition=petition, details=person)
         signature_id, token = last_confirm_link(person.email)
-        page = client.post(f"/signatures/{signature_id}/confirm/{token}/")
+        page = client.post(f"/signatures/confirm/{token}/")
         assert "no-store" in page["Cache-Control"]
         r = re.search(r'id="receipt-code-value">([0-9a-f]{64})<', page.content.decode()).group(1)
         from undersign.signatures.models import Signature
@@ -107,7 +107,7 @@ class TestReceipts:
         signature_create(petition=petition, details=person)
         signature_id, token = last_confirm_link(person.email)
         c = commitment(petition.uuid, bytes(range(32)))
-        page = client.post(f"/signatures/{signature_id}/confirm/{token}/", {"commitment": c.hex()})
+        page = client.post(f"/signatures/confirm/{token}/", {"commitment": c.hex()})
         assert f'data-receipt-commitment="{c.hex()}"' in page.content.decode()
         assert "receipt-code-value" not in page.content.decode()
 
@@ -117,7 +117,7 @@ class TestReceipts:
         signature_create(petition=petition, details=person)
         signature_id, token = last_confirm_link(person.email)
         r = bytes(range(32))
-        client.post(f"/signatures/{signature_id}/confirm/{token}/", {"commitment": commitment(petition.uuid, r).hex()})
+        client.post(f"/signatures/confirm/{token}/", {"commitment": commitment(petition.uuid, r).hex()})
         log_integrate_all()
         text = client.post("/log/receipt", {"petition": str(petition.uuid), "r": r.hex()}).content.decode()
         from undersign.signatures.models import Signature

@@ -77,7 +77,7 @@ def claim_and_confirm(
     )
     if confirm:
         sid, token = last_confirm_link(person.email)
-        signature_confirm(signature_id=sid, token=token)
+        signature_confirm(token=token)
     return Signature.objects.get(pk=signature_id)
 
 

@@ -20,6 +20,7 @@ from collections import OrderedDict
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
+from django.utils.crypto import salted_hmac
 
 from undersign.core.models import DataKey
 
@@ -142,5 +143,7 @@ def dedup_tag(petition_uuid: uuid.UUID, email: str) -> bytes:
 
 
 def token_digest(token: str) -> bytes:
-    """What the database keeps of an e-mailed token: a dump must not hold working links."""
-    return hashlib.sha256(token.encode("ascii", "replace")).digest()
+    """What the database keeps of an e-mailed token, and looks its row up by: a dump must hold
+    no working link, and, keyed by the secret key, no way to find the row of a link read in a
+    mailbox (a plain hash of the token would be one)."""
+    return salted_hmac("undersign.link-digest/v1", token, algorithm="sha256").digest()

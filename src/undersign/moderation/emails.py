@@ -28,7 +28,7 @@ def petition_rejected(message: OutboundEmail, preloaded: Signature | None) -> Em
         return None
     reason = rejection_reason(signature.petition.rejection_code)
     template = "petition_taken_down" if message.kind == K.PETITION_TAKEN_DOWN else "petition_rejected"
-    return signer_message(template, signature, {"reason": reason, "details": signature.petition.rejection_details})
+    return signer_message(template, signature, {"reason": reason})
 
 
 @renders(K.PETITION_RESPONSE, preload=recipients_preload)
@@ -36,4 +36,4 @@ def petition_response(message: OutboundEmail, preloaded: Signature | None) -> Em
     signature = message_recipient(message, preloaded)
     if signature is None or not hasattr(signature.petition, "response"):
         return None
-    return signer_message("petition_response", signature, {"response": signature.petition.response})
+    return signer_message("petition_response", signature, {})

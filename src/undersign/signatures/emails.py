@@ -8,35 +8,21 @@ app's own news (validated, sponsored, closed) goes to the creator, whose address
 from __future__ import annotations
 
 from django.conf import settings
-from django.core import signing
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from undersign.core.models import OutboundEmail
 from undersign.core.outbox import renders
-from undersign.core.reference import region_names
+from undersign.signatures.links import unsubscribe_token
 from undersign.signatures.models import Signature, SignatureKind, SignatureStatus
-from undersign.signatures.personal_data import signer_email, signer_name
+from undersign.signatures.personal_data import signer_email
 from undersign.signatures.selectors import creator_signature
 from undersign.signatures.services import signature_confirmation_token_issue
 
 K = OutboundEmail.Kind
-UNSUBSCRIBE_SALT = "undersign.unsubscribe"
 # Messages a signer asked not to get once they unsubscribed (the others answer their own acts).
 _UPDATES = {K.SPONSOR_SIGNED, K.PETITION_CLOSED, K.PETITION_RESPONSE}
-
-
-def unsubscribe_token(signature_id: int) -> str:
-    return signing.dumps(signature_id, salt=UNSUBSCRIBE_SALT, compress=False)
-
-
-def unsubscribe_signature_id(token: str) -> int | None:
-    try:
-        value = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-    except signing.BadSignature:
-        return None
-    return value if isinstance(value, int) else None
 
 
 def absolute(path: str) -> str:
@@ -45,13 +31,18 @@ def absolute(path: str) -> str:
 
 def signer_message(template: str, signature: Signature, context: dict[str, object]) -> EmailMessage:
     """The e-mail ``emails/<template>.txt`` (subject on its first line) to ``signature``'s
-    signer, with the one-click unsubscribe headers every message carries."""
-    unsubscribe = absolute(reverse("signatures:unsubscribe", args=[signature.pk, unsubscribe_token(signature.pk)]))
+    signer, with the one-click unsubscribe headers every message carries.
+
+    Others read mailboxes (the provider, an employer, whoever holds the phone), so a subject
+    never names the petition, and a body says no more than its link needs: the page behind the
+    link tells the rest to whoever holds it. Templates get the petition only for what a
+    message is about (a date, a count), never its action or text, nor the name the form was
+    signed with (whoever typed the address may not be its owner)."""
+    unsubscribe = absolute(reverse("signatures:unsubscribe", args=[unsubscribe_token(tag=bytes(signature.dedup_tag))]))
     context = {
         **context,
         "SITE_NAME": settings.SITE_NAME,
         "SITE_URL": settings.SITE_URL,
-        "name": signer_name(signature),
         "petition": signature.petition,
         "petition_url": absolute(reverse("petitions:detail", args=[signature.petition_id])),
         "unsubscribe_url": unsubscribe,
@@ -107,7 +98,7 @@ def signature_confirm(message: OutboundEmail, preloaded: Signature | None) -> Em
     token = signature_confirmation_token_issue(signature=signature)
     if token is None:
         return None
-    link = absolute(reverse("signatures:confirm", args=[signature.pk, token]))
+    link = absolute(reverse("signatures:confirm", args=[token]))
     templates: dict[str, str] = {
         SignatureKind.CREATOR: "confirm_creator",
         SignatureKind.SPONSOR: "confirm_sponsor",
@@ -116,7 +107,7 @@ def signature_confirm(message: OutboundEmail, preloaded: Signature | None) -> Em
     return signer_message(
         template,
         signature,
-        {"link": link, "link_days": settings.CONFIRMATION_LINK_DAYS, "region": region_names().get(signature.region)},
+        {"link": link, "link_days": settings.CONFIRMATION_LINK_DAYS},
     )
 
 
@@ -143,7 +134,7 @@ def sponsor_signed(message: OutboundEmail, preloaded: Signature | None) -> Email
 
 def _sponsor_url(signature: Signature) -> str:
     petition = signature.petition
-    return absolute(reverse("signatures:sponsor", args=[petition.pk, petition.sponsor_token]))
+    return absolute(reverse("signatures:sponsor", args=[petition.sponsor_token]))
 
 
 @renders(K.PETITION_VALIDATED)

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import copy
+
 from django import forms
 
 from undersign.core.reference import regions
 from undersign.signatures.models import Display
-from undersign.signatures.services import SignerDetails
+from undersign.signatures.services import SignerCorrections, SignerDetails
 
 
 class SignerForm(forms.Form):
@@ -79,3 +81,27 @@ class CreatorForm(SignerForm):
         error_messages={"invalid_choice": "Choose whether to show your name."},
     )
     notify_updates = forms.BooleanField(label="E-mail me updates about this petition", required=False, initial=True)
+
+
+class ConfirmForm(forms.Form):
+    """What the holder of a confirmation link may set right before confirming (name, region,
+    display), shown filled in with what the form was signed with."""
+
+    name = SignerForm.base_fields["name"]
+    region = SignerForm.base_fields["region"]
+    display = SignerForm.base_fields["display"]
+    commitment = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, creator: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        region = self.fields["region"]
+        assert isinstance(region, forms.ChoiceField), "declared above"
+        region.choices = [("", "Choose…")] + [(r.code, r.name) for r in regions()]
+        if creator:
+            self.fields["display"] = copy.deepcopy(CreatorForm.base_fields["display"])
+
+    clean_name = SignerForm.clean_name
+
+    def corrections(self) -> SignerCorrections:
+        data = self.cleaned_data
+        return SignerCorrections(name=data["name"], region=data["region"], display=data["display"])

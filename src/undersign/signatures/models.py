@@ -37,7 +37,11 @@ class Signature(models.Model):
     region = models.CharField(max_length=16)
     display = models.CharField(max_length=8, choices=Display.choices, default=Display.COUNTED)
     notify_updates = models.BooleanField(default=False)
+    # Keyed digests of the e-mailed links' tokens (``core.crypto.token_digest``): a link names
+    # its signature only through them, never by id, and a dump holds no working link nor a way
+    # to match a link seen in a mailbox to its row.
     token_digest = models.BinaryField(max_length=32, null=True)
+    unsubscribe_digest = models.BinaryField(max_length=32, null=True)
     token_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -54,6 +58,8 @@ class Signature(models.Model):
             models.UniqueConstraint(fields=["petition", "dedup_tag"], name="signature_one_per_person"),
             models.UniqueConstraint(fields=["petition"], condition=Q(kind="creator"), name="signature_one_creator"),
             models.UniqueConstraint(fields=["petition", "commitment"], name="signature_one_commitment"),
+            models.UniqueConstraint(fields=["token_digest"], name="signature_token_digest_unique"),
+            models.UniqueConstraint(fields=["unsubscribe_digest"], name="signature_unsubscribe_digest_unique"),
             models.CheckConstraint(
                 condition=~Q(status="confirmed") | Q(commitment__isnull=False),
                 name="signature_confirmed_has_commitment",

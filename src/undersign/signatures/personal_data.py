@@ -16,7 +16,15 @@ from undersign.core.crypto import DecryptionError, open_sealed, seal
 from undersign.signatures.models import Signature
 
 Field = Literal["name", "email", "ip"]
-__all__ = ["DecryptionError", "pii_context", "signer_email", "signer_fields_seal", "signer_ip", "signer_name"]
+__all__ = [
+    "DecryptionError",
+    "pii_context",
+    "signer_email",
+    "signer_fields_seal",
+    "signer_ip",
+    "signer_name",
+    "signer_name_seal",
+]
 
 
 def pii_context(tag: bytes, field: Field) -> bytes:
@@ -32,6 +40,11 @@ def signer_fields_seal(*, key_id: str, tag: bytes, name: str, email: str, ip_add
         "email_sealed": seal(key_id, email, context=pii_context(tag, "email")),
         "ip_sealed": seal(key_id, ip_address, context=pii_context(tag, "ip")) if ip_address else None,
     }
+
+
+def signer_name_seal(*, key_id: str, tag: bytes, name: str) -> bytes:
+    """``name_sealed`` for a name corrected on the confirmation page."""
+    return seal(key_id, name, context=pii_context(tag, "name"))
 
 
 def _open(signature: Signature, field: Literal["name", "email"]) -> str:

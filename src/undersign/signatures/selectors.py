@@ -65,10 +65,8 @@ def creator_public_name(*, petition: Petition) -> str | None:
     return None if creator is None else _shown_name(creator)
 
 
-def signature_summary(*, signature: Signature) -> dict[str, str]:
-    """What a confirmation page shows its signer about their own signature."""
-    return {
-        "name": signer_name(signature),
-        "region": region_names().get(signature.region, signature.region),
-        "display": Display(signature.display).label,
-    }
+def petition_by_sponsor_token(*, token: str) -> Petition | None:
+    """The petition whose sponsor link carries ``token`` (unique): the link names no petition id."""
+    if not token or len(token) > 64:
+        return None
+    return Petition.objects.filter(sponsor_token=token).first()

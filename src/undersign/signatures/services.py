@@ -9,7 +9,6 @@ log's integrator appends and counts in batches (``transparency.services``).
 from __future__ import annotations
 
 import enum
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,8 +25,10 @@ from undersign.core.models import OutboundEmail
 from undersign.core.outbox import outbox_add
 from undersign.petitions.models import Petition, PetitionState, Transition
 from undersign.petitions.services import notify_creator, petition_mark_sponsored, petition_validate
+from undersign.signatures.links import unsubscribe_digest
+from undersign.signatures.mail_limits import mail_allowed
 from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus
-from undersign.signatures.personal_data import signer_fields_seal
+from undersign.signatures.personal_data import signer_fields_seal, signer_name_seal
 from undersign.signatures.signals import confirmation_related, signature_confirmed, signatures_status_changed
 from undersign.transparency.models import LogEntry
 from undersign.transparency.services import LoggedSignature, log_reinstate_add, log_revocation_add, log_signature_add
@@ -47,16 +48,14 @@ class SigningRefused(Refusal):
 
 
 class InvalidLink(Refusal):
-    """A confirmation link that is unknown, tampered with, replaced or expired."""
+    """A link that is unknown, tampered with, used, replaced or expired: one page for all, so
+    that whoever holds a spent link (browser history, a mailbox) learns nothing from it."""
 
-    title = "This link is not valid"
+    title = "This link is no longer valid"
     status = 404
 
     def __init__(self) -> None:
-        super().__init__(
-            "The link may be incomplete, replaced by a newer one, or expired. "
-            "Sign again and we will e-mail you a new link."
-        )
+        super().__init__("If you still want to sign, sign again and we will e-mail you a new link.")
 
 
 class CommitmentTaken(Refusal):
@@ -70,14 +69,16 @@ class CommitmentTaken(Refusal):
 
 
 class SignOutcome(enum.Enum):
-    CREATED = "created"
+    CREATED = "created"  # its confirmation e-mail queued, unless the address is over its limit
     REPLACED = "replaced"  # a pending signature's data replaced, a fresh link sent
     ALREADY_SIGNED = "already_signed"
+    # A pending signature left as it was, nothing sent: the address had reached its limit of
+    # e-mails (signatures.mail_limits), so the owner's data and link stand.
+    UNCHANGED = "unchanged"
 
 
 class ConfirmOutcome(enum.Enum):
     CONFIRMED = "confirmed"
-    ALREADY_CONFIRMED = "already_confirmed"
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,16 @@ class SignerDetails:
     display: str = Display.COUNTED
     notify_updates: bool = False
     ip_address: str | None = None
+
+
+@dataclass(frozen=True)
+class SignerCorrections:
+    """What the holder of a confirmation link may set right before confirming: whoever typed
+    the address first must not choose the name, region and display its owner confirms."""
+
+    name: str
+    region: str
+    display: str
 
 
 def check_can_sign(petition: Petition, kind: str, *, now: datetime | None = None) -> None:
@@ -138,6 +149,7 @@ _INSERT_COLUMNS = (
     "region",
     "display",
     "notify_updates",
+    "unsubscribe_digest",
     "created_at",
     "updated_at",
     "invalidation_reason",
@@ -169,8 +181,10 @@ def signature_create(
 
     Same person (by dedup tag) still pending: their data is replaced and a fresh link sent, the
     old one stops working, so whoever typed someone else's address first cannot choose what the
-    owner later confirms. Already confirmed: a "you already signed" e-mail instead. The outcome
-    is for e-mails and tests only: the signer sees the same page whatever it is.
+    owner later confirms. Already confirmed: a "you already signed" e-mail instead. Every e-mail
+    is counted against the address's limits first (``mail_limits``, a cache, no query); over
+    them nothing is sent and a pending signature keeps its data and its link (``UNCHANGED``).
+    The outcome is for e-mails and tests only: the signer sees the same page whatever it is.
     Precondition: ``check_can_sign(petition, kind)`` passed.
     """
     tag = dedup_tag(petition.uuid, details.email)
@@ -190,19 +204,28 @@ def signature_create(
                 "region": details.region,
                 "display": details.display,
                 "notify_updates": details.notify_updates,
+                "unsubscribe_digest": unsubscribe_digest(tag=tag),
                 "created_at": now,
                 "updated_at": now,
                 "invalidation_reason": "",
             }
         )
         if signature_id is not None:
-            outbox_add(kind=OutboundEmail.Kind.SIGNATURE_CONFIRM, petition_id=petition.pk, signature_id=signature_id)
+            # Over the limit the signature is kept all the same (without a link yet): the owner
+            # signing again later, under the limit, gets one, and the page must not differ.
+            if mail_allowed(petition_uuid=petition.uuid, email=details.email):
+                outbox_add(
+                    kind=OutboundEmail.Kind.SIGNATURE_CONFIRM, petition_id=petition.pk, signature_id=signature_id
+                )
             return SignOutcome.CREATED, signature_id
 
         existing = Signature.objects.select_for_update().get(petition=petition, dedup_tag=tag)
         if existing.status != SignatureStatus.PENDING:
-            outbox_add(kind=OutboundEmail.Kind.ALREADY_SIGNED, petition_id=petition.pk, signature_id=existing.pk)
+            if mail_allowed(petition_uuid=petition.uuid, email=details.email, already_signed=True):
+                outbox_add(kind=OutboundEmail.Kind.ALREADY_SIGNED, petition_id=petition.pk, signature_id=existing.pk)
             return SignOutcome.ALREADY_SIGNED, existing.pk
+        if not mail_allowed(petition_uuid=petition.uuid, email=details.email):
+            return SignOutcome.UNCHANGED, existing.pk
         # A creator stays the creator; a signer who comes back through the sponsor link sponsors.
         new_kind = existing.kind if existing.kind == SignatureKind.CREATOR else kind
         Signature.objects.filter(pk=existing.pk, status=SignatureStatus.PENDING).update(
@@ -233,55 +256,71 @@ def signature_confirmation_token_issue(*, signature: Signature) -> str | None:
     return token if updated else None
 
 
-def signature_for_link(*, signature_id: int, token: str) -> Signature:
-    """The signature an e-mailed confirmation link names, if the link is still good. Its
-    petition, and the relations higher apps registered (``confirmation_related``), come in the
-    same query."""
+def signature_for_link(*, token: str) -> Signature:
+    """The pending signature an e-mailed confirmation link names, found by its token's digest
+    (unique), if the link is still good. Its petition, and the relations higher apps
+    registered (``confirmation_related``), come in the same query. A used, replaced, expired
+    or unknown link raises the same ``InvalidLink``: a spent link shows nothing."""
+    if not token or len(token) > 200:
+        raise InvalidLink
     related = ("petition", *confirmation_related())
-    signature = Signature.objects.select_related(*related).filter(pk=signature_id).first()
-    if signature is None or signature.token_digest is None:
+    signature = (
+        Signature.objects.select_related(*related)
+        .filter(token_digest=token_digest(token), status=SignatureStatus.PENDING)
+        .first()
+    )
+    if signature is None or signature.token_sent_at is None:
         raise InvalidLink
-    if not hmac.compare_digest(bytes(signature.token_digest), token_digest(token)):
+    if timezone.now() > signature.token_sent_at + timedelta(days=settings.CONFIRMATION_LINK_DAYS):
         raise InvalidLink
-    if signature.status == SignatureStatus.INVALIDATED:
-        raise InvalidLink
-    if signature.status == SignatureStatus.PENDING and signature.token_sent_at is not None:
-        if timezone.now() > signature.token_sent_at + timedelta(days=settings.CONFIRMATION_LINK_DAYS):
-            raise InvalidLink
     return signature
 
 
 def signature_confirm(
-    *, signature_id: int, token: str, commitment: bytes | None = None, signature: Signature | None = None
+    *,
+    token: str,
+    commitment: bytes | None = None,
+    signature: Signature | None = None,
+    corrections: SignerCorrections | None = None,
 ) -> tuple[ConfirmOutcome, Signature]:
     """Confirm through an e-mailed link: one guarded UPDATE and one INSERT of the signature's
     pending log entry carrying ``commitment`` (C, made by the signer's browser from an r that
     never reaches us; None: made here from an r thrown away, for callers that offer no
-    receipt). Idempotent: confirming twice changes nothing. ``signature``: what
-    ``signature_for_link`` just returned for this link in the same request, so it is not read
+    receipt). ``corrections``: the name, region and display the link's holder confirmed on the
+    page, written by the same UPDATE (the name sealed afresh). ``signature``: what
+    ``signature_for_link`` just returned for this token in the same request, so it is not read
     twice (the UPDATE below is guarded by status and token digest all the same).
+    Confirming twice changes nothing: the second time the link is spent (``InvalidLink``).
     Apps above this one act on a confirmation through the ``signature_confirmed`` signal, sent
     inside the confirming transaction (verification validates a claim by official e-mail).
     Raises ``InvalidLink``, ``SigningRefused`` or ``CommitmentTaken``."""
-    if signature is None or signature.pk != signature_id:
-        signature = signature_for_link(signature_id=signature_id, token=token)
-    if signature.status == SignatureStatus.CONFIRMED:
-        return ConfirmOutcome.ALREADY_CONFIRMED, signature
+    if signature is None:
+        signature = signature_for_link(token=token)
     petition = signature.petition
     check_can_confirm(petition, signature)
     if commitment is None:
         commitment = make_commitment(petition.uuid, secrets.token_bytes(32))
     now = timezone.now()
+    changes: dict[str, object] = {}
+    if corrections is not None:
+        changes = {
+            "name_sealed": signer_name_seal(
+                key_id=petition.data_key_id, tag=bytes(signature.dedup_tag), name=corrections.name
+            ),
+            "region": corrections.region,
+            "display": corrections.display,
+        }
     try:
         with transaction.atomic():
             confirmed = Signature.objects.filter(
                 pk=signature.pk, status=SignatureStatus.PENDING, token_digest=token_digest(token)
-            ).update(status=SignatureStatus.CONFIRMED, confirmed_at=now, updated_at=now, commitment=commitment)
+            ).update(
+                status=SignatureStatus.CONFIRMED, confirmed_at=now, updated_at=now, commitment=commitment, **changes
+            )
             if not confirmed:
-                signature.refresh_from_db()
-                if signature.status == SignatureStatus.CONFIRMED:
-                    return ConfirmOutcome.ALREADY_CONFIRMED, signature
                 raise InvalidLink
+            for field, value in changes.items():
+                setattr(signature, field, value)
             log_signature_add(signature=_logged(signature), commitment=commitment, now=now)
             signature_confirmed.send(sender=Signature, signature=signature)
             _after_confirm(petition, signature)
@@ -362,10 +401,22 @@ def signature_reinstate(*, signature: Signature) -> bool:
     return True
 
 
-def signature_unsubscribe(*, signature_id: int) -> bool:
-    """No more update e-mails for this signature. Idempotent."""
+def signature_for_unsubscribe(*, token: str) -> Signature:
+    """The signature an unsubscribe link names (by its token's digest), or ``InvalidLink``."""
+    if not token or len(token) > 200:
+        raise InvalidLink
+    signature = Signature.objects.filter(unsubscribe_digest=token_digest(token)).only("pk").first()
+    if signature is None:
+        raise InvalidLink
+    return signature
+
+
+def signature_unsubscribe(*, token: str) -> bool:
+    """No more update e-mails for the signature of this unsubscribe link. Idempotent; raises
+    ``InvalidLink`` for a link that names no signature."""
+    signature = signature_for_unsubscribe(token=token)
     return bool(
-        Signature.objects.filter(pk=signature_id, unsubscribed_at__isnull=True).update(
+        Signature.objects.filter(pk=signature.pk, unsubscribed_at__isnull=True).update(
             unsubscribed_at=timezone.now(), notify_updates=False
         )
     )

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import hmac
 import re
 import secrets
 
@@ -10,15 +9,14 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
-from undersign.core.http import client_ip, error_page, private_page, refusal_page
+from undersign.core.http import client_ip, private_page, refusal_page
 from undersign.petitions.models import Petition, PetitionState
-from undersign.signatures.emails import unsubscribe_signature_id
-from undersign.signatures.forms import SignerForm
-from undersign.signatures.models import SignatureKind
-from undersign.signatures.selectors import signature_summary
+from undersign.signatures.forms import ConfirmForm, SignerForm
+from undersign.signatures.models import Signature, SignatureKind
+from undersign.signatures.personal_data import signer_name
+from undersign.signatures.selectors import petition_by_sponsor_token
 from undersign.signatures.services import (
     CommitmentTaken,
-    ConfirmOutcome,
     InvalidLink,
     SignerDetails,
     SigningRefused,
@@ -26,12 +24,14 @@ from undersign.signatures.services import (
     signature_confirm,
     signature_create,
     signature_for_link,
+    signature_for_unsubscribe,
     signature_unsubscribe,
 )
 from undersign_verify.entries import commitment as make_commitment
 
 S = PetitionState
 COMMITMENT = re.compile(r"[0-9a-f]{64}")
+CORRECTABLE = ("name", "region", "display")
 
 
 def _petition(petition_id: int) -> Petition:
@@ -71,17 +71,17 @@ def sign_done(request: HttpRequest, petition_id: int) -> HttpResponse:
     return render(request, "signatures/check_email.html", {"petition": _petition(petition_id), "sponsor": False})
 
 
-def _sponsored_petition(petition_id: int, token: str) -> Petition:
-    petition = _petition(petition_id)
-    if not hmac.compare_digest(petition.sponsor_token.encode(), token.encode()):
+def _sponsored_petition(token: str) -> Petition:
+    petition = petition_by_sponsor_token(token=token)
+    if petition is None:
         raise Http404("no such petition")
     return petition
 
 
 @private_page
 @require_http_methods(["GET", "HEAD", "POST"])
-def sponsor(request: HttpRequest, petition_id: int, token: str) -> HttpResponse:
-    petition = _sponsored_petition(petition_id, token)
+def sponsor(request: HttpRequest, token: str) -> HttpResponse:
+    petition = _sponsored_petition(token)
     if petition.state == S.OPEN:
         return redirect("petitions:sign", petition_id=petition.pk)
     try:
@@ -91,7 +91,7 @@ def sponsor(request: HttpRequest, petition_id: int, token: str) -> HttpResponse:
     form = SignerForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         signature_create(petition=petition, details=_details(form, request), kind=SignatureKind.SPONSOR)
-        return redirect("signatures:sponsor_done", petition_id=petition.pk, token=token)
+        return redirect("signatures:sponsor_done", token=token)
     status = 400 if request.method == "POST" else 200
     return render(
         request,
@@ -103,26 +103,40 @@ def sponsor(request: HttpRequest, petition_id: int, token: str) -> HttpResponse:
 
 @private_page
 @require_safe
-def sponsor_done(request: HttpRequest, petition_id: int, token: str) -> HttpResponse:
-    petition = _sponsored_petition(petition_id, token)
+def sponsor_done(request: HttpRequest, token: str) -> HttpResponse:
+    petition = _sponsored_petition(token)
     return render(request, "signatures/check_email.html", {"petition": petition, "sponsor": True})
+
+
+def _confirm_form(request: HttpRequest, signature: Signature) -> ConfirmForm:
+    creator = signature.kind == SignatureKind.CREATOR
+    if request.method == "POST":
+        return ConfirmForm(request.POST, creator=creator)
+    initial = {"name": signer_name(signature), "region": signature.region, "display": signature.display}
+    return ConfirmForm(initial=initial, creator=creator)
 
 
 @private_page
 @require_http_methods(["GET", "HEAD", "POST"])
-def confirm(request: HttpRequest, signature_id: int, token: str) -> HttpResponse:
-    """GET shows what is being confirmed; only the POST of its button confirms, because mail
-    scanners follow links."""
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows what is being confirmed, with the name, region and display filled in to be set
+    right; only the POST of its form confirms, because mail scanners follow links. A spent or
+    unknown link answers one page whatever happened to it."""
     try:
-        signature = signature_for_link(signature_id=signature_id, token=token)
+        signature = signature_for_link(token=token)
     except InvalidLink as refused:
         return refusal_page(request, refused)
     petition = signature.petition
-    if request.method != "POST":  # GET and HEAD only show
+    form = _confirm_form(request, signature)
+    # A POST of the button alone (a page from before the form had fields, a client that only
+    # confirms) confirms what is stored; fields that are posted are checked and taken.
+    correcting = request.method == "POST" and any(f in request.POST for f in CORRECTABLE)
+    if request.method != "POST" or (correcting and not form.is_valid()):  # GET and HEAD only show
         return render(
             request,
             "signatures/confirm.html",
-            {"petition": petition, "signature": signature, "summary": signature_summary(signature=signature)},
+            {"petition": petition, "signature": signature, "form": form},
+            status=400 if request.method == "POST" else 200,
         )
     # The browser's commitment (receipt.js); without JavaScript we make r here, show it once on
     # the page below and forget it: it is never stored nor logged.
@@ -130,14 +144,16 @@ def confirm(request: HttpRequest, signature_id: int, token: str) -> HttpResponse
     r = None if COMMITMENT.fullmatch(posted) else secrets.token_bytes(32)
     commitment = bytes.fromhex(posted) if r is None else make_commitment(petition.uuid, r)
     try:
-        outcome, signature = signature_confirm(
-            signature_id=signature_id, token=token, commitment=commitment, signature=signature
+        _, signature = signature_confirm(
+            token=token,
+            commitment=commitment,
+            signature=signature,
+            corrections=form.corrections() if correcting else None,
         )
     except SigningRefused as refused:
         return sign_refused(request, petition, refused.reason)
     except (InvalidLink, CommitmentTaken) as refused:
         return refusal_page(request, refused)
-    confirmed_now = outcome == ConfirmOutcome.CONFIRMED
     if signature.kind != SignatureKind.SIGNER:
         petition.refresh_from_db()  # a creator's or sponsor's confirmation may move the petition on
     return render(
@@ -146,31 +162,25 @@ def confirm(request: HttpRequest, signature_id: int, token: str) -> HttpResponse
         {
             "petition": petition,
             "signature": signature,
-            "already": outcome == ConfirmOutcome.ALREADY_CONFIRMED,
-            "commitment": commitment.hex() if confirmed_now and r is None else None,
-            "receipt_code": r.hex() if confirmed_now and r is not None else None,
+            "commitment": commitment.hex() if r is None else None,
+            "receipt_code": r.hex() if r is not None else None,
             "public": petition.is_published,
-            "sponsor_url": request.build_absolute_uri(
-                reverse("signatures:sponsor", args=[petition.pk, petition.sponsor_token])
-            )
+            "sponsor_url": request.build_absolute_uri(reverse("signatures:sponsor", args=[petition.sponsor_token]))
             if signature.kind == SignatureKind.CREATOR
             else None,
         },
     )
 
 
-@csrf_exempt  # RFC 8058 one-click: the mail client POSTs without our form; the token is signed
+@csrf_exempt  # RFC 8058 one-click: the mail client POSTs without our form; the token is the secret
 @private_page
 @require_http_methods(["GET", "HEAD", "POST"])
-def unsubscribe(request: HttpRequest, signature_id: int, token: str) -> HttpResponse:
-    if unsubscribe_signature_id(token) != signature_id:
-        return error_page(
-            request,
-            title="This link is not valid",
-            message="Use the unsubscribe link from one of our e-mails.",
-            status=404,
-        )
-    if request.method != "POST":  # GET and HEAD only show
-        return render(request, "signatures/unsubscribe.html", {"done": False})
-    signature_unsubscribe(signature_id=signature_id)
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        if request.method != "POST":  # GET and HEAD only show
+            signature_for_unsubscribe(token=token)
+            return render(request, "signatures/unsubscribe.html", {"done": False})
+        signature_unsubscribe(token=token)
+    except InvalidLink as refused:
+        return refusal_page(request, refused)
     return render(request, "signatures/unsubscribe.html", {"done": True})

@@ -194,8 +194,8 @@ def signature_create_with_claim(
     Precondition: the claim's member is active and on one of the petition's registries."""
     with transaction.atomic():
         outcome, signature_id = signature_create(petition=petition, details=details)
-        if outcome == SignOutcome.ALREADY_SIGNED:
-            return outcome, signature_id
+        if outcome in (SignOutcome.ALREADY_SIGNED, SignOutcome.UNCHANGED):
+            return outcome, signature_id  # UNCHANGED: over its mail limit, the pending claim stands too
         if claim is None:
             Claim.objects.filter(signature_id=signature_id, status=ClaimStatus.PENDING).delete()
             return outcome, signature_id

@@ -41,7 +41,7 @@ from undersign.verification.services import (
 S = PetitionState
 VERIFIED_DEMO_ACTION = "Publish the city budget as open data before the council votes on it"
 VERIFIED_DEMO_BACKGROUND = "A petition of municipal deputies: only deputies on the registry may sign it."
-CONFIRM_LINK = re.compile(r"/signatures/(\d+)/confirm/([\w-]+)/")
+CONFIRM_LINK = re.compile(r"/signatures/confirm/([\w-]+)/")
 FIRST = ["Alex", "Sam", "Priya", "Tomasz", "Aisha", "Jon", "Mei", "Oluwaseun", "Freya", "Luca", "Nadia", "Owen"]
 LAST = ["Rivers", "Okafor", "Kowalski", "Nguyen", "Campbell", "Hughes", "Patel", "Moreau", "Evans", "Larsen"]
 
@@ -140,7 +140,7 @@ class Command(BaseCommand):
         outbox_sweep(older_than=timedelta(0))  # whatever on-commit delivery did not send yet
         for message in reversed(mail.outbox):
             if email in message.to and (match := CONFIRM_LINK.search(str(message.body))):
-                signature_confirm(signature_id=int(match.group(1)), token=match.group(2))
+                signature_confirm(token=match.group(1))
                 return
         raise RuntimeError("the demo signature's confirmation e-mail was not sent")
 

@@ -1,0 +1,39 @@
+"""The secrets in the links we e-mail to signers, and how a link finds its signature.
+
+A link carries a random or keyed token and nothing else: not the signature's id (which would
+tie a mailbox to a row of a dump), not the petition's. The database keeps only keyed digests
+of tokens (``core.crypto.token_digest``) under unique indexes, and finds a link's signature by
+that digest.
+
+- Confirmation: a fresh random token per e-mail (only the latest works); its digest is
+  ``Signature.token_digest``.
+- Unsubscribe: one token per signature that stays the same in every message (mail clients keep
+  the ``List-Unsubscribe`` address), derived from the signature's dedup tag under the secret
+  key, so it can be rebuilt at sending without being stored; its digest is
+  ``Signature.unsubscribe_digest``, written with the signature.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from django.utils.crypto import salted_hmac
+
+from undersign.core.crypto import token_digest
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def unsubscribe_token(*, tag: bytes) -> str:
+    """The unsubscribe token of the signature whose dedup tag is ``tag``."""
+    return _b64(salted_hmac("undersign.unsubscribe-token/v1", bytes(tag), algorithm="sha256").digest())
+
+
+def unsubscribe_digest(*, tag: bytes) -> bytes:
+    """What ``Signature.unsubscribe_digest`` holds for the signature whose dedup tag is ``tag``."""
+    return token_digest(unsubscribe_token(tag=tag))
+
+
+__all__ = ["token_digest", "unsubscribe_digest", "unsubscribe_token"]

@@ -1,0 +1,48 @@
+"""How many e-mails the sign, sponsor and claim forms may cause to one address.
+
+Anyone can type anyone's address into a form; every message we send because of it lands in a
+mailbox that others read (the provider, an employer, whoever holds the phone). So per address:
+at most ``MAIL_PER_ADDRESS_PETITION_DAY`` messages per petition and ``MAIL_PER_ADDRESS_DAY``
+site-wide in 24 hours, and "you have already signed" at most once per
+``ALREADY_SIGNED_MAIL_DAYS`` per petition. Counters are the keyed limiter's
+(``core.limiter``): named by an HMAC of the normalised address, never the address.
+Over a limit nothing is sent and the visitor sees the same page as ever.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+
+from undersign.core.crypto import normalise_email
+from undersign.core.limiter import Part, Rule, limit_take_all
+
+DAY = timedelta(days=1)
+
+
+def _per_address() -> Rule:
+    return Rule(scope="mail-address/v1", limit=settings.MAIL_PER_ADDRESS_DAY, window=DAY)
+
+
+def _per_address_petition() -> Rule:
+    return Rule(scope="mail-address-petition/v1", limit=settings.MAIL_PER_ADDRESS_PETITION_DAY, window=DAY)
+
+
+def _already_signed() -> Rule:
+    return Rule(scope="mail-already-signed/v1", limit=1, window=timedelta(days=settings.ALREADY_SIGNED_MAIL_DAYS))
+
+
+def mail_allowed(*, petition_uuid: uuid.UUID, email: str, already_signed: bool = False) -> bool:
+    """Count one message to ``email`` about the petition and say whether it may go.
+    The narrowest rule is taken first, so a refused message does not use up the wider ones."""
+    address = normalise_email(email)
+    petition = petition_uuid.bytes  # fixed width: 16 bytes
+    takes: list[tuple[Rule, list[Part]]] = [
+        (_per_address_petition(), [petition, address]),
+        (_per_address(), [address]),
+    ]
+    if already_signed:
+        takes.insert(0, (_already_signed(), [petition, address]))
+    return limit_take_all(takes=takes)

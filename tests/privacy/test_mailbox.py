@@ -1,0 +1,118 @@
+"""What a mailbox holds: whoever reads it (the provider, an employer, whoever holds the phone)
+must not learn which petition its owner signed or started, nor find the signature's row in a
+dump through a link; a spent link must show nothing."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from tests.factories import deliver_outbox, make_petition, signer
+from undersign.core.models import OutboundEmail
+from undersign.core.outbox import outbox_add
+from undersign.petitions.models import PetitionResponse, PetitionState
+from undersign.petitions.services import PetitionText, petition_create
+from undersign.signatures.models import Signature, SignatureKind
+from undersign.signatures.services import signature_create
+
+pytestmark = pytest.mark.django_db
+K = OutboundEmail.Kind
+ACTION = "Rename Zanzibar Quay after Ottoline"
+NAME = "Perpetua Quillfeather"
+LINK = re.compile(r"https?://[^/\s>]+(/[^\s>]*)")
+CONFIRM = re.compile(r"https?://[^/\s]+(/\S*confirm/[\w-]+/)")
+
+
+def _every_kind_of_mail(moderator) -> list:
+    """One message of every outbox kind, about a petition titled ACTION, to people named NAME."""
+    creator = signer(name=NAME, email="creator@example.org")
+    pending = petition_create(text=PetitionText(action=ACTION, background="Quay.", additional_details=""))
+    signature_create(petition=pending, details=creator, kind=SignatureKind.CREATOR)  # SIGNATURE_CONFIRM
+    open_one = make_petition(action=ACTION, creator=signer(name=NAME, email="opener@example.org"))
+    signature_create(petition=open_one, details=signer(name=NAME, email="signer@example.org"))
+    deliver_outbox()
+    PetitionResponse.objects.create(
+        petition=open_one, summary=f"{ACTION}: yes", details="We will.", published_by=moderator
+    )
+    rejected = make_petition(action=ACTION, state=PetitionState.REJECTED)
+    signature_create(petition=open_one, details=signer(name=NAME, email="opener@example.org"))  # ALREADY_SIGNED
+    for kind in K.values:
+        if kind in (K.SIGNATURE_CONFIRM, K.ALREADY_SIGNED):
+            continue
+        petition = rejected if kind in (K.PETITION_REJECTED, K.PETITION_TAKEN_DOWN) else open_one
+        outbox_add(kind=kind, petition_id=petition.pk, signature_id=None)
+    deliver_outbox()
+    return list(mail.outbox)
+
+
+def test_no_subject_or_body_of_any_kind_names_the_petition_or_the_signer(moderator):
+    mail.outbox.clear()
+    messages = _every_kind_of_mail(moderator)
+    for message in messages:
+        for needle in ("Zanzibar", "Ottoline", "Perpetua", "Quillfeather"):
+            assert needle not in message.subject, message.subject
+            assert needle not in message.body, (message.subject, message.body)
+    # Every kind went out (the test would pass on an empty outbox otherwise): each kind below
+    # once, the confirmations of a creator (twice) and of a signer.
+    sent = sorted(OutboundEmail.objects.filter(sent_at__isnull=False).values_list("kind", flat=True))
+    assert set(sent) == set(K.values)
+    assert len(messages) == len(sent)
+
+
+def test_links_carry_no_signature_id_and_no_petition_id_but_their_own_page(moderator):
+    messages = _every_kind_of_mail(moderator)
+    ids = {str(pk) for pk in Signature.objects.values_list("pk", flat=True)}
+    for message in messages:
+        links = LINK.findall(message.body) + LINK.findall(message.extra_headers.get("List-Unsubscribe", ""))
+        assert links
+        for path in links:
+            if path.startswith("/petitions/") and path.count("/") == 3:
+                continue  # the petition's public page, in news of it (published, closed, response)
+            segments = set(path.strip("/").split("/"))
+            assert not segments & ids, path
+            assert not any(s.isdigit() for s in segments), path
+
+
+def _page(client, path: str) -> tuple[int, bytes]:
+    response = client.get(path)
+    body = re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"', b"", response.content)
+    return response.status_code, body
+
+
+def _link_to(address: str) -> str:
+    deliver_outbox()
+    for message in reversed(mail.outbox):
+        if address in message.to and (match := CONFIRM.search(message.body)):
+            return match.group(1)
+    raise AssertionError(f"no link to {address}")
+
+
+def test_used_replaced_expired_and_unknown_links_answer_one_identical_page(client):
+    petition = make_petition()
+    form = {"name": NAME, "email": "used@example.org", "region": "E12000007", "display": "named"}
+    client.post(f"/petitions/{petition.pk}/sign/", form)
+    used = _link_to("used@example.org")
+    assert client.post(used).status_code == 200
+    client.post(f"/petitions/{petition.pk}/sign/", {**form, "email": "replaced@example.org"})
+    replaced = _link_to("replaced@example.org")
+    client.post(f"/petitions/{petition.pk}/sign/", {**form, "email": "replaced@example.org"})
+    assert _link_to("replaced@example.org") != replaced
+    client.post(f"/petitions/{petition.pk}/sign/", {**form, "email": "expired@example.org"})
+    expired = _link_to("expired@example.org")
+    Signature.objects.filter(token_sent_at__isnull=False, status="pending").update(
+        token_sent_at=timezone.now() - timedelta(days=365)
+    )
+    unknown = re.sub(r"confirm/[\w-]+/", "confirm/" + "A" * 43 + "/", used)
+    pages = {
+        name: _page(client, path)
+        for name, path in [("used", used), ("replaced", replaced), ("expired", expired), ("unknown", unknown)]
+    }
+    pages["unsubscribe"] = _page(client, "/signatures/unsubscribe/" + "A" * 43 + "/")
+    assert len(set(pages.values())) == 1, {k: (s, b[:80]) for k, (s, b) in pages.items()}
+    status, body = pages["used"]
+    assert status == 404 and b"This link is no longer valid" in body
+    assert NAME.encode() not in body and b"London" not in body
