@@ -90,7 +90,7 @@ class TestValidationByOfficialEmail:
 
         monkeypatch.setattr(services, "_claim_move", validator_first)
         sid, token = last_confirm_link("deputy1@spb.council.example")
-        signature_confirm(signature_id=sid, token=token)
+        signature_confirm(token=token)
         claim.refresh_from_db()
         assert claim.status == ClaimStatus.REJECTED
         assert not ClaimDecision.objects.filter(claim=claim, kind=DecisionKind.VALIDATE).exists()
