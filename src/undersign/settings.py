@@ -253,4 +253,6 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(min(30, OUTBOX_SWEEP_AFTER_SECONDS)),
     },
     "purge-claim-evidence": {"task": "undersign.verification.tasks.purge_claim_evidence", "schedule": 3600.0},
+    # Each petition's breakdown is due at most every BREAKDOWN_SNAPSHOT_MINUTES; looked at each minute.
+    "take-breakdown-snapshots": {"task": "undersign.counting.tasks.take_breakdown_snapshots", "schedule": 60.0},
 }

@@ -8,6 +8,7 @@ from django.conf import settings
 
 from undersign.core.jobs import PeriodicJob
 from undersign.core.outbox import outbox_sweep
+from undersign.counting.services import breakdown_snapshots_take_due
 from undersign.petitions.services import petitions_close_due
 from undersign.transparency.services import log_integrate_all
 from undersign.verification.services import claims_evidence_purge
@@ -20,4 +21,5 @@ def periodic_jobs() -> list[PeriodicJob]:
         PeriodicJob("close due petitions", 60, petitions_close_due),
         PeriodicJob("sweep the e-mail outbox", 30, outbox_sweep),
         PeriodicJob("delete claim evidence past its retention", 3600, claims_evidence_purge),
+        PeriodicJob("take due breakdown snapshots", 60, breakdown_snapshots_take_due),
     ]
