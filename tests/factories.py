@@ -8,8 +8,8 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.conf import settings
+from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.utils import timezone
 

@@ -33,10 +33,12 @@ from undersign.celery import app
 from undersign.core.jobs import PeriodicJob, run_jobs_forever, start_in_process_jobs
 from undersign.core.models import OutboundEmail
 from undersign.core.outbox import outbox_add
+from undersign.counting.models import BreakdownSnapshot
 from undersign.petitions.models import Petition, PetitionState
-from undersign.signatures.models import Signature, SignatureStatus
+from undersign.signatures.models import Display, Signature, SignatureStatus
 from undersign.site.jobs import periodic_jobs
 from undersign.transparency.models import LogEntry
+from undersign.transparency.services import log_integrate_all
 from undersign.verification.models import Claim, DecisionKind
 from undersign.verification.services import claim_decide
 
@@ -63,9 +65,15 @@ class World:
     stale: OutboundEmail  # unsent, older than the sweep's age
     stale_to: str
     claim: Claim  # decided longer ago than the evidence retention
+    breakdown_due: Petition  # K_ANONYMITY counted-only signatures counted, no snapshot yet
 
 
 def build_world() -> World:
+    breakdown_due = make_petition(action="Map the signers", creator=signer(display=Display.NAMED))
+    for n in range(settings.K_ANONYMITY):
+        sign_and_confirm(breakdown_due, signer(email=f"private{n}@example.org"))
+    log_integrate_all()  # before the pending entries below are made
+
     counted = make_petition(action="Count the trees")
     signatures = [sign_and_confirm(counted, signer(email=f"counted{n}@example.org")) for n in range(2)]
 
@@ -93,6 +101,7 @@ def build_world() -> World:
         stale=stale,
         stale_to="counted0@example.org",
         claim=Claim.objects.get(pk=claimed.claim.pk),
+        breakdown_due=breakdown_due,
     )
 
 
@@ -114,6 +123,10 @@ def _evidence_deleted(world: World) -> bool:
     return Claim.objects.get(pk=world.claim.pk).evidence_deleted_at is not None
 
 
+def _breakdown_taken(world: World) -> bool:
+    return BreakdownSnapshot.objects.filter(petition=world.breakdown_due).exists()
+
+
 # The periodic work, each piece told by what it changes in the world. A new job or beat task
 # that does something else fails below until its work is added here and to ``build_world``.
 WORK: dict[str, Callable[[World], bool]] = {
@@ -121,6 +134,7 @@ WORK: dict[str, Callable[[World], bool]] = {
     "close the petitions past their closing date": _due_closed,
     "send the e-mail left unsent": _stale_email_sent,
     "delete claim evidence past its retention": _evidence_deleted,
+    "take the breakdown snapshots that are due": _breakdown_taken,
 }
 
 
