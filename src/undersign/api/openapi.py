@@ -261,7 +261,11 @@ def schemas() -> dict[str, Schema]:
                     "counted-only signers have arrived since the last one; the lists of named signers "
                     "move with it. Only signature_count is live.",
                 },
-                "rounded_to_multiple_of": {"type": "integer", "const": k},
+                "rounded_to_multiple_of": {
+                    "type": "integer",
+                    "const": k,
+                    "description": "k: shown figures are this multiple, rounded up or down at random.",
+                },
             },
             description="How the per-region figures were published (docs/threat-model.md).",
         ),
