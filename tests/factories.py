@@ -8,12 +8,16 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.utils import timezone
 
 from undersign.core.crypto import token_digest
 from undersign.core.outbox import outbox_sweep
+from undersign.counting.models import BreakdownSnapshot
+from undersign.counting.selectors import breakdown_latest
+from undersign.counting.services import breakdown_snapshot_take
 from undersign.petitions.models import Petition, PetitionState
 from undersign.petitions.services import PetitionText, petition_create
 from undersign.signatures.models import Display, Signature, SignatureKind
@@ -106,3 +110,14 @@ def moderator(db) -> User:
     group, _ = Group.objects.get_or_create(name="moderators")
     user.groups.add(group)
     return user
+
+
+def take_breakdown_snapshot(petition: Petition) -> BreakdownSnapshot | None:
+    """The petition's next breakdown snapshot, taken as the periodic job takes it once its time
+    has come (None while fewer than K_ANONYMITY counted-only signatures have arrived since the
+    last one). Its time may lie ahead of the clock: the schedule is what matters here."""
+    last = breakdown_latest(petition_id=petition.pk)
+    now = timezone.now()
+    if last is not None:
+        now = max(now, last.taken_at + timedelta(minutes=settings.BREAKDOWN_SNAPSHOT_MINUTES))
+    return breakdown_snapshot_take(petition_id=petition.pk, now=now)

@@ -259,4 +259,6 @@ CELERY_BEAT_SCHEDULE = {
     "purge-claim-evidence": {"task": "undersign.verification.tasks.purge_claim_evidence", "schedule": 3600.0},
     "clear-expired-sessions": {"task": "undersign.site.tasks.clear_expired_sessions", "schedule": 24 * 3600.0},
     "coarsen-signature-times": {"task": "undersign.signatures.tasks.coarsen_signature_times", "schedule": 3600.0},
+    # Each petition's breakdown is due at most every BREAKDOWN_SNAPSHOT_MINUTES; looked at each minute.
+    "take-breakdown-snapshots": {"task": "undersign.counting.tasks.take_breakdown_snapshots", "schedule": 60.0},
 }

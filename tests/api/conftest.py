@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 from django.test import Client
 
-from tests.factories import make_petition, sign_and_confirm, signer
+from tests.factories import make_petition, sign_and_confirm, signer, take_breakdown_snapshot
 from undersign.moderation.services import petition_response_publish
 from undersign.petitions.models import Petition, PetitionState
 from undersign.signatures.models import Display
@@ -42,7 +42,8 @@ class Signed:
 @pytest.fixture
 def signed(db, settings) -> Signed:
     """An open petition whose creator is named; six signers in London (one named, one by
-    initials, four counted only), two in Scotland and one in Wales; K_ANONYMITY 5."""
+    initials, four counted only), two in Scotland and one in Wales; K_ANONYMITY 5. Its five
+    counted-only signatures make a breakdown snapshot due, and it is taken."""
     settings.K_ANONYMITY = 5
     creator = signer(name="Carla Creator", email="carla@example.org", display=Display.NAMED, region=LONDON)
     petition = make_petition(action="Plant a tree on every street", creator=creator)
@@ -57,6 +58,7 @@ def signed(db, settings) -> Signed:
     for details in people:
         sign_and_confirm(petition, details)
     log_integrate_all()
+    assert take_breakdown_snapshot(petition) is not None
     petition.refresh_from_db()
     return Signed(
         petition=petition,

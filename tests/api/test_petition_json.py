@@ -10,7 +10,9 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.api.conftest import LONDON, SCOTLAND, WALES, get_json
 from tests.api.test_lists import LIST_ATTRIBUTES
-from tests.factories import make_petition, sign_and_confirm, signer
+from tests.factories import make_petition, sign_and_confirm, signer, take_breakdown_snapshot
+from undersign.core.reference import region_names
+from undersign.counting.selectors import breakdown_latest
 from undersign.petitions.models import Petition, PetitionState
 from undersign.signatures.models import Display
 from undersign.transparency.services import log_integrate_all
@@ -18,7 +20,7 @@ from undersign.transparency.services import log_integrate_all
 pytestmark = pytest.mark.django_db
 S = PetitionState
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-ATTRIBUTES = LIST_ATTRIBUTES | {"creator_name", "signatures_by_region", "verification"}
+ATTRIBUTES = LIST_ATTRIBUTES | {"creator_name", "signatures_by_region", "breakdown", "verification"}
 
 
 class TestPetitionDocument:
@@ -52,28 +54,52 @@ class TestPetitionDocument:
         opened = signed.petition.opened_at.astimezone(UTC)
         assert attributes["opened_at"] == opened.strftime("%Y-%m-%dT%H:%M:%S.") + f"{opened.microsecond // 1000:03d}Z"
 
-    def test_small_regions_are_not_exact(self, client, signed):
-        regions = get_json(client, f"/petitions/{signed.petition.pk}.json")["data"]["attributes"][
-            "signatures_by_region"
-        ]
-        assert regions[0] == {"name": "London", "code": LONDON, "signature_count": 6}
-        small = {region["code"]: region for region in regions[1:]}
-        assert set(small) == {SCOTLAND, WALES}
-        for region in small.values():
-            assert region["signature_count"] is None
-            assert region["signature_count_fewer_than"] == 5
-            assert set(region) == {"name", "code", "signature_count", "signature_count_fewer_than"}
+    def test_regions_come_from_the_snapshot_every_region_listed(self, client, signed):
+        attributes = get_json(client, f"/petitions/{signed.petition.pk}.json")["data"]["attributes"]
+        snapshot = breakdown_latest(petition_id=signed.petition.pk)
+        regions = attributes["signatures_by_region"]
+        assert {region["code"] for region in regions} == set(region_names())  # zeros too
+        for region in regions:
+            assert set(region) == {"name", "code", "signature_count", "suppressed"}
+            assert region["suppressed"] is (region["signature_count"] is None)
+            assert snapshot.regions[region["code"]] == region["signature_count"]
+            if not region["suppressed"]:
+                assert region["signature_count"] >= 5 and region["signature_count"] % 5 == 0
+        by_code = {region["code"]: region for region in regions}
+        # Scotland 2 and Wales 1 are below k; so is every region without a signer.
+        assert by_code[SCOTLAND]["suppressed"] and by_code[WALES]["suppressed"]
+        assert attributes["breakdown"] == {
+            "taken_at": attributes["breakdown"]["taken_at"],
+            "rounded_to_multiple_of": 5,
+        }
+        assert TIMESTAMP.match(attributes["breakdown"]["taken_at"])
 
-    def test_a_lone_small_region_hides_the_next_smallest_too(self, client, settings):
-        settings.K_ANONYMITY = 2
-        petition = make_petition(creator=signer(region=LONDON))
-        for region in [LONDON] * 3 + [SCOTLAND] * 2 + [WALES]:
-            sign_and_confirm(petition, signer(region=region))
+    def test_before_the_first_snapshot_every_region_is_suppressed(self, client, settings):
+        settings.K_ANONYMITY = 5
+        petition = make_petition(creator=signer(region=LONDON, display=Display.NAMED))
+        for _ in range(4):  # counted only, but fewer than k: no snapshot is due
+            sign_and_confirm(petition, signer(region=LONDON))
         log_integrate_all()
-        regions = get_json(client, f"/petitions/{petition.pk}.json")["data"]["attributes"]["signatures_by_region"]
-        counts = {region["code"]: region["signature_count"] for region in regions}
-        # Wales alone would be total - London - Scotland: Scotland is suppressed with it.
-        assert counts == {LONDON: 4, SCOTLAND: None, WALES: None}
+        assert take_breakdown_snapshot(petition) is None
+        attributes = get_json(client, f"/petitions/{petition.pk}.json")["data"]["attributes"]
+        assert attributes["signature_count"] == 5  # the total is live
+        assert attributes["breakdown"]["taken_at"] is None
+        assert all(region["suppressed"] for region in attributes["signatures_by_region"])
+        assert len(attributes["signatures_by_region"]) == len(region_names())
+
+    def test_one_confirmation_moves_only_the_live_fields(self, client, signed):
+        url = f"/petitions/{signed.petition.pk}.json"
+        before = get_json(client, url)["data"]["attributes"]
+        sign_and_confirm(signed.petition, signer(region=WALES, display=Display.NAMED, name="Late Lark"))
+        log_integrate_all()
+        after = get_json(client, url)["data"]["attributes"]
+        assert after["signature_count"] == before["signature_count"] + 1
+        live = {"signature_count", "updated_at", "log"}
+        assert {key: value for key, value in after.items() if key not in live} == {
+            key: value for key, value in before.items() if key not in live
+        }
+        page = client.get(f"/petitions/{signed.petition.pk}/signers/").content.decode()
+        assert "Late Lark" not in page  # named signers are listed with the next snapshot
 
     def test_creator_counted_only_has_no_name(self, client):
         petition = make_petition(creator=signer(name="Private Creator", display=Display.COUNTED))

@@ -34,8 +34,9 @@ from undersign.celery import app
 from undersign.core.jobs import PeriodicJob, run_jobs_forever, start_in_process_jobs
 from undersign.core.models import OutboundEmail
 from undersign.core.outbox import day_start, outbox_add
+from undersign.counting.models import BreakdownSnapshot
 from undersign.petitions.models import Petition, PetitionState
-from undersign.signatures.models import Signature, SignatureStatus
+from undersign.signatures.models import Display, Signature, SignatureStatus
 from undersign.site.jobs import periodic_jobs
 from undersign.transparency.models import LogEntry
 from undersign.transparency.services import log_integrate_all
@@ -67,12 +68,17 @@ class World:
     claim: Claim  # decided longer ago than the evidence retention
     expired_session: str  # a session past its expiry date
     coarse: Signature  # counted, its times still exact
+    breakdown_due: Petition  # K_ANONYMITY counted-only signatures counted, no snapshot yet
 
 
 def build_world() -> World:
     # Counted before the rest is built, so its times are the only exact ones left to round.
     coarse = sign_and_confirm(make_petition(action="Round the times"), signer(email="coarse@example.org"))
-    log_integrate_all()
+    breakdown_due = make_petition(action="Map the signers", creator=signer(display=Display.NAMED))
+    for n in range(settings.K_ANONYMITY):
+        sign_and_confirm(breakdown_due, signer(email=f"private{n}@example.org"))
+    log_integrate_all()  # before the pending entries below are made
+
     counted = make_petition(action="Count the trees")
     signatures = [sign_and_confirm(counted, signer(email=f"counted{n}@example.org")) for n in range(2)]
 
@@ -106,6 +112,7 @@ def build_world() -> World:
         stale_to="counted0@example.org",
         claim=Claim.objects.get(pk=claimed.claim.pk),
         coarse=coarse,
+        breakdown_due=breakdown_due,
     )
 
 
@@ -136,6 +143,10 @@ def _times_coarsened(world: World) -> bool:
     return confirmed_at is not None and confirmed_at == day_start(confirmed_at)
 
 
+def _breakdown_taken(world: World) -> bool:
+    return BreakdownSnapshot.objects.filter(petition=world.breakdown_due).exists()
+
+
 # The periodic work, each piece told by what it changes in the world. A new job or beat task
 # that does something else fails below until its work is added here and to ``build_world``.
 WORK: dict[str, Callable[[World], bool]] = {
@@ -145,6 +156,7 @@ WORK: dict[str, Callable[[World], bool]] = {
     "delete claim evidence past its retention": _evidence_deleted,
     "delete expired sessions": _expired_session_deleted,
     "round counted signatures' times to the day": _times_coarsened,
+    "take the breakdown snapshots that are due": _breakdown_taken,
 }
 
 

@@ -1,46 +1,15 @@
 import pytest
 
-from tests.factories import make_petition, sign_and_confirm, signer
+from tests.factories import make_petition, sign_and_confirm
 from undersign.petitions.models import PetitionState
 from undersign.petitions.selectors import (
     petition_list,
     petitions_trending,
-    signatures_by_region,
     threshold_progress,
 )
 from undersign.transparency.services import log_integrate_all
 
 pytestmark = pytest.mark.django_db
-
-
-def with_regions(regions: dict[str, int]):
-    petition = make_petition(creator=signer(region="ZZ"))
-    for region, n in regions.items():
-        for _ in range(n):
-            sign_and_confirm(petition, signer(region=region))
-    log_integrate_all()
-    petition.refresh_from_db()
-    return petition
-
-
-class TestSignaturesByRegion:
-    def test_small_regions_show_as_fewer_than_k(self, settings):
-        settings.K_ANONYMITY = 3
-        petition = with_regions({"E12000007": 4, "S92000003": 1, "W92000004": 1})
-        figures = {f.code: f.signature_count for f in signatures_by_region(petition=petition)}
-        # ZZ has the creator (1): three regions are small, so each stays hidden.
-        assert figures == {"E12000007": 4, "S92000003": None, "W92000004": None, "ZZ": None}
-
-    def test_a_lone_small_region_is_not_given_away_by_subtraction(self, settings):
-        settings.K_ANONYMITY = 3
-        petition = with_regions({"E12000007": 5, "S92000003": 3, "ZZ": 3})  # ZZ: 4 with the creator
-        petition_figures = signatures_by_region(petition=petition)
-        assert {f.code: f.signature_count for f in petition_figures} == {"E12000007": 5, "S92000003": 3, "ZZ": 4}
-        settings.K_ANONYMITY = 4
-        figures = {f.code: f.signature_count for f in signatures_by_region(petition=petition)}
-        # S92000003 (3) is below k; alone it could be computed as total - shown, so the
-        # smallest shown region is hidden too.
-        assert figures == {"E12000007": 5, "S92000003": None, "ZZ": None}
 
 
 class TestSearchAndLists:

@@ -97,9 +97,10 @@ DETAIL_ATTRIBUTES: dict[str, Schema] = {
     "signatures_by_region": {
         "type": "array",
         "items": ref("RegionFigure"),
-        "description": "Confirmed signatures per region, largest first; regions without signatures "
-        "are left out. Empty when hidden.",
+        "description": "Signatures per region as of the latest breakdown snapshot (see breakdown), "
+        "every region listed, largest first. Empty when hidden.",
     },
+    "breakdown": ref("Breakdown"),
     "verification": {
         **nullable(ref("Verification")),
         "description": "Verified signatories: null when anyone may sign and no registry is involved, and when hidden.",
@@ -258,17 +259,36 @@ def schemas() -> dict[str, Schema]:
                 "name": text("Region name."),
                 "code": text("Region code (for the default list, the ONS ITL1 code)."),
                 "signature_count": {
-                    **nullable({"type": "integer", "minimum": 0}),
-                    "description": f"Signatures from the region; null when fewer than {k} (or when "
-                    "showing it would let the hidden one be worked out from the total).",
+                    **nullable({"type": "integer", "minimum": k, "multipleOf": k}),
+                    "description": f"Signatures from the region at the snapshot, randomly rounded to a "
+                    f"multiple of {k} (unbiased: up with probability (count mod {k})/{k}); null when "
+                    "suppressed.",
                 },
-                "signature_count_fewer_than": {
+                "suppressed": {
+                    "type": "boolean",
+                    "description": f"The region is not shown: it holds fewer than {k} signatures, or fewer "
+                    f"than {2 * k - 1} and below this snapshot's random threshold, or it is hidden so that "
+                    f"the hidden regions together hold at least {k}.",
+                },
+            }
+        ),
+        "Breakdown": obj(
+            {
+                "taken_at": {
+                    **nullable(ref("Timestamp")),
+                    "description": "When the snapshot behind signatures_by_region was taken; null before "
+                    "the first. A snapshot is taken at most every "
+                    f"{settings.BREAKDOWN_SNAPSHOT_MINUTES} minutes, and only once {k} signatures of "
+                    "counted-only signers have arrived since the last one; the lists of named signers "
+                    "move with it. Only signature_count is live.",
+                },
+                "rounded_to_multiple_of": {
                     "type": "integer",
                     "const": k,
-                    "description": "Present only when signature_count is null: the count is below this.",
+                    "description": "k: shown figures are this multiple, rounded up or down at random.",
                 },
             },
-            optional=("signature_count_fewer_than",),
+            description="How the per-region figures were published (docs/threat-model.md).",
         ),
         "PetitionLinks": PETITION_LINKS,
         "PetitionListAttributes": obj(ATTRIBUTES),

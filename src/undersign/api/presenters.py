@@ -1,9 +1,10 @@
 """Turn petitions into the open-data documents: plain dicts of JSON values, and CSV rows.
 
 Everything the API publishes passes through here, so this is where "what may the public see"
-is decided for the open data: a hidden petition's text never leaves, region counts below
-K_ANONYMITY are given as "fewer than k", and the only name is the creator's, shown the way they
-chose for the petition page (full name or initials), or null.
+is decided for the open data: a hidden petition's text never leaves, region figures are those
+of the latest breakdown snapshot (``counting``: suppressed or noisy, never live), and the only
+name is the creator's, shown the way they chose for the petition page (full name or initials),
+or null.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from django.conf import settings
 from django.urls import reverse
 
 from undersign.core.reference import rejection_reason
+from undersign.counting.selectors import Breakdown, RegionFigure
 from undersign.petitions.models import TEXT_VISIBLE_STATES, HourlyCount, Petition, PetitionState
-from undersign.petitions.selectors import RegionFigure
 from undersign.verification.selectors import VerificationSummary
 
 S = PetitionState
@@ -116,10 +117,16 @@ def petition_attributes(petition: Petition) -> dict[str, Any]:
 
 
 def region_figure(figure: RegionFigure) -> dict[str, Any]:
-    item: dict[str, Any] = {"name": figure.name, "code": figure.code, "signature_count": figure.signature_count}
-    if figure.signature_count is None:
-        item["signature_count_fewer_than"] = settings.K_ANONYMITY
-    return item
+    return {
+        "name": figure.name,
+        "code": figure.code,
+        "signature_count": figure.signature_count,
+        "suppressed": figure.suppressed,
+    }
+
+
+def breakdown_attributes(breakdown: Breakdown) -> dict[str, Any]:
+    return {"taken_at": timestamp(breakdown.taken_at), "rounded_to_multiple_of": breakdown.rounded_to}
 
 
 def _small(item: dict[str, Any], key: str, value: int | None) -> None:
@@ -169,15 +176,17 @@ def petition_resource(
     petition: Petition,
     *,
     creator_name: str | None,
-    regions: list[RegionFigure] | None,
+    breakdown: Breakdown | None,
     verification: VerificationSummary | None = None,
 ) -> dict[str, Any]:
-    """One petition as a list item (``regions`` None: no per-region figures, no creator) or,
+    """One petition as a list item (``breakdown`` None: no per-region figures, no creator) or,
     with them, as the full resource."""
     attributes = petition_attributes(petition)
-    if regions is not None:
-        attributes["creator_name"] = creator_name if petition.text_visible else None
-        attributes["signatures_by_region"] = [region_figure(f) for f in regions] if petition.text_visible else []
+    if breakdown is not None:
+        visible = petition.text_visible
+        attributes["creator_name"] = creator_name if visible else None
+        attributes["signatures_by_region"] = [region_figure(f) for f in breakdown.regions] if visible else []
+        attributes["breakdown"] = breakdown_attributes(breakdown)
         attributes["verification"] = verification_attributes(verification) if petition.text_visible else None
     return {"type": "petition", "id": petition.pk, "links": petition_links(petition.pk), "attributes": attributes}
 
@@ -186,12 +195,12 @@ def petition_document(
     petition: Petition,
     *,
     creator_name: str | None,
-    regions: list[RegionFigure],
+    breakdown: Breakdown,
     verification: VerificationSummary | None = None,
 ) -> dict[str, Any]:
     return {
         "links": {"self": absolute(reverse("api:petition_json", args=[petition.pk]))},
-        "data": petition_resource(petition, creator_name=creator_name, regions=regions, verification=verification),
+        "data": petition_resource(petition, creator_name=creator_name, breakdown=breakdown, verification=verification),
     }
 
 
@@ -214,7 +223,7 @@ def list_document(petitions: list[Petition], *, state: str, query: str, page: in
             "prev": link(min(page - 1, last)) if page > 1 else None,
         },
         "meta": {"total": total, "page": page, "per_page": PAGE_SIZE},
-        "data": [petition_resource(petition, creator_name=None, regions=None) for petition in petitions],
+        "data": [petition_resource(petition, creator_name=None, breakdown=None) for petition in petitions],
     }
 
 

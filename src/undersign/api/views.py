@@ -23,6 +23,7 @@ from undersign.api import presenters
 from undersign.api.openapi import openapi_document
 from undersign.api.selectors import petition_count_row
 from undersign.core.http import public_cache
+from undersign.counting.selectors import breakdown_sequence, petition_breakdown
 from undersign.petitions.forms import list_params
 from undersign.petitions.models import PetitionState
 from undersign.petitions.selectors import (
@@ -32,7 +33,6 @@ from undersign.petitions.selectors import (
     petition_get_public,
     petition_list,
     petition_version,
-    signatures_by_region,
 )
 from undersign.signatures.selectors import creator_public_name
 from undersign.verification.selectors import verification_summary
@@ -70,7 +70,10 @@ def open_data(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespon
 
 def _petition_etag(request: HttpRequest, petition_id: int) -> str | None:
     version = petition_version(petition_id=petition_id)
-    return None if version is None else f'W/"p{version}"'
+    if version is None:
+        return None
+    # A breakdown snapshot changes the document without touching the petition row.
+    return f'W/"p{version}-b{breakdown_sequence(petition_id=petition_id)}"'
 
 
 def _history_etag(request: HttpRequest, petition_id: int) -> str | None:
@@ -132,7 +135,7 @@ def petition_json(request: HttpRequest, petition_id: int) -> HttpResponse:
     document = presenters.petition_document(
         petition,
         creator_name=creator_public_name(petition=petition) if petition.text_visible else None,
-        regions=signatures_by_region(petition=petition) if petition.text_visible else [],
+        breakdown=petition_breakdown(petition=petition),
         verification=verification_summary(petition=petition) if petition.text_visible else None,
     )
     return JsonResponse(document)

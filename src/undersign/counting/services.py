@@ -10,12 +10,20 @@ through the petitions app's service, and never the log (append-only).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
+from undersign.core.reference import region_names
+from undersign.counting.breakdowns import breakdown_parts, snapshot_publisher
+from undersign.counting.models import BreakdownSnapshot
 from undersign.petitions.models import Petition, RegionCount
 from undersign.petitions.services import petition_counters_set
-from undersign.signatures.models import Signature
+from undersign.signatures.models import Display, Signature
 from undersign.transparency.models import LogEntry, LogEntryKind
 from undersign.transparency.services import LOG_LOCK_KEY
 
@@ -92,3 +100,76 @@ def counts_reconcile(*, repair: bool) -> list[CounterDiscrepancy]:
             for item in found:
                 petition_counters_set(petition_id=item.petition_id, region=item.region, count=item.expected_counter)
     return found
+
+
+# --- breakdown snapshots (counting.breakdowns has the publication rule) ----------------------
+
+
+def _private_arrivals(*, petition_id: int, from_size: int, to_size: int) -> int:
+    """Signatures of counted-only signers whose log entries were appended in [from, to)."""
+    private = Signature.objects.filter(petition_id=petition_id, display=Display.COUNTED).values("pk")
+    return LogEntry.objects.filter(
+        petition_id=petition_id,
+        kind=LogEntryKind.SIGNATURE,
+        leaf_index__gte=from_size,
+        leaf_index__lt=to_size,
+        signature_id__in=private,
+    ).count()
+
+
+def breakdown_snapshot_take(*, petition_id: int, now: datetime | None = None) -> BreakdownSnapshot | None:
+    """Take the petition's next breakdown snapshot if it is due, and return it (None if not
+    due). Due: ``BREAKDOWN_SNAPSHOT_MINUTES`` have passed since the last one (or there is none)
+    and at least ``K_ANONYMITY`` region-private (counted-only) signatures were appended to the
+    log since it. The counts are read at the petition's current log checkpoint, under the log's
+    lock on PostgreSQL so that the integrator cannot move them half-way (on SQLite the one
+    writer does the same)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOG_LOCK_KEY])
+        petition = Petition.objects.filter(pk=petition_id).only("uuid", "counted_at_size").first()
+        if petition is None:
+            return None
+        last = BreakdownSnapshot.objects.filter(petition_id=petition_id).order_by("-sequence").first()
+        if last is not None and now - last.taken_at < timedelta(minutes=settings.BREAKDOWN_SNAPSHOT_MINUTES):
+            return None
+        size = petition.counted_at_size or 0
+        arrivals = _private_arrivals(petition_id=petition_id, from_size=last.log_size if last else 0, to_size=size)
+        if arrivals < settings.K_ANONYMITY:
+            return None
+        sequence = last.sequence + 1 if last else 1
+        # Every region, always: a row that appears with its first signer names that signer's region.
+        counts = dict.fromkeys(region_names(), 0)
+        counts.update(RegionCount.objects.filter(petition_id=petition_id).values_list("region", "signature_count"))
+        regions = snapshot_publisher(petition_uuid=petition.uuid, sequence=sequence, part="regions")(counts)
+        parts = {
+            name: collect(petition, snapshot_publisher(petition_uuid=petition.uuid, sequence=sequence, part=name))
+            for name, collect in breakdown_parts().items()
+        }
+        return BreakdownSnapshot.objects.create(
+            petition_id=petition_id, sequence=sequence, taken_at=now, log_size=size, regions=regions, parts=parts
+        )
+
+
+def breakdown_snapshots_take_due(*, now: datetime | None = None) -> int:
+    """Take every due snapshot of the published petitions (the periodic job); returns how many.
+    Only petitions whose log checkpoint moved since their last snapshot are looked at."""
+    now = now or timezone.now()
+    last = BreakdownSnapshot.objects.filter(petition=OuterRef("pk")).values("petition")
+    candidates = (
+        Petition.objects.published()
+        .filter(counted_at_size__isnull=False)
+        .annotate(
+            snapshot_size=Subquery(last.annotate(size=Max("log_size")).values("size")),
+            snapshot_at=Subquery(last.annotate(at=Max("taken_at")).values("at")),
+        )
+        .filter(counted_at_size__gt=Coalesce(F("snapshot_size"), -1))
+        .filter(
+            Q(snapshot_at__isnull=True)
+            | Q(snapshot_at__lte=now - timedelta(minutes=settings.BREAKDOWN_SNAPSHOT_MINUTES))
+        )
+        .values_list("pk", flat=True)
+    )
+    return sum(1 for petition_id in list(candidates) if breakdown_snapshot_take(petition_id=petition_id, now=now))

@@ -12,7 +12,6 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from undersign.core.reference import region_names
 from undersign.petitions.models import (
     PUBLISHED_STATES,
     REJECTED_STATES,
@@ -21,7 +20,6 @@ from undersign.petitions.models import (
     Petition,
     PetitionResponse,
     PetitionState,
-    RegionCount,
 )
 
 S = PetitionState
@@ -127,17 +125,6 @@ def petitions_trending(*, limit: int = 5) -> list[tuple[Petition, int]]:
     return [(petitions[pk], count) for pk, count in recent.items() if pk in petitions]
 
 
-@dataclass(frozen=True)
-class RegionFigure:
-    code: str
-    name: str
-    signature_count: int | None  # None: fewer than K_ANONYMITY, not shown
-
-    @property
-    def fewer_than(self) -> int | None:
-        return settings.K_ANONYMITY if self.signature_count is None else None
-
-
 def k_anonymous(counts: dict[str, int]) -> dict[str, int | None]:
     """Figures by key with small ones suppressed (None). Counts below K_ANONYMITY are hidden;
     when exactly one would be hidden, the smallest shown one is hidden too, or the total minus
@@ -150,19 +137,6 @@ def k_anonymous(counts: dict[str, int]) -> dict[str, int | None]:
         if shown:
             hidden.add(shown[0][1])
     return {key: None if key in hidden else count for key, count in counts.items()}
-
-
-def signatures_by_region(*, petition: Petition) -> list[RegionFigure]:
-    """Per-region counts with small ones suppressed as "fewer than k" (``k_anonymous``)."""
-    names = region_names()
-    counts = {
-        row.region: row.signature_count for row in RegionCount.objects.filter(petition=petition, signature_count__gt=0)
-    }
-    figures = [
-        RegionFigure(code=region, name=names.get(region, region), signature_count=count)
-        for region, count in k_anonymous(counts).items()
-    ]
-    return sorted(figures, key=lambda f: (-(f.signature_count or 0), f.name))
 
 
 def hourly_history(*, petition: Petition, hours: int = 24 * 7) -> list[HourlyCount]:

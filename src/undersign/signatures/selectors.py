@@ -8,6 +8,7 @@ from undersign.core.reference import region_names
 from undersign.petitions.models import Petition
 from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus
 from undersign.signatures.personal_data import DecryptionError, signer_name
+from undersign.transparency.models import LogEntry, LogEntryKind
 
 
 @dataclass(frozen=True)
@@ -30,16 +31,26 @@ def _shown_name(signature: Signature) -> str | None:
     return name if signature.display == Display.NAMED else initials(name)
 
 
-def public_signers(*, petition: Petition, limit: int, offset: int = 0) -> list[PublicSigner]:
-    """Confirmed signers who chose to be named or shown by initials, newest first."""
+def public_signers(
+    *, petition: Petition, limit: int, offset: int = 0, appended_before: int | None = None
+) -> list[PublicSigner]:
+    """Confirmed signers who chose to be named or shown by initials, newest first; with
+    ``appended_before``, only those whose log entry lies below that log size (the lists the
+    public sees move only with the breakdown snapshots: ``counting.selectors``)."""
     names = region_names()
     rows = (
         Signature.objects.filter(petition=petition, status=SignatureStatus.CONFIRMED)
         .exclude(display=Display.COUNTED)
         .exclude(claim__status="validated")  # listed as verified office-holders instead
-        .order_by("-confirmed_at", "-pk")
-        .only("name_sealed", "dedup_tag", "display", "region", "kind")[offset : offset + limit]
     )
+    if appended_before is not None:
+        appended = LogEntry.objects.filter(
+            petition=petition, kind=LogEntryKind.SIGNATURE, leaf_index__lt=appended_before
+        ).values("signature_id")
+        rows = rows.filter(pk__in=appended)
+    rows = rows.order_by("-confirmed_at", "-pk").only("name_sealed", "dedup_tag", "display", "region", "kind")[
+        offset : offset + limit
+    ]
     result = []
     for signature in rows:
         shown = _shown_name(signature)

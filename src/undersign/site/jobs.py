@@ -8,6 +8,7 @@ from django.conf import settings
 
 from undersign.core.jobs import PeriodicJob
 from undersign.core.outbox import outbox_sweep
+from undersign.counting.services import breakdown_snapshots_take_due
 from undersign.petitions.services import petitions_close_due
 from undersign.signatures.services import signatures_times_coarsen
 from undersign.site.services import sessions_clear_expired
@@ -24,4 +25,5 @@ def periodic_jobs() -> list[PeriodicJob]:
         PeriodicJob("delete claim evidence past its retention", 3600, claims_evidence_purge),
         PeriodicJob("delete expired sessions", 24 * 3600, sessions_clear_expired),
         PeriodicJob("round counted signatures' times to the day", 3600, signatures_times_coarsen),
+        PeriodicJob("take due breakdown snapshots", 60, breakdown_snapshots_take_due),
     ]

@@ -17,6 +17,7 @@ from django.views.decorators.http import condition, require_http_methods, requir
 
 from undersign.core.http import client_ip, error_page, parse_page, private_page, public_cache
 from undersign.core.reference import region_names, rejection_reason
+from undersign.counting.selectors import breakdown_sequence, petition_breakdown, public_signers_listed
 from undersign.petitions.forms import PetitionTextForm, list_params
 from undersign.petitions.models import Petition, PetitionState
 from undersign.petitions.selectors import (
@@ -25,13 +26,12 @@ from undersign.petitions.selectors import (
     petition_list,
     petition_version,
     petitions_similar,
-    signatures_by_region,
     threshold_progress,
 )
 from undersign.petitions.services import PetitionText
 from undersign.signatures.forms import CreatorForm
 from undersign.signatures.models import SignatureKind
-from undersign.signatures.selectors import creator_public_name, public_signers
+from undersign.signatures.selectors import creator_public_name
 from undersign.signatures.services import SignerDetails, SigningRefused, check_can_sign
 from undersign.signatures.views import sign_refused, sign_without_claim
 from undersign.site.drafts import DraftUnreadable, draft_discard, draft_read, draft_write
@@ -67,7 +67,10 @@ def petition_list_view(request: HttpRequest) -> HttpResponse:
 
 def _detail_etag(request: HttpRequest, petition_id: int) -> str | None:
     version = petition_version(petition_id=petition_id)
-    return None if version is None else f'W/"page-{version}"'
+    if version is None:
+        return None
+    # A breakdown snapshot changes the page (figures, named signers) without touching the petition row.
+    return f'W/"page-{version}-b{breakdown_sequence(petition_id=petition_id)}"'
 
 
 @require_safe
@@ -77,15 +80,17 @@ def petition_detail(request: HttpRequest, petition_id: int) -> HttpResponse:
     petition = petition_get_public(petition_id=petition_id)
     if petition is None:
         raise Http404("no such petition")
+    hidden = petition.state == S.HIDDEN
     context = {
         "petition": petition,
         "progress": threshold_progress(petition=petition),
-        "regions": signatures_by_region(petition=petition) if petition.state != S.HIDDEN else [],
-        "signers": public_signers(petition=petition, limit=50) if petition.state != S.HIDDEN else [],
+        "breakdown": petition_breakdown(petition=petition) if not hidden else None,
+        "signers": public_signers_listed(petition=petition, limit=50) if not hidden else [],
         "creator_name": creator_public_name(petition=petition) if petition.state != S.HIDDEN else None,
         "verification": verification_summary(petition=petition) if petition.state != S.HIDDEN else None,
         "reason": rejection_reason(petition.rejection_code),
         "count_interval": max(int(settings.PUBLIC_CACHE_SECONDS), 2),
+        "snapshot_minutes": settings.BREAKDOWN_SNAPSHOT_MINUTES,
     }
     return render(request, "petitions/detail.html", context)
 
@@ -100,7 +105,7 @@ def petition_signers(request: HttpRequest, petition_id: int) -> HttpResponse:
     if page is None:
         return error_page(request, title="Bad request", message="That page is not valid.", status=400)
     per_page = 200
-    signers = public_signers(petition=petition, limit=per_page + 1, offset=(page - 1) * per_page)
+    signers = public_signers_listed(petition=petition, limit=per_page + 1, offset=(page - 1) * per_page)
     return render(
         request,
         "petitions/signers.html",

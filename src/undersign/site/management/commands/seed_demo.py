@@ -16,6 +16,7 @@ from django.test.utils import override_settings
 
 from undersign.core.outbox import outbox_sweep
 from undersign.core.reference import regions
+from undersign.counting.services import breakdown_snapshots_take_due
 from undersign.moderation.services import (
     petition_approve,
     petition_flag,
@@ -109,6 +110,7 @@ class Command(BaseCommand):
                 created += 1
             self._verified_signatories_demo(moderator, names, codes)
         log_integrate_all()
+        breakdown_snapshots_take_due()  # the figures by region of those with enough counted-only signers
         self.stdout.write(f"demo petitions: {created} created, {len(DEMO) - created} already there")
 
     def _account(self, username: str, *, superuser: bool) -> User:

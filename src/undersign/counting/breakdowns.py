@@ -1,0 +1,106 @@
+"""The publication rule of breakdowns (per region, and per territory through parts), kept
+pure so that it can be tested on its own and so that the observer test can reason over it.
+
+A breakdown is published only as a snapshot (``counting.services``): the rule below turns the
+true counts of one snapshot into what the public sees. With ``k`` = ``K_ANONYMITY``:
+
+1. A cell below ``k`` is suppressed. A cell from ``k`` to ``2k - 2`` is suppressed too unless
+   it reaches a threshold ``k + h``, ``h`` drawn from 0..k-1 per snapshot and cell: otherwise
+   the snapshot in which a small cell first reaches ``k`` would name the region that just
+   grew.
+2. While the suppressed cells hold fewer than ``k`` signatures together, the smallest shown
+   cell is suppressed as well (the total is public, so a lone small cell could be computed).
+3. A shown count ``c`` is rounded to a multiple of ``k``: up with probability ``(c mod k)/k``,
+   down otherwise (unbiased; a multiple of ``k`` is shown as it is). Otherwise an observer who
+   adds ``k - 1`` signatures of their own could subtract them.
+
+The draws come from an HMAC under a key derived from the site's secret, over the petition,
+the snapshot's sequence number and the cell: fresh in every snapshot (a draw fixed per count
+would let an unchanged cell keep its value and so point at the one that moved), fixed within
+one (polling a snapshot again shows the same figures). What this still leaks over many
+snapshots is written in docs/threat-model.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import struct
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+# A draw in [0, 1) for (cell, purpose); purpose is "threshold" or "round".
+Draw = Callable[[str, str], float]
+# Publishes a part's counts by the rule, with the snapshot's draws (its cells kept apart).
+Publish = Callable[[Mapping[str, int]], dict[str, int | None]]
+# collect(petition, publish) -> a JSON-able dict, stored in each snapshot under the part's name.
+Collect = Callable[[Any, Publish], dict[str, Any]]
+
+_parts: dict[str, Collect] = {}
+
+
+def register_breakdown_part(name: str, collect: Collect) -> None:
+    """Let a higher app (verification: per-territory figures) add its own figures to every
+    snapshot. ``collect(petition, publish)`` runs when the snapshot is taken, in its
+    transaction; it must pass every count it publishes through ``publish`` (the rule, with this
+    snapshot's draws, drawn apart from other parts' and the regions'): what it returns is stored
+    and published as it is. Registered in ``AppConfig.ready``."""
+    if name in _parts and _parts[name] is not collect:
+        raise ValueError(f"a breakdown part named {name!r} is registered already")
+    _parts[name] = collect
+
+
+def breakdown_parts() -> dict[str, Collect]:
+    return dict(_parts)
+
+
+@dataclass(frozen=True)
+class SnapshotDraws:
+    """The keyed draws of one snapshot of one petition (``sequence`` 1, 2, …)."""
+
+    petition_uuid: uuid.UUID
+    sequence: int
+
+    def __call__(self, cell: str, purpose: str) -> float:
+        key = hmac.new(settings.SECRET_KEY.encode(), b"undersign/breakdown-noise/v1", hashlib.sha256).digest()
+        label, name = purpose.encode(), cell.encode()
+        # Fixed-width or length-prefixed parts: no two (cell, purpose) pairs run together.
+        message = b"breakdown/v1\x00" + self.petition_uuid.bytes + struct.pack(">QB", self.sequence, len(label))
+        message += label + struct.pack(">H", len(name)) + name
+        digest = hmac.new(key, message, hashlib.sha256).digest()
+        return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def publish_counts(counts: Mapping[str, int], *, k: int, draw: Draw) -> dict[str, int | None]:
+    """What the public sees of ``counts`` (every cell, zeros included) in one snapshot: a
+    multiple of ``k`` (at least ``k``), or None for a suppressed cell. See the module's rule."""
+    shown = {cell: count for cell, count in counts.items() if count >= k + int(draw(cell, "threshold") * k)}
+    suppressed = sum(count for cell, count in counts.items() if cell not in shown)
+    while shown and any(cell not in shown for cell in counts) and suppressed < k:
+        smallest = min(shown, key=lambda cell: (shown[cell], cell))
+        suppressed += shown.pop(smallest)
+    result: dict[str, int | None] = {}
+    for cell, count in counts.items():
+        if cell not in shown:
+            result[cell] = None
+            continue
+        low, rest = divmod(count, k)
+        result[cell] = k * (low + (1 if draw(cell, "round") < rest / k else 0))
+    return result
+
+
+def snapshot_publisher(*, petition_uuid: uuid.UUID, sequence: int, part: str) -> Publish:
+    """``publish_counts`` with the draws of one snapshot, for the cells of ``part`` (the
+    regions are the part ``"regions"``)."""
+    draws = SnapshotDraws(petition_uuid, sequence)
+
+    def publish(counts: Mapping[str, int]) -> dict[str, int | None]:
+        return publish_counts(
+            counts, k=settings.K_ANONYMITY, draw=lambda cell, purpose: draws(f"{part}/{cell}", purpose)
+        )
+
+    return publish
