@@ -12,7 +12,7 @@ from tests.verification.conftest import claim_and_confirm, make_registry, make_v
 from undersign.signatures.models import Display
 from undersign.signatures.services import signature_invalidate
 from undersign.transparency.services import log_integrate_all
-from undersign.verification.models import DecisionKind, SigningPolicy, VerifiedCount
+from undersign.verification.models import Claim, ClaimStatus, DecisionKind, SigningPolicy, VerifiedCount
 from undersign.verification.selectors import (
     TerritoryCounts,
     suppressed,
@@ -50,14 +50,68 @@ def test_counts_territories_signers_and_quorum(cities, settings):
     claim_decide(claim=kzn_claims[0], actor=vera, kind=DecisionKind.VALIDATE)
     claim_decide(claim=kzn_claims[1], actor=vera, kind=DecisionKind.REJECT, reason_code="no-evidence")
 
-    summary = verification_summary(petition=petition)
-    assert (summary.verified, summary.pending, summary.rejected) == (7, 6, 1)
-    by_code = {t.code: (t.named, t.others, t.pending) for t in summary.territories}
+    log_integrate_all()
+
+    # Staff see the live figures per territory.
+    live = verification_summary(petition=petition, published=False)
+    assert (live.verified, live.pending, live.rejected) == (7, 6, 1)
+    by_code = {t.code: (t.named, t.others, t.pending) for t in live.territories}
     # SPB's six named deputies are public by their choice; KZN's one unnamed verified signer is
     # "fewer than 5 others", like every other figure below k (zeros included).
     assert by_code == {"SPB": (6, None, None), "MSK": (0, None, 6), "KZN": (0, None, None)}
+
+    # The public: totals live; per territory, the named list and the quorum's territories only
+    # once a snapshot has published them.
+    before = verification_summary(petition=petition)
+    assert (before.verified, before.pending, before.rejected) == (7, 6, 1)
+    assert before.territories == [] and before.signers == [] and before.figures_as_of is None
+    assert before.quorum.territories == 0 and not before.quorum.met
+    assert take_breakdown_snapshot(petition) is not None
+    summary = verification_summary(petition=petition)
+    published = {t.code: (t.named, t.others) for t in summary.territories}
+    assert published == {"SPB": (6, None), "MSK": (0, None), "KZN": (0, None)}
+    # Awaiting validation goes through the snapshot's rule, noise included: a multiple of k or hidden.
+    assert {t.pending for t in summary.territories} <= {None, 5, 10}
     assert summary.quorum.met and summary.quorum.territories == 2
     assert len(summary.signers) == 6 and summary.signers[0].office == "Municipal deputy"
+    assert summary.figures_as_of is not None
+
+
+def test_territory_figures_move_only_with_snapshots(cities, settings):
+    """A validation, or a pending claim, shows in the totals at once; per territory, in the named
+    list and in the quorum's territories only at the next snapshot. Every territory of the
+    registries is listed from the first snapshot on, so no row appears with its first claim."""
+    settings.K_ANONYMITY = 2
+    spb, msk, kzn = cities
+    petition = restricted_petition(spb, msk, kzn, quorum_territories=1)
+    for member in msk.members.all()[:2]:
+        claim_and_confirm(petition, member)
+    log_integrate_all()
+    assert take_breakdown_snapshot(petition) is not None
+    first = verification_summary(petition=petition)
+    assert {t.code for t in first.territories} == {"SPB", "MSK", "KZN"}
+    assert first.quorum.territories == 0
+
+    member = spb.members.first()
+    ksenia = claim_and_confirm(
+        petition, member, email=f"deputy{member.external_id[-1]}@spb.council.example", display=Display.NAMED
+    )
+    log_integrate_all()
+    assert Claim.objects.get(pk=ksenia.claim.pk).status == ClaimStatus.VALIDATED
+    now = verification_summary(petition=petition)
+    assert now.verified == 1  # the total is live
+    assert now.territories == first.territories and now.signers == [] and now.quorum.territories == 0
+    # Only signers who made their region public arrived: the next snapshot may publish them.
+    assert take_breakdown_snapshot(petition) is not None
+    later = verification_summary(petition=petition)
+    assert {t.code: t.named for t in later.territories}["SPB"] == 1
+    assert [s.name for s in later.signers] == [member.name]
+    assert later.quorum.territories == 1 and later.quorum.met
+    # One counted-only claimant waits for k - 1 others before any figure moves again.
+    claim_and_confirm(petition, kzn.members.first())
+    log_integrate_all()
+    assert take_breakdown_snapshot(petition) is None
+    assert verification_summary(petition=petition).territories == later.territories
 
 
 def test_the_page_and_json_show_the_figures(client, cities, settings):
@@ -70,28 +124,28 @@ def test_the_page_and_json_show_the_figures(client, cities, settings):
         )
     for member in msk.members.all()[:2]:
         claim_and_confirm(petition, member, display=Display.NAMED)
-    log_integrate_all()
-    page = client.get(f"/petitions/{petition.pk}/").content.decode()
-    # The headline of a registry-only petition says what it counts (the creator signed unclaimed).
-    assert "6 signatures: <strong>3 verified</strong> · 2 awaiting validation · 1 unclaimed" in page
-    assert "3 named + fewer than 2 others" in page
-    assert "Deputy Spb Number1" in page and "Municipal deputy" in page and ">verified<" in page
-    assert "Quorum: at least 3 verified signers" in page and "reached" in page
-    data = client.get(f"/petitions/{petition.pk}.json").json()["data"]["attributes"]["verification"]
-    assert (data["verified_count"], data["pending_count"], data["rejected_count"]) == (3, 2, 0)
-    assert data["unclaimed_count"] == 1
-    assert {
-        t["code"]: (t["verified_named_count"], t["verified_others_count"], t["pending_count"])
-        for t in data["by_territory"]
-    } == {"SPB": (3, None, None), "MSK": (0, None, 2)}
-    assert data["quorum"]["met"] is True and len(data["verified_signers"]) == 3
-    # A pending signer is not listed as verified; their typed name stays "unverified", in the
-    # list of named signers, which moves with the breakdown snapshots (due after k counted-only).
+    # Two counted-only claimants: k of them make the first breakdown snapshot due.
     for member in msk.members.all()[2:4]:
         claim_and_confirm(petition, member, display=Display.COUNTED)
     log_integrate_all()
     assert take_breakdown_snapshot(petition) is not None
     page = client.get(f"/petitions/{petition.pk}/").content.decode()
+    # The headline of a registry-only petition says what it counts (the creator signed unclaimed).
+    assert "8 signatures: <strong>3 verified</strong> · 4 awaiting validation · 1 unclaimed" in page
+    assert "3 named + fewer than 2 others" in page
+    assert "Deputy Spb Number1" in page and "Municipal deputy" in page and ">verified<" in page
+    assert "Quorum: at least 3 verified signers" in page and "reached" in page
+    data = client.get(f"/petitions/{petition.pk}.json").json()["data"]["attributes"]["verification"]
+    assert (data["verified_count"], data["pending_count"], data["rejected_count"]) == (3, 4, 0)
+    assert data["unclaimed_count"] == 1
+    # SPB's zero awaiting validation is hidden, and the hidden cells must hold k together: MSK's 4 goes too.
+    assert {
+        t["code"]: (t["verified_named_count"], t["verified_others_count"], t["pending_count"])
+        for t in data["by_territory"]
+    } == {"SPB": (3, None, None), "MSK": (0, None, None)}
+    assert data["quorum"]["met"] is True and len(data["verified_signers"]) == 3
+    # A pending signer is not listed as verified; their typed name stays "unverified", in the
+    # list of named signers, which moves with the breakdown snapshots.
     assert "Deputy Msk Number1" in page.split("Signers who chose to be named")[1]
     assert "@" not in str(data)
 
@@ -101,22 +155,27 @@ def test_small_territories_show_as_fewer_than_k(client, cities, settings):
     spb, _, _ = cities
     petition = restricted_petition(spb)
     claim_and_confirm(petition, spb.members.first())
+    log_integrate_all()
+    # Before the first snapshot nothing is published per territory.
+    url = f"/petitions/{petition.pk}.json"
+    assert client.get(url).json()["data"]["attributes"]["verification"]["by_territory"] == []
+    for member in spb.members.all()[1:5]:
+        claim_and_confirm(petition, member)
+    log_integrate_all()
+    assert take_breakdown_snapshot(petition) is not None
     page = client.get(f"/petitions/{petition.pk}/").content.decode()
-    assert "fewer than 5" in page
-    territory = client.get(f"/petitions/{petition.pk}.json").json()["data"]["attributes"]["verification"][
-        "by_territory"
-    ]
-    assert territory == [
-        {
-            "name": "SPB",
-            "code": "SPB",
-            "verified_named_count": 0,
-            "verified_others_count": None,
-            "verified_others_count_fewer_than": 5,
-            "pending_count": None,
-            "pending_count_fewer_than": 5,
-        }
-    ]
+    assert "fewer than 5 others" in page
+    [territory] = client.get(url).json()["data"]["attributes"]["verification"]["by_territory"]
+    # 5 awaiting validation: the snapshot's rule shows 5 or hides it, by its draw.
+    pending = territory.pop("pending_count")
+    assert pending == 5 or (pending is None and territory.pop("pending_count_fewer_than") == 5)
+    assert territory == {
+        "name": "SPB",
+        "code": "SPB",
+        "verified_named_count": 0,
+        "verified_others_count": None,
+        "verified_others_count_fewer_than": 5,
+    }
 
 
 def test_a_petition_without_a_policy_has_no_verification(client, db):

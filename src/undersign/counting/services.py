@@ -119,9 +119,9 @@ def _private_arrivals(*, petition_id: int, from_size: int, to_size: int) -> int:
 
 def breakdown_snapshot_take(*, petition_id: int, now: datetime | None = None) -> BreakdownSnapshot | None:
     """Take the petition's next breakdown snapshot if it is due, and return it (None if not
-    due). Due: ``BREAKDOWN_SNAPSHOT_MINUTES`` have passed since the last one (or there is none)
-    and at least ``K_ANONYMITY`` region-private (counted-only) signatures were appended to the
-    log since it. The counts are read at the petition's current log checkpoint, under the log's
+    due). Due: ``BREAKDOWN_SNAPSHOT_MINUTES`` have passed since the last one (or there is none),
+    the petition's log moved since it, and either at least ``K_ANONYMITY`` region-private
+    (counted-only) signatures or none at all were appended since it. The counts are read at the petition's current log checkpoint, under the log's
     lock on PostgreSQL so that the integrator cannot move them half-way (on SQLite the one
     writer does the same)."""
     now = now or timezone.now()
@@ -137,7 +137,10 @@ def breakdown_snapshot_take(*, petition_id: int, now: datetime | None = None) ->
             return None
         size = petition.counted_at_size or 0
         arrivals = _private_arrivals(petition_id=petition_id, from_size=last.log_size if last else 0, to_size=size)
-        if arrivals < settings.K_ANONYMITY:
+        # None of them: what changed is the signers' who made their region public (named,
+        # initials), so publishing it on schedule singles no one out; a petition signed by named
+        # deputies alone still sees its figures move. Some, but fewer than k: wait for company.
+        if 0 < arrivals < settings.K_ANONYMITY:
             return None
         sequence = last.sequence + 1 if last else 1
         # Every region, always: a row that appears with its first signer names that signer's region.

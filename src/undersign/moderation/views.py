@@ -210,7 +210,7 @@ def _petition_page(
     context = {
         "petition": petition,
         "facts": petition_facts(petition=petition),
-        "verification": verification_summary(petition=petition),
+        "verification": verification_summary(petition=petition, published=False),
         "events": petition_events(petition=petition),
         "rejection": rejection_reason(petition.rejection_code) if petition.rejection_code else None,
         "has_response": has_response,

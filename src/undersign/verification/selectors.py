@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
@@ -19,6 +21,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from undersign.core.reference import region_names
+from undersign.counting.breakdowns import Publish
+from undersign.counting.selectors import breakdown_latest
 from undersign.petitions.models import Petition
 from undersign.signatures.models import Display, Signature, SignatureStatus
 from undersign.signatures.personal_data import DecryptionError, signer_email, signer_name
@@ -139,24 +143,28 @@ class VerifiedSigner:
     territory: str
 
 
-def verified_named_signers(*, petition: Petition, limit: int = 200) -> list[VerifiedSigner]:
-    """Validated claims of confirmed signatures whose signer chose to be named, with the
-    member's public registry data, found by opening the sealed references (on page render: the
-    pages are cached) — never through a join of claims to members."""
-    claims = (
-        Claim.objects.filter(
-            petition=petition,
-            status=ClaimStatus.VALIDATED,
-            signature__status=SignatureStatus.CONFIRMED,
-            signature__display=Display.NAMED,
-        )
-        .select_related("signature")
-        .order_by("pk")
+def verified_named_signers(
+    *, petition: Petition, limit: int = 200, claim_ids: list[int] | None = None
+) -> list[VerifiedSigner]:
+    """Validated claims of confirmed signatures whose signer chose to be named (of
+    ``claim_ids`` only, when given: those a snapshot listed), with the member's public registry
+    data, found by opening the sealed references (on page render: the pages are cached) —
+    never through a join of claims to members."""
+    claims = Claim.objects.filter(
+        petition=petition,
+        status=ClaimStatus.VALIDATED,
+        signature__status=SignatureStatus.CONFIRMED,
+        signature__display=Display.NAMED,
     )
+    if claim_ids is not None:
+        claims = claims.filter(pk__in=claim_ids)
     names = region_names()
-    members = sorted(claim_members(claims).values(), key=lambda m: (m.name, m.pk))[:limit]
+    members = sorted(
+        claim_members(claims.select_related("signature").order_by("pk")).values(), key=lambda m: (m.name, m.pk)
+    )
     return [
-        VerifiedSigner(m.name, m.office, m.district, names.get(m.territory_code, m.territory_code)) for m in members
+        VerifiedSigner(m.name, m.office, m.district, names.get(m.territory_code, m.territory_code))
+        for m in members[:limit]
     ]
 
 
@@ -266,6 +274,9 @@ class VerificationSummary:
     # nor awaiting validation (counted before the claims' counters caught up, or rejected ones
     # still in the log's count), so the headline says what it counts.
     signature_count: int | None = None
+    # When the per-territory figures and the named signers were published (their snapshot);
+    # None for live figures, or before a petition's first snapshot.
+    figures_as_of: datetime | None = None
 
     @property
     def registry_only(self) -> bool:
@@ -278,24 +289,81 @@ class VerificationSummary:
         return max(0, self.signature_count - self.verified - self.pending)
 
 
-def verification_summary(*, petition: Petition, signers_limit: int = 200) -> VerificationSummary | None:
-    """What the public sees of a petition's verified signers: counts, per-territory figures
-    ("N named + R others", small ones as "fewer than k"), the named verified signers and the
-    quorum. Only validated claims are verified and count toward the quorum."""
+# The name of verification's part of every breakdown snapshot (``counting``).
+BREAKDOWN_PART = "verification"
+
+
+def verified_breakdown_collect(petition: Petition, publish: Publish) -> dict[str, Any]:
+    """Verification's part of a breakdown snapshot, taken in the snapshot's transaction: per
+    territory of the petition's registries — every one, so that no row appears with its first
+    claim — the named verified signers (public by their choice), the other verified ones
+    (exact only at ``K_ANONYMITY`` or more) and those awaiting validation (by the snapshot's
+    rule, noise included, like regions: anyone can make a pending claim, so an observer could
+    add their own); how many territories have a verified signer (the quorum's); and the claims
+    of the named verified signers, whom the pages list until the next snapshot. No name is
+    copied here: the list opens the sealed references when it is shown."""
+    verification = petition_verification(petition=petition)
+    if verification is None:
+        return {}
+    counts = dict.fromkeys(
+        RegistryMember.objects.filter(registry__in=verification.registries.all(), active=True)
+        .values_list("territory_code", flat=True)
+        .distinct(),
+        TerritoryCounts(),
+    )
+    counts.update(verified_counts_live(petition=petition))
+    others = suppressed({code: c.validated_other for code, c in counts.items()}, settings.K_ANONYMITY)
+    pending = publish({code: c.pending for code, c in counts.items()})
+    named = Claim.objects.filter(
+        petition=petition,
+        status=ClaimStatus.VALIDATED,
+        signature__status=SignatureStatus.CONFIRMED,
+        signature__display=Display.NAMED,
+    )
+    return {
+        "territories": {
+            code: {"named": c.validated_named, "others": others[code], "pending": pending[code]}
+            for code, c in counts.items()
+        },
+        "territories_with_verified": sum(1 for c in counts.values() if c.validated),
+        "named_claims": sorted(named.values_list("pk", flat=True)),
+    }
+
+
+def _published_territories(part: Mapping[str, Any], names: Mapping[str, str]) -> list[TerritoryFigure]:
+    figures = [
+        TerritoryFigure(
+            code=code, name=names.get(code, code), named=cell["named"], others=cell["others"], pending=cell["pending"]
+        )
+        for code, cell in part.get("territories", {}).items()
+    ]
+    return sorted(figures, key=lambda t: (-t.named, -(t.others or 0), -(t.pending or 0), t.name))
+
+
+def verification_summary(
+    *, petition: Petition, signers_limit: int = 200, published: bool = True
+) -> VerificationSummary | None:
+    """What the public sees of a petition's verified signers: the totals (live, like the
+    petition's count), and — as the latest breakdown snapshot published them — the figures per
+    territory ("N named + R others", small ones as "fewer than k"), the named verified signers
+    and the quorum's territories. Only validated claims are verified and count toward the
+    quorum. ``published=False`` (staff pages) shows the live per-territory figures instead."""
     verification = petition_verification(petition=petition)
     if verification is None:
         return None
-    figures = verified_public_figures(
-        verified_counts_live(petition=petition), k=settings.K_ANONYMITY, names=region_names()
-    )
+    names = region_names()
+    figures = verified_public_figures(verified_counts_live(petition=petition), k=settings.K_ANONYMITY, names=names)
+    territories, with_verified, claim_ids = figures.territories, figures.territories_with_verified, None
+    snapshot = None
+    if published:
+        snapshot = breakdown_latest(petition_id=petition.pk)
+        part = snapshot.parts.get(BREAKDOWN_PART, {}) if snapshot is not None else {}
+        territories = _published_territories(part, names)
+        with_verified = part.get("territories_with_verified", 0)
+        claim_ids = part.get("named_claims", [])
     quorum = None
     if verification.quorum_verified or verification.quorum_territories:
-        quorum = Quorum(
-            verification.quorum_verified,
-            verification.quorum_territories,
-            figures.verified,
-            figures.territories_with_verified,
-        )
+        quorum = Quorum(verification.quorum_verified, verification.quorum_territories, figures.verified, with_verified)
     registry_only = verification.policy == SigningPolicy.REGISTRY_ONLY
     return VerificationSummary(
         policy=verification.policy,
@@ -304,10 +372,11 @@ def verification_summary(*, petition: Petition, signers_limit: int = 200) -> Ver
         verified=figures.verified,
         pending=figures.pending,
         rejected=figures.rejected,
-        territories=figures.territories,
+        territories=territories,
         quorum=quorum,
-        signers=verified_named_signers(petition=petition, limit=signers_limit),
+        signers=verified_named_signers(petition=petition, limit=signers_limit, claim_ids=claim_ids),
         signature_count=petition.signature_count if registry_only else None,
+        figures_as_of=snapshot.taken_at if snapshot is not None else None,
     )
 
 
