@@ -191,7 +191,8 @@ def test_daria_gathers_verified_deputies_of_three_cities(visitor, settings):
         # Ten named (their choice); no other verified deputy, which shows as "fewer than k"; 28
         # awaiting validation, published rounded to a multiple of k by the snapshot's rule.
         assert re.search(
-            rf"<td>{city}</td>\s*<td class=\"num\">10 named \+ fewer than \d+ others</td>\s*<td class=\"num\">(25|30)</td>",
+            rf"<td>{city}</td>\s*<td class=\"num\">10 named \+ fewer than \d+ others</td>"
+            r"\s*<td class=\"num\">(25|30)</td>",
             page,
         )
     assert "St Petersburg Deputy01" in page and "reached" in page

@@ -121,9 +121,9 @@ def breakdown_snapshot_take(*, petition_id: int, now: datetime | None = None) ->
     """Take the petition's next breakdown snapshot if it is due, and return it (None if not
     due). Due: ``BREAKDOWN_SNAPSHOT_MINUTES`` have passed since the last one (or there is none),
     the petition's log moved since it, and either at least ``K_ANONYMITY`` region-private
-    (counted-only) signatures or none at all were appended since it. The counts are read at the petition's current log checkpoint, under the log's
-    lock on PostgreSQL so that the integrator cannot move them half-way (on SQLite the one
-    writer does the same)."""
+    (counted-only) signatures or none at all were appended since it. The counts are read at the
+    petition's current log checkpoint, under the log's lock on PostgreSQL so that the integrator
+    cannot move them half-way (on SQLite the one writer does the same)."""
     now = now or timezone.now()
     with transaction.atomic():
         if connection.vendor == "postgresql":
