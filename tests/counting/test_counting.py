@@ -184,3 +184,23 @@ class TestReconcile:
         call_command("reconcile_counts", "--repair")
         call_command("reconcile_counts")
         assert Signature.objects.filter(petition=petition).count() == counts(petition)[0]
+
+    def test_command_checks_the_verified_counters_too(self):
+        """Verification registers its counters' check: a wrong verified figure fails the command
+        until it is repaired from the sealed claims."""
+        from django.core.management import call_command
+
+        from tests.verification.conftest import claim_and_confirm, make_registry, restricted_petition
+        from undersign.verification.models import VerifiedCount
+
+        registry = make_registry("rec")
+        petition = restricted_petition(registry)
+        claim_and_confirm(petition, registry.members.first())
+        log_integrate_all()
+        call_command("reconcile_counts")
+        VerifiedCount.objects.filter(petition=petition).update(pending=9)
+        with pytest.raises(SystemExit):
+            call_command("reconcile_counts")
+        call_command("reconcile_counts", "--repair")
+        call_command("reconcile_counts")
+        assert VerifiedCount.objects.get(petition=petition).pending == 1

@@ -9,6 +9,7 @@ through the petitions app's service, and never the log (append-only).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -100,6 +101,22 @@ def counts_reconcile(*, repair: bool) -> list[CounterDiscrepancy]:
             for item in found:
                 petition_counters_set(petition_id=item.petition_id, region=item.region, count=item.expected_counter)
     return found
+
+
+# Counters that higher apps keep (verification: verified figures per territory) and check
+# themselves: ``check(repair=…)`` returns the differences, one line each, naming no person.
+CounterCheck = Callable[..., list[str]]
+_counter_checks: dict[str, CounterCheck] = {}
+
+
+def register_counter_check(name: str, check: CounterCheck) -> None:
+    """Let a higher app add its counters to ``reconcile_counts`` (in ``AppConfig.ready``)."""
+    _counter_checks[name] = check
+
+
+def counter_checks_run(*, repair: bool) -> list[str]:
+    """Every registered check's differences (repaired with ``repair``)."""
+    return [line for check in _counter_checks.values() for line in check(repair=repair)]
 
 
 # --- breakdown snapshots (counting.breakdowns has the publication rule) ----------------------

@@ -263,6 +263,16 @@ def claims_counters_sync_for_signatures(*, signature_ids: list[int]) -> None:
         claim_counters_sync(claim_id=claim_id)
 
 
+def verified_counts_reconcile_all(*, repair: bool = False) -> list[str]:
+    """``verified_counts_reconcile`` for every petition that takes claims (``reconcile_counts``)."""
+    petition_ids = PetitionVerification.objects.values_list("petition_id", flat=True).order_by("petition_id")
+    return [
+        line
+        for petition_id in petition_ids
+        for line in verified_counts_reconcile(petition_id=petition_id, repair=repair)
+    ]
+
+
 def verified_counts_reconcile(*, petition_id: int, repair: bool = False) -> list[str]:
     """Recount a petition's public verified figures from its claims (opening their sealed
     member references) and compare them with ``VerifiedCount``. Returns the differences, one

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from undersign.counting.services import counts_reconcile
+from undersign.counting.services import counter_checks_run, counts_reconcile
 
 
 class Command(BaseCommand):
@@ -25,6 +25,10 @@ class Command(BaseCommand):
                     f"{where}: the log counts {item.logged} + pending {item.log_pending} != confirmed {item.confirmed}"
                     " (the log is append-only: investigate, it cannot be repaired)"
                 )
-        self.stdout.write(f"{len(found)} counter(s) differ" + (", repaired" if repair and found else ""))
-        if found and (not repair or any(item.log_disagrees for item in found)):
+        others = counter_checks_run(repair=repair)
+        for line in others:
+            self.stdout.write(line + (" -> repaired" if repair else ""))
+        differ = len(found) + len(others)
+        self.stdout.write(f"{differ} counter(s) differ" + (", repaired" if repair and differ else ""))
+        if (found or others) and (not repair or any(item.log_disagrees for item in found)):
             raise SystemExit(1)
