@@ -17,6 +17,12 @@ def test_tokens_in_paths_are_redacted():
     )
 
 
+def test_the_opaque_links_of_our_mails_are_redacted():
+    line = "GET /signatures/confirm/c0nf/ /signatures/unsubscribe/uns/ /signatures/petition/p3t/ /sponsor/sp0n/"
+    redacted = redact(line)
+    assert not any(token in redacted for token in ("c0nf", "uns/", "p3t", "sp0n")), redacted
+
+
 def test_a_signature_links_id_is_redacted_with_its_token():
     """The id would tie the request (and its address) to a row of a dump."""
     assert "4711" not in redact("GET /signatures/4711/confirm/tok/")

@@ -273,7 +273,10 @@ class TestResponsePublish:
         assert len(mail.outbox) == 3
         assert {m.subject for m in mail.outbox} == {"A petition has received a response"}
         assert not any("We will plant them." in m.body for m in mail.outbox)  # on the page behind the link
-        assert all(f"/petitions/{petition.pk}/" in m.body for m in mail.outbox)
+        # The petition is named by no address, only reached through each signer's own token.
+        assert all(
+            "/signatures/petition/" in m.body and f"/petitions/{petition.pk}/" not in m.body for m in mail.outbox
+        )
         event = last_event(petition)
         assert (event.actor, event.from_state, event.to_state) == (moderator, "", "")
         assert "We will plant them." in event.note

@@ -70,11 +70,24 @@ def test_links_carry_no_signature_id_and_no_petition_id_but_their_own_page(moder
         links = LINK.findall(message.body) + LINK.findall(message.extra_headers.get("List-Unsubscribe", ""))
         assert links
         for path in links:
-            if path.startswith("/petitions/") and path.count("/") == 3:
-                continue  # the petition's public page, in news of it (published, closed, response)
             segments = set(path.strip("/").split("/"))
             assert not segments & ids, path
             assert not any(s.isdigit() for s in segments), path
+
+
+def test_news_of_a_petition_links_to_it_only_through_a_token(client, moderator):
+    """A mail about a petition (published, closed, a response) does not carry the petition's own
+    address, which would name it: its link opens the petition for whoever holds the token."""
+    messages = _every_kind_of_mail(moderator)
+    news = [m for m in messages if "/signatures/petition/" in m.body]
+    assert news
+    for message in news:
+        path = re.search(r"https?://[^/\s]+(/signatures/petition/[\w-]+/)", message.body).group(1)
+        response = client.get(path)
+        assert response.status_code == 302 and re.fullmatch(r"/petitions/\d+/", response["Location"])
+        assert "no-store" in response["Cache-Control"]
+    unknown = client.get("/signatures/petition/not-a-token/")
+    assert unknown.status_code == 404 and b"This link is no longer valid" in unknown.content
 
 
 def _page(client, path: str) -> tuple[int, bytes]:

@@ -38,13 +38,15 @@ def signer_message(template: str, signature: Signature, context: dict[str, objec
     link tells the rest to whoever holds it. Templates get the petition only for what a
     message is about (a date, a count), never its action or text, nor the name the form was
     signed with (whoever typed the address may not be its owner)."""
-    unsubscribe = absolute(reverse("signatures:unsubscribe", args=[unsubscribe_token(tag=bytes(signature.dedup_tag))]))
+    token = unsubscribe_token(tag=bytes(signature.dedup_tag))
+    unsubscribe = absolute(reverse("signatures:unsubscribe", args=[token]))
     context = {
         **context,
         "SITE_NAME": settings.SITE_NAME,
         "SITE_URL": settings.SITE_URL,
         "petition": signature.petition,
-        "petition_url": absolute(reverse("petitions:detail", args=[signature.petition_id])),
+        # Not the petition's own address, which would name it: a link only its token opens.
+        "petition_url": absolute(reverse("signatures:petition_link", args=[token])),
         "unsubscribe_url": unsubscribe,
     }
     subject, _, body = render_to_string(f"emails/{template}.txt", context).strip().partition("\n")

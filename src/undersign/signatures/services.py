@@ -405,7 +405,7 @@ def signature_for_unsubscribe(*, token: str) -> Signature:
     """The signature an unsubscribe link names (by its token's digest), or ``InvalidLink``."""
     if not token or len(token) > 200:
         raise InvalidLink
-    signature = Signature.objects.filter(unsubscribe_digest=token_digest(token)).only("pk").first()
+    signature = Signature.objects.filter(unsubscribe_digest=token_digest(token)).only("pk", "petition_id").first()
     if signature is None:
         raise InvalidLink
     return signature

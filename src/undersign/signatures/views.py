@@ -172,6 +172,19 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@private_page
+@require_safe
+def petition_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The petition a mail is about, reached through the signature's opaque token: the mail
+    itself names no petition, not even by its address, so a mailbox read without following its
+    links says nothing of what its owner signed."""
+    try:
+        signature = signature_for_unsubscribe(token=token)
+    except InvalidLink as refused:
+        return refusal_page(request, refused)
+    return redirect("petitions:detail", petition_id=signature.petition_id)
+
+
 @csrf_exempt  # RFC 8058 one-click: the mail client POSTs without our form; the token is the secret
 @private_page
 @require_http_methods(["GET", "HEAD", "POST"])
