@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.test_signing_in_browser import page  # noqa: F401  (the browser fixture)
-from tests.factories import last_confirm_link
-from tests.verification.conftest import make_registry, make_validator, restricted_petition
+from tests.factories import last_confirm_link, take_breakdown_snapshot
+from tests.verification.conftest import claim_and_confirm, make_registry, make_validator, restricted_petition
+from undersign.transparency.services import log_integrate_all
 from undersign.verification.models import Claim, ClaimStatus
 
 pytestmark = pytest.mark.browser
@@ -56,6 +57,13 @@ def test_anna_claims_her_entry_and_vera_validates_it(page, live_server):  # noqa
     page.get_by_label("Decision").select_option("validate")
     page.get_by_role("button", name="Record my decision").click()
     expect(page.locator("p.notice").first).to_contain_text(f"Claim {claim.pk} is validated")
+
+    # Five colleagues sign counted only (k region-private signatures): the next
+    # breakdown snapshot, which the periodic job takes, publishes the verified signers.
+    for member in registry.members.exclude(name="Deputy Spb Number3")[:5]:
+        claim_and_confirm(petition, member)
+    log_integrate_all()
+    assert take_breakdown_snapshot(petition) is not None
 
     # The petition page lists Anna among the verified signers, with her office.
     page.goto(f"{live_server.url}/petitions/{petition.pk}/")

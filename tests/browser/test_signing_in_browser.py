@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.db import connections
 
-from tests.factories import last_confirm_link, make_petition, signer
+from tests.factories import last_confirm_link, make_petition, signer, take_breakdown_snapshot
 from undersign.signatures.models import Display
 from undersign.transparency.services import log_integrate_all
 
@@ -86,15 +86,19 @@ def test_suzie_signs_a_petition_in_her_browser(page, live_server):
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your e-mail")
 
-    # She opens the link from her e-mail; the page shows what she is confirming.
+    # She opens the link from her e-mail; the page shows what she is confirming, which she (the
+    # mailbox's owner, whoever typed the address) may still set right.
     signature_id, token = last_confirm_link("suzie.sharpe@example.org")
     page.goto(f"{live_server.url}/signatures/confirm/{token}/")
-    expect(page.locator("dl.summary")).to_contain_text("Suzie Sharpe")
+    expect(page.get_by_label("Full name")).to_have_value("Suzie Sharpe")
+    expect(page.get_by_label("Show my name and region")).to_be_checked()
     page.locator("#confirm-button").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your signature has been added")
 
-    # Once the batch has counted her, the petition shows her, marked as an unverified name.
+    # Once the batch has counted her and the next breakdown snapshot (the periodic job's) has
+    # listed her, the petition shows her, marked as an unverified name.
     log_integrate_all()
+    assert take_breakdown_snapshot(petition) is not None
     page.get_by_role("link", name="See the petition").click()
     page.reload()  # the petition page is publicly cacheable: revalidate, as a reader would
     expect(page.locator(".big-count")).to_have_text("2")
