@@ -98,9 +98,11 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL: {exc}") from exc
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the dev server's readers go on while the log's integrator writes.
+    # WAL lets the dev server's readers go on while the log's integrator writes. secure_delete
+    # zeroes what a delete or an update frees, so the file's free pages keep no purged draft nor
+    # a time from before its rounding (docs/threat-model.md).
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;",
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
