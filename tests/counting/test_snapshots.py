@@ -69,6 +69,30 @@ class TestSchedule:
         later = second.taken_at + timedelta(hours=5)
         assert breakdown_snapshot_take(petition_id=petition.pk, now=later) is None  # 2 < k private
 
+    def test_with_only_public_arrivals_a_snapshot_is_due_and_keeps_its_noise(self):
+        """Signers who made their region public (named, initials) need no company: their
+        snapshot is due on schedule. It keeps the last epoch's draws, so a region whose count did
+        not move shows the same figure: an observer who signs with a name now and then gets no
+        fresh noise to average away. k region-private signatures bring fresh draws."""
+        petition = named_petition()
+        sign(petition, 19, region=LONDON)  # 20 with the creator: shown as 18 or 21, by a draw
+        sign(petition, 5, region=WALES)
+        log_integrate_all()
+        first = breakdown_snapshot_take(petition_id=petition.pk)
+        assert first is not None and first.epoch == 1
+        assert first.regions[LONDON] in (18, 21)  # (Wales is hidden, for the rule's sum)
+        later = first
+        for hour in range(1, 13):
+            sign(petition, 1, region=WALES, display=Display.NAMED)
+            log_integrate_all()
+            later = breakdown_snapshot_take(petition_id=petition.pk, now=first.taken_at + timedelta(hours=hour))
+            assert later is not None and later.epoch == 1
+            assert later.regions[LONDON] == first.regions[LONDON]
+        sign(petition, 3, region=LONDON)
+        log_integrate_all()
+        fresh = breakdown_snapshot_take(petition_id=petition.pk, now=later.taken_at + timedelta(hours=1))
+        assert fresh is not None and fresh.epoch == 2
+
     def test_the_periodic_job_takes_due_snapshots_of_published_petitions_only(self):
         due, waiting, pending = named_petition(), named_petition(), make_petition(state=PetitionState.SPONSORED)
         sign(due, 3)

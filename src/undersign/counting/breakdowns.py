@@ -15,9 +15,11 @@ true counts of one snapshot into what the public sees. With ``k`` = ``K_ANONYMIT
    adds ``k - 1`` signatures of their own could subtract them.
 
 The draws come from an HMAC under a key derived from the site's secret, over the petition,
-the snapshot's sequence number and the cell: fresh in every snapshot (a draw fixed per count
-would let an unchanged cell keep its value and so point at the one that moved), fixed within
-one (polling a snapshot again shows the same figures). What this still leaks over many
+the snapshot's noise epoch and the cell: fresh in every snapshot that region-private signatures
+made due (a draw fixed per count would let an unchanged cell keep its value and so point at the
+one that moved), kept by a snapshot of public arrivals only (fresh draws there would let an
+observer who signs with a name now and then average the noise away for free), fixed within one
+(polling a snapshot again shows the same figures). What this still leaks over many
 snapshots is written in docs/threat-model.md.
 """
 
@@ -60,16 +62,19 @@ def breakdown_parts() -> dict[str, Collect]:
 
 @dataclass(frozen=True)
 class SnapshotDraws:
-    """The keyed draws of one snapshot of one petition (``sequence`` 1, 2, …)."""
+    """The keyed draws of one noise epoch of one petition (1, 2, …): a new epoch begins with each
+    snapshot that k region-private signatures made due, so fresh draws cost an observer k
+    signatures each; a snapshot of public arrivals only keeps its epoch's draws, so an unchanged
+    cell shows the same figure and polling many such snapshots averages nothing out."""
 
     petition_uuid: uuid.UUID
-    sequence: int
+    epoch: int
 
     def __call__(self, cell: str, purpose: str) -> float:
         key = hmac.new(settings.SECRET_KEY.encode(), b"undersign/breakdown-noise/v1", hashlib.sha256).digest()
         label, name = purpose.encode(), cell.encode()
         # Fixed-width or length-prefixed parts: no two (cell, purpose) pairs run together.
-        message = b"breakdown/v1\x00" + self.petition_uuid.bytes + struct.pack(">QB", self.sequence, len(label))
+        message = b"breakdown/v1\x00" + self.petition_uuid.bytes + struct.pack(">QB", self.epoch, len(label))
         message += label + struct.pack(">H", len(name)) + name
         digest = hmac.new(key, message, hashlib.sha256).digest()
         return int.from_bytes(digest[:8], "big") / 2**64
@@ -93,10 +98,10 @@ def publish_counts(counts: Mapping[str, int], *, k: int, draw: Draw) -> dict[str
     return result
 
 
-def snapshot_publisher(*, petition_uuid: uuid.UUID, sequence: int, part: str) -> Publish:
-    """``publish_counts`` with the draws of one snapshot, for the cells of ``part`` (the
+def snapshot_publisher(*, petition_uuid: uuid.UUID, epoch: int, part: str) -> Publish:
+    """``publish_counts`` with the draws of one noise epoch, for the cells of ``part`` (the
     regions are the part ``"regions"``)."""
-    draws = SnapshotDraws(petition_uuid, sequence)
+    draws = SnapshotDraws(petition_uuid, epoch)
 
     def publish(counts: Mapping[str, int]) -> dict[str, int | None]:
         return publish_counts(

@@ -11,10 +11,12 @@ class BreakdownSnapshot(models.Model):
     suppressed), never the true counts; ``log_size`` is the petition's log checkpoint when it was
     taken, which cuts the lists of named signers (those whose entry was appended before it), so
     the lists move with snapshots only and no name is ever copied here. ``sequence`` numbers a
-    petition's snapshots from 1 and keys the snapshot's noise."""
+    petition's snapshots from 1; ``epoch`` keys the snapshot's noise, and moves on only with a
+    snapshot that region-private signatures made due (``counting.breakdowns``)."""
 
     petition = models.ForeignKey("petitions.Petition", on_delete=models.CASCADE, related_name="+")
     sequence = models.PositiveIntegerField()
+    epoch = models.PositiveIntegerField(default=1)
     taken_at = models.DateTimeField()
     log_size = models.BigIntegerField()
     regions = models.JSONField()

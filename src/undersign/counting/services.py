@@ -160,16 +160,24 @@ def breakdown_snapshot_take(*, petition_id: int, now: datetime | None = None) ->
         if 0 < arrivals < settings.K_ANONYMITY:
             return None
         sequence = last.sequence + 1 if last else 1
+        # Fresh noise only when region-private signatures made this snapshot due (breakdowns.py).
+        epoch = last.epoch + (1 if arrivals else 0) if last else 1
         # Every region, always: a row that appears with its first signer names that signer's region.
         counts = dict.fromkeys(region_names(), 0)
         counts.update(RegionCount.objects.filter(petition_id=petition_id).values_list("region", "signature_count"))
-        regions = snapshot_publisher(petition_uuid=petition.uuid, sequence=sequence, part="regions")(counts)
+        regions = snapshot_publisher(petition_uuid=petition.uuid, epoch=epoch, part="regions")(counts)
         parts = {
-            name: collect(petition, snapshot_publisher(petition_uuid=petition.uuid, sequence=sequence, part=name))
+            name: collect(petition, snapshot_publisher(petition_uuid=petition.uuid, epoch=epoch, part=name))
             for name, collect in breakdown_parts().items()
         }
         return BreakdownSnapshot.objects.create(
-            petition_id=petition_id, sequence=sequence, taken_at=now, log_size=size, regions=regions, parts=parts
+            petition_id=petition_id,
+            sequence=sequence,
+            epoch=epoch,
+            taken_at=now,
+            log_size=size,
+            regions=regions,
+            parts=parts,
         )
 
 
