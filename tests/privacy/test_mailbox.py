@@ -14,7 +14,7 @@ from django.utils import timezone
 from tests.factories import deliver_outbox, make_petition, signer
 from undersign.core.models import OutboundEmail
 from undersign.core.outbox import outbox_add
-from undersign.petitions.models import PetitionResponse, PetitionState
+from undersign.petitions.models import Petition, PetitionResponse, PetitionState
 from undersign.petitions.services import PetitionText, petition_create
 from undersign.signatures.models import Signature, SignatureKind
 from undersign.signatures.services import signature_create
@@ -52,8 +52,11 @@ def _every_kind_of_mail(moderator) -> list:
 def test_no_subject_or_body_of_any_kind_names_the_petition_or_the_signer(moderator):
     mail.outbox.clear()
     messages = _every_kind_of_mail(moderator)
+    # Nor what picks a petition out of public data: its closing date or its count.
+    dates = {f"{p.closing_date:%-d %B %Y}" for p in Petition.objects.exclude(closing_date=None)}
+    counts = {f"with {p.signature_count} signature" for p in Petition.objects.all()}
     for message in messages:
-        for needle in ("Zanzibar", "Ottoline", "Perpetua", "Quillfeather"):
+        for needle in ("Zanzibar", "Ottoline", "Perpetua", "Quillfeather", *dates, *counts):
             assert needle not in message.subject, message.subject
             assert needle not in message.body, (message.subject, message.body)
     # Every kind went out (the test would pass on an empty outbox otherwise): each kind below
@@ -82,11 +85,16 @@ def test_news_of_a_petition_links_to_it_only_through_a_token(client, moderator):
     news = [m for m in messages if "/signatures/petition/" in m.body]
     assert news
     for message in news:
-        path = re.search(r"https?://[^/\s]+(/signatures/petition/[\w-]+/)", message.body).group(1)
+        path = re.search(r"https?://[^/\s]+(/signatures/petition/[\w-]+/[\w-]+/)", message.body).group(1)
         response = client.get(path)
         assert response.status_code == 302 and re.fullmatch(r"/petitions/\d+/", response["Location"])
         assert "no-store" in response["Cache-Control"]
-    unknown = client.get("/signatures/petition/not-a-token/")
+        # The unsubscribe token alone (in every mail's List-Unsubscribe, "already signed" too,
+        # which whoever typed the address can cause) does not open the petition.
+        token = path.split("/")[3]
+        spent = client.get(f"/signatures/petition/{token}/{'A' * 22}/")
+        assert spent.status_code == 404 and b"This link is no longer valid" in spent.content
+    unknown = client.get("/signatures/petition/not-a-token/not-a-check/")
     assert unknown.status_code == 404 and b"This link is no longer valid" in unknown.content
 
 

@@ -37,6 +37,8 @@ class TestConfirm:
         assert [(e.kind, e.delta, e.leaf_index) for e in entries] == [(LogEntryKind.SIGNATURE, 1, None)]
         assert bytes(entries[0].commitment) == bytes(Signature.objects.get(pk=signature_id).commitment)
         assert Signature.objects.get(pk=signature_id).confirmed_at is not None
+        # The spent link's digest is gone: a dump and a mailbox copy of the link find no row.
+        assert Signature.objects.get(pk=signature_id).token_digest is None
 
     @pytest.mark.parametrize(
         "mangle", [lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"), lambda t: "", lambda t: t + "x"]

@@ -3,11 +3,13 @@
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from tests.factories import deliver_outbox, last_confirm_link, make_petition, sign_and_confirm, signer
 from undersign.petitions.models import PetitionState
-from undersign.signatures.links import unsubscribe_token
+from undersign.signatures.links import petition_link_check, unsubscribe_token
 from undersign.signatures.models import Signature, SignatureStatus
+from undersign.signatures.services import signature_create
 
 pytestmark = pytest.mark.django_db
 
@@ -178,3 +180,27 @@ class TestPetitionPageValidators:
     def test_ids_beyond_the_bigint_range_are_not_found(self, client):
         for path in ["/petitions/99999999999999999999/", "/signatures/9223372036854775808/confirm/x/"]:
             assert client.get(path).status_code == 404
+
+
+class TestPetitionLink:
+    def _path(self, signature) -> str:
+        token = unsubscribe_token(tag=bytes(signature.dedup_tag))
+        return f"/signatures/petition/{token}/{petition_link_check(token=token)}/"
+
+    def test_a_confirmed_signatures_link_opens_its_petition(self, client):
+        petition = make_petition()
+        response = client.get(self._path(sign_and_confirm(petition)))
+        assert response.status_code == 302 and response["Location"] == f"/petitions/{petition.pk}/"
+
+    def test_an_unconfirmed_or_invalidated_signatures_link_is_no_longer_valid(self, client):
+        petition = make_petition()
+        invalidated = sign_and_confirm(petition)
+        Signature.objects.filter(pk=invalidated.pk).update(
+            status=SignatureStatus.INVALIDATED, invalidated_at=timezone.now(), invalidation_reason="fraud"
+        )
+        # One never confirmed: whoever typed the address may not be its owner.
+        signature_create(petition=petition, details=signer())
+        pending = Signature.objects.get(petition=petition, status=SignatureStatus.PENDING)
+        for signature in (invalidated, pending):
+            response = client.get(self._path(signature))
+            assert response.status_code == 404 and b"This link is no longer valid" in response.content

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from undersign.core.models import OutboundEmail
 from undersign.core.outbox import renders
-from undersign.signatures.links import unsubscribe_token
+from undersign.signatures.links import petition_link_check, unsubscribe_token
 from undersign.signatures.models import Signature, SignatureKind, SignatureStatus
 from undersign.signatures.personal_data import signer_email
 from undersign.signatures.selectors import creator_signature
@@ -46,7 +46,7 @@ def signer_message(template: str, signature: Signature, context: dict[str, objec
         "SITE_URL": settings.SITE_URL,
         "petition": signature.petition,
         # Not the petition's own address, which would name it: a link only its token opens.
-        "petition_url": absolute(reverse("signatures:petition_link", args=[token])),
+        "petition_url": absolute(reverse("signatures:petition_link", args=[token, petition_link_check(token=token)])),
         "unsubscribe_url": unsubscribe,
     }
     subject, _, body = render_to_string(f"emails/{template}.txt", context).strip().partition("\n")

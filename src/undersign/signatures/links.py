@@ -7,6 +7,10 @@ that digest.
 
 - Confirmation: a fresh random token per e-mail (only the latest works); its digest is
   ``Signature.token_digest``.
+- Petition: news of a petition (published, closed, a response) links to it through the
+  unsubscribe token plus a keyed check (``petition_link_check``), so that the unsubscribe token
+  alone — in every message's ``List-Unsubscribe`` header, "already signed" included, which
+  whoever typed the address can cause — does not open the petition.
 - Unsubscribe: one token per signature that stays the same in every message (mail clients keep
   the ``List-Unsubscribe`` address), derived from the signature's dedup tag under the secret
   key, so it can be rebuilt at sending without being stored; its digest is
@@ -17,7 +21,7 @@ from __future__ import annotations
 
 import base64
 
-from django.utils.crypto import salted_hmac
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from undersign.core.crypto import token_digest
 
@@ -36,4 +40,19 @@ def unsubscribe_digest(*, tag: bytes) -> bytes:
     return token_digest(unsubscribe_token(tag=tag))
 
 
-__all__ = ["token_digest", "unsubscribe_digest", "unsubscribe_token"]
+def petition_link_check(*, token: str) -> str:
+    """The keyed check that makes an unsubscribe token a link to its petition."""
+    return _b64(salted_hmac("undersign.petition-link/v1", token, algorithm="sha256").digest()[:16])
+
+
+def petition_link_valid(*, token: str, check: str) -> bool:
+    return constant_time_compare(petition_link_check(token=token), check)
+
+
+__all__ = [
+    "petition_link_check",
+    "petition_link_valid",
+    "token_digest",
+    "unsubscribe_digest",
+    "unsubscribe_token",
+]

@@ -315,7 +315,14 @@ def signature_confirm(
             confirmed = Signature.objects.filter(
                 pk=signature.pk, status=SignatureStatus.PENDING, token_digest=token_digest(token)
             ).update(
-                status=SignatureStatus.CONFIRMED, confirmed_at=now, updated_at=now, commitment=commitment, **changes
+                # The spent link's digest goes too: a dump plus a mailbox copy of the link then
+                # find no row, and only a pending signature has a digest to find.
+                status=SignatureStatus.CONFIRMED,
+                confirmed_at=now,
+                updated_at=now,
+                commitment=commitment,
+                token_digest=None,
+                **changes,
             )
             if not confirmed:
                 raise InvalidLink
@@ -405,7 +412,9 @@ def signature_for_unsubscribe(*, token: str) -> Signature:
     """The signature an unsubscribe link names (by its token's digest), or ``InvalidLink``."""
     if not token or len(token) > 200:
         raise InvalidLink
-    signature = Signature.objects.filter(unsubscribe_digest=token_digest(token)).only("pk", "petition_id").first()
+    signature = (
+        Signature.objects.filter(unsubscribe_digest=token_digest(token)).only("pk", "petition_id", "status").first()
+    )
     if signature is None:
         raise InvalidLink
     return signature

@@ -10,5 +10,5 @@ urlpatterns = [
     path("sponsor/<str:token>/thank-you/", views.sponsor_done, name="sponsor_done"),
     path("signatures/confirm/<str:token>/", views.confirm, name="confirm"),
     path("signatures/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
-    path("signatures/petition/<str:token>/", views.petition_link, name="petition_link"),
+    path("signatures/petition/<str:token>/<str:check>/", views.petition_link, name="petition_link"),
 ]

@@ -12,7 +12,8 @@ from django.views.decorators.http import require_http_methods, require_safe
 from undersign.core.http import client_ip, private_page, refusal_page
 from undersign.petitions.models import Petition, PetitionState
 from undersign.signatures.forms import ConfirmForm, SignerForm
-from undersign.signatures.models import Signature, SignatureKind
+from undersign.signatures.links import petition_link_valid
+from undersign.signatures.models import Signature, SignatureKind, SignatureStatus
 from undersign.signatures.personal_data import signer_name
 from undersign.signatures.selectors import petition_by_sponsor_token
 from undersign.signatures.services import (
@@ -174,12 +175,16 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 @private_page
 @require_safe
-def petition_link(request: HttpRequest, token: str) -> HttpResponse:
+def petition_link(request: HttpRequest, token: str, check: str) -> HttpResponse:
     """The petition a mail is about, reached through the signature's opaque token: the mail
     itself names no petition, not even by its address, so a mailbox read without following its
-    links says nothing of what its owner signed."""
+    links says nothing of what its owner signed. Only a confirmed signature's link opens."""
     try:
+        if not petition_link_valid(token=token, check=check):
+            raise InvalidLink
         signature = signature_for_unsubscribe(token=token)
+        if signature.status != SignatureStatus.CONFIRMED:
+            raise InvalidLink
     except InvalidLink as refused:
         return refusal_page(request, refused)
     return redirect("petitions:detail", petition_id=signature.petition_id)
