@@ -75,3 +75,14 @@ def test_rules_refuse_nonsense():
     with pytest.raises(ValueError):
         Rule(scope="x\x00y", limit=1, window=timedelta(hours=1))
     assert settings.KEYS.limiter_key != settings.KEYS.dedup_key
+
+
+def test_a_counter_remade_by_incr_gets_its_window_back(monkeypatch):
+    """Redis: the counter can expire between the cache's EXISTS and its INCR, and INCR then
+    makes a counter without expiry, which would cap the address for good."""
+    touched = []
+    monkeypatch.setattr(cache, "add", lambda *args, **kwargs: False)  # the counter seemed to exist
+    monkeypatch.setattr(cache, "incr", lambda key, delta=1: 1)  # … and INCR made it afresh
+    monkeypatch.setattr(cache, "touch", lambda key, timeout=None: touched.append(timeout) or True)
+    assert limit_take(rule=RULE, parts=["someone@example.org"])
+    assert touched == [int(RULE.window.total_seconds())]

@@ -137,3 +137,15 @@ def test_used_replaced_expired_and_unknown_links_answer_one_identical_page(clien
     status, body = pages["used"]
     assert status == 404 and b"This link is no longer valid" in body
     assert NAME.encode() not in body and b"London" not in body
+
+
+def test_a_link_page_sends_no_token_in_its_referer(client):
+    """The confirm page loads stylesheets and scripts: their requests' Referer would carry the
+    page's address, token included, to whatever logs them (a CDN, a load balancer)."""
+    petition = make_petition()
+    client.post(
+        f"/petitions/{petition.pk}/sign/",
+        {"name": NAME, "email": "referer@example.org", "region": "E12000007", "display": "counted"},
+    )
+    page = client.get(_link_to("referer@example.org"))
+    assert page.status_code == 200 and page["Referrer-Policy"] == "strict-origin"

@@ -37,12 +37,17 @@ def public_cache(view: Callable[..., _Response]) -> Callable[..., _Response]:
 
 
 def private_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Pages holding a form (CSRF token) or someone's data: never stored by any cache."""
+    """Pages holding a form (CSRF token) or someone's data: never stored by any cache. Their
+    addresses may carry a link's secret token, which the browser would otherwise send, as the
+    ``Referer`` of every stylesheet and script the page loads, to whatever logs those requests
+    (a CDN, a load balancer): so they send only the site's origin. Not ``no-referrer``, which
+    would make the browser send ``Origin: null`` with the page's own form, and fail CSRF."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         response = view(request, *args, **kwargs)
         patch_cache_control(response, private=True, no_store=True)
+        response.headers["Referrer-Policy"] = "strict-origin"
         return response
 
     return wrapper

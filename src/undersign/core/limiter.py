@@ -80,6 +80,10 @@ def limit_take(*, rule: Rule, parts: Sequence[Part]) -> bool:
         except ValueError:  # expired between add and incr: this use opens a new window
             cache.add(key, 1, timeout=timeout)
             return True
+        if used == 1:
+            # Redis's INCR made the counter afresh (it expired between the cache's EXISTS and
+            # INCR), without an expiry: give it one, or the address stays capped for good.
+            cache.touch(key, timeout=timeout)
     except Exception as error:  # noqa: BLE001 - the cache (Redis) is down
         # Open, not closed: a Redis outage must not stop confirmation e-mails for everyone (nor
         # turn a stored signature into an error page); floods are possible only while it lasts.
