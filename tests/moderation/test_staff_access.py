@@ -98,6 +98,21 @@ class TestSearchWithinOnePetition:
         assert not StaffAccess.objects.filter(action=A.SEARCH_EMAIL).exists()
 
     @pytest.mark.parametrize(
+        ("kind", "term", "reason"),
+        [
+            ("name", "olga", "olga.k@example.org wrote to us"),
+            ("network", "203.0.113.0/24", "flood from 198.51.100.7"),
+            ("name", "Olga Kuz", "Olga Kuz asked"),
+        ],
+    )
+    def test_a_reason_holding_personal_data_is_refused(self, moderator, world, kind, term, reason):
+        """The reason is kept in the clear beside the petition: no address, nor the search's term."""
+        mine, *_ = world
+        response = search(login(moderator), kind=kind, term=term, petition=mine.pk, reason=reason)
+        assert response.status_code == 400 and "Keep personal data out of the reason" in found(response)
+        assert not StaffAccess.objects.filter(action__startswith="search").exists()
+
+    @pytest.mark.parametrize(
         ("kind", "term", "message"),
         [("email", "olga@", "Enter a whole e-mail address"), ("network", "203.0.113.0/99", "Enter an IP address")],
     )
@@ -179,6 +194,9 @@ class TestSearchAcrossAllPetitions:
     def test_a_request_needs_a_reason(self, moderator, world):
         response = login(moderator).post("/moderation/signers/approvals/", {"kind": "email", "reason": ""})
         assert response.status_code == 400 and b"State why you need this search." in response.content
+        assert not SearchApproval.objects.exists()
+        response = login(moderator).post("/moderation/signers/approvals/", {"kind": "email", "reason": "a@b.org"})
+        assert response.status_code == 400 and b"Keep personal data out of the reason" in response.content
         assert not SearchApproval.objects.exists()
 
 

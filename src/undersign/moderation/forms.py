@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from ipaddress import ip_network
 
 from django import forms
@@ -78,6 +79,21 @@ class SearchForm(forms.Form):
 REASON_MAX_LENGTH = 500
 
 
+# A reason is stored in the clear beside the petition it names (StaffAccess, SearchApproval):
+# whoever writes "jane@example.org says she never signed" puts the person in every dump.
+_PERSONAL_IN_REASON = re.compile(
+    r"[^\s@]+@[^\s@]+\.[^\s@]+|\b\d{1,3}(?:\.\d{1,3}){3}\b|\b[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){2,7}\b", re.I
+)
+REASON_HELP = "Cite a case or ticket; no e-mail address, name or IP address: the reason is kept in the clear."
+
+
+def reason_without_personal_data(reason: str, *, term: str = "") -> str | None:
+    """An error message if ``reason`` holds an e-mail or IP address, or the search's term."""
+    if _PERSONAL_IN_REASON.search(reason) or (term and term.casefold() in reason.casefold()):
+        return "Keep personal data out of the reason (it is kept in the clear): cite a case or ticket instead."
+    return None
+
+
 class SignerSearchForm(forms.Form):
     """A search of signers by personal data. POSTed, never in a URL: the terms would land in
     browser history and access logs. ``approvals``: the moderator's usable approvals."""
@@ -100,7 +116,7 @@ class SignerSearchForm(forms.Form):
         required=False,
         max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Why you need this search. It is recorded with your name; the terms are not.",
+        help_text="Why you need this search. It is recorded with your name; the terms are not. " + REASON_HELP,
     )
     approval = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Approval")
 
@@ -125,6 +141,8 @@ class SignerSearchForm(forms.Form):
         data["term"] = term
         if data.get("petition") is not None and not (data.get("reason") or "").strip():
             self.add_error("reason", "State why you need this search.")
+        if error := reason_without_personal_data(data.get("reason") or "", term=term):
+            self.add_error("reason", error)
         if data.get("petition") is None and data.get("approval") is None:
             self.add_error(
                 "approval", "A search across all petitions needs a second moderator's approval: request one below."
@@ -138,5 +156,11 @@ class SearchApprovalRequestForm(forms.Form):
         max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "State why you need this search."},
-        help_text="A second moderator reads it before approving; it is recorded with the search.",
+        help_text="A second moderator reads it before approving; it is recorded with the search. " + REASON_HELP,
     )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"]
+        if error := reason_without_personal_data(reason):
+            raise forms.ValidationError(error)
+        return reason
