@@ -543,27 +543,28 @@ def claims_decided(*, user: User | AnonymousUser, limit: int = 50) -> list[Claim
 
 def access_claim_by_id(*, user: User | AnonymousUser, claim_id: int) -> Claim:
     """The claim ``claim_id`` for a validator of its registry, if it awaits their decision (a
-    pending claim of a confirmed signature), they took a decision on it, or it names the same
-    member as one that does (a validator weighs competing claims side by side). Raises
-    ``Http404`` for anyone else, for any other claim as for one that does not exist, so that
-    no one can probe which claims exist."""
+    pending claim of a confirmed signature) or they took a decision on it. Not because it names
+    the same member as such a claim: a validator could file a throw-away claim "as Deputy X"
+    and so open, read and reverse every claim naming X. Other claims naming the member show on
+    a claim's page only as summary rows (``claims_naming_same_member``). Raises ``Http404`` for
+    anyone else, for any other claim as for one that does not exist, so that no one can probe
+    which claims exist."""
     registry_ids = validator_registry_ids(user)
-    if not registry_ids:
+    if not registry_ids or not isinstance(user, User):
         raise Http404("no such claim")
     claim = Claim.objects.filter(pk=claim_id).select_related("signature", "petition").first()
     if claim is None or not _claims_of_registries([claim], registry_ids):
         raise Http404("no such claim")
-    if not isinstance(user, User) or not _awaits_or_decided_by(
-        user, Claim.objects.filter(petition_id=claim.petition_id, member_tag=claim.member_tag)
-    ):
+    if not _awaits_or_decided_by(user, Claim.objects.filter(pk=claim.pk)):
         raise Http404("no such claim")
     return claim
 
 
-def _awaits_or_decided_by(user: User, claims: QuerySet[Claim]) -> bool:
+def _awaits_or_decided_by(user: User, claims: QuerySet[Claim]) -> QuerySet[Claim]:
+    """Those of ``claims`` (all on ``user``'s registries) ``user`` may open."""
     return claims.filter(
         Q(status=ClaimStatus.PENDING, signature__status=SignatureStatus.CONFIRMED) | Q(decisions__actor=user)
-    ).exists()
+    ).distinct()
 
 
 def claim_member(*, claim: Claim) -> RegistryMember | None:
@@ -572,15 +573,31 @@ def claim_member(*, claim: Claim) -> RegistryMember | None:
     return claim_members([claim]).get(claim.pk)
 
 
-def claims_naming_same_member(*, claim: Claim) -> list[Claim]:
+@dataclass(frozen=True)
+class SameMemberRow:
+    """Another claim naming the same member, as a claim's page lists it: its status, day and
+    official-domain flag only, nothing decrypted; a link only if ``user`` may open it."""
+
+    claim: Claim
+    openable: bool
+
+
+def claims_naming_same_member(*, claim: Claim, user: User) -> list[SameMemberRow]:
     """The other claims on the petition naming the same member (found by the member tag), for
-    the validator to weigh side by side."""
-    return list(
+    the validator to weigh side by side. Precondition: ``claim`` passed ``access_claim_by_id``
+    for ``user`` (so the others are on the same registry)."""
+    others = list(
         Claim.objects.filter(petition_id=claim.petition_id, member_tag=claim.member_tag)
         .exclude(pk=claim.pk)
         .select_related("signature")
         .order_by("pk")
     )
+    openable = set(
+        _awaits_or_decided_by(user, Claim.objects.filter(pk__in=[other.pk for other in others])).values_list(
+            "pk", flat=True
+        )
+    )
+    return [SameMemberRow(other, other.pk in openable) for other in others]
 
 
 @dataclass(frozen=True)
