@@ -66,7 +66,9 @@ def territory_tag(*, petition_uuid: uuid.UUID, territory_code: str) -> bytes:
     return hmac.new(settings.KEYS.member_tag_key, message, hashlib.sha256).digest()
 
 
-def territory_codes_by_tag(*, petition_uuid: uuid.UUID, registry_ids: Iterable[int] | QuerySet[Any]) -> dict[bytes, str]:
+def territory_codes_by_tag(
+    *, petition_uuid: uuid.UUID, registry_ids: Iterable[int] | QuerySet[Any]
+) -> dict[bytes, str]:
     """The territory codes of the members of ``registry_ids`` (ids, or a query of them; active
     members or not: a sealed claim keeps the territory of its time) by their tag on the
     petition. One query; registries are small."""

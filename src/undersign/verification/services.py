@@ -230,9 +230,7 @@ def _counter_add(*, petition_id: int, territory: bytes, column: str, delta: int)
         VerifiedCount.objects.bulk_create(
             [VerifiedCount(petition_id=petition_id, territory_tag=territory)], ignore_conflicts=True
         )
-    VerifiedCount.objects.filter(petition_id=petition_id, territory_tag=territory).update(
-        **{column: F(column) + delta}
-    )
+    VerifiedCount.objects.filter(petition_id=petition_id, territory_tag=territory).update(**{column: F(column) + delta})
 
 
 def claim_counters_sync(*, claim_id: int) -> str:
