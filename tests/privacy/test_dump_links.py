@@ -224,6 +224,51 @@ def test_the_walk_finds_a_join_through_a_foreign_key_or_a_bare_id_column():
     assert member_to_petition_paths(direct) == [[MEMBER_TABLE, "x_link", PETITIONS]]
 
 
+# --- no value joins a registry member to a petition -----------------------------------------
+
+
+def tables_linked_to_petitions(schema: Schema) -> set[str]:
+    """The tables whose rows name a petition: the petitions' own, and every table with a chain
+    of references up to it (published lists and the members' table aside)."""
+    linked = {PETITIONS}
+    grew = True
+    while grew:
+        grew = False
+        for (table, _column), target in schema.references.items():
+            if target in linked and table not in linked and table not in LISTS | {MEMBER_TABLE}:
+                linked.add(table)
+                grew = True
+    return linked
+
+
+def territory_joins(schema: Schema) -> list[tuple[str, str, str]]:
+    """(table, column, value) wherever a row linked to a petition holds a member's territory
+    code: a value join that, for a territory of one or few members, names who signed."""
+    codes = {row["territory_code"] for row in schema.tables[MEMBER_TABLE].rows} - {None, ""}
+    return sorted(
+        (name, column, value)
+        for name in tables_linked_to_petitions(schema)
+        if name in schema.tables
+        for row in schema.tables[name].rows
+        for column, value in row.items()
+        if value in codes
+    )
+
+
+def test_no_column_linked_to_a_petition_holds_a_members_territory_code(settings, dump_kind):
+    schema = dump_schema(build_world(settings, draft=False).dump)
+    assert any(row["territory_code"] == "SPB" for row in schema.tables[MEMBER_TABLE].rows)
+    assert territory_joins(schema) == []
+
+
+def test_the_value_join_finds_a_territory_code_beside_a_petition():
+    members = Table(MEMBER_TABLE, ["id", "territory_code"], rows=[{"id": "1", "territory_code": "SPB"}])
+    counts = Table("x_count", ["id", "petition_id", "code"], rows=[{"id": "1", "petition_id": "1", "code": "SPB"}])
+    tables = {MEMBER_TABLE: members, PETITIONS: Table(PETITIONS, ["id"], rows=[{"id": "1"}]), "x_count": counts}
+    schema = Schema(tables, {("x_count", "petition_id"): PETITIONS})
+    assert territory_joins(schema) == [("x_count", "code", "SPB")]
+
+
 # --- a dump beside a mail provider's delivery times -----------------------------------------
 
 SIGNATURES = "signatures_signature"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.verification.conftest import claim_and_confirm, registry_csv, restricted_petition
-from undersign.verification.models import Registry, RegistryImport
+from tests.verification.conftest import claim_and_confirm, make_validator, registry_csv, restricted_petition
+from undersign.core.models import StaffAccess
+from undersign.verification.models import DecisionKind, Registry, RegistryImport
+from undersign.verification.services import claim_decide
 
 pytestmark = pytest.mark.django_db
 ROWS = [("Anna Petrova", "Deputy", "", "SPB", "anna@council.example", "", "a1")]
@@ -65,3 +67,36 @@ def test_admin_pages_of_registries_members_and_claims_render(admin_client_, regi
     member = registry.members.first()
     page = admin_client_.get(f"/admin/verification/registrymember/{member.pk}/change/")
     assert b"Deputy Spb Number1" in page.content and b"deputy1@spb.council.example" not in page.content
+
+
+def test_only_superusers_see_a_claims_member_and_notes_in_the_admin_and_each_look_is_recorded(client, registry):
+    """Staff with the view permission on claims read their status, never which member they
+    name nor the validators' notes (they are no validator of the registry); a superuser does,
+    and the look is recorded."""
+    deputy = registry.members.first()
+    claim = claim_and_confirm(restricted_petition(registry), deputy).claim
+    claim_decide(
+        claim=claim,
+        actor=make_validator("vera", registry),
+        kind=DecisionKind.REJECT,
+        reason_code="no-evidence",
+        note="Phoned the ward office",
+    )
+    staff = User.objects.create_user("sam", "sam@example.org", "a long staff password", is_staff=True)
+    staff.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["view_claim", "view_claimdecision"], content_type__app_label="verification"
+        )
+    )
+    client.force_login(staff)
+    page = client.get(f"/admin/verification/claim/{claim.pk}/change/")
+    assert page.status_code == 200 and b"no-evidence" in page.content  # the status and reason, yes
+    assert deputy.name.encode() not in page.content and b"Phoned the ward office" not in page.content
+    assert not StaffAccess.objects.filter(reason="admin").exists()
+
+    client.force_login(User.objects.create_superuser("root", "root@example.org", "a long admin password"))
+    page = client.get(f"/admin/verification/claim/{claim.pk}/change/")
+    assert deputy.name.encode() in page.content and b"Phoned the ward office" in page.content
+    assert list(StaffAccess.objects.filter(reason="admin").values_list("actor__username", "subject")) == [
+        ("root", f"claim:{claim.pk}")
+    ]

@@ -168,6 +168,28 @@ class TestValidatorPages:
         side = page.split("Other claims naming this member")[1].split("</section>")[0]
         assert f"#{second.pk}<" in side and side.count("<tr>") == 2  # header and the one other claim
 
+    def test_a_throwaway_claim_for_a_member_opens_none_of_the_members_other_claims(self, client, registry):
+        """Vera files a claim "as Deputy X" herself, pending in her own queue: it must not open
+        the claim Viktor validated for X, nor let her decrypt, decide or reverse it."""
+        petition = restricted_petition(registry)
+        deputy = registry.members.first()
+        vera, viktor = make_validator("vera", registry), make_validator("viktor", registry)
+        real = claim_and_confirm(petition, deputy, email="real@example.org").claim
+        claim_decide(claim=real, actor=viktor, kind=DecisionKind.VALIDATE)
+        throwaway = claim_and_confirm(petition, deputy, email="vera-alt@example.org").claim
+        client.force_login(vera)
+        page = client.get(f"/verification/claims/{throwaway.pk}/").content.decode()
+        side = page.split("Other claims naming this member")[1].split("</section>")[0]
+        assert f"#{real.pk}<" in side and f"/verification/claims/{real.pk}/" not in side  # a row, no link
+        for path in ("", "evidence/"):
+            assert client.get(f"/verification/claims/{real.pk}/{path}").status_code == 404
+        assert client.post(f"/verification/claims/{real.pk}/reverse/", {"note": "mine now"}).status_code == 404
+        real.refresh_from_db()
+        assert real.status == ClaimStatus.VALIDATED and real.decisions.count() == 1
+        # Viktor, who decided it, still opens it.
+        client.force_login(viktor)
+        assert client.get(f"/verification/claims/{real.pk}/").status_code == 200
+
     def test_staff_without_a_role_see_no_claim(self, client, registry):
         claim = claim_and_confirm(restricted_petition(registry), registry.members.first()).claim
         client.force_login(make_validator("stan"))

@@ -1,8 +1,11 @@
 """Registries and validators in Django's admin, for staff. Members are changed only by CSV
 imports (an upload here, or ``undersign import_registry``); claims and decisions are read-only,
 since every decision goes through the validators' pages, which record it. Which member a claim
-names is never in a list or a filter: a claim's own page opens it on demand, and records the
-look (``core.audit.staff_access_record``)."""
+names is never in a list or a filter. Decrypted fields (the member, the decisions' notes) are
+shown only to superusers, on a claim's own page, and each look is recorded
+(``core.audit.staff_access_record``): a staff user with mere view permission would otherwise
+read every claim of every registry, beyond any validator's role. Evidence is never shown here
+(validators read it on their pages)."""
 
 from __future__ import annotations
 
@@ -130,10 +133,18 @@ class RegistryValidatorAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user"]
 
 
+def _may_decrypt(request: HttpRequest) -> bool:
+    return bool(request.user.is_active and request.user.is_superuser)
+
+
 class ClaimDecisionInline(ReadOnlyInline):
     model = ClaimDecision
     fields = ("created_at", "actor", "by_official_email", "kind", "round", "reason_code", "note", "outcome")
     readonly_fields = fields
+
+    def get_fields(self, request: HttpRequest, obj: object = None):
+        fields = super().get_fields(request, obj)
+        return fields if _may_decrypt(request) else [name for name in fields if name != "note"]
 
     @admin.display(description="note")
     def note(self, obj: ClaimDecision) -> str:
@@ -164,8 +175,12 @@ class ClaimAdmin(ReadOnlyAdmin):
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).select_related("signature", "petition")
 
+    def get_fields(self, request: HttpRequest, obj: object = None):
+        fields = super().get_fields(request, obj)
+        return fields if _may_decrypt(request) else [name for name in fields if name != "member"]
+
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
-        if object_id.isdigit():
+        if object_id.isdigit() and _may_decrypt(request):
             staff_access_record(
                 actor=signed_in_user(request),
                 action=StaffAccessAction.VIEW_CLAIM,

@@ -10,6 +10,11 @@ validated claim per petition with it), useless to a dump reader without its key,
 on every petition, so it links no one across petitions. The territory is sealed with the member
 so that the public counters (``VerifiedCount``) take a claim out of the territory they put it in,
 even if a later import moves the member.
+
+The counters (``VerifiedCount``) name their territory by ``territory_tag``:
+``HMAC-SHA256(member_tag_key, "territory/v1" 0x00 petition_uuid(16) len(code)(2) code)``, so a
+keyless dump cannot join a petition's counters to the members of a territory; readers map tags
+back through the territory codes of the petition's registries (``territory_codes_by_tag``).
 """
 
 from __future__ import annotations
@@ -20,13 +25,24 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 
 from undersign.core.crypto import DecryptionError, open_sealed, seal
 from undersign.verification.models import Claim, RegistryMember
 
-__all__ = ["DecryptionError", "MemberRef", "claim_members", "member_ref_open", "member_ref_seal", "member_tag"]
+__all__ = [
+    "DecryptionError",
+    "MemberRef",
+    "claim_members",
+    "member_ref_open",
+    "member_ref_seal",
+    "member_tag",
+    "territory_codes_by_tag",
+    "territory_tag",
+]
 
 
 @dataclass(frozen=True)
@@ -40,6 +56,29 @@ def member_tag(*, petition_uuid: uuid.UUID, registry_id: int, member_id: int) ->
     """The keyed tag of (petition, member): fixed-width parts, so no two triples run together."""
     message = b"member/v1\x00" + petition_uuid.bytes + registry_id.to_bytes(8, "big") + member_id.to_bytes(8, "big")
     return hmac.new(settings.KEYS.member_tag_key, message, hashlib.sha256).digest()
+
+
+def territory_tag(*, petition_uuid: uuid.UUID, territory_code: str) -> bytes:
+    """The keyed tag of (petition, territory) the counters are kept under: length-prefixed, so
+    no two pairs run together; different on every petition."""
+    code = territory_code.encode("utf-8")
+    message = b"territory/v1\x00" + petition_uuid.bytes + len(code).to_bytes(2, "big") + code
+    return hmac.new(settings.KEYS.member_tag_key, message, hashlib.sha256).digest()
+
+
+def territory_codes_by_tag(
+    *, petition_uuid: uuid.UUID, registry_ids: Iterable[int] | QuerySet[Any]
+) -> dict[bytes, str]:
+    """The territory codes of the members of ``registry_ids`` (ids, or a query of them; active
+    members or not: a sealed claim keeps the territory of its time) by their tag on the
+    petition. One query; registries are small."""
+    codes = (
+        RegistryMember.objects.filter(registry_id__in=registry_ids)
+        .values_list("territory_code", flat=True)
+        .distinct()
+        .order_by()
+    )
+    return {territory_tag(petition_uuid=petition_uuid, territory_code=code): code for code in codes}
 
 
 def member_context(signature_tag: bytes) -> bytes:

@@ -291,14 +291,18 @@ class ClaimDecision(models.Model):
 
 
 class VerifiedCount(models.Model):
-    """The public verified figures of one territory on one petition, kept by one service
+    """The verified figures of one territory on one petition, kept by one service
     (``verification.services.claim_counters_sync``) in the transaction of every change that
-    moves a claim between counters. Public pages read these, never the claims: which member a
-    claim names is sealed. Only claims of confirmed signatures count (rejected ones: of
-    signatures that were ever confirmed)."""
+    moves a claim between counters. Snapshots read these (``verified_breakdown_collect``),
+    never the claims: which member a claim names is sealed. Only claims of confirmed signatures
+    count (rejected ones: of signatures that were ever confirmed).
+
+    The territory is kept as a keyed tag (``verification.member_ref.territory_tag``), not as
+    its code: in a keyless dump a plain code joined to ``RegistryMember.territory_code`` would
+    pair a petition with the one or few members of a small territory."""
 
     petition = models.ForeignKey("petitions.Petition", on_delete=models.CASCADE, related_name="verified_counts")
-    territory_code = models.CharField(max_length=32)
+    territory_tag = models.BinaryField(max_length=32)
     validated_named = models.PositiveIntegerField(default=0)
     validated_other = models.PositiveIntegerField(default=0)
     pending = models.PositiveIntegerField(default=0)
@@ -306,8 +310,8 @@ class VerifiedCount(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["petition", "territory_code"], name="verifiedcount_unique_territory")
+            models.UniqueConstraint(fields=["petition", "territory_tag"], name="verifiedcount_unique_territory_tag")
         ]
 
     def __str__(self) -> str:
-        return f"petition {self.petition_id}, {self.territory_code}"
+        return f"petition {self.petition_id}, territory {bytes(self.territory_tag).hex()[:8]}"

@@ -41,7 +41,7 @@ from undersign.signatures.services import (
     signature_reinstate,
 )
 from undersign.verification.evidence import decision_note_seal, evidence_seal
-from undersign.verification.member_ref import member_ref_open, member_ref_seal, member_tag
+from undersign.verification.member_ref import member_ref_open, member_ref_seal, member_tag, territory_tag
 from undersign.verification.models import (
     CLAIM_TRANSITIONS,
     DECIDED_STATUSES,
@@ -225,14 +225,12 @@ def signature_create_with_claim(
 # --- the public counters ----------------------------------------------------------------------
 
 
-def _counter_add(*, petition_id: int, territory: str, column: str, delta: int) -> None:
+def _counter_add(*, petition_id: int, territory: bytes, column: str, delta: int) -> None:
     if delta > 0:
         VerifiedCount.objects.bulk_create(
-            [VerifiedCount(petition_id=petition_id, territory_code=territory)], ignore_conflicts=True
+            [VerifiedCount(petition_id=petition_id, territory_tag=territory)], ignore_conflicts=True
         )
-    VerifiedCount.objects.filter(petition_id=petition_id, territory_code=territory).update(
-        **{column: F(column) + delta}
-    )
+    VerifiedCount.objects.filter(petition_id=petition_id, territory_tag=territory).update(**{column: F(column) + delta})
 
 
 def claim_counters_sync(*, claim_id: int) -> str:
@@ -240,15 +238,24 @@ def claim_counters_sync(*, claim_id: int) -> str:
     the one it was in): the one writer of ``VerifiedCount``, called in the transaction of every
     claim move and of every change of a claimed signature's status. Idempotent. Returns the
     claim's counter (``CountedAs``). Raises ``DecryptionError`` if the petition's data key is
-    gone (nothing moves after that)."""
+    gone (nothing moves after that).
+
+    Locks the claim, then its counters: the order ``verified_counts_reconcile`` keeps too."""
     with transaction.atomic():
-        claim = Claim.objects.select_for_update(of=("self",)).select_related("signature").filter(pk=claim_id).first()
+        claim = (
+            Claim.objects.select_for_update(of=("self",))
+            .select_related("signature", "petition")
+            .filter(pk=claim_id)
+            .first()
+        )
         if claim is None:
             return CountedAs.NOTHING
         counted_as = claim_counted_as(claim.status, claim.signature)
         if counted_as == claim.counted_as:
             return counted_as
-        territory = member_ref_open(claim).territory_code
+        territory = territory_tag(
+            petition_uuid=claim.petition.uuid, territory_code=member_ref_open(claim).territory_code
+        )
         if claim.counted_as:
             _counter_add(petition_id=claim.petition_id, territory=territory, column=claim.counted_as, delta=-1)
         if counted_as:
@@ -274,20 +281,29 @@ def verified_counts_reconcile_all(*, repair: bool = False) -> list[str]:
 
 
 def verified_counts_reconcile(*, petition_id: int, repair: bool = False) -> list[str]:
-    """Recount a petition's public verified figures from its claims (opening their sealed
-    member references) and compare them with ``VerifiedCount``. Returns the differences, one
-    line each naming a territory and a counter (never a person); with ``repair``, sets the
-    counters and each claim's ``counted_as`` right, under a lock of the petition's counters.
-    For ``counting.services.counts_reconcile``."""
+    """Recount a petition's verified figures from its claims (opening their sealed member
+    references) and compare them with ``VerifiedCount``. Returns the differences, one line
+    each naming a territory and a counter (never a person); with ``repair``, sets the counters
+    and each claim's ``counted_as`` right. For ``counting.services.counts_reconcile``.
+
+    Locks the petition's claims (by pk), then its counters: the order of
+    ``claim_counters_sync``, which locks a claim and then writes counters. The other order
+    could deadlock with it on PostgreSQL."""
     with transaction.atomic():
+        list(Claim.objects.select_for_update().filter(petition_id=petition_id).order_by("pk").values_list("pk"))
+        petition_uuid = Petition.objects.values_list("uuid", flat=True).get(pk=petition_id)
         rows = {
-            row.territory_code: row for row in VerifiedCount.objects.select_for_update().filter(petition_id=petition_id)
+            bytes(row.territory_tag): row
+            for row in VerifiedCount.objects.select_for_update().filter(petition_id=petition_id).order_by("pk")
         }
-        expected, counted = verified_counts_recount(petition_id=petition_id)
+        recount, counted = verified_counts_recount(petition_id=petition_id)
+        names = {territory_tag(petition_uuid=petition_uuid, territory_code=code): code for code in recount}
+        expected = {tag: recount[code] for tag, code in names.items()}
         differences = []
-        for territory in sorted(set(rows) | set(expected)):
-            want = expected.get(territory)
-            row = rows.get(territory)
+        for tag in sorted(set(rows) | set(expected), key=lambda t: (names.get(t, "~"), t)):
+            want = expected.get(tag)
+            row = rows.get(tag)
+            territory = names.get(tag) or f"territory {tag.hex()[:8]}"
             for column in CountedAs.values:
                 if not column:
                     continue
@@ -296,13 +312,13 @@ def verified_counts_reconcile(*, petition_id: int, repair: bool = False) -> list
                 if has != should:
                     differences.append(f"petition {petition_id}, {territory}: {column} is {has}, recount {should}")
         if repair and differences:
-            for territory, want in expected.items():
+            for tag, want in expected.items():
                 VerifiedCount.objects.update_or_create(
                     petition_id=petition_id,
-                    territory_code=territory,
+                    territory_tag=tag,
                     defaults={column: getattr(want, column) for column in CountedAs.values if column},
                 )
-            VerifiedCount.objects.filter(petition_id=petition_id).exclude(territory_code__in=list(expected)).update(
+            VerifiedCount.objects.filter(petition_id=petition_id).exclude(territory_tag__in=list(expected)).update(
                 validated_named=0, validated_other=0, pending=0, rejected=0
             )
         if repair:

@@ -166,7 +166,7 @@ def _claim_page(
     claim.refresh_from_db()
     staff_access_record(actor=signed_in_user(request), action=StaffAccessAction.VIEW_CLAIM, subject=f"claim:{claim.pk}")
     decisions = claim_decisions(claim=claim)
-    same_member = claims_naming_same_member(claim=claim)
+    same_member = claims_naming_same_member(claim=claim, user=signed_in_user(request))
     context = {
         "claim": claim,
         "member": claim_member(claim=claim),
