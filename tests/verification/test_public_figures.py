@@ -158,14 +158,17 @@ def test_small_territories_show_as_fewer_than_k(client, cities, settings):
     log_integrate_all()
     # Before the first snapshot nothing is published per territory.
     url = f"/petitions/{petition.pk}.json"
-    assert client.get(url).json()["data"]["attributes"]["verification"]["by_territory"] == []
+    before = client.get(url).json()["data"]["attributes"]["verification"]
+    assert before["by_territory"] == [] and before["published_at"] is None and before["pending_count"] == 0
     for member in spb.members.all()[1:5]:
         claim_and_confirm(petition, member)
     log_integrate_all()
     assert take_breakdown_snapshot(petition) is not None
     page = client.get(f"/petitions/{petition.pk}/").content.decode()
     assert "fewer than 5 others" in page
-    [territory] = client.get(url).json()["data"]["attributes"]["verification"]["by_territory"]
+    after = client.get(url).json()["data"]["attributes"]["verification"]
+    assert after["published_at"] is not None and after["pending_count"] == 5
+    [territory] = after["by_territory"]
     # 5 awaiting validation: the snapshot's rule shows 5 or hides it, by its draw.
     pending = territory.pop("pending_count")
     assert pending == 5 or (pending is None and territory.pop("pending_count_fewer_than") == 5)

@@ -176,6 +176,12 @@ def schemas() -> dict[str, Schema]:
                     "type": "array",
                     "items": obj({"name": text("The registry's name."), "slug": text("Its short name.")}),
                 },
+                "published_at": {
+                    **nullable(ref("Timestamp")),
+                    "description": "When these figures were published: every verified figure moves only with "
+                    "the petition's breakdown snapshots (docs/threat-model.md); null before the first, when "
+                    "the counts below are 0.",
+                },
                 "verified_count": {
                     "type": "integer",
                     "minimum": 0,
@@ -196,8 +202,8 @@ def schemas() -> dict[str, Schema]:
                 "by_territory": {
                     "type": "array",
                     "items": ref("TerritoryFigure"),
-                    "description": "Verified and pending claims per territory of the claimed members, from "
-                    "the petition's counters.",
+                    "description": "Verified and pending claims per territory of the claimed members, as the "
+                    "latest breakdown snapshot published them (noisy and suppressed by its rule).",
                 },
                 "quorum": {
                     **nullable(

@@ -151,6 +151,8 @@ def verification_attributes(summary: VerificationSummary | None) -> dict[str, An
     return {
         "policy": summary.policy,
         "registries": [{"name": r.name, "slug": r.slug} for r in summary.registries],
+        # When the figures below were published (their breakdown snapshot); null before the first.
+        "published_at": timestamp(summary.figures_as_of),
         "verified_count": summary.verified,
         "pending_count": summary.pending,
         "rejected_count": summary.rejected,
