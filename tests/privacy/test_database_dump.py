@@ -4,9 +4,6 @@ address or IP address in plain text; neither do the logs of signing and confirmi
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-import subprocess
 
 import pytest
 from django.core import mail
@@ -19,6 +16,7 @@ from tests.factories import (
     sign_and_confirm,
     signer,
 )
+from tests.privacy.dumps import dump_database
 from undersign.signatures.models import Display, SignatureStatus
 from undersign.transparency.services import log_integrate_all
 
@@ -65,24 +63,6 @@ def found_in(text: str, needles: list[str]) -> list[str]:
     show binary columns (a plain value in a BLOB/bytea column would hide from a text search)."""
     haystack = text.lower()
     return [n for n in needles if n.lower() in haystack or n.encode().hex() in haystack]
-
-
-def dump_database() -> str:
-    connection.ensure_connection()
-    if connection.vendor == "sqlite":
-        return "\n".join(connection.connection.iterdump())
-    if connection.vendor == "postgresql":
-        pg_dump = shutil.which("pg_dump")
-        if pg_dump is None:
-            pytest.skip("pg_dump is not installed: cannot dump the PostgreSQL database")
-        db = connection.settings_dict
-        command = [pg_dump, "--no-owner", "--no-privileges", "--dbname", db["NAME"]]
-        for option, key in (("--host", "HOST"), ("--port", "PORT"), ("--username", "USER")):
-            if db.get(key):
-                command += [option, str(db[key])]
-        env = {**os.environ, "PGPASSWORD": str(db.get("PASSWORD") or "")}
-        return subprocess.run(command, env=env, capture_output=True, text=True, check=True, timeout=120).stdout
-    pytest.skip(f"no dump method for {connection.vendor}")
 
 
 # Committed data: pg_dump reads the database from another session.
