@@ -8,18 +8,19 @@ from django.core.exceptions import ImproperlyConfigured
 from undersign.core.keys import load_key_material, parse_pii_keys
 
 KEY = base64.b64encode(b"k" * 32).decode()
+KEY_NAMES = (
+    "SECRET_KEY",
+    "UNDERSIGN_PII_KEYS",
+    "UNDERSIGN_DEDUP_KEY",
+    "UNDERSIGN_LOG_SIGNING_KEY",
+    "UNDERSIGN_LIMITER_KEY",
+    "UNDERSIGN_MEMBER_TAG_KEY",
+)
 
 
 @pytest.fixture
 def no_key_env(monkeypatch):
-    for name in (
-        "SECRET_KEY",
-        "UNDERSIGN_PII_KEYS",
-        "UNDERSIGN_DEDUP_KEY",
-        "UNDERSIGN_LOG_SIGNING_KEY",
-        "UNDERSIGN_LIMITER_KEY",
-        "UNDERSIGN_MEMBER_TAG_KEY",
-    ):
+    for name in KEY_NAMES:
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(f"{name}_FILE", raising=False)
 
@@ -133,11 +134,4 @@ def test_generate_keys_works_before_any_key_exists(no_key_env, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     names = [line.split("=", 1)[0] for line in result.stdout.splitlines()]
-    assert names == [
-        "SECRET_KEY",
-        "UNDERSIGN_PII_KEYS",
-        "UNDERSIGN_DEDUP_KEY",
-        "UNDERSIGN_LOG_SIGNING_KEY",
-        "UNDERSIGN_LIMITER_KEY",
-        "UNDERSIGN_MEMBER_TAG_KEY",
-    ]
+    assert names == list(KEY_NAMES)

@@ -161,6 +161,16 @@ class VerifiedSigner:
     territory: str
 
 
+def _named_verified_claims(petition: Petition) -> QuerySet[Claim]:
+    """Validated claims of confirmed signatures whose signer chose to be named: public by choice."""
+    return Claim.objects.filter(
+        petition=petition,
+        status=ClaimStatus.VALIDATED,
+        signature__status=SignatureStatus.CONFIRMED,
+        signature__display=Display.NAMED,
+    )
+
+
 def verified_named_signers(
     *, petition: Petition, limit: int = 200, claim_ids: list[int] | None = None
 ) -> list[VerifiedSigner]:
@@ -168,12 +178,7 @@ def verified_named_signers(
     ``claim_ids`` only, when given: those a snapshot listed), with the member's public registry
     data, found by opening the sealed references (on page render: the pages are cached) —
     never through a join of claims to members."""
-    claims = Claim.objects.filter(
-        petition=petition,
-        status=ClaimStatus.VALIDATED,
-        signature__status=SignatureStatus.CONFIRMED,
-        signature__display=Display.NAMED,
-    )
+    claims = _named_verified_claims(petition)
     if claim_ids is not None:
         claims = claims.filter(pk__in=claim_ids)
     names = region_names()
@@ -351,12 +356,7 @@ def verified_breakdown_collect(petition: Petition, publish: Publish) -> dict[str
     counts.update(verified_counts_live(petition=petition))
     others = publish({f"others/{code}": c.validated_other for code, c in counts.items()})
     pending = publish({code: c.pending for code, c in counts.items()})
-    named = Claim.objects.filter(
-        petition=petition,
-        status=ClaimStatus.VALIDATED,
-        signature__status=SignatureStatus.CONFIRMED,
-        signature__display=Display.NAMED,
-    )
+    named = _named_verified_claims(petition)
     signature_count = Petition.objects.values_list("signature_count", flat=True).get(pk=petition.pk)
     return {
         "totals": {
