@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "undersign.verification",
     "undersign.transparency",
     "undersign.counting",
+    "undersign.retention",
     "undersign.api",
     "undersign.site",
 ]
@@ -220,6 +221,40 @@ MAIL_PER_ADDRESS_PETITION_DAY = env_int("MAIL_PER_ADDRESS_PETITION_DAY", 3, mini
 MAIL_PER_ADDRESS_DAY = env_int("MAIL_PER_ADDRESS_DAY", 10, minimum=1)
 # "You have already signed" goes to one address at most once in this many days per petition.
 ALREADY_SIGNED_MAIL_DAYS = env_int("ALREADY_SIGNED_MAIL_DAYS", 7, minimum=1)
+# The data's lifecycle (docs/threat-model.md, "Lifecycle"): what is kept, and for how long.
+# IP addresses are kept only for abuse review, then dropped (and anything derived from them).
+IP_RETENTION_DAYS = env_int("IP_RETENTION_DAYS", 7, minimum=0)
+# A closed petition's data key is destroyed this many days after it closed: names, addresses and
+# claims become unreadable for good (crypto-shredding); counts and the log stay.
+PERSONAL_DATA_RETENTION_DAYS = env_int("PERSONAL_DATA_RETENTION_DAYS", 90, minimum=0)
+# Rejected or hidden petitions: their data key is destroyed this many days after the rejection.
+REJECTED_PETITION_RETENTION_DAYS = env_int("REJECTED_PETITION_RETENTION_DAYS", 30, minimum=0)
+# A petition whose creator never confirmed is deleted this many days after it was created.
+UNCONFIRMED_PETITION_RETENTION_DAYS = env_int("UNCONFIRMED_PETITION_RETENTION_DAYS", 7, minimum=1)
+# Sent outbox rows (kind and day only) are deleted after this many days.
+SENT_MAIL_RETENTION_DAYS = env_int("SENT_MAIL_RETENTION_DAYS", 30, minimum=0)
+# Validators' sealed decision notes are deleted this many days after the decision.
+DECISION_NOTE_RETENTION_DAYS = env_int("DECISION_NOTE_RETENTION_DAYS", 365, minimum=0)
+# Staff access records (who opened whose data, and why) are deleted after this many days.
+STAFF_AUDIT_RETENTION_DAYS = env_int("STAFF_AUDIT_RETENTION_DAYS", 730, minimum=30)
+# How long a process may keep using an unwrapped data key from memory: the bound on how long a
+# destroyed key is still served by a running process.
+DATA_KEY_CACHE_SECONDS = env_int("DATA_KEY_CACHE_SECONDS", 60, minimum=0, maximum=3600)
+# A new PII master key is due this many days after the active one was first used; data keys are
+# re-wrapped under the new one and the old one retired (docs/settings.md, "Rotating the keys").
+MASTER_KEY_ROTATION_DAYS = env_int("MASTER_KEY_ROTATION_DAYS", 90, minimum=1)
+# Where the integrator records the largest checkpoint it has signed, outside the database, so a
+# restored older backup cannot make the log sign a smaller one (docs/deployment.md).
+LOG_HIGH_WATER_FILE = env_str("LOG_HIGH_WATER_FILE", str(DATA_DIR / "log-high-water.json"))
+# Safety in numbers: a signer may be named only together with a group of verified signers.
+# The smallest group a creator may ask for is max(K_ANONYMITY, GROUP_MIN_NAMED).
+GROUP_MIN_NAMED = env_int("GROUP_MIN_NAMED", 10, minimum=2)
+GROUP_DEFAULT_NAMED = env_int("GROUP_DEFAULT_NAMED", 10, minimum=2)
+GROUP_DEFAULT_TERRITORIES = env_int("GROUP_DEFAULT_TERRITORIES", 3, minimum=1)
+GROUP_MAX_NAMED = env_int("GROUP_MAX_NAMED", 1000, minimum=2)
+GROUP_MAX_TERRITORIES = env_int("GROUP_MAX_TERRITORIES", 100, minimum=1)
+# A signer's one-time link to see (and erase) what we hold about their signature.
+SIGNER_DATA_LINK_MINUTES = env_int("SIGNER_DATA_LINK_MINUTES", 30, minimum=5, maximum=24 * 60)
 # Run the periodic jobs (counting, closing, e-mail sweep) on a thread of `undersign run`.
 INPROCESS_JOBS = env_bool("INPROCESS_JOBS", not REDIS_URL)
 PUBLIC_CACHE_SECONDS = env_float("PUBLIC_CACHE_SECONDS", 5.0, minimum=0)

@@ -115,6 +115,14 @@ class Petition(models.Model):
     rejection_details = models.TextField(blank=True)
     response_threshold_reached_at = models.DateTimeField(null=True, blank=True)
     debate_threshold_reached_at = models.DateTimeField(null=True, blank=True)
+    # Set when the petition's data key was destroyed (crypto-shredding): from then on no name,
+    # address or claim of its signers can be read, by anyone.
+    personal_data_destroyed_at = models.DateTimeField(null=True, blank=True)
+    # Safety in numbers: signers who chose to be named with their group are named only once at
+    # least ``group_min_named`` verified signers from ``group_min_territories`` territories are
+    # in it (the creator sets both, within the settings' limits).
+    group_min_named = models.PositiveIntegerField(default=10)
+    group_min_territories = models.PositiveIntegerField(default=3)
 
     objects = PetitionQuerySet.as_manager()
 

@@ -97,6 +97,8 @@ def petition_create(*, text: PetitionText) -> Petition:
         additional_details=text.additional_details,
         data_key=data_key,
         sponsor_token=secrets.token_urlsafe(24),
+        group_min_named=max(settings.GROUP_DEFAULT_NAMED, settings.GROUP_MIN_NAMED, settings.K_ANONYMITY),
+        group_min_territories=settings.GROUP_DEFAULT_TERRITORIES,
     )
     PetitionEvent.objects.create(petition=petition, to_state=S.PENDING)
     return petition

@@ -34,7 +34,7 @@ class SignerForm(forms.Form):
     )
     display = forms.ChoiceField(
         label="What may we show about you?",
-        choices=Display.choices,
+        choices=[choice for choice in Display.choices if choice[0] != Display.GROUP],
         initial=Display.COUNTED,
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": "Choose what we may show about you."},

@@ -20,6 +20,7 @@ class Display(models.TextChoices):
     NAMED = "named", "Show my name and region"
     INITIALS = "initials", "Show my initials and region"
     COUNTED = "counted", "Count me only; show nothing about me"
+    GROUP = "group", "Name me only together with my group"
 
 
 class Signature(models.Model):
@@ -87,3 +88,17 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"signature #{self.pk} on petition {self.petition_id} ({self.status})"
+
+
+class SignerDataLink(models.Model):
+    """A one-time link, mailed to a signer's own address on request, to the page that shows
+    what we hold about their signature and offers erasure. The database keeps only the
+    token's keyed digest; the row is deleted when the link is used or has expired."""
+
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="+")
+    digest = models.BinaryField(max_length=32, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"data link of signature #{self.signature_id}"

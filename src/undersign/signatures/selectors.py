@@ -40,7 +40,7 @@ def public_signers(
     names = region_names()
     rows = (
         Signature.objects.filter(petition=petition, status=SignatureStatus.CONFIRMED)
-        .exclude(display=Display.COUNTED)
+        .exclude(display__in=(Display.COUNTED, Display.GROUP))
         .exclude(claim__status="validated")  # listed as verified office-holders instead
     )
     if appended_before is not None:
@@ -70,7 +70,7 @@ def creator_public_name(*, petition: Petition) -> str | None:
     """The creator's name if they chose to show it and confirmed; otherwise None."""
     creator = (
         Signature.objects.filter(petition=petition, kind=SignatureKind.CREATOR, status=SignatureStatus.CONFIRMED)
-        .exclude(display=Display.COUNTED)
+        .exclude(display__in=(Display.COUNTED, Display.GROUP))
         .first()
     )
     return None if creator is None else _shown_name(creator)
