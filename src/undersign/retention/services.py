@@ -35,3 +35,30 @@ def retention_job_run(*, job: str, work: RetentionWork, now: datetime | None = N
     run.finished_at = timezone.now()
     run.save(update_fields=["items", "finished_at"])
     return run
+
+
+_JOBS: dict[str, RetentionWork] = {}
+
+
+def register_retention_job(name: str, work: RetentionWork) -> None:
+    """Add a retention job. Jobs of apps below this one are registered by this app's
+    ``ready()``; an app above it registers its own in its ``ready()``."""
+    if name in _JOBS and _JOBS[name] is not work:
+        raise ValueError(f"retention job {name!r} is already registered")
+    _JOBS[name] = work
+
+
+def retention_jobs() -> dict[str, RetentionWork]:
+    return dict(_JOBS)
+
+
+def retention_jobs_run_all(*, now: datetime | None = None) -> int:
+    """Run every retention job once, each recorded; one that fails does not stop the others
+    (its row says it failed, and the next run tries again). Returns the rows they changed."""
+    total = 0
+    for name, work in retention_jobs().items():
+        try:
+            total += retention_job_run(job=name, work=work, now=now).items
+        except Exception:  # noqa: BLE001 - recorded in its run row; the other jobs still run
+            continue
+    return total
