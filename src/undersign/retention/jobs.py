@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from undersign.retention.services import register_retention_job
+from undersign.retention.services import RetentionWork, register_retention_job
+
+# (name staff see, job): filled in by the lifecycle work of each app below this one.
+JOBS: list[tuple[str, RetentionWork]] = []
 
 
 def register_jobs() -> None:
-    for name, work in ():
+    for name, work in JOBS:
         register_retention_job(name, work)
