@@ -13,13 +13,17 @@ import hashlib
 import hmac
 import secrets
 import threading
+import time
 import unicodedata
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
+from django.db import transaction
 from django.utils.crypto import salted_hmac
 
 from undersign.core.models import DataKey
@@ -65,27 +69,52 @@ def unwrap_data_key(master_key_id: str, blob: bytes) -> bytes:
 
 
 class _DataKeyCache:
-    """Unwrapped data keys by id, so the signing path does no key lookup after the first."""
+    """Unwrapped data keys by id, so the signing path does no key lookup after the first.
 
-    def __init__(self, size: int = 2048) -> None:
+    An entry is trusted for at most ``DATA_KEY_CACHE_SECONDS`` (``seconds``, read at each
+    lookup unless given; 0: nothing is kept). Then the key's row is read again, so a key that
+    another process destroyed stops being served here within that bound: every process holds
+    its own cache and no message tells it of a destruction. The cost stays one lookup per key
+    and interval. ``clock`` (monotonic seconds) is there for tests, which must not sleep."""
+
+    def __init__(
+        self,
+        size: int = 2048,
+        *,
+        seconds: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._size = size
-        self._items: OrderedDict[str, AESGCM] = OrderedDict()
+        self._seconds = seconds
+        self._clock = clock
+        # key id -> (the key, when its row was read)
+        self._items: OrderedDict[str, tuple[AESGCM, float]] = OrderedDict()
         self._lock = threading.Lock()
 
+    def _max_age(self) -> float:
+        return float(settings.DATA_KEY_CACHE_SECONDS if self._seconds is None else self._seconds)
+
     def get(self, key_id: str) -> AESGCM:
+        max_age = self._max_age()
         with self._lock:
-            if key_id in self._items:
-                self._items.move_to_end(key_id)
-                return self._items[key_id]
+            item = self._items.get(key_id)
+            if item is not None:
+                if self._clock() - item[1] < max_age:
+                    self._items.move_to_end(key_id)
+                    return item[0]
+                del self._items[key_id]  # too old to trust: read the row again
+        read_at = self._clock()
         row = DataKey.objects.filter(key_id=key_id, destroyed_at__isnull=True).first()
         if row is None:
             raise DecryptionError(f"data key {key_id!r} does not exist or was destroyed")
         assert row.wrapped_key is not None, "kept until destroyed (constraint datakey_wrapped_unless_destroyed)"
         aead = AESGCM(unwrap_data_key(row.master_key_id, bytes(row.wrapped_key)))
-        with self._lock:
-            self._items[key_id] = aead
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+        if max_age > 0:
+            with self._lock:
+                # Aged from before the read: the row may have been destroyed just after it.
+                self._items[key_id] = (aead, read_at)
+                while len(self._items) > self._size:
+                    self._items.popitem(last=False)
         return aead
 
     def forget(self, key_id: str) -> None:
@@ -94,6 +123,21 @@ class _DataKeyCache:
 
 
 data_keys = _DataKeyCache()
+
+
+def data_key_destroy(*, key_id: str, now: datetime) -> bool:
+    """Erase a data key (crypto-shredding): its wrapped copy is deleted, so nothing sealed
+    under it opens again, whoever holds the master keys; this process forgets it at once (and
+    again at commit, in case a lookup in between cached it), other processes within
+    ``DATA_KEY_CACHE_SECONDS``. Backups keep the wrapped copy until the master key that wrapped
+    it is retired (docs/threat-model.md, "Lifecycle"). Returns whether the key existed and was
+    still whole. Precondition: inside the transaction that destroys the rest of the data."""
+    destroyed = bool(
+        DataKey.objects.filter(key_id=key_id, destroyed_at__isnull=True).update(wrapped_key=None, destroyed_at=now)
+    )
+    data_keys.forget(key_id)
+    transaction.on_commit(lambda: data_keys.forget(key_id))
+    return destroyed
 
 
 def seal(key_id: str, plaintext: str, *, context: bytes) -> bytes:
