@@ -6,10 +6,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from tests.migrations import latest, migrate
 from undersign.counting.services import counts_reconcile
 from undersign.transparency.models import LogEntry
 from undersign.transparency.services import log_integrate_all
@@ -24,17 +23,6 @@ BEFORE = [
     ("transparency", None),
     ("core", "0002_no_relations_to_other_apps"),
 ]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state([t for t in targets if t[1] is not None]).apps
-
-
-def latest():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
 
 
 @pytest.fixture

@@ -1,9 +1,16 @@
 """Claims no longer name their member in the clear (issue 10): the member reference is sealed
 under the petition's data key and kept as a keyed member tag; decision notes are sealed; claim
 and decision times are kept to the day; the public verified figures get their counters.
-Reversible: going back opens the sealed references and notes again (with the keys)."""
+Reversible: going back opens the sealed references and notes again (with the keys).
+
+A petition whose data key was destroyed has nothing to seal under, and its signers' personal
+data must not outlive the key in the clear: its claims keep their status and are counted in
+the figures (the territory is read here, once), but get no readable reference, a random member
+tag (unique, as after ``retention``'s destruction) and lose their decision notes. Going back
+cannot name their members again, and says so."""
 
 import json
+import secrets
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -34,15 +41,23 @@ def seal_member_refs(apps, schema_editor):
     Claim = apps.get_model("verification", "Claim")
     ClaimDecision = apps.get_model("verification", "ClaimDecision")
     VerifiedCount = apps.get_model("verification", "VerifiedCount")
+    destroyed = _destroyed_keys(apps)
     counts: dict[tuple[int, str], dict[str, int]] = {}
     for claim in Claim.objects.select_related("member", "petition", "signature").iterator():
         member, petition, signature = claim.member, claim.petition, claim.signature
         tag = bytes(signature.dedup_tag)
-        text = json.dumps([member.registry_id, member.pk, member.territory_code], separators=(",", ":"))
+        shredded = petition.data_key_id in destroyed
+        if shredded:
+            # Unreadable by design: it opens as no sealed value does (``DecryptionError``).
+            sealed_member, tagged = b"", secrets.token_bytes(32)
+        else:
+            text = json.dumps([member.registry_id, member.pk, member.territory_code], separators=(",", ":"))
+            sealed_member = seal(petition.data_key_id, text, context=member_context(tag))
+            tagged = member_tag(petition_uuid=petition.uuid, registry_id=member.registry_id, member_id=member.pk)
         counted_as = _counted_as(claim, signature)
         Claim.objects.filter(pk=claim.pk).update(
-            member_sealed=seal(petition.data_key_id, text, context=member_context(tag)),
-            member_tag=member_tag(petition_uuid=petition.uuid, registry_id=member.registry_id, member_id=member.pk),
+            member_sealed=sealed_member,
+            member_tag=tagged,
             counted_as=counted_as,
             created_at=_day(claim.created_at),
             decided_at=_day(claim.decided_at),
@@ -53,7 +68,9 @@ def seal_member_refs(apps, schema_editor):
             cell[counted_as] = cell.get(counted_as, 0) + 1
         for decision in ClaimDecision.objects.filter(claim=claim):
             sealed = (
-                seal(petition.data_key_id, decision.note, context=decision_note_context(tag)) if decision.note else None
+                seal(petition.data_key_id, decision.note, context=decision_note_context(tag))
+                if decision.note and not shredded
+                else None
             )
             ClaimDecision.objects.filter(pk=decision.pk).update(
                 note_sealed=sealed, created_at=_day(decision.created_at)
@@ -64,6 +81,11 @@ def seal_member_refs(apps, schema_editor):
     )
 
 
+def _destroyed_keys(apps) -> set[str]:
+    DataKey = apps.get_model("core", "DataKey")
+    return set(DataKey.objects.filter(destroyed_at__isnull=False).values_list("key_id", flat=True))
+
+
 def open_member_refs(apps, schema_editor):
     from undersign.core.crypto import open_sealed
     from undersign.verification.evidence import decision_note_context
@@ -71,6 +93,17 @@ def open_member_refs(apps, schema_editor):
 
     Claim = apps.get_model("verification", "Claim")
     ClaimDecision = apps.get_model("verification", "ClaimDecision")
+    shredded = list(
+        Claim.objects.filter(petition__data_key_id__in=_destroyed_keys(apps)).values_list("pk", flat=True)[:10]
+    )
+    if shredded:
+        # The schema before needs a member on every claim; these named theirs under a key
+        # that is gone. The migration's transaction undoes the steps already taken back.
+        raise RuntimeError(
+            "Cannot go back before verification 0002: the personal data of the petitions of claims "
+            f"{', '.join(map(str, shredded))} (and maybe more) was destroyed, so the members they name "
+            "cannot be restored."
+        )
     for claim in Claim.objects.select_related("signature").iterator():
         tag = bytes(claim.signature.dedup_tag)
         _, member_id, _ = json.loads(open_sealed(claim.member_sealed, context=member_context(tag)))
