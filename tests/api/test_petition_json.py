@@ -20,7 +20,14 @@ from undersign.transparency.services import log_integrate_all
 pytestmark = pytest.mark.django_db
 S = PetitionState
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-ATTRIBUTES = LIST_ATTRIBUTES | {"creator_name", "signatures_by_region", "breakdown", "verification"}
+ATTRIBUTES = LIST_ATTRIBUTES | {
+    "creator_name",
+    "signatures_by_region",
+    "breakdown",
+    "verification",
+    "personal_data_destruction_at",
+    "personal_data_destroyed_at",
+}
 
 
 class TestPetitionDocument:

@@ -105,6 +105,16 @@ DETAIL_ATTRIBUTES: dict[str, Schema] = {
         **nullable(ref("Verification")),
         "description": "Verified signatories: null when anyone may sign and no registry is involved, and when hidden.",
     },
+    "personal_data_destruction_at": when(
+        "When the signers' personal data is to be destroyed (or was): closed petitions "
+        "PERSONAL_DATA_RETENTION_DAYS after closing (never before the confirmation grace has ended), rejected "
+        "and hidden ones REJECTED_PETITION_RETENTION_DAYS after rejection; the retention job runs hourly. "
+        "Null while the petition is open. Not on the UK site."
+    ),
+    "personal_data_destroyed_at": when(
+        "When the signers' personal data was destroyed (its data key erased: no names are shown any more); "
+        "null until then. Counts, verified figures and the log stay. Not on the UK site."
+    ),
 }
 PETITION_LINKS = obj(
     {

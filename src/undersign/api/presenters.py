@@ -22,6 +22,7 @@ from django.urls import reverse
 from undersign.core.reference import rejection_reason
 from undersign.counting.selectors import Breakdown, RegionFigure
 from undersign.petitions.models import TEXT_VISIBLE_STATES, HourlyCount, Petition, PetitionState
+from undersign.retention.selectors import personal_data_destruction_at
 from undersign.verification.selectors import VerificationSummary
 
 S = PetitionState
@@ -190,6 +191,9 @@ def petition_resource(
         attributes["signatures_by_region"] = [region_figure(f) for f in breakdown.regions] if visible else []
         attributes["breakdown"] = breakdown_attributes(breakdown)
         attributes["verification"] = verification_attributes(verification) if petition.text_visible else None
+        # The data's lifecycle (docs/api.md); not on the UK site.
+        attributes["personal_data_destruction_at"] = timestamp(personal_data_destruction_at(petition))
+        attributes["personal_data_destroyed_at"] = timestamp(petition.personal_data_destroyed_at)
     return {"type": "petition", "id": petition.pk, "links": petition_links(petition.pk), "attributes": attributes}
 
 

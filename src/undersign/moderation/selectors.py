@@ -142,7 +142,7 @@ def petition_facts(*, petition: Petition) -> PetitionFacts:
     their e-mail address is never shown."""
     creator = creator_signature(petition_id=petition.pk)
     name = None
-    if creator is not None:
+    if creator is not None and not petition.personal_data_destroyed:
         try:
             name = signer_name(creator)
         except DecryptionError:
@@ -196,8 +196,12 @@ def signers_matching(
     address is decrypted), whose name contains it, or whose address lies in the network
     ``term`` — on ``petition``, or on every petition when None. Names and addresses are
     opened one by one: a search across all petitions is slow by nature, and rare (it needs a
-    second moderator's approval)."""
-    petitions = [petition] if petition is not None else list(Petition.objects.only("pk", "uuid"))
+    second moderator's approval). Petitions whose personal data was destroyed are skipped:
+    nothing of theirs can match."""
+    if petition is not None:
+        petitions = [] if petition.personal_data_destroyed else [petition]
+    else:
+        petitions = list(Petition.objects.filter(personal_data_destroyed_at__isnull=True).only("pk", "uuid"))
     signatures = Signature.objects.filter(petition__in=petitions).order_by("-pk")
     if kind == SignerSearchKind.EMAIL:
         found = list(signatures.filter(dedup_tag__in=[dedup_tag(p.uuid, term) for p in petitions])[:limit])

@@ -213,6 +213,8 @@ def petition_response_publish(*, petition: Petition, actor: User, summary: str, 
         recipients = (
             Signature.objects.filter(_response_recipients(petition)).order_by("pk").values_list("pk", flat=True)
         )
+        if petition.personal_data_destroyed:
+            recipients = recipients.none()  # no address can be read: nobody to e-mail
         outbox_add_many(
             kind=K.PETITION_RESPONSE,
             petition_id=petition.pk,
@@ -267,6 +269,12 @@ class SearchRefused(ModerationRefused):
     status = 403
 
 
+class NothingToSearch(SearchRefused):
+    """The petition's personal data was destroyed: no search can find anything there."""
+
+    status = 409
+
+
 SEARCH_ACTIONS = {
     SignerSearchKind.EMAIL: StaffAccess.Action.SEARCH_EMAIL,
     SignerSearchKind.NAME: StaffAccess.Action.SEARCH_NAME,
@@ -300,9 +308,16 @@ def signer_search_record(
     """Record a search by personal data before it runs (the terms are never recorded). Within
     one petition it needs a stated ``reason``; across all petitions, an unused approval of this
     ``kind`` that a second moderator gave ``actor`` less than ``SEARCH_APPROVAL_VALID_MINUTES``
-    ago, which this spends: its reason and approver go into the record."""
+    ago, which this spends: its reason and approver go into the record. A petition whose
+    personal data was destroyed is refused (nothing is recorded: nothing can be found)."""
     action = SEARCH_ACTIONS[SignerSearchKind(kind)]
     if petition is not None:
+        if petition.personal_data_destroyed_at is not None:
+            day = petition.personal_data_destroyed_at
+            raise NothingToSearch(
+                f"The personal data of petition {petition.pk}'s signers was destroyed on {day.day} {day:%B %Y}: "
+                "there is nothing left to search."
+            )
         if not reason.strip():
             raise SearchRefused("State why you need this search.")
         return staff_access_record(actor=actor, action=action, subject=f"petition:{petition.pk}", reason=reason)
@@ -330,7 +345,10 @@ def signer_search_record(
 
 def petition_creator_name_viewed(*, petition: Petition, actor: User) -> None:
     """The moderation page opens the creator's name (one rejection reason is "not a real
-    name"): each showing is recorded."""
+    name"): each showing is recorded. Once its personal data is destroyed no name is shown,
+    and nothing is recorded."""
+    if petition.personal_data_destroyed:
+        return
     staff_access_record(
         actor=actor,
         action=StaffAccess.Action.VIEW_SIGNER,

@@ -56,6 +56,7 @@ from undersign.moderation.services import (
     signer_search_record,
 )
 from undersign.petitions.models import Petition, Transition
+from undersign.retention.selectors import personal_data_destruction_at
 from undersign.verification.selectors import verification_summary
 
 View = Callable[..., HttpResponse]
@@ -210,6 +211,7 @@ def _petition_page(
     context = {
         "petition": petition,
         "facts": petition_facts(petition=petition),
+        "personal_data_at": personal_data_destruction_at(petition),
         "verification": verification_summary(petition=petition, published=False),
         "events": petition_events(petition=petition),
         "rejection": rejection_reason(petition.rejection_code) if petition.rejection_code else None,

@@ -47,6 +47,7 @@ class PetitionAdmin(ReadOnlyAdmin):
         "rejection_details",
         "response_threshold_reached_at",
         "debate_threshold_reached_at",
+        "personal_data_destroyed_at",
         "data_key_id",
     )
     readonly_fields = fields

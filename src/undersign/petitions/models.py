@@ -185,6 +185,12 @@ class Petition(models.Model):
     def is_rejected(self) -> bool:
         return self.state in REJECTED_STATES
 
+    @property
+    def personal_data_destroyed(self) -> bool:
+        """Its data key is gone: no name, address or claim of its signers can be read, and
+        pages show none (``retention.services.petition_personal_data_destroy``)."""
+        return self.personal_data_destroyed_at is not None
+
 
 class PetitionEvent(models.Model):
     """One change of a petition's state, or a moderator's note on it: who, when, from, to, why.

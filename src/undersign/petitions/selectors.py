@@ -171,7 +171,13 @@ def petition_version(*, petition_id: int) -> str | None:
         Petition.objects.public()
         .filter(pk=petition_id)
         .values_list(
-            "state", "updated_at", "signature_count", "counted_at_size", "last_signed_at", "response__published_at"
+            "state",
+            "updated_at",
+            "signature_count",
+            "counted_at_size",
+            "last_signed_at",
+            "response__published_at",
+            "personal_data_destroyed_at",
         )
         .first()
     )

@@ -161,6 +161,28 @@ def petition_response_record(*, petition: Petition, actor: User, summary: str, d
     return response
 
 
+# The reason code of the audit row left when a petition's personal data is destroyed.
+PERSONAL_DATA_DESTROYED = "personal_data_destroyed"
+
+
+def petition_personal_data_destroyed(*, petition: Petition, now: datetime) -> bool:
+    """Record that the petition's personal data was destroyed at ``now`` (its pages then show
+    no names and say when), with a row in its audit trail (no actor: the retention job did
+    it). The state does not change. Returns False if it was recorded already. Precondition:
+    inside the transaction that destroys the data (``retention.services``), the row locked."""
+    if not Petition.objects.filter(pk=petition.pk, personal_data_destroyed_at__isnull=True).update(
+        personal_data_destroyed_at=now, updated_at=now
+    ):
+        return False
+    PetitionEvent.objects.create(
+        petition=petition,
+        reason_code=PERSONAL_DATA_DESTROYED,
+        note="Signers' personal data destroyed: the petition's data key was erased.",
+    )
+    petition.personal_data_destroyed_at = now
+    return True
+
+
 def petition_touch(*, petition_id: int, now: datetime) -> None:
     """Move the petition's ``updated_at``, which its public page's ETag follows, when something
     shown on that page but kept elsewhere changed (verified figures)."""

@@ -10,9 +10,17 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from django.db import transaction
 from django.utils import timezone
 
+from undersign.core.crypto import data_key_destroy
+from undersign.core.errors import Refusal
+from undersign.petitions.models import Petition, PetitionState
+from undersign.petitions.services import petition_personal_data_destroyed
 from undersign.retention.models import RetentionRun
+from undersign.retention.selectors import personal_data_destruction_at, petitions_personal_data_due
+from undersign.signatures.services import signatures_personal_data_destroy
+from undersign.verification.services import claims_personal_data_destroy
 
 log = logging.getLogger(__name__)
 
@@ -62,3 +70,75 @@ def retention_jobs_run_all(*, now: datetime | None = None) -> int:
         except Exception:  # noqa: BLE001 - recorded in its run row; the other jobs still run
             log.warning("retention job %s will run again at the next tick", name)
     return total
+
+
+# --- a petition's personal data (crypto-shredding) ----------------------------------------------
+
+
+class PersonalDataNotDue(Refusal):
+    """The petition's personal data is not due for destruction (still open, still in its
+    confirmation grace, or within its retention period)."""
+
+
+class RetentionIncomplete(RuntimeError):
+    """Some of a job's items failed; the others were done. The message names ids, never data."""
+
+
+def check_personal_data_due(petition: Petition, now: datetime) -> None:
+    """Raise ``PersonalDataNotDue`` unless the one rule (``personal_data_destruction_at``) says
+    the petition's personal data is due at ``now``. Pending petitions are not: they are
+    deleted outright by their own job."""
+    due = personal_data_destruction_at(petition)
+    if petition.state == PetitionState.PENDING or due is None or due > now:
+        raise PersonalDataNotDue(f"The personal data of petition {petition.pk} is not due for destruction.")
+
+
+def petition_personal_data_destroy(*, petition: Petition, now: datetime) -> int:
+    """Destroy the personal data of a closed, rejected or hidden petition past its retention,
+    in one transaction: its signatures' tags and link digests (``signatures``), its claims'
+    member tags (``verification``), the record on the petition and its audit row
+    (``petitions``), and its data key (``core``), without which no name, address, IP address,
+    claim, evidence or note of its signers opens again. Counts, verified figures, the log,
+    receipts and published snapshots are not touched. Returns the rows changed (0: destroyed
+    already). Raises ``PersonalDataNotDue`` before the rule's moment: a closed petition keeps
+    its key through the confirmation grace, so a late confirmation never meets a shredded
+    row."""
+    with transaction.atomic():
+        locked = Petition.objects.select_for_update().filter(pk=petition.pk).first()
+        if locked is None or locked.personal_data_destroyed:
+            return 0
+        check_personal_data_due(locked, now)
+        changed = signatures_personal_data_destroy(petition=locked)
+        changed += claims_personal_data_destroy(petition=locked)
+        changed += petition_personal_data_destroyed(petition=locked, now=now)
+        changed += data_key_destroy(key_id=locked.data_key_id, now=now)
+    petition.personal_data_destroyed_at = locked.personal_data_destroyed_at
+    return changed
+
+
+# Petitions read per query by the job; each is destroyed in its own transaction.
+DESTROY_BATCH = 50
+
+
+def petitions_personal_data_destroy_due(now: datetime) -> int:
+    """The retention job: destroy the personal data of every petition due at ``now``
+    (``petitions_personal_data_due``), in batches of ``DESTROY_BATCH``, each petition in its
+    own transaction. One that fails is logged by id and left for the next run, and the others
+    still go; the run then fails (``RetentionIncomplete``), so its row says so. Returns the
+    rows changed."""
+    changed = 0
+    failed: list[int] = []
+    while True:
+        due = petitions_personal_data_due(now=now).exclude(pk__in=failed)
+        batch = list(due[:DESTROY_BATCH])
+        if not batch:
+            break
+        for petition in batch:
+            try:
+                changed += petition_personal_data_destroy(petition=petition, now=now)
+            except Exception as exc:  # noqa: BLE001 - recorded; the next run tries again
+                log.error("personal data of petition %s not destroyed: %s", petition.pk, type(exc).__name__)
+                failed.append(petition.pk)
+    if failed:
+        raise RetentionIncomplete(f"petitions not destroyed: {', '.join(map(str, failed))}")
+    return changed

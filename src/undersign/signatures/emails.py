@@ -74,7 +74,9 @@ def recipients_preload(messages: list[OutboundEmail]) -> dict[int, Signature]:
 
 
 def message_recipient(message: OutboundEmail, preloaded: Signature | None) -> Signature | None:
-    """The recipient: the message's signature, or for a petition's own news the creator's."""
+    """The recipient: the message's signature, or for a petition's own news the creator's.
+    None once the petition's personal data was destroyed: there is no address to send to any
+    more, and the message is marked done rather than retried."""
     if preloaded is not None and preloaded.pk == message.signature_id:
         signature: Signature | None = preloaded
     elif message.signature_id is not None:
@@ -83,7 +85,7 @@ def message_recipient(message: OutboundEmail, preloaded: Signature | None) -> Si
         signature = creator_signature(petition_id=message.petition_id)
     else:
         signature = None  # a sent row names nothing (core.outbox.outbox_mark_sent)
-    if signature is None:
+    if signature is None or signature.petition.personal_data_destroyed:
         return None
     if message.kind in _UPDATES and signature.unsubscribed_at is not None:
         return None

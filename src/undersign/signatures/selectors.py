@@ -36,7 +36,11 @@ def public_signers(
 ) -> list[PublicSigner]:
     """Confirmed signers who chose to be named or shown by initials, newest first; with
     ``appended_before``, only those whose log entry lies below that log size (the lists the
-    public sees move only with the breakdown snapshots: ``counting.selectors``)."""
+    public sees move only with the breakdown snapshots: ``counting.selectors``). None once the
+    petition's personal data was destroyed (nothing is even tried: another process may still
+    hold the key for ``DATA_KEY_CACHE_SECONDS``)."""
+    if petition.personal_data_destroyed:
+        return []
     names = region_names()
     rows = (
         Signature.objects.filter(petition=petition, status=SignatureStatus.CONFIRMED)
@@ -67,7 +71,10 @@ def creator_signature(*, petition_id: int) -> Signature | None:
 
 
 def creator_public_name(*, petition: Petition) -> str | None:
-    """The creator's name if they chose to show it and confirmed; otherwise None."""
+    """The creator's name if they chose to show it and confirmed; otherwise None (and once
+    the petition's personal data was destroyed)."""
+    if petition.personal_data_destroyed:
+        return None
     creator = (
         Signature.objects.filter(petition=petition, kind=SignatureKind.CREATOR, status=SignatureStatus.CONFIRMED)
         .exclude(display__in=(Display.COUNTED, Display.GROUP))

@@ -27,7 +27,7 @@ from undersign.petitions.models import Petition, PetitionState, Transition
 from undersign.petitions.services import notify_creator, petition_mark_sponsored, petition_validate
 from undersign.signatures.links import unsubscribe_digest
 from undersign.signatures.mail_limits import mail_allowed
-from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus
+from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus, SignerDataLink
 from undersign.signatures.personal_data import signer_fields_seal, signer_name_seal
 from undersign.signatures.signals import confirmation_related, signature_confirmed, signatures_status_changed
 from undersign.transparency.models import LogEntry
@@ -467,3 +467,24 @@ def signatures_times_coarsen() -> int:
         .exclude(Exists(logging))
         .update(**{name: day[name] for name in _SIGNATURE_TIMES})
     )
+
+
+def signatures_personal_data_destroy(*, petition: Petition, chunk: int = 1000) -> int:
+    """What a key holder could still learn of the petition's signers once its data key is
+    destroyed (the sealed name, e-mail and IP address die with the key): each signature's dedup
+    tag is replaced by random bytes (with the dedup key, the real tag answers "did this address
+    sign?"), the digests of its unsubscribe token (derived from the tag under the secret key)
+    and of a pending confirmation link are cleared, and its one-time data links deleted. Its
+    region, display choice, status and commitment stay: counts, the log and receipts need
+    them. Random 32-byte tags keep one per person (the unique constraint) without matching
+    anyone. Returns the rows changed. Precondition: inside the transaction that destroys the
+    petition's data key (``retention.services.petition_personal_data_destroy``)."""
+    changed, _ = SignerDataLink.objects.filter(signature__petition=petition).delete()
+    ids = list(Signature.objects.filter(petition=petition).order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), chunk):
+        rows = [
+            Signature(pk=pk, dedup_tag=secrets.token_bytes(32), unsubscribe_digest=None, token_digest=None)
+            for pk in ids[start : start + chunk]
+        ]
+        changed += Signature.objects.bulk_update(rows, ["dedup_tag", "unsubscribe_digest", "token_digest"])
+    return changed

@@ -29,6 +29,7 @@ from undersign.petitions.selectors import (
     threshold_progress,
 )
 from undersign.petitions.services import PetitionText
+from undersign.retention.selectors import personal_data_destruction_at
 from undersign.signatures.forms import CreatorForm
 from undersign.signatures.models import SignatureKind
 from undersign.signatures.selectors import creator_public_name
@@ -91,6 +92,8 @@ def petition_detail(request: HttpRequest, petition_id: int) -> HttpResponse:
         "reason": rejection_reason(petition.rejection_code),
         "count_interval": max(int(settings.PUBLIC_CACHE_SECONDS), 2),
         "snapshot_minutes": settings.BREAKDOWN_SNAPSHOT_MINUTES,
+        # From the closing (or rejection) day: when the signers' personal data is, or was, destroyed.
+        "personal_data_at": personal_data_destruction_at(petition),
     }
     return render(request, "petitions/detail.html", context)
 
@@ -109,7 +112,13 @@ def petition_signers(request: HttpRequest, petition_id: int) -> HttpResponse:
     return render(
         request,
         "petitions/signers.html",
-        {"petition": petition, "signers": signers[:per_page], "page": page, "has_next": len(signers) > per_page},
+        {
+            "petition": petition,
+            "signers": signers[:per_page],
+            "page": page,
+            "has_next": len(signers) > per_page,
+            "personal_data_at": personal_data_destruction_at(petition),
+        },
     )
 
 

@@ -177,7 +177,10 @@ def verified_named_signers(
     """Validated claims of confirmed signatures whose signer chose to be named (of
     ``claim_ids`` only, when given: those a snapshot listed), with the member's public registry
     data, found by opening the sealed references (on page render: the pages are cached) —
-    never through a join of claims to members."""
+    never through a join of claims to members. None once the petition's personal data was
+    destroyed: which member a claim named died with the key."""
+    if petition.personal_data_destroyed:
+        return []
     claims = _named_verified_claims(petition)
     if claim_ids is not None:
         claims = claims.filter(pk__in=claim_ids)
@@ -490,6 +493,7 @@ def claims_queue(*, user: User | AnonymousUser, limit: int = 200) -> list[QueueI
     candidates = list(
         Claim.objects.filter(
             petition__verification__registries__in=registry_ids,
+            petition__personal_data_destroyed_at__isnull=True,  # nothing left to decide on
             status=ClaimStatus.PENDING,
             signature__status=SignatureStatus.CONFIRMED,
         )
@@ -528,7 +532,9 @@ def _current_votes(claims: list[Claim]) -> dict[int, int]:
 
 def claims_decided(*, user: User | AnonymousUser, limit: int = 50) -> list[Claim]:
     """The claims ``user`` decided (voted on, or reversed), latest first, on registries they
-    still validate: where reversals start. Not every decided claim of the registry."""
+    still validate: where reversals start. Not every decided claim of the registry. Claims of
+    petitions whose personal data was destroyed stay listed (their record, without anyone's
+    data) if the petition was open to one of those registries."""
     registry_ids = validator_registry_ids(user)
     if not registry_ids or not isinstance(user, User):
         return []
@@ -538,7 +544,24 @@ def claims_decided(*, user: User | AnonymousUser, limit: int = 50) -> list[Claim
         .select_related("signature", "petition")
         .order_by("-decided_at", "-pk")
     )
-    return [claim for claim, _ in _claims_of_registries(claims, registry_ids)][:limit]
+    readable = [claim for claim in claims if not claim.petition.personal_data_destroyed]
+    keep = {claim.pk for claim, _ in _claims_of_registries(readable, registry_ids)}
+    keep |= _destroyed_claims_decided_by(user, [claim.pk for claim in claims], registry_ids)
+    return [claim for claim in claims if claim.pk in keep][:limit]
+
+
+def _destroyed_claims_decided_by(user: User, claim_ids: list[int], registry_ids: list[int]) -> set[int]:
+    """Those of ``claim_ids`` on petitions whose personal data was destroyed that ``user``
+    decided, on petitions open to ``registry_ids``. Which registry such a claim named died
+    with the key: the petition's registries are the closest check that is left."""
+    return set(
+        Claim.objects.filter(
+            pk__in=claim_ids,
+            petition__personal_data_destroyed_at__isnull=False,
+            petition__verification__registries__in=registry_ids,
+            decisions__actor=user,
+        ).values_list("pk", flat=True)
+    )
 
 
 def access_claim_by_id(*, user: User | AnonymousUser, claim_id: int) -> Claim:
@@ -553,7 +576,14 @@ def access_claim_by_id(*, user: User | AnonymousUser, claim_id: int) -> Claim:
     if not registry_ids or not isinstance(user, User):
         raise Http404("no such claim")
     claim = Claim.objects.filter(pk=claim_id).select_related("signature", "petition").first()
-    if claim is None or not _claims_of_registries([claim], registry_ids):
+    if claim is None:
+        raise Http404("no such claim")
+    if claim.petition.personal_data_destroyed:
+        # Nothing of it can be read or decided any more: its record, for whoever decided it.
+        if not _destroyed_claims_decided_by(user, [claim.pk], registry_ids):
+            raise Http404("no such claim")
+        return claim
+    if not _claims_of_registries([claim], registry_ids):
         raise Http404("no such claim")
     if not _awaits_or_decided_by(user, Claim.objects.filter(pk=claim.pk)):
         raise Http404("no such claim")

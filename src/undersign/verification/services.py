@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -237,8 +238,16 @@ def claim_counters_sync(*, claim_id: int) -> str:
     """Move the claim ``claim_id`` into the public counter its state calls for now (and out of
     the one it was in): the one writer of ``VerifiedCount``, called in the transaction of every
     claim move and of every change of a claimed signature's status. Idempotent. Returns the
-    claim's counter (``CountedAs``). Raises ``DecryptionError`` if the petition's data key is
-    gone (nothing moves after that).
+    claim's counter (``CountedAs``).
+
+    Which counter a claim is in depends on its territory, which only its sealed member
+    reference holds. Once the petition's personal data is destroyed that reference is gone
+    for good, so the counters are final: nothing moves (a signature invalidated or withdrawn
+    later still leaves the total through the log; the verified figures keep the claim). By
+    then the petition has long closed, no confirmation can arrive and claims can no longer be
+    decided (``claim_decide`` refuses). Keeping each claim's territory tag beside it, so that
+    it could still move, would outlive the destruction: with the member-tag key, the tag of a
+    territory with a single member names that member.
 
     Locks the claim, then its counters: the order ``verified_counts_reconcile`` keeps too."""
     with transaction.atomic():
@@ -250,6 +259,8 @@ def claim_counters_sync(*, claim_id: int) -> str:
         )
         if claim is None:
             return CountedAs.NOTHING
+        if claim.petition.personal_data_destroyed:
+            return claim.counted_as
         counted_as = claim_counted_as(claim.status, claim.signature)
         if counted_as == claim.counted_as:
             return counted_as
@@ -271,8 +282,14 @@ def claims_counters_sync_for_signatures(*, signature_ids: list[int]) -> None:
 
 
 def verified_counts_reconcile_all(*, repair: bool = False) -> list[str]:
-    """``verified_counts_reconcile`` for every petition that takes claims (``reconcile_counts``)."""
-    petition_ids = PetitionVerification.objects.values_list("petition_id", flat=True).order_by("petition_id")
+    """``verified_counts_reconcile`` for every petition that takes claims (``reconcile_counts``),
+    but those whose personal data was destroyed: their counters are final, and the sealed
+    references a recount opens are gone."""
+    petition_ids = (
+        PetitionVerification.objects.filter(petition__personal_data_destroyed_at__isnull=True)
+        .values_list("petition_id", flat=True)
+        .order_by("petition_id")
+    )
     return [
         line
         for petition_id in petition_ids
@@ -288,10 +305,16 @@ def verified_counts_reconcile(*, petition_id: int, repair: bool = False) -> list
 
     Locks the petition's claims (by pk), then its counters: the order of
     ``claim_counters_sync``, which locks a claim and then writes counters. The other order
-    could deadlock with it on PostgreSQL."""
+    could deadlock with it on PostgreSQL. A petition whose personal data was destroyed has
+    nothing to recount from (the references died with its key): its counters are final, and
+    no difference is reported."""
     with transaction.atomic():
         list(Claim.objects.select_for_update().filter(petition_id=petition_id).order_by("pk").values_list("pk"))
-        petition_uuid = Petition.objects.values_list("uuid", flat=True).get(pk=petition_id)
+        petition_uuid, destroyed_at = Petition.objects.values_list("uuid", "personal_data_destroyed_at").get(
+            pk=petition_id
+        )
+        if destroyed_at is not None:
+            return []
         rows = {
             bytes(row.territory_tag): row
             for row in VerifiedCount.objects.select_for_update().filter(petition_id=petition_id).order_by("pk")
@@ -443,6 +466,14 @@ def _locked(claim: Claim) -> Claim:
     return Claim.objects.select_for_update(of=("self",)).select_related("signature", "petition").get(pk=claim.pk)
 
 
+def _check_not_destroyed(claim: Claim) -> None:
+    if claim.petition.personal_data_destroyed:
+        raise ClaimRefused(
+            "This petition's personal data was destroyed: which member this claim names can no longer "
+            "be read, so it cannot be decided or reversed."
+        )
+
+
 def claim_registry(claim: Claim) -> Registry:
     """The registry of the member ``claim`` names (read with its signature)."""
     return Registry.objects.get(pk=member_ref_open(claim).registry_id)
@@ -464,6 +495,7 @@ def claim_decide(*, claim: Claim, actor: User, kind: str, reason_code: str = "",
         raise ClaimRefused("Choose a reason for rejecting the claim.")
     with transaction.atomic():
         claim = _locked(claim)
+        _check_not_destroyed(claim)
         if claim.status != ClaimStatus.PENDING:
             raise ClaimRefused(f"This claim is already {claim.get_status_display().lower()}.")
         if claim.signature.status != SignatureStatus.CONFIRMED:
@@ -522,6 +554,7 @@ def claim_reverse(*, claim: Claim, actor: User, note: str) -> Claim:
         raise ClaimRefused("Say why the decision is reversed.")
     with transaction.atomic():
         claim = _locked(claim)
+        _check_not_destroyed(claim)
         if claim.status not in DECIDED_STATUSES:
             raise ClaimRefused("This claim has no decision to reverse yet.")
         was = claim.status
@@ -543,6 +576,26 @@ def claim_reverse(*, claim: Claim, actor: User, note: str) -> Claim:
         petition_touch(petition_id=claim.petition_id, now=now)
     claim.refresh_from_db()
     return claim
+
+
+# --- the data's lifecycle -----------------------------------------------------------------------
+
+
+def claims_personal_data_destroy(*, petition: Petition) -> int:
+    """What a key holder could still learn of the petition's claims once its data key is
+    destroyed (the sealed member references, evidence and decision notes die with the key):
+    each claim's member tag is replaced by random bytes, since with the member-tag key the real
+    one answers "did member M claim on this petition?". Random 32-byte tags are unique, so the
+    one-validated-claim-per-member constraint still holds. The claims keep their status,
+    decisions and counter (``counted_as``), and ``VerifiedCount`` stays as it is: its territory
+    tags name territories, not people, and the verified figures are final
+    (``claim_counters_sync``). Returns the rows changed. Precondition: inside the transaction
+    that destroys the petition's data key."""
+    rows = [
+        Claim(pk=pk, member_tag=secrets.token_bytes(32))
+        for pk in Claim.objects.filter(petition=petition).order_by("pk").values_list("pk", flat=True)
+    ]
+    return Claim.objects.bulk_update(rows, ["member_tag"], batch_size=1000)
 
 
 # --- evidence -----------------------------------------------------------------------------------

@@ -166,13 +166,15 @@ def _claim_page(
     claim.refresh_from_db()
     staff_access_record(actor=signed_in_user(request), action=StaffAccessAction.VIEW_CLAIM, subject=f"claim:{claim.pk}")
     decisions = claim_decisions(claim=claim)
-    same_member = claims_naming_same_member(claim=claim, user=signed_in_user(request))
+    destroyed = claim.petition.personal_data_destroyed
     context = {
         "claim": claim,
-        "member": claim_member(claim=claim),
-        "registry": claim_registry(claim),
-        "same_member": same_member,
-        "evidence": claim_evidence(claim=claim),
+        "destroyed": destroyed,
+        # Once the petition's personal data is destroyed only the claim's record is left.
+        "member": None if destroyed else claim_member(claim=claim),
+        "registry": None if destroyed else claim_registry(claim),
+        "same_member": [] if destroyed else claims_naming_same_member(claim=claim, user=signed_in_user(request)),
+        "evidence": None if destroyed else claim_evidence(claim=claim),
         "decisions": [
             (
                 row.decision,
@@ -181,8 +183,8 @@ def _claim_page(
             )
             for row in decisions
         ],
-        "can_decide": claim.status == ClaimStatus.PENDING and claim.signature.status == "confirmed",
-        "can_reverse": claim.status != ClaimStatus.PENDING,
+        "can_decide": not destroyed and claim.status == ClaimStatus.PENDING and claim.signature.status == "confirmed",
+        "can_reverse": not destroyed and claim.status != ClaimStatus.PENDING,
         "decision_form": decision_form or DecisionForm(),
         "reverse_form": reverse_form or ReverseForm(),
         "error": error,
