@@ -56,6 +56,13 @@ from undersign.moderation.services import (
     signer_search_record,
 )
 from undersign.petitions.models import Petition, Transition
+from undersign.retention.selectors import (
+    petition_lifecycle,
+    retention_interval,
+    retention_jobs_summary,
+    retention_late_before,
+    retention_next_run_at,
+)
 from undersign.verification.selectors import verification_summary
 
 View = Callable[..., HttpResponse]
@@ -110,6 +117,22 @@ def search(request: HttpRequest) -> HttpResponse:
             "search_form": form,
             "query": query,
             "results": petition_search(query=query) if query else None,
+        },
+    )
+
+
+@require_safe
+@moderators_only
+def retention(request: HttpRequest) -> HttpResponse:
+    """The retention jobs, what each keeps for how long, their latest runs and the next one."""
+    return render(
+        request,
+        "moderation/retention.html",
+        {
+            "jobs": retention_jobs_summary(),
+            "next_run_at": retention_next_run_at(),
+            "retention_late_before": retention_late_before(),
+            "interval_minutes": int(retention_interval().total_seconds() // 60),
         },
     )
 
@@ -211,6 +234,9 @@ def _petition_page(
         "petition": petition,
         "facts": petition_facts(petition=petition),
         "verification": verification_summary(petition=petition, published=False),
+        "lifecycle": petition_lifecycle(petition=petition),
+        "ip_retention_days": settings.IP_RETENTION_DAYS,
+        "retention_late_before": retention_late_before(),
         "events": petition_events(petition=petition),
         "rejection": rejection_reason(petition.rejection_code) if petition.rejection_code else None,
         "has_response": has_response,
