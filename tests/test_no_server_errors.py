@@ -43,6 +43,7 @@ def paths(petition, signature, rejected, restricted, claim):
         "/petitions/new/creator/",
         "/petitions/new/check/",
         "/moderation/",
+        "/moderation/retention/",
         "/accounts/login/",
         "/api/",
         f"/petitions/{restricted.pk}/",

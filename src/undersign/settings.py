@@ -237,6 +237,11 @@ SENT_MAIL_RETENTION_DAYS = env_int("SENT_MAIL_RETENTION_DAYS", 30, minimum=0)
 DECISION_NOTE_RETENTION_DAYS = env_int("DECISION_NOTE_RETENTION_DAYS", 365, minimum=0)
 # Staff access records (who opened whose data, and why) are deleted after this many days.
 STAFF_AUDIT_RETENTION_DAYS = env_int("STAFF_AUDIT_RETENTION_DAYS", 730, minimum=30)
+# The retention jobs run together every RETENTION_INTERVAL_SECONDS (beat and the embedded
+# runner alike; staff pages compute the next run from it), each changing at most
+# RETENTION_BATCH_SIZE rows per transaction.
+RETENTION_INTERVAL_SECONDS = 3600
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 1000, minimum=1, maximum=100_000)
 # How long a process may keep using an unwrapped data key from memory: the bound on how long a
 # destroyed key is still served by a running process.
 DATA_KEY_CACHE_SECONDS = env_int("DATA_KEY_CACHE_SECONDS", 60, minimum=0, maximum=3600)
@@ -293,7 +298,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "undersign.core.tasks.sweep_outbox",
         "schedule": float(min(30, OUTBOX_SWEEP_AFTER_SECONDS)),
     },
-    "purge-claim-evidence": {"task": "undersign.verification.tasks.purge_claim_evidence", "schedule": 3600.0},
+    # Every retention job (retention.services.retention_jobs_run_all), each run recorded.
+    "apply-retention-rules": {
+        "task": "undersign.retention.tasks.apply_retention_rules",
+        "schedule": float(RETENTION_INTERVAL_SECONDS),
+    },
     "clear-expired-sessions": {"task": "undersign.site.tasks.clear_expired_sessions", "schedule": 24 * 3600.0},
     "coarsen-signature-times": {"task": "undersign.signatures.tasks.coarsen_signature_times", "schedule": 3600.0},
     # Each petition's breakdown is due at most every BREAKDOWN_SNAPSHOT_MINUTES; looked at each minute.

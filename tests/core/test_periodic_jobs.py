@@ -18,7 +18,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -31,16 +31,21 @@ from django.utils import timezone
 from tests.factories import deliver_outbox, make_petition, sign_and_confirm, signer
 from tests.verification.conftest import claim_and_confirm, make_registry, make_validator, restricted_petition
 from undersign.celery import app
+from undersign.core.audit import staff_access_record
 from undersign.core.jobs import PeriodicJob, run_jobs_forever, start_in_process_jobs
-from undersign.core.models import OutboundEmail
+from undersign.core.models import OutboundEmail, StaffAccess
 from undersign.core.outbox import day_start, outbox_add
 from undersign.counting.models import BreakdownSnapshot
+from undersign.moderation.models import SearchApproval
 from undersign.petitions.models import Petition, PetitionState
-from undersign.signatures.models import Display, Signature, SignatureStatus
+from undersign.petitions.services import PetitionText, petition_create
+from undersign.retention.models import RetentionRun
+from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus
+from undersign.signatures.services import signature_create
 from undersign.site.jobs import periodic_jobs
 from undersign.transparency.models import LogEntry
 from undersign.transparency.services import log_integrate_all
-from undersign.verification.models import Claim, DecisionKind
+from undersign.verification.models import Claim, ClaimDecision, DecisionKind
 from undersign.verification.services import claim_decide
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,6 +74,15 @@ class World:
     expired_session: str  # a session past its expiry date
     coarse: Signature  # counted, its times still exact
     breakdown_due: Petition  # K_ANONYMITY counted-only signatures counted, no snapshot yet
+    # The retention jobs' (each past its retention):
+    unconfirmed: Petition  # its creator never confirmed
+    expired: Signature  # pending, its link expired
+    old_ip: Signature  # confirmed, its IP address kept longer than IP_RETENTION_DAYS
+    noted: ClaimDecision  # a validator's sealed note
+    old_mail: OutboundEmail  # sent
+    old_access: StaffAccess
+    old_approval: SearchApproval
+    old_run: RetentionRun
 
 
 def build_world() -> World:
@@ -89,11 +103,32 @@ def build_world() -> World:
     claimed = claim_and_confirm(
         restricted_petition(registry), registry.members.first(), note="Mandate", document=PNG, content_type="image/png"
     )
-    claim_decide(claim=claimed.claim, actor=make_validator("vera", registry), kind=DecisionKind.VALIDATE)
+    validator = make_validator("vera", registry)
+    claim_decide(claim=claimed.claim, actor=validator, kind=DecisionKind.VALIDATE, note="Checked the mandate")
     retention = timedelta(days=settings.EVIDENCE_RETENTION_DAYS + 1)
     Claim.objects.filter(pk=claimed.claim.pk).update(decided_at=timezone.now() - retention)
+    noted = ClaimDecision.objects.get(claim=claimed.claim)
+    ClaimDecision.objects.filter(pk=noted.pk).update(created_at=days_ago(settings.DECISION_NOTE_RETENTION_DAYS))
+
+    unconfirmed = petition_create(text=PetitionText(action="Never confirmed", background="-", additional_details=""))
+    signature_create(petition=unconfirmed, details=signer(), kind=SignatureKind.CREATOR)
+    Petition.objects.filter(pk=unconfirmed.pk).update(created_at=days_ago(settings.UNCONFIRMED_PETITION_RETENTION_DAYS))
+    _, expired_id = signature_create(petition=counted, details=signer(email="expired@example.org"))
+    old_ip = sign_and_confirm(make_petition(action="Keep addresses short"), signer(email="old-ip@example.org"))
+    Signature.objects.filter(pk=old_ip.pk).update(created_at=days_ago(settings.IP_RETENTION_DAYS))
 
     deliver_outbox()  # everything building queued: only the stale message below is left unsent
+    link_days = days_ago(settings.CONFIRMATION_LINK_DAYS)
+    Signature.objects.filter(pk=expired_id).update(token_sent_at=link_days, updated_at=link_days)
+    old_mail = OutboundEmail.objects.filter(sent_at__isnull=False).latest("pk")
+    OutboundEmail.objects.filter(pk=old_mail.pk).update(sent_at=days_ago(settings.SENT_MAIL_RETENTION_DAYS))
+    audited = days_ago(settings.STAFF_AUDIT_RETENTION_DAYS)
+    old_access = staff_access_record(actor=validator, action=StaffAccess.Action.VIEW_CLAIM, subject="claim:1")
+    StaffAccess.objects.filter(pk=old_access.pk).update(created_at=audited)
+    old_approval = SearchApproval.objects.create(
+        kind="name", reason="Case 9", requested_by=validator, requested_at=audited
+    )
+    old_run = RetentionRun.objects.create(job="an old run", started_at=audited)
     stale = outbox_add(kind=OutboundEmail.Kind.ALREADY_SIGNED, petition_id=counted.pk, signature_id=signatures[0].pk)
     waited = timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS + 60)
     OutboundEmail.objects.filter(pk=stale.pk).update(created_at=timezone.now() - waited)
@@ -113,7 +148,20 @@ def build_world() -> World:
         claim=Claim.objects.get(pk=claimed.claim.pk),
         coarse=coarse,
         breakdown_due=breakdown_due,
+        unconfirmed=unconfirmed,
+        expired=Signature.objects.get(pk=expired_id),
+        old_ip=old_ip,
+        noted=noted,
+        old_mail=old_mail,
+        old_access=old_access,
+        old_approval=old_approval,
+        old_run=old_run,
     )
+
+
+def days_ago(days: int) -> datetime:
+    """A moment just past a retention of ``days``."""
+    return timezone.now() - timedelta(days=days, hours=1)
 
 
 def _log_integrated(world: World) -> bool:
@@ -147,6 +195,38 @@ def _breakdown_taken(world: World) -> bool:
     return BreakdownSnapshot.objects.filter(petition=world.breakdown_due).exists()
 
 
+def _unconfirmed_petition_deleted(world: World) -> bool:
+    return not Petition.objects.filter(pk=world.unconfirmed.pk).exists()
+
+
+def _expired_signature_deleted(world: World) -> bool:
+    return not Signature.objects.filter(pk=world.expired.pk).exists()
+
+
+def _old_ip_dropped(world: World) -> bool:
+    return Signature.objects.filter(pk=world.old_ip.pk, ip_sealed__isnull=True).exists()
+
+
+def _decision_note_deleted(world: World) -> bool:
+    return ClaimDecision.objects.filter(pk=world.noted.pk, note_sealed__isnull=True).exists()
+
+
+def _sent_mail_record_deleted(world: World) -> bool:
+    return not OutboundEmail.objects.filter(pk=world.old_mail.pk).exists()
+
+
+def _staff_access_deleted(world: World) -> bool:
+    return not StaffAccess.objects.filter(pk=world.old_access.pk).exists()
+
+
+def _search_approval_deleted(world: World) -> bool:
+    return not SearchApproval.objects.filter(pk=world.old_approval.pk).exists()
+
+
+def _retention_run_deleted(world: World) -> bool:
+    return not RetentionRun.objects.filter(pk=world.old_run.pk).exists()
+
+
 # The periodic work, each piece told by what it changes in the world. A new job or beat task
 # that does something else fails below until its work is added here and to ``build_world``.
 WORK: dict[str, Callable[[World], bool]] = {
@@ -157,6 +237,15 @@ WORK: dict[str, Callable[[World], bool]] = {
     "delete expired sessions": _expired_session_deleted,
     "round counted signatures' times to the day": _times_coarsened,
     "take the breakdown snapshots that are due": _breakdown_taken,
+    # The retention jobs, one piece each (they all run in "apply the retention rules").
+    "delete petitions their creators never confirmed": _unconfirmed_petition_deleted,
+    "delete signatures whose confirmation link expired": _expired_signature_deleted,
+    "drop IP addresses past their retention": _old_ip_dropped,
+    "delete decision notes past their retention": _decision_note_deleted,
+    "delete sent e-mails' records past their retention": _sent_mail_record_deleted,
+    "delete staff access records past their retention": _staff_access_deleted,
+    "delete search approvals past their retention": _search_approval_deleted,
+    "delete retention run records past their retention": _retention_run_deleted,
 }
 
 

@@ -1,77 +1,105 @@
-"""The job's query finds exactly the petitions the one rule (``personal_data_destruction_at``)
-says are due: at every moment around every boundary, for every state."""
+"""What staff read about retention: a petition's signatures by status and the moments the jobs
+act on it, and each job with its settings and runs."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
-from tests.factories import make_petition
+from tests.factories import deliver_outbox, make_petition, sign_and_confirm, signer
 from undersign.petitions.models import Petition, PetitionState
-from undersign.retention.selectors import personal_data_destruction_at, petitions_personal_data_due
+from undersign.retention.models import RetentionRun
+from undersign.retention.registry import retention_jobs_registered
+from undersign.retention.selectors import (
+    RUNS_SHOWN,
+    personal_data_destruction_at,
+    petition_lifecycle,
+    retention_jobs_summary,
+    retention_next_run_at,
+)
+from undersign.retention.services import retention_jobs_run_all
+from undersign.signatures.models import Signature
+from undersign.signatures.services import signature_create, signature_invalidate
 
 pytestmark = pytest.mark.django_db
-S = PetitionState
-HOUR = timedelta(hours=1)
-DAY = timedelta(days=1)
+HOUR = timedelta(seconds=settings.RETENTION_INTERVAL_SECONDS)
 
 
-@pytest.fixture
-def petitions(settings):
-    settings.PERSONAL_DATA_RETENTION_DAYS = 2
-    settings.REJECTED_PETITION_RETENTION_DAYS = 3
-    settings.CONFIRMATION_GRACE_HOURS = 24
-    base = timezone.now()
-    made = []
-    # Closed at its closing date, long after it, an hour after it, and with a closing date that
-    # lies after the closing (the later of the two counts).
-    zero = timedelta()
-    for closed_offset, closing_offset in [(zero, zero), (zero, -5 * DAY), (HOUR, zero), (zero, 3 * HOUR)]:
-        petition = make_petition(action="Closed", state=S.CLOSED)
-        Petition.objects.filter(pk=petition.pk).update(
-            closed_at=base + closed_offset, closing_date=base + closing_offset
+class TestPetitionLifecycle:
+    def test_counts_signatures_by_status_withdrawn_apart(self):
+        petition = make_petition()  # its creator: confirmed
+        confirmed = [sign_and_confirm(petition) for _ in range(4)]
+        signature_invalidate(signature=confirmed[0], reason="withdrawn")
+        signature_invalidate(signature=confirmed[1], reason="fraud")
+        signature_create(petition=petition, details=signer())
+        signature_create(petition=petition, details=signer())
+
+        lifecycle = petition_lifecycle(petition=petition)
+
+        assert (lifecycle.pending, lifecycle.confirmed, lifecycle.withdrawn, lifecycle.invalidated) == (2, 3, 1, 1)
+
+    def test_gives_the_moments_the_jobs_act(self, settings):
+        settings.IP_RETENTION_DAYS = 7
+        petition = make_petition()
+        creator = Signature.objects.get(petition=petition)
+        _, early = signature_create(petition=petition, details=signer())
+        _, late = signature_create(petition=petition, details=signer())
+        deliver_outbox()
+        sent = dict(Signature.objects.filter(pk__in=[early, late]).values_list("pk", "token_sent_at"))
+        link = timedelta(days=settings.CONFIRMATION_LINK_DAYS)
+
+        lifecycle = petition_lifecycle(petition=petition)
+
+        assert lifecycle.ips_dropped_from == creator.created_at + timedelta(days=7)
+        assert lifecycle.unconfirmed_expire_from == sent[early] + link
+        assert lifecycle.unconfirmed_expire_until == sent[late] + link
+        assert lifecycle.personal_data_destruction_at is None  # open: no date yet
+
+    def test_a_closed_petition_has_its_destruction_date(self):
+        petition = make_petition(state=PetitionState.CLOSED)
+        assert petition_lifecycle(petition=petition).personal_data_destruction_at == personal_data_destruction_at(
+            petition
         )
-        made.append(petition.pk)
-    for state in (S.REJECTED, S.HIDDEN):
-        petition = make_petition(action="Rejected", state=state)
-        Petition.objects.filter(pk=petition.pk).update(rejected_at=base)
-        made.append(petition.pk)
-    for state in (S.OPEN, S.PENDING, S.VALIDATED, S.SPONSORED, S.FLAGGED):
-        made.append(make_petition(action="Not yet", state=state).pk)
-    destroyed = make_petition(action="Done already", state=S.CLOSED)
-    Petition.objects.filter(pk=destroyed.pk).update(closed_at=base - 10 * DAY, personal_data_destroyed_at=base)
-    made.append(destroyed.pk)
-    return base, list(Petition.objects.filter(pk__in=made))
+        assert petition_lifecycle(petition=petition).personal_data_destruction_at is not None
+
+    def test_nothing_to_expire_when_nothing_is_pending_or_kept(self):
+        petition = make_petition()
+        Signature.objects.filter(petition=petition).update(ip_sealed=None)
+        lifecycle = petition_lifecycle(petition=petition)
+        assert lifecycle.ips_dropped_from is None
+        assert lifecycle.unconfirmed_expire_from is None and lifecycle.unconfirmed_expire_until is None
+
+    def test_a_pending_petitions_creator_is_not_among_the_expiring(self):
+        petition = make_petition()
+        Petition.objects.filter(pk=petition.pk).update(state=PetitionState.PENDING)
+        Signature.objects.filter(petition=petition).update(status="pending", confirmed_at=None, commitment=None)
+        lifecycle = petition_lifecycle(petition=Petition.objects.get(pk=petition.pk))
+        assert lifecycle.pending == 1
+        assert lifecycle.unconfirmed_expire_from is None
 
 
-def test_the_query_mirrors_the_rule_at_every_moment(petitions, settings):
-    base, rows = petitions
-    moments = {base + offset for offset in (-DAY, timedelta(), DAY, 2 * DAY, 3 * DAY, 4 * DAY, 10 * DAY)}
-    for row in rows:  # and a second either side of each petition's own moment
-        at = personal_data_destruction_at(row)
-        if at is not None:
-            moments |= {at - timedelta(seconds=1), at, at + timedelta(seconds=1)}
-    checked = 0
-    for now in sorted(moments):
-        expected = {
-            row.pk
-            for row in rows
-            if row.state != S.PENDING  # deleted outright by its own job
-            and not row.personal_data_destroyed
-            and (at := personal_data_destruction_at(row)) is not None
-            and at <= now
-        }
-        assert set(petitions_personal_data_due(now=now).values_list("pk", flat=True)) == expected, now
-        checked += bool(expected)
-    assert checked  # some moments find petitions: the comparison is not between empty sets
+class TestRuns:
+    def test_the_next_run_follows_the_latest_by_the_interval(self):
+        assert retention_next_run_at() is None
+        retention_jobs_run_all()
+        latest = RetentionRun.objects.order_by("-started_at").first()
+        assert retention_next_run_at() == latest.started_at + HOUR
+        assert petition_lifecycle(petition=make_petition()).next_run_at == latest.started_at + HOUR
 
+    def test_every_job_is_listed_in_order_with_its_settings_and_latest_runs(self, settings):
+        settings.IP_RETENTION_DAYS = 3
+        now = timezone.now()
+        for n in range(RUNS_SHOWN + 2):
+            RetentionRun.objects.create(job="drop signers' IP addresses", started_at=now - timedelta(hours=n), items=n)
 
-def test_a_closed_petition_waits_for_the_confirmation_grace_even_with_no_retention(settings):
-    settings.PERSONAL_DATA_RETENTION_DAYS = 0
-    settings.CONFIRMATION_GRACE_HOURS = 24
-    petition = make_petition(action="Closed", state=S.CLOSED)
-    assert personal_data_destruction_at(petition) == petition.closed_at + 24 * HOUR
-    assert not petitions_personal_data_due(now=petition.closed_at + 23 * HOUR).exists()
-    assert petitions_personal_data_due(now=petition.closed_at + 24 * HOUR).get() == petition
+        summary = retention_jobs_summary()
+
+        assert [job.name for job in summary] == [job.name for job in retention_jobs_registered()]
+        ips = next(job for job in summary if job.name == "drop signers' IP addresses")
+        assert ips.settings == [("IP_RETENTION_DAYS", 3)]
+        assert [run.items for run in ips.runs] == list(range(RUNS_SHOWN))  # the latest first
+        assert ips.next_run_at == now + HOUR
+        assert all(job.runs == [] and job.next_run_at is None for job in summary if job is not ips)

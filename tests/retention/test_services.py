@@ -1,6 +1,5 @@
-"""Destroying a petition's personal data (crypto-shredding): after the retention job nothing of
-its signers opens or matches, whoever holds the keys, and everything counted stays exactly as
-it was: counts, verified figures, the log, receipts and published snapshots."""
+"""The retention app's own jobs and its registry: petitions whose creators never confirmed are
+deleted whole, old run records go, and every job of every app is registered and recorded."""
 
 from __future__ import annotations
 
@@ -8,210 +7,149 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.utils import timezone
 
-from tests.factories import last_confirm_link, make_petition, sign_and_confirm, signer
-from tests.retention.conftest import CLAIM_NOTE, JOB, PEOPLE, Kept, run_job
-from undersign.core.crypto import DecryptionError, data_keys
-from undersign.core.models import DataKey
+from tests.factories import deliver_outbox, last_confirm_link, make_petition, signer
+from tests.verification.conftest import make_registry
+from undersign.core.crypto import DecryptionError
+from undersign.core.models import DataKey, OutboundEmail
 from undersign.petitions.models import Petition, PetitionEvent, PetitionState
-from undersign.petitions.services import PERSONAL_DATA_DESTROYED
+from undersign.petitions.services import PetitionText
+from undersign.retention.jobs import JOBS
 from undersign.retention.models import RetentionRun
+from undersign.retention.registry import register_retention_job, retention_jobs_registered
+from undersign.retention.selectors import personal_data_destruction_at
 from undersign.retention.services import (
-    PersonalDataNotDue,
-    RetentionIncomplete,
-    petition_personal_data_destroy,
-    petitions_personal_data_destroy_due,
+    petitions_unconfirmed_delete,
+    retention_jobs_run_all,
+    retention_runs_delete_expired,
 )
-from undersign.signatures.links import unsubscribe_digest, unsubscribe_token
-from undersign.signatures.models import Signature, SignatureStatus, SignerDataLink
-from undersign.signatures.personal_data import signer_email, signer_ip, signer_name
-from undersign.signatures.services import InvalidLink, signature_confirm, signature_create, signature_for_unsubscribe
-from undersign.transparency.selectors import receipt_check
-from undersign.verification.evidence import evidence_note_open
-from undersign.verification.member_ref import member_ref_open, member_tag
-from undersign.verification.models import Claim
+from undersign.signatures.models import Signature
+from undersign.signatures.personal_data import signer_name
+from undersign.signatures.services import signature_confirm
+from undersign.site.services import petition_start
+from undersign.verification.models import PetitionVerification, SigningPolicy
 
 pytestmark = pytest.mark.django_db
-S = PetitionState
+TICK = timedelta(microseconds=1)
 
 
-def unreadable(signature: Signature) -> bool:
-    """Nothing of the signature opens, from a fresh cache (another process, later)."""
-    data_keys.forget(signature.petition.data_key_id)
-    for read in (signer_name, signer_email, signer_ip):
-        try:
-            read(signature)
-        except DecryptionError:
-            continue
-        return False
-    return True
+def unconfirmed_petition(email: str = "charlie@example.org", **verification) -> Petition:
+    """A petition as the create wizard leaves it: pending, its creator's link mailed."""
+    petition = petition_start(
+        text=PetitionText(action="Light the underpass", background="It is dark at night.", additional_details=""),
+        creator=signer(email=email),
+        verification=verification or None,
+    )
+    deliver_outbox()
+    return Petition.objects.get(pk=petition.pk)
 
 
-class TestDestroyingAClosedPetitionsPersonalData:
-    def test_nothing_of_its_signers_opens_or_matches_any_more(self, closed_world):
-        petition = closed_world.petition
-        signatures = list(Signature.objects.filter(petition=petition).select_related("petition"))
-        assert not any(unreadable(s) for s in signatures)  # the test can fail: all open before
-        claims = list(Claim.objects.filter(petition=petition).select_related("signature"))
-        refs = {claim.pk: member_ref_open(claim) for claim in claims}
-        noted = next(claim for claim in claims if claim.evidence_note_sealed is not None)
-        assert evidence_note_open(noted, bytes(noted.signature.dedup_tag)) == CLAIM_NOTE
-        links = {
-            s.pk: SignerDataLink.objects.create(
-                signature=s, digest=bytes([s.pk % 256]) * 32, created_at=timezone.now(), expires_at=timezone.now()
-            )
-            for s in signatures[:2]
-        }
+class TestUnconfirmedPetitions:
+    def test_deleted_whole_at_the_moment_the_rule_gives_and_not_before(self):
+        registry = make_registry()
+        petition = unconfirmed_petition(policy=SigningPolicy.REGISTRY_ONLY, registries=[registry])
+        creator = Signature.objects.get(petition=petition)
+        key_id = petition.data_key_id
+        assert signer_name(creator)  # opens while the key exists
+        due = personal_data_destruction_at(petition)
+        assert due == petition.created_at + timedelta(days=settings.UNCONFIRMED_PETITION_RETENTION_DAYS)
 
-        run = run_job(closed_world.due)
+        assert petitions_unconfirmed_delete(due - TICK) == 0
+        assert Petition.objects.filter(pk=petition.pk).exists()
 
-        assert (run.job, run.error) == (JOB, "")
-        assert run.items >= len(signatures) + len(claims) + len(links) + 2
-        key = DataKey.objects.get(key_id=petition.data_key_id)
-        assert key.wrapped_key is None and key.destroyed_at == closed_world.due
-        signatures = list(Signature.objects.filter(petition=petition).select_related("petition"))
-        assert all(unreadable(s) for s in signatures)
-        stored = {bytes(s.dedup_tag) for s in signatures}
-        for email, tag in closed_world.tags.items():
-            assert tag not in stored, f"{email} still matches its tag"
-            with pytest.raises(InvalidLink):  # the unsubscribe link every mail carried finds nothing
-                signature_for_unsubscribe(token=unsubscribe_token(tag=tag))
-            assert not Signature.objects.filter(unsubscribe_digest=unsubscribe_digest(tag=tag)).exists()
-        assert len(stored) == len(signatures)  # still one distinct tag per row
-        assert all(s.unsubscribe_digest is None and s.token_digest is None for s in signatures)
-        assert not SignerDataLink.objects.filter(signature__petition=petition).exists()
-        for claim in Claim.objects.filter(petition=petition).select_related("signature"):
-            ref = refs[claim.pk]
-            real = member_tag(petition_uuid=petition.uuid, registry_id=ref.registry_id, member_id=ref.member_id)
-            assert bytes(claim.member_tag) != real and len(bytes(claim.member_tag)) == 32
-            with pytest.raises(DecryptionError):
-                member_ref_open(claim)
-            if claim.evidence_note_sealed is not None:
-                with pytest.raises(DecryptionError):
-                    evidence_note_open(claim, bytes(claim.signature.dedup_tag))
+        assert petitions_unconfirmed_delete(due) == 1
+        assert not Petition.objects.filter(pk=petition.pk).exists()
+        assert not Signature.objects.filter(pk=creator.pk).exists()
+        assert not PetitionEvent.objects.filter(petition_id=petition.pk).exists()
+        assert not PetitionVerification.objects.filter(petition_id=petition.pk).exists()
+        assert not OutboundEmail.objects.filter(petition_id=petition.pk).exists()
+        assert not OutboundEmail.objects.filter(signature_id=creator.pk).exists()
+        # The data key is gone too (and from this process's cache): a copy of the row opens no more.
+        assert not DataKey.objects.filter(key_id=key_id).exists()
+        with pytest.raises(DecryptionError):
+            signer_name(creator)
 
-    def test_counts_figures_log_receipts_and_snapshots_stay_exactly_as_they_were(self, closed_world):
-        petition = closed_world.petition
-        before = Kept.read(petition)
-        assert before.tally == before.petition["signature_count"] == len(PEOPLE)
-        assert before.verified and before.snapshots
+    def test_the_creators_link_then_shows_the_page_for_spent_links(self):
+        petition = unconfirmed_petition(email="charlie@example.org")
+        _, token = last_confirm_link("charlie@example.org")
+        petitions_unconfirmed_delete(personal_data_destruction_at(petition))
 
-        run_job(closed_world.due)
+        response = Client().get(f"/signatures/confirm/{token}/")
+        assert response.status_code == 404
+        assert b"This link is no longer valid" in response.content
 
-        assert Kept.read(petition) == before
-        check = receipt_check(text=closed_world.receipt)
-        assert check.error is None and check.revoked is False
-
-    def test_the_petition_records_when_and_leaves_a_row_in_its_trail(self, closed_world):
-        petition = closed_world.petition
-        run_job(closed_world.due)
-        petition.refresh_from_db()
-        assert petition.personal_data_destroyed_at == closed_world.due and petition.personal_data_destroyed
-        assert petition.state == S.CLOSED
-        event = PetitionEvent.objects.filter(petition=petition).latest("pk")
-        assert (event.actor, event.reason_code, event.from_state, event.to_state) == (
-            None,
-            PERSONAL_DATA_DESTROYED,
-            "",
-            "",
+    def test_an_unsent_confirmation_email_goes_with_it(self):
+        petition = petition_start(
+            text=PetitionText(action="Paint the fence", background="It peels.", additional_details=""),
+            creator=signer(),
+            verification=None,
         )
+        assert OutboundEmail.objects.filter(petition_id=petition.pk, sent_at__isnull=True).exists()
+        petitions_unconfirmed_delete(personal_data_destruction_at(petition))
+        assert not OutboundEmail.objects.filter(petition_id=petition.pk).exists()
+        assert deliver_outbox() == 0
 
-    def test_each_run_leaves_a_row_and_a_second_run_changes_nothing(self, closed_world):
-        run_job(closed_world.due)
-        again = run_job(closed_world.due + timedelta(hours=1))
-        assert again.items == 0 and again.error == ""
-        assert list(RetentionRun.objects.filter(job=JOB).values_list("items", flat=True))[0] == 0
-        assert RetentionRun.objects.filter(job=JOB).count() == 2
-        assert PetitionEvent.objects.filter(reason_code=PERSONAL_DATA_DESTROYED).count() == 1
-
-    def test_not_before_its_retention_period_ends(self, closed_world):
-        run = run_job(closed_world.due - timedelta(seconds=1))
-        assert run.items == 0
-        closed_world.petition.refresh_from_db()
-        assert not closed_world.petition.personal_data_destroyed
-        with pytest.raises(PersonalDataNotDue):
-            petition_personal_data_destroy(petition=closed_world.petition, now=closed_world.due - timedelta(seconds=1))
-        assert DataKey.objects.get(key_id=closed_world.petition.data_key_id).wrapped_key is not None
-
-    def test_other_petitions_keep_their_personal_data(self, closed_world):
-        other = make_petition(action="Another petition", state=S.CLOSED)
-        suzie = sign_and_confirm(other, signer(name="Suzie Other"))
-        run_job(closed_world.due)
-        suzie.refresh_from_db()
-        assert signer_name(suzie) == "Suzie Other"
-
-
-class TestTheGraceForLateConfirmations:
-    def test_a_closed_petition_inside_its_grace_is_not_destroyed_and_still_takes_confirmations(self, settings):
-        settings.PERSONAL_DATA_RETENTION_DAYS = 0  # the grace alone holds destruction back
-        petition = make_petition(action="Late lamps")
-        late = signer(name="Lately Confirming")
-        signature_create(petition=petition, details=late)
-        _, token = last_confirm_link(late.email)
-        closed = timezone.now() - timedelta(hours=settings.CONFIRMATION_GRACE_HOURS - 1)
-        Petition.objects.filter(pk=petition.pk).update(state=S.CLOSED, closing_date=closed, closed_at=closed)
-
-        assert petitions_personal_data_destroy_due(timezone.now()) == 0
-        _, confirmed = signature_confirm(token=token)  # an hour of grace left: it still counts
-        assert confirmed.status == SignatureStatus.CONFIRMED and signer_name(confirmed) == "Lately Confirming"
-
-        assert petitions_personal_data_destroy_due(closed + timedelta(hours=settings.CONFIRMATION_GRACE_HOURS)) > 0
+    def test_a_petition_whose_creator_confirmed_stays_whatever_its_age(self):
+        petition = unconfirmed_petition(email="charlie@example.org")
+        _, token = last_confirm_link("charlie@example.org")
+        signature_confirm(token=token)
         petition.refresh_from_db()
-        assert petition.personal_data_destroyed
+        assert petition.state != PetitionState.PENDING
+
+        assert petitions_unconfirmed_delete(timezone.now() + timedelta(days=3650)) == 0
+        assert Petition.objects.filter(pk=petition.pk).exists()
+        assert DataKey.objects.filter(key_id=petition.data_key_id, destroyed_at__isnull=True).exists()
+
+    def test_other_petitions_and_their_keys_are_untouched(self):
+        kept = make_petition()
+        young = unconfirmed_petition()
+        old = unconfirmed_petition()
+        Petition.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=365))
+
+        assert petitions_unconfirmed_delete(timezone.now()) == 1
+        assert set(Petition.objects.values_list("pk", flat=True)) == {kept.pk, young.pk}
+        assert DataKey.objects.count() == 2
+
+    def test_many_go_in_batches_within_one_run(self, settings):
+        settings.RETENTION_BATCH_SIZE = 2
+        petitions = [unconfirmed_petition(email=f"c{n}@example.org") for n in range(5)]
+        latest = max(personal_data_destruction_at(p) for p in petitions)
+        assert petitions_unconfirmed_delete(latest) == 5
+        assert not Petition.objects.exists()
 
 
-class TestRejectedAndHiddenPetitions:
-    @pytest.mark.parametrize("state", [S.REJECTED, S.HIDDEN])
-    def test_destroyed_after_their_own_retention(self, state):
-        petition = make_petition(action="Taken down petition")
-        sign_and_confirm(petition)  # signed while it was open
-        rejected_at = timezone.now()
-        Petition.objects.filter(pk=petition.pk).update(state=state, rejected_at=rejected_at, rejection_code="duplicate")
-        days = timedelta(days=settings.REJECTED_PETITION_RETENTION_DAYS)
-        assert petitions_personal_data_destroy_due(rejected_at + days - timedelta(seconds=1)) == 0
-        assert petitions_personal_data_destroy_due(rejected_at + days) > 0
-        petition.refresh_from_db()
-        assert petition.personal_data_destroyed_at == rejected_at + days
-        assert all(unreadable(s) for s in Signature.objects.filter(petition=petition).select_related("petition"))
+class TestRunRecords:
+    def test_deleted_after_the_staff_audit_retention(self, settings):
+        settings.STAFF_AUDIT_RETENTION_DAYS = 730
+        now = timezone.now()
+        old = RetentionRun.objects.create(job="x", started_at=now - timedelta(days=730))
+        recent = RetentionRun.objects.create(job="x", started_at=now - timedelta(days=729))
 
-    @pytest.mark.parametrize("state", [S.OPEN, S.VALIDATED, S.SPONSORED, S.FLAGGED, S.PENDING])
-    def test_never_while_the_petitions_fate_is_open_nor_a_pending_one(self, state):
-        petition = make_petition(action="Still going", state=state)
-        far = timezone.now() + timedelta(days=3650)
-        assert petitions_personal_data_destroy_due(far) == 0
-        with pytest.raises(PersonalDataNotDue):
-            petition_personal_data_destroy(petition=petition, now=far)
-        petition.refresh_from_db()
-        assert not petition.personal_data_destroyed
+        assert retention_runs_delete_expired(now) == 1
+        assert list(RetentionRun.objects.values_list("pk", flat=True)) == [recent.pk]
+        assert not RetentionRun.objects.filter(pk=old.pk).exists()
 
 
-class TestAFailingPetition:
-    def test_the_others_are_still_destroyed_and_the_run_says_it_failed(self, monkeypatch):
-        first, second = (make_petition(action=f"Closed {n}", state=S.CLOSED) for n in range(2))
-        from undersign.retention import services
+class TestRegistry:
+    def test_every_job_of_every_app_is_registered_with_settings_that_exist(self):
+        registered = {job.name: job for job in retention_jobs_registered()}
+        assert {job.name for job in JOBS} <= set(registered)
+        assert "delete cross-petition search approvals" in registered  # moderation's, from its ready()
+        for job in registered.values():
+            assert job.setting_names, job.name
+            for name in job.setting_names:
+                assert isinstance(getattr(settings, name), int), (job.name, name)
 
-        real = services.claims_personal_data_destroy
+    def test_a_name_is_taken_once_and_fits_the_run_record(self):
+        with pytest.raises(ValueError, match="already registered"):
+            register_retention_job(JOBS[0].name, lambda now: 0)
+        with pytest.raises(ValueError, match="longer than"):
+            register_retention_job("x" * 65, lambda now: 0)
 
-        def broken(*, petition):
-            if petition.pk == first.pk:
-                raise RuntimeError("disk on fire")
-            return real(petition=petition)
-
-        monkeypatch.setattr(services, "claims_personal_data_destroy", broken)
-        later = timezone.now() + timedelta(days=settings.PERSONAL_DATA_RETENTION_DAYS + 1)
-        with pytest.raises(RetentionIncomplete, match=str(first.pk)):
-            run_job(later)
-        first.refresh_from_db()
-        second.refresh_from_db()
-        assert not first.personal_data_destroyed  # its transaction rolled back whole
-        assert DataKey.objects.get(key_id=first.data_key_id).wrapped_key is not None
-        assert signer_name(Signature.objects.filter(petition=first).select_related("petition").first())
-        assert second.personal_data_destroyed
-        run = RetentionRun.objects.get(job=JOB)
-        assert run.error == "RetentionIncomplete" and run.finished_at is not None
-
-        monkeypatch.setattr(services, "claims_personal_data_destroy", real)
-        assert run_job(later).error == ""  # the next run takes it
-        first.refresh_from_db()
-        assert first.personal_data_destroyed
+    def test_a_run_of_all_records_each_job_once(self):
+        retention_jobs_run_all()
+        ran = list(RetentionRun.objects.values_list("job", "error"))
+        assert sorted(ran) == sorted((job.name, "") for job in retention_jobs_registered())
+        assert not RetentionRun.objects.filter(finished_at__isnull=True).exists()

@@ -3,8 +3,12 @@ decrypted personal data, or searches by it, writes one row here first."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import User
 
+from undersign.core.batches import batches_delete
 from undersign.core.models import StaffAccess
 
 
@@ -16,3 +20,11 @@ def staff_access_record(
     return StaffAccess.objects.create(
         actor=actor, action=action, subject=subject[:100], reason=reason.strip(), approved_by=approved_by
     )
+
+
+def staff_access_delete_expired(now: datetime) -> int:
+    """A retention job: delete the records older than ``STAFF_AUDIT_RETENTION_DAYS``, in
+    batches. Each names a staff member, a petition or claim and a reason: kept long enough for
+    an auditor to read, not forever. Returns how many."""
+    cutoff = now - timedelta(days=settings.STAFF_AUDIT_RETENTION_DAYS)
+    return batches_delete(StaffAccess.objects.filter(created_at__lte=cutoff))

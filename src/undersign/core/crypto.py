@@ -57,6 +57,15 @@ def data_key_create() -> DataKey:
     return DataKey.objects.create(key_id=new_data_key_id(), master_key_id=master_key_id, wrapped_key=wrapped)
 
 
+def data_key_delete(*, key_id: str) -> None:
+    """Delete a data key whose petition has been deleted (a petition its creator never
+    confirmed): nothing sealed under it remains to be read, so its row goes too rather than
+    staying as a destroyed key. Precondition: no petition points at it (``Petition.data_key``
+    is PROTECT)."""
+    DataKey.objects.filter(key_id=key_id).delete()
+    data_keys.forget(key_id)
+
+
 def unwrap_data_key(master_key_id: str, blob: bytes) -> bytes:
     try:
         master = settings.KEYS.pii_keys[master_key_id]

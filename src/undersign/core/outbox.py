@@ -18,10 +18,11 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import TruncDay
 from django.utils import timezone
 
+from undersign.core.batches import batches_delete
 from undersign.core.models import OutboundEmail
 
 log = logging.getLogger(__name__)
@@ -206,3 +207,21 @@ def outbox_sweep(*, older_than: timedelta | None = None, limit: int = 500) -> in
             log.warning("outbox message %s not delivered: %s", message_id, type(error).__name__)
             outbox_record_failure(message_id=message_id, error=error)
     return sent
+
+
+def outbox_unsent_forget(*, signature_ids: Iterable[int] = (), petition_ids: Iterable[int] = ()) -> int:
+    """Delete the unsent messages about these signatures or petitions, which are being deleted
+    themselves (a retention job): a row naming a signature that has gone would only be sent
+    as nothing later, and meanwhile keep its id. Precondition: called in the transaction that
+    deletes them. Returns how many."""
+    signature_ids, petition_ids = list(signature_ids), list(petition_ids)
+    unsent = OutboundEmail.objects.filter(sent_at__isnull=True)
+    deleted, _ = unsent.filter(Q(signature_id__in=signature_ids) | Q(petition_id__in=petition_ids)).delete()
+    return deleted
+
+
+def outbox_sent_delete(now: datetime) -> int:
+    """A retention job: delete sent messages' rows (their kind and day) ``SENT_MAIL_RETENTION_DAYS``
+    after the day they were sent, in batches. Returns how many."""
+    cutoff = now - timedelta(days=settings.SENT_MAIL_RETENTION_DAYS)
+    return batches_delete(OutboundEmail.objects.filter(sent_at__lte=cutoff))

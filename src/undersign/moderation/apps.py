@@ -36,3 +36,11 @@ class ModerationConfig(AppConfig):
         # In ready(), as Django asks: it imports models, which load only after the app registry
         # is populated.
         from undersign.moderation import emails  # noqa: F401  (registers its renderers with the outbox)
+        from undersign.moderation.services import search_approvals_delete_expired
+        from undersign.retention.registry import register_retention_job
+
+        register_retention_job(
+            "delete cross-petition search approvals",
+            search_approvals_delete_expired,
+            setting_names=("STAFF_AUDIT_RETENTION_DAYS",),
+        )

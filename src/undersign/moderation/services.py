@@ -9,14 +9,16 @@ started from, even when two moderators act on the same petition at once."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from undersign.core.audit import staff_access_record
+from undersign.core.batches import batches_delete
 from undersign.core.errors import Refusal
 from undersign.core.models import OutboundEmail, StaffAccess
 from undersign.core.outbox import outbox_add_many, outbox_deliver, outbox_preload, outbox_record_failure
@@ -61,6 +63,7 @@ __all__ = [
     "petition_take_down",
     "search_approval_approve",
     "search_approval_request",
+    "search_approvals_delete_expired",
     "signer_search_record",
 ]
 
@@ -341,6 +344,14 @@ def signer_search_record(
         return staff_access_record(
             actor=actor, action=action, subject=ALL_PETITIONS, reason=approval.reason, approved_by=approval.approved_by
         )
+
+
+def search_approvals_delete_expired(now: datetime) -> int:
+    """A retention job: delete requests for searches across all petitions (their kind, reason,
+    requester and approver) made more than ``STAFF_AUDIT_RETENTION_DAYS`` ago, as the access
+    records their searches left are. In batches; returns how many."""
+    cutoff = now - timedelta(days=settings.STAFF_AUDIT_RETENTION_DAYS)
+    return batches_delete(SearchApproval.objects.filter(requested_at__lte=cutoff))
 
 
 def petition_creator_name_viewed(*, petition: Petition, actor: User) -> None:

@@ -6,6 +6,7 @@ app_name = "moderation"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("search/", views.search, name="search"),
+    path("retention/", views.retention, name="retention"),
     path("signers/", views.signer_search, name="signer_search"),
     path("signers/approvals/", views.search_approval_request_view, name="search_approval_request"),
     path(

@@ -56,7 +56,14 @@ from undersign.moderation.services import (
     signer_search_record,
 )
 from undersign.petitions.models import Petition, Transition
-from undersign.retention.selectors import personal_data_destruction_at
+from undersign.retention.selectors import (
+    personal_data_destruction_at,
+    petition_lifecycle,
+    retention_interval,
+    retention_jobs_summary,
+    retention_late_before,
+    retention_next_run_at,
+)
 from undersign.verification.selectors import verification_summary
 
 View = Callable[..., HttpResponse]
@@ -111,6 +118,22 @@ def search(request: HttpRequest) -> HttpResponse:
             "search_form": form,
             "query": query,
             "results": petition_search(query=query) if query else None,
+        },
+    )
+
+
+@require_safe
+@moderators_only
+def retention(request: HttpRequest) -> HttpResponse:
+    """The retention jobs, what each keeps for how long, their latest runs and the next one."""
+    return render(
+        request,
+        "moderation/retention.html",
+        {
+            "jobs": retention_jobs_summary(),
+            "next_run_at": retention_next_run_at(),
+            "retention_late_before": retention_late_before(),
+            "interval_minutes": int(retention_interval().total_seconds() // 60),
         },
     )
 
@@ -213,6 +236,9 @@ def _petition_page(
         "facts": petition_facts(petition=petition),
         "personal_data_at": personal_data_destruction_at(petition),
         "verification": verification_summary(petition=petition, published=False),
+        "lifecycle": petition_lifecycle(petition=petition),
+        "ip_retention_days": settings.IP_RETENTION_DAYS,
+        "retention_late_before": retention_late_before(),
         "events": petition_events(petition=petition),
         "rejection": rejection_reason(petition.rejection_code) if petition.rejection_code else None,
         "has_response": has_response,

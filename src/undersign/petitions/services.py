@@ -16,10 +16,10 @@ from django.db.models import F
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from undersign.core.crypto import data_key_create
+from undersign.core.crypto import data_key_create, data_key_delete
 from undersign.core.errors import Refusal
 from undersign.core.models import OutboundEmail
-from undersign.core.outbox import outbox_add
+from undersign.core.outbox import outbox_add, outbox_unsent_forget
 from undersign.petitions.models import (
     TRANSITIONS,
     HourlyCount,
@@ -102,6 +102,21 @@ def petition_create(*, text: PetitionText) -> Petition:
     )
     PetitionEvent.objects.create(petition=petition, to_state=S.PENDING)
     return petition
+
+
+def petitions_delete_unconfirmed(*, petition_ids: list[int]) -> int:
+    """Delete petitions whose creators never confirmed, with everything of theirs this app and
+    the apps above keep by cascade (events, counters, verification settings, claims), their
+    unsent e-mails, and their data keys (nothing sealed under them is left). Returns how many.
+    Preconditions: transaction open; the rows locked and still ``PENDING``; their signatures
+    deleted already (``Signature.petition`` protects the row). A pending petition was never
+    published, so it has no log entry (``LogEntry.petition`` would protect it too)."""
+    key_ids = list(Petition.objects.filter(pk__in=petition_ids).values_list("data_key_id", flat=True))
+    outbox_unsent_forget(petition_ids=petition_ids)
+    Petition.objects.filter(pk__in=petition_ids).delete()
+    for key_id in key_ids:
+        data_key_delete(key_id=str(key_id))  # the column holds the key id (to_field), not a number
+    return len(key_ids)
 
 
 def petition_validate(*, petition: Petition) -> Petition:

@@ -1,15 +1,44 @@
-"""The retention jobs of the apps below this one, registered under the names staff see."""
+"""The retention jobs of the apps below this one, registered under the names staff see, in the
+order they run. Apps above this one register theirs in their own ``ready()``."""
 
 from __future__ import annotations
 
-from undersign.retention.services import RetentionWork, petitions_personal_data_destroy_due, register_retention_job
+from undersign.core.audit import staff_access_delete_expired
+from undersign.core.outbox import outbox_sent_delete
+from undersign.retention.registry import RetentionJob, register_retention_job
+from undersign.retention.services import (
+    petitions_personal_data_destroy_due,
+    petitions_unconfirmed_delete,
+    retention_runs_delete_expired,
+)
+from undersign.signatures.services import signatures_expired_delete, signatures_ips_drop
+from undersign.verification.services import claims_evidence_purge, decision_notes_delete
 
-# (name staff see, job): filled in by the lifecycle work of each app below this one.
-JOBS: list[tuple[str, RetentionWork]] = [
-    ("destroy the personal data of petitions past their retention", petitions_personal_data_destroy_due),
+# (name staff see, job, the settings that say how long its data is kept).
+JOBS: list[RetentionJob] = [
+    # First: a pending petition's creator signature is left to this job by the next one.
+    RetentionJob(
+        "delete petitions their creators never confirmed",
+        petitions_unconfirmed_delete,
+        ("UNCONFIRMED_PETITION_RETENTION_DAYS",),
+    ),
+    RetentionJob(
+        "destroy the personal data of petitions past their retention",
+        petitions_personal_data_destroy_due,
+        ("PERSONAL_DATA_RETENTION_DAYS", "REJECTED_PETITION_RETENTION_DAYS"),
+    ),
+    RetentionJob(
+        "delete signatures whose confirmation link expired", signatures_expired_delete, ("CONFIRMATION_LINK_DAYS",)
+    ),
+    RetentionJob("drop signers' IP addresses", signatures_ips_drop, ("IP_RETENTION_DAYS",)),
+    RetentionJob("delete claim evidence", claims_evidence_purge, ("EVIDENCE_RETENTION_DAYS",)),
+    RetentionJob("delete validators' decision notes", decision_notes_delete, ("DECISION_NOTE_RETENTION_DAYS",)),
+    RetentionJob("delete sent e-mails' records", outbox_sent_delete, ("SENT_MAIL_RETENTION_DAYS",)),
+    RetentionJob("delete staff access records", staff_access_delete_expired, ("STAFF_AUDIT_RETENTION_DAYS",)),
+    RetentionJob("delete retention run records", retention_runs_delete_expired, ("STAFF_AUDIT_RETENTION_DAYS",)),
 ]
 
 
 def register_jobs() -> None:
-    for name, work in JOBS:
-        register_retention_job(name, work)
+    for name, work, setting_names in JOBS:
+        register_retention_job(name, work, setting_names=setting_names)

@@ -7,24 +7,40 @@ see that retention is kept (and when it last failed)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from undersign.core.batches import batches_delete, batches_run
 from undersign.core.crypto import data_key_destroy
 from undersign.core.errors import Refusal
 from undersign.petitions.models import Petition, PetitionState
-from undersign.petitions.services import petition_personal_data_destroyed
+from undersign.petitions.services import petition_personal_data_destroyed, petitions_delete_unconfirmed
 from undersign.retention.models import RetentionRun
+from undersign.retention.registry import RetentionWork, register_retention_job, retention_jobs
 from undersign.retention.selectors import personal_data_destruction_at, petitions_personal_data_due
-from undersign.signatures.services import signatures_personal_data_destroy
+from undersign.signatures.models import Signature
+from undersign.signatures.services import signatures_delete, signatures_personal_data_destroy
 from undersign.verification.services import claims_personal_data_destroy
 
 log = logging.getLogger(__name__)
 
-RetentionWork = Callable[[datetime], int]
+# The registry lives in its own module (``selectors`` lists it for staff, and ``services``
+# reads ``selectors``); registering stays reachable from here.
+__all__ = [
+    "PersonalDataNotDue",
+    "RetentionIncomplete",
+    "RetentionWork",
+    "petition_personal_data_destroy",
+    "petitions_personal_data_destroy_due",
+    "petitions_unconfirmed_delete",
+    "register_retention_job",
+    "retention_job_run",
+    "retention_jobs_run_all",
+    "retention_runs_delete_expired",
+]
 
 
 def retention_job_run(*, job: str, work: RetentionWork, now: datetime | None = None) -> RetentionRun:
@@ -45,21 +61,6 @@ def retention_job_run(*, job: str, work: RetentionWork, now: datetime | None = N
     return run
 
 
-_JOBS: dict[str, RetentionWork] = {}
-
-
-def register_retention_job(name: str, work: RetentionWork) -> None:
-    """Add a retention job. Jobs of apps below this one are registered by this app's
-    ``ready()``; an app above it registers its own in its ``ready()``."""
-    if name in _JOBS and _JOBS[name] is not work:
-        raise ValueError(f"retention job {name!r} is already registered")
-    _JOBS[name] = work
-
-
-def retention_jobs() -> dict[str, RetentionWork]:
-    return dict(_JOBS)
-
-
 def retention_jobs_run_all(*, now: datetime | None = None) -> int:
     """Run every retention job once, each recorded; one that fails does not stop the others
     (its row says it failed, and the next run tries again). Returns the rows they changed."""
@@ -70,6 +71,52 @@ def retention_jobs_run_all(*, now: datetime | None = None) -> int:
         except Exception:  # noqa: BLE001 - recorded in its run row; the other jobs still run
             log.warning("retention job %s will run again at the next tick", name)
     return total
+
+
+# --- this app's own jobs: they span several apps, each part done by its own app's service ------
+
+
+def petitions_unconfirmed_delete(now: datetime) -> int:
+    """Delete the petitions whose creators never confirmed, at the moment
+    ``personal_data_destruction_at`` gives (``UNCONFIRMED_PETITION_RETENTION_DAYS`` after
+    creation): the creator's pending signature (with any claim), the petition with its events,
+    and its data key. Nothing of it was ever public. In batches; returns how many petitions.
+
+    The locks follow a confirmation's order, the creator's signature and then the petition
+    (``signature_confirm`` updates the one, then validates the other), so a creator confirming
+    at this moment either wins (the petition is no longer pending and stays) or finds the link
+    gone; neither waits on the other in a cycle."""
+    cutoff = now - timedelta(days=settings.UNCONFIRMED_PETITION_RETENTION_DAYS)
+    # The SQL form of the rule, so the index finds the candidates; the selector, the rule
+    # itself, has the last word, so a change to one that the other misses deletes nothing early.
+    candidates = Petition.objects.filter(state=PetitionState.PENDING, created_at__lte=cutoff).order_by("pk")
+
+    def step(size: int) -> int:
+        due = [p.pk for p in candidates[:size] if _due(personal_data_destruction_at(p), now)]
+        locked = Signature.objects.select_for_update().filter(petition_id__in=due).order_by("pk")
+        signatures = list(locked.values_list("pk", "petition"))
+        still = set(
+            Petition.objects.select_for_update()
+            .filter(pk__in=due, state=PetitionState.PENDING)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        signatures_delete(signature_ids=[pk for pk, petition_id in signatures if petition_id in still])
+        return petitions_delete_unconfirmed(petition_ids=sorted(still))
+
+    return batches_run(step)
+
+
+def _due(moment: datetime | None, now: datetime) -> bool:
+    return moment is not None and moment <= now
+
+
+def retention_runs_delete_expired(now: datetime) -> int:
+    """Delete the records of retention runs older than ``STAFF_AUDIT_RETENTION_DAYS``, in
+    batches: staff need the recent ones to see that retention is kept, not years of them.
+    Returns how many."""
+    cutoff = now - timedelta(days=settings.STAFF_AUDIT_RETENTION_DAYS)
+    return batches_delete(RetentionRun.objects.filter(started_at__lte=cutoff))
 
 
 # --- a petition's personal data (crypto-shredding) ----------------------------------------------

@@ -84,6 +84,10 @@ class Signature(models.Model):
                 name="signature_public_names",
             ),
             models.Index(fields=["petition", "kind", "status"], name="signature_by_kind"),
+            # The retention jobs' finds (``signatures_ips_drop``, ``signatures_expired_delete``):
+            # a few rows among many, looked for every hour.
+            models.Index(fields=["created_at"], condition=Q(ip_sealed__isnull=False), name="signature_ip_kept"),
+            models.Index(fields=["updated_at"], condition=Q(status="pending"), name="signature_pending_age"),
         ]
 
     def __str__(self) -> str:

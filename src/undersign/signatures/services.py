@@ -19,10 +19,11 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import TruncDay
 from django.utils import timezone
 
+from undersign.core.batches import batches_run, batches_update
 from undersign.core.crypto import dedup_tag, token_digest
 from undersign.core.errors import Refusal
 from undersign.core.models import OutboundEmail
-from undersign.core.outbox import outbox_add
+from undersign.core.outbox import outbox_add, outbox_unsent_forget
 from undersign.petitions.models import Petition, PetitionState, Transition
 from undersign.petitions.services import notify_creator, petition_mark_sponsored, petition_validate
 from undersign.signatures.links import unsubscribe_digest
@@ -488,3 +489,57 @@ def signatures_personal_data_destroy(*, petition: Petition, chunk: int = 1000) -
         ]
         changed += Signature.objects.bulk_update(rows, ["dedup_tag", "unsubscribe_digest", "token_digest"])
     return changed
+
+
+# --- retention (each a job of the ``retention`` app: ``work(now) -> int``) ---------------------
+
+
+def signatures_expired_delete(now: datetime) -> int:
+    """Delete the signatures still unconfirmed once their confirmation link has expired:
+    ``CONFIRMATION_LINK_DAYS`` after the link was mailed, or, for one never mailed (over the
+    mail limits, or replaced and its new mail not sent yet), after it was last submitted
+    (``updated_at``: a replaced row's ``created_at`` is its first submission, and its fresh
+    data must not go before its fresh link could). ``signature_for_link`` refuses exactly
+    these links, so nothing deleted here could still have been confirmed. In batches; returns
+    how many.
+
+    A creator's pending signature is left alone: its petition is still awaiting that
+    confirmation, and is deleted whole, signature and all, by ``petitions_unconfirmed_delete``
+    (``retention``). A sponsor's is not needed by its petition: only confirmed sponsors count,
+    and the sponsor link still works for signing again. With the signature go what hangs off
+    it: its claim and the claim's sealed evidence and decisions (cascade; a claim of a pending
+    signature is in no public counter), its data links (cascade) and its unsent e-mails."""
+    # Strictly before, as ``signature_for_link`` still takes a link at its very last moment.
+    cutoff = now - timedelta(days=settings.CONFIRMATION_LINK_DAYS)
+    expired = (
+        Signature.objects.filter(status=SignatureStatus.PENDING, updated_at__lt=cutoff)
+        .exclude(kind=SignatureKind.CREATOR)
+        .filter(Q(token_sent_at__lt=cutoff) | Q(token_sent_at__isnull=True))
+    )
+
+    def step(size: int) -> int:
+        # Locked, and the condition checked again by the lock: a signer re-submitting the form
+        # meanwhile (which renews the row) waits, then finds no row and signs afresh.
+        ids = list(expired.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)[:size])
+        signatures_delete(signature_ids=ids)
+        return len(ids)
+
+    return batches_run(step)
+
+
+def signatures_delete(*, signature_ids: list[int]) -> None:
+    """Delete these signatures and everything that hangs off them: claims with their evidence
+    and decisions, data links (the database's cascades), and unsent e-mails about them.
+    Precondition: transaction open; none has a log entry (never confirmed: only a confirmation
+    adds one), so no count or receipt depends on them."""
+    outbox_unsent_forget(signature_ids=signature_ids)
+    Signature.objects.filter(pk__in=signature_ids).delete()
+
+
+def signatures_ips_drop(now: datetime) -> int:
+    """Drop the sealed IP addresses kept longer than ``IP_RETENTION_DAYS`` (by ``created_at``,
+    which for a counted signature is its day: an address may go up to a day early). They are
+    kept only for abuse review (a moderator's search by network); nothing else derived from
+    an address is stored. In batches; returns how many."""
+    cutoff = now - timedelta(days=settings.IP_RETENTION_DAYS)
+    return batches_update(Signature.objects.filter(ip_sealed__isnull=False, created_at__lte=cutoff), ip_sealed=None)

@@ -10,10 +10,10 @@ from undersign.core.jobs import PeriodicJob
 from undersign.core.outbox import outbox_sweep
 from undersign.counting.services import breakdown_snapshots_take_due
 from undersign.petitions.services import petitions_close_due
+from undersign.retention.services import retention_jobs_run_all
 from undersign.signatures.services import signatures_times_coarsen
 from undersign.site.services import sessions_clear_expired
 from undersign.transparency.services import log_integrate_all
-from undersign.verification.services import claims_evidence_purge
 
 
 def periodic_jobs() -> list[PeriodicJob]:
@@ -22,7 +22,8 @@ def periodic_jobs() -> list[PeriodicJob]:
         PeriodicJob("integrate the transparency log", settings.LOG_INTEGRATE_INTERVAL, log_integrate_all),
         PeriodicJob("close due petitions", 60, petitions_close_due),
         PeriodicJob("sweep the e-mail outbox", 30, outbox_sweep),
-        PeriodicJob("delete claim evidence past its retention", 3600, claims_evidence_purge),
+        # Every retention job, each run recorded (retention.services.retention_jobs_run_all).
+        PeriodicJob("apply the retention rules", settings.RETENTION_INTERVAL_SECONDS, retention_jobs_run_all),
         PeriodicJob("delete expired sessions", 24 * 3600, sessions_clear_expired),
         PeriodicJob("round counted signatures' times to the day", 3600, signatures_times_coarsen),
         PeriodicJob("take due breakdown snapshots", 60, breakdown_snapshots_take_due),

@@ -28,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from undersign.core.batches import batches_update
 from undersign.core.crypto import dedup_tag, normalise_email
 from undersign.core.errors import Refusal
 from undersign.petitions.models import Petition
@@ -598,21 +599,28 @@ def claims_personal_data_destroy(*, petition: Petition) -> int:
     return Claim.objects.bulk_update(rows, ["member_tag"], batch_size=1000)
 
 
-# --- evidence -----------------------------------------------------------------------------------
+# --- retention: evidence and decision notes (jobs of the ``retention`` app) ----------------------
 
 
-def claims_evidence_purge(*, now: datetime | None = None) -> int:
-    """Delete the evidence of claims decided more than ``EVIDENCE_RETENTION_DAYS`` ago (a
-    periodic job). Returns how many claims lost their evidence."""
-    now = now or timezone.now()
+def claims_evidence_purge(now: datetime) -> int:
+    """A retention job: delete the evidence (note and document) of claims decided more than
+    ``EVIDENCE_RETENTION_DAYS`` ago, in batches. The decision stays. Returns how many claims lost
+    their evidence."""
     cutoff = now - timedelta(days=settings.EVIDENCE_RETENTION_DAYS)
-    return (
-        Claim.objects.decided()
-        .filter(decided_at__lte=cutoff, evidence_deleted_at__isnull=True)
-        .update(
-            evidence_note_sealed=None,
-            evidence_document_sealed=None,
-            evidence_content_type="",
-            evidence_deleted_at=day_start(now),
-        )
+    return batches_update(
+        Claim.objects.decided().filter(decided_at__lte=cutoff, evidence_deleted_at__isnull=True),
+        evidence_note_sealed=None,
+        evidence_document_sealed=None,
+        evidence_content_type="",
+        evidence_deleted_at=day_start(now),
     )
+
+
+def decision_notes_delete(now: datetime) -> int:
+    """A retention job: delete validators' sealed notes on decisions taken more than
+    ``DECISION_NOTE_RETENTION_DAYS`` ago (by the decision's day), in batches. The decision row
+    itself (who, what, reason code, outcome) stays: it is the claim's audit trail. Returns how
+    many notes went."""
+    cutoff = now - timedelta(days=settings.DECISION_NOTE_RETENTION_DAYS)
+    due = ClaimDecision.objects.filter(note_sealed__isnull=False, created_at__lte=cutoff)
+    return batches_update(due, note_sealed=None)
