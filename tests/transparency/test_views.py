@@ -130,6 +130,22 @@ class TestReceipts:
         response = client.post("/log/verify", {"receipt": forged})
         assert response.status_code == 400 and "does not check out" in response.content.decode()
 
+    def test_verify_page_says_a_withdrawn_signature_was_withdrawn(self, client):
+        petition = make_petition()
+        person = signer()
+        signature_create(petition=petition, details=person)
+        signature_id, token = last_confirm_link(person.email)
+        r = bytes(range(32))
+        client.post(f"/signatures/confirm/{token}/", {"commitment": commitment(petition.uuid, r).hex()})
+        log_integrate_all()
+        text = client.post("/log/receipt", {"petition": str(petition.uuid), "r": r.hex()}).content.decode()
+        counted = client.post("/log/verify", {"receipt": text}).content.decode()
+        assert "Counted:" in counted and 'href="/signatures/withdraw/"' in counted
+        client.post("/signatures/withdraw/", {"receipt": text})
+        log_integrate_all()
+        page = client.post("/log/verify", {"receipt": text}).content.decode()
+        assert "Withdrawn:" in page and "Revoked:" not in page
+
     def test_receipt_code_must_be_well_formed(self, client):
         assert client.post("/log/receipt", {"petition": "nope", "r": "zz"}).status_code == 400
         assert client.get("/log/receipt").status_code == 200
