@@ -15,7 +15,7 @@ import pytest
 import requests
 from django.db import connection
 
-from tests.factories import CONFIRM_LINK, deliver_outbox
+from tests.factories import CONFIRM_LINK, deliver_outbox, last_mailed
 from undersign.core.jobs import PeriodicJob, run_jobs_forever
 from undersign.transparency.services import log_integrate_all
 
@@ -59,13 +59,7 @@ def mailed_links(pattern: str) -> list[str]:
 
 
 def confirm_link_for(address: str) -> str:
-    from django.core import mail
-
-    deliver_outbox()
-    for message in reversed(mail.outbox):
-        if address in message.to and (match := CONFIRM_LINK.search(message.body)):
-            return match.group(0)
-    raise AssertionError(f"no confirmation link was mailed to {address}")
+    return last_mailed(CONFIRM_LINK, address).group(0)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import re
 import pytest
 from django.core import mail
 
-from tests.factories import deliver_outbox
+from tests.factories import deliver_outbox, last_mailed
 from tests.journeys.conftest import confirm_link_for
 from tests.privacy.dumps import dump_database, dump_schema, found_in_decoded
 from tests.verification.conftest import make_registry, restricted_petition
@@ -34,14 +34,6 @@ NOTE = "My mandate certificate is number 4711-KQ"
 DATA_LINK = re.compile(r"See or erase the data we hold about your signature: https?://[^/\s]+(/signatures/data/\S+/)")
 EMPTY = ("", "\\x")  # an empty binary value, as SQLite's and PostgreSQL's dumps give it
 ONE_TIME = re.compile(r"https?://[^/\s]+(/signatures/my-data/[\w-]+/)")
-
-
-def link_in_mail(pattern: re.Pattern[str], address: str) -> str:
-    deliver_outbox()
-    for message in reversed(mail.outbox):
-        if address in message.to and (match := pattern.search(message.body)):
-            return match.group(1)
-    raise AssertionError(f"no such link was mailed to {address}")
 
 
 def test_ksenia_sees_her_data_and_erases_it(visitor):
@@ -84,13 +76,13 @@ def test_ksenia_sees_her_data_and_erases_it(visitor):
 
     # The foot of her confirmation e-mail: "See or erase the data we hold". The page shows
     # nothing until she asks, and then mails a one-time link to her own address.
-    data_request = link_in_mail(DATA_LINK, EMAIL)
+    data_request = last_mailed(DATA_LINK, EMAIL).group(1)
     request = ksenia.get(data_request)
     assert NAME not in request.text and petition.action not in request.text
     mail.outbox.clear()
     ksenia.submit(data_request)
     assert "Check your e-mail" in ksenia.last.text
-    one_time = link_in_mail(ONE_TIME, EMAIL)
+    one_time = last_mailed(ONE_TIME, EMAIL).group(1)
     [message] = mail.outbox
     assert petition.action not in message.subject + message.body and NAME not in message.body
 

@@ -10,9 +10,8 @@ import re
 import secrets
 
 import pytest
-from django.core import mail
 
-from tests.factories import deliver_outbox, make_petition
+from tests.factories import last_mailed, make_petition
 from tests.journeys.conftest import confirm_link_for, poll, run_verifier
 from undersign_verify.entries import commitment
 from undersign_verify.receipt import Receipt
@@ -22,14 +21,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SUZIE = {"name": "Suzie Signer", "email": "suzie@example.org", "region": "E12000007", "display": "named"}
 WITHDRAW_LINK = re.compile(r"https?://[^/\s]+/signatures/withdraw/[\w-]+/[\w-]+/")
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
-
-
-def withdraw_link_for(address: str) -> str:
-    deliver_outbox()
-    for message in reversed(mail.outbox):
-        if address in message.to and (match := WITHDRAW_LINK.search(message.body)):
-            return match.group(0)
-    raise AssertionError(f"no withdrawal link was mailed to {address}")
 
 
 def test_suzie_withdraws_and_the_verifier_agrees(visitor, live_server, integrator, tmp_path):
@@ -55,7 +46,7 @@ def test_suzie_withdraws_and_the_verifier_agrees(visitor, live_server, integrato
     assert run_verifier("receipt", str(receipt), "--site", live_server.url, "--state", str(state)).returncode == 0
 
     # Her confirmation e-mail carries a withdrawal link. Opening it changes nothing.
-    link = withdraw_link_for(SUZIE["email"])
+    link = last_mailed(WITHDRAW_LINK, SUZIE["email"]).group(0)
     page = suzie.get(link)
     assert page.status_code == 200 and "Withdraw my signature" in page.text
     assert "Light the towpath" not in page.text and "Suzie" not in page.text

@@ -10,7 +10,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from tests.factories import deliver_outbox, make_petition, sign_and_confirm, signer
+from tests.factories import deliver_outbox, last_mailed, make_petition, sign_and_confirm, signer
 from undersign.core.crypto import token_digest
 from undersign.core.models import OutboundEmail
 from undersign.signatures.data_links import (
@@ -34,21 +34,13 @@ def request_link(signature: Signature, check=data_link_check) -> bool:
     return signer_data_link_request(token=token, check=check(token=token))
 
 
-def mailed_token(address: str) -> str:
-    deliver_outbox()
-    for message in reversed(mail.outbox):
-        if address in message.to and (match := ONE_TIME.search(message.body)):
-            return match.group(1)
-    raise AssertionError(f"no one-time link was mailed to {address}")
-
-
 class TestAskingForALink:
     def test_a_one_time_link_goes_to_the_signatures_own_address(self, settings):
         petition = make_petition(action="Rename Zanzibar Quay")
         signature = sign_and_confirm(petition, signer(email="suzie@example.org"))
         mail.outbox.clear()
         assert request_link(signature)
-        token = mailed_token("suzie@example.org")
+        token = last_mailed(ONE_TIME, "suzie@example.org").group(1)
         [message] = mail.outbox
         assert "Zanzibar" not in message.subject and "Zanzibar" not in message.body
         assert f"{settings.SIGNER_DATA_LINK_MINUTES} minutes" in message.body
