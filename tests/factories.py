@@ -48,6 +48,16 @@ def deliver_outbox() -> int:
     return outbox_sweep(older_than=timedelta(0))
 
 
+def last_mailed(pattern: re.Pattern[str], to: str) -> re.Match[str]:
+    """The match of ``pattern`` in the newest message e-mailed to ``to`` that holds one,
+    delivering the outbox first."""
+    deliver_outbox()
+    for message in reversed(mail.outbox):
+        if to in message.to and (match := pattern.search(message.body)):
+            return match
+    raise AssertionError(f"no message to {to} holds {pattern.pattern}")
+
+
 def last_confirm_link(to: str | None = None) -> tuple[int, str]:
     """The (signature id, token) of the newest confirmation link e-mailed (to ``to``),
     delivering the outbox first. The link names no signature: its id is found, as the site

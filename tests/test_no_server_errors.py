@@ -38,6 +38,11 @@ def paths(petition, signature, rejected, restricted, claim):
         "/sponsor/wrong/",
         "/signatures/confirm/nope/",
         "/signatures/unsubscribe/nope/",
+        "/signatures/withdraw/",
+        "/signatures/withdraw/nope/nope/",
+        "/signatures/data/nope/nope/",
+        "/signatures/my-data/",
+        "/signatures/my-data/nope/",
         "/petitions/new/",
         "/petitions/new/similar/",
         "/petitions/new/creator/",
@@ -90,6 +95,7 @@ def test_odd_form_bodies_never_500(site, who, request):
         *("name", "email", "region", "display", "notify_updates", "action", "background", "additional_details"),
         *("member", "member_query", "search", "evidence_note", "decision", "reason", "note", "policy", "registries"),
         *("quorum_verified", "quorum_territories"),
+        *("receipt", "petition", "code", "proof", "action"),
     ]
     for path in paths(*site):
         for value in ODD:

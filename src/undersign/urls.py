@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", site_views.health, name="health"),
     path("", include("undersign.api.urls")),
     path("petitions/", include("undersign.site.petition_urls")),
+    path("signatures/my-data/", include("undersign.site.signer_data_urls")),
     path("", include("undersign.signatures.urls")),
     path("", include("undersign.transparency.urls")),
     path("moderation/", include("undersign.moderation.urls")),

@@ -5,7 +5,8 @@
     undersign-verify receipt FILE.tlog-proof --site https://petitions.example
 
 Exit status: 0 all checks passed (for a receipt: included and counted), 1 a check failed
-(the message says which and why), 2 the receipt is included but its signature is revoked.
+(the message says which and why), 2 the receipt is included but its signature is revoked
+(the output names the log's reason: WITHDRAWN when its signer took it back).
 Only the standard library and ``cryptography``: urllib fetches, nothing else is needed.
 """
 
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from undersign_verify import merkle, note, tiles
-from undersign_verify.entries import Tally, decode_entry, tally
+from undersign_verify.entries import RevocationReason, Tally, decode_entry, tally
 from undersign_verify.receipt import ReceiptError, parse_receipt
 
 WELL_KNOWN = ".well-known/undersign-log.json"
@@ -311,8 +312,11 @@ def verify_receipt(args: argparse.Namespace, out: list[str]) -> int:
     _check_consistency(log, then.size, then.root, "the receipt's checkpoint")
     out.append(f"still included in the current log (size {current.size}), which extends the receipt's")
     petition = tally(log.entries).petitions.get(receipt.petition)
-    if petition is not None and petition.revoked(receipt.commitment):
-        out.append("REVOKED: the log records that this signature no longer counts")
+    reason = petition.revocation_reason(receipt.commitment) if petition is not None else None
+    if reason is not None:
+        out.append(f"REVOKED ({reason.name}): the log records that this signature no longer counts")
+        if reason == RevocationReason.WITHDRAWN:
+            out.append("WITHDRAWN: its signer took it back")
         return 2
     out.append("counted: no revocation of this signature is in the log")
     return 0

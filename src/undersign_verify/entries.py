@@ -121,16 +121,24 @@ class PetitionTally:
     closed_at: int | None = None
     text_digest: bytes | None = None
     signatures: dict[bytes, int] = field(default_factory=dict)  # commitment -> leaf index
-    latest_status: dict[bytes, EntryType] = field(default_factory=dict)  # commitment -> REVOCATION/REINSTATE
+    # commitment -> its latest REVOCATION or REINSTATE entry (a revocation keeps its reason)
+    latest_status: dict[bytes, Entry] = field(default_factory=dict)
 
     @property
     def count(self) -> int:
         """Count rule 1: the petition's SIGNATURE entries, minus those whose latest status entry
-        is a REVOCATION."""
-        return sum(1 for c in self.signatures if self.latest_status.get(c) != EntryType.REVOCATION)
+        is a REVOCATION. Revocations count wherever they stand, after the petition's CLOSED
+        entry too: a signature withdrawn after closing leaves the count."""
+        return sum(1 for c in self.signatures if not self.revoked(c))
 
     def revoked(self, c: bytes) -> bool:
-        return self.latest_status.get(c) == EntryType.REVOCATION
+        return self.revocation_reason(c) is not None
+
+    def revocation_reason(self, c: bytes) -> RevocationReason | None:
+        """Why the signature with commitment ``c`` no longer counts (None: it counts, or the log
+        holds no such signature)."""
+        latest = self.latest_status.get(c)
+        return latest.reason if latest is not None and latest.type == EntryType.REVOCATION else None
 
 
 @dataclass
@@ -163,7 +171,7 @@ class Tally:
             if entry.digest not in t.signatures:
                 self.problems.append(f"{where}: names a signature that is not earlier in the log")
             else:
-                t.latest_status[entry.digest] = entry.type
+                t.latest_status[entry.digest] = entry
 
 
 def tally(entries: Iterable[bytes], *, upto: int | None = None) -> Tally:

@@ -15,7 +15,7 @@ from undersign_verify.receipt import parse_receipt
 pytestmark = pytest.mark.browser
 
 
-from tests.journeys.test_suzie_keeps_a_receipt import integrator, poll  # noqa: E402,F401
+from tests.journeys.conftest import integrator, poll  # noqa: E402,F401
 
 
 @pytest.mark.django_db(transaction=True)

@@ -23,6 +23,12 @@ def test_the_opaque_links_of_our_mails_are_redacted():
     assert not any(token in redacted for token in ("c0nf", "uns/", "p3t", "sp0n")), redacted
 
 
+def test_withdrawal_and_data_links_are_redacted():
+    line = "POST /signatures/withdraw/w1th/chk/ /signatures/data/d4ta/chk/ GET /signatures/my-data/0ne71me/"
+    redacted = redact(line)
+    assert not any(token in redacted for token in ("w1th", "d4ta", "0ne71me")), redacted
+
+
 def test_a_signature_links_id_is_redacted_with_its_token():
     """The id would tie the request (and its address) to a row of a dump."""
     assert "4711" not in redact("GET /signatures/4711/confirm/tok/")

@@ -6,71 +6,18 @@ from __future__ import annotations
 
 import base64
 import secrets
-import shutil
-import subprocess
-import sys
-import threading
 import time
-from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from tests.factories import make_petition
-from tests.journeys.conftest import confirm_link_for
-from undersign.core.jobs import PeriodicJob, run_jobs_forever
+from tests.journeys.conftest import confirm_link_for, poll, run_verifier
 from undersign.signatures.models import Signature
 from undersign.signatures.services import signature_invalidate
-from undersign.transparency.services import log_integrate_all
 from undersign_verify.entries import commitment
 from undersign_verify.receipt import Receipt
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-VERIFY = shutil.which("undersign-verify", path=str(Path(sys.executable).parent)) or ""
-
-
-def poll(check, *, within: float, tick=lambda: None, every: float = 0.05):
-    """Poll until ``check`` returns something truthy; fail past the deadline (no sleeps as
-    synchronisation: the deadline is the assertion)."""
-    deadline = time.monotonic() + within
-    while True:
-        tick()
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"not within {within}s"
-        time.sleep(every)
-
-
-@pytest.fixture
-def integrator(settings):
-    """The integrator every second. On PostgreSQL on its own thread, as `undersign run` does; on
-    SQLite the live server shares the test's in-memory database connection, which a third
-    thread cannot share safely, so the test's polling drives it (``tick``) at the same pace."""
-    settings.LOG_INTEGRATE_INTERVAL = 1.0
-    if connection.vendor != "postgresql":
-        last = [0.0]
-
-        def tick() -> None:
-            if time.monotonic() - last[0] >= settings.LOG_INTEGRATE_INTERVAL:
-                last[0] = time.monotonic()
-                log_integrate_all()
-
-        yield tick
-        return
-    stop = threading.Event()
-    job = PeriodicJob("integrate", settings.LOG_INTEGRATE_INTERVAL, log_integrate_all)
-    thread = threading.Thread(target=run_jobs_forever, args=(stop, [job]), daemon=True)
-    thread.start()
-    yield lambda: None
-    stop.set()
-    thread.join(timeout=30)
-
-
-def run_verifier(*args: str) -> subprocess.CompletedProcess:
-    assert VERIFY, "undersign-verify is not installed beside this Python (pip install -e .)"
-    return subprocess.run([VERIFY, *args], capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_suzie_keeps_a_receipt_and_the_verifier_agrees_with_the_count(visitor, live_server, integrator, tmp_path):

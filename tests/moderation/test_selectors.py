@@ -130,6 +130,19 @@ def test_facts_open_the_creators_name_but_nothing_else():
     assert facts.signatures_confirmed == 1
 
 
+def test_facts_show_a_creator_who_withdrew_as_withdrawn_without_a_name(client, moderator):
+    from undersign.signatures.models import Signature, SignatureKind
+    from undersign.signatures.withdrawal import signature_withdraw
+
+    petition, creator = petition_with_creator(S.SPONSORED)
+    signature_withdraw(signature_id=Signature.objects.get(petition=petition, kind=SignatureKind.CREATOR).pk)
+    facts = petition_facts(petition=petition)
+    assert facts.creator_withdrawn and facts.creator_name is None
+    client.force_login(moderator)
+    page = client.get(f"/moderation/petitions/{petition.pk}/").content.decode()
+    assert creator.name not in page and "withdrawn" in page and "creator_withdrew" in page
+
+
 def test_search_by_a_non_ascii_digit_finds_nothing():
     from undersign.moderation.selectors import petition_search
 

@@ -78,6 +78,31 @@ def test_links_carry_no_signature_id_and_no_petition_id_but_their_own_page(moder
             assert not any(s.isdigit() for s in segments), path
 
 
+def test_every_mail_offers_the_signers_data_and_confirmations_a_withdrawal(client, moderator):
+    """Every message to a signer carries "See or erase the data we hold about your signature"
+    (a link that shows nothing until a one-time link reaches the same address); confirmations
+    and "already signed" carry the withdrawal link too. The unsubscribe token alone opens
+    neither."""
+    messages = _every_kind_of_mail(moderator)
+    data = re.compile(
+        r"See or erase the data we hold about your signature: https?://[^/\s]+(/signatures/data/[\w-]+/[\w-]+/)"
+    )
+    withdraw = re.compile(r"https?://[^/\s]+(/signatures/withdraw/[\w-]+/[\w-]+/)")
+    for message in messages:
+        assert data.search(message.body), message.subject
+    confirmations = [m for m in messages if "/signatures/confirm/" in m.body or "already been used" in m.body]
+    assert len(confirmations) >= 3
+    for message in confirmations:
+        assert withdraw.search(message.body), message.subject
+    path = data.search(messages[0].body).group(1)
+    token = path.split("/")[3]
+    page = client.get(path)
+    assert page.status_code == 200 and ACTION.encode() not in page.content and NAME.encode() not in page.content
+    for link in (f"/signatures/withdraw/{token}/{'A' * 22}/", f"/signatures/data/{token}/{'A' * 22}/"):
+        client.post(link)
+    assert not Signature.objects.filter(invalidation_reason="withdrawn").exists()
+
+
 def test_news_of_a_petition_links_to_it_only_through_a_token(client, moderator):
     """A mail about a petition (published, closed, a response) does not carry the petition's own
     address, which would name it: its link opens the petition for whoever holds the token."""

@@ -111,7 +111,9 @@ class TestReceipts:
         assert f'data-receipt-commitment="{c.hex()}"' in page.content.decode()
         assert "receipt-code-value" not in page.content.decode()
 
-    def test_verify_page_reports_revocation_and_tampering(self, client):
+    @staticmethod
+    def signed_with_a_receipt(client) -> tuple[int, str]:
+        """A signature confirmed with a commitment and appended: its id and receipt."""
         petition = make_petition()
         person = signer()
         signature_create(petition=petition, details=person)
@@ -119,7 +121,12 @@ class TestReceipts:
         r = bytes(range(32))
         client.post(f"/signatures/confirm/{token}/", {"commitment": commitment(petition.uuid, r).hex()})
         log_integrate_all()
-        text = client.post("/log/receipt", {"petition": str(petition.uuid), "r": r.hex()}).content.decode()
+        return signature_id, client.post(
+            "/log/receipt", {"petition": str(petition.uuid), "r": r.hex()}
+        ).content.decode()
+
+    def test_verify_page_reports_revocation_and_tampering(self, client):
+        signature_id, text = self.signed_with_a_receipt(client)
         from undersign.signatures.models import Signature
 
         signature_invalidate(signature=Signature.objects.get(pk=signature_id), reason="fraud")
@@ -129,6 +136,15 @@ class TestReceipts:
         forged = text.replace(base64.b64encode(receipt.proof[0]).decode(), base64.b64encode(bytes(32)).decode())
         response = client.post("/log/verify", {"receipt": forged})
         assert response.status_code == 400 and "does not check out" in response.content.decode()
+
+    def test_verify_page_says_a_withdrawn_signature_was_withdrawn(self, client):
+        _, text = self.signed_with_a_receipt(client)
+        counted = client.post("/log/verify", {"receipt": text}).content.decode()
+        assert "Counted:" in counted and 'href="/signatures/withdraw/"' in counted
+        client.post("/signatures/withdraw/", {"receipt": text})
+        log_integrate_all()
+        page = client.post("/log/verify", {"receipt": text}).content.decode()
+        assert "Withdrawn:" in page and "Revoked:" not in page
 
     def test_receipt_code_must_be_well_formed(self, client):
         assert client.post("/log/receipt", {"petition": "nope", "r": "zz"}).status_code == 400

@@ -94,6 +94,36 @@ class TestEntries:
         assert tally((e.encode() for e in log), upto=5).petitions[self.P].count == 2
         assert tally((e.encode() for e in log), upto=4).petitions[self.P].count == 3
 
+    def test_the_tally_keeps_each_revocations_reason(self):
+        a, b = bytes([1]) * 32, bytes([2]) * 32
+        log = [
+            Entry(EntryType.SIGNATURE, self.P, a),
+            Entry(EntryType.SIGNATURE, self.P, b),
+            Entry(EntryType.REVOCATION, self.P, a, RevocationReason.WITHDRAWN),
+            Entry(EntryType.REVOCATION, self.P, b, RevocationReason.FRAUD),
+            Entry(EntryType.REINSTATE, self.P, b),
+        ]
+        petition = tally(e.encode() for e in log).petitions[self.P]
+        assert petition.revocation_reason(a) == RevocationReason.WITHDRAWN and petition.revoked(a)
+        assert petition.revocation_reason(b) is None and not petition.revoked(b)  # reinstated since
+        assert petition.revocation_reason(bytes(32)) is None  # no such signature
+
+    def test_a_withdrawal_after_closing_counts(self):
+        """A signer may withdraw after the petition closed: the count rule takes the revocation
+        wherever it stands, so the count over the whole log drops, while the count up to the
+        CLOSED entry stays what it was at closing."""
+        a, b = bytes([1]) * 32, bytes([2]) * 32
+        log = [
+            Entry(EntryType.SIGNATURE, self.P, a),
+            Entry(EntryType.SIGNATURE, self.P, b),
+            Entry(EntryType.CLOSED, self.P),
+            Entry(EntryType.REVOCATION, self.P, b, RevocationReason.WITHDRAWN),
+        ]
+        result = tally(e.encode() for e in log)
+        assert not result.problems
+        assert result.petitions[self.P].count == 1
+        assert tally((e.encode() for e in log), upto=3).petitions[self.P].count == 2
+
     def test_rule_breaking_entries_are_reported(self):
         a = bytes([1]) * 32
         log = [

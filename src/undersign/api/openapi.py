@@ -91,8 +91,8 @@ DETAIL_ATTRIBUTES: dict[str, Schema] = {
     "creator_name": {
         **nullable({"type": "string"}),
         "description": "The creator as they chose to appear on the petition page: full name, or "
-        "initials only; null if they chose to be counted only, and when hidden. Unverified: anyone "
-        "can type any name.",
+        "initials only; null if they chose to be counted only, once they withdrew their signature, and "
+        "when hidden. Unverified: anyone can type any name.",
     },
     "signatures_by_region": {
         "type": "array",

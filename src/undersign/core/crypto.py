@@ -175,6 +175,14 @@ def open_sealed(blob: bytes | memoryview, *, context: bytes) -> str:
         raise DecryptionError("sealed value does not open") from None
 
 
+def reseal(blob: bytes | memoryview, *, context: bytes, new_context: bytes) -> bytes:
+    """The value sealed in ``blob`` (bound to ``context``) sealed afresh under the same data key,
+    bound to ``new_context``: for a row whose binding changes (a withdrawn signature's dedup tag
+    is replaced). Raises ``DecryptionError`` if the value does not open (its key destroyed)."""
+    blob = bytes(blob)
+    return seal(sealed_key_id(blob), open_sealed(blob, context=context), context=new_context)
+
+
 def normalise_email(address: str) -> str:
     """The form of an address that identifies a mailbox: NFKC, case-folded, ``+tags`` dropped,
     and Gmail's ignored dots removed."""

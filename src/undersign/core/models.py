@@ -53,6 +53,7 @@ class OutboundEmail(models.Model):
         PETITION_TAKEN_DOWN = "petition_taken_down"
         PETITION_CLOSED = "petition_closed"
         PETITION_RESPONSE = "petition_response"
+        SIGNER_DATA_LINK = "signer_data_link"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     signature_id = models.BigIntegerField(null=True, blank=True, db_index=True)

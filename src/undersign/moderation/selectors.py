@@ -132,7 +132,8 @@ def petition_events(*, petition: Petition) -> list[PetitionEvent]:
 class PetitionFacts:
     """What a moderator needs next to the text to decide."""
 
-    creator_name: str | None  # None: no creator row, or its data key was destroyed
+    creator_name: str | None  # None: no creator row, withdrawn, or its data key was destroyed
+    creator_withdrawn: bool
     sponsors_confirmed: int
     signatures_confirmed: int
 
@@ -141,8 +142,10 @@ def petition_facts(*, petition: Petition) -> PetitionFacts:
     """The creator's name is opened here because one rejection reason is "not a real name";
     their e-mail address is never shown."""
     creator = creator_signature(petition_id=petition.pk)
+    withdrawn = creator is not None and creator.is_withdrawn
     name = None
-    if creator is not None and not petition.personal_data_destroyed:
+    if creator is not None and not withdrawn and not petition.personal_data_destroyed:
+        # a creator who withdrew is named nowhere; a destroyed key opens nothing
         try:
             name = signer_name(creator)
         except DecryptionError:
@@ -150,6 +153,7 @@ def petition_facts(*, petition: Petition) -> PetitionFacts:
     confirmed = Signature.objects.filter(petition=petition, status=SignatureStatus.CONFIRMED)
     return PetitionFacts(
         creator_name=name,
+        creator_withdrawn=withdrawn,
         sponsors_confirmed=confirmed.filter(kind=SignatureKind.SPONSOR).count(),
         signatures_confirmed=confirmed.count(),
     )

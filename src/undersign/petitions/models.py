@@ -34,6 +34,7 @@ class Transition(models.TextChoices):
 
     VALIDATE = "validate", "The creator confirmed"
     MARK_SPONSORED = "mark_sponsored", "Enough sponsors confirmed"
+    SPONSORS_FELL_SHORT = "sponsors_fell_short", "A sponsor withdrew: too few sponsors again"
     FLAG = "flag", "Flagged for a second look"
     APPROVE = "approve", "Approved and opened"
     REJECT = "reject", "Rejected in moderation"
@@ -46,6 +47,8 @@ class Transition(models.TextChoices):
 TRANSITIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     Transition.VALIDATE: (frozenset({S.PENDING}), frozenset({S.VALIDATED})),
     Transition.MARK_SPONSORED: (frozenset({S.VALIDATED}), frozenset({S.SPONSORED})),
+    # Out of the moderation queue, back to collecting sponsors; an open petition stays open.
+    Transition.SPONSORS_FELL_SHORT: (frozenset(MODERATABLE_STATES), frozenset({S.VALIDATED})),
     Transition.FLAG: (frozenset({S.SPONSORED}), frozenset({S.FLAGGED})),
     Transition.APPROVE: (frozenset(MODERATABLE_STATES), frozenset({S.OPEN})),
     Transition.REJECT: (frozenset(MODERATABLE_STATES), frozenset(REJECTED_STATES)),

@@ -143,6 +143,32 @@ def petition_mark_sponsored(*, petition: Petition) -> Petition:
     return petition
 
 
+# Reason codes of the events a signer's withdrawal leaves on their petition (no actor: the
+# signer is not staff, and naming their signature would say who withdrew).
+SPONSOR_WITHDREW = "sponsor_withdrew"
+CREATOR_WITHDREW = "creator_withdrew"
+
+
+def petition_sponsors_fell_short(*, petition: Petition) -> Petition:
+    """A sponsor withdrew and fewer than ``SPONSORS_REQUIRED`` confirmed sponsors remain: out of
+    the moderation queue, back to collecting sponsors (the next sponsor to confirm brings it
+    back). Precondition: transaction open. Raises ``TransitionRefused`` unless it is in the
+    queue; the caller checks ``petition.can(Transition.SPONSORS_FELL_SHORT)`` first."""
+    return petition_transition(
+        petition,
+        transition=Transition.SPONSORS_FELL_SHORT,
+        to_state=S.VALIDATED,
+        reason_code=SPONSOR_WITHDREW,
+        moderation_threshold_reached_at=None,
+    )
+
+
+def petition_creator_withdrew(*, petition: Petition) -> PetitionEvent:
+    """Record in the audit trail that the creator withdrew their signature: the petition stays as
+    it is, and no creator's name is shown any more. No state changes, no actor."""
+    return PetitionEvent.objects.create(petition=petition, reason_code=CREATOR_WITHDREW)
+
+
 def closing_date_for(opened_at: datetime) -> datetime:
     return opened_at + timedelta(days=settings.PETITION_DURATION_DAYS)
 

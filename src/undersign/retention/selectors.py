@@ -14,7 +14,7 @@ from django.utils import timezone
 from undersign.petitions.models import REJECTED_STATES, Petition, PetitionState
 from undersign.retention.models import RetentionRun
 from undersign.retention.registry import retention_jobs_registered
-from undersign.signatures.models import Signature, SignatureKind, SignatureStatus
+from undersign.signatures.models import WITHDRAWN, Signature, SignatureKind, SignatureStatus
 
 S = PetitionState
 
@@ -60,8 +60,6 @@ def petitions_personal_data_due(*, now: datetime) -> QuerySet[Petition]:
 
 # --- what staff see: a petition's signatures and when retention acts on them; the jobs' runs ---
 
-# ``Signature.invalidation_reason`` of a signature its signer took back.
-WITHDRAWN = "withdrawn"
 # How many of each job's latest runs the retention page lists.
 RUNS_SHOWN = 5
 # A run this much past its due time is reported late to staff.

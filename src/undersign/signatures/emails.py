@@ -14,7 +14,8 @@ from django.urls import reverse
 
 from undersign.core.models import OutboundEmail
 from undersign.core.outbox import renders
-from undersign.signatures.links import petition_link_check, unsubscribe_token
+from undersign.signatures.data_links import signer_data_link_issue
+from undersign.signatures.links import data_link_check, petition_link_check, unsubscribe_token, withdraw_link_check
 from undersign.signatures.models import Signature, SignatureKind, SignatureStatus
 from undersign.signatures.personal_data import signer_email
 from undersign.signatures.selectors import creator_signature
@@ -37,7 +38,11 @@ def signer_message(template: str, signature: Signature, context: dict[str, objec
     never names the petition, and a body says no more than its link needs: the page behind the
     link tells the rest to whoever holds it. Templates get the petition only for what a
     message is about (a date, a count), never its action or text, nor the name the form was
-    signed with (whoever typed the address may not be its owner)."""
+    signed with (whoever typed the address may not be its owner).
+
+    Every message carries the signer's long-lived data-request link (``data_url``: "See or
+    erase the data we hold about your signature"); confirmations also carry the withdrawal
+    link (``withdraw_url``). Each is the unsubscribe token with a keyed check of its own."""
     token = unsubscribe_token(tag=bytes(signature.dedup_tag))
     unsubscribe = absolute(reverse("signatures:unsubscribe", args=[token]))
     context = {
@@ -47,6 +52,8 @@ def signer_message(template: str, signature: Signature, context: dict[str, objec
         "petition": signature.petition,
         # Not the petition's own address, which would name it: a link only its token opens.
         "petition_url": absolute(reverse("signatures:petition_link", args=[token, petition_link_check(token=token)])),
+        "withdraw_url": absolute(reverse("signatures:withdraw", args=[token, withdraw_link_check(token=token)])),
+        "data_url": absolute(reverse("signatures:data_request", args=[token, data_link_check(token=token)])),
         "unsubscribe_url": unsubscribe,
     }
     subject, _, body = render_to_string(f"emails/{template}.txt", context).strip().partition("\n")
@@ -85,8 +92,8 @@ def message_recipient(message: OutboundEmail, preloaded: Signature | None) -> Si
         signature = creator_signature(petition_id=message.petition_id)
     else:
         signature = None  # a sent row names nothing (core.outbox.outbox_mark_sent)
-    if signature is None or signature.petition.personal_data_destroyed:
-        return None
+    if signature is None or signature.petition.personal_data_destroyed or signature.is_withdrawn:
+        return None  # a withdrawn signature's signer gets no more mail (an erased one has no address)
     if message.kind in _UPDATES and signature.unsubscribed_at is not None:
         return None
     return signature
@@ -163,3 +170,17 @@ def petition_sponsored(message: OutboundEmail, preloaded: Signature | None) -> E
 def petition_closed(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
     signature = message_recipient(message, preloaded)
     return None if signature is None else signer_message("petition_closed", signature, {})
+
+
+@renders(K.SIGNER_DATA_LINK, preload=recipients_preload)
+def signer_data_link(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
+    """A one-time link to the signer's own data, made now (only its digest is stored)."""
+    signature = message_recipient(message, preloaded)
+    if signature is None:
+        return None
+    token = signer_data_link_issue(signature_id=signature.pk)
+    return signer_message(
+        "signer_data_link",
+        signature,
+        {"link": absolute(reverse("signer_data:show", args=[token])), "minutes": settings.SIGNER_DATA_LINK_MINUTES},
+    )

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 import copy
+import uuid
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 
 from undersign.core.reference import regions
 from undersign.signatures.models import Display
 from undersign.signatures.services import SignerCorrections, SignerDetails
+from undersign_verify.receipt import ReceiptError, parse_receipt
+
+MAX_RECEIPT_BYTES = 64 * 1024
 
 
 class SignerForm(forms.Form):
@@ -105,3 +110,58 @@ class ConfirmForm(forms.Form):
     def corrections(self) -> SignerCorrections:
         data = self.cleaned_data
         return SignerCorrections(name=data["name"], region=data["region"], display=data["display"])
+
+
+class WithdrawWithReceiptForm(forms.Form):
+    """A receipt (pasted, or its file), or the petition's log id and the receipt code shown once
+    at confirmation: either gives the petition and r. Errors say only what is wrong with the
+    input's form, never whether a signature stands behind it."""
+
+    receipt = forms.CharField(label="Paste the receipt", required=False, max_length=MAX_RECEIPT_BYTES)
+    file = forms.FileField(label="or choose its file", required=False)
+    petition = forms.CharField(label="Petition log id", required=False, max_length=100)
+    code = forms.CharField(label="Receipt code", required=False, max_length=200)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        text = self._receipt_text(data)
+        if text:
+            try:
+                receipt = parse_receipt(text)
+            except ReceiptError as exc:
+                raise forms.ValidationError(f"This is not a receipt of this site: {exc}.") from None
+            data["petition_uuid"], data["r"] = receipt.petition, receipt.r
+            return data
+        petition, code = str(data.get("petition") or "").strip(), str(data.get("code") or "").strip()
+        if not petition and not code:
+            raise forms.ValidationError(
+                "Paste your receipt, choose its file, or enter the petition's log id and your receipt code."
+            )
+        try:
+            data["petition_uuid"] = uuid.UUID(petition)
+        except ValueError:
+            raise forms.ValidationError(
+                "The petition's log id looks like 1b4e28ba-2fa1-11d2-883f-0016d3cca427."
+            ) from None
+        try:
+            data["r"] = bytes.fromhex(code)
+        except ValueError:
+            data["r"] = b""
+        if len(data["r"]) != 32:
+            raise forms.ValidationError("The receipt code is 64 characters, the digits 0–9 and letters a–f.")
+        return data
+
+    def _receipt_text(self, data: dict[str, object]) -> str:
+        upload = data.get("file")
+        if isinstance(upload, UploadedFile):
+            if (upload.size or 0) > MAX_RECEIPT_BYTES:
+                raise forms.ValidationError("That file is too large to be a receipt.")
+            try:
+                return upload.read().decode().strip()
+            except UnicodeDecodeError:
+                raise forms.ValidationError("That file is not a receipt.") from None
+        return str(data.get("receipt") or "").strip()
+
+    def withdrawal(self) -> tuple[uuid.UUID, bytes]:
+        """The valid form's petition and r."""
+        return self.cleaned_data["petition_uuid"], self.cleaned_data["r"]

@@ -11,6 +11,12 @@ that digest.
   unsubscribe token plus a keyed check (``petition_link_check``), so that the unsubscribe token
   alone — in every message's ``List-Unsubscribe`` header, "already signed" included, which
   whoever typed the address can cause — does not open the petition.
+- Withdrawal and data request: the unsubscribe token plus a keyed check of their own
+  (``withdraw_link_check``, ``data_link_check``), made as the petition link's is, each with its
+  own purpose, so that neither the ``List-Unsubscribe`` token alone nor one link's check opens
+  another's page.
+- Signer data: a one-time random token per e-mail, asked for from the data-request page and
+  valid ``SIGNER_DATA_LINK_MINUTES``; its digest is ``SignerDataLink.digest``.
 - Unsubscribe: one token per signature that stays the same in every message (mail clients keep
   the ``List-Unsubscribe`` address), derived from the signature's dedup tag under the secret
   key, so it can be rebuilt at sending without being stored; its digest is
@@ -40,19 +46,45 @@ def unsubscribe_digest(*, tag: bytes) -> bytes:
     return token_digest(unsubscribe_token(tag=tag))
 
 
+def _check(purpose: str, token: str) -> str:
+    return _b64(salted_hmac(purpose, token, algorithm="sha256").digest()[:16])
+
+
 def petition_link_check(*, token: str) -> str:
     """The keyed check that makes an unsubscribe token a link to its petition."""
-    return _b64(salted_hmac("undersign.petition-link/v1", token, algorithm="sha256").digest()[:16])
+    return _check("undersign.petition-link/v1", token)
 
 
 def petition_link_valid(*, token: str, check: str) -> bool:
     return constant_time_compare(petition_link_check(token=token), check)
 
 
+def withdraw_link_check(*, token: str) -> str:
+    """The keyed check that makes an unsubscribe token a link that withdraws its signature."""
+    return _check("undersign.withdraw-link/v1", token)
+
+
+def withdraw_link_valid(*, token: str, check: str) -> bool:
+    return constant_time_compare(withdraw_link_check(token=token), check)
+
+
+def data_link_check(*, token: str) -> str:
+    """The keyed check that makes an unsubscribe token a link to ask for one's data."""
+    return _check("undersign.data-request-link/v1", token)
+
+
+def data_link_valid(*, token: str, check: str) -> bool:
+    return constant_time_compare(data_link_check(token=token), check)
+
+
 __all__ = [
+    "data_link_check",
+    "data_link_valid",
     "petition_link_check",
     "petition_link_valid",
     "token_digest",
     "unsubscribe_digest",
     "unsubscribe_token",
+    "withdraw_link_check",
+    "withdraw_link_valid",
 ]

@@ -10,6 +10,11 @@ class SignatureStatus(models.TextChoices):
     INVALIDATED = "invalidated", "Invalidated"
 
 
+# ``Signature.invalidation_reason`` of a signature its signer withdrew (``signatures.withdrawal``):
+# it never counts again, is never reinstated, and no more mail goes to its signer.
+WITHDRAWN = "withdrawn"
+
+
 class SignatureKind(models.TextChoices):
     CREATOR = "creator", "Creator"
     SPONSOR = "sponsor", "Sponsor"
@@ -92,6 +97,10 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"signature #{self.pk} on petition {self.petition_id} ({self.status})"
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.status == SignatureStatus.INVALIDATED and self.invalidation_reason == WITHDRAWN
 
 
 class SignerDataLink(models.Model):

@@ -12,14 +12,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from undersign.core.crypto import DecryptionError, open_sealed, seal
+from undersign.core.crypto import DecryptionError, open_sealed, reseal, seal
 from undersign.signatures.models import Signature
 
 Field = Literal["name", "email", "ip"]
+# What an erased signature's NOT NULL sealed columns hold: no value at all. It opens as nothing
+# does (``DecryptionError``, as after the petition's key is destroyed), so every reader that
+# copes with a destroyed key copes with an erased signature.
+ERASED = b""
 __all__ = [
+    "ERASED",
     "DecryptionError",
     "pii_context",
     "signer_email",
+    "signer_fields_erased",
+    "signer_fields_reseal",
     "signer_fields_seal",
     "signer_ip",
     "signer_name",
@@ -40,6 +47,27 @@ def signer_fields_seal(*, key_id: str, tag: bytes, name: str, email: str, ip_add
         "email_sealed": seal(key_id, email, context=pii_context(tag, "email")),
         "ip_sealed": seal(key_id, ip_address, context=pii_context(tag, "ip")) if ip_address else None,
     }
+
+
+def signer_fields_reseal(signature: Signature, *, new_tag: bytes) -> dict[str, object]:
+    """The sealed columns of ``signature`` sealed afresh, bound to ``new_tag``, its dedup tag
+    from now on (a withdrawal replaces it). Raises ``DecryptionError`` once the petition's key
+    is destroyed (then there is nothing left to bind)."""
+    old_tag = bytes(signature.dedup_tag)
+
+    def again(sealed: bytes | memoryview, field: Field) -> bytes:
+        return reseal(sealed, context=pii_context(old_tag, field), new_context=pii_context(new_tag, field))
+
+    return {
+        "name_sealed": again(signature.name_sealed, "name"),
+        "email_sealed": again(signature.email_sealed, "email"),
+        "ip_sealed": None if signature.ip_sealed is None else again(signature.ip_sealed, "ip"),
+    }
+
+
+def signer_fields_erased() -> dict[str, object]:
+    """The sealed columns of an erased signature: nothing left to open, with any key."""
+    return {"name_sealed": ERASED, "email_sealed": ERASED, "ip_sealed": None}
 
 
 def signer_name_seal(*, key_id: str, tag: bytes, name: str) -> bytes:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from undersign.core.reference import region_names
 from undersign.petitions.models import Petition
 from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus
-from undersign.signatures.personal_data import DecryptionError, signer_name
+from undersign.signatures.personal_data import DecryptionError, signer_email, signer_name
 from undersign.transparency.models import LogEntry, LogEntryKind
 
 
@@ -88,3 +89,47 @@ def petition_by_sponsor_token(*, token: str) -> Petition | None:
     if not token or len(token) > 64:
         return None
     return Petition.objects.filter(sponsor_token=token).first()
+
+
+@dataclass(frozen=True)
+class SignerOwnData:
+    """What we hold about one signature, for its signer's own data page: every stored field,
+    put in words. The IP address is said to be kept or not, never shown: whoever opens the page
+    (the mailbox's keeper too) would learn where the signer was when signing."""
+
+    petition: Petition
+    kind: str
+    name: str | None  # None: erased, or the petition's data key was destroyed
+    email: str | None
+    region_name: str
+    display: str
+    status: str  # "pending", "confirmed", "withdrawn", or "invalidated"
+    confirmed_on: date | None
+    ip_kept: bool
+    updates: bool
+
+    @property
+    def erased(self) -> bool:
+        return self.name is None
+
+
+def signer_own_data(*, signature: Signature) -> SignerOwnData:
+    """Everything we hold about ``signature`` (read with its petition), opened for its signer."""
+    try:
+        name: str | None = signer_name(signature)
+        email: str | None = signer_email(signature)
+    except DecryptionError:
+        name = email = None
+    status = "withdrawn" if signature.is_withdrawn else signature.status
+    return SignerOwnData(
+        petition=signature.petition,
+        kind=signature.get_kind_display(),
+        name=name,
+        email=email,
+        region_name=region_names().get(signature.region, signature.region),
+        display=signature.get_display_display(),
+        status=status,
+        confirmed_on=signature.confirmed_at.date() if signature.confirmed_at else None,
+        ip_kept=signature.ip_sealed is not None,
+        updates=signature.notify_updates and signature.unsubscribed_at is None,
+    )

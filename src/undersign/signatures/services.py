@@ -28,7 +28,7 @@ from undersign.petitions.models import Petition, PetitionState, Transition
 from undersign.petitions.services import notify_creator, petition_mark_sponsored, petition_validate
 from undersign.signatures.links import unsubscribe_digest
 from undersign.signatures.mail_limits import mail_allowed
-from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus, SignerDataLink
+from undersign.signatures.models import WITHDRAWN, Display, Signature, SignatureKind, SignatureStatus, SignerDataLink
 from undersign.signatures.personal_data import signer_fields_seal, signer_name_seal
 from undersign.signatures.signals import confirmation_related, signature_confirmed, signatures_status_changed
 from undersign.transparency.models import LogEntry
@@ -400,6 +400,8 @@ def signature_reinstate(*, signature: Signature) -> bool:
             return False
         if row["invalidation_reason"] == "confirmed_too_late":
             return False  # never in the log (it came after its petition's CLOSED): it cannot count again
+        if row["invalidation_reason"] == WITHDRAWN:
+            return False  # its signer took it back: no decision of ours counts it again
         assert row["commitment"] is not None, "set with confirmed_at (signature_confirm, or the log backfill)"
         Signature.objects.filter(pk=signature.pk).update(
             status=SignatureStatus.CONFIRMED, invalidated_at=None, invalidation_reason="", updated_at=now

@@ -13,6 +13,17 @@ signature_confirmed = Signal()
 # whose status changed: verification keeps its public counters of claims in step.
 signatures_status_changed = Signal()
 
+# Sent inside a withdrawal's transaction, after the signature's dedup tag was replaced by random
+# bytes, with ``signature_id=``, ``old_tag=`` and ``new_tag=``: whatever an app sealed bound to
+# the old tag is sealed afresh bound to the new one, and any keyed tag of its own that could
+# still say who signed is replaced too (verification: the claim's member reference, evidence,
+# decision notes and member tag).
+signature_tag_replaced = Signal()
+
+# Sent inside an erasure's transaction with ``signature_id=``: whatever an app sealed for this
+# signature is destroyed (verification: the claim's member reference, evidence, decision notes).
+signature_erased = Signal()
+
 # Reverse relations of higher apps that ``signature_for_link`` reads with the signature, in its
 # one query, so that their receivers of ``signature_confirmed`` need no query of their own on
 # the confirm path (verification registers "claim": on a petition without registries it is

@@ -11,4 +11,7 @@ urlpatterns = [
     path("signatures/confirm/<str:token>/", views.confirm, name="confirm"),
     path("signatures/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("signatures/petition/<str:token>/<str:check>/", views.petition_link, name="petition_link"),
+    path("signatures/withdraw/", views.withdraw_with_receipt, name="withdraw_with_receipt"),
+    path("signatures/withdraw/<str:token>/<str:check>/", views.withdraw, name="withdraw"),
+    path("signatures/data/<str:token>/<str:check>/", views.data_request, name="data_request"),
 ]

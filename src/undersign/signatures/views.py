@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 import secrets
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,7 +12,8 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from undersign.core.http import client_ip, private_page, refusal_page
 from undersign.petitions.models import Petition, PetitionState
-from undersign.signatures.forms import ConfirmForm, SignerForm
+from undersign.signatures.data_links import signer_data_link_request
+from undersign.signatures.forms import ConfirmForm, SignerForm, WithdrawWithReceiptForm
 from undersign.signatures.links import petition_link_valid
 from undersign.signatures.models import Signature, SignatureKind, SignatureStatus
 from undersign.signatures.personal_data import signer_name
@@ -28,6 +30,7 @@ from undersign.signatures.services import (
     signature_for_unsubscribe,
     signature_unsubscribe,
 )
+from undersign.signatures.withdrawal import signature_withdraw_by_link, signature_withdraw_by_receipt
 from undersign_verify.entries import commitment as make_commitment
 
 S = PetitionState
@@ -202,3 +205,53 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     except InvalidLink as refused:
         return refusal_page(request, refused)
     return render(request, "signatures/unsubscribe.html", {"done": True})
+
+
+def _withdraw_page(request: HttpRequest, *, done: bool, status: int = 200, **context: object) -> HttpResponse:
+    return render(request, "signatures/withdraw.html", {"done": done, **context}, status=status)
+
+
+@private_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def withdraw(request: HttpRequest, token: str, check: str) -> HttpResponse:
+    """The withdrawal link of a confirmation e-mail. GET only shows the button (mail scanners
+    follow links); the POST withdraws. Both answer the same page whatever stands behind the
+    link — a signature, none, one withdrawn already, a link with a wrong check — so the link
+    tells whoever holds it nothing. It shows no petition for the same reason: a page that named
+    one for a good link could not name one for a bad link."""
+    if request.method != "POST":
+        return _withdraw_page(request, done=False)
+    signature_withdraw_by_link(token=token, check=check)
+    return _withdraw_page(request, done=True)
+
+
+@private_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def withdraw_with_receipt(request: HttpRequest) -> HttpResponse:
+    """Withdraw with a receipt, or with the petition's log id and receipt code: what only the
+    signer holds. A malformed receipt or code is said to be so; past that, the answer is the
+    same whether or not a signature stands behind it. Neither the receipt nor r is stored or
+    logged."""
+    if request.method != "POST":
+        return _withdraw_page(request, done=False, receipt_form=WithdrawWithReceiptForm())
+    form = WithdrawWithReceiptForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _withdraw_page(request, done=False, receipt_form=form, status=400)
+    petition_uuid, r = form.withdrawal()
+    signature_withdraw_by_receipt(petition_uuid=petition_uuid, r=r)
+    return _withdraw_page(request, done=True, receipt_form=form)
+
+
+@private_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def data_request(request: HttpRequest, token: str, check: str) -> HttpResponse:
+    """The long-lived "see or erase your data" link of every e-mail: it shows nothing, and its
+    button e-mails a one-time link to the signature's own address. The same page whatever
+    happened (no such signature, over the mail limits, a wrong check)."""
+    if request.method == "POST":
+        signer_data_link_request(token=token, check=check)
+    return render(
+        request,
+        "signatures/data_request.html",
+        {"sent": request.method == "POST", "minutes": settings.SIGNER_DATA_LINK_MINUTES},
+    )

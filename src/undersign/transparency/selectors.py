@@ -10,7 +10,7 @@ from django.conf import settings
 from undersign.transparency.keys import log_signer
 from undersign.transparency.models import LogCheckpoint, LogEntry, LogEntryKind, LogTile
 from undersign_verify import merkle, note
-from undersign_verify.entries import COUNT_RULE_VERSION, commitment
+from undersign_verify.entries import COUNT_RULE_VERSION, RevocationReason, commitment, decode_entry
 from undersign_verify.merkle import EMPTY_ROOT
 from undersign_verify.note import Checkpoint
 from undersign_verify.receipt import Receipt, ReceiptError, parse_receipt
@@ -83,17 +83,20 @@ class _Tiles:
         return self.cache[(level, index)]
 
 
-def _status(petition_id: int, c: bytes, upto: int) -> bool:
-    """Whether the latest status entry of the signature with commitment ``c`` is a revocation."""
+def _revocation_reason(petition_id: int, c: bytes, upto: int) -> RevocationReason | None:
+    """Why the signature with commitment ``c`` no longer counts in the log's first ``upto``
+    entries (the reason of its latest status entry, if that is a revocation), or None."""
     latest = (
         LogEntry.objects.filter(
             petition_id=petition_id, commitment=c, kind__in=[K.REVOCATION, K.REINSTATE], leaf_index__lt=upto
         )
         .order_by("-leaf_index")
-        .values_list("kind", flat=True)
+        .values_list("kind", "body")
         .first()
     )
-    return latest == K.REVOCATION
+    if latest is None or latest[0] != K.REVOCATION:
+        return None
+    return decode_entry(bytes(latest[1])).reason
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,7 @@ def log_inclusion_proof(*, commitment_hash: bytes) -> InclusionProof | None:
     index, petition_id, petition_uuid = row
     assert index is not None, "leaf_index__lt matches appended entries only: a pending one has no index"
     hashes = merkle.inclusion_proof(node_from_tiles(_Tiles()), index, checkpoint.size)
-    revoked = _status(petition_id, commitment_hash, checkpoint.size)
+    revoked = _revocation_reason(petition_id, commitment_hash, checkpoint.size) is not None
     return InclusionProof(index, petition_uuid, checkpoint, hashes, revoked)
 
 
@@ -139,6 +142,7 @@ class ReceiptCheck:
     steps: list[str] = field(default_factory=list)
     error: str | None = None
     revoked: bool | None = None
+    withdrawn: bool = False  # revoked because its signer withdrew it
     receipt: Receipt | None = None
 
 
@@ -179,5 +183,7 @@ def receipt_check(*, text: str) -> ReceiptCheck:
         .values_list("petition_id", flat=True)
         .first()
     )
-    result.revoked = petition_id is not None and _status(petition_id, receipt.commitment, now.size)
+    reason = None if petition_id is None else _revocation_reason(petition_id, receipt.commitment, now.size)
+    result.revoked = reason is not None
+    result.withdrawn = reason == RevocationReason.WITHDRAWN
     return result

@@ -11,17 +11,19 @@ from __future__ import annotations
 import base64
 from typing import Literal
 
-from undersign.core.crypto import DecryptionError, open_sealed, seal
+from undersign.core.crypto import DecryptionError, open_sealed, reseal, seal
 from undersign.verification.models import Claim, ClaimDecision
 
 Field = Literal["note", "document"]
 __all__ = [
     "DecryptionError",
     "decision_note_open",
+    "decision_note_reseal",
     "decision_note_seal",
     "evidence_context",
     "evidence_document_open",
     "evidence_note_open",
+    "evidence_reseal",
     "evidence_seal",
 ]
 
@@ -42,6 +44,21 @@ def evidence_seal(*, key_id: str, tag: bytes, note: str, document: bytes | None)
         encoded = base64.b64encode(document).decode("ascii")
         sealed_document = seal(key_id, encoded, context=evidence_context(tag, "document"))
     return sealed_note, sealed_document
+
+
+def evidence_reseal(claim: Claim, *, old_tag: bytes, new_tag: bytes) -> dict[str, bytes | None]:
+    """The claim's sealed note and document bound to the signature's new dedup tag (a
+    withdrawal replaced it). Raises ``DecryptionError`` once the petition's key is gone."""
+
+    def again(sealed: bytes | memoryview | None, field: Field) -> bytes | None:
+        if sealed is None:
+            return None
+        return reseal(sealed, context=evidence_context(old_tag, field), new_context=evidence_context(new_tag, field))
+
+    return {
+        "evidence_note_sealed": again(claim.evidence_note_sealed, "note"),
+        "evidence_document_sealed": again(claim.evidence_document_sealed, "document"),
+    }
 
 
 def evidence_note_open(claim: Claim, tag: bytes) -> str | None:
@@ -68,6 +85,16 @@ def decision_note_context(tag: bytes) -> bytes:
 
 def decision_note_seal(*, key_id: str, tag: bytes, note: str) -> bytes | None:
     return seal(key_id, note, context=decision_note_context(tag)) if note else None
+
+
+def decision_note_reseal(decision: ClaimDecision, *, old_tag: bytes, new_tag: bytes) -> bytes | None:
+    """The decision's sealed note bound to the signature's new dedup tag. Raises
+    ``DecryptionError`` once the petition's key is gone."""
+    if decision.note_sealed is None:
+        return None
+    return reseal(
+        decision.note_sealed, context=decision_note_context(old_tag), new_context=decision_note_context(new_tag)
+    )
 
 
 def decision_note_open(decision: ClaimDecision, tag: bytes) -> str:

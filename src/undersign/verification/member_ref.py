@@ -30,7 +30,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
-from undersign.core.crypto import DecryptionError, open_sealed, seal
+from undersign.core.crypto import DecryptionError, open_sealed, reseal, seal
 from undersign.verification.models import Claim, RegistryMember
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "MemberRef",
     "claim_members",
     "member_ref_open",
+    "member_ref_reseal",
     "member_ref_seal",
     "member_tag",
     "territory_codes_by_tag",
@@ -88,6 +89,12 @@ def member_context(signature_tag: bytes) -> bytes:
 def member_ref_seal(*, key_id: str, signature_tag: bytes, member: RegistryMember) -> bytes:
     text = json.dumps([member.registry_id, member.pk, member.territory_code], separators=(",", ":"))
     return seal(key_id, text, context=member_context(signature_tag))
+
+
+def member_ref_reseal(claim: Claim, *, old_tag: bytes, new_tag: bytes) -> bytes:
+    """``member_sealed`` bound to the signature's new dedup tag (a withdrawal replaced it).
+    Raises ``DecryptionError`` once the petition's data key is destroyed."""
+    return reseal(claim.member_sealed, context=member_context(old_tag), new_context=member_context(new_tag))
 
 
 def member_ref_open(claim: Claim, signature_tag: bytes | None = None) -> MemberRef:

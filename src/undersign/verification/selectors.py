@@ -85,9 +85,11 @@ def member_for_petition(*, petition: Petition, member_id: int) -> RegistryMember
 
 def claim_counted_as(status: str, signature: Signature) -> str:
     """The public counter a claim in ``status`` on ``signature`` belongs in. Only confirmed
-    signatures count; a rejected claim on a registry-only petition invalidates its signature,
-    so it counts as rejected if its signature was ever confirmed (the public sees how many
-    claims were turned down)."""
+    signatures count, and nothing of a withdrawn one; a rejected claim on a registry-only
+    petition invalidates its signature, so it counts as rejected if its signature was ever
+    confirmed (the public sees how many claims were turned down)."""
+    if signature.is_withdrawn:
+        return CountedAs.NOTHING  # its signer took it back: out of every figure, the rejected too
     if status == ClaimStatus.REJECTED:
         return CountedAs.REJECTED if signature.confirmed_at is not None else CountedAs.NOTHING
     if signature.status != SignatureStatus.CONFIRMED:
@@ -684,3 +686,26 @@ def claim_decisions(*, claim: Claim) -> list[DecisionRow]:
             note = ""
         rows.append(DecisionRow(decision, note))
     return rows
+
+
+@dataclass(frozen=True)
+class OwnClaim:
+    """A signer's claim, for their own data page: the registry, the office and the status,
+    never the evidence (a validator's business, and deleted on schedule)."""
+
+    registry: str | None  # None: its sealed reference is erased or its key destroyed
+    office: str | None
+    status: str
+
+
+def signer_own_claim(*, signature: Signature) -> OwnClaim | None:
+    """The claim of ``signature``, opened for its signer; None if it made none."""
+    claim = Claim.objects.select_related("signature").filter(signature=signature).first()
+    if claim is None:
+        return None
+    member = claim_members([claim]).get(claim.pk)
+    return OwnClaim(
+        registry=member.registry.name if member else None,
+        office=member.office if member else None,
+        status=claim.get_status_display(),
+    )

@@ -34,7 +34,7 @@ from undersign.core.errors import Refusal
 from undersign.petitions.models import Petition
 from undersign.petitions.services import petition_touch
 from undersign.signatures.models import Signature, SignatureStatus
-from undersign.signatures.personal_data import signer_email
+from undersign.signatures.personal_data import ERASED, DecryptionError, signer_email
 from undersign.signatures.services import (
     SignerDetails,
     SignOutcome,
@@ -42,8 +42,14 @@ from undersign.signatures.services import (
     signature_invalidate,
     signature_reinstate,
 )
-from undersign.verification.evidence import decision_note_seal, evidence_seal
-from undersign.verification.member_ref import member_ref_open, member_ref_seal, member_tag, territory_tag
+from undersign.verification.evidence import decision_note_reseal, decision_note_seal, evidence_reseal, evidence_seal
+from undersign.verification.member_ref import (
+    member_ref_open,
+    member_ref_reseal,
+    member_ref_seal,
+    member_tag,
+    territory_tag,
+)
 from undersign.verification.models import (
     CLAIM_TRANSITIONS,
     DECIDED_STATUSES,
@@ -277,9 +283,61 @@ def claim_counters_sync(*, claim_id: int) -> str:
 
 
 def claims_counters_sync_for_signatures(*, signature_ids: list[int]) -> None:
-    """``claim_counters_sync`` for the claims of these signatures (their status changed)."""
+    """``claim_counters_sync`` for the claims of these signatures (their status changed). A
+    claim whose petition's data key is destroyed cannot say which territory's counters it is
+    in: the verified figures of such a petition stay as they were, and the signature's change
+    (a withdrawal with a receipt, say) still goes through."""
     for claim_id in Claim.objects.filter(signature_id__in=signature_ids).values_list("pk", flat=True):
-        claim_counters_sync(claim_id=claim_id)
+        try:
+            claim_counters_sync(claim_id=claim_id)
+        except DecryptionError:
+            continue
+
+
+# --- a signer's withdrawal and erasure -------------------------------------------------------------
+
+
+def claim_signature_tag_replaced(*, signature_id: int, old_tag: bytes, new_tag: bytes) -> None:
+    """The signature of a claim was withdrawn and its dedup tag replaced: the member reference,
+    evidence and decision notes, all bound to the old tag, are sealed afresh bound to the new
+    one, and the member tag is replaced by random bytes — it would still answer "did member M
+    claim on this petition?" to whoever holds its key, and would keep the member from being
+    validated on a later claim (one validated claim per member tag). Nothing to re-seal once
+    the petition's data key is destroyed. Precondition: in the withdrawal's transaction, after
+    the counters moved the claim out (``signatures_status_changed``)."""
+    claim = Claim.objects.select_for_update().filter(signature_id=signature_id).first()
+    if claim is None:
+        return
+    changes: dict[str, object] = {"member_tag": secrets.token_bytes(32)}
+    notes: list[tuple[int, bytes | None]] = []
+    try:
+        changes["member_sealed"] = member_ref_reseal(claim, old_tag=old_tag, new_tag=new_tag)
+        changes.update(evidence_reseal(claim, old_tag=old_tag, new_tag=new_tag))
+        for decision in ClaimDecision.objects.filter(claim=claim, note_sealed__isnull=False):
+            notes.append((decision.pk, decision_note_reseal(decision, old_tag=old_tag, new_tag=new_tag)))
+    except DecryptionError:
+        changes, notes = {"member_tag": changes["member_tag"]}, []
+    Claim.objects.filter(pk=claim.pk).update(**changes)
+    for decision_id, note in notes:
+        ClaimDecision.objects.filter(pk=decision_id).update(note_sealed=note)
+
+
+def claim_signature_erased(*, signature_id: int) -> None:
+    """The signer erased their data: the claim's member reference, evidence and decision notes
+    are destroyed in the live rows (the claim's status, counters and decisions stay, naming no
+    one). Precondition: in the erasure's transaction, the signature withdrawn (so the claim
+    counts nowhere and its counters never need its territory again)."""
+    claim = Claim.objects.select_for_update().filter(signature_id=signature_id).first()
+    if claim is None:
+        return
+    Claim.objects.filter(pk=claim.pk).update(
+        member_sealed=ERASED,
+        evidence_note_sealed=None,
+        evidence_document_sealed=None,
+        evidence_content_type="",
+        evidence_deleted_at=claim.evidence_deleted_at or day_start(),
+    )
+    ClaimDecision.objects.filter(claim=claim).update(note_sealed=None)
 
 
 def verified_counts_reconcile_all(*, repair: bool = False) -> list[str]:
