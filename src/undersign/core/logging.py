@@ -14,8 +14,9 @@ import logging
 import re
 
 _SEGMENT = r"[^/\s\"?]+"
-# /signatures/<id>/confirm/<token>/ and …/unsubscribe/…: both the token and the signature's id.
-_SIGNATURE_LINK = re.compile(rf"/{_SEGMENT}/(confirm|unsubscribe|petition)/{_SEGMENT}")
+# /signatures/<id>/confirm/<token>/ and …/unsubscribe/…: both the token and the signature's id;
+# /signatures/petition/<token>/… and …/group/<token>/… (leaving a group): the token.
+_SIGNATURE_LINK = re.compile(rf"/{_SEGMENT}/(confirm|unsubscribe|petition|group)/{_SEGMENT}")
 # /petitions/<id>/sponsor/<token>/: the petition's id is public, the token is not.
 _SECRET_SEGMENT = re.compile(rf"/(sponsor)/{_SEGMENT}")
 _PROOF = re.compile(r"/log/proof/[0-9A-Za-z]+")

@@ -11,6 +11,9 @@ that digest.
   unsubscribe token plus a keyed check (``petition_link_check``), so that the unsubscribe token
   alone — in every message's ``List-Unsubscribe`` header, "already signed" included, which
   whoever typed the address can cause — does not open the petition.
+- Leaving a safety-in-numbers group: the unsubscribe token plus its own keyed check
+  (``group_leave_check``), given only to a group member (on the confirmation page and in their
+  mails), so that the token alone, which every mail carries, does not open the leave page.
 - Unsubscribe: one token per signature that stays the same in every message (mail clients keep
   the ``List-Unsubscribe`` address), derived from the signature's dedup tag under the secret
   key, so it can be rebuilt at sending without being stored; its digest is
@@ -40,16 +43,38 @@ def unsubscribe_digest(*, tag: bytes) -> bytes:
     return token_digest(unsubscribe_token(tag=tag))
 
 
+def _keyed_check(salt: str, token: str) -> str:
+    return _b64(salted_hmac(salt, token, algorithm="sha256").digest()[:16])
+
+
 def petition_link_check(*, token: str) -> str:
     """The keyed check that makes an unsubscribe token a link to its petition."""
-    return _b64(salted_hmac("undersign.petition-link/v1", token, algorithm="sha256").digest()[:16])
+    return _keyed_check("undersign.petition-link/v1", token)
 
 
 def petition_link_valid(*, token: str, check: str) -> bool:
     return constant_time_compare(petition_link_check(token=token), check)
 
 
+def group_leave_check(*, token: str) -> str:
+    """The keyed check that makes an unsubscribe token a link to leave the signer's group."""
+    return _keyed_check("undersign.group-leave-link/v1", token)
+
+
+def group_leave_args(*, tag: bytes) -> tuple[str, str]:
+    """The (token, check) of the leave link of the group member whose dedup tag is ``tag``."""
+    token = unsubscribe_token(tag=tag)
+    return token, group_leave_check(token=token)
+
+
+def group_leave_valid(*, token: str, check: str) -> bool:
+    return constant_time_compare(group_leave_check(token=token), check)
+
+
 __all__ = [
+    "group_leave_args",
+    "group_leave_check",
+    "group_leave_valid",
     "petition_link_check",
     "petition_link_valid",
     "token_digest",
