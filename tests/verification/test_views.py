@@ -17,12 +17,12 @@ from tests.verification.conftest import (
     official_email,
     restricted_petition,
 )
+from undersign.core.models import StaffAccess
 from undersign.petitions.models import Petition
 from undersign.petitions.services import GroupThresholds
 from undersign.signatures.links import group_leave_args
 from undersign.signatures.models import Signature
 from undersign.transparency.services import log_integrate_all
-from undersign.core.models import StaffAccess
 from undersign.verification.models import Claim, ClaimDecision, ClaimStatus, DecisionKind, SigningPolicy
 from undersign.verification.selectors import claim_member
 from undersign.verification.services import claim_decide
