@@ -49,14 +49,19 @@ def mailed_links(pattern: str) -> list[str]:
     return [link for message in mail.outbox for link in re.findall(pattern, message.body)]
 
 
-def confirm_link_for(address: str) -> str:
+def link_mailed_to(address: str, pattern: re.Pattern[str]) -> str:
+    """The newest link matching ``pattern`` mailed to ``address``, delivering the outbox first."""
     from django.core import mail
 
     deliver_outbox()
     for message in reversed(mail.outbox):
-        if address in message.to and (match := CONFIRM_LINK.search(message.body)):
+        if address in message.to and (match := pattern.search(message.body)):
             return match.group(0)
-    raise AssertionError(f"no confirmation link was mailed to {address}")
+    raise AssertionError(f"no such link was mailed to {address}")
+
+
+def confirm_link_for(address: str) -> str:
+    return link_mailed_to(address, CONFIRM_LINK)
 
 
 @pytest.fixture

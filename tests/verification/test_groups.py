@@ -362,3 +362,20 @@ class TestLeaving:
         waiting.refresh_from_db()
         assert waiting.display == Display.COUNTED and waiting.claim.status == ClaimStatus.PENDING
         assert waiting.claim.counted_as == CountedAs.PENDING
+
+    def test_after_the_petitions_data_was_destroyed_nothing_is_left_to_leave(self, cities):
+        """A closed petition's data key is destroyed on schedule: no name can ever be shown, and
+        the claim's territory can no longer be opened to move its counter."""
+        from undersign.core.crypto import data_keys
+        from undersign.core.models import DataKey
+
+        spb, msk = cities
+        petition = group_petition(spb, msk)
+        member_signature = join(petition, spb, 1)
+        petition_close(petition=petition)
+        DataKey.objects.filter(key_id=petition.data_key_id).update(wrapped_key=None, destroyed_at=timezone.now())
+        data_keys.forget(petition.data_key_id)
+        Petition.objects.filter(pk=petition.pk).update(personal_data_destroyed_at=timezone.now())
+        assert group_leave(signature=member_signature) == GroupLeave.DONE
+        member_signature.refresh_from_db()
+        assert member_signature.display == Display.GROUP

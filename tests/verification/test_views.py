@@ -414,3 +414,22 @@ class TestLeavingTheGroup:
         )
         assert confirmed.status_code == 200 and b"Named only together with others" in confirmed.content
         assert Signature.objects.get(display="group").status == "confirmed"
+
+
+def test_moderators_see_the_groups_thresholds_before_the_petition_opens(moderator, settings, registry):
+    from django.test import Client
+
+    from tests.factories import make_petition as petition_in
+    from undersign.petitions.models import PetitionState
+    from undersign.verification.services import petition_verification_set
+
+    settings.K_ANONYMITY = settings.GROUP_MIN_NAMED = 3
+    petition = petition_in(state=PetitionState.SPONSORED, group=GroupThresholds(4, 1))
+    petition_verification_set(petition=petition, policy=SigningPolicy.REGISTRY_ONLY, registries=[registry])
+    client = Client()
+    client.force_login(moderator)
+    page = client.get(f"/moderation/petitions/{petition.pk}/").content.decode()
+    assert "once at least 4 of them are verified, from at least 1 territory" in page
+    assert "Not named yet" in page and "never named" not in page
+    sponsor = client.get(f"/sponsor/{petition.sponsor_token}/").content.decode()
+    assert "Name me only once at least 4 verified signers from at least 1 territory" in sponsor

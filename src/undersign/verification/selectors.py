@@ -178,14 +178,19 @@ class VerifiedSigner:
     territory: str
 
 
-def _named_verified_claims(petition: Petition) -> QuerySet[Claim]:
-    """Validated claims of confirmed signatures whose signer chose to be named: public by choice."""
+def _verified_claims_shown(petition: Petition, display: str) -> QuerySet[Claim]:
+    """Validated claims of confirmed signatures whose signer chose ``display``."""
     return Claim.objects.filter(
         petition=petition,
         status=ClaimStatus.VALIDATED,
         signature__status=SignatureStatus.CONFIRMED,
-        signature__display=Display.NAMED,
+        signature__display=display,
     )
+
+
+def _named_verified_claims(petition: Petition) -> QuerySet[Claim]:
+    """Validated claims of confirmed signatures whose signer chose to be named: public by choice."""
+    return _verified_claims_shown(petition, Display.NAMED)
 
 
 def verified_named_signers(
@@ -385,7 +390,8 @@ def verified_breakdown_collect(petition: Petition, publish: Publish) -> dict[str
     counts.update(verified_counts_live(petition=petition))
     # Read in the snapshot's transaction, after the group opener: the snapshot that names the
     # group moves its members from "others" to "named".
-    shown = {code: c.shown(group_named=group_reveal(petition=petition) is not None) for code, c in counts.items()}
+    group_named = group_reveal(petition=petition) is not None
+    shown = {code: c.shown(group_named=group_named) for code, c in counts.items()}
     others = publish({f"others/{code}": shown[code][1] for code in counts})
     pending = publish({code: c.pending for code, c in counts.items()})
     named = _named_verified_claims(petition)
@@ -559,7 +565,10 @@ def group_reveals_waiting() -> list[int]:
     snapshot trigger), which decides and names them."""
     rows = (
         VerifiedCount.objects.filter(
-            validated_group__gt=0, petition__state=PetitionState.OPEN, petition__group_reveal__isnull=True
+            Q(petition__closing_date__isnull=True) | Q(petition__closing_date__gt=timezone.now()),
+            validated_group__gt=0,
+            petition__state=PetitionState.OPEN,
+            petition__group_reveal__isnull=True,
         )
         .values("petition_id", "petition__group_min_named", "petition__group_min_territories")
         .annotate(verified=Sum("validated_group"), territories=Count("pk"))
@@ -575,12 +584,7 @@ def group_reveals_waiting() -> list[int]:
 
 def _group_member_claims(petition: Petition) -> QuerySet[Claim]:
     """Validated claims of confirmed signatures whose signer chose to be named with the group."""
-    return Claim.objects.filter(
-        petition=petition,
-        status=ClaimStatus.VALIDATED,
-        signature__status=SignatureStatus.CONFIRMED,
-        signature__display=Display.GROUP,
-    )
+    return _verified_claims_shown(petition, Display.GROUP)
 
 
 def group_breakdown_collect(petition: Petition, publish: Publish) -> dict[str, Any]:

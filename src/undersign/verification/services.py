@@ -644,5 +644,7 @@ def group_leave(*, signature: Signature | None) -> GroupLeave:
         _group_lock(signature.petition_id)
         if group_named_with(signature=signature):
             return GroupLeave.NAMED
+        if Petition.objects.filter(pk=signature.petition_id, personal_data_destroyed_at__isnull=False).exists():
+            return GroupLeave.DONE  # no name is left to show, and no claim to count anew
         signature_group_leave(signature_id=signature.pk)
     return GroupLeave.DONE
