@@ -379,3 +379,35 @@ class TestLeaving:
         assert group_leave(signature=member_signature) == GroupLeave.DONE
         member_signature.refresh_from_db()
         assert member_signature.display == Display.GROUP
+
+
+@pytest.mark.django_db(transaction=True)
+class TestOneDecisionAtATime:
+    def test_a_leaving_member_and_a_snapshot_hold_the_same_lock(self, postgres_only, cities):
+        """A member cannot leave between the snapshot's count of the group and its reveal: both
+        wait for the group's lock (here held by another session, as a snapshot would)."""
+        from django.db import OperationalError, connection, connections
+
+        from undersign.verification.services import GROUP_LOCK_CLASS
+
+        spb, msk = cities
+        petition = group_petition(spb, msk)
+        members = [join(petition, spb, n) for n in (1, 2, 3)]
+        join(petition, msk, 1)
+        log_integrate_all()
+        holder = connections.create_connection("default")
+        try:
+            with holder.cursor() as other, connection.cursor() as mine:
+                other.execute("BEGIN")
+                other.execute("SELECT pg_advisory_xact_lock(%s, %s)", [GROUP_LOCK_CLASS, petition.pk])
+                mine.execute("SET lock_timeout = '200ms'")
+                with pytest.raises(OperationalError, match="lock timeout"):
+                    group_leave(signature=members[0])
+                with pytest.raises(OperationalError, match="lock timeout"):
+                    breakdown_snapshot_take(petition_id=petition.pk)
+                other.execute("ROLLBACK")
+                mine.execute("SET lock_timeout = 0")
+        finally:
+            holder.close()
+        assert breakdown_snapshot_take(petition_id=petition.pk) is not None
+        assert group_leave(signature=members[0]) == GroupLeave.NAMED
