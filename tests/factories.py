@@ -19,7 +19,7 @@ from undersign.counting.models import BreakdownSnapshot
 from undersign.counting.selectors import breakdown_latest
 from undersign.counting.services import breakdown_snapshot_take
 from undersign.petitions.models import Petition, PetitionState
-from undersign.petitions.services import PetitionText, petition_create
+from undersign.petitions.services import GroupThresholds, PetitionText, petition_create
 from undersign.signatures.models import Display, Signature, SignatureKind
 from undersign.signatures.services import SignerDetails, signature_confirm, signature_create
 from undersign.transparency.services import log_opened_add
@@ -78,10 +78,12 @@ def make_petition(
     action: str = "Plant a tree on every street",
     state: str = PetitionState.OPEN,
     creator: SignerDetails | None = None,
+    group: GroupThresholds | None = None,
 ) -> Petition:
     """A petition in ``state`` with a confirmed creator; open ones have opening dates."""
     petition = petition_create(
-        text=PetitionText(action=action, background="Trees cool streets and clean the air.", additional_details="")
+        text=PetitionText(action=action, background="Trees cool streets and clean the air.", additional_details=""),
+        group=group,
     )
     creator = creator or signer(display=Display.NAMED)
     _, _ = signature_create(petition=petition, details=creator, kind=SignatureKind.CREATOR)

@@ -131,3 +131,38 @@ def test_docs_page_links_the_endpoints(client, db):
     for href in ("/petitions.json", "/petitions.csv", "/api/openapi.json"):
         assert f'href="{href}"' in html
     assert re.search(r"multiple\s+of\s+\d+", html) and "suppressed" in html and "snapshot" in html
+
+
+def test_a_safety_in_numbers_group_matches_its_schema_before_and_after_it_is_named(client, settings):
+    from tests.factories import take_breakdown_snapshot
+    from tests.verification.conftest import claim_and_confirm, make_registry, official_email, restricted_petition
+    from undersign.petitions.services import GroupThresholds
+    from undersign.signatures.models import Display
+    from undersign.transparency.services import log_integrate_all
+
+    settings.K_ANONYMITY = settings.GROUP_MIN_NAMED = 3
+    spec = get_json(client, "/api/openapi.json")  # k is in it
+    registry = make_registry("spb", members=7)
+    petition = restricted_petition(registry, group=GroupThresholds(3, 1))
+    document = validator(spec, "PetitionDocument")
+    url = f"/petitions/{petition.pk}.json"
+    document.validate(get_json(client, url))  # nothing published yet
+    members = list(registry.members.order_by("pk"))
+    for member in members[:2]:
+        claim_and_confirm(petition, member, email=official_email(member), display=Display.GROUP)
+    claim_and_confirm(petition, members[2], display=Display.GROUP)  # awaiting validation
+    log_integrate_all()
+    take_breakdown_snapshot(petition)
+    waiting = get_json(client, url)
+    document.validate(waiting)
+    assert waiting["data"]["attributes"]["verification"]["group"]["named_at"] is None
+    claim_and_confirm(petition, members[3], email=official_email(members[3]), display=Display.GROUP)
+    for member in members[4:]:  # k counted-only: the snapshot is due
+        claim_and_confirm(petition, member)
+    log_integrate_all()
+    assert take_breakdown_snapshot(petition) is not None
+    named = get_json(client, url)
+    document.validate(named)
+    group = named["data"]["attributes"]["verification"]["group"]
+    assert set(group) | set(waiting["data"]["attributes"]["verification"]["group"]) == properties(spec, "Group")
+    assert [m["verified"] for m in group["members"]] == [True, True, False, True]  # by name: Number1, 2, 3, 4

@@ -29,6 +29,11 @@ def test_withdrawal_and_data_links_are_redacted():
     assert not any(token in redacted for token in ("w1th", "d4ta", "0ne71me")), redacted
 
 
+def test_a_group_leave_links_token_is_redacted():
+    """With its token a log reader could take a signer out of their group."""
+    assert "gr0up" not in redact("POST /signatures/group/gr0up/ch3ck/ HTTP/1.1")
+
+
 def test_a_signature_links_id_is_redacted_with_its_token():
     """The id would tie the request (and its address) to a row of a dump."""
     assert "4711" not in redact("GET /signatures/4711/confirm/tok/")

@@ -58,6 +58,11 @@ def mailed_links(pattern: str) -> list[str]:
     return [link for message in mail.outbox for link in re.findall(pattern, message.body)]
 
 
+def link_mailed_to(address: str, pattern: re.Pattern[str]) -> str:
+    """The newest link matching ``pattern`` mailed to ``address``, delivering the outbox first."""
+    return last_mailed(pattern, address).group(0)
+
+
 def confirm_link_for(address: str) -> str:
     return last_mailed(CONFIRM_LINK, address).group(0)
 

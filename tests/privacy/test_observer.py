@@ -26,6 +26,7 @@ from tests.factories import make_petition, sign_and_confirm, signer, take_breakd
 from undersign.core.reference import region_names
 from undersign.petitions.models import Petition
 from undersign.signatures.models import Display
+from undersign.signatures.services import SignerDetails
 from undersign.transparency.services import log_integrate_all
 
 pytestmark = pytest.mark.django_db
@@ -170,6 +171,27 @@ TARGETS = {
 }
 
 
+def attack(client: Client, petition: Petition, target: SignerDetails, added: dict[str, int]) -> tuple[Poll, Poll]:
+    """Poll, let ``target`` confirm (checking that only the total moves, nothing else on any
+    page), add the observer's own signatures (``added``: per region) and the snapshot they make
+    due, poll again: what the observer saw before and after."""
+    before = poll(client, petition)
+    sign_and_confirm(petition, target)
+    log_integrate_all()
+    just_after = poll(client, petition)
+    assert just_after.total == before.total + 1
+    for name, body in before.pages.items():
+        assert without_live_figures(name, just_after.pages[name]) == without_live_figures(name, body), name
+    for region, count in added.items():
+        for _ in range(count):
+            sign_and_confirm(petition, signer(region=region))
+    log_integrate_all()
+    take_breakdown_snapshot(petition)
+    after = poll(client, petition)
+    assert after.total == before.total + 1 + sum(added.values())
+    return before, after
+
+
 @pytest.mark.parametrize("strategy", sorted(STRATEGIES))
 @pytest.mark.parametrize("where", sorted(TARGETS))
 def test_an_observer_with_its_own_signatures_cannot_single_out_a_signers_region(client, settings, strategy, where):
@@ -178,24 +200,7 @@ def test_an_observer_with_its_own_signatures_cannot_single_out_a_signers_region(
     added = STRATEGIES[strategy](target_region)
     assert sum(added.values()) == K - 1
     petition = build_petition()
-    before = poll(client, petition)
-
-    # The target confirms: only the total may move, nothing else on any page.
-    sign_and_confirm(petition, signer(region=target_region))
-    log_integrate_all()
-    just_after = poll(client, petition)
-    assert just_after.total == before.total + 1
-    for name, body in before.pages.items():
-        assert without_live_figures(name, just_after.pages[name]) == without_live_figures(name, body), name
-
-    # The observer's own k - 1, then the snapshot they make due.
-    for region, count in added.items():
-        for _ in range(count):
-            sign_and_confirm(petition, signer(region=region))
-    log_integrate_all()
-    take_breakdown_snapshot(petition)
-    after = poll(client, petition)
-    assert after.total == before.total + K
+    before, after = attack(client, petition, signer(region=target_region), added)
 
     regions = consistent_regions(before, after, added)
     assert target_region in regions, "the observer's model must admit the truth"

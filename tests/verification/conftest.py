@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from tests.factories import last_confirm_link, make_petition, signer
+from undersign.petitions.services import GroupThresholds
 from undersign.signatures.models import Signature
 from undersign.signatures.services import signature_confirm
 from undersign.verification.models import Registry, RegistryMember, RegistryValidator, SigningPolicy
@@ -51,8 +52,10 @@ def make_registry(
     return registry
 
 
-def restricted_petition(*registries: Registry, policy: str = SigningPolicy.REGISTRY_ONLY, **quorum):
-    petition = make_petition()
+def restricted_petition(
+    *registries: Registry, policy: str = SigningPolicy.REGISTRY_ONLY, group: GroupThresholds | None = None, **quorum
+):
+    petition = make_petition(group=group)
     petition_verification_set(petition=petition, policy=policy, registries=list(registries), **quorum)
     return petition
 
@@ -91,3 +94,10 @@ def make_validator(username: str, *registries: Registry) -> User:
 @pytest.fixture
 def registry(db) -> Registry:
     return make_registry()
+
+
+def official_email(member: RegistryMember) -> str:
+    """The member's official address on record (``make_registry``): confirming there validates
+    a claim by itself."""
+    number = member.external_id.rpartition("-")[2]
+    return f"deputy{number}@{member.registry.slug}.{member.registry.official_domain}"

@@ -3,12 +3,26 @@ and the validators' pages: who sees what, decisions, reversals, evidence downloa
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.factories import last_confirm_link
-from tests.verification.conftest import claim_and_confirm, make_registry, make_validator, restricted_petition
+from tests.factories import last_confirm_link, make_petition, take_breakdown_snapshot
+from tests.verification.conftest import (
+    claim_and_confirm,
+    make_registry,
+    make_validator,
+    official_email,
+    restricted_petition,
+)
 from undersign.core.models import StaffAccess
+from undersign.petitions.models import Petition
+from undersign.petitions.services import GroupThresholds
+from undersign.signatures.links import group_leave_args
+from undersign.signatures.models import Signature
+from undersign.transparency.services import log_integrate_all
 from undersign.verification.models import Claim, ClaimDecision, ClaimStatus, DecisionKind, SigningPolicy
 from undersign.verification.selectors import claim_member
 from undersign.verification.services import claim_decide
@@ -248,3 +262,174 @@ class TestCreateWizard:
 
     def test_without_registries_the_wizard_asks_nothing_new(self, client, db):
         assert b"Who may sign?" not in client.get("/petitions/new/").content
+
+
+class TestCreateWizardGroup:
+    """The creator sets the safety-in-numbers thresholds with who may sign; they are fixed then."""
+
+    TEXT = {"action": "Publish the budget", "background": "So that we can read it."}
+
+    def post(self, client, registry, **group):
+        data = {**self.TEXT, "policy": "registry_only", "registries": [str(registry.pk)], **group}
+        return client.post("/petitions/new/", data)
+
+    def test_the_creators_thresholds_reach_the_petition(self, client, settings, registry):
+        settings.K_ANONYMITY, settings.GROUP_MIN_NAMED = 3, 3
+        assert b"Safety in numbers" in client.get("/petitions/new/").content
+        assert self.post(client, registry, group_min_named="4", group_min_territories="1").status_code == 302
+        client.post(
+            "/petitions/new/creator/",
+            {"name": "Daria Deputy", "email": "daria@example.org", "region": "E12000007", "display": "named"},
+        )
+        check = client.get("/petitions/new/check/")
+        assert b"at least 4 of them are verified, from at least 1 territory" in check.content
+        assert client.post("/petitions/new/check/").status_code == 302
+        petition = Petition.objects.get()
+        assert (petition.group_min_named, petition.group_min_territories) == (4, 1)
+
+    @pytest.mark.parametrize(
+        ("group", "message"),
+        [
+            ({"group_min_named": "4"}, "Choose a group of 5 to 1000 verified signers."),
+            ({"group_min_named": "1001"}, "Choose a group of 5 to 1000 verified signers."),
+            ({"group_min_named": "ten"}, "Enter a whole number."),
+            ({"group_min_territories": "0"}, "Choose from 1 to 100 territories."),
+            ({"group_min_named": "7"}, "The chosen registries list 6 members: a group of 7 could never be named."),
+            ({"group_min_territories": "2"}, "The chosen registries cover 1 territory: a group from 2 could never"),
+        ],
+        ids=["below k", "above the maximum", "not a number", "no territory", "more than members", "territories"],
+    )
+    def test_thresholds_out_of_reach_get_precise_errors(self, client, settings, registry, group, message):
+        settings.K_ANONYMITY, settings.GROUP_MIN_NAMED, settings.GROUP_MAX_NAMED = 5, 2, 1000
+        settings.GROUP_MAX_TERRITORIES = 100
+        data = {"group_min_named": "5", "group_min_territories": "1", **group}
+        page = self.post(client, registry, **data)
+        assert page.status_code == 200 and message.encode() in page.content
+
+    def test_a_petition_open_to_anyone_offers_no_group_and_ignores_the_fields(self, client, registry):
+        page = client.post(
+            "/petitions/new/", {**self.TEXT, "policy": "anyone", "group_min_named": "1", "group_min_territories": "0"}
+        )
+        assert page.status_code == 302
+
+
+class TestGroupChoice:
+    def test_the_sign_form_offers_the_group_with_the_petitions_thresholds(self, client, registry, settings):
+        settings.K_ANONYMITY = settings.GROUP_MIN_NAMED = 5
+        petition = restricted_petition(registry, group=GroupThresholds(6, 1))
+        page = client.get(f"/petitions/{petition.pk}/sign/").content.decode()
+        assert "Name me only once at least 6 verified signers from at least 1 territory are named with me" in page
+        assert 'value="group"' in page
+
+    def test_a_claim_with_the_group_choice_is_stored(self, client, registry):
+        petition = restricted_petition(registry)
+        member = registry.members.first()
+        response = client.post(f"/petitions/{petition.pk}/sign/", signing(member.pk, display="group"))
+        assert response.status_code == 302
+        assert Claim.objects.get().signature.display == "group"
+
+    def test_a_petition_without_registries_neither_offers_nor_takes_it(self, client, db):
+        petition = make_petition()
+        page = client.get(f"/petitions/{petition.pk}/sign/").content.decode()
+        assert 'value="group"' not in page and "Name me only once" not in page
+        refused = client.post(f"/petitions/{petition.pk}/sign/", signing(display="group"))
+        assert refused.status_code == 400 and b"Choose what we may show about you." in refused.content
+        assert not Signature.objects.filter(display="group").exists()
+
+
+def without_csrf(response) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+
+
+def leave_link(signature) -> str:
+    token, check = group_leave_args(tag=bytes(signature.dedup_tag))
+    return f"/signatures/group/{token}/{check}/"
+
+
+class TestLeavingTheGroup:
+    """The leave page: reached by the member without staff help, POST only, the same answer
+    whether or not a signature is behind the link."""
+
+    def test_get_shows_the_button_and_changes_nothing(self, client, registry):
+        petition = restricted_petition(registry)
+        member = claim_and_confirm(petition, registry.members.first(), display="group")
+        page = client.get(leave_link(member))
+        assert page.status_code == 200 and b"Leave the group" in page.content
+        assert "no-store" in page["Cache-Control"]
+        member.refresh_from_db()
+        assert member.display == "group"
+
+    def test_post_leaves_and_answers_as_for_a_link_to_nothing(self, client, registry):
+        petition = restricted_petition(registry)
+        member = claim_and_confirm(petition, registry.members.first(), display="group")
+        token, _ = group_leave_args(tag=bytes(member.dedup_tag))
+        forged = client.post(f"/signatures/group/{token}/AAAAAAAAAAAAAAAAAAAAAA/")
+        unknown = client.post("/signatures/group/not-a-token/AAAAAAAAAAAAAAAAAAAAAA/")
+        member.refresh_from_db()
+        assert member.display == "group"  # the unsubscribe token alone does not open it
+        left = client.post(leave_link(member))
+        member.refresh_from_db()
+        assert member.display == "counted"
+        again = client.post(leave_link(member))
+        assert forged.status_code == unknown.status_code == left.status_code == again.status_code == 200
+        assert forged.content == unknown.content == left.content == again.content
+        assert without_csrf(client.get(leave_link(member))) == without_csrf(client.get("/signatures/group/x/y/"))
+
+    def test_once_the_group_is_named_the_member_is_told_and_stays(self, client, registry, settings):
+        settings.K_ANONYMITY = settings.GROUP_MIN_NAMED = 3
+        petition = restricted_petition(registry, group=GroupThresholds(3, 1))
+        members = [
+            claim_and_confirm(petition, m, email=official_email(m), display="group")
+            for m in registry.members.order_by("pk")[:3]
+        ]
+        log_integrate_all()
+        assert take_breakdown_snapshot(petition) is not None
+        assert b"Your group has been named" in client.get(leave_link(members[0])).content
+        answer = client.post(leave_link(members[0]))
+        assert b"Your group has been named" in answer.content
+        members[0].refresh_from_db()
+        assert members[0].display == "group"
+
+    def test_the_confirmation_page_and_mail_give_a_member_the_link_and_no_one_else(self, client, registry):
+        petition = restricted_petition(registry, policy=SigningPolicy.VERIFIED_SEPARATELY)
+        client.post(f"/petitions/{petition.pk}/sign/", signing(email="gala@example.org", display="group"))
+        client.post(f"/petitions/{petition.pk}/sign/", signing(email="nina@example.org", display="named"))
+        for address, member in (("gala@example.org", True), ("nina@example.org", False)):
+            _, token = last_confirm_link(address)
+            message = next(m for m in reversed(mail.outbox) if address in m.to)
+            assert ("/signatures/group/" in message.body) is member
+            confirmed = client.post(f"/signatures/confirm/{token}/").content.decode()
+            assert ("/signatures/group/" in confirmed) is member
+        gala = Signature.objects.get(display="group")
+        assert any(leave_link(gala) in message.body for message in mail.outbox if "gala@example.org" in message.to)
+
+    def test_the_confirm_page_offers_the_group_and_takes_it(self, client, registry):
+        petition = restricted_petition(registry, policy=SigningPolicy.VERIFIED_SEPARATELY)
+        client.post(f"/petitions/{petition.pk}/sign/", signing(email="olga@example.org", display="named"))
+        _, token = last_confirm_link("olga@example.org")
+        page = client.get(f"/signatures/confirm/{token}/").content.decode()
+        assert 'value="group"' in page and "Name me only once at least" in page
+        confirmed = client.post(
+            f"/signatures/confirm/{token}/", {"name": "Olga Deputy", "region": "E12000007", "display": "group"}
+        )
+        assert confirmed.status_code == 200 and b"Named only together with others" in confirmed.content
+        assert Signature.objects.get(display="group").status == "confirmed"
+
+
+def test_moderators_see_the_groups_thresholds_before_the_petition_opens(moderator, settings, registry):
+    from django.test import Client
+
+    from tests.factories import make_petition as petition_in
+    from undersign.petitions.models import PetitionState
+    from undersign.verification.services import petition_verification_set
+
+    settings.K_ANONYMITY = settings.GROUP_MIN_NAMED = 3
+    petition = petition_in(state=PetitionState.SPONSORED, group=GroupThresholds(4, 1))
+    petition_verification_set(petition=petition, policy=SigningPolicy.REGISTRY_ONLY, registries=[registry])
+    client = Client()
+    client.force_login(moderator)
+    page = client.get(f"/moderation/petitions/{petition.pk}/").content.decode()
+    assert "once at least 4 of them are verified, from at least 1 territory" in page
+    assert "Not named yet" in page and "never named" not in page
+    sponsor = client.get(f"/sponsor/{petition.sponsor_token}/").content.decode()
+    assert "Name me only once at least 4 verified signers from at least 1 territory" in sponsor

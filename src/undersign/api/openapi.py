@@ -245,7 +245,65 @@ def schemas() -> dict[str, Schema]:
                     ),
                     "description": "Verified signers who chose to be named.",
                 },
+                "group": {
+                    **nullable(ref("Group")),
+                    "description": "Safety in numbers: signers named only together, once enough of them are "
+                    "verified (docs/threat-model.md). Null where the petition offers no group.",
+                },
             }
+        ),
+        "Group": obj(
+            {
+                "verified_required": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "The group is named once at least this many of its members are verified…",
+                },
+                "territories_required": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "… from at least this many territories (the petition's creator set both).",
+                },
+                "verified_count": {
+                    **nullable({"type": "integer", "minimum": 0}),
+                    "description": f"Members with a validated claim, rounded at random to a multiple of {k} "
+                    f"as of the latest breakdown snapshot; null when fewer than {k} (or not published yet).",
+                },
+                "verified_count_fewer_than": {"type": "integer", "const": k},
+                "territory_count": {
+                    **nullable({"type": "integer", "minimum": 0}),
+                    "description": "The territories those members come from, at most the number required; "
+                    "null while verified_count is.",
+                },
+                "named_at": {
+                    **nullable(ref("Timestamp")),
+                    "description": "When the group was named: the breakdown snapshot that first named all its "
+                    "members together; null until then.",
+                },
+                "never_named": {
+                    "type": "boolean",
+                    "description": "True once the petition stopped collecting signatures before the group was "
+                    "named: it never will be.",
+                },
+                "members": {
+                    "type": "array",
+                    "items": obj(
+                        {
+                            "name": text("As the registry publishes it (verified) or as the signer gave it."),
+                            "verified": {"type": "boolean"},
+                            "office": nullable({"type": "string"}),
+                            "district": nullable({"type": "string"}),
+                            "territory": nullable({"type": "string"}),
+                            "region": {
+                                **nullable({"type": "string"}),
+                                "description": "The region of a member who is not verified.",
+                            },
+                        }
+                    ),
+                    "description": "Once the group is named, every member, sorted by name; empty until then.",
+                },
+            },
+            optional=("verified_count_fewer_than",),
         ),
         "TerritoryFigure": obj(
             {

@@ -23,7 +23,7 @@ from undersign.core.reference import rejection_reason
 from undersign.counting.selectors import Breakdown, RegionFigure
 from undersign.petitions.models import TEXT_VISIBLE_STATES, HourlyCount, Petition, PetitionState
 from undersign.retention.selectors import personal_data_destruction_at
-from undersign.verification.selectors import VerificationSummary
+from undersign.verification.selectors import GroupSummary, VerificationSummary
 
 S = PetitionState
 PAGE_SIZE = 50
@@ -136,6 +136,31 @@ def _small(item: dict[str, Any], key: str, value: int | None) -> None:
         item[f"{key}_fewer_than"] = settings.K_ANONYMITY
 
 
+def group_attributes(group: GroupSummary | None) -> dict[str, Any] | None:
+    """The safety-in-numbers group: its thresholds, its progress as the latest snapshot
+    published it (the verified members by the noisy rule, their territories only beside a
+    shown figure), and once named, every member sorted by name."""
+    if group is None:
+        return None
+    item: dict[str, Any] = {"verified_required": group.min_named, "territories_required": group.min_territories}
+    _small(item, "verified_count", group.verified)
+    item["territory_count"] = group.territories
+    item["named_at"] = timestamp(group.named_at)
+    item["never_named"] = group.never_named
+    item["members"] = [
+        {
+            "name": member.name,
+            "verified": member.verified,
+            "office": member.office if member.verified else None,
+            "district": member.district if member.verified else None,
+            "territory": member.place if member.verified else None,
+            "region": None if member.verified else member.place,
+        }
+        for member in group.members
+    ]
+    return item
+
+
 def verification_attributes(summary: VerificationSummary | None) -> dict[str, Any] | None:
     """Verified signatories: counts, per-territory figures ("N named + R others", small ones
     suppressed), the quorum and the verified signers who chose to be named. Null when anyone
@@ -172,6 +197,7 @@ def verification_attributes(summary: VerificationSummary | None) -> dict[str, An
             {"name": s.name, "office": s.office, "district": s.district, "territory": s.territory}
             for s in summary.signers
         ],
+        "group": group_attributes(summary.group),
     }
 
 

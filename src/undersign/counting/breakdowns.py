@@ -29,8 +29,9 @@ import hashlib
 import hmac
 import struct
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -58,6 +59,58 @@ def register_breakdown_part(name: str, collect: Collect) -> None:
 
 def breakdown_parts() -> dict[str, Collect]:
     return dict(_parts)
+
+
+def _nothing_to_record(sequence: int) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Opening:
+    """Signers a higher app makes public at the snapshot about to be taken, beyond the named and
+    initials ones: ``displays`` (``signatures.models.Display`` values) whose signers this
+    snapshot names, so their arrivals need no company (they are not region-private here), and
+    ``record``, called with the snapshot's sequence number in its transaction if the snapshot
+    is taken (the decision is made once, by the opener, and recorded as it was made)."""
+
+    displays: frozenset[str]
+    record: Callable[[int], None] = field(default=_nothing_to_record)
+
+
+# opener(petition, now) -> Opening | None, called in the snapshot's transaction under the log's
+# lock, before its due check.
+Opener = Callable[[Any, datetime], Opening | None]
+# trigger() -> ids of petitions whose next snapshot is due on schedule although their log has
+# not moved (verification: a group whose condition holds waits for it).
+Trigger = Callable[[], Iterable[int]]
+
+_openers: dict[str, Opener] = {}
+_triggers: dict[str, Trigger] = {}
+
+
+def register_snapshot_opener(name: str, opener: Opener) -> None:
+    """Let a higher app name more signers at a snapshot (verification: a safety-in-numbers group
+    whose condition holds). Registered in ``AppConfig.ready``."""
+    if name in _openers and _openers[name] is not opener:
+        raise ValueError(f"a snapshot opener named {name!r} is registered already")
+    _openers[name] = opener
+
+
+def snapshot_openers() -> dict[str, Opener]:
+    return dict(_openers)
+
+
+def register_snapshot_trigger(name: str, trigger: Trigger) -> None:
+    """Let a higher app ask for a petition's next snapshot although its log has not moved (its
+    schedule and due rule still apply). Registered in ``AppConfig.ready``."""
+    if name in _triggers and _triggers[name] is not trigger:
+        raise ValueError(f"a snapshot trigger named {name!r} is registered already")
+    _triggers[name] = trigger
+
+
+def snapshot_triggered() -> set[int]:
+    """The petitions every registered trigger asks a snapshot for."""
+    return {petition_id for trigger in _triggers.values() for petition_id in trigger()}
 
 
 @dataclass(frozen=True)

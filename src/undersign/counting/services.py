@@ -20,7 +20,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from undersign.core.reference import region_names
-from undersign.counting.breakdowns import breakdown_parts, snapshot_publisher
+from undersign.counting.breakdowns import (
+    breakdown_parts,
+    snapshot_openers,
+    snapshot_publisher,
+    snapshot_triggered,
+)
 from undersign.counting.models import BreakdownSnapshot
 from undersign.petitions.models import Petition, RegionCount
 from undersign.petitions.services import petition_counters_set
@@ -122,9 +127,15 @@ def counter_checks_run(*, repair: bool) -> list[str]:
 # --- breakdown snapshots (counting.breakdowns has the publication rule) ----------------------
 
 
-def _private_arrivals(*, petition_id: int, from_size: int, to_size: int) -> int:
-    """Signatures of counted-only signers whose log entries were appended in [from, to)."""
-    private = Signature.objects.filter(petition_id=petition_id, display=Display.COUNTED).values("pk")
+# Signers whose region is public whenever their name is: every other display is region-private
+# (counted only; a safety-in-numbers group until a snapshot names it: ``Opening``).
+PUBLIC_DISPLAYS = frozenset({Display.NAMED, Display.INITIALS})
+
+
+def _private_arrivals(*, petition_id: int, from_size: int, to_size: int, public: frozenset[str]) -> int:
+    """Signatures of region-private signers (any display not in ``public``) whose log entries
+    were appended in [from, to)."""
+    private = Signature.objects.filter(petition_id=petition_id).exclude(display__in=public).values("pk")
     return LogEntry.objects.filter(
         petition_id=petition_id,
         kind=LogEntryKind.SIGNATURE,
@@ -136,11 +147,15 @@ def _private_arrivals(*, petition_id: int, from_size: int, to_size: int) -> int:
 
 def breakdown_snapshot_take(*, petition_id: int, now: datetime | None = None) -> BreakdownSnapshot | None:
     """Take the petition's next breakdown snapshot if it is due, and return it (None if not
-    due). Due: ``BREAKDOWN_SNAPSHOT_MINUTES`` have passed since the last one (or there is none),
-    the petition's log moved since it, and either at least ``K_ANONYMITY`` region-private
-    (counted-only) signatures or none at all were appended since it. The counts are read at the
-    petition's current log checkpoint, under the log's lock on PostgreSQL so that the integrator
-    cannot move them half-way (on SQLite the one writer does the same)."""
+    due). Due: ``BREAKDOWN_SNAPSHOT_MINUTES`` have passed since the last one (or there is none)
+    and either at least ``K_ANONYMITY`` region-private signatures or none at all were appended
+    since it (the periodic job looks only at petitions whose log moved, or that a registered
+    trigger names). Region-private: counted only, and any display no registered opener makes
+    public at this snapshot (verification names a safety-in-numbers group at the first one
+    after its condition holds: its members then need no company, and the opener records the
+    reveal if the snapshot is taken). The counts are read at the petition's current log
+    checkpoint, under the log's lock on PostgreSQL so that the integrator cannot move them
+    half-way (on SQLite the one writer does the same)."""
     now = now or timezone.now()
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -153,13 +168,19 @@ def breakdown_snapshot_take(*, petition_id: int, now: datetime | None = None) ->
         if last is not None and now - last.taken_at < timedelta(minutes=settings.BREAKDOWN_SNAPSHOT_MINUTES):
             return None
         size = petition.counted_at_size or 0
-        arrivals = _private_arrivals(petition_id=petition_id, from_size=last.log_size if last else 0, to_size=size)
+        openings = [opening for opener in snapshot_openers().values() if (opening := opener(petition, now))]
+        public = PUBLIC_DISPLAYS.union(*(opening.displays for opening in openings))
+        arrivals = _private_arrivals(
+            petition_id=petition_id, from_size=last.log_size if last else 0, to_size=size, public=public
+        )
         # None of them: what changed is the signers' who made their region public (named,
         # initials), so publishing it on schedule singles no one out; a petition signed by named
         # deputies alone still sees its figures move. Some, but fewer than k: wait for company.
         if 0 < arrivals < settings.K_ANONYMITY:
             return None
         sequence = last.sequence + 1 if last else 1
+        for opening in openings:
+            opening.record(sequence)
         # Fresh noise only when region-private signatures made this snapshot due (breakdowns.py).
         epoch = last.epoch + (1 if arrivals else 0) if last else 1
         # Every region, always: a row that appears with its first signer names that signer's region.
@@ -183,8 +204,11 @@ def breakdown_snapshot_take(*, petition_id: int, now: datetime | None = None) ->
 
 def breakdown_snapshots_take_due(*, now: datetime | None = None) -> int:
     """Take every due snapshot of the published petitions (the periodic job); returns how many.
-    Only petitions whose log checkpoint moved since their last snapshot are looked at."""
+    Only petitions whose log checkpoint moved since their last snapshot are looked at, and
+    those a registered trigger names (a group whose condition holds after a validation, which
+    moves no log)."""
     now = now or timezone.now()
+    triggered = snapshot_triggered()
     last = BreakdownSnapshot.objects.filter(petition=OuterRef("pk")).values("petition")
     candidates = (
         Petition.objects.published()
@@ -193,7 +217,7 @@ def breakdown_snapshots_take_due(*, now: datetime | None = None) -> int:
             snapshot_size=Subquery(last.annotate(size=Max("log_size")).values("size")),
             snapshot_at=Subquery(last.annotate(at=Max("taken_at")).values("at")),
         )
-        .filter(counted_at_size__gt=Coalesce(F("snapshot_size"), -1))
+        .filter(Q(counted_at_size__gt=Coalesce(F("snapshot_size"), -1)) | Q(pk__in=triggered))
         .filter(
             Q(snapshot_at__isnull=True)
             | Q(snapshot_at__lte=now - timedelta(minutes=settings.BREAKDOWN_SNAPSHOT_MINUTES))

@@ -50,6 +50,33 @@ class PetitionText:
     additional_details: str
 
 
+@dataclass(frozen=True)
+class GroupThresholds:
+    """Safety in numbers: a petition's group is named once at least ``named`` of its members are
+    verified, from at least ``territories`` territories. Set by the creator, fixed from then on
+    (no service changes them), so no one can move the bar while members wait behind it."""
+
+    named: int
+    territories: int
+
+
+def group_named_range() -> tuple[int, int]:
+    """The group sizes a creator may ask for: never below k, nor ``GROUP_MIN_NAMED``."""
+    return max(settings.K_ANONYMITY, settings.GROUP_MIN_NAMED), settings.GROUP_MAX_NAMED
+
+
+def group_territories_range() -> tuple[int, int]:
+    return 1, settings.GROUP_MAX_TERRITORIES
+
+
+def group_thresholds_default() -> GroupThresholds:
+    low, high = group_named_range()
+    return GroupThresholds(
+        named=min(max(settings.GROUP_DEFAULT_NAMED, low), high),
+        territories=min(max(settings.GROUP_DEFAULT_TERRITORIES, 1), settings.GROUP_MAX_TERRITORIES),
+    )
+
+
 def petition_transition(
     petition: Petition,
     *,
@@ -87,9 +114,19 @@ def petition_transition(
 
 
 @transaction.atomic
-def petition_create(*, text: PetitionText) -> Petition:
+def petition_create(*, text: PetitionText, group: GroupThresholds | None = None) -> Petition:
     """A new petition awaiting its creator's confirmation, with its own data key. The creator's
-    signature is made by ``signatures.services.signature_create`` in the same transaction."""
+    signature is made by ``signatures.services.signature_create`` in the same transaction.
+    ``group``: its safety-in-numbers thresholds (default ``group_thresholds_default``); raises
+    ``ValueError`` outside ``group_named_range`` or ``group_territories_range`` (the creation
+    form says so first)."""
+    group = group or group_thresholds_default()
+    low, high = group_named_range()
+    if not low <= group.named <= high:
+        raise ValueError(f"a group must name from {low} to {high} verified signers")
+    low, high = group_territories_range()
+    if not low <= group.territories <= high:
+        raise ValueError(f"a group must span from {low} to {high} territories")
     data_key = data_key_create()
     petition = Petition.objects.create(
         action=text.action,
@@ -97,8 +134,8 @@ def petition_create(*, text: PetitionText) -> Petition:
         additional_details=text.additional_details,
         data_key=data_key,
         sponsor_token=secrets.token_urlsafe(24),
-        group_min_named=max(settings.GROUP_DEFAULT_NAMED, settings.GROUP_MIN_NAMED, settings.K_ANONYMITY),
-        group_min_territories=settings.GROUP_DEFAULT_TERRITORIES,
+        group_min_named=group.named,
+        group_min_territories=group.territories,
     )
     PetitionEvent.objects.create(petition=petition, to_state=S.PENDING)
     return petition

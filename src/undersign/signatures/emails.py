@@ -15,8 +15,14 @@ from django.urls import reverse
 from undersign.core.models import OutboundEmail
 from undersign.core.outbox import renders
 from undersign.signatures.data_links import signer_data_link_issue
-from undersign.signatures.links import data_link_check, petition_link_check, unsubscribe_token, withdraw_link_check
-from undersign.signatures.models import Signature, SignatureKind, SignatureStatus
+from undersign.signatures.links import (
+    data_link_check,
+    group_leave_args,
+    petition_link_check,
+    unsubscribe_token,
+    withdraw_link_check,
+)
+from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus
 from undersign.signatures.personal_data import signer_email
 from undersign.signatures.selectors import creator_signature
 from undersign.signatures.services import signature_confirmation_token_issue
@@ -55,6 +61,13 @@ def signer_message(template: str, signature: Signature, context: dict[str, objec
         "withdraw_url": absolute(reverse("signatures:withdraw", args=[token, withdraw_link_check(token=token)])),
         "data_url": absolute(reverse("signatures:data_request", args=[token, data_link_check(token=token)])),
         "unsubscribe_url": unsubscribe,
+        # A member of a safety-in-numbers group may leave it until it is named: the page behind
+        # the link says whether it still can.
+        "group_leave_url": absolute(
+            reverse("verification:group_leave", args=group_leave_args(tag=bytes(signature.dedup_tag)))
+        )
+        if signature.display == Display.GROUP
+        else None,
     }
     subject, _, body = render_to_string(f"emails/{template}.txt", context).strip().partition("\n")
     return EmailMessage(

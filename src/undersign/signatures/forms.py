@@ -7,11 +7,38 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
 from undersign.core.reference import regions
+from undersign.petitions.models import Petition
 from undersign.signatures.models import Display
 from undersign.signatures.services import SignerCorrections, SignerDetails
+from undersign.signatures.signals import group_offered
 from undersign_verify.receipt import ReceiptError, parse_receipt
 
 MAX_RECEIPT_BYTES = 64 * 1024
+
+# Every display but the group's, which a petition offers only where its members can be verified.
+ORDINARY_DISPLAYS = [choice for choice in Display.choices if choice[0] != Display.GROUP]
+
+
+def group_choice_label(petition: Petition) -> str:
+    """The group's display choice as the petition's signers read it, with its own thresholds."""
+    named, territories = petition.group_min_named, petition.group_min_territories
+    return (
+        f"Name me only once at least {named} verified signers from at least {territories} "
+        f"territor{'y' if territories == 1 else 'ies'} are named with me"
+    )
+
+
+def group_choice(petition: Petition) -> str | None:
+    """The label of the group's display choice on ``petition``'s forms, or None where it is not
+    offered (``signals.group_offered``: a petition that takes registry claims)."""
+    return group_choice_label(petition) if group_offered(petition) else None
+
+
+def _display_choices(field: forms.Field, group: str | None) -> None:
+    """Offer the group (labelled ``group``) on ``field``, just after "named", whose variant it is."""
+    assert isinstance(field, forms.ChoiceField), "the display field"
+    if group is not None:
+        field.choices = [ORDINARY_DISPLAYS[0], (Display.GROUP, group), *ORDINARY_DISPLAYS[1:]]
 
 
 class SignerForm(forms.Form):
@@ -39,18 +66,22 @@ class SignerForm(forms.Form):
     )
     display = forms.ChoiceField(
         label="What may we show about you?",
-        choices=[choice for choice in Display.choices if choice[0] != Display.GROUP],
+        choices=ORDINARY_DISPLAYS,
         initial=Display.COUNTED,
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": "Choose what we may show about you."},
     )
     notify_updates = forms.BooleanField(label="E-mail me updates about this petition", required=False)
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, group: str | None = None, **kwargs) -> None:
+        """``group``: the label of the group's display choice where the petition offers it
+        (``group_choice``)."""
         super().__init__(*args, **kwargs)
         region = self.fields["region"]
         assert isinstance(region, forms.ChoiceField), "declared above"
         region.choices = [("", "Choose…")] + [(r.code, r.name) for r in regions()]
+        _display_choices(self.fields["display"], group)
+        self.group_offered = group is not None
 
     def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())
@@ -97,13 +128,16 @@ class ConfirmForm(forms.Form):
     display = SignerForm.base_fields["display"]
     commitment = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, creator: bool = False, **kwargs) -> None:
+    def __init__(self, *args, creator: bool = False, group: str | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         region = self.fields["region"]
         assert isinstance(region, forms.ChoiceField), "declared above"
         region.choices = [("", "Choose…")] + [(r.code, r.name) for r in regions()]
+        self.group_offered = group is not None and not creator
         if creator:
             self.fields["display"] = copy.deepcopy(CreatorForm.base_fields["display"])
+        else:
+            _display_choices(self.fields["display"], group)
 
     clean_name = SignerForm.clean_name
 

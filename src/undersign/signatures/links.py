@@ -17,6 +17,9 @@ that digest.
   another's page.
 - Signer data: a one-time random token per e-mail, asked for from the data-request page and
   valid ``SIGNER_DATA_LINK_MINUTES``; its digest is ``SignerDataLink.digest``.
+- Leaving a safety-in-numbers group: the unsubscribe token plus its own keyed check
+  (``group_leave_check``), given only to a group member (on the confirmation page and in their
+  mails), so that the token alone, which every mail carries, does not open the leave page.
 - Unsubscribe: one token per signature that stays the same in every message (mail clients keep
   the ``List-Unsubscribe`` address), derived from the signature's dedup tag under the secret
   key, so it can be rebuilt at sending without being stored; its digest is
@@ -77,9 +80,27 @@ def data_link_valid(*, token: str, check: str) -> bool:
     return constant_time_compare(data_link_check(token=token), check)
 
 
+def group_leave_check(*, token: str) -> str:
+    """The keyed check that makes an unsubscribe token a link to leave the signer's group."""
+    return _check("undersign.group-leave-link/v1", token)
+
+
+def group_leave_args(*, tag: bytes) -> tuple[str, str]:
+    """The (token, check) of the leave link of the group member whose dedup tag is ``tag``."""
+    token = unsubscribe_token(tag=tag)
+    return token, group_leave_check(token=token)
+
+
+def group_leave_valid(*, token: str, check: str) -> bool:
+    return constant_time_compare(group_leave_check(token=token), check)
+
+
 __all__ = [
     "data_link_check",
     "data_link_valid",
+    "group_leave_args",
+    "group_leave_check",
+    "group_leave_valid",
     "petition_link_check",
     "petition_link_valid",
     "token_digest",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
+
+from django.db.models import QuerySet
 
 from undersign.core.reference import region_names
 from undersign.petitions.models import Petition
@@ -29,7 +32,13 @@ def _shown_name(signature: Signature) -> str | None:
         name = signer_name(signature)
     except DecryptionError:
         return None  # crypto-shredded: nothing left to show
-    return name if signature.display == Display.NAMED else initials(name)
+    return initials(name) if signature.display == Display.INITIALS else name
+
+
+def _appended_before(rows: QuerySet[Signature], petition: Petition, size: int) -> QuerySet[Signature]:
+    """Those of ``rows`` whose log entry lies below the log size ``size`` (a snapshot's)."""
+    appended = LogEntry.objects.filter(petition=petition, kind=LogEntryKind.SIGNATURE, leaf_index__lt=size)
+    return rows.filter(pk__in=appended.values("signature_id"))
 
 
 def public_signers(
@@ -49,10 +58,7 @@ def public_signers(
         .exclude(claim__status="validated")  # listed as verified office-holders instead
     )
     if appended_before is not None:
-        appended = LogEntry.objects.filter(
-            petition=petition, kind=LogEntryKind.SIGNATURE, leaf_index__lt=appended_before
-        ).values("signature_id")
-        rows = rows.filter(pk__in=appended)
+        rows = _appended_before(rows, petition, appended_before)
     rows = rows.order_by("-confirmed_at", "-pk").only("name_sealed", "dedup_tag", "display", "region", "kind")[
         offset : offset + limit
     ]
@@ -62,6 +68,26 @@ def public_signers(
         if shown:
             result.append(PublicSigner(shown, names.get(signature.region, signature.region), signature.kind))
     return result
+
+
+def group_signers(*, petition: Petition, appended_before: int, excluding: Collection[int] = ()) -> list[PublicSigner]:
+    """The confirmed members of the petition's safety-in-numbers group whose log entry lies
+    below ``appended_before`` (a snapshot's log size), but the signatures in ``excluding``
+    (listed as verified office-holders instead), sorted by name: named all at once, never in
+    the order they came, so the last to join does not stand out. Only for a group a snapshot
+    has named (``verification.selectors``); until then its members are shown nowhere."""
+    names = region_names()
+    rows = _appended_before(
+        Signature.objects.filter(petition=petition, status=SignatureStatus.CONFIRMED, display=Display.GROUP),
+        petition,
+        appended_before,
+    ).exclude(pk__in=list(excluding))
+    listed = [
+        PublicSigner(shown, names.get(signature.region, signature.region), signature.kind)
+        for signature in rows.only("name_sealed", "dedup_tag", "display", "region", "kind")
+        if (shown := _shown_name(signature))
+    ]
+    return sorted(listed, key=lambda signer: (signer.shown_name.casefold(), signer.region_name))
 
 
 def creator_signature(*, petition_id: int) -> Signature | None:

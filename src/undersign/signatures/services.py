@@ -1,4 +1,5 @@
-"""Writes to signatures: signing, confirming, invalidating, reinstating and unsubscribing.
+"""Writes to signatures: signing, confirming, invalidating, reinstating, unsubscribing and
+leaving a safety-in-numbers group.
 
 The signing path is the hot path (docs/architecture.md): a sign request does one INSERT of the
 signature (``ON CONFLICT DO NOTHING`` on the dedup tag) and one INSERT into the outbox; a
@@ -409,6 +410,24 @@ def signature_reinstate(*, signature: Signature) -> bool:
         log_reinstate_add(signature=_logged(signature), commitment=bytes(row["commitment"]), now=now)
         signatures_status_changed.send(sender=Signature, signature_ids=[signature.pk])
     return True
+
+
+def signature_group_leave(*, signature_id: int) -> bool:
+    """Take a signature out of its safety-in-numbers group: counted only from now on, shown
+    nowhere. One guarded UPDATE (a signature that is no group member, or was invalidated, is
+    left alone); returns whether it changed. ``updated_at`` stays: a pending signature's
+    confirmation e-mail, still to be sent, is guarded by it. Precondition: the caller holds
+    the petition's group (``verification.services.group_leave``: a group already named cannot
+    be left, so the check and this write must not be split by a snapshot)."""
+    with transaction.atomic():
+        left = (
+            Signature.objects.filter(pk=signature_id, display=Display.GROUP)
+            .exclude(status=SignatureStatus.INVALIDATED)
+            .update(display=Display.COUNTED)
+        )
+        if left:
+            signatures_status_changed.send(sender=Signature, signature_ids=[signature_id])
+    return bool(left)
 
 
 def signature_for_unsubscribe(*, token: str) -> Signature:

@@ -1,7 +1,11 @@
 """Hooks through which apps above ``signatures`` act on its changes (they connect receivers in
 their ``AppConfig.ready``); ``signatures`` itself imports none of them."""
 
+from collections.abc import Callable
+
 from django.dispatch import Signal
+
+from undersign.petitions.models import Petition
 
 # Sent inside ``signature_confirm``'s transaction, after the guarded UPDATE, with
 # ``signature=`` the confirmed signature (its petition cached, and the relations registered
@@ -9,8 +13,9 @@ from django.dispatch import Signal
 signature_confirmed = Signal()
 
 # Sent inside the transaction that invalidates or reinstates signatures (``signature_invalidate``,
-# ``signature_reinstate``, ``signatures_invalidate_too_late``), with ``signature_ids=`` the ids
-# whose status changed: verification keeps its public counters of claims in step.
+# ``signature_reinstate``, ``signatures_invalidate_too_late``) or takes them out of their group
+# (``signature_group_leave``), with ``signature_ids=`` the ids whose status or display changed:
+# verification keeps its public counters of claims in step.
 signatures_status_changed = Signal()
 
 # Sent inside a withdrawal's transaction, after the signature's dedup tag was replaced by random
@@ -38,3 +43,18 @@ def confirmation_related_add(name: str) -> None:
 
 def confirmation_related() -> tuple[str, ...]:
     return tuple(_confirmation_related)
+
+
+# Whether a petition offers "name me only together with my group" (``Display.GROUP``): only
+# verification can tell (a group is named once enough of its members are verified, so only a
+# petition that takes registry claims offers it); it registers the answer. Without one, none does.
+_group_offered: list[Callable[[Petition], bool]] = []
+
+
+def group_offered_register(offered: Callable[[Petition], bool]) -> None:
+    if offered not in _group_offered:
+        _group_offered.append(offered)
+
+
+def group_offered(petition: Petition) -> bool:
+    return any(offered(petition) for offered in _group_offered)

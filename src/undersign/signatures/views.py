@@ -13,9 +13,9 @@ from django.views.decorators.http import require_http_methods, require_safe
 from undersign.core.http import client_ip, private_page, refusal_page
 from undersign.petitions.models import Petition, PetitionState
 from undersign.signatures.data_links import signer_data_link_request
-from undersign.signatures.forms import ConfirmForm, SignerForm, WithdrawWithReceiptForm
-from undersign.signatures.links import petition_link_valid
-from undersign.signatures.models import Signature, SignatureKind, SignatureStatus
+from undersign.signatures.forms import ConfirmForm, SignerForm, WithdrawWithReceiptForm, group_choice
+from undersign.signatures.links import group_leave_args, petition_link_valid
+from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus
 from undersign.signatures.personal_data import signer_name
 from undersign.signatures.selectors import petition_by_sponsor_token
 from undersign.signatures.services import (
@@ -61,7 +61,7 @@ def sign_refused(request: HttpRequest, petition: Petition, reason: str) -> HttpR
 def sign_without_claim(request: HttpRequest, petition: Petition) -> HttpResponse:
     """The sign page of a petition open to anyone (``site.petition_views.sign`` routes here once
     the petition is known to take signatures and no registry claim)."""
-    form = SignerForm(request.POST if request.method == "POST" else None)
+    form = SignerForm(request.POST if request.method == "POST" else None, group=group_choice(petition))
     if request.method == "POST" and form.is_valid():
         signature_create(petition=petition, details=_details(form, request))
         return redirect("signatures:sign_done", petition_id=petition.pk)
@@ -92,7 +92,7 @@ def sponsor(request: HttpRequest, token: str) -> HttpResponse:
         check_can_sign(petition, SignatureKind.SPONSOR)
     except SigningRefused as refused:
         return sign_refused(request, petition, refused.reason)
-    form = SignerForm(request.POST if request.method == "POST" else None)
+    form = SignerForm(request.POST if request.method == "POST" else None, group=group_choice(petition))
     if request.method == "POST" and form.is_valid():
         signature_create(petition=petition, details=_details(form, request), kind=SignatureKind.SPONSOR)
         return redirect("signatures:sponsor_done", token=token)
@@ -114,10 +114,21 @@ def sponsor_done(request: HttpRequest, token: str) -> HttpResponse:
 
 def _confirm_form(request: HttpRequest, signature: Signature) -> ConfirmForm:
     creator = signature.kind == SignatureKind.CREATOR
+    group = group_choice(signature.petition)
     if request.method == "POST":
-        return ConfirmForm(request.POST, creator=creator)
+        return ConfirmForm(request.POST, creator=creator, group=group)
     initial = {"name": signer_name(signature), "region": signature.region, "display": signature.display}
-    return ConfirmForm(initial=initial, creator=creator)
+    return ConfirmForm(initial=initial, creator=creator, group=group)
+
+
+def _group_leave_url(request: HttpRequest, signature: Signature) -> str | None:
+    """The link a group member follows to leave their group before it is named (None for
+    anyone else): the unsubscribe token plus its own keyed check, naming nothing."""
+    if signature.display != Display.GROUP:
+        return None
+    return request.build_absolute_uri(
+        reverse("verification:group_leave", args=group_leave_args(tag=bytes(signature.dedup_tag)))
+    )
 
 
 @private_page
@@ -172,6 +183,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
             "sponsor_url": request.build_absolute_uri(reverse("signatures:sponsor", args=[petition.sponsor_token]))
             if signature.kind == SignatureKind.CREATOR
             else None,
+            "group_leave_url": _group_leave_url(request, signature),
         },
     )
 

@@ -260,6 +260,7 @@ def create_check(request: HttpRequest, draft: _Draft) -> HttpResponse:
                 ip_address=client_ip(request),
             ),
             verification=who.service_arguments() if who is not None else None,
+            group=who.group_thresholds() if who is not None else None,
         )
         response = redirect("petitions:create_done")
         draft_discard(request, response)
@@ -275,6 +276,7 @@ def create_check(request: HttpRequest, draft: _Draft) -> HttpResponse:
             "display_label": _choice_label(creator_form, "display", creator["display"]),
             "who": who.service_arguments() if who is not None else None,
             "who_label": _choice_label(who, "policy", who.cleaned_data["policy"]) if who else None,
+            "group": who.group_thresholds() if who is not None else None,
             "step": 4,
         },
     )

@@ -9,18 +9,25 @@ from django.db import transaction
 from django.utils import timezone
 
 from undersign.petitions.models import Petition
-from undersign.petitions.services import PetitionText, petition_create
+from undersign.petitions.services import GroupThresholds, PetitionText, petition_create
 from undersign.signatures.models import SignatureKind
 from undersign.signatures.services import SignerDetails, signature_create
 from undersign.verification.services import petition_verification_set
 
 
-def petition_start(*, text: PetitionText, creator: SignerDetails, verification: dict[str, Any] | None) -> Petition:
+def petition_start(
+    *,
+    text: PetitionText,
+    creator: SignerDetails,
+    verification: dict[str, Any] | None,
+    group: GroupThresholds | None = None,
+) -> Petition:
     """The create wizard's last step: a new petition awaiting its creator's confirmation, who
     may sign it (``verification``: the arguments of ``petition_verification_set``; None:
-    anyone), and the creator's pending signature with its confirmation e-mail — all or none."""
+    anyone), its safety-in-numbers thresholds (``group``; None: the defaults), and the
+    creator's pending signature with its confirmation e-mail — all or none."""
     with transaction.atomic():
-        petition = petition_create(text=text)
+        petition = petition_create(text=text, group=group)
         if verification is not None:
             petition_verification_set(petition=petition, **verification)
         signature_create(petition=petition, kind=SignatureKind.CREATOR, details=creator)

@@ -10,6 +10,12 @@ from django.conf import settings
 from undersign.core.http import parse_id
 from undersign.core.reference import RejectionReason, load_reasons
 from undersign.petitions.models import Petition
+from undersign.petitions.services import (
+    GroupThresholds,
+    group_named_range,
+    group_territories_range,
+    group_thresholds_default,
+)
 from undersign.signatures.forms import SignerForm
 from undersign.verification.models import DecisionKind, Registry, RegistryMember, SigningPolicy
 from undersign.verification.selectors import member_for_petition
@@ -164,13 +170,76 @@ class PetitionVerificationForm(forms.Form):
     quorum_territories = forms.IntegerField(
         label="… from at least this many territories (optional)", required=False, min_value=1, max_value=1000
     )
+    # Safety in numbers (``petitions.services.GroupThresholds``): bounds come from the settings,
+    # checked in ``clean`` so that the messages say them.
+    group_min_named = forms.IntegerField(
+        label="Safety in numbers: signers who ask to be named only together are named once at least this "
+        "many of them are verified",
+        required=False,
+        error_messages={"invalid": "Enter a whole number."},
+    )
+    group_min_territories = forms.IntegerField(
+        label="… from at least this many territories",
+        required=False,
+        error_messages={"invalid": "Enter a whole number."},
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        default = group_thresholds_default()
+        self.fields["group_min_named"].initial = default.named
+        self.fields["group_min_territories"].initial = default.territories
+        low, high = group_named_range()
+        self.fields["group_min_named"].help_text = f"From {low} to {high}. Fixed once the petition is created."
+        self.fields["group_min_territories"].help_text = f"From 1 to {group_territories_range()[1]}."
 
     def clean(self) -> dict[str, object]:
         data = super().clean()
         assert data is not None, "Form.clean returns cleaned_data"
         if data.get("policy") not in (None, SigningPolicy.ANYONE) and not data.get("registries"):
             self.add_error("registries", "Choose at least one registry.")
+        if data.get("policy") not in (None, SigningPolicy.ANYONE):
+            self._clean_group(data)
         return data
+
+    def _clean_group(self, data: dict[str, object]) -> None:
+        """The group's thresholds, within the settings' bounds and within reach of the chosen
+        registries: a group that can never be named would only hide its members for nothing."""
+        default = group_thresholds_default()
+        named, territories = data.get("group_min_named"), data.get("group_min_territories")
+        named = default.named if named is None else named
+        territories = default.territories if territories is None else territories
+        assert isinstance(named, int) and isinstance(territories, int), "IntegerFields"
+        low, high = group_named_range()
+        if not low <= named <= high:
+            self.add_error("group_min_named", f"Choose a group of {low} to {high} verified signers.")
+        if not 1 <= territories <= group_territories_range()[1]:
+            self.add_error("group_min_territories", f"Choose from 1 to {group_territories_range()[1]} territories.")
+        registries = data.get("registries")
+        if registries and not self.errors:
+            members = RegistryMember.objects.filter(registry__in=registries, active=True)
+            available = members.count()
+            if named > available:
+                self.add_error(
+                    "group_min_named",
+                    f"The chosen registries list {available} members: a group of {named} could never be named.",
+                )
+            reachable = members.values("territory_code").distinct().count()
+            if territories > reachable:
+                self.add_error(
+                    "group_min_territories",
+                    f"The chosen registries cover {reachable} territor{'y' if reachable == 1 else 'ies'}: "
+                    f"a group from {territories} could never be named.",
+                )
+        data["group_min_named"], data["group_min_territories"] = named, territories
+
+    def group_thresholds(self) -> GroupThresholds | None:
+        """The safety-in-numbers thresholds for ``petition_create`` (None: the defaults, where
+        the petition takes no claims and so offers no group)."""
+        data = self.cleaned_data
+        if data["policy"] == SigningPolicy.ANYONE:
+            return None
+        return GroupThresholds(named=data["group_min_named"], territories=data["group_min_territories"])
 
     def service_arguments(self) -> dict[str, object]:
         """Keyword arguments for ``petition_verification_set``."""
@@ -190,6 +259,8 @@ class PetitionVerificationForm(forms.Form):
             "registries": [registry.pk for registry in data["registries"]],
             "quorum_verified": data["quorum_verified"],
             "quorum_territories": data["quorum_territories"],
+            "group_min_named": data["group_min_named"],
+            "group_min_territories": data["group_min_territories"],
         }
 
 

@@ -167,6 +167,9 @@ class CountedAs(models.TextChoices):
     NOTHING = "", "Not counted"
     VALIDATED_NAMED = "validated_named", "Verified, named by the signer's choice"
     VALIDATED_OTHER = "validated_other", "Verified, not named"
+    # Named only together with the petition's safety-in-numbers group: published as "others"
+    # until a snapshot names the group, as "named" from then on (``GroupReveal``).
+    VALIDATED_GROUP = "validated_group", "Verified, named only with the group"
     PENDING = "pending", "Awaiting validation"
     REJECTED = "rejected", "Rejected"
 
@@ -305,6 +308,7 @@ class VerifiedCount(models.Model):
     territory_tag = models.BinaryField(max_length=32)
     validated_named = models.PositiveIntegerField(default=0)
     validated_other = models.PositiveIntegerField(default=0)
+    validated_group = models.PositiveIntegerField(default=0)
     pending = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
 
@@ -315,3 +319,27 @@ class VerifiedCount(models.Model):
 
     def __str__(self) -> str:
         return f"petition {self.petition_id}, territory {bytes(self.territory_tag).hex()[:8]}"
+
+
+class GroupReveal(models.Model):
+    """The moment a petition's safety-in-numbers group was named: the breakdown snapshot (by its
+    sequence number) that first named every member together, because at it the group's members
+    with a validated claim were at least ``Petition.group_min_named``, from at least
+    ``group_min_territories`` territories, while the petition was open. Written in that
+    snapshot's transaction (``verification.services.group_snapshot_opening``), never changed;
+    the counts are those the condition was met with. No row: the group has not been named, and
+    once the petition has closed or been taken down it never will be."""
+
+    petition = models.OneToOneField("petitions.Petition", on_delete=models.CASCADE, related_name="group_reveal")
+    snapshot_sequence = models.PositiveIntegerField()
+    revealed_at = models.DateTimeField()
+    verified_members = models.PositiveIntegerField()
+    territories = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(snapshot_sequence__gte=1), name="groupreveal_sequence_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"group of petition {self.petition_id} named at snapshot {self.snapshot_sequence}"

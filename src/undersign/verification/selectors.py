@@ -17,15 +17,20 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
+from django.utils import timezone
 
 from undersign.core.reference import region_names
 from undersign.counting.breakdowns import Publish
+from undersign.counting.models import BreakdownSnapshot
 from undersign.counting.selectors import breakdown_latest
-from undersign.petitions.models import Petition
+from undersign.petitions.models import REJECTED_STATES, Petition, PetitionState
+from undersign.signatures.links import group_leave_valid
 from undersign.signatures.models import Display, Signature, SignatureStatus
 from undersign.signatures.personal_data import DecryptionError, signer_email, signer_name
+from undersign.signatures.selectors import group_signers
+from undersign.signatures.services import InvalidLink, signature_for_unsubscribe
 from undersign.verification.evidence import decision_note_open, evidence_document_open, evidence_note_open
 from undersign.verification.member_ref import MemberRef, claim_members, claim_refs, territory_codes_by_tag
 from undersign.verification.models import (
@@ -33,6 +38,7 @@ from undersign.verification.models import (
     ClaimDecision,
     ClaimStatus,
     CountedAs,
+    GroupReveal,
     PetitionVerification,
     Registry,
     RegistryMember,
@@ -96,7 +102,9 @@ def claim_counted_as(status: str, signature: Signature) -> str:
         return CountedAs.NOTHING
     if status == ClaimStatus.PENDING:
         return CountedAs.PENDING
-    return CountedAs.VALIDATED_NAMED if signature.display == Display.NAMED else CountedAs.VALIDATED_OTHER
+    if signature.display == Display.NAMED:
+        return CountedAs.VALIDATED_NAMED
+    return CountedAs.VALIDATED_GROUP if signature.display == Display.GROUP else CountedAs.VALIDATED_OTHER
 
 
 @dataclass(frozen=True)
@@ -107,10 +115,18 @@ class TerritoryCounts:
     validated_other: int = 0
     pending: int = 0
     rejected: int = 0
+    validated_group: int = 0  # members of the safety-in-numbers group
 
     @property
     def validated(self) -> int:
-        return self.validated_named + self.validated_other
+        return self.validated_named + self.validated_other + self.validated_group
+
+    def shown(self, *, group_named: bool) -> tuple[int, int]:
+        """(named, others) as published: the group's members count as named once the group is
+        named, and among the others, who are not, until then."""
+        if group_named:
+            return self.validated_named + self.validated_group, self.validated_other
+        return self.validated_named, self.validated_other + self.validated_group
 
 
 # Where the counters hold a territory no member of the petition's registries has any more (an
@@ -135,6 +151,7 @@ def verified_counts_live(*, petition: Petition) -> dict[str, TerritoryCounts]:
             before.validated_other + row.validated_other,
             before.pending + row.pending,
             before.rejected + row.rejected,
+            before.validated_group + row.validated_group,
         )
     return sums
 
@@ -163,14 +180,19 @@ class VerifiedSigner:
     territory: str
 
 
-def _named_verified_claims(petition: Petition) -> QuerySet[Claim]:
-    """Validated claims of confirmed signatures whose signer chose to be named: public by choice."""
+def _verified_claims_shown(petition: Petition, display: str) -> QuerySet[Claim]:
+    """Validated claims of confirmed signatures whose signer chose ``display``."""
     return Claim.objects.filter(
         petition=petition,
         status=ClaimStatus.VALIDATED,
         signature__status=SignatureStatus.CONFIRMED,
-        signature__display=Display.NAMED,
+        signature__display=display,
     )
+
+
+def _named_verified_claims(petition: Petition) -> QuerySet[Claim]:
+    """Validated claims of confirmed signatures whose signer chose to be named: public by choice."""
+    return _verified_claims_shown(petition, Display.NAMED)
 
 
 def verified_named_signers(
@@ -256,20 +278,26 @@ def suppressed(counts: Mapping[str, int], k: int) -> dict[str, int | None]:
 
 
 def verified_public_figures(
-    counts: Mapping[str, TerritoryCounts], *, k: int, names: Mapping[str, str] | None = None
+    counts: Mapping[str, TerritoryCounts],
+    *,
+    k: int,
+    names: Mapping[str, str] | None = None,
+    group_named: bool = False,
 ) -> VerifiedFigures:
     """Pure: exact counts by territory in, publishable figures out. Totals are exact; per
-    territory "N named + R others", N exact (the signers chose to be named), R and the pending
-    figure exact only at ``k`` or more (``suppressed``)."""
+    territory "N named + R others", N exact (the signers chose to be named; the group's members
+    once ``group_named``), R and the pending figure exact only at ``k`` or more
+    (``suppressed``)."""
     names = names or {}
-    others = suppressed({code: c.validated_other for code, c in counts.items()}, k)
+    shown = {code: c.shown(group_named=group_named) for code, c in counts.items()}
+    others = suppressed({code: pair[1] for code, pair in shown.items()}, k)
     pending = suppressed({code: c.pending for code, c in counts.items()}, k)
     territories = sorted(
         (
             TerritoryFigure(
                 code=code,
                 name=names.get(code, code),
-                named=c.validated_named,
+                named=shown[code][0],
                 others=others[code],
                 pending=pending[code],
             )
@@ -310,6 +338,8 @@ class VerificationSummary:
     # False on public pages until a snapshot published the verified figures: then every figure
     # above is 0 and the pages say they come with the next update.
     published: bool = True
+    # The safety-in-numbers group: its thresholds, progress and, once named, its members.
+    group: GroupSummary | None = None
 
     @property
     def registry_only(self) -> bool:
@@ -347,7 +377,11 @@ def verified_breakdown_collect(petition: Petition, publish: Publish) -> dict[str
       the validated member is from a territory that had none; the named list and named counts
       already show most of that.
     - ``named_claims``: the claims of the named verified signers, whom the pages list until the
-      next snapshot. No name is copied here: the list opens the sealed references when shown."""
+      next snapshot. No name is copied here: the list opens the sealed references when shown.
+
+    Verified members of the safety-in-numbers group are among the "others" until a snapshot
+    names the group (``GroupReveal``), among the named from that snapshot on; they are listed
+    with their group (``group_breakdown_collect``), not here."""
     verification = petition_verification(petition=petition)
     if verification is None:
         return {}
@@ -359,7 +393,11 @@ def verified_breakdown_collect(petition: Petition, publish: Publish) -> dict[str
         TerritoryCounts(),
     )
     counts.update(verified_counts_live(petition=petition))
-    others = publish({f"others/{code}": c.validated_other for code, c in counts.items()})
+    # Read in the snapshot's transaction, after the group opener: the snapshot that names the
+    # group moves its members from "others" to "named".
+    group_named = group_reveal(petition=petition) is not None
+    shown = {code: c.shown(group_named=group_named) for code, c in counts.items()}
+    others = publish({f"others/{code}": shown[code][1] for code in counts})
     pending = publish({code: c.pending for code, c in counts.items()})
     named = _named_verified_claims(petition)
     signature_count = Petition.objects.values_list("signature_count", flat=True).get(pk=petition.pk)
@@ -371,7 +409,7 @@ def verified_breakdown_collect(petition: Petition, publish: Publish) -> dict[str
             "signature_count": signature_count,
         },
         "territories": {
-            code: {"named": c.validated_named, "others": others[f"others/{code}"], "pending": pending[code]}
+            code: {"named": shown[code][0], "others": others[f"others/{code}"], "pending": pending[code]}
             for code, c in counts.items()
         },
         "territories_with_verified": sum(1 for c in counts.values() if c.validated),
@@ -420,9 +458,15 @@ def verification_summary(
         "signature_count": petition.signature_count if registry_only else None,
     }
     if not published:
-        figures = verified_public_figures(verified_counts_live(petition=petition), k=settings.K_ANONYMITY, names=names)
+        figures = verified_public_figures(
+            verified_counts_live(petition=petition),
+            k=settings.K_ANONYMITY,
+            names=names,
+            group_named=group_reveal(petition=petition) is not None,
+        )
         return VerificationSummary(
             **common,
+            group=_group_summary_live(petition),
             verified=figures.verified,
             pending=figures.pending,
             rejected=figures.rejected,
@@ -432,6 +476,7 @@ def verification_summary(
             signature_count_at_figures=petition.signature_count if registry_only else None,
         )
     snapshot = breakdown_latest(petition_id=petition.pk)
+    common["group"] = _group_summary_published(petition, snapshot)
     part = snapshot.parts.get(BREAKDOWN_PART, {}) if snapshot is not None else {}
     totals = part.get("totals")
     if snapshot is None or totals is None:  # none yet, or taken before the totals were in it
@@ -454,6 +499,231 @@ def verification_summary(
         signers=verified_named_signers(petition=petition, limit=signers_limit, claim_ids=part.get("named_claims", [])),
         signature_count_at_figures=totals["signature_count"] if registry_only else None,
         figures_as_of=snapshot.taken_at,
+    )
+
+
+# --- safety in numbers: the group ---------------------------------------------------------------
+# Signers who chose ``Display.GROUP`` are counted but shown nowhere until a breakdown snapshot
+# finds, while the petition is open, at least ``group_min_named`` of them with a validated claim,
+# from at least ``group_min_territories`` territories; that snapshot and every later one names
+# them all together (``verification.services.group_snapshot_opening`` records the reveal).
+
+# The name of the group's part of every breakdown snapshot (``counting``).
+GROUP_PART = "group"
+
+
+def petition_offers_group(petition: Petition) -> bool:
+    """Whether ``petition``'s signers may choose to be named only with its group: where claims
+    can be verified, that is where it takes registry claims."""
+    return petition_verification(petition=petition) is not None
+
+
+def group_may_be_named(petition: Petition, now: datetime) -> bool:
+    """A group is named only while its petition collects signatures: once it has closed (or
+    been taken down) before its condition held at a snapshot, it never is."""
+    if petition.state != PetitionState.OPEN:
+        return False
+    return petition.closing_date is None or now < petition.closing_date
+
+
+def group_chance_over(petition: Petition, now: datetime) -> bool:
+    """Whether the petition has stopped collecting signatures (closed, rejected, taken down, or
+    past its closing date): a group not named by then never is."""
+    if petition.state == PetitionState.OPEN:
+        return not group_may_be_named(petition, now)
+    return petition.state in (PetitionState.CLOSED, *REJECTED_STATES)
+
+
+@dataclass(frozen=True)
+class GroupCounts:
+    """The group's members with a validated claim of a confirmed signature, and the distinct
+    territories they come from: exact, private (the condition is decided on these)."""
+
+    verified: int
+    territories: int
+
+    def condition_met(self, petition: Petition) -> bool:
+        return self.verified >= petition.group_min_named and self.territories >= petition.group_min_territories
+
+
+def group_counts_live(*, petition_id: int) -> GroupCounts:
+    """From the public counters (``VerifiedCount.validated_group``, one row per territory tag):
+    only validated claims are in them, so claims awaiting validation (anyone can file one)
+    never bring the group closer to being named."""
+    rows = list(
+        VerifiedCount.objects.filter(petition_id=petition_id, validated_group__gt=0).values_list(
+            "validated_group", flat=True
+        )
+    )
+    return GroupCounts(verified=sum(rows), territories=len(rows))
+
+
+def group_reveal(*, petition: Petition) -> GroupReveal | None:
+    """The row of the snapshot that named the petition's group, or None (not named yet; never,
+    once the petition has closed)."""
+    return GroupReveal.objects.filter(petition_id=petition.pk).first()
+
+
+def group_reveals_waiting() -> list[int]:
+    """Open petitions whose group is not named yet though its condition holds on the counters:
+    a validation moves no log, so ``counting`` is asked for their next snapshot anyway (a
+    snapshot trigger), which decides and names them."""
+    rows = (
+        VerifiedCount.objects.filter(
+            Q(petition__closing_date__isnull=True) | Q(petition__closing_date__gt=timezone.now()),
+            validated_group__gt=0,
+            petition__state=PetitionState.OPEN,
+            petition__group_reveal__isnull=True,
+        )
+        .values("petition_id", "petition__group_min_named", "petition__group_min_territories")
+        .annotate(verified=Sum("validated_group"), territories=Count("pk"))
+        .order_by()
+    )
+    return [
+        row["petition_id"]
+        for row in rows
+        if row["verified"] >= row["petition__group_min_named"]
+        and row["territories"] >= row["petition__group_min_territories"]
+    ]
+
+
+def _group_member_claims(petition: Petition) -> QuerySet[Claim]:
+    """Validated claims of confirmed signatures whose signer chose to be named with the group."""
+    return _verified_claims_shown(petition, Display.GROUP)
+
+
+def group_breakdown_collect(petition: Petition, publish: Publish) -> dict[str, Any]:
+    """The group's part of a breakdown snapshot, in its transaction (after the opener, which
+    has recorded the reveal if this snapshot names the group). Nothing on a petition that
+    offers no group.
+
+    - ``verified``: the members with a validated claim, by the snapshot's noisy rule (a
+      multiple of k, or None below a threshold of k or more): one validation must not show.
+    - ``territories``: how many territories they come from, at most the number required, and
+      only when ``verified`` is shown: below it, each step would be one member's.
+    - ``named``: whether the group has been named (at this snapshot or an earlier one); then
+      ``member_claims``, the validated claims among its members, whom the pages list with
+      their registry entry until the next snapshot (the others by the name they gave). No name
+      is copied here."""
+    if not petition_offers_group(petition):
+        return {}
+    counts = group_counts_live(petition_id=petition.pk)
+    verified = publish({"verified": counts.verified})["verified"]
+    part: dict[str, Any] = {
+        "verified": verified,
+        "territories": None if verified is None else min(counts.territories, petition.group_min_territories),
+        "named": group_reveal(petition=petition) is not None,
+    }
+    if part["named"]:
+        part["member_claims"] = sorted(_group_member_claims(petition).values_list("pk", flat=True))
+    return part
+
+
+def signature_by_group_link(*, token: str, check: str) -> Signature | None:
+    """The signature a leave link names (its unsubscribe token, with the group's own keyed
+    check), or None: a link with a wrong check names none, whatever its token."""
+    if not group_leave_valid(token=token, check=check):
+        return None
+    try:
+        return signature_for_unsubscribe(token=token)
+    except InvalidLink:
+        return None
+
+
+def group_named_with(*, signature: Signature | None) -> bool:
+    """Whether ``signature`` is a member of a group that has been named (so it can no longer
+    leave it)."""
+    if signature is None:
+        return False
+    member = Signature.objects.filter(pk=signature.pk, display=Display.GROUP).exists()
+    return member and GroupReveal.objects.filter(petition_id=signature.petition_id).exists()
+
+
+@dataclass(frozen=True)
+class GroupMember:
+    """One member of a named group, as listed: a verified one with their registry entry, any
+    other by the name they gave (unverified) and their region."""
+
+    name: str
+    verified: bool
+    office: str = ""
+    district: str = ""
+    place: str = ""  # the territory of a verified member, the region of another
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    min_named: int
+    min_territories: int
+    verified: int | None  # members with a validated claim: a multiple of k, or None (fewer)
+    territories: int | None  # None: not shown (too few verified members to tell)
+    named_at: datetime | None  # when the group was named (its snapshot), or None
+    ended: bool  # the petition no longer collects signatures: a group not named by then never is
+    members: list[GroupMember] = field(default_factory=list)
+    published: bool = True  # False before a snapshot published the group's figures
+    rounded: bool = True  # ``verified`` by the snapshot's noisy rule (False: staff's live figure)
+
+    @property
+    def never_named(self) -> bool:
+        return self.named_at is None and self.ended
+
+    @property
+    def fewer_than(self) -> int:
+        return settings.K_ANONYMITY
+
+
+def group_members_named(*, petition: Petition, part: Mapping[str, Any], log_size: int) -> list[GroupMember]:
+    """The members of a named group as a snapshot lists them, sorted by name: the verified ones
+    (its ``member_claims`` still validated) with their registry entry, opened from the sealed
+    references, and every other member whose signature was in the log at the snapshot by the
+    name they gave. Empty once the petition's personal data was destroyed (nothing is even
+    tried, as for every other list of names)."""
+    if petition.personal_data_destroyed:
+        return []
+    claim_ids = part.get("member_claims", [])
+    names = region_names()
+    claims = _group_member_claims(petition).filter(pk__in=claim_ids).select_related("signature")
+    members = [
+        GroupMember(m.name, True, m.office, m.district, names.get(m.territory_code, m.territory_code))
+        for m in claim_members(claims).values()
+    ]
+    listed_as_verified = Claim.objects.filter(pk__in=claim_ids).values_list("signature_id", flat=True)
+    members += [
+        GroupMember(signer.shown_name, False, place=signer.region_name)
+        for signer in group_signers(petition=petition, appended_before=log_size, excluding=set(listed_as_verified))
+    ]
+    return sorted(members, key=lambda m: (m.name.casefold(), m.place))
+
+
+def _group_summary_live(petition: Petition) -> GroupSummary:
+    """For staff: the live counts (fewer than k shown as such), and the members if named."""
+    counts = group_counts_live(petition_id=petition.pk)
+    reveal = group_reveal(petition=petition)
+    return GroupSummary(
+        min_named=petition.group_min_named,
+        min_territories=petition.group_min_territories,
+        verified=counts.verified if counts.verified >= settings.K_ANONYMITY else None,
+        territories=counts.territories,
+        named_at=reveal.revealed_at if reveal else None,
+        ended=group_chance_over(petition, timezone.now()),
+        rounded=False,
+    )
+
+
+def _group_summary_published(petition: Petition, snapshot: BreakdownSnapshot | None) -> GroupSummary:
+    part = snapshot.parts.get(GROUP_PART) if snapshot is not None else None
+    reveal = group_reveal(petition=petition) if part and part.get("named") else None
+    return GroupSummary(
+        min_named=petition.group_min_named,
+        min_territories=petition.group_min_territories,
+        verified=part.get("verified") if part else None,
+        territories=part.get("territories") if part else None,
+        named_at=reveal.revealed_at if reveal else None,
+        ended=group_chance_over(petition, timezone.now()),
+        members=group_members_named(petition=petition, part=part, log_size=snapshot.log_size)
+        if reveal is not None and snapshot is not None and part
+        else [],
+        published=bool(part),
     )
 
 

@@ -16,6 +16,7 @@ Every move, and every change of a claimed signature's status, ends with
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import hmac
 import secrets
@@ -24,21 +25,23 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from undersign.core.batches import batches_update
 from undersign.core.crypto import dedup_tag, normalise_email
 from undersign.core.errors import Refusal
+from undersign.counting.breakdowns import Opening
 from undersign.petitions.models import Petition
 from undersign.petitions.services import petition_touch
-from undersign.signatures.models import Signature, SignatureStatus
+from undersign.signatures.models import Display, Signature, SignatureStatus
 from undersign.signatures.personal_data import ERASED, DecryptionError, signer_email
 from undersign.signatures.services import (
     SignerDetails,
     SignOutcome,
     signature_create,
+    signature_group_leave,
     signature_invalidate,
     signature_reinstate,
 )
@@ -60,6 +63,7 @@ from undersign.verification.models import (
     ClaimStatus,
     CountedAs,
     DecisionKind,
+    GroupReveal,
     PetitionVerification,
     Registry,
     RegistryImport,
@@ -70,7 +74,14 @@ from undersign.verification.models import (
     day_start,
 )
 from undersign.verification.registry_import import MemberRow, parse_registry_csv
-from undersign.verification.selectors import claim_counted_as, verified_counts_recount
+from undersign.verification.selectors import (
+    claim_counted_as,
+    group_counts_live,
+    group_may_be_named,
+    group_named_with,
+    group_reveal,
+    verified_counts_recount,
+)
 
 
 class ClaimRefused(Refusal):
@@ -401,7 +412,7 @@ def verified_counts_reconcile(*, petition_id: int, repair: bool = False) -> list
                     defaults={column: getattr(want, column) for column in CountedAs.values if column},
                 )
             VerifiedCount.objects.filter(petition_id=petition_id).exclude(territory_tag__in=list(expected)).update(
-                validated_named=0, validated_other=0, pending=0, rejected=0
+                **{column: 0 for column in CountedAs.values if column}
             )
         if repair:
             for claim_id, counted_as in counted.items():
@@ -682,3 +693,77 @@ def decision_notes_delete(now: datetime) -> int:
     cutoff = now - timedelta(days=settings.DECISION_NOTE_RETENTION_DAYS)
     due = ClaimDecision.objects.filter(note_sealed__isnull=False, created_at__lte=cutoff)
     return batches_update(due, note_sealed=None)
+
+
+# --- safety in numbers: naming the group, leaving it ---------------------------------------------
+
+# The class of the PostgreSQL advisory locks (two-key form, apart from the log's one-key lock)
+# that hold a petition's group while it is decided at a snapshot or a member leaves it.
+GROUP_LOCK_CLASS = 0x67727570  # "grup"
+
+
+def _group_lock(petition_id: int) -> None:
+    """Hold the petition's group until the transaction ends: a member cannot leave between the
+    snapshot's count of the group and its reveal, nor after it. On SQLite the one writer does
+    the same. Never waits while holding a row lock another holder of this one may need: the
+    snapshot takes it holding only the log's lock, a leaving member before any write."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [GROUP_LOCK_CLASS, petition_id & 0x7FFFFFFF])
+
+
+def group_snapshot_opening(petition: Petition, now: datetime) -> Opening | None:
+    """Verification's snapshot opener (``counting.breakdowns``), called in the snapshot's
+    transaction before its due check. A group named at an earlier snapshot: its members are
+    public (their arrivals need no company). Otherwise the condition is decided here, once, on
+    the validated claims only (``group_counts_live``), and only while the petition is open: if
+    it holds, this snapshot names every member together, and ``record`` leaves the reveal's row
+    if the snapshot is taken. Returns None while the group stays unnamed."""
+    _group_lock(petition.pk)
+    if group_reveal(petition=petition) is not None:
+        return Opening(frozenset({Display.GROUP}))
+    current = Petition.objects.only("state", "closing_date", "group_min_named", "group_min_territories").get(
+        pk=petition.pk
+    )
+    if not group_may_be_named(current, now):
+        return None
+    counts = group_counts_live(petition_id=petition.pk)
+    if not counts.condition_met(current):
+        return None
+
+    def record(sequence: int) -> None:
+        GroupReveal.objects.create(
+            petition_id=petition.pk,
+            snapshot_sequence=sequence,
+            revealed_at=now,
+            verified_members=counts.verified,
+            territories=counts.territories,
+        )
+
+    return Opening(frozenset({Display.GROUP}), record)
+
+
+class GroupLeave(enum.Enum):
+    # Out of the group, or nothing to leave (no such signature, not a member, withdrawn): the
+    # page says the same either way.
+    DONE = "done"
+    # The group was named already: leaving no longer hides anything; withdrawing still ends
+    # the signature.
+    NAMED = "named"
+
+
+def group_leave(*, signature: Signature | None) -> GroupLeave:
+    """Take ``signature`` (found through its leave link; None: the link named none) out of its
+    group before the group is named: counted only from then on. Under the group's lock, so
+    that a snapshot counts it either in (and names it) or out (and does not), never in and then
+    not. A member of a named group stays: ``NAMED``."""
+    if signature is None:
+        return GroupLeave.DONE
+    with transaction.atomic():
+        _group_lock(signature.petition_id)
+        if group_named_with(signature=signature):
+            return GroupLeave.NAMED
+        if Petition.objects.filter(pk=signature.petition_id, personal_data_destroyed_at__isnull=False).exists():
+            return GroupLeave.DONE  # no name is left to show, and no claim to count anew
+        signature_group_leave(signature_id=signature.pk)
+    return GroupLeave.DONE

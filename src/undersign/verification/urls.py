@@ -5,6 +5,8 @@ from undersign.verification import views
 app_name = "verification"
 urlpatterns = [
     path("petitions/<id:petition_id>/registry-members.json", views.members_json, name="members_json"),
+    # A leave link names no signature nor petition: an opaque token and its keyed check only.
+    path("signatures/group/<str:token>/<str:check>/", views.group_leave_page, name="group_leave"),
     path("verification/", views.queue, name="queue"),
     path("verification/claims/<id:claim_id>/", views.claim_detail, name="claim"),
     path("verification/claims/<id:claim_id>/evidence/", views.claim_evidence_document, name="evidence"),

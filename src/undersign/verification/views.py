@@ -15,13 +15,14 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from undersign.core.audit import staff_access_record
 from undersign.core.http import client_ip, error_page, parse_id, private_page, public_cache, signed_in_user
 from undersign.core.models import StaffAccessAction
 from undersign.petitions.models import Petition, PetitionState
 from undersign.petitions.selectors import petition_get_public
+from undersign.signatures.forms import group_choice_label
 from undersign.verification.forms import ClaimSignForm, DecisionForm, ReverseForm, claim_rejection_title
 from undersign.verification.models import Claim, ClaimStatus, PetitionVerification
 from undersign.verification.selectors import (
@@ -33,17 +34,21 @@ from undersign.verification.selectors import (
     claims_decided,
     claims_naming_same_member,
     claims_queue,
+    group_named_with,
     member_for_petition,
     members_search,
     petition_verification,
+    signature_by_group_link,
     validator_registry_ids,
 )
 from undersign.verification.services import (
     ClaimRefused,
     ClaimRequest,
+    GroupLeave,
     claim_decide,
     claim_registry,
     claim_reverse,
+    group_leave,
     signature_create_with_claim,
 )
 
@@ -58,7 +63,8 @@ def sign_with_claim(request: HttpRequest, petition: Petition, verification: Peti
     once the petition is known to take signatures). "Search" re-shows the form with the
     matching members, for browsers without JavaScript; "Continue" signs."""
     data = request.POST if request.method == "POST" else None
-    form = ClaimSignForm(data, request.FILES or None, petition=petition, policy=verification.policy)
+    group = group_choice_label(petition)  # a petition that takes claims offers the group
+    form = ClaimSignForm(data, request.FILES or None, petition=petition, policy=verification.policy, group=group)
     query = request.POST.get("member_query", "") if data else request.GET.get("member_query", "")
     searching = data is not None and "search" in request.POST
     if data is not None and not searching and form.is_valid():
@@ -76,7 +82,7 @@ def sign_with_claim(request: HttpRequest, petition: Petition, verification: Peti
         signature_create_with_claim(petition=petition, details=details, claim=claim)
         return redirect("signatures:sign_done", petition_id=petition.pk)
     if searching:
-        form = ClaimSignForm(initial=request.POST.dict(), petition=petition, policy=verification.policy)
+        form = ClaimSignForm(initial=request.POST.dict(), petition=petition, policy=verification.policy, group=group)
     results = members_search(petition=petition, query=query)
     chosen = parse_id(str(request.POST.get("member", ""))) if data is not None else None
     member = member_for_petition(petition=petition, member_id=chosen) if chosen else None
@@ -121,6 +127,26 @@ def members_json(request: HttpRequest, petition_id: int) -> HttpResponse:
             ]
         }
     )
+
+
+# --- leaving a safety-in-numbers group -----------------------------------------------------------
+
+
+@private_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def group_leave_page(request: HttpRequest, token: str, check: str) -> HttpResponse:
+    """Leave one's group before it is named, from the link on the confirmation page and in a
+    member's mails (the unsubscribe token and the group's own keyed check). GET only shows the
+    button (mail scanners follow links); the POST leaves. The same page whether or not a
+    signature is behind the link, or it was in a group at all; only a member of a group
+    already named is told that leaving is no longer possible (their name is public by then)."""
+    signature = signature_by_group_link(token=token, check=check)
+    if request.method != "POST":
+        named = group_named_with(signature=signature)
+        return render(request, "verification/group_leave.html", {"named": named, "done": False})
+    outcome = group_leave(signature=signature)
+    context = {"named": outcome == GroupLeave.NAMED, "done": outcome == GroupLeave.DONE}
+    return render(request, "verification/group_leave.html", context)
 
 
 # --- validators -------------------------------------------------------------------------------
