@@ -40,7 +40,7 @@ from undersign.moderation.models import SearchApproval
 from undersign.petitions.models import Petition, PetitionState
 from undersign.petitions.services import PetitionText, petition_create
 from undersign.retention.models import RetentionRun
-from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus
+from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus, SignerDataLink
 from undersign.signatures.services import signature_create
 from undersign.site.jobs import periodic_jobs
 from undersign.transparency.models import LogEntry
@@ -83,6 +83,8 @@ class World:
     old_access: StaffAccess
     old_approval: SearchApproval
     old_run: RetentionRun
+    shredded: Petition  # closed longer ago than PERSONAL_DATA_RETENTION_DAYS, its data key alive
+    old_data_link: SignerDataLink  # a signer's one-time data link, expired unused
 
 
 def build_world() -> World:
@@ -129,6 +131,12 @@ def build_world() -> World:
         kind="name", reason="Case 9", requested_by=validator, requested_at=audited
     )
     old_run = RetentionRun.objects.create(job="an old run", started_at=audited)
+    shredded = make_petition(action="Forget the signers", state=PetitionState.CLOSED)
+    closed_long_ago = days_ago(settings.PERSONAL_DATA_RETENTION_DAYS + 1)
+    Petition.objects.filter(pk=shredded.pk).update(closed_at=closed_long_ago, closing_date=closed_long_ago)
+    old_data_link = SignerDataLink.objects.create(
+        signature=old_ip, digest=b"d" * 32, created_at=days_ago(1), expires_at=timezone.now() - timedelta(minutes=1)
+    )
     stale = outbox_add(kind=OutboundEmail.Kind.ALREADY_SIGNED, petition_id=counted.pk, signature_id=signatures[0].pk)
     waited = timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS + 60)
     OutboundEmail.objects.filter(pk=stale.pk).update(created_at=timezone.now() - waited)
@@ -156,6 +164,8 @@ def build_world() -> World:
         old_access=old_access,
         old_approval=old_approval,
         old_run=old_run,
+        shredded=shredded,
+        old_data_link=old_data_link,
     )
 
 
@@ -227,6 +237,14 @@ def _retention_run_deleted(world: World) -> bool:
     return not RetentionRun.objects.filter(pk=world.old_run.pk).exists()
 
 
+def _personal_data_destroyed(world: World) -> bool:
+    return Petition.objects.filter(pk=world.shredded.pk, personal_data_destroyed_at__isnull=False).exists()
+
+
+def _data_link_deleted(world: World) -> bool:
+    return not SignerDataLink.objects.filter(pk=world.old_data_link.pk).exists()
+
+
 # The periodic work, each piece told by what it changes in the world. A new job or beat task
 # that does something else fails below until its work is added here and to ``build_world``.
 WORK: dict[str, Callable[[World], bool]] = {
@@ -246,6 +264,8 @@ WORK: dict[str, Callable[[World], bool]] = {
     "delete staff access records past their retention": _staff_access_deleted,
     "delete search approvals past their retention": _search_approval_deleted,
     "delete retention run records past their retention": _retention_run_deleted,
+    "destroy the personal data of petitions past their retention": _personal_data_destroyed,
+    "delete expired one-time data links": _data_link_deleted,
 }
 
 
