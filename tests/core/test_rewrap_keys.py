@@ -42,7 +42,7 @@ def test_status_changes_nothing_and_exits_1_while_an_old_key_is_needed(settings)
     make_petition()
     configure(settings, "k2", "k1")
     out = io.StringIO()
-    with pytest.raises(CommandError, match="still need master keys other than k2: 1 under k1") as refused:
+    with pytest.raises(CommandError, match="other than k2: 1 under k1. Do not remove those keys yet") as refused:
         call_command("rewrap_keys", "--status", stdout=out)
     assert refused.value.returncode == 1
     assert "Live data keys: 1 under k1" in out.getvalue()
@@ -65,7 +65,7 @@ def test_a_missing_master_key_is_named_and_fails_the_run(settings):
     make_petition()
     configure(settings, "k2")
     out = io.StringIO()
-    with pytest.raises(CommandError, match="1 under k1. Do not remove those keys"):
+    with pytest.raises(CommandError, match="1 under k1. Put the missing keys back after the active one"):
         call_command("rewrap_keys", stdout=out)
     assert "Re-wrapped 0 data keys" in out.getvalue()
     assert "NOT CONFIGURED, their data cannot be read: 1 under k1" in out.getvalue()

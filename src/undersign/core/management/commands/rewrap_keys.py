@@ -54,9 +54,14 @@ class Command(BaseCommand):
         if status.missing:
             write(f"NOT CONFIGURED, their data cannot be read: {_counts(status.missing)}")
         if status.still_needed:
+            advice = (
+                "Put the missing keys back after the active one, then run this again."
+                if status.missing
+                else "Do not remove those keys yet."
+            )
             raise CommandError(
                 f"Data keys still need master keys other than {status.active_key_id}: "
-                f"{_counts(status.still_needed)}. Do not remove those keys.",
+                f"{_counts(status.still_needed)}. {advice}",
                 returncode=1,
             )
         write(f"Every live data key is wrapped under {status.active_key_id}.")
