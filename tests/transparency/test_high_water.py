@@ -81,6 +81,32 @@ class TestRecording:
         assert high_water_read() == high_water.HighWater(second.size, second.root_hash, first.size, first.root_hash)
         assert [p.name for p in mark_file.parent.iterdir()] == [mark_file.name]  # no temporary file left
 
+    def test_a_mark_that_cannot_be_written_signs_nothing(self, mark_file, monkeypatch):
+        def full_disk(*args):
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(high_water.os, "replace", full_disk)
+        sign_and_confirm(make_petition())
+        with pytest.raises(IntegrationRefused, match="cannot be written"):
+            log_integrate_batch()
+        assert not LogCheckpoint.objects.exists()
+        assert not LogEntry.objects.filter(leaf_index__isnull=False).exists()
+
+    def test_a_file_that_cannot_be_read_signs_nothing(self, mark_file, settings):
+        blocker = mark_file.parent / "not-a-folder"
+        blocker.write_text("")
+        settings.LOG_HIGH_WATER_FILE = str(blocker / "log-high-water.json")
+        sign_and_confirm(make_petition())
+        with pytest.raises(IntegrationRefused, match="cannot be read"):
+            log_integrate_batch()
+        assert not LogCheckpoint.objects.exists()
+
+    def test_its_folder_is_made_when_missing(self, mark_file, settings):
+        settings.LOG_HIGH_WATER_FILE = str(mark_file.parent / "log" / "log-high-water.json")
+        sign_and_confirm(make_petition())
+        log_integrate_all()
+        assert high_water_read().size == log_checkpoint_latest().size
+
     def test_an_empty_setting_switches_the_guard_off(self, mark_file, settings):
         settings.LOG_HIGH_WATER_FILE = ""
         sign_and_confirm(make_petition())

@@ -122,7 +122,8 @@ def high_water_read() -> HighWater | None:
 
 def high_water_write(mark: HighWater) -> None:
     """Record ``mark`` atomically: a temporary file beside it, flushed to disk, renamed over
-    it, and the folder flushed, so a crash leaves the old mark or the new one, never half."""
+    it, and the folder flushed, so a crash leaves the old mark or the new one, never half. A
+    mark that cannot be written raises ``IntegrationRefused``."""
     path = _path()
     if path is None:
         return
@@ -135,18 +136,23 @@ def high_water_write(mark: HighWater) -> None:
         "previous_root": _b64(mark.previous_root_hash),
     }
     temporary = path.with_name(path.name + ".tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    folder = os.open(path.parent, os.O_RDONLY)
     try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+    except OSError as exc:
+        # Not recorded, so not signed: the caller's transaction rolls back.
+        raise IntegrationRefused(f"the high-water file cannot be written ({type(exc).__name__})") from None
 
 
 def high_water_check(*, size: int, root_hash: bytes) -> None:
