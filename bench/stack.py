@@ -75,6 +75,10 @@ class Stack:
         return self.workdir / "mail.jsonl"
 
     @property
+    def high_water_file(self) -> Path:
+        return self.workdir / "log-high-water.json"
+
+    @property
     def database_url(self) -> str:
         return pg_url(self.database)
 
@@ -93,6 +97,7 @@ class Stack:
             SECURE_COOKIES="false",
             LOG_LEVEL="WARNING",
             LOG_INTEGRATE_INTERVAL="1",
+            LOG_HIGH_WATER_FILE=str(self.high_water_file),
             PYTHONUNBUFFERED="1",
             PYTHONPATH=str(ROOT),  # for ``python -m bench.smtp_sink``
         )
@@ -105,6 +110,8 @@ class Stack:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.keys = production_keys()
         recreate_database(self.database)
+        # A fresh database is a fresh log: the mark of an earlier run's log would refuse it.
+        self.high_water_file.unlink(missing_ok=True)
         self.mail_log.write_text("")
         self.manage("migrate", "--noinput", "-v", "0")
         self.manage("collectstatic", "--noinput", "-v", "0")

@@ -21,3 +21,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+# Each test starts with an empty log; the tests of the high-water guard set their own file.
+LOG_HIGH_WATER_FILE = ""

@@ -28,6 +28,29 @@ class DataKey(models.Model):
         return self.key_id
 
 
+class MasterKey(models.Model):
+    """A PII master key id as the site has seen it: when it was first seen active (first in
+    ``UNDERSIGN_PII_KEYS``, wrapping new data keys) and when no live data key was wrapped under
+    it any more (retired: it may then be removed from every environment). The key itself never
+    lives here, only its id. Written by the re-wrap job (``core.rotation``); rotation is due
+    ``MASTER_KEY_ROTATION_DAYS`` after the active key's ``first_active_at``."""
+
+    key_id = models.CharField(max_length=32, unique=True)
+    first_active_at = models.DateTimeField()
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(retired_at__isnull=True) | models.Q(retired_at__gte=models.F("first_active_at")),
+                name="masterkey_retired_after_first_active",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.key_id
+
+
 class OutboundEmail(models.Model):
     """An e-mail that must go out. The row is written in the same transaction as the change
     that calls for it; a queue message only hurries delivery along, and the outbox sweep sends

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from undersign.core.audit import staff_access_delete_expired
 from undersign.core.outbox import outbox_sent_delete
+from undersign.core.rotation import data_keys_rewrap_work
 from undersign.retention.registry import RetentionJob, register_retention_job
 from undersign.retention.services import (
     petitions_personal_data_destroy_due,
@@ -38,6 +39,9 @@ JOBS: list[RetentionJob] = [
     RetentionJob("delete sent e-mails' records", outbox_sent_delete, ("SENT_MAIL_RETENTION_DAYS",)),
     RetentionJob("delete staff access records", staff_access_delete_expired, ("STAFF_AUDIT_RETENTION_DAYS",)),
     RetentionJob("delete retention run records", retention_runs_delete_expired, ("STAFF_AUDIT_RETENTION_DAYS",)),
+    # Once a new master key is first in UNDERSIGN_PII_KEYS, every data key moves to it within
+    # the hour, so the old key can be retired (and old backups' wrapped copies with it).
+    RetentionJob("re-wrap data keys under the active master key", data_keys_rewrap_work, ("MASTER_KEY_ROTATION_DAYS",)),
 ]
 
 

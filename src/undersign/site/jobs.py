@@ -13,13 +13,13 @@ from undersign.petitions.services import petitions_close_due
 from undersign.retention.services import retention_jobs_run_all
 from undersign.signatures.services import signatures_times_coarsen
 from undersign.site.services import sessions_clear_expired
-from undersign.transparency.services import log_integrate_all
+from undersign.transparency.services import log_integrate_periodic
 
 
 def periodic_jobs() -> list[PeriodicJob]:
     return [
         # Counting happens here: integrating the log applies the count changes of its entries.
-        PeriodicJob("integrate the transparency log", settings.LOG_INTEGRATE_INTERVAL, log_integrate_all),
+        PeriodicJob("integrate the transparency log", settings.LOG_INTEGRATE_INTERVAL, log_integrate_periodic),
         PeriodicJob("close due petitions", 60, petitions_close_due),
         PeriodicJob("sweep the e-mail outbox", 30, outbox_sweep),
         # Every retention job, each run recorded (retention.services.retention_jobs_run_all).

@@ -14,6 +14,7 @@ from undersign.moderation.selectors import user_is_moderator
 from undersign.petitions.models import PetitionState
 from undersign.petitions.selectors import petition_list, petitions_trending
 from undersign.transparency.models import LogEntry
+from undersign.transparency.selectors import log_integration_refusal
 from undersign.verification.selectors import validator_registry_ids
 
 
@@ -53,7 +54,8 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 @require_safe
 @cache_control(no_store=True)
 def health(request: HttpRequest) -> JsonResponse:
-    """Liveness and readiness: 200 when the database answers, 503 otherwise."""
+    """Liveness and readiness: 200 when the database answers, 503 otherwise; "degraded" when
+    the log's integrator refuses to sign (``transparency.high_water``)."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -63,7 +65,11 @@ def health(request: HttpRequest) -> JsonResponse:
         }
     except Exception:  # noqa: BLE001 - any failure means not ready
         return JsonResponse({"status": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "mode": settings.MODE, "backlog": backlog})
+    answer: dict[str, object] = {"status": "ok", "mode": settings.MODE, "backlog": backlog}
+    # Still 200: pages are served as ever; only the log (and so the counts) stands still.
+    if refusal := log_integration_refusal():
+        answer.update(status="degraded", log_integration="refused", log_integration_reason=refusal)
+    return JsonResponse(answer)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -6,7 +6,9 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.cache import cache
 
+from undersign.transparency.high_water import REFUSAL_CACHE_KEY
 from undersign.transparency.keys import log_signer
 from undersign.transparency.models import LogCheckpoint, LogEntry, LogEntryKind, LogTile
 from undersign_verify import merkle, note
@@ -42,6 +44,16 @@ def log_checkpoint_latest() -> SignedCheckpoint:
         text = log_signer().sign(Checkpoint(settings.LOG_ORIGIN, 0, EMPTY_ROOT).text())
         return SignedCheckpoint(0, EMPTY_ROOT, text)
     return SignedCheckpoint(row[0], bytes(row[1]), row[2])
+
+
+def log_integration_refusal() -> str | None:
+    """Why the integrator refuses to sign, if it did on its last ticks (on any host: the
+    reason is kept in the shared cache for a while), else None."""
+    try:
+        reason = cache.get(REFUSAL_CACHE_KEY)
+    except Exception:  # noqa: BLE001 - the cache (Redis) is down: nothing known, not a failure
+        return None
+    return str(reason) if reason else None
 
 
 def log_description() -> dict[str, object]:

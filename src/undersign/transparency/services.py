@@ -23,11 +23,18 @@ from django.utils import timezone
 
 from undersign.petitions.models import Petition, PetitionState
 from undersign.petitions.services import CountChange, petition_counters_apply
+from undersign.transparency.high_water import (
+    IntegrationRefused,
+    high_water_check,
+    high_water_record,
+    refusal_clear,
+    refusal_report,
+)
 from undersign.transparency.keys import log_signer
 from undersign.transparency.models import LogCheckpoint, LogEntry, LogEntryKind, LogTile
 from undersign.transparency.signals import signatures_too_late
 from undersign_verify.entries import Entry, EntryType, RevocationReason, petition_text_digest
-from undersign_verify.merkle import leaf_hash
+from undersign_verify.merkle import EMPTY_ROOT, leaf_hash
 from undersign_verify.note import Checkpoint
 from undersign_verify.tiles import ENTRIES, TILE_WIDTH, TileSet, decode_bundle, encode_bundle
 
@@ -249,12 +256,32 @@ def _set_leaf_indexes(ordered: list[dict], first: int) -> None:
 def log_integrate_batch(*, limit: int | None = None) -> int:
     """Append up to ``limit`` pending entries (``LOG_BATCH_SIZE`` by default), sign a
     checkpoint, apply the count changes. Returns how many entries were appended (0 if another
-    integrator holds the lock or nothing is pending)."""
-    limit = limit or settings.LOG_BATCH_SIZE
+    integrator holds the lock or nothing is pending). Raises ``IntegrationRefused``, signing
+    nothing, when the database's log does not extend the largest checkpoint already signed
+    (``transparency.high_water``: a restore from an older backup)."""
+    try:
+        appended = _integrate_batch(limit=limit or settings.LOG_BATCH_SIZE)
+    except IntegrationRefused as refusal:
+        refusal_report(refusal)
+        raise
+    refusal_clear()
+    return appended
+
+
+def _latest_checkpoint() -> tuple[int, bytes]:
+    row = LogCheckpoint.objects.order_by("-size").values_list("size", "root_hash").first()
+    return (row[0], bytes(row[1])) if row else (0, EMPTY_ROOT)
+
+
+def _integrate_batch(*, limit: int) -> int:
     now = timezone.now()
     with transaction.atomic():
         if not _try_log_lock():
             return 0
+        # Under the lock, before anything is appended: this database's log must extend every
+        # checkpoint already signed.
+        latest, latest_root = _latest_checkpoint()
+        high_water_check(size=latest, root_hash=latest_root)
         batch = list(
             LogEntry.objects.select_for_update(skip_locked=True)
             .filter(leaf_index__isnull=True)
@@ -275,7 +302,6 @@ def log_integrate_batch(*, limit: int | None = None) -> int:
         batch += _closings_due(now, still_pending)
         if not batch:
             return 0
-        latest = LogCheckpoint.objects.order_by("-size").values_list("size", flat=True).first() or 0
         ordered = _order(batch)
         size, root_hash = _append(latest, [bytes(e["body"]) for e in ordered])
         _set_leaf_indexes(ordered, latest)
@@ -288,6 +314,9 @@ def log_integrate_batch(*, limit: int | None = None) -> int:
             now=now,
         )
         _forget_entry_times(first=latest, size=size)
+        # Last, inside the transaction: a crash may leave the file ahead of the database (the
+        # next run refuses and says so), never behind a checkpoint that was served.
+        high_water_record(previous_size=latest, previous_root_hash=latest_root, size=size, root_hash=root_hash)
     return len(ordered)
 
 
@@ -307,3 +336,13 @@ def log_integrate_all() -> int:
     while appended := log_integrate_batch():
         total += appended
     return total
+
+
+def log_integrate_periodic() -> int:
+    """The periodic job (Celery beat and the embedded runner): integrate until nothing is
+    pending. A refusal is not raised again every tick, which would only repeat it in the logs
+    each second: it was logged once, and the health endpoint shows it."""
+    try:
+        return log_integrate_all()
+    except IntegrationRefused:
+        return 0

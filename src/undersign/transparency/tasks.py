@@ -1,8 +1,8 @@
 from celery import shared_task
 
-from undersign.transparency.services import log_integrate_all
+from undersign.transparency.services import log_integrate_periodic
 
 
 @shared_task(ignore_result=True)
 def integrate_log() -> None:
-    log_integrate_all()
+    log_integrate_periodic()

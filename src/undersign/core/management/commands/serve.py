@@ -12,7 +12,9 @@ import os
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+
+from undersign.core.checks import DatabaseChecksOnStart
 
 APP = "undersign.wsgi:application"
 # granian's own logs (and its access log, when turned on) through the redacting filter.
@@ -78,7 +80,7 @@ def server_argv(*, server: str, host: str, port: int, workers: int, access_log: 
     ]
 
 
-class Command(BaseCommand):
+class Command(DatabaseChecksOnStart):
     help = "Serve the site in production: granian (WSGI) with one worker process per core."
 
     def add_arguments(self, parser):

@@ -6,7 +6,9 @@ import os
 import sys
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+
+from undersign.core.checks import DatabaseChecksOnStart
 
 
 def require_broker() -> None:
@@ -14,7 +16,7 @@ def require_broker() -> None:
         raise CommandError("set REDIS_URL (or CELERY_BROKER_URL): without a broker, jobs run in-process")
 
 
-class Command(BaseCommand):
+class Command(DatabaseChecksOnStart):
     help = "Run a Celery worker (e-mail delivery, counting, closing, the outbox sweep). Run as many as you need."
 
     def add_arguments(self, parser):

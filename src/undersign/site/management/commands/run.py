@@ -1,12 +1,12 @@
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
 
+from undersign.core.checks import DatabaseChecksOnStart
 from undersign.core.jobs import start_in_process_jobs
 from undersign.site.jobs import periodic_jobs
 
 
-class Command(BaseCommand):
+class Command(DatabaseChecksOnStart):
     help = "Serve the site for the embedded mode: Django's server plus the periodic jobs in-process."
 
     def add_arguments(self, parser):

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0004_sent_outbox_links_nothing"),
+        ("core", "0005_master_keys"),
     ]
 
     operations = [
