@@ -10,10 +10,10 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
-from tests.factories import make_petition, sign_and_confirm, signer
+from tests.factories import make_petition, sign_and_confirm, signer, wait_until_another_session_waits_for_a_lock
 from tests.verification.conftest import claim_and_confirm, make_registry, make_validator, restricted_petition
 from undersign.core.crypto import DecryptionError, data_keys, open_sealed, seal
 from undersign.core.models import DataKey, MasterKey
@@ -288,25 +288,10 @@ def test_a_key_destroyed_while_the_re_wrap_waits_for_its_row_stays_destroyed(set
     reports = []
     rewrapper = threading.Thread(target=lambda: (reports.append(data_keys_rewrap()), connections.close_all()))
     rewrapper.start()
-    _wait_until_blocked_on_a_lock()
+    wait_until_another_session_waits_for_a_lock()
     release.set()
     holder.join(30)
     rewrapper.join(30)
     row = DataKey.objects.get(key_id=petition.data_key_id)
     assert (row.master_key_id, row.wrapped_key) == ("k1", None) and row.destroyed_at is not None
     assert reports[0].moved == 0
-
-
-def _wait_until_blocked_on_a_lock() -> None:
-    """Until another session of this test waits for a row lock (a condition, not a guess)."""
-    deadline = timezone.now() + timedelta(seconds=30)
-    while timezone.now() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0]:
-                return
-        threading.Event().wait(0.05)
-    raise AssertionError("the re-wrap never waited for the locked row")

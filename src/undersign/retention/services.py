@@ -151,7 +151,9 @@ def petition_personal_data_destroy(*, petition: Petition, now: datetime) -> int:
     its key through the confirmation grace, so a late confirmation never meets a shredded
     row."""
     with transaction.atomic():
-        locked = Petition.objects.select_for_update().filter(pk=petition.pk).first()
+        # ``no_key``: a withdrawal holding one of its signatures appends a revocation, whose
+        # foreign key share-locks this row; a full lock would make the two wait for each other.
+        locked = Petition.objects.select_for_update(no_key=True).filter(pk=petition.pk).first()
         if locked is None or locked.personal_data_destroyed:
             return 0
         check_personal_data_due(locked, now)
