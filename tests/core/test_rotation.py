@@ -17,7 +17,7 @@ from tests.factories import make_petition, sign_and_confirm, signer, wait_until_
 from tests.verification.conftest import claim_and_confirm, make_registry, make_validator, restricted_petition
 from undersign.core.crypto import DecryptionError, data_keys, open_sealed, seal
 from undersign.core.models import DataKey, MasterKey
-from undersign.core.rotation import data_keys_rewrap, master_keys_record, rotation_status
+from undersign.core.rotation import MasterKeyReplaced, data_keys_rewrap, master_keys_record, rotation_status
 from undersign.petitions.models import Petition
 from undersign.retention.models import RetentionRun
 from undersign.retention.services import retention_job_run, retention_jobs
@@ -200,16 +200,26 @@ class TestMasterKeyRecord:
         master_keys_record(now=start + timedelta(days=40))
         assert MasterKey.objects.get(key_id="k1").first_active_at == start
 
-    def test_an_old_key_put_first_again_is_no_longer_retired(self, settings):
+    def test_a_host_left_with_the_old_key_first_moves_nothing_back(self, settings):
+        """A worker that missed the rotation's restart still has k1 first. Were it to re-wrap,
+        every data key would go back under k1, which the other hosts no longer hold once it is
+        removed: the whole site's personal data unreadable, and lost once k1 is destroyed."""
         configure(settings, "k1")
-        make_petition()
+        sealed = seal_everything()
         configure(settings, "k2", "k1")
         data_keys_rewrap()
-        assert MasterKey.objects.get(key_id="k1").retired_at is not None
-        configure(settings, "k1", "k2")
-        data_keys_rewrap()
-        assert MasterKey.objects.get(key_id="k1").retired_at is None
-        assert MasterKey.objects.get(key_id="k2").retired_at is not None
+        retired = MasterKey.objects.get(key_id="k1").retired_at
+        assert retired is not None
+        configure(settings, "k1", "k2")  # the stale host
+        with pytest.raises(MasterKeyReplaced, match="replaced by 'k2'"):
+            data_keys_rewrap()
+        run = retention_job_run(job=REWRAP_JOB, work=retention_jobs()[REWRAP_JOB], reraise=False)
+        assert (run.error, run.items) == ("MasterKeyReplaced", 0)
+        assert set(DataKey.objects.filter(destroyed_at__isnull=True).values_list("master_key_id", flat=True)) == {"k2"}
+        assert MasterKey.objects.get(key_id="k1").retired_at == retired
+        assert rotation_status().replaced_by == "k2"
+        configure(settings, "k2")  # every other host
+        assert_everything_opens(sealed)
 
 
 class TestRotationStatus:
