@@ -221,6 +221,16 @@ class TestMasterKeyRecord:
         configure(settings, "k2")  # every other host
         assert_everything_opens(sealed)
 
+    def test_a_host_left_with_the_old_key_first_never_retires_the_new_one(self, settings):
+        configure(settings, "k1")
+        make_petition()
+        configure(settings, "k2", "k1")
+        master_keys_record(now=timezone.now())  # k2 seen active, no data key under it yet
+        configure(settings, "k1", "k2")  # the stale host
+        with pytest.raises(MasterKeyReplaced):
+            data_keys_rewrap(now=timezone.now() + timedelta(minutes=1))
+        assert MasterKey.objects.get(key_id="k2").retired_at is None
+
 
 class TestRotationStatus:
     def test_due_then_overdue_after_the_rotation_days(self, settings):

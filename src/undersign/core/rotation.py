@@ -50,8 +50,10 @@ def _live_data_keys_by_master() -> Counter[str]:
 
 def master_keys_record(*, now: datetime) -> None:
     """Record the master key ids in use: the active one and any a data key names, each with the
-    time it was first seen active; mark retired those that no live data key is wrapped under
-    any more.
+    time it was first seen active; mark retired those older than the active one that no live
+    data key is wrapped under any more. A newer one is another host's active key (this host's
+    keys are out of date: ``master_key_replacing``), never one to retire, even with no data key
+    under it yet.
 
     A key id met for the first time is dated by the oldest data key wrapped under it, if any
     (it was active when that key was made: a site that existed before this record did is dated
@@ -63,10 +65,11 @@ def master_keys_record(*, now: datetime) -> None:
         [MasterKey(key_id=kid, first_active_at=firsts.get(kid, now)) for kid in sorted({*firsts, active} - known)],
         ignore_conflicts=True,  # another run recorded it a moment ago: its time stands
     )
+    active_since = MasterKey.objects.filter(key_id=active).values_list("first_active_at", flat=True).get()
     in_use = DataKey.objects.filter(destroyed_at__isnull=True).values("master_key_id")
-    MasterKey.objects.filter(retired_at__isnull=True).exclude(key_id=active).exclude(key_id__in=in_use).update(
-        retired_at=now
-    )
+    MasterKey.objects.filter(retired_at__isnull=True, first_active_at__lt=active_since).exclude(
+        key_id__in=in_use
+    ).update(retired_at=now)
 
 
 def master_key_replacing(*, active: str) -> str | None:
