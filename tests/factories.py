@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core import mail
+from django.db import connection
 from django.utils import timezone
 
 from undersign.core.crypto import token_digest
@@ -133,3 +135,19 @@ def take_breakdown_snapshot(petition: Petition) -> BreakdownSnapshot | None:
     if last is not None:
         now = max(now, last.taken_at + timedelta(minutes=settings.BREAKDOWN_SNAPSHOT_MINUTES))
     return breakdown_snapshot_take(petition_id=petition.pk, now=now)
+
+
+def wait_until_another_session_waits_for_a_lock() -> None:
+    """Return once another session of this test waits for a lock (a condition, not a guess);
+    PostgreSQL only."""
+    deadline = timezone.now() + timedelta(seconds=30)
+    while timezone.now() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                return
+        threading.Event().wait(0.05)
+    raise AssertionError("no other session waited for a lock")

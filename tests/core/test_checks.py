@@ -54,6 +54,18 @@ def test_the_steps_of_a_rotation_each_say_what_is_left(settings):
     assert ids(databases=["default"]) == []
 
 
+def test_a_host_whose_active_key_was_replaced_is_told_so(settings):
+    configure(settings, "k1")
+    make_petition()
+    configure(settings, "k2", "k1")
+    data_keys_rewrap()
+    configure(settings, "k1", "k2")  # a host left out of the restart
+    assert "core.W005" in ids(databases=["default"])
+    (message,) = [m for m in run_checks(databases=["default"]) if m.id == "core.W005"]
+    assert "'k1', first in UNDERSIGN_PII_KEYS here, was replaced by 'k2'" in message.msg
+    assert "Put 'k2' first" in message.hint
+
+
 def test_a_data_key_under_an_unconfigured_master_is_a_warning(settings):
     configure(settings, "k1")
     make_petition()

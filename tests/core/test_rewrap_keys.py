@@ -75,3 +75,19 @@ def test_a_missing_master_key_is_named_and_fails_the_run(settings):
 def test_a_bad_batch_size_is_refused(settings):
     with pytest.raises(CommandError, match="at least 1"):
         call_command("rewrap_keys", "--batch-size", "0")
+
+
+def test_a_host_whose_active_key_was_replaced_moves_nothing_and_exits_1(settings):
+    configure(settings, "k1")
+    make_petition()
+    configure(settings, "k2", "k1")
+    rewrap_keys()
+    configure(settings, "k1", "k2")
+    with pytest.raises(CommandError, match="replaced by 'k2'") as refused:
+        rewrap_keys()
+    assert refused.value.returncode == 1
+    assert set(DataKey.objects.values_list("master_key_id", flat=True)) == {"k2"}
+    with pytest.raises(CommandError):
+        out = io.StringIO()
+        call_command("rewrap_keys", "--status", stdout=out)
+    assert "REPLACED by k2" in out.getvalue()

@@ -10,14 +10,14 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
-from tests.factories import make_petition, sign_and_confirm, signer
+from tests.factories import make_petition, sign_and_confirm, signer, wait_until_another_session_waits_for_a_lock
 from tests.verification.conftest import claim_and_confirm, make_registry, make_validator, restricted_petition
 from undersign.core.crypto import DecryptionError, data_keys, open_sealed, seal
 from undersign.core.models import DataKey, MasterKey
-from undersign.core.rotation import data_keys_rewrap, master_keys_record, rotation_status
+from undersign.core.rotation import MasterKeyReplaced, data_keys_rewrap, master_keys_record, rotation_status
 from undersign.petitions.models import Petition
 from undersign.retention.models import RetentionRun
 from undersign.retention.services import retention_job_run, retention_jobs
@@ -200,16 +200,36 @@ class TestMasterKeyRecord:
         master_keys_record(now=start + timedelta(days=40))
         assert MasterKey.objects.get(key_id="k1").first_active_at == start
 
-    def test_an_old_key_put_first_again_is_no_longer_retired(self, settings):
+    def test_a_host_left_with_the_old_key_first_moves_nothing_back(self, settings):
+        """A worker that missed the rotation's restart still has k1 first. Were it to re-wrap,
+        every data key would go back under k1, which the other hosts no longer hold once it is
+        removed: the whole site's personal data unreadable, and lost once k1 is destroyed."""
+        configure(settings, "k1")
+        sealed = seal_everything()
+        configure(settings, "k2", "k1")
+        data_keys_rewrap()
+        retired = MasterKey.objects.get(key_id="k1").retired_at
+        assert retired is not None
+        configure(settings, "k1", "k2")  # the stale host
+        with pytest.raises(MasterKeyReplaced, match="replaced by 'k2'"):
+            data_keys_rewrap()
+        run = retention_job_run(job=REWRAP_JOB, work=retention_jobs()[REWRAP_JOB], reraise=False)
+        assert (run.error, run.items) == ("MasterKeyReplaced", 0)
+        assert set(DataKey.objects.filter(destroyed_at__isnull=True).values_list("master_key_id", flat=True)) == {"k2"}
+        assert MasterKey.objects.get(key_id="k1").retired_at == retired
+        assert rotation_status().replaced_by == "k2"
+        configure(settings, "k2")  # every other host
+        assert_everything_opens(sealed)
+
+    def test_a_host_left_with_the_old_key_first_never_retires_the_new_one(self, settings):
         configure(settings, "k1")
         make_petition()
         configure(settings, "k2", "k1")
-        data_keys_rewrap()
-        assert MasterKey.objects.get(key_id="k1").retired_at is not None
-        configure(settings, "k1", "k2")
-        data_keys_rewrap()
-        assert MasterKey.objects.get(key_id="k1").retired_at is None
-        assert MasterKey.objects.get(key_id="k2").retired_at is not None
+        master_keys_record(now=timezone.now())  # k2 seen active, no data key under it yet
+        configure(settings, "k1", "k2")  # the stale host
+        with pytest.raises(MasterKeyReplaced):
+            data_keys_rewrap(now=timezone.now() + timedelta(minutes=1))
+        assert MasterKey.objects.get(key_id="k2").retired_at is None
 
 
 class TestRotationStatus:
@@ -288,25 +308,10 @@ def test_a_key_destroyed_while_the_re_wrap_waits_for_its_row_stays_destroyed(set
     reports = []
     rewrapper = threading.Thread(target=lambda: (reports.append(data_keys_rewrap()), connections.close_all()))
     rewrapper.start()
-    _wait_until_blocked_on_a_lock()
+    wait_until_another_session_waits_for_a_lock()
     release.set()
     holder.join(30)
     rewrapper.join(30)
     row = DataKey.objects.get(key_id=petition.data_key_id)
     assert (row.master_key_id, row.wrapped_key) == ("k1", None) and row.destroyed_at is not None
     assert reports[0].moved == 0
-
-
-def _wait_until_blocked_on_a_lock() -> None:
-    """Until another session of this test waits for a row lock (a condition, not a guess)."""
-    deadline = timezone.now() + timedelta(seconds=30)
-    while timezone.now() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0]:
-                return
-        threading.Event().wait(0.05)
-    raise AssertionError("the re-wrap never waited for the locked row")

@@ -4,14 +4,22 @@ it was: counts, verified figures, the log, receipts and published snapshots."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.db import connections, transaction
 from django.utils import timezone
 
-from tests.factories import last_confirm_link, make_petition, sign_and_confirm, signer
-from tests.retention.conftest import CLAIM_NOTE, JOB, PEOPLE, Kept, run_job
+from tests.factories import (
+    last_confirm_link,
+    make_petition,
+    sign_and_confirm,
+    signer,
+    wait_until_another_session_waits_for_a_lock,
+)
+from tests.retention.conftest import CLAIM_NOTE, JOB, NAMED, PEOPLE, Kept, build_closed_world, run_job
 from undersign.core.crypto import DecryptionError, data_keys
 from undersign.core.models import DataKey
 from undersign.petitions.models import Petition, PetitionEvent, PetitionState
@@ -27,6 +35,7 @@ from undersign.signatures.links import unsubscribe_digest, unsubscribe_token
 from undersign.signatures.models import Signature, SignatureStatus, SignerDataLink
 from undersign.signatures.personal_data import signer_email, signer_ip, signer_name
 from undersign.signatures.services import InvalidLink, signature_confirm, signature_create, signature_for_unsubscribe
+from undersign.signatures.withdrawal import signature_withdraw
 from undersign.transparency.selectors import receipt_check
 from undersign.verification.evidence import evidence_note_open
 from undersign.verification.member_ref import member_ref_open, member_tag
@@ -215,3 +224,48 @@ class TestAFailingPetition:
         assert run_job(later).error == ""  # the next run takes it
         first.refresh_from_db()
         assert first.personal_data_destroyed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_withdrawal_under_way_and_the_destruction_wait_for_each_other_without_a_deadlock(client, postgres_only):
+    """A withdrawal holds its signature's row and then appends its revocation, whose foreign key
+    takes a share lock on the petition's row; the destruction locks the petition's row and then
+    every signature. Had the destruction locked the petition for a key change (``FOR UPDATE``),
+    the two would wait for each other until PostgreSQL broke the deadlock by failing one: the
+    signer's page, or the job. It changes no key, so the withdrawal goes first, then the job."""
+    world = build_closed_world(client)
+    keeper = Signature.objects.get(petition=world.petition, dedup_tag=world.tags[NAMED.email])
+    holding, release = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def run(work) -> None:
+        try:
+            work()
+        except BaseException as error:  # noqa: BLE001 - the test reports it
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    def withdraw() -> None:
+        with transaction.atomic():
+            Signature.objects.select_for_update().get(pk=keeper.pk)  # as signature_withdraw's first step
+            holding.set()
+            release.wait(30)
+            signature_withdraw(signature_id=keeper.pk)
+
+    signer_thread = threading.Thread(target=run, args=(withdraw,))
+    signer_thread.start()
+    assert holding.wait(30)
+    job = threading.Thread(
+        target=run, args=(lambda: petition_personal_data_destroy(petition=world.petition, now=world.due),)
+    )
+    job.start()
+    wait_until_another_session_waits_for_a_lock()  # the job waits for the signature's row
+    release.set()
+    signer_thread.join(30)
+    job.join(30)
+
+    assert failures == []
+    keeper.refresh_from_db()
+    world.petition.refresh_from_db()
+    assert keeper.is_withdrawn and world.petition.personal_data_destroyed

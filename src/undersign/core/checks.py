@@ -66,6 +66,17 @@ def master_keys_messages() -> list[CheckMessage]:
     """Whether the active PII master key is due for rotation, and what older ones still hold."""
     status = rotation_status()
     messages: list[CheckMessage] = []
+    if status.replaced_by:
+        messages.append(
+            Warning(
+                f"The PII master key {status.active_key_id!r}, first in UNDERSIGN_PII_KEYS here, was replaced by "
+                f"{status.replaced_by!r}: this host's keys are out of date. New data keys made here are wrapped "
+                "under the old key, and the hourly re-wrap refuses to run here.",
+                hint=f"Put {status.replaced_by!r} first in UNDERSIGN_PII_KEYS on this host, as on the others, and "
+                f"restart it ({ROTATING}).",
+                id="core.W005",
+            )
+        )
     if status.overdue and status.active_since and status.due_at:
         messages.append(
             Warning(

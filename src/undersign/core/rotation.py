@@ -50,8 +50,10 @@ def _live_data_keys_by_master() -> Counter[str]:
 
 def master_keys_record(*, now: datetime) -> None:
     """Record the master key ids in use: the active one and any a data key names, each with the
-    time it was first seen active; mark retired those that no live data key is wrapped under
-    any more (and un-retire the active one, should an old key be put first again).
+    time it was first seen active; mark retired those older than the active one that no live
+    data key is wrapped under any more. A newer one is another host's active key (this host's
+    keys are out of date: ``master_key_replacing``), never one to retire, even with no data key
+    under it yet.
 
     A key id met for the first time is dated by the oldest data key wrapped under it, if any
     (it was active when that key was made: a site that existed before this record did is dated
@@ -63,11 +65,34 @@ def master_keys_record(*, now: datetime) -> None:
         [MasterKey(key_id=kid, first_active_at=firsts.get(kid, now)) for kid in sorted({*firsts, active} - known)],
         ignore_conflicts=True,  # another run recorded it a moment ago: its time stands
     )
-    MasterKey.objects.filter(key_id=active, retired_at__isnull=False).update(retired_at=None)
+    active_since = MasterKey.objects.filter(key_id=active).values_list("first_active_at", flat=True).get()
     in_use = DataKey.objects.filter(destroyed_at__isnull=True).values("master_key_id")
-    MasterKey.objects.filter(retired_at__isnull=True).exclude(key_id=active).exclude(key_id__in=in_use).update(
-        retired_at=now
-    )
+    MasterKey.objects.filter(retired_at__isnull=True, first_active_at__lt=active_since).exclude(
+        key_id__in=in_use
+    ).update(retired_at=now)
+
+
+def master_key_replacing(*, active: str) -> str | None:
+    """The newest master key first seen active after ``active`` was, if any. Rotation only goes
+    forward (a replaced key is never put first again), so a process whose active key has one is
+    running with an out-of-date ``UNDERSIGN_PII_KEYS``: a host left out of a rotation's restart."""
+    since = MasterKey.objects.filter(key_id=active).values_list("first_active_at", flat=True).first()
+    if since is None:
+        return None
+    newer = MasterKey.objects.filter(first_active_at__gt=since).exclude(key_id=active).order_by("-first_active_at")
+    return newer.values_list("key_id", flat=True).first()
+
+
+class MasterKeyReplaced(RuntimeError):
+    """The active master key of this process was replaced by a newer one: re-wrapping here would
+    move every data key back under a key the other hosts may no longer hold."""
+
+    def __init__(self, active: str, newer: str) -> None:
+        super().__init__(
+            f"The PII master key {active!r}, first in UNDERSIGN_PII_KEYS here, was replaced by {newer!r}: "
+            f"this host's keys are out of date, and nothing is re-wrapped here. Put {newer!r} first on this "
+            "host, as on the others, and restart it; to rotate again, add a new key rather than an old one."
+        )
 
 
 # --- re-wrapping --------------------------------------------------------------------------------
@@ -128,11 +153,14 @@ def data_keys_rewrap(*, now: datetime | None = None, batch_size: int = REWRAP_BA
     while both are configured; the data key itself does not change, so cached keys stay right)
     and idempotent (a re-wrapped key no longer matches). Data keys under a master key that is
     not configured, or that do not open under theirs, are reported and left alone, never
-    destroyed."""
+    destroyed. Raises ``MasterKeyReplaced``, moving nothing, in a process whose active key
+    was replaced by a newer one."""
     now = now or timezone.now()
     active = settings.KEYS.pii_active_key_id
     report = RewrapReport(active_key_id=active)
     master_keys_record(now=now)  # before any data key moves: dates the active key's first use
+    if newer := master_key_replacing(active=active):
+        raise MasterKeyReplaced(active, newer)
     old_keys = [kid for kid in settings.KEYS.pii_keys if kid != active]
     after: int | None = 0
     while old_keys and after is not None:
@@ -165,6 +193,7 @@ class RotationStatus:
     live_data_keys: dict[str, int]  # master key id -> live data keys wrapped under it
     removable: list[str]  # configured, once active, no live data key needs them: remove them
     unused: list[str]  # configured but never active (a key being rolled out, or a mistake)
+    replaced_by: str | None = None  # a newer key replaced the active one: this process's keys are out of date
 
     @property
     def still_needed(self) -> dict[str, int]:
@@ -194,4 +223,5 @@ def rotation_status(*, now: datetime | None = None) -> RotationStatus:
         live_data_keys=dict(live),
         removable=[kid for kid in configured_old if kid in records and not live[kid]],
         unused=[kid for kid in configured_old if kid not in records and not live[kid]],
+        replaced_by=master_key_replacing(active=active),
     )

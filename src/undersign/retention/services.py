@@ -43,9 +43,12 @@ __all__ = [
 ]
 
 
-def retention_job_run(*, job: str, work: RetentionWork, now: datetime | None = None) -> RetentionRun:
+def retention_job_run(
+    *, job: str, work: RetentionWork, now: datetime | None = None, reraise: bool = True
+) -> RetentionRun:
     """Run one retention job and record it. A failure is recorded by the exception's class
-    (never its message, which could carry personal data) and re-raised for the scheduler."""
+    (never its message, which could carry personal data) and re-raised for the scheduler,
+    unless ``reraise`` is False (then its run, which says so, is returned)."""
     now = now or timezone.now()
     run = RetentionRun.objects.create(job=job, started_at=timezone.now())
     try:
@@ -54,23 +57,19 @@ def retention_job_run(*, job: str, work: RetentionWork, now: datetime | None = N
         run.error = type(exc).__name__[:100]
         run.finished_at = timezone.now()
         run.save(update_fields=["error", "finished_at"])
-        log.error("retention job %s failed: %s", job, run.error)
-        raise
+        log.error("retention job %s failed: %s; it runs again at the next tick", job, run.error)
+        if reraise:
+            raise
+        return run
     run.finished_at = timezone.now()
     run.save(update_fields=["items", "finished_at"])
     return run
 
 
-def retention_jobs_run_all(*, now: datetime | None = None) -> int:
+def retention_jobs_run_all(*, now: datetime | None = None) -> list[RetentionRun]:
     """Run every retention job once, each recorded; one that fails does not stop the others
-    (its row says it failed, and the next run tries again). Returns the rows they changed."""
-    total = 0
-    for name, work in retention_jobs().items():
-        try:
-            total += retention_job_run(job=name, work=work, now=now).items
-        except Exception:  # noqa: BLE001 - recorded in its run row; the other jobs still run
-            log.warning("retention job %s will run again at the next tick", name)
-    return total
+    (its row says it failed, and the next run tries again). Returns their runs, in order."""
+    return [retention_job_run(job=name, work=work, now=now, reraise=False) for name, work in retention_jobs().items()]
 
 
 # --- this app's own jobs: they span several apps, each part done by its own app's service ------
@@ -151,7 +150,9 @@ def petition_personal_data_destroy(*, petition: Petition, now: datetime) -> int:
     its key through the confirmation grace, so a late confirmation never meets a shredded
     row."""
     with transaction.atomic():
-        locked = Petition.objects.select_for_update().filter(pk=petition.pk).first()
+        # ``no_key``: a withdrawal holding one of its signatures appends a revocation, whose
+        # foreign key share-locks this row; a full lock would make the two wait for each other.
+        locked = Petition.objects.select_for_update(no_key=True).filter(pk=petition.pk).first()
         if locked is None or locked.personal_data_destroyed:
             return 0
         check_personal_data_due(locked, now)

@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from undersign.core.rotation import REWRAP_BATCH_SIZE, RotationStatus, data_keys_rewrap, rotation_status
+from undersign.core.rotation import (
+    REWRAP_BATCH_SIZE,
+    MasterKeyReplaced,
+    RotationStatus,
+    data_keys_rewrap,
+    rotation_status,
+)
 
 
 def _counts(keys: dict[str, int]) -> str:
@@ -26,7 +32,10 @@ class Command(BaseCommand):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
         if not status:
-            report = data_keys_rewrap(batch_size=batch_size)
+            try:
+                report = data_keys_rewrap(batch_size=batch_size)
+            except MasterKeyReplaced as stale:
+                raise CommandError(str(stale), returncode=1) from None
             self.stdout.write(f"Re-wrapped {report.moved} data keys under master key {report.active_key_id}.")
             for kid, n in sorted(report.rewrapped.items()):
                 self.stdout.write(f"  {n} from {kid}")
@@ -37,6 +46,8 @@ class Command(BaseCommand):
     def _status(self, status: RotationStatus) -> None:
         write = self.stdout.write
         write(f"Active master key: {status.active_key_id}")
+        if status.replaced_by:
+            write(f"  REPLACED by {status.replaced_by}: this host's UNDERSIGN_PII_KEYS is out of date")
         if status.active_since is None or status.due_at is None:
             write("  first seen active: not recorded yet (the hourly re-wrap, or this command without --status)")
         else:
