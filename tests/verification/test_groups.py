@@ -304,6 +304,21 @@ class TestArrivals:
         log_integrate_all()
         assert breakdown_snapshot_take(petition_id=petition.pk, now=first.taken_at + timedelta(hours=1)) is not None
 
+    def test_a_member_validated_as_they_confirm_waits_for_company_before_the_integrator_runs(self, cities):
+        """The verified counters move inside the confirmation: until the member's log entry is
+        appended, a snapshot of public arrivals only would show their validation alone."""
+        spb, msk = cities
+        petition = group_petition(spb, msk, named=10)
+        for n in (1, 2, 3):
+            join(petition, spb, n)
+        first = snapshot(petition)
+        sign_and_confirm(petition, signer(display=Display.NAMED))
+        log_integrate_all()
+        join(petition, msk, 1)  # validated at once; its entry not appended yet
+        due = first.taken_at + timedelta(hours=1)
+        assert breakdown_snapshot_take(petition_id=petition.pk, now=due) is None
+        assert breakdown_latest(petition_id=petition.pk).parts["verification"]["totals"]["verified"] == 3
+
 
 class TestLeaving:
     def test_before_the_reveal_the_member_becomes_counted_only_and_is_never_named(self, cities):
