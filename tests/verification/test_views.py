@@ -19,7 +19,7 @@ from tests.verification.conftest import (
 )
 from undersign.core.models import StaffAccess
 from undersign.petitions.models import Petition
-from undersign.petitions.services import GroupThresholds
+from undersign.petitions.services import NO_GROUP, GroupThresholds
 from undersign.signatures.links import group_leave_args
 from undersign.signatures.models import Signature
 from undersign.transparency.services import log_integrate_all
@@ -306,6 +306,23 @@ class TestCreateWizardGroup:
         page = self.post(client, registry, **data)
         assert page.status_code == 200 and message.encode() in page.content
 
+    def test_registries_too_small_for_the_smallest_group_still_take_a_petition_without_one(
+        self, client, settings, registry
+    ):
+        """Six deputies can never make a group of ten: the petition is created (as before there
+        were groups), and its signers are not offered a group that could never be named."""
+        settings.K_ANONYMITY, settings.GROUP_MIN_NAMED = 5, 10
+        assert self.post(client, registry, group_min_named="10", group_min_territories="1").status_code == 302
+        client.post(
+            "/petitions/new/creator/",
+            {"name": "Daria Deputy", "email": "daria@example.org", "region": "E12000007", "display": "named"},
+        )
+        check = client.get("/petitions/new/check/").content.decode()
+        assert "too few members for a group" in check and "are verified, from at least" not in check
+        assert client.post("/petitions/new/check/").status_code == 302
+        petition = Petition.objects.get()
+        assert (petition.group_min_named, petition.group_min_territories) == (0, 0)
+
     def test_a_petition_open_to_anyone_offers_no_group_and_ignores_the_fields(self, client, registry):
         page = client.post(
             "/petitions/new/", {**self.TEXT, "policy": "anyone", "group_min_named": "1", "group_min_territories": "0"}
@@ -320,6 +337,16 @@ class TestGroupChoice:
         page = client.get(f"/petitions/{petition.pk}/sign/").content.decode()
         assert "Name me only once at least 6 verified signers from at least 1 territory are named with me" in page
         assert 'value="group"' in page
+
+    def test_a_petition_whose_registries_were_too_small_offers_no_group(self, client, registry):
+        petition = restricted_petition(registry, group=NO_GROUP)
+        page = client.get(f"/petitions/{petition.pk}/sign/").content.decode()
+        assert 'value="group"' not in page and "Safety in numbers" not in page
+        posted = client.post(f"/petitions/{petition.pk}/sign/", signing(registry.members.first().pk, display="group"))
+        assert posted.status_code == 400 and not Signature.objects.filter(display="group").exists()
+        assert "Safety in numbers" not in client.get(f"/petitions/{petition.pk}/").content.decode()
+        document = client.get(f"/petitions/{petition.pk}.json").json()["data"]["attributes"]
+        assert document["verification"]["group"] is None
 
     def test_a_claim_with_the_group_choice_is_stored(self, client, registry):
         petition = restricted_petition(registry)
