@@ -417,6 +417,23 @@ class TestLeavingTheGroup:
         members[0].refresh_from_db()
         assert members[0].display == "group"
 
+    def test_after_the_reveal_a_newcomer_is_told_they_join_a_named_group(self, client, registry, settings):
+        """Choosing the group then names the signer at the next snapshot, alone among the new
+        names: the form and the confirmation say so, and offer no leaving."""
+        settings.K_ANONYMITY = settings.GROUP_MIN_NAMED = 3
+        petition = restricted_petition(registry, group=GroupThresholds(3, 1))
+        for m in registry.members.order_by("pk")[:3]:
+            claim_and_confirm(petition, m, email=official_email(m), display="group")
+        log_integrate_all()
+        assert take_breakdown_snapshot(petition) is not None
+        form = client.get(f"/petitions/{petition.pk}/sign/").content.decode()
+        assert "group has already been named" in form and "You can leave the group until then" not in form
+        newcomer = registry.members.order_by("pk")[3]
+        client.post(f"/petitions/{petition.pk}/sign/", signing(newcomer.pk, email="late@example.org", display="group"))
+        _, token = last_confirm_link("late@example.org")
+        confirmed = client.post(f"/signatures/confirm/{token}/").content.decode()
+        assert "group has already been named" in confirmed and 'id="group-leave"' not in confirmed
+
     def test_the_confirmation_page_and_mail_give_a_member_the_link_and_no_one_else(self, client, registry):
         petition = restricted_petition(registry, policy=SigningPolicy.VERIFIED_SEPARATELY)
         client.post(f"/petitions/{petition.pk}/sign/", signing(email="gala@example.org", display="group"))

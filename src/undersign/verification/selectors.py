@@ -521,6 +521,11 @@ def petition_offers_group(petition: Petition) -> bool:
     return petition.group_min_named > 0 and petition_verification(petition=petition) is not None
 
 
+def petition_group_named(petition: Petition) -> bool:
+    """Whether the petition's group has been named (a snapshot recorded its reveal)."""
+    return GroupReveal.objects.filter(petition_id=petition.pk).exists()
+
+
 def group_may_be_named(petition: Petition, now: datetime) -> bool:
     """A group is named only while its petition collects signatures: once it has closed (or
     been taken down) before its condition held at a snapshot, it never is."""
