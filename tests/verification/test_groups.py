@@ -426,3 +426,26 @@ class TestOneDecisionAtATime:
             holder.close()
         assert breakdown_snapshot_take(petition_id=petition.pk) is not None
         assert group_leave(signature=members[0]) == GroupLeave.NAMED
+
+
+class TestAfterTheDataIsDestroyed:
+    def test_a_named_group_is_said_to_be_named_and_no_member_is_shown(self, cities, client):
+        from undersign.retention.selectors import personal_data_destruction_at
+        from undersign.retention.services import petition_personal_data_destroy
+
+        spb, msk = cities
+        petition = group_petition(spb, msk, policy=SigningPolicy.VERIFIED_SEPARATELY)
+        for n in (1, 2, 3):
+            join(petition, spb, n)
+        join(petition, msk, 1)
+        sign_and_confirm(petition, signer(name="Alla Citizen", display=Display.GROUP))
+        snapshot(petition)
+        assert "Alla Citizen" in listed(petition)
+        petition_close(petition=petition)
+        petition.refresh_from_db()
+        petition_personal_data_destroy(petition=petition, now=personal_data_destruction_at(petition))
+        page = client.get(f"/petitions/{petition.pk}/")
+        group = client.get(f"/petitions/{petition.pk}.json").json()["data"]["attributes"]["verification"]["group"]
+        assert page.status_code == 200 and "Named together" in page.content.decode()
+        assert "Alla Citizen" not in page.content.decode() and "Deputy Spb" not in page.content.decode()
+        assert group["named_at"] is not None and group["members"] == []
