@@ -112,6 +112,23 @@ class TestSchedule:
         log_integrate_all()  # appended now: counted again, and company again
         assert breakdown_snapshot_take(petition_id=petition.pk, now=due + timedelta(hours=1)) is not None
 
+    def test_a_private_signatures_withdrawal_needs_company_as_its_arrival_did(self):
+        from undersign.signatures.models import Signature
+        from undersign.signatures.withdrawal import signature_withdraw
+
+        petition = named_petition()
+        sign(petition, 3, region=WALES)
+        log_integrate_all()
+        first = breakdown_snapshot_take(petition_id=petition.pk)
+        signature_withdraw(signature_id=Signature.objects.filter(display=Display.COUNTED).first().pk)
+        sign(petition, 1, display=Display.NAMED)
+        log_integrate_all()
+        due = first.taken_at + timedelta(hours=1)
+        assert breakdown_snapshot_take(petition_id=petition.pk, now=due) is None
+        sign(petition, 2)
+        log_integrate_all()
+        assert breakdown_snapshot_take(petition_id=petition.pk, now=due) is not None
+
     def test_the_periodic_job_takes_due_snapshots_of_published_petitions_only(self):
         due, waiting, pending = named_petition(), named_petition(), make_petition(state=PetitionState.SPONSORED)
         sign(due, 3)

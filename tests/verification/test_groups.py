@@ -319,6 +319,26 @@ class TestArrivals:
         assert breakdown_snapshot_take(petition_id=petition.pk, now=due) is None
         assert breakdown_latest(petition_id=petition.pk).parts["verification"]["totals"]["verified"] == 3
 
+    def test_a_member_withdrawing_before_the_reveal_waits_for_company_too(self, cities):
+        """A withdrawal moves the group's and the territory's figures as an arrival does: alone,
+        under the last epoch's draws, it could show which territory lost a member."""
+        from undersign.signatures.withdrawal import signature_withdraw
+
+        spb, msk = cities
+        petition = group_petition(spb, msk, named=10)
+        members = [join(petition, spb, n) for n in (1, 2, 3)]
+        first = snapshot(petition)
+        signature_withdraw(signature_id=members[0].pk)
+        sign_and_confirm(petition, signer(display=Display.NAMED))
+        log_integrate_all()
+        due = first.taken_at + timedelta(hours=1)
+        assert breakdown_snapshot_take(petition_id=petition.pk, now=due) is None
+        for n in (1, 2):
+            claim_and_confirm(petition, member(msk, n))
+        log_integrate_all()
+        taken = breakdown_snapshot_take(petition_id=petition.pk, now=due)
+        assert taken is not None and taken.epoch == first.epoch + 1
+
 
 class TestLeaving:
     def test_before_the_reveal_the_member_becomes_counted_only_and_is_never_named(self, cities):

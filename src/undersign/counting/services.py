@@ -132,13 +132,18 @@ def counter_checks_run(*, repair: bool) -> list[str]:
 PUBLIC_DISPLAYS = frozenset({Display.NAMED, Display.INITIALS})
 
 
+# Entries that move a signature's counts: its arrival, and its leaving or coming back (a
+# withdrawal, an invalidation, a reinstatement), which show in the figures as much as it does.
+_COUNT_MOVES = (LogEntryKind.SIGNATURE, LogEntryKind.REVOCATION, LogEntryKind.REINSTATE)
+
+
 def _private_arrivals(*, petition_id: int, from_size: int, to_size: int, public: frozenset[str]) -> tuple[int, int]:
-    """Signatures of region-private signers (any display not in ``public``): those whose log
-    entries were appended in [from, to), and those confirmed whose entries still wait for the
-    integrator. The waiting ones matter because the verified figures (``VerifiedCount``) move
-    inside the confirmation itself, before its log entry is appended."""
+    """Count moves of region-private signers (any display not in ``public``): those whose log
+    entries were appended in [from, to), and those whose entries still wait for the integrator.
+    The waiting ones matter because the verified figures (``VerifiedCount``) move inside the
+    confirmation (or withdrawal) itself, before its log entry is appended."""
     private = Signature.objects.filter(petition_id=petition_id).exclude(display__in=public).values("pk")
-    entries = LogEntry.objects.filter(petition_id=petition_id, kind=LogEntryKind.SIGNATURE, signature_id__in=private)
+    entries = LogEntry.objects.filter(petition_id=petition_id, kind__in=_COUNT_MOVES, signature_id__in=private)
     appended = entries.filter(leaf_index__gte=from_size, leaf_index__lt=to_size).count()
     return appended, entries.filter(leaf_index__isnull=True).count()
 
@@ -146,8 +151,9 @@ def _private_arrivals(*, petition_id: int, from_size: int, to_size: int, public:
 def breakdown_snapshot_take(*, petition_id: int, now: datetime | None = None) -> BreakdownSnapshot | None:
     """Take the petition's next breakdown snapshot if it is due, and return it (None if not
     due). Due: ``BREAKDOWN_SNAPSHOT_MINUTES`` have passed since the last one (or there is none)
-    and either at least ``K_ANONYMITY`` region-private signatures or none at all were appended
-    since it, counting with them those confirmed and not yet appended (the periodic job looks
+    and either at least ``K_ANONYMITY`` region-private signatures or none at all arrived (or
+    were revoked or reinstated) in the log since it, counting with them those still waiting
+    for the integrator (the periodic job looks
     only at petitions whose log moved, or that a registered trigger names). Region-private:
     counted only, and any display no registered opener makes public at this snapshot
     (verification names a safety-in-numbers group at the first one after its condition holds:
