@@ -258,6 +258,9 @@ GROUP_DEFAULT_NAMED = env_int("GROUP_DEFAULT_NAMED", 10, minimum=2)
 GROUP_DEFAULT_TERRITORIES = env_int("GROUP_DEFAULT_TERRITORIES", 3, minimum=1)
 GROUP_MAX_NAMED = env_int("GROUP_MAX_NAMED", 1000, minimum=2)
 GROUP_MAX_TERRITORIES = env_int("GROUP_MAX_TERRITORIES", 100, minimum=1)
+if GROUP_MAX_NAMED < max(K_ANONYMITY, GROUP_MIN_NAMED):
+    # No group size would be allowed, and every new petition (which gets the default) refused.
+    raise ImproperlyConfigured("GROUP_MAX_NAMED must be at least K_ANONYMITY and GROUP_MIN_NAMED")
 # A signer's one-time link to see (and erase) what we hold about their signature.
 SIGNER_DATA_LINK_MINUTES = env_int("SIGNER_DATA_LINK_MINUTES", 30, minimum=5, maximum=24 * 60)
 # Run the periodic jobs (counting, closing, e-mail sweep) on a thread of `undersign run`.

@@ -93,6 +93,42 @@ class TestSchedule:
         fresh = breakdown_snapshot_take(petition_id=petition.pk, now=later.taken_at + timedelta(hours=1))
         assert fresh is not None and fresh.epoch == 2
 
+    def test_private_signatures_confirmed_but_not_yet_appended_need_company_too(self):
+        """The verified figures move inside a confirmation, before its log entry is appended: a
+        snapshot of public arrivals only, taken while a counted-only signature waits for the
+        integrator, would publish that signature's claim under unchanged draws."""
+        petition = named_petition()
+        sign(petition, 3)
+        log_integrate_all()
+        first = breakdown_snapshot_take(petition_id=petition.pk)
+        sign(petition, 1, display=Display.NAMED)
+        log_integrate_all()
+        sign(petition, 1)  # confirmed; its entry waits for the integrator
+        due = first.taken_at + timedelta(hours=1)
+        assert breakdown_snapshot_take(petition_id=petition.pk, now=due) is None
+        sign(petition, 2)
+        fresh = breakdown_snapshot_take(petition_id=petition.pk, now=due)  # k of them: company
+        assert fresh is not None and fresh.epoch == first.epoch + 1
+        log_integrate_all()  # appended now: counted again, and company again
+        assert breakdown_snapshot_take(petition_id=petition.pk, now=due + timedelta(hours=1)) is not None
+
+    def test_a_private_signatures_withdrawal_needs_company_as_its_arrival_did(self):
+        from undersign.signatures.models import Signature
+        from undersign.signatures.withdrawal import signature_withdraw
+
+        petition = named_petition()
+        sign(petition, 3, region=WALES)
+        log_integrate_all()
+        first = breakdown_snapshot_take(petition_id=petition.pk)
+        signature_withdraw(signature_id=Signature.objects.filter(display=Display.COUNTED).first().pk)
+        sign(petition, 1, display=Display.NAMED)
+        log_integrate_all()
+        due = first.taken_at + timedelta(hours=1)
+        assert breakdown_snapshot_take(petition_id=petition.pk, now=due) is None
+        sign(petition, 2)
+        log_integrate_all()
+        assert breakdown_snapshot_take(petition_id=petition.pk, now=due) is not None
+
     def test_the_periodic_job_takes_due_snapshots_of_published_petitions_only(self):
         due, waiting, pending = named_petition(), named_petition(), make_petition(state=PetitionState.SPONSORED)
         sign(due, 3)

@@ -304,6 +304,41 @@ class TestArrivals:
         log_integrate_all()
         assert breakdown_snapshot_take(petition_id=petition.pk, now=first.taken_at + timedelta(hours=1)) is not None
 
+    def test_a_member_validated_as_they_confirm_waits_for_company_before_the_integrator_runs(self, cities):
+        """The verified counters move inside the confirmation: until the member's log entry is
+        appended, a snapshot of public arrivals only would show their validation alone."""
+        spb, msk = cities
+        petition = group_petition(spb, msk, named=10)
+        for n in (1, 2, 3):
+            join(petition, spb, n)
+        first = snapshot(petition)
+        sign_and_confirm(petition, signer(display=Display.NAMED))
+        log_integrate_all()
+        join(petition, msk, 1)  # validated at once; its entry not appended yet
+        due = first.taken_at + timedelta(hours=1)
+        assert breakdown_snapshot_take(petition_id=petition.pk, now=due) is None
+        assert breakdown_latest(petition_id=petition.pk).parts["verification"]["totals"]["verified"] == 3
+
+    def test_a_member_withdrawing_before_the_reveal_waits_for_company_too(self, cities):
+        """A withdrawal moves the group's and the territory's figures as an arrival does: alone,
+        under the last epoch's draws, it could show which territory lost a member."""
+        from undersign.signatures.withdrawal import signature_withdraw
+
+        spb, msk = cities
+        petition = group_petition(spb, msk, named=10)
+        members = [join(petition, spb, n) for n in (1, 2, 3)]
+        first = snapshot(petition)
+        signature_withdraw(signature_id=members[0].pk)
+        sign_and_confirm(petition, signer(display=Display.NAMED))
+        log_integrate_all()
+        due = first.taken_at + timedelta(hours=1)
+        assert breakdown_snapshot_take(petition_id=petition.pk, now=due) is None
+        for n in (1, 2):
+            claim_and_confirm(petition, member(msk, n))
+        log_integrate_all()
+        taken = breakdown_snapshot_take(petition_id=petition.pk, now=due)
+        assert taken is not None and taken.epoch == first.epoch + 1
+
 
 class TestLeaving:
     def test_before_the_reveal_the_member_becomes_counted_only_and_is_never_named(self, cities):
@@ -411,3 +446,26 @@ class TestOneDecisionAtATime:
             holder.close()
         assert breakdown_snapshot_take(petition_id=petition.pk) is not None
         assert group_leave(signature=members[0]) == GroupLeave.NAMED
+
+
+class TestAfterTheDataIsDestroyed:
+    def test_a_named_group_is_said_to_be_named_and_no_member_is_shown(self, cities, client):
+        from undersign.retention.selectors import personal_data_destruction_at
+        from undersign.retention.services import petition_personal_data_destroy
+
+        spb, msk = cities
+        petition = group_petition(spb, msk, policy=SigningPolicy.VERIFIED_SEPARATELY)
+        for n in (1, 2, 3):
+            join(petition, spb, n)
+        join(petition, msk, 1)
+        sign_and_confirm(petition, signer(name="Alla Citizen", display=Display.GROUP))
+        snapshot(petition)
+        assert "Alla Citizen" in listed(petition)
+        petition_close(petition=petition)
+        petition.refresh_from_db()
+        petition_personal_data_destroy(petition=petition, now=personal_data_destruction_at(petition))
+        page = client.get(f"/petitions/{petition.pk}/")
+        group = client.get(f"/petitions/{petition.pk}.json").json()["data"]["attributes"]["verification"]["group"]
+        assert page.status_code == 200 and "Named together" in page.content.decode()
+        assert "Alla Citizen" not in page.content.decode() and "Deputy Spb" not in page.content.decode()
+        assert group["named_at"] is not None and group["members"] == []

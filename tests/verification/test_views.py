@@ -19,7 +19,7 @@ from tests.verification.conftest import (
 )
 from undersign.core.models import StaffAccess
 from undersign.petitions.models import Petition
-from undersign.petitions.services import GroupThresholds
+from undersign.petitions.services import NO_GROUP, GroupThresholds
 from undersign.signatures.links import group_leave_args
 from undersign.signatures.models import Signature
 from undersign.transparency.services import log_integrate_all
@@ -306,6 +306,23 @@ class TestCreateWizardGroup:
         page = self.post(client, registry, **data)
         assert page.status_code == 200 and message.encode() in page.content
 
+    def test_registries_too_small_for_the_smallest_group_still_take_a_petition_without_one(
+        self, client, settings, registry
+    ):
+        """Six deputies can never make a group of ten: the petition is created (as before there
+        were groups), and its signers are not offered a group that could never be named."""
+        settings.K_ANONYMITY, settings.GROUP_MIN_NAMED = 5, 10
+        assert self.post(client, registry, group_min_named="10", group_min_territories="1").status_code == 302
+        client.post(
+            "/petitions/new/creator/",
+            {"name": "Daria Deputy", "email": "daria@example.org", "region": "E12000007", "display": "named"},
+        )
+        check = client.get("/petitions/new/check/").content.decode()
+        assert "too few members for a group" in check and "are verified, from at least" not in check
+        assert client.post("/petitions/new/check/").status_code == 302
+        petition = Petition.objects.get()
+        assert (petition.group_min_named, petition.group_min_territories) == (0, 0)
+
     def test_a_petition_open_to_anyone_offers_no_group_and_ignores_the_fields(self, client, registry):
         page = client.post(
             "/petitions/new/", {**self.TEXT, "policy": "anyone", "group_min_named": "1", "group_min_territories": "0"}
@@ -320,6 +337,16 @@ class TestGroupChoice:
         page = client.get(f"/petitions/{petition.pk}/sign/").content.decode()
         assert "Name me only once at least 6 verified signers from at least 1 territory are named with me" in page
         assert 'value="group"' in page
+
+    def test_a_petition_whose_registries_were_too_small_offers_no_group(self, client, registry):
+        petition = restricted_petition(registry, group=NO_GROUP)
+        page = client.get(f"/petitions/{petition.pk}/sign/").content.decode()
+        assert 'value="group"' not in page and "Safety in numbers" not in page
+        posted = client.post(f"/petitions/{petition.pk}/sign/", signing(registry.members.first().pk, display="group"))
+        assert posted.status_code == 400 and not Signature.objects.filter(display="group").exists()
+        assert "Safety in numbers" not in client.get(f"/petitions/{petition.pk}/").content.decode()
+        document = client.get(f"/petitions/{petition.pk}.json").json()["data"]["attributes"]
+        assert document["verification"]["group"] is None
 
     def test_a_claim_with_the_group_choice_is_stored(self, client, registry):
         petition = restricted_petition(registry)
@@ -389,6 +416,23 @@ class TestLeavingTheGroup:
         assert b"Your group has been named" in answer.content
         members[0].refresh_from_db()
         assert members[0].display == "group"
+
+    def test_after_the_reveal_a_newcomer_is_told_they_join_a_named_group(self, client, registry, settings):
+        """Choosing the group then names the signer at the next snapshot, alone among the new
+        names: the form and the confirmation say so, and offer no leaving."""
+        settings.K_ANONYMITY = settings.GROUP_MIN_NAMED = 3
+        petition = restricted_petition(registry, group=GroupThresholds(3, 1))
+        for m in registry.members.order_by("pk")[:3]:
+            claim_and_confirm(petition, m, email=official_email(m), display="group")
+        log_integrate_all()
+        assert take_breakdown_snapshot(petition) is not None
+        form = client.get(f"/petitions/{petition.pk}/sign/").content.decode()
+        assert "group has already been named" in form and "You can leave the group until then" not in form
+        newcomer = registry.members.order_by("pk")[3]
+        client.post(f"/petitions/{petition.pk}/sign/", signing(newcomer.pk, email="late@example.org", display="group"))
+        _, token = last_confirm_link("late@example.org")
+        confirmed = client.post(f"/signatures/confirm/{token}/").content.decode()
+        assert "group has already been named" in confirmed and 'id="group-leave"' not in confirmed
 
     def test_the_confirmation_page_and_mail_give_a_member_the_link_and_no_one_else(self, client, registry):
         petition = restricted_petition(registry, policy=SigningPolicy.VERIFIED_SEPARATELY)

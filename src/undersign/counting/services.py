@@ -132,28 +132,33 @@ def counter_checks_run(*, repair: bool) -> list[str]:
 PUBLIC_DISPLAYS = frozenset({Display.NAMED, Display.INITIALS})
 
 
-def _private_arrivals(*, petition_id: int, from_size: int, to_size: int, public: frozenset[str]) -> int:
-    """Signatures of region-private signers (any display not in ``public``) whose log entries
-    were appended in [from, to)."""
+# Entries that move a signature's counts: its arrival, and its leaving or coming back (a
+# withdrawal, an invalidation, a reinstatement), which show in the figures as much as it does.
+_COUNT_MOVES = (LogEntryKind.SIGNATURE, LogEntryKind.REVOCATION, LogEntryKind.REINSTATE)
+
+
+def _private_arrivals(*, petition_id: int, from_size: int, to_size: int, public: frozenset[str]) -> tuple[int, int]:
+    """Count moves of region-private signers (any display not in ``public``): those whose log
+    entries were appended in [from, to), and those whose entries still wait for the integrator.
+    The waiting ones matter because the verified figures (``VerifiedCount``) move inside the
+    confirmation (or withdrawal) itself, before its log entry is appended."""
     private = Signature.objects.filter(petition_id=petition_id).exclude(display__in=public).values("pk")
-    return LogEntry.objects.filter(
-        petition_id=petition_id,
-        kind=LogEntryKind.SIGNATURE,
-        leaf_index__gte=from_size,
-        leaf_index__lt=to_size,
-        signature_id__in=private,
-    ).count()
+    entries = LogEntry.objects.filter(petition_id=petition_id, kind__in=_COUNT_MOVES, signature_id__in=private)
+    appended = entries.filter(leaf_index__gte=from_size, leaf_index__lt=to_size).count()
+    return appended, entries.filter(leaf_index__isnull=True).count()
 
 
 def breakdown_snapshot_take(*, petition_id: int, now: datetime | None = None) -> BreakdownSnapshot | None:
     """Take the petition's next breakdown snapshot if it is due, and return it (None if not
     due). Due: ``BREAKDOWN_SNAPSHOT_MINUTES`` have passed since the last one (or there is none)
-    and either at least ``K_ANONYMITY`` region-private signatures or none at all were appended
-    since it (the periodic job looks only at petitions whose log moved, or that a registered
-    trigger names). Region-private: counted only, and any display no registered opener makes
-    public at this snapshot (verification names a safety-in-numbers group at the first one
-    after its condition holds: its members then need no company, and the opener records the
-    reveal if the snapshot is taken). The counts are read at the petition's current log
+    and either at least ``K_ANONYMITY`` region-private signatures or none at all arrived (or
+    were revoked or reinstated) in the log since it, counting with them those still waiting
+    for the integrator (the periodic job looks
+    only at petitions whose log moved, or that a registered trigger names). Region-private:
+    counted only, and any display no registered opener makes public at this snapshot
+    (verification names a safety-in-numbers group at the first one after its condition holds:
+    its members then need no company, and the opener records the reveal if the snapshot is
+    taken). The counts are read at the petition's current log
     checkpoint, under the log's lock on PostgreSQL so that the integrator cannot move them
     half-way (on SQLite the one writer does the same)."""
     now = now or timezone.now()
@@ -170,19 +175,23 @@ def breakdown_snapshot_take(*, petition_id: int, now: datetime | None = None) ->
         size = petition.counted_at_size or 0
         openings = [opening for opener in snapshot_openers().values() if (opening := opener(petition, now))]
         public = PUBLIC_DISPLAYS.union(*(opening.displays for opening in openings))
-        arrivals = _private_arrivals(
+        arrivals, waiting = _private_arrivals(
             petition_id=petition_id, from_size=last.log_size if last else 0, to_size=size, public=public
         )
         # None of them: what changed is the signers' who made their region public (named,
         # initials), so publishing it on schedule singles no one out; a petition signed by named
         # deputies alone still sees its figures move. Some, but fewer than k: wait for company.
-        if 0 < arrivals < settings.K_ANONYMITY:
+        # The same for those waiting to be appended, which the verified figures already hold: a
+        # deputy validated by official e-mail a moment before a snapshot of public arrivals only
+        # would otherwise move its exact totals under unchanged draws (and name their territory
+        # when it had no verified signer). Appended later, they are counted again.
+        if 0 < arrivals < settings.K_ANONYMITY or 0 < arrivals + waiting < settings.K_ANONYMITY:
             return None
         sequence = last.sequence + 1 if last else 1
         for opening in openings:
             opening.record(sequence)
         # Fresh noise only when region-private signatures made this snapshot due (breakdowns.py).
-        epoch = last.epoch + (1 if arrivals else 0) if last else 1
+        epoch = last.epoch + (1 if arrivals + waiting else 0) if last else 1
         # Every region, always: a row that appears with its first signer names that signer's region.
         counts = dict.fromkeys(region_names(), 0)
         counts.update(RegionCount.objects.filter(petition_id=petition_id).values_list("region", "signature_count"))

@@ -123,7 +123,8 @@ class Petition(models.Model):
     personal_data_destroyed_at = models.DateTimeField(null=True, blank=True)
     # Safety in numbers: signers who chose to be named with their group are named only once at
     # least ``group_min_named`` verified signers from ``group_min_territories`` territories are
-    # in it (the creator sets both, within the settings' limits).
+    # in it (the creator sets both, within the settings' limits). Both 0: the petition offers no
+    # group (its registries list fewer members than the smallest group allowed).
     group_min_named = models.PositiveIntegerField(default=10)
     group_min_territories = models.PositiveIntegerField(default=3)
 

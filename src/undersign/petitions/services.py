@@ -60,6 +60,11 @@ class GroupThresholds:
     territories: int
 
 
+# A petition that offers no group (``Petition.group_min_named`` 0): its registries list fewer
+# members than the smallest group allowed, so its group could never be named.
+NO_GROUP = GroupThresholds(named=0, territories=0)
+
+
 def group_named_range() -> tuple[int, int]:
     """The group sizes a creator may ask for: never below k, nor ``GROUP_MIN_NAMED``."""
     return max(settings.K_ANONYMITY, settings.GROUP_MIN_NAMED), settings.GROUP_MAX_NAMED
@@ -117,15 +122,15 @@ def petition_transition(
 def petition_create(*, text: PetitionText, group: GroupThresholds | None = None) -> Petition:
     """A new petition awaiting its creator's confirmation, with its own data key. The creator's
     signature is made by ``signatures.services.signature_create`` in the same transaction.
-    ``group``: its safety-in-numbers thresholds (default ``group_thresholds_default``); raises
-    ``ValueError`` outside ``group_named_range`` or ``group_territories_range`` (the creation
-    form says so first)."""
+    ``group``: its safety-in-numbers thresholds (default ``group_thresholds_default``; ``NO_GROUP``:
+    it offers none); raises ``ValueError`` outside ``group_named_range`` or
+    ``group_territories_range`` (the creation form says so first)."""
     group = group or group_thresholds_default()
     low, high = group_named_range()
-    if not low <= group.named <= high:
+    if group != NO_GROUP and not low <= group.named <= high:
         raise ValueError(f"a group must name from {low} to {high} verified signers")
     low, high = group_territories_range()
-    if not low <= group.territories <= high:
+    if group != NO_GROUP and not low <= group.territories <= high:
         raise ValueError(f"a group must span from {low} to {high} territories")
     data_key = data_key_create()
     petition = Petition.objects.create(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import copy
 import uuid
+from dataclasses import dataclass
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
@@ -10,7 +11,7 @@ from undersign.core.reference import regions
 from undersign.petitions.models import Petition
 from undersign.signatures.models import Display
 from undersign.signatures.services import SignerCorrections, SignerDetails
-from undersign.signatures.signals import group_offered
+from undersign.signatures.signals import group_named, group_offered
 from undersign_verify.receipt import ReceiptError, parse_receipt
 
 MAX_RECEIPT_BYTES = 64 * 1024
@@ -28,17 +29,29 @@ def group_choice_label(petition: Petition) -> str:
     )
 
 
-def group_choice(petition: Petition) -> str | None:
-    """The label of the group's display choice on ``petition``'s forms, or None where it is not
-    offered (``signals.group_offered``: a petition that takes registry claims)."""
-    return group_choice_label(petition) if group_offered(petition) else None
+@dataclass(frozen=True)
+class GroupChoice:
+    """The group's display choice as a petition's forms offer it: its label, and whether the
+    group has been named already (the forms then say that choosing it names the signer at the
+    next update, not once the group is complete)."""
+
+    label: str
+    named: bool
 
 
-def _display_choices(field: forms.Field, group: str | None) -> None:
-    """Offer the group (labelled ``group``) on ``field``, just after "named", whose variant it is."""
+def group_choice(petition: Petition) -> GroupChoice | None:
+    """The group's display choice on ``petition``'s forms, or None where it is not offered
+    (``signals.group_offered``: a petition that takes registry claims)."""
+    if not group_offered(petition):
+        return None
+    return GroupChoice(group_choice_label(petition), group_named(petition))
+
+
+def _display_choices(field: forms.Field, group: GroupChoice | None) -> None:
+    """Offer the group on ``field``, just after "named", whose variant it is."""
     assert isinstance(field, forms.ChoiceField), "the display field"
     if group is not None:
-        field.choices = [ORDINARY_DISPLAYS[0], (Display.GROUP, group), *ORDINARY_DISPLAYS[1:]]
+        field.choices = [ORDINARY_DISPLAYS[0], (Display.GROUP, group.label), *ORDINARY_DISPLAYS[1:]]
 
 
 class SignerForm(forms.Form):
@@ -73,15 +86,15 @@ class SignerForm(forms.Form):
     )
     notify_updates = forms.BooleanField(label="E-mail me updates about this petition", required=False)
 
-    def __init__(self, *args, group: str | None = None, **kwargs) -> None:
-        """``group``: the label of the group's display choice where the petition offers it
-        (``group_choice``)."""
+    def __init__(self, *args, group: GroupChoice | None = None, **kwargs) -> None:
+        """``group``: the group's display choice where the petition offers it (``group_choice``)."""
         super().__init__(*args, **kwargs)
         region = self.fields["region"]
         assert isinstance(region, forms.ChoiceField), "declared above"
         region.choices = [("", "Choose…")] + [(r.code, r.name) for r in regions()]
         _display_choices(self.fields["display"], group)
         self.group_offered = group is not None
+        self.group_named = group is not None and group.named
 
     def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())
@@ -128,12 +141,13 @@ class ConfirmForm(forms.Form):
     display = SignerForm.base_fields["display"]
     commitment = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, creator: bool = False, group: str | None = None, **kwargs) -> None:
+    def __init__(self, *args, creator: bool = False, group: GroupChoice | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         region = self.fields["region"]
         assert isinstance(region, forms.ChoiceField), "declared above"
         region.choices = [("", "Choose…")] + [(r.code, r.name) for r in regions()]
         self.group_offered = group is not None and not creator
+        self.group_named = self.group_offered and group is not None and group.named
         if creator:
             self.fields["display"] = copy.deepcopy(CreatorForm.base_fields["display"])
         else:

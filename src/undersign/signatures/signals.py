@@ -58,3 +58,18 @@ def group_offered_register(offered: Callable[[Petition], bool]) -> None:
 
 def group_offered(petition: Petition) -> bool:
     return any(offered(petition) for offered in _group_offered)
+
+
+# Whether a petition's group has been named already (verification registers the answer): a
+# signer who chooses it then is named at the next snapshot, a newcomer to a published list,
+# and is told so before choosing; there is nothing left to leave.
+_group_named: list[Callable[[Petition], bool]] = []
+
+
+def group_named_register(named: Callable[[Petition], bool]) -> None:
+    if named not in _group_named:
+        _group_named.append(named)
+
+
+def group_named(petition: Petition) -> bool:
+    return any(named(petition) for named in _group_named)

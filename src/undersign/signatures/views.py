@@ -30,6 +30,7 @@ from undersign.signatures.services import (
     signature_for_unsubscribe,
     signature_unsubscribe,
 )
+from undersign.signatures.signals import group_named
 from undersign.signatures.withdrawal import signature_withdraw_by_link, signature_withdraw_by_receipt
 from undersign_verify.entries import commitment as make_commitment
 
@@ -184,6 +185,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
             if signature.kind == SignatureKind.CREATOR
             else None,
             "group_leave_url": _group_leave_url(request, signature),
+            "group_named": signature.display == Display.GROUP and group_named(petition),
         },
     )
 

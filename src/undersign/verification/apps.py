@@ -15,13 +15,18 @@ class VerificationConfig(AppConfig):
             register_snapshot_trigger,
         )
         from undersign.counting.services import register_counter_check
-        from undersign.signatures.signals import confirmation_related_add, group_offered_register
+        from undersign.signatures.signals import (
+            confirmation_related_add,
+            group_named_register,
+            group_offered_register,
+        )
         from undersign.verification import receivers  # noqa: F401  (connects its receivers)
         from undersign.verification.selectors import (
             BREAKDOWN_PART,
             GROUP_PART,
             group_breakdown_collect,
             group_reveals_waiting,
+            petition_group_named,
             petition_offers_group,
             verified_breakdown_collect,
         )
@@ -36,6 +41,7 @@ class VerificationConfig(AppConfig):
         # Safety in numbers: where claims are taken, a signer may ask to be named only with a
         # group, which a snapshot names once enough of it is verified (and asks for one then).
         group_offered_register(petition_offers_group)
+        group_named_register(petition_group_named)
         register_snapshot_opener(GROUP_PART, group_snapshot_opening)
         register_snapshot_trigger(GROUP_PART, group_reveals_waiting)
         register_breakdown_part(GROUP_PART, group_breakdown_collect)

@@ -11,6 +11,7 @@ from undersign.core.http import parse_id
 from undersign.core.reference import RejectionReason, load_reasons
 from undersign.petitions.models import Petition
 from undersign.petitions.services import (
+    NO_GROUP,
     GroupThresholds,
     group_named_range,
     group_territories_range,
@@ -204,7 +205,9 @@ class PetitionVerificationForm(forms.Form):
 
     def _clean_group(self, data: dict[str, object]) -> None:
         """The group's thresholds, within the settings' bounds and within reach of the chosen
-        registries: a group that can never be named would only hide its members for nothing."""
+        registries: a group that can never be named would only hide its members for nothing.
+        Registries with fewer members than the smallest group allowed take a petition that
+        offers none (both thresholds None here, ``NO_GROUP`` for the service)."""
         default = group_thresholds_default()
         named, territories = data.get("group_min_named"), data.get("group_min_territories")
         named = default.named if named is None else named
@@ -219,6 +222,9 @@ class PetitionVerificationForm(forms.Form):
         if registries and not self.errors:
             members = RegistryMember.objects.filter(registry__in=registries, active=True)
             available = members.count()
+            if available < low:
+                data["group_min_named"] = data["group_min_territories"] = None
+                return
             if named > available:
                 self.add_error(
                     "group_min_named",
@@ -235,10 +241,13 @@ class PetitionVerificationForm(forms.Form):
 
     def group_thresholds(self) -> GroupThresholds | None:
         """The safety-in-numbers thresholds for ``petition_create`` (None: the defaults, where
-        the petition takes no claims and so offers no group)."""
+        the petition takes no claims and so offers no group; ``NO_GROUP``: its registries are
+        too small for one)."""
         data = self.cleaned_data
         if data["policy"] == SigningPolicy.ANYONE:
             return None
+        if data["group_min_named"] is None:
+            return NO_GROUP
         return GroupThresholds(named=data["group_min_named"], territories=data["group_min_territories"])
 
     def service_arguments(self) -> dict[str, object]:

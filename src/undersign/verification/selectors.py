@@ -457,6 +457,8 @@ def verification_summary(
         "registries": list(verification.registries.all()),
         "signature_count": petition.signature_count if registry_only else None,
     }
+    # A petition that offers no group shows none (``petition_offers_group``: the policy is set).
+    offers_group = petition.group_min_named > 0
     if not published:
         figures = verified_public_figures(
             verified_counts_live(petition=petition),
@@ -466,7 +468,7 @@ def verification_summary(
         )
         return VerificationSummary(
             **common,
-            group=_group_summary_live(petition),
+            group=_group_summary_live(petition) if offers_group else None,
             verified=figures.verified,
             pending=figures.pending,
             rejected=figures.rejected,
@@ -476,7 +478,7 @@ def verification_summary(
             signature_count_at_figures=petition.signature_count if registry_only else None,
         )
     snapshot = breakdown_latest(petition_id=petition.pk)
-    common["group"] = _group_summary_published(petition, snapshot)
+    common["group"] = _group_summary_published(petition, snapshot) if offers_group else None
     part = snapshot.parts.get(BREAKDOWN_PART, {}) if snapshot is not None else {}
     totals = part.get("totals")
     if snapshot is None or totals is None:  # none yet, or taken before the totals were in it
@@ -514,8 +516,14 @@ GROUP_PART = "group"
 
 def petition_offers_group(petition: Petition) -> bool:
     """Whether ``petition``'s signers may choose to be named only with its group: where claims
-    can be verified, that is where it takes registry claims."""
-    return petition_verification(petition=petition) is not None
+    can be verified, that is where it takes registry claims, unless its registries were too
+    small for any group when it was created (``petitions.services.NO_GROUP``)."""
+    return petition.group_min_named > 0 and petition_verification(petition=petition) is not None
+
+
+def petition_group_named(petition: Petition) -> bool:
+    """Whether the petition's group has been named (a snapshot recorded its reveal)."""
+    return GroupReveal.objects.filter(petition_id=petition.pk).exists()
 
 
 def group_may_be_named(petition: Petition, now: datetime) -> bool:
@@ -573,6 +581,7 @@ def group_reveals_waiting() -> list[int]:
             Q(petition__closing_date__isnull=True) | Q(petition__closing_date__gt=timezone.now()),
             validated_group__gt=0,
             petition__state=PetitionState.OPEN,
+            petition__group_min_named__gt=0,
             petition__group_reveal__isnull=True,
         )
         .values("petition_id", "petition__group_min_named", "petition__group_min_territories")

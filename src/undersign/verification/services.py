@@ -725,8 +725,8 @@ def group_snapshot_opening(petition: Petition, now: datetime) -> Opening | None:
     current = Petition.objects.only("state", "closing_date", "group_min_named", "group_min_territories").get(
         pk=petition.pk
     )
-    if not group_may_be_named(current, now):
-        return None
+    if not current.group_min_named or not group_may_be_named(current, now):
+        return None  # it offers no group (``NO_GROUP``), or no longer collects signatures
     counts = group_counts_live(petition_id=petition.pk)
     if not counts.condition_met(current):
         return None

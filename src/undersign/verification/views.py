@@ -22,7 +22,7 @@ from undersign.core.http import client_ip, error_page, parse_id, private_page, p
 from undersign.core.models import StaffAccessAction
 from undersign.petitions.models import Petition, PetitionState
 from undersign.petitions.selectors import petition_get_public
-from undersign.signatures.forms import group_choice_label
+from undersign.signatures.forms import group_choice
 from undersign.verification.forms import ClaimSignForm, DecisionForm, ReverseForm, claim_rejection_title
 from undersign.verification.models import Claim, ClaimStatus, PetitionVerification
 from undersign.verification.selectors import (
@@ -63,7 +63,7 @@ def sign_with_claim(request: HttpRequest, petition: Petition, verification: Peti
     once the petition is known to take signatures). "Search" re-shows the form with the
     matching members, for browsers without JavaScript; "Continue" signs."""
     data = request.POST if request.method == "POST" else None
-    group = group_choice_label(petition)  # a petition that takes claims offers the group
+    group = group_choice(petition)  # None where its registries were too small for a group
     form = ClaimSignForm(data, request.FILES or None, petition=petition, policy=verification.policy, group=group)
     query = request.POST.get("member_query", "") if data else request.GET.get("member_query", "")
     searching = data is not None and "search" in request.POST
