@@ -15,7 +15,7 @@ from undersign.core.crypto import DecryptionError, dedup_tag
 from undersign.core.models import OutboundEmail
 from undersign.core.outbox import outbox_add
 from undersign.petitions.models import Petition, PetitionEvent, PetitionState, Transition
-from undersign.petitions.services import petition_close
+from undersign.petitions.services import PetitionText, petition_close, petition_create
 from undersign.signatures.links import (
     data_link_check,
     petition_link_check,
@@ -194,12 +194,42 @@ class TestWithdrawingAPendingSignature:
         signature_id, token = last_confirm_link("pending@example.org")
         signature = Signature.objects.get(pk=signature_id)
         assert withdraw(signature)
-        signature.refresh_from_db()
-        assert signature.is_withdrawn and signature.confirmed_at is None
         assert not LogEntry.objects.filter(signature_id=signature.pk).exists()
         with pytest.raises(InvalidLink):  # its confirmation link is spent with it
             signature_confirm(token=token)
         assert count(petition) == 1
+
+    @pytest.mark.parametrize("erase", [False, True])
+    def test_it_is_deleted_at_once_with_what_hangs_off_it(self, erase):
+        """Never confirmed, it is what the expiry job deletes (``signatures_expired_delete``),
+        which passes over a withdrawn row: kept, its sealed name and address would outlive the
+        link they came with, until the petition's key is destroyed."""
+        petition = make_petition()
+        signature_create(petition=petition, details=signer(email="pending@example.org"))
+        signature_id, _ = last_confirm_link("pending@example.org")
+        SignerDataLink.objects.create(
+            signature_id=signature_id, digest=b"d" * 32, created_at=timezone.now(), expires_at=timezone.now()
+        )
+        outbox_add(kind=OutboundEmail.Kind.SIGNER_DATA_LINK, petition_id=petition.pk, signature_id=signature_id)
+        if erase:
+            assert signature_erase(signature_id=signature_id)
+        else:
+            assert signature_withdraw(signature_id=signature_id)
+        assert not Signature.objects.filter(pk=signature_id).exists()
+        assert not SignerDataLink.objects.exists()
+        assert not OutboundEmail.objects.filter(signature_id=signature_id).exists()
+        assert not signature_withdraw(signature_id=signature_id)  # nothing left to withdraw
+        outcome, _ = signature_create(petition=petition, details=signer(email="pending@example.org"))
+        assert outcome == SignOutcome.CREATED
+
+    def test_a_creators_stays_for_its_petition_to_go_with(self):
+        text = PetitionText(action="Mend the bridge", background="It is broken.", additional_details="")
+        petition = petition_create(text=text)
+        signature_create(petition=petition, details=signer(), kind=SignatureKind.CREATOR)
+        creator = Signature.objects.get(petition=petition, kind=SignatureKind.CREATOR)
+        assert signature_withdraw(signature_id=creator.pk)
+        creator.refresh_from_db()
+        assert creator.is_withdrawn
 
 
 class TestAfterClosing:
