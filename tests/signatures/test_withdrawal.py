@@ -373,3 +373,64 @@ class TestErasure:
             outbox_add(kind=kind, petition_id=petition.pk, signature_id=signature.pk)
         deliver_outbox()
         assert mail.outbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+class TestSponsorsOneAtATime:
+    """A sponsor withdrawing and another withdrawing or confirming at the same moment: each
+    counted the confirmed sponsors without seeing the other's uncommitted change, so two
+    withdrawals could leave too few sponsors with the petition still in the queue, or a
+    withdrawal and a confirmation leave enough sponsors with it out of the queue. Both count
+    under the petition's row lock, so the later one sees what the earlier one did."""
+
+    @pytest.fixture(autouse=True)
+    def _two_sponsors(self, settings):
+        settings.SPONSORS_REQUIRED = 2
+
+    @pytest.fixture
+    def sponsored(self, postgres_only) -> tuple[Petition, list[Signature]]:
+        petition = make_petition(state=PetitionState.VALIDATED)
+        sponsors = [sign_and_confirm(petition, kind=SignatureKind.SPONSOR) for _ in range(3)]
+        petition.refresh_from_db()
+        assert petition.state == PetitionState.SPONSORED
+        return petition, sponsors
+
+    def _while_the_petition_is_held(self, petition: Petition, act) -> None:
+        """``act`` must wait for the petition's row, here held by another session (as another
+        sponsor's withdrawal or confirmation would hold it), or it counts without it."""
+        from django.db import OperationalError, connection, connections
+
+        holder = connections.create_connection("default")
+        try:
+            with holder.cursor() as other, connection.cursor() as mine:
+                other.execute("BEGIN")
+                other.execute("SELECT 1 FROM petitions_petition WHERE id = %s FOR NO KEY UPDATE", [petition.pk])
+                mine.execute("SET lock_timeout = '200ms'")
+                with pytest.raises(OperationalError, match="lock timeout"):
+                    act()
+                other.execute("ROLLBACK")
+                mine.execute("SET lock_timeout = 0")
+        finally:
+            holder.close()
+
+    def test_a_withdrawal_counts_under_the_petitions_lock(self, sponsored):
+        petition, sponsors = sponsored
+        self._while_the_petition_is_held(petition, lambda: withdraw(sponsors[0]))
+        assert withdraw(sponsors[0])  # once the other is done
+        petition.refresh_from_db()
+        assert petition.state == PetitionState.SPONSORED
+
+    def test_a_confirmation_counts_under_the_petitions_lock(self, sponsored):
+        petition, sponsors = sponsored
+        for sponsor in sponsors:
+            withdraw(sponsor)
+        petition.refresh_from_db()
+        assert petition.state == PetitionState.VALIDATED
+        details = signer()
+        signature_create(petition=petition, details=details, kind=SignatureKind.SPONSOR)
+        _, token = last_confirm_link(details.email)
+        self._while_the_petition_is_held(petition, lambda: signature_confirm(token=token))
+        signature_confirm(token=token)  # once the other is done
+        sign_and_confirm(petition, kind=SignatureKind.SPONSOR)
+        petition.refresh_from_db()
+        assert petition.state == PetitionState.SPONSORED

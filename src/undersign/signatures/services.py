@@ -357,11 +357,21 @@ def _after_confirm(petition: Petition, signature: Signature) -> None:
 
 def _sponsor_confirmed(petition: Petition) -> None:
     notify_creator(petition=petition, kind=OutboundEmail.Kind.SPONSOR_SIGNED)
-    sponsors = Signature.objects.filter(
-        petition=petition, kind=SignatureKind.SPONSOR, status=SignatureStatus.CONFIRMED
-    ).count()
+    sponsors = sponsors_confirmed_locked(petition=petition)
     if sponsors >= settings.SPONSORS_REQUIRED and petition.can(Transition.MARK_SPONSORED):
         petition_mark_sponsored(petition=petition)
+
+
+def sponsors_confirmed_locked(*, petition: Petition) -> int:
+    """How many confirmed sponsors the petition has, counted under its row lock, with its state
+    read afresh into ``petition``. A sponsor confirming and another withdrawing at the same
+    moment (``signatures.withdrawal``) would otherwise each count without the other's change,
+    and leave the petition in the moderation queue with too few sponsors, or out of it with
+    enough. Precondition: transaction open."""
+    petition.state = Petition.objects.select_for_update().values_list("state", flat=True).get(pk=petition.pk)
+    return Signature.objects.filter(
+        petition=petition, kind=SignatureKind.SPONSOR, status=SignatureStatus.CONFIRMED
+    ).count()
 
 
 def signature_invalidate(*, signature: Signature, reason: str) -> bool:

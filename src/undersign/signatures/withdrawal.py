@@ -46,12 +46,12 @@ from django.utils import timezone
 
 from undersign.core.crypto import token_digest
 from undersign.petitions.models import Transition
-from undersign.petitions.services import TransitionRefused, petition_creator_withdrew, petition_sponsors_fell_short
+from undersign.petitions.services import petition_creator_withdrew, petition_sponsors_fell_short
 from undersign.signatures.data_links import signer_data_link_spend
 from undersign.signatures.links import withdraw_link_valid
 from undersign.signatures.models import WITHDRAWN, Signature, SignatureKind, SignatureStatus, SignerDataLink
 from undersign.signatures.personal_data import DecryptionError, signer_fields_erased, signer_fields_reseal
-from undersign.signatures.services import signature_invalidate, signatures_delete
+from undersign.signatures.services import signature_invalidate, signatures_delete, sponsors_confirmed_locked
 from undersign.signatures.signals import signature_erased, signature_tag_replaced, signatures_status_changed
 from undersign_verify.entries import commitment as make_commitment
 
@@ -179,13 +179,9 @@ def _sponsor_withdrew(signature: Signature) -> None:
     ``SPONSORS_REQUIRED`` confirmed sponsors remain; an open one is not touched."""
     petition = signature.petition
     if not petition.can(Transition.SPONSORS_FELL_SHORT):
-        return
-    sponsors = Signature.objects.filter(
-        petition=petition, kind=SignatureKind.SPONSOR, status=SignatureStatus.CONFIRMED
-    ).count()
-    if sponsors >= settings.SPONSORS_REQUIRED:
-        return
-    try:
+        return  # as read with the signature; an open petition is never locked here
+    # Counted under the petition's lock, which reads its state afresh: a moderator may have
+    # approved it meanwhile, and another sponsor's change must be seen (``sponsors_confirmed_locked``).
+    sponsors = sponsors_confirmed_locked(petition=petition)
+    if sponsors < settings.SPONSORS_REQUIRED and petition.can(Transition.SPONSORS_FELL_SHORT):
         petition_sponsors_fell_short(petition=petition)
-    except TransitionRefused:
-        pass  # a moderator decided on it meanwhile: an approved petition stays open
