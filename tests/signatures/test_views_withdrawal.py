@@ -16,7 +16,7 @@ from undersign.signatures.links import data_link_check, unsubscribe_token, withd
 from undersign.signatures.models import Signature, SignatureStatus
 from undersign.signatures.services import signature_confirm, signature_create
 from undersign_verify.entries import commitment
-from undersign_verify.receipt import Receipt
+from undersign_verify.receipt import HEADER, Receipt
 
 pytestmark = pytest.mark.django_db
 CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]+"')
@@ -149,6 +149,7 @@ class TestWithdrawingWithAReceipt:
         [
             ({}, b"Paste your receipt"),
             ({"receipt": "not a receipt"}, b"This is not a receipt of this site"),
+            ({"receipt": f"{HEADER}\nextra {'A' * 64}\nindex \u00b2\n\ncheckpoint\n"}, b"index"),
             ({"petition": "nope", "code": "ab" * 32}, b"log id looks like"),
             ({"petition": "6ba7b810-9dad-11d1-80b4-00c04fd430c8", "code": "xyz"}, b"64 characters"),
             ({"petition": "6ba7b810-9dad-11d1-80b4-00c04fd430c8", "code": "ab" * 31}, b"64 characters"),
