@@ -16,7 +16,12 @@ from undersign.verification.evidence import decision_note_open, evidence_documen
 from undersign.verification.member_ref import member_ref_open
 from undersign.verification.models import Claim, ClaimDecision, ClaimStatus, CountedAs, DecisionKind, SigningPolicy
 from undersign.verification.selectors import TerritoryCounts, claim_member, verified_counts_live
-from undersign.verification.services import claim_decide, claim_reverse, verified_counts_reconcile
+from undersign.verification.services import (
+    claim_decide,
+    claim_on_signature_confirmed,
+    claim_reverse,
+    verified_counts_reconcile,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +133,57 @@ def test_a_fraud_finding_then_withdrawal(decided):
     signature_withdraw(signature_id=signature.pk)
     assert counts(petition) == TerritoryCounts()
     assert verified_counts_reconcile(petition_id=petition.pk) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_decision_locks_the_signature_before_the_claim(registry, postgres_only):
+    """A withdrawal (or any invalidation) locks the signature, then reaches its claim through
+    the counters; a rejection on a registry-only petition locked the claim, then invalidated
+    the signature. At the same moment each waited for the other: PostgreSQL aborted one with a
+    deadlock, a server error for the signer or the validator. A decision now takes the
+    signature's lock first, so it waits for the withdrawal (held here by another session)."""
+    from django.db import OperationalError, connection, connections
+
+    petition = restricted_petition(registry)
+    signature = claim_and_confirm(petition, registry.members.first())
+    validator = make_validator("vera", registry)
+    holder = connections.create_connection("default")
+    try:
+        with holder.cursor() as other, connection.cursor() as mine:
+            other.execute("BEGIN")
+            other.execute("SELECT 1 FROM signatures_signature WHERE id = %s FOR NO KEY UPDATE", [signature.pk])
+            mine.execute("SET lock_timeout = '200ms'")
+            with pytest.raises(OperationalError, match="lock timeout"):
+                claim_decide(claim=signature.claim, actor=validator, kind=DecisionKind.VALIDATE)
+            other.execute("ROLLBACK")
+            mine.execute("SET lock_timeout = 0")
+    finally:
+        holder.close()
+    assert claim_decide(claim=signature.claim, actor=validator, kind=DecisionKind.VALIDATE).status == "validated"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_official_confirmation_locks_its_rivals_signatures_before_their_claims(registry, postgres_only):
+    """Confirming from the member's official address rejects the other claims naming the
+    member, invalidating their signatures on a registry-only petition: it locks those
+    signatures before their claims, in a withdrawal's order (held here by another session)."""
+    from django.db import OperationalError, connection, connections, transaction
+
+    from tests.verification.conftest import official_email
+
+    member = registry.members.first()
+    petition = restricted_petition(registry, policy=SigningPolicy.VERIFIED_SEPARATELY)
+    rival = claim_and_confirm(petition, member)
+    own = claim_and_confirm(petition, member, email=official_email(member), confirm=False)
+    holder = connections.create_connection("default")
+    try:
+        with holder.cursor() as other, connection.cursor() as mine:
+            other.execute("BEGIN")
+            other.execute("SELECT 1 FROM signatures_signature WHERE id = %s FOR NO KEY UPDATE", [rival.pk])
+            mine.execute("SET lock_timeout = '200ms'")
+            with pytest.raises(OperationalError, match="lock timeout"), transaction.atomic():
+                claim_on_signature_confirmed(signature=own)  # as signature_confirm calls it
+            other.execute("ROLLBACK")
+            mine.execute("SET lock_timeout = 0")
+    finally:
+        holder.close()
