@@ -11,6 +11,7 @@ from django.core import mail
 from django.utils import timezone
 
 from tests.factories import deliver_outbox, last_confirm_link, make_petition, sign_and_confirm, signer
+from tests.locks import assert_waits_for_row
 from undersign.core.crypto import DecryptionError, dedup_tag
 from undersign.core.models import OutboundEmail
 from undersign.core.outbox import outbox_add
@@ -395,27 +396,9 @@ class TestSponsorsOneAtATime:
         assert petition.state == PetitionState.SPONSORED
         return petition, sponsors
 
-    def _while_the_petition_is_held(self, petition: Petition, act) -> None:
-        """``act`` must wait for the petition's row, here held by another session (as another
-        sponsor's withdrawal or confirmation would hold it), or it counts without it."""
-        from django.db import OperationalError, connection, connections
-
-        holder = connections.create_connection("default")
-        try:
-            with holder.cursor() as other, connection.cursor() as mine:
-                other.execute("BEGIN")
-                other.execute("SELECT 1 FROM petitions_petition WHERE id = %s FOR NO KEY UPDATE", [petition.pk])
-                mine.execute("SET lock_timeout = '200ms'")
-                with pytest.raises(OperationalError, match="lock timeout"):
-                    act()
-                other.execute("ROLLBACK")
-                mine.execute("SET lock_timeout = 0")
-        finally:
-            holder.close()
-
     def test_a_withdrawal_counts_under_the_petitions_lock(self, sponsored):
         petition, sponsors = sponsored
-        self._while_the_petition_is_held(petition, lambda: withdraw(sponsors[0]))
+        assert_waits_for_row(petition, lambda: withdraw(sponsors[0]))
         assert withdraw(sponsors[0])  # once the other is done
         petition.refresh_from_db()
         assert petition.state == PetitionState.SPONSORED
@@ -429,7 +412,7 @@ class TestSponsorsOneAtATime:
         details = signer()
         signature_create(petition=petition, details=details, kind=SignatureKind.SPONSOR)
         _, token = last_confirm_link(details.email)
-        self._while_the_petition_is_held(petition, lambda: signature_confirm(token=token))
+        assert_waits_for_row(petition, lambda: signature_confirm(token=token))
         signature_confirm(token=token)  # once the other is done
         sign_and_confirm(petition, kind=SignatureKind.SPONSOR)
         petition.refresh_from_db()

@@ -5,8 +5,10 @@ follows the new one (or is destroyed with an erasure), and the member may claim 
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 
-from tests.verification.conftest import claim_and_confirm, make_validator, restricted_petition
+from tests.locks import assert_waits_for_row
+from tests.verification.conftest import claim_and_confirm, make_validator, official_email, restricted_petition
 from undersign.core.crypto import DecryptionError, data_keys
 from undersign.core.models import DataKey
 from undersign.signatures.models import Signature
@@ -142,23 +144,10 @@ def test_a_decision_locks_the_signature_before_the_claim(registry, postgres_only
     the signature. At the same moment each waited for the other: PostgreSQL aborted one with a
     deadlock, a server error for the signer or the validator. A decision now takes the
     signature's lock first, so it waits for the withdrawal (held here by another session)."""
-    from django.db import OperationalError, connection, connections
-
     petition = restricted_petition(registry)
     signature = claim_and_confirm(petition, registry.members.first())
     validator = make_validator("vera", registry)
-    holder = connections.create_connection("default")
-    try:
-        with holder.cursor() as other, connection.cursor() as mine:
-            other.execute("BEGIN")
-            other.execute("SELECT 1 FROM signatures_signature WHERE id = %s FOR NO KEY UPDATE", [signature.pk])
-            mine.execute("SET lock_timeout = '200ms'")
-            with pytest.raises(OperationalError, match="lock timeout"):
-                claim_decide(claim=signature.claim, actor=validator, kind=DecisionKind.VALIDATE)
-            other.execute("ROLLBACK")
-            mine.execute("SET lock_timeout = 0")
-    finally:
-        holder.close()
+    assert_waits_for_row(signature, lambda: claim_decide(claim=signature.claim, actor=validator, kind="validate"))
     assert claim_decide(claim=signature.claim, actor=validator, kind=DecisionKind.VALIDATE).status == "validated"
 
 
@@ -167,23 +156,13 @@ def test_an_official_confirmation_locks_its_rivals_signatures_before_their_claim
     """Confirming from the member's official address rejects the other claims naming the
     member, invalidating their signatures on a registry-only petition: it locks those
     signatures before their claims, in a withdrawal's order (held here by another session)."""
-    from django.db import OperationalError, connection, connections, transaction
-
-    from tests.verification.conftest import official_email
-
     member = registry.members.first()
     petition = restricted_petition(registry, policy=SigningPolicy.VERIFIED_SEPARATELY)
     rival = claim_and_confirm(petition, member)
     own = claim_and_confirm(petition, member, email=official_email(member), confirm=False)
-    holder = connections.create_connection("default")
-    try:
-        with holder.cursor() as other, connection.cursor() as mine:
-            other.execute("BEGIN")
-            other.execute("SELECT 1 FROM signatures_signature WHERE id = %s FOR NO KEY UPDATE", [rival.pk])
-            mine.execute("SET lock_timeout = '200ms'")
-            with pytest.raises(OperationalError, match="lock timeout"), transaction.atomic():
-                claim_on_signature_confirmed(signature=own)  # as signature_confirm calls it
-            other.execute("ROLLBACK")
-            mine.execute("SET lock_timeout = 0")
-    finally:
-        holder.close()
+
+    def confirmed() -> None:
+        with transaction.atomic():  # as signature_confirm calls it
+            claim_on_signature_confirmed(signature=own)
+
+    assert_waits_for_row(rival, confirmed)
