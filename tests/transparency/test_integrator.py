@@ -196,6 +196,7 @@ class TestClosing:
         assert signature_withdraw(signature_id=late.pk)
         log_integrate_all()
         assert not LogEntry.objects.filter(signature_id=late.pk).exists()
+        assert Signature.objects.get(pk=late.pk).is_withdrawn  # its signer's choice stands
         assert not tally(log_entries()).problems
         petition.refresh_from_db()
         assert petition.signature_count == tally(log_entries()).petitions[petition.uuid].count == 1

@@ -466,8 +466,10 @@ def signature_unsubscribe(*, token: str) -> bool:
 def signatures_invalidate_too_late(*, signature_ids: list[int], now: datetime) -> None:
     """Signatures whose confirmation committed after their petition's CLOSED entry: the log
     dropped their entries (they can never be appended), so they never count. Called by the
-    log's integrator, in its transaction, through ``transparency.signals.signatures_too_late``."""
-    Signature.objects.filter(pk__in=signature_ids).update(
+    log's integrator, in its transaction, through ``transparency.signals.signatures_too_late``.
+    One its signer withdrew meanwhile stays withdrawn: their choice, and no more mail."""
+    withdrawn = Q(status=SignatureStatus.INVALIDATED, invalidation_reason=WITHDRAWN)
+    Signature.objects.filter(pk__in=signature_ids).exclude(withdrawn).update(
         status=SignatureStatus.INVALIDATED, invalidated_at=now, invalidation_reason="confirmed_too_late", updated_at=now
     )
     signatures_status_changed.send(sender=Signature, signature_ids=signature_ids)
