@@ -63,7 +63,8 @@ def parse_receipt(text: str) -> Receipt:
     except (binascii.Error, ValueError):
         raise ReceiptError("the receipt's extra data or proof is not base64") from None
     index_text = lines[2][len("index ") :]
-    if not index_text.isdigit() or (index_text != "0" and index_text.startswith("0")):
+    # ASCII only: str.isdigit() also takes "²", which int() refuses, and "٣", which it reads as 3.
+    if not (index_text.isascii() and index_text.isdigit()) or (index_text != "0" and index_text.startswith("0")):
         raise ReceiptError("the receipt's index is not a decimal number")
     if len(extra) != 49 or extra[0] != EXTRA_VERSION:
         raise ReceiptError("the receipt's extra data is not version 1 (petition and r)")

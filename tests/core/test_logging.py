@@ -29,6 +29,18 @@ def test_withdrawal_and_data_links_are_redacted():
     assert not any(token in redacted for token in ("w1th", "d4ta", "0ne71me")), redacted
 
 
+def test_a_links_keyed_check_is_redacted_with_its_token():
+    """The check is fixed per signature and purpose: left in the logs, it would tie every visit
+    of one signer's link together, and to the mail that carries it."""
+    line = (
+        "GET /signatures/withdraw/tok/wchk/ /signatures/data/tok/dchk/ /signatures/petition/tok/pchk/ "
+        "/signatures/group/tok/gchk/ HTTP/1.1"
+    )
+    redacted = redact(line)
+    assert not any(check in redacted for check in ("wchk", "dchk", "pchk", "gchk")), redacted
+    assert redacted.endswith("/[redacted]/group/[redacted]/ HTTP/1.1")
+
+
 def test_a_group_leave_links_token_is_redacted():
     """With its token a log reader could take a signer out of their group."""
     assert "gr0up" not in redact("POST /signatures/group/gr0up/ch3ck/ HTTP/1.1")

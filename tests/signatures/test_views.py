@@ -10,6 +10,7 @@ from undersign.petitions.models import PetitionState
 from undersign.signatures.links import petition_link_check, unsubscribe_token
 from undersign.signatures.models import Signature, SignatureStatus
 from undersign.signatures.services import signature_create
+from undersign.signatures.withdrawal import signature_withdraw
 
 pytestmark = pytest.mark.django_db
 
@@ -145,13 +146,36 @@ class TestUnsubscribe:
         signature.refresh_from_db()
         assert signature.unsubscribed_at is None
 
-    def test_a_token_naming_no_signature_is_refused_and_changes_nothing(self, client):
+    def test_a_token_naming_no_signature_changes_nothing(self, client):
         petition = make_petition()
         signature = sign_and_confirm(petition, signer(notify_updates=True))
         response = client.post(f"/signatures/unsubscribe/{unsubscribe_token(tag=bytes(32))}/")
-        assert response.status_code == 404
+        assert response.status_code == 200
         signature.refresh_from_db()
         assert signature.unsubscribed_at is None
+
+    def test_every_token_answers_the_same_pages(self, client):
+        """The token is in every mail's ``List-Unsubscribe`` header: its page must not tell
+        whoever reads the mailbox what the withdrawal page keeps to itself — whether the
+        signature still stands, or was withdrawn, erased or deleted."""
+        petition = make_petition()
+        standing, withdrawn = sign_and_confirm(petition), sign_and_confirm(petition)
+        paths = {
+            name: f"/signatures/unsubscribe/{token}/"
+            for name, token in [
+                ("standing", unsubscribe_token(tag=bytes(standing.dedup_tag))),
+                ("withdrawn", unsubscribe_token(tag=bytes(withdrawn.dedup_tag))),
+                ("unknown", "A" * 43),
+                ("too long", "A" * 300),
+            ]
+        }
+        signature_withdraw(signature_id=withdrawn.pk)
+        for method in (client.get, client.post):
+            shown = {name: (r.status_code, r.content) for name, r in ((n, method(p)) for n, p in paths.items())}
+            assert len(set(shown.values())) == 1, {name: status for name, (status, _) in shown.items()}
+            assert shown["standing"][0] == 200
+        standing.refresh_from_db()
+        assert standing.unsubscribed_at is not None
 
     def test_unsubscribed_signers_get_no_update_emails(self):
         from undersign.core.models import OutboundEmail

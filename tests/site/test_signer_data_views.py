@@ -15,6 +15,7 @@ from undersign.petitions.models import Petition, PetitionState
 from undersign.retention.selectors import personal_data_destruction_at
 from undersign.signatures.data_links import signer_data_link_issue
 from undersign.signatures.models import Signature, SignerDataLink
+from undersign.signatures.services import signature_create
 
 pytestmark = pytest.mark.django_db
 ACTION = "Rename Zanzibar Quay"
@@ -125,3 +126,13 @@ class TestTheButtons:
 
     def test_the_buttons_take_no_get(self, client):
         assert client.get("/signatures/my-data/").status_code == 405
+
+    @pytest.mark.parametrize("action", ["withdraw", "erase"])
+    def test_a_pending_signature_is_deleted_and_the_page_says_done(self, client, action):
+        petition = make_petition()
+        signature_create(petition=petition, details=signer(email="pending@example.org"))
+        signature = Signature.objects.get(petition=petition, kind="signer")
+        proof = proof_of(shown(client, signature))
+        response = client.post("/signatures/my-data/", {"proof": proof, "action": action})
+        assert response.status_code == 200 and b"signer-data-done" in response.content
+        assert not Signature.objects.filter(pk=signature.pk).exists()

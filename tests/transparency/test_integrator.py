@@ -179,6 +179,28 @@ class TestClosing:
         assert not signature_reinstate(signature=late)  # it was never in the log
         assert not tally(log_entries()).problems
 
+    def test_a_late_confirmation_withdrawn_before_integration_leaves_no_revocation(self, settings):
+        """Its signer withdrew it (a REVOCATION, pending behind its SIGNATURE) before the
+        integrator dropped the SIGNATURE as too late: the REVOCATION must go with it, or the
+        log revokes a signature it never held and the counter drops one below the log's."""
+        from undersign.signatures.withdrawal import signature_withdraw
+
+        settings.CONFIRMATION_GRACE_HOURS = 0
+        petition = make_petition()
+        past = timezone.now() - timedelta(minutes=1)
+        Petition.objects.filter(pk=petition.pk).update(state=PetitionState.CLOSED, closed_at=past, closing_date=past)
+        log_integrate_all()
+        late = sign_and_confirm(make_petition())
+        LogEntry.objects.filter(signature_id=late.pk, leaf_index__isnull=True).update(petition=petition)
+        Signature.objects.filter(pk=late.pk).update(petition=petition)
+        assert signature_withdraw(signature_id=late.pk)
+        log_integrate_all()
+        assert not LogEntry.objects.filter(signature_id=late.pk).exists()
+        assert Signature.objects.get(pk=late.pk).is_withdrawn  # its signer's choice stands
+        assert not tally(log_entries()).problems
+        petition.refresh_from_db()
+        assert petition.signature_count == tally(log_entries()).petitions[petition.uuid].count == 1
+
 
 class TestProofs:
     def test_an_integrated_signature_has_an_inclusion_proof(self):

@@ -5,8 +5,10 @@ follows the new one (or is destroyed with an erasure), and the member may claim 
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 
-from tests.verification.conftest import claim_and_confirm, make_validator, restricted_petition
+from tests.locks import assert_waits_for_row
+from tests.verification.conftest import claim_and_confirm, make_validator, official_email, restricted_petition
 from undersign.core.crypto import DecryptionError, data_keys
 from undersign.core.models import DataKey
 from undersign.signatures.models import Signature
@@ -16,7 +18,12 @@ from undersign.verification.evidence import decision_note_open, evidence_documen
 from undersign.verification.member_ref import member_ref_open
 from undersign.verification.models import Claim, ClaimDecision, ClaimStatus, CountedAs, DecisionKind, SigningPolicy
 from undersign.verification.selectors import TerritoryCounts, claim_member, verified_counts_live
-from undersign.verification.services import claim_decide, claim_reverse, verified_counts_reconcile
+from undersign.verification.services import (
+    claim_decide,
+    claim_on_signature_confirmed,
+    claim_reverse,
+    verified_counts_reconcile,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +135,34 @@ def test_a_fraud_finding_then_withdrawal(decided):
     signature_withdraw(signature_id=signature.pk)
     assert counts(petition) == TerritoryCounts()
     assert verified_counts_reconcile(petition_id=petition.pk) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_decision_locks_the_signature_before_the_claim(registry, postgres_only):
+    """A withdrawal (or any invalidation) locks the signature, then reaches its claim through
+    the counters; a rejection on a registry-only petition locked the claim, then invalidated
+    the signature. At the same moment each waited for the other: PostgreSQL aborted one with a
+    deadlock, a server error for the signer or the validator. A decision now takes the
+    signature's lock first, so it waits for the withdrawal (held here by another session)."""
+    petition = restricted_petition(registry)
+    signature = claim_and_confirm(petition, registry.members.first())
+    validator = make_validator("vera", registry)
+    assert_waits_for_row(signature, lambda: claim_decide(claim=signature.claim, actor=validator, kind="validate"))
+    assert claim_decide(claim=signature.claim, actor=validator, kind=DecisionKind.VALIDATE).status == "validated"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_official_confirmation_locks_its_rivals_signatures_before_their_claims(registry, postgres_only):
+    """Confirming from the member's official address rejects the other claims naming the
+    member, invalidating their signatures on a registry-only petition: it locks those
+    signatures before their claims, in a withdrawal's order (held here by another session)."""
+    member = registry.members.first()
+    petition = restricted_petition(registry, policy=SigningPolicy.VERIFIED_SEPARATELY)
+    rival = claim_and_confirm(petition, member)
+    own = claim_and_confirm(petition, member, email=official_email(member), confirm=False)
+
+    def confirmed() -> None:
+        with transaction.atomic():  # as signature_confirm calls it
+            claim_on_signature_confirmed(signature=own)
+
+    assert_waits_for_row(rival, confirmed)

@@ -15,8 +15,11 @@ import re
 
 _SEGMENT = r"[^/\s\"?]+"
 # /signatures/<id>/confirm/<token>/ and …/unsubscribe/…: both the token and the signature's id.
-# Withdrawal, data-request, one-time data and group-leaving links carry a signer's token too.
-_SIGNATURE_LINK = re.compile(rf"/{_SEGMENT}/(confirm|unsubscribe|petition|withdraw|data|my-data|group)/{_SEGMENT}")
+# Withdrawal, data-request, one-time data and group-leaving links carry a signer's token too,
+# and most a keyed check after it: fixed per signature, it would tie one signer's visits together.
+_SIGNATURE_LINK = re.compile(
+    rf"/{_SEGMENT}/(confirm|unsubscribe|petition|withdraw|data|my-data|group)/{_SEGMENT}(?:/{_SEGMENT})?"
+)
 # /petitions/<id>/sponsor/<token>/: the petition's id is public, the token is not.
 _SECRET_SEGMENT = re.compile(rf"/(sponsor)/{_SEGMENT}")
 _PROOF = re.compile(r"/log/proof/[0-9A-Za-z]+")

@@ -134,10 +134,6 @@ class SignerOwnData:
     ip_kept: bool
     updates: bool
 
-    @property
-    def erased(self) -> bool:
-        return self.name is None
-
 
 def signer_own_data(*, signature: Signature) -> SignerOwnData:
     """Everything we hold about ``signature`` (read with its petition), opened for its signer."""

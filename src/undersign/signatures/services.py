@@ -357,11 +357,21 @@ def _after_confirm(petition: Petition, signature: Signature) -> None:
 
 def _sponsor_confirmed(petition: Petition) -> None:
     notify_creator(petition=petition, kind=OutboundEmail.Kind.SPONSOR_SIGNED)
-    sponsors = Signature.objects.filter(
-        petition=petition, kind=SignatureKind.SPONSOR, status=SignatureStatus.CONFIRMED
-    ).count()
+    sponsors = sponsors_confirmed_locked(petition=petition)
     if sponsors >= settings.SPONSORS_REQUIRED and petition.can(Transition.MARK_SPONSORED):
         petition_mark_sponsored(petition=petition)
+
+
+def sponsors_confirmed_locked(*, petition: Petition) -> int:
+    """How many confirmed sponsors the petition has, counted under its row lock, with its state
+    read afresh into ``petition``. A sponsor confirming and another withdrawing at the same
+    moment (``signatures.withdrawal``) would otherwise each count without the other's change,
+    and leave the petition in the moderation queue with too few sponsors, or out of it with
+    enough. Precondition: transaction open."""
+    petition.state = Petition.objects.select_for_update().values_list("state", flat=True).get(pk=petition.pk)
+    return Signature.objects.filter(
+        petition=petition, kind=SignatureKind.SPONSOR, status=SignatureStatus.CONFIRMED
+    ).count()
 
 
 def signature_invalidate(*, signature: Signature, reason: str) -> bool:
@@ -456,8 +466,10 @@ def signature_unsubscribe(*, token: str) -> bool:
 def signatures_invalidate_too_late(*, signature_ids: list[int], now: datetime) -> None:
     """Signatures whose confirmation committed after their petition's CLOSED entry: the log
     dropped their entries (they can never be appended), so they never count. Called by the
-    log's integrator, in its transaction, through ``transparency.signals.signatures_too_late``."""
-    Signature.objects.filter(pk__in=signature_ids).update(
+    log's integrator, in its transaction, through ``transparency.signals.signatures_too_late``.
+    One its signer withdrew meanwhile stays withdrawn: their choice, and no more mail."""
+    withdrawn = Q(status=SignatureStatus.INVALIDATED, invalidation_reason=WITHDRAWN)
+    Signature.objects.filter(pk__in=signature_ids).exclude(withdrawn).update(
         status=SignatureStatus.INVALIDATED, invalidated_at=now, invalidation_reason="confirmed_too_late", updated_at=now
     )
     signatures_status_changed.send(sender=Signature, signature_ids=signature_ids)

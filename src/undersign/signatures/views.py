@@ -211,14 +211,17 @@ def petition_link(request: HttpRequest, token: str, check: str) -> HttpResponse:
 @private_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        if request.method != "POST":  # GET and HEAD only show
-            signature_for_unsubscribe(token=token)
-            return render(request, "signatures/unsubscribe.html", {"done": False})
-        signature_unsubscribe(token=token)
-    except InvalidLink as refused:
-        return refusal_page(request, refused)
-    return render(request, "signatures/unsubscribe.html", {"done": True})
+    """GET shows the button, the POST unsubscribes; both answer the same page whatever stands
+    behind the token. It is in every mail's ``List-Unsubscribe`` header, so an answer that
+    differed would tell whoever reads the mailbox what the withdrawal page keeps to itself:
+    whether the signature still stands or was withdrawn, erased or deleted. "Unsubscribed" is
+    true in every case: no update will be mailed to a signature the token does not find."""
+    if request.method == "POST":  # GET and HEAD only show
+        try:
+            signature_unsubscribe(token=token)
+        except InvalidLink:
+            pass
+    return render(request, "signatures/unsubscribe.html", {"done": request.method == "POST"})
 
 
 def _withdraw_page(request: HttpRequest, *, done: bool, status: int = 200, **context: object) -> HttpResponse:

@@ -7,9 +7,13 @@ from which its commitment follows), or from the signer's own data page (a one-ti
 ``signatures.data_links``). In one transaction:
 
 - it is invalidated with the reason ``withdrawn``: a confirmed one gets a ``REVOCATION``
-  (``WITHDRAWN``) in the log, and its petition's count drops when the integrator appends it; a
-  pending one simply never counts; one already invalidated (fraud, a rejected claim) stays
-  uncounted, now for good — no reversal counts a withdrawn signature again;
+  (``WITHDRAWN``) in the log, and its petition's count drops when the integrator appends it;
+  one already invalidated (fraud, a rejected claim) stays uncounted, now for good — no reversal
+  counts a withdrawn signature again. A pending one (never confirmed, so never counted nor
+  logged) is deleted at once, with its claim, data links and unsent e-mails, as the expiry job
+  would delete it: kept as withdrawn, its sealed name and address would outlive the link it
+  came with. A creator's pending one stays, withdrawn: its petition, never confirmed, is
+  deleted with it (``retention``);
 - its dedup tag is replaced by random bytes, so the same person may sign again, and the tag no
   longer answers "did this address sign?" to whoever holds the dedup key. The sealed name,
   e-mail and IP address are bound to the tag (``personal_data.pii_context``), so they are sealed
@@ -42,12 +46,12 @@ from django.utils import timezone
 
 from undersign.core.crypto import token_digest
 from undersign.petitions.models import Transition
-from undersign.petitions.services import TransitionRefused, petition_creator_withdrew, petition_sponsors_fell_short
+from undersign.petitions.services import petition_creator_withdrew, petition_sponsors_fell_short
 from undersign.signatures.data_links import signer_data_link_spend
 from undersign.signatures.links import withdraw_link_valid
 from undersign.signatures.models import WITHDRAWN, Signature, SignatureKind, SignatureStatus, SignerDataLink
 from undersign.signatures.personal_data import DecryptionError, signer_fields_erased, signer_fields_reseal
-from undersign.signatures.services import signature_invalidate
+from undersign.signatures.services import signature_invalidate, signatures_delete, sponsors_confirmed_locked
 from undersign.signatures.signals import signature_erased, signature_tag_replaced, signatures_status_changed
 from undersign_verify.entries import commitment as make_commitment
 
@@ -112,8 +116,8 @@ def signature_withdraw_by_data_proof(*, proof: str, erase: bool) -> Signature:
         signature_erase(signature_id=signature.pk)
     else:
         signature_withdraw(signature_id=signature.pk)
-    signature.refresh_from_db()
-    return signature
+    # A pending one is gone: what the page needs (its petition) was read with it.
+    return Signature.objects.select_related("petition").filter(pk=signature.pk).first() or signature
 
 
 def signature_erase(*, signature_id: int) -> bool:
@@ -125,18 +129,21 @@ def signature_erase(*, signature_id: int) -> bool:
         signature = _locked(signature_id)
         if signature is None:
             return False
-        if not signature.is_withdrawn:
-            _withdraw(signature)
+        if not signature.is_withdrawn and not _withdraw(signature):
+            return True  # it was pending: deleted whole, with its links and its claim
         Signature.objects.filter(pk=signature.pk).update(**signer_fields_erased(), updated_at=timezone.now())
         SignerDataLink.objects.filter(signature_id=signature.pk).delete()
         signature_erased.send(sender=Signature, signature_id=signature.pk)
     return True
 
 
-def _withdraw(signature: Signature) -> None:
-    """Precondition: inside a transaction, ``signature`` locked (read with its petition) and not
-    withdrawn yet."""
+def _withdraw(signature: Signature) -> bool:
+    """Returns whether the row is kept (False: a pending one, deleted). Precondition: inside a
+    transaction, ``signature`` locked (read with its petition) and not withdrawn yet."""
     now = timezone.now()
+    if signature.status == SignatureStatus.PENDING and signature.kind != SignatureKind.CREATOR:
+        signatures_delete(signature_ids=[signature.pk])
+        return False
     if signature.status == SignatureStatus.INVALIDATED:
         # It no longer counted (fraud, a rejected claim, too late), and has no log entry to
         # add; its reason changes so that no reversal can count it again against its signer's
@@ -164,6 +171,7 @@ def _withdraw(signature: Signature) -> None:
         _sponsor_withdrew(signature)
     elif signature.kind == SignatureKind.CREATOR:
         petition_creator_withdrew(petition=signature.petition)
+    return True
 
 
 def _sponsor_withdrew(signature: Signature) -> None:
@@ -171,13 +179,9 @@ def _sponsor_withdrew(signature: Signature) -> None:
     ``SPONSORS_REQUIRED`` confirmed sponsors remain; an open one is not touched."""
     petition = signature.petition
     if not petition.can(Transition.SPONSORS_FELL_SHORT):
-        return
-    sponsors = Signature.objects.filter(
-        petition=petition, kind=SignatureKind.SPONSOR, status=SignatureStatus.CONFIRMED
-    ).count()
-    if sponsors >= settings.SPONSORS_REQUIRED:
-        return
-    try:
+        return  # as read with the signature; an open petition is never locked here
+    # Counted under the petition's lock, which reads its state afresh: a moderator may have
+    # approved it meanwhile, and another sponsor's change must be seen (``sponsors_confirmed_locked``).
+    sponsors = sponsors_confirmed_locked(petition=petition)
+    if sponsors < settings.SPONSORS_REQUIRED and petition.can(Transition.SPONSORS_FELL_SHORT):
         petition_sponsors_fell_short(petition=petition)
-    except TransitionRefused:
-        pass  # a moderator decided on it meanwhile: an approved petition stays open

@@ -177,7 +177,12 @@ def _drop_late_signatures(batch: list[dict], now: datetime) -> list[dict]:
     """A confirmation that committed after its petition's CLOSED entry (it passed the grace
     check a moment before the end) cannot follow it in the log: its pending entry, never
     appended, is dropped, and the signatures app, told through ``signatures_too_late``,
-    invalidates the signature as confirmed too late."""
+    invalidates the signature as confirmed too late. Any status entry queued for it meanwhile
+    (its signer withdrew it at once, say) goes too: a REVOCATION of a signature the log never
+    held would break the count rule and take one off the counter for nothing. It is deleted
+    after the signal, whose UPDATE waits for a withdrawal still holding the signature's row, so
+    that withdrawal's entry is committed by then; a later one finds the signature invalidated
+    and queues nothing."""
     candidates = {e["petition_id"] for e in batch if e["kind"] == K.SIGNATURE}
     if not candidates:
         return batch
@@ -190,8 +195,13 @@ def _drop_late_signatures(batch: list[dict], now: datetime) -> list[dict]:
     if not late:
         return batch
     signatures_too_late.send(sender=LogEntry, signature_ids=[e["signature_id"] for e in late], now=now)
-    LogEntry.objects.filter(pk__in=[e["pk"] for e in late]).delete()
-    dropped = {e["pk"] for e in late}
+    statuses = LogEntry.objects.filter(
+        leaf_index__isnull=True,
+        kind__in=[K.REVOCATION, K.REINSTATE],
+        signature_id__in=[e["signature_id"] for e in late],
+    )
+    dropped = {e["pk"] for e in late} | set(statuses.values_list("pk", flat=True))
+    LogEntry.objects.filter(pk__in=dropped).delete()
     return [e for e in batch if e["pk"] not in dropped]
 
 

@@ -501,13 +501,17 @@ def _claim_check_official_email(claim: Claim, signature: Signature) -> None:
         return
     now = timezone.now()
     today = day_start(now)
-    rivals = (
-        Claim.objects.select_for_update(of=("self",))
-        .select_related("signature")
-        .filter(petition_id=claim.petition_id, member_tag=claim.member_tag, status__in=STANDING_STATUSES)
-        .exclude(pk=claim.pk)
+    standing = Claim.objects.filter(
+        petition_id=claim.petition_id, member_tag=claim.member_tag, status__in=STANDING_STATUSES
+    ).exclude(pk=claim.pk)
+    # Their signatures first, then the claims: a withdrawal's order (``_locked`` says why).
+    list(
+        Signature.objects.select_for_update()
+        .filter(pk__in=standing.values("signature_id"))
         .order_by("pk")
+        .values_list("pk")
     )
+    rivals = standing.select_for_update(of=("self",)).select_related("signature").order_by("pk")
     for rival in rivals:
         _claim_override(rival, today=today)
     try:
@@ -533,6 +537,12 @@ def _claim_check_official_email(claim: Claim, signature: Signature) -> None:
 
 
 def _locked(claim: Claim) -> Claim:
+    """``claim`` read afresh under its lock, taken after its signature's: the order of every
+    change that starts from the signature (a withdrawal, an invalidation, a confirmation) and
+    reaches the claim through ``signatures_status_changed``. A rejection or a reversal then
+    writes the signature (``signature_invalidate``, ``signature_reinstate``); in the other
+    order it and a withdrawal at the same moment would deadlock on PostgreSQL."""
+    Signature.objects.select_for_update().filter(pk=claim.signature_id).values_list("pk").first()
     return Claim.objects.select_for_update(of=("self",)).select_related("signature", "petition").get(pk=claim.pk)
 
 
