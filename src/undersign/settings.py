@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -221,6 +222,17 @@ MAIL_PER_ADDRESS_PETITION_DAY = env_int("MAIL_PER_ADDRESS_PETITION_DAY", 3, mini
 MAIL_PER_ADDRESS_DAY = env_int("MAIL_PER_ADDRESS_DAY", 10, minimum=1)
 # "You have already signed" goes to one address at most once in this many days per petition.
 ALREADY_SIGNED_MAIL_DAYS = env_int("ALREADY_SIGNED_MAIL_DAYS", 7, minimum=1)
+# Staff login: failed logins are counted per (account, client network) and per network alone
+# (keyed limiter, no username or address kept). After the free failures each further attempt
+# waits, doubling from LOGIN_DELAY_SECONDS up to LOGIN_DELAY_MAX_SECONDS, before it is checked;
+# never a lockout. A count is forgotten LOGIN_FAILURE_MEMORY_HOURS after its last attempt.
+LOGIN_FREE_FAILURES = env_int("LOGIN_FREE_FAILURES", 5, minimum=1)
+LOGIN_NETWORK_FREE_FAILURES = env_int("LOGIN_NETWORK_FREE_FAILURES", 50, minimum=1)
+LOGIN_DELAY_SECONDS = env_int("LOGIN_DELAY_SECONDS", 2, minimum=1)
+LOGIN_DELAY_MAX_SECONDS = env_int("LOGIN_DELAY_MAX_SECONDS", 900, minimum=LOGIN_DELAY_SECONDS)
+LOGIN_FAILURE_MEMORY_HOURS = env_int(
+    "LOGIN_FAILURE_MEMORY_HOURS", 24, minimum=max(1, math.ceil(LOGIN_DELAY_MAX_SECONDS / 3600))
+)
 # The data's lifecycle (docs/threat-model.md, "Lifecycle"): what is kept, and for how long.
 # IP addresses are kept only for abuse review, then dropped (and anything derived from them).
 IP_RETENTION_DAYS = env_int("IP_RETENTION_DAYS", 7, minimum=0)

@@ -4,6 +4,7 @@ from django.urls import include, path, register_converter
 
 from undersign.core.http import IdConverter
 from undersign.site import views as site_views
+from undersign.site.login import StaffLoginView
 
 register_converter(IdConverter, "id")
 
@@ -18,7 +19,7 @@ urlpatterns = [
     path("moderation/", include("undersign.moderation.urls")),
     path("", include("undersign.verification.urls")),
     path("accounts/", site_views.staff_home, name="staff_home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", StaffLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
 ]

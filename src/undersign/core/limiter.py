@@ -56,7 +56,13 @@ def _encode(part: Part) -> bytes:
 
 def limit_key(*, rule: Rule, parts: Sequence[Part]) -> str:
     """The cache key of ``rule``'s counter for ``parts``: hex of the HMAC, nothing else."""
-    message = bytearray(rule.scope.encode("ascii"))
+    return scope_key(scope=rule.scope, parts=parts)
+
+
+def scope_key(*, scope: str, parts: Sequence[Part]) -> str:
+    """The cache key of a counter named by ``scope`` and ``parts`` (``limit_key`` and the growing
+    delays of ``core.backoff`` share it, so every counter is named the same keyed way)."""
+    message = bytearray(scope.encode("ascii"))
     message += b"\x00"
     for part in parts:
         encoded = _encode(part)
