@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.exceptions import DisallowedHost
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.middleware.security import SecurityMiddleware as DjangoSecurityMiddleware
 from django.template.loader import render_to_string
 
@@ -47,7 +47,7 @@ class SecurityMiddleware(DjangoSecurityMiddleware):
     there, and gets no HSTS header. Everything else (nosniff, referrer policy) applies as usual.
     core.checks runs Django's deploy checks of its settings as if Django's were installed."""
 
-    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+    def process_request(self, request: HttpRequest) -> HttpResponsePermanentRedirect | None:
         if is_onion_host(request):
             return None
         return super().process_request(request)
