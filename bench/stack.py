@@ -95,6 +95,7 @@ class Stack:
             SITE_URL=self.base_url,
             ALLOWED_HOSTS="127.0.0.1,localhost",
             SECURE_COOKIES="false",
+            SECURE_SSL_REDIRECT="false",  # plain HTTP on 127.0.0.1, like the cookies above
             LOG_LEVEL="WARNING",
             LOG_INTEGRATE_INTERVAL="1",
             LOG_HIGH_WATER_FILE=str(self.high_water_file),

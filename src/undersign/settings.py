@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -57,7 +58,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
+    # Django's, except that ONION_HOSTS are neither redirected to https:// nor given HSTS.
+    "undersign.core.middleware.SecurityMiddleware",
     "undersign.core.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "undersign.core.middleware.SecurityHeadersMiddleware",
@@ -66,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "undersign.core.middleware.StaffIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -158,6 +161,13 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 EMAIL_URL = env_str("EMAIL_URL", f"file://{DATA_DIR / 'mail'}")
 vars().update(parse_email_url(EMAIL_URL))
+if PRODUCTION and urlsplit(EMAIL_URL).scheme not in ("smtp", "smtps", "smtp+tls"):
+    # Mail kept in files, printed to the console or held in memory reaches no one, and leaves
+    # signers' addresses and their confirmation links on a disk or in a log.
+    raise ImproperlyConfigured(
+        "EMAIL_URL must be an smtp://, smtps:// or smtp+tls:// URL in production mode "
+        f"(not {urlsplit(EMAIL_URL).scheme}://): file, console and locmem mail reach no one"
+    )
 EMAIL_FILE_PATH: str  # set just above for file:// URLs only, the EmlFileBackend's folder (declared for mypy)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Undersign <no-reply@undersign.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -171,6 +181,32 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+# HTTPS only: plain HTTP requests are redirected to https:// and HTTPS answers carry HSTS, so a
+# browser that has been here once never again sends a signer's request in the clear.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if PRODUCTION else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+# Preloading asks browser makers to hard-code the domain as HTTPS-only, which takes months to
+# undo: the operator's decision (docs/deployment.md), so off unless asked for.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Onion addresses (Tor) are served over plain HTTP, Tor itself encrypting and authenticating:
+# requests for these hosts are neither redirected nor given HSTS (core.middleware).
+ONION_HOSTS = env_list("ONION_HOSTS", [])
+for _host in ONION_HOSTS:
+    if not _host.endswith(".onion"):
+        raise ImproperlyConfigured(f"ONION_HOSTS lists host names ending in .onion, not {_host!r}")
+# security.W021 (HSTS without preload): preloading is left to the operator, see above.
+# security.W001 (Django's SecurityMiddleware missing): ours replaces it, and core.checks runs
+# Django's checks of its settings as if Django's were named, and warns if ours is missing.
+SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W021"]
+# The admin's URL prefix: one path segment and a slash, e.g. "staff-7f3a/" (docs/settings.md).
+ADMIN_PATH = env_str("ADMIN_PATH", "admin/")
+if not re.fullmatch(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*/", ADMIN_PATH):
+    raise ImproperlyConfigured(
+        f"ADMIN_PATH must be one path segment ending in '/' without a leading slash, like 'admin/', not {ADMIN_PATH!r}"
+    )
+# A staff member's session ends after this many minutes without a request.
+STAFF_IDLE_MINUTES = env_int("STAFF_IDLE_MINUTES", 30, minimum=1, maximum=24 * 60)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
 # --- Petition rules ---------------------------------------------------------------------

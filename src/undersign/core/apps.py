@@ -7,6 +7,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Undersign core"
 
     def ready(self) -> None:
-        from undersign.core.checks import master_keys_messages, register_database_check
+        from django.core.checks import Tags, register
+
+        from undersign.core.checks import master_keys_messages, register_database_check, security_middleware_messages
 
         register_database_check(master_keys_messages)
+        register(security_middleware_messages, Tags.security, deploy=True)

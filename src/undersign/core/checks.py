@@ -14,9 +14,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.apps import AppConfig
+from django.conf import settings
 from django.core.checks import CheckMessage, Warning, register
+from django.core.checks.security import base as security
 from django.core.management.base import BaseCommand
 from django.db import DEFAULT_DB_ALIAS, DatabaseError
+from django.test.utils import override_settings
 
 from undersign.core.rotation import rotation_status
 
@@ -117,3 +120,34 @@ def master_keys_messages() -> list[CheckMessage]:
             )
         )
     return messages
+
+
+OUR_SECURITY_MIDDLEWARE = "undersign.core.middleware.SecurityMiddleware"
+DJANGO_SECURITY_MIDDLEWARE = "django.middleware.security.SecurityMiddleware"
+
+
+def security_middleware_messages(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """Django's deploy checks of HSTS, the HTTPS redirect, nosniff and the referrer and opener
+    policies look for its SecurityMiddleware by name and say nothing when it is missing. Ours
+    replaces it (ONION_HOSTS), so they run here as if Django's were named; Django's own
+    "middleware missing" (security.W001) is silenced in settings and said here instead."""
+    if OUR_SECURITY_MIDDLEWARE not in settings.MIDDLEWARE:
+        return [
+            Warning(
+                f"{OUR_SECURITY_MIDDLEWARE} is not in MIDDLEWARE: no HTTPS redirect, no HSTS, no nosniff.",
+                hint="Put it first in MIDDLEWARE, as undersign.settings does.",
+                id="core.W006",
+            )
+        ]
+    named = [DJANGO_SECURITY_MIDDLEWARE if name == OUR_SECURITY_MIDDLEWARE else name for name in settings.MIDDLEWARE]
+    checks = (
+        security.check_sts,
+        security.check_sts_include_subdomains,
+        security.check_sts_preload,
+        security.check_content_type_nosniff,
+        security.check_ssl_redirect,
+        security.check_referrer_policy,
+        security.check_cross_origin_opener_policy,
+    )
+    with override_settings(MIDDLEWARE=named):
+        return [message for check in checks for message in check(app_configs)]

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
 import logging
+import time
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.core.exceptions import DisallowedHost
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.middleware.security import SecurityMiddleware as DjangoSecurityMiddleware
 from django.template.loader import render_to_string
 
 log = logging.getLogger(__name__)
@@ -24,6 +30,61 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", "interest-cohort=(), browsing-topics=()")
         return response
+
+
+def is_onion_host(request: HttpRequest) -> bool:
+    """Whether the request is for one of ONION_HOSTS (its port aside)."""
+    try:
+        host = request.get_host()
+    except DisallowedHost:
+        return False  # the view's own get_host() answers 400
+    return host.rsplit(":", 1)[0].lower() in {name.lower() for name in settings.ONION_HOSTS}
+
+
+class SecurityMiddleware(DjangoSecurityMiddleware):
+    """Django's, except for ONION_HOSTS: an onion address is reached over plain HTTP (Tor
+    encrypts and authenticates it), so it is not redirected to an https:// that does not exist
+    there, and gets no HSTS header. Everything else (nosniff, referrer policy) applies as usual.
+    core.checks runs Django's deploy checks of its settings as if Django's were installed."""
+
+    def process_request(self, request: HttpRequest) -> HttpResponsePermanentRedirect | None:
+        if is_onion_host(request):
+            return None
+        return super().process_request(request)
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        response = super().process_response(request, response)
+        if is_onion_host(request) and "Strict-Transport-Security" in response:
+            del response.headers["Strict-Transport-Security"]
+        return response
+
+
+class StaffIdleTimeoutMiddleware:
+    """Ends a signed-in account's session after STAFF_IDLE_MINUTES without a request, so a
+    moderator's or validator's unattended browser does not stay a way into signers' data.
+
+    Only accounts (staff, moderators, validators) sign in. The last request's time is kept in
+    their session, rewritten at most once a minute so that a busy staff page does not write the
+    session on every request. A visitor who is not signed in is left alone: nothing is written,
+    so no session and no cookie is made for them."""
+
+    LAST_SEEN_KEY = "_staff_last_seen"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = int(time.time())
+            last_seen = request.session.get(self.LAST_SEEN_KEY)
+            if last_seen is not None and now - last_seen > settings.STAFF_IDLE_MINUTES * 60:
+                logout(request)
+                messages.info(
+                    request, f"You were logged out after {settings.STAFF_IDLE_MINUTES} minutes without activity."
+                )
+            elif last_seen is None or now - last_seen >= 60:
+                request.session[self.LAST_SEEN_KEY] = now
+        return self.get_response(request)
 
 
 class DatabaseUnavailableMiddleware:
