@@ -117,8 +117,12 @@ class Stack:
         self.manage("migrate", "--noinput", "-v", "0")
         self.manage("collectstatic", "--noinput", "-v", "0")
         # seed_demo reads its confirmation e-mails back from Django's in-memory outbox and runs
-        # the jobs in-process, so it gets no broker and the locmem backend.
-        self.manage("seed_demo", env=self.env(EMAIL_URL="locmem://", REDIS_URL="", INPROCESS_JOBS="false"))
+        # the jobs in-process, so it gets no broker and the locmem backend, which production mode
+        # refuses: it runs in embedded mode, with the same keys (all given, so none is generated).
+        self.manage(
+            "seed_demo",
+            env=self.env(UNDERSIGN_MODE="embedded", EMAIL_URL="locmem://", REDIS_URL="", INPROCESS_JOBS="false"),
+        )
         subprocess.run(
             ["redis-cli", "-u", f"{REDIS_URL_BASE}/{self.redis_db}", "FLUSHDB"],
             capture_output=True,
