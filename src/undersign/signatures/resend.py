@@ -1,4 +1,4 @@
-""""Didn't get the e-mail?": the confirmation link sent again to a pending signature.
+""" "Didn't get the e-mail?": the confirmation link sent again to a pending signature.
 
 Anyone can type any address into the resend form, so it must tell nobody whether that address
 signed: the page is the same whatever happened, and the request does the same work up to the

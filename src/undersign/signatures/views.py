@@ -115,7 +115,7 @@ def sponsor_done(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _resend_page(request: HttpRequest, petition: Petition, kind: str, back: str) -> HttpResponse:
-    """"Didn't get the e-mail?" (``signatures.resend``): GET shows the form; a valid POST
+    """ "Didn't get the e-mail?" (``signatures.resend``): GET shows the form; a valid POST
     answers one page, with no form on it, whatever stands behind the address, so two answers
     can be compared byte for byte. ``back``: the page the signer came from."""
     try:
