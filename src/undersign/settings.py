@@ -256,6 +256,9 @@ BREAKDOWN_SNAPSHOT_MINUTES = env_int("BREAKDOWN_SNAPSHOT_MINUTES", 60, minimum=1
 # Mails to one address: per petition and site-wide, in any 24 hours (keyed limiter, no address kept).
 MAIL_PER_ADDRESS_PETITION_DAY = env_int("MAIL_PER_ADDRESS_PETITION_DAY", 3, minimum=1)
 MAIL_PER_ADDRESS_DAY = env_int("MAIL_PER_ADDRESS_DAY", 10, minimum=1)
+# "Didn't get the e-mail?": resend requests one client network (IPv4 /24, IPv6 /64) may make
+# in an hour, whatever addresses they name; over it nothing is sent and the page is the same.
+RESEND_PER_NETWORK_HOUR = env_int("RESEND_PER_NETWORK_HOUR", 20, minimum=1)
 # "You have already signed" goes to one address at most once in this many days per petition.
 ALREADY_SIGNED_MAIL_DAYS = env_int("ALREADY_SIGNED_MAIL_DAYS", 7, minimum=1)
 # Staff login: failed logins are counted per (account, client network) and per network alone

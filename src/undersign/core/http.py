@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -75,6 +76,23 @@ def client_ip(request: HttpRequest) -> str | None:
     if settings.SECURE_PROXY_SSL_HEADER and (forwarded := request.META.get("HTTP_X_FORWARDED_FOR")):
         return forwarded.split(",")[-1].strip()[:45] or None
     return request.META.get("REMOTE_ADDR") or None
+
+
+def client_network(request: HttpRequest) -> str:
+    """The client's network, for rate limits: an IPv4 address's /24, an IPv6 address's /64
+    (what one household, office or attacker's machine usually holds), as text such as
+    ``192.0.2.0/24``. Only ever a keyed limiter's part (``core.limiter``), never stored or
+    logged. An address that cannot be parsed (no proxy header where one was expected) is one
+    network of its own, "unknown", so it is limited rather than let through."""
+    address = client_ip(request)
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return "unknown"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    prefix = 24 if ip.version == 4 else 64
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 
 
 MAX_ID = 2**63 - 1  # bigint primary keys: larger ids cannot exist, and SQLite cannot even bind them

@@ -60,7 +60,9 @@ def renderer_kinds() -> set[str]:
     return set(_renderers)
 
 
-def outbox_add(*, kind: str, petition_id: int, signature_id: int | None) -> OutboundEmail:
+def outbox_add(
+    *, kind: str, petition_id: int, signature_id: int | None, deliver_after_commit: bool = True
+) -> OutboundEmail:
     """Queue an e-mail. Precondition: called inside the transaction making the change it tells
     of, so the message exists exactly when the change does.
 
@@ -68,9 +70,12 @@ def outbox_add(*, kind: str, petition_id: int, signature_id: int | None) -> Outb
     whatever is unsent every ``OUTBOX_DELIVERY_INTERVAL`` seconds, many messages per SMTP
     connection. A Celery publish per message cost the sign request more Python time than its
     two INSERTs (docs/performance.md), and a broker outage now cannot touch the request at all.
-    Without a broker (embedded mode, tests) the message is delivered right after commit."""
+    Without a broker (embedded mode, tests) the message is delivered right after commit,
+    unless ``deliver_after_commit`` is False: then the sweep sends it, within about
+    ``OUTBOX_SWEEP_AFTER_SECONDS``, for a request whose duration must not tell whether it
+    queued a message (``signatures.resend``)."""
     message = OutboundEmail.objects.create(kind=kind, petition_id=petition_id, signature_id=signature_id)
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    if settings.CELERY_TASK_ALWAYS_EAGER and deliver_after_commit:
         # robust: a failure to send must not turn a stored change into an error page; the
         # sweep delivers the message later.
         transaction.on_commit(lambda: outbox_deliver(message_id=message.pk), robust=True)

@@ -160,6 +160,24 @@ class ConfirmForm(forms.Form):
         return SignerCorrections(name=data["name"], region=data["region"], display=data["display"])
 
 
+class ResendForm(forms.Form):
+    """The address a confirmation link is to be sent again to. Errors say only what is wrong
+    with what was typed, never whether a signature stands behind it."""
+
+    email = forms.EmailField(
+        label="The e-mail address you signed with",
+        max_length=254,
+        error_messages={
+            "required": "Enter your e-mail address.",
+            "invalid": "Enter an e-mail address like name@example.org.",
+            "max_length": "An e-mail address is at most 254 characters.",
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    clean_email = SignerForm.clean_email
+
+
 class WithdrawWithReceiptForm(forms.Form):
     """A receipt (pasted, or its file), or the petition's log id and the receipt code shown once
     at confirmation: either gives the petition and r. Errors say only what is wrong with the

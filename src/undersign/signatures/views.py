@@ -10,13 +10,14 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
-from undersign.core.http import client_ip, private_page, refusal_page
+from undersign.core.http import client_ip, client_network, private_page, refusal_page
 from undersign.petitions.models import Petition, PetitionState
 from undersign.signatures.data_links import signer_data_link_request
-from undersign.signatures.forms import ConfirmForm, SignerForm, WithdrawWithReceiptForm, group_choice
+from undersign.signatures.forms import ConfirmForm, ResendForm, SignerForm, WithdrawWithReceiptForm, group_choice
 from undersign.signatures.links import group_leave_args, petition_link_valid
 from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus
 from undersign.signatures.personal_data import signer_name
+from undersign.signatures.resend import signature_confirmation_resend
 from undersign.signatures.selectors import petition_by_sponsor_token
 from undersign.signatures.services import (
     CommitmentTaken,
@@ -111,6 +112,44 @@ def sponsor(request: HttpRequest, token: str) -> HttpResponse:
 def sponsor_done(request: HttpRequest, token: str) -> HttpResponse:
     petition = _sponsored_petition(token)
     return render(request, "signatures/check_email.html", {"petition": petition, "sponsor": True})
+
+
+def _resend_page(request: HttpRequest, petition: Petition, kind: str, back: str) -> HttpResponse:
+    """ "Didn't get the e-mail?" (``signatures.resend``): GET shows the form; a valid POST
+    answers one page, with no form on it, whatever stands behind the address, so two answers
+    can be compared byte for byte. ``back``: the page the signer came from."""
+    try:
+        check_can_sign(petition, kind)
+    except SigningRefused as refused:
+        return sign_refused(request, petition, refused.reason)
+    form = ResendForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        signature_confirmation_resend(
+            petition=petition, email=form.cleaned_data["email"], network=client_network(request)
+        )
+        return render(request, "signatures/resend.html", {"petition": petition, "back": back, "sent": True})
+    return render(
+        request,
+        "signatures/resend.html",
+        {"petition": petition, "back": back, "form": form, "sent": False},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@private_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def resend(request: HttpRequest, petition_id: int) -> HttpResponse:
+    petition = Petition.objects.public().filter(pk=petition_id).first()
+    if petition is None:
+        raise Http404("no such petition")  # not public yet: only its sponsor link leads to it
+    return _resend_page(request, petition, SignatureKind.SIGNER, reverse("petitions:detail", args=[petition.pk]))
+
+
+@private_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def sponsor_resend(request: HttpRequest, token: str) -> HttpResponse:
+    petition = _sponsored_petition(token)
+    return _resend_page(request, petition, SignatureKind.SPONSOR, reverse("signatures:sponsor", args=[token]))
 
 
 def _confirm_form(request: HttpRequest, signature: Signature) -> ConfirmForm:
