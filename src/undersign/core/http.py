@@ -78,21 +78,29 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def client_network(request: HttpRequest) -> str:
-    """The client's network, for rate limits: an IPv4 address's /24, an IPv6 address's /64
-    (what one household, office or attacker's machine usually holds), as text such as
-    ``192.0.2.0/24``. Only ever a keyed limiter's part (``core.limiter``), never stored or
-    logged. An address that cannot be parsed (no proxy header where one was expected) is one
-    network of its own, "unknown", so it is limited rather than let through."""
-    address = client_ip(request)
+UNKNOWN_NETWORK = "unknown"
+
+
+def network_of(address: str | None, *, ipv4: int, ipv6: int) -> str:
+    """The network of ``address`` at the given prefix lengths, as text such as ``192.0.2.0/24``
+    (an IPv4-mapped IPv6 address counts as IPv4). An address that cannot be parsed (none, or no
+    proxy header where one was expected) is one network of its own, "unknown", so it is limited
+    rather than let through. Only ever a keyed limiter's part (``core.limiter``), never stored
+    or logged."""
     try:
         ip = ipaddress.ip_address(address or "")
     except ValueError:
-        return "unknown"
+        return UNKNOWN_NETWORK
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    prefix = 24 if ip.version == 4 else 64
+    prefix = ipv4 if ip.version == 4 else ipv6
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def client_network(request: HttpRequest) -> str:
+    """The client's network, for rate limits: an IPv4 address's /24, an IPv6 address's /64
+    (what one household, office or attacker's machine usually holds)."""
+    return network_of(client_ip(request), ipv4=24, ipv6=64)
 
 
 MAX_ID = 2**63 - 1  # bigint primary keys: larger ids cannot exist, and SQLite cannot even bind them

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import timedelta
-from ipaddress import IPv6Address, ip_address, ip_network
 
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
@@ -23,14 +22,13 @@ from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 
 from undersign.core.backoff import Backoff, backoff_clear, backoff_forgive, backoff_try_all
-from undersign.core.http import client_ip, error_page
+from undersign.core.http import client_ip, error_page, network_of
 
 # The (account, network) pair counts per host: an IPv4 address, an IPv6 /64 (what one line or
 # one machine usually gets). The ceiling counts per wider network, so rotating addresses within
 # one's own /24 or /48 does not escape it.
 HOST_PREFIX = {4: 32, 6: 64}
 WIDE_PREFIX = {4: 24, 6: 48}
-UNKNOWN_NETWORK = "unknown"
 
 
 def _rule(scope: str, free: int) -> Backoff:
@@ -54,15 +52,9 @@ def network_rule() -> Backoff:
 def client_networks(ip: str | None) -> tuple[str, str]:
     """The client's host network and wider network (``192.0.2.7/32``, ``192.0.2.0/24``);
     one shared "unknown" for a missing or unreadable address."""
-    try:
-        address = ip_address(ip or "")
-    except ValueError:
-        return UNKNOWN_NETWORK, UNKNOWN_NETWORK
-    if isinstance(address, IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    host = ip_network(f"{address}/{HOST_PREFIX[address.version]}", strict=False)
-    wide = ip_network(f"{address}/{WIDE_PREFIX[address.version]}", strict=False)
-    return str(host), str(wide)
+    return network_of(ip, ipv4=HOST_PREFIX[4], ipv6=HOST_PREFIX[6]), network_of(
+        ip, ipv4=WIDE_PREFIX[4], ipv6=WIDE_PREFIX[6]
+    )
 
 
 def typed_account(username: str) -> str:
