@@ -16,6 +16,7 @@ from undersign.core.env import (
     env_float,
     env_int,
     env_list,
+    env_raw,
     env_str,
     parse_email_url,
 )
@@ -180,7 +181,16 @@ CSRF_FAILURE_VIEW = "undersign.site.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+# How many X-Forwarded-For entries, counted from the right, our own proxies appended: 1 for a
+# load balancer alone, 2 for a CDN in front of it. The client is the entry that many hops from
+# the right (core.http.client_ip); anything further left is whatever the client sent.
+TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 1, minimum=1, maximum=5)
+if env_raw("TRUSTED_PROXY_HOPS") is not None and not BEHIND_TLS_PROXY:
+    # Without a trusted proxy the header is ignored: the operator who counts hops but forgot
+    # BEHIND_TLS_PROXY would otherwise see every client share the proxy's address.
+    raise ImproperlyConfigured("TRUSTED_PROXY_HOPS counts the trusted proxy's hops: set BEHIND_TLS_PROXY=true too")
 # HTTPS only: plain HTTP requests are redirected to https:// and HTTPS answers carry HSTS, so a
 # browser that has been here once never again sends a signer's request in the clear.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)

@@ -72,10 +72,33 @@ def refusal_page(request: HttpRequest, refusal: Refusal) -> HttpResponse:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The client's address; behind a trusted proxy (BEHIND_TLS_PROXY) the last X-Forwarded-For hop."""
-    if settings.SECURE_PROXY_SSL_HEADER and (forwarded := request.META.get("HTTP_X_FORWARDED_FOR")):
-        return forwarded.split(",")[-1].strip()[:45] or None
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address, or None when it cannot be known (callers then limit it as the
+    "unknown" network, never let it through).
+
+    Without a trusted proxy it is the connection's address, and ``X-Forwarded-For`` is ignored:
+    anyone can send one. Behind one (``BEHIND_TLS_PROXY``) it is the entry ``TRUSTED_PROXY_HOPS``
+    from the right of ``X-Forwarded-For``, the one our outermost proxy appended (the load
+    balancer's, or the CDN's in front of it); entries further left are the client's to invent.
+    Too few entries, or that entry not a plain IP address, gives None rather than any other
+    entry. No port or brackets are stripped: a proxy that adds them is refused, not guessed at."""
+    if not settings.BEHIND_TLS_PROXY:
+        return ip_or_none(request.META.get("REMOTE_ADDR"))
+    hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    if len(hops) < settings.TRUSTED_PROXY_HOPS:
+        return None
+    return ip_or_none(hops[-settings.TRUSTED_PROXY_HOPS])
+
+
+def ip_or_none(value: str | None) -> str | None:
+    """``value`` as a normalised IP address (surrounding spaces aside), or None if it is not one.
+    IPv6 zone ids (``fe80::1%eth0``) are refused: no client on the Internet has one."""
+    try:
+        ip = ipaddress.ip_address((value or "").strip(" \t"))
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.scope_id is not None:
+        return None
+    return str(ip)
 
 
 UNKNOWN_NETWORK = "unknown"
