@@ -90,6 +90,21 @@ class TestStagedForm:
         response = client.post("/petitions/new/", {**TEXT, "background": ("a\r\n" * 100)[:-2]})
         assert response.status_code == 302  # 298 characters with LF, 397 with CRLF
 
+    @pytest.mark.parametrize("brk", ["\n", "\r\n", "\r", "\u2028", "\u2029", "\x85", "\v", "\f"])
+    def test_a_line_break_in_the_action_is_refused_keeping_what_was_typed(self, client, brk):
+        details = "Start at the station."
+        posted = {**TEXT, "action": f"Build a cycle lane{brk}on the high street", "additional_details": details}
+        response = client.post("/petitions/new/", posted)
+        assert response.status_code == 200
+        assert b"Write the action on one line, without line breaks." in response.content
+        page = response.content.decode()
+        assert "Build a cycle lane" in page and "on the high street" in page
+        assert TEXT["background"] in page and details in page
+        assert "petition_draft" not in client.session
+
+    def test_line_breaks_at_the_ends_of_the_action_are_trimmed_not_refused(self, client):
+        assert client.post("/petitions/new/", {**TEXT, "action": f"\r\n{TEXT['action']}\r\n"}).status_code == 302
+
     def test_bad_creator_details_are_refused(self, client):
         client.post("/petitions/new/", TEXT)
         response = client.post("/petitions/new/creator/", {**CREATOR, "email": "charlie@"})

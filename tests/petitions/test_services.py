@@ -26,6 +26,18 @@ def test_create_makes_a_pending_petition_with_its_own_data_key():
     assert PetitionEvent.objects.get(petition=petition).to_state == "pending"
 
 
+@pytest.mark.parametrize("brk", ["\n", "\r", "\v", "\f", "\x1e", "\x85", "\u2028", "\u2029"])
+def test_create_refuses_an_action_with_a_line_break(brk):
+    with pytest.raises(ValueError, match="on one line"):
+        petition_create(text=PetitionText(action=f"Save{brk}the park", background="B", additional_details=""))
+    assert not Petition.objects.exists() and not DataKey.objects.exists()
+
+
+def test_line_breaks_stay_allowed_in_the_background_and_details():
+    petition = petition_create(text=PetitionText(action="A", background="B\nC", additional_details="D\r\nE"))
+    assert petition.background == "B\nC"
+
+
 class TestClosing:
     def test_due_petitions_close_and_leave_a_row(self):
         due = make_petition()

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 
 from undersign.core.http import parse_page
 from undersign.petitions.selectors import LIST_FILTERS, MAX_QUERY_LENGTH
+from undersign.petitions.services import has_line_break
 
 
 class PlainTextField(forms.CharField):
@@ -51,6 +52,12 @@ class PetitionTextForm(forms.Form):
             field.error_messages["max_length"] = f"{field.label} must be {limit} characters or fewer."
         self.fields["action"].error_messages["required"] = "Tell us what you want us to do."
         self.fields["background"].error_messages["required"] = "Tell us why you are asking for this."
+
+    def clean_action(self) -> str:
+        action = self.cleaned_data["action"]
+        if has_line_break(action):
+            raise forms.ValidationError("Write the action on one line, without line breaks.", code="line_break")
+        return action
 
 
 def list_params(request: HttpRequest) -> tuple[str, str, int] | None:

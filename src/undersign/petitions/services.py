@@ -43,6 +43,15 @@ class TransitionRefused(Refusal):
         self.to_state = to_state
 
 
+# Every character Python's str.splitlines() breaks a line at: CR, LF, vertical tab, form feed,
+# the file, group and record separators, NEL and the Unicode line and paragraph separators.
+LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def has_line_break(text: str) -> bool:
+    return not LINE_BREAKS.isdisjoint(text)
+
+
 @dataclass(frozen=True)
 class PetitionText:
     action: str
@@ -124,7 +133,11 @@ def petition_create(*, text: PetitionText, group: GroupThresholds | None = None)
     signature is made by ``signatures.services.signature_create`` in the same transaction.
     ``group``: its safety-in-numbers thresholds (default ``group_thresholds_default``; ``NO_GROUP``:
     it offers none); raises ``ValueError`` outside ``group_named_range`` or
-    ``group_territories_range`` (the creation form says so first)."""
+    ``group_territories_range`` (the creation form says so first), and if the action holds a
+    line break (``has_line_break``): it is one sentence, shown on one line in lists, e-mail
+    subjects and the log."""
+    if has_line_break(text.action):
+        raise ValueError("a petition's action must be on one line")
     group = group or group_thresholds_default()
     low, high = group_named_range()
     if group != NO_GROUP and not low <= group.named <= high:
