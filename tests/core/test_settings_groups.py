@@ -1,21 +1,13 @@
 """The safety-in-numbers limits must leave some group size allowed: otherwise every petition,
 which starts with the default thresholds, would be refused at creation."""
 
-import os
 import subprocess
-import sys
+
+from tests.processes import python_run
 
 
 def load_settings(**env: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("GROUP_", "K_ANONYMITY", "DJANGO_"))}
-    return subprocess.run(
-        [sys.executable, "-c", "import undersign.settings"],
-        env={**environment, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return python_run(["-c", "import undersign.settings"], env=env, without=("GROUP_", "K_ANONYMITY"))
 
 
 def test_a_largest_group_below_the_smallest_is_refused_at_start():

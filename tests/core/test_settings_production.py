@@ -2,13 +2,12 @@
 admin's path a setting. Settings are read once per process, so each case loads them in a
 subprocess with its own environment."""
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.processes import python_run
 from undersign.core.keys import generate_environment_lines
 
 # What docs/deployment.md asks a production host to set, with fresh keys.
@@ -22,25 +21,16 @@ PRODUCTION_ENV = {
 
 
 def run(argv: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
-    inherited = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("UNDERSIGN_", "DJANGO_", "EMAIL_", "SECURE_", "ADMIN_", "DATABASE_", "SECRET_KEY"))
-    }
     keys = dict(line.split("=", 1) for line in generate_environment_lines())
-    return subprocess.run(
-        [sys.executable, *argv],
+    return python_run(
+        argv,
         env={
-            **inherited,
             **keys,
             "UNDERSIGN_DATA_DIR": str(tmp_path),
             "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
             **env,
         },
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        without=("UNDERSIGN_", "EMAIL_", "SECURE_", "ADMIN_", "DATABASE_", "SECRET_KEY"),
     )
 
 

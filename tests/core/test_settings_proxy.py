@@ -1,21 +1,13 @@
 """TRUSTED_PROXY_HOPS: a small whole number, and only together with BEHIND_TLS_PROXY."""
 
-import os
 import subprocess
-import sys
+
+from tests.processes import python_run
 
 
 def load_settings(**env: str) -> subprocess.CompletedProcess:
-    ours = ("BEHIND_TLS_PROXY", "TRUSTED_PROXY_HOPS")
-    environment = {k: v for k, v in os.environ.items() if k not in ours and not k.startswith("DJANGO_")}
-    return subprocess.run(
-        [sys.executable, "-c", "from undersign import settings; print(settings.TRUSTED_PROXY_HOPS)"],
-        env={**environment, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    code = "from undersign import settings; print(settings.TRUSTED_PROXY_HOPS)"
+    return python_run(["-c", code], env=env, without=("BEHIND_TLS_PROXY", "TRUSTED_PROXY_HOPS"))
 
 
 def test_hops_default_to_one_and_accept_a_cdn_in_front():

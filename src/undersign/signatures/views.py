@@ -62,8 +62,9 @@ def sign_refused(request: HttpRequest, petition: Petition, reason: str) -> HttpR
 
 def sign_without_claim(request: HttpRequest, petition: Petition) -> HttpResponse:
     """The sign page of a petition open to anyone (``site.petition_views.sign`` routes here once
-    the petition is known to take signatures and no registry claim)."""
-    form = SignerForm(request.POST if request.method == "POST" else None, group=group_choice(petition))
+    the petition is known to take signatures and no registry claim). No group is offered here:
+    a group needs verified members, so only a petition taking claims offers one."""
+    form = SignerForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         signature_create(petition=petition, details=_details(form, request))
         return redirect("signatures:sign_done", petition_id=petition.pk)
