@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "undersign.moderation",
     "undersign.verification",
     "undersign.transparency",
+    "undersign.abuse",
     "undersign.counting",
     "undersign.retention",
     "undersign.api",
@@ -282,6 +283,62 @@ LOGIN_DELAY_MAX_SECONDS = env_int("LOGIN_DELAY_MAX_SECONDS", 900, minimum=LOGIN_
 LOGIN_FAILURE_MEMORY_HOURS = env_int(
     "LOGIN_FAILURE_MEMORY_HOURS", 24, minimum=max(1, math.ceil(LOGIN_DELAY_MAX_SECONDS / 3600))
 )
+# Abuse defence (docs/abuse.md). The sign path's limits, per petition, counted by keyed hash only
+# (core.limiter; Redis in production): per client host (IPv4 /32, IPv6 /64), per network (IPv4
+# /24, IPv6 /64) and per e-mail domain, each with a burst and a sustained window. A submission over
+# any of them is stored held (not counted, no e-mail) and the page is the same. SIGN_LIMITS_ENABLED
+# off only to measure the limiter's cost (bench/).
+SIGN_LIMITS_ENABLED = env_bool("SIGN_LIMITS_ENABLED", True)
+SIGN_BURST_SECONDS = env_int("SIGN_BURST_SECONDS", 60, minimum=1)
+SIGN_SUSTAINED_SECONDS = env_int("SIGN_SUSTAINED_SECONDS", 3600, minimum=SIGN_BURST_SECONDS)
+SIGN_PER_HOST_BURST = env_int("SIGN_PER_HOST_BURST", 3, minimum=1)
+SIGN_PER_HOST_SUSTAINED = env_int("SIGN_PER_HOST_SUSTAINED", 10, minimum=SIGN_PER_HOST_BURST)
+SIGN_PER_NETWORK_BURST = env_int("SIGN_PER_NETWORK_BURST", 5, minimum=1)
+SIGN_PER_NETWORK_SUSTAINED = env_int("SIGN_PER_NETWORK_SUSTAINED", 15, minimum=SIGN_PER_NETWORK_BURST)
+SIGN_PER_DOMAIN_BURST = env_int("SIGN_PER_DOMAIN_BURST", 5, minimum=1)
+SIGN_PER_DOMAIN_SUSTAINED = env_int("SIGN_PER_DOMAIN_SUSTAINED", 8, minimum=SIGN_PER_DOMAIN_BURST)
+# Large providers' domains are limited only relative to the petition's own traffic: within the
+# sustained window one of them may bring at most LARGE_PROVIDER_SHARE_PERCENT of the petition's
+# submissions, once it has brought more than LARGE_PROVIDER_FLOOR.
+LARGE_PROVIDER_DOMAINS = env_list(
+    "LARGE_PROVIDER_DOMAINS",
+    [
+        "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com", "yahoo.com",
+        "icloud.com", "me.com", "aol.com", "proton.me", "protonmail.com", "gmx.de", "gmx.net", "web.de",
+        "yandex.ru", "ya.ru", "yandex.com", "mail.ru", "bk.ru", "inbox.ru", "list.ru", "internet.ru",
+        "rambler.ru", "ukr.net",
+    ],
+)  # fmt: skip
+LARGE_PROVIDER_SHARE_PERCENT = env_int("LARGE_PROVIDER_SHARE_PERCENT", 70, minimum=1, maximum=100)
+LARGE_PROVIDER_FLOOR = env_int("LARGE_PROVIDER_FLOOR", 50, minimum=1)
+# Above this many submissions from one network, or one domain that is not a large provider's, in
+# the sustained window (site-wide) a submission is refused: not stored at all, same page.
+SIGN_HARD_LIMIT = env_int("SIGN_HARD_LIMIT", 200, minimum=1)
+# Held signatures nobody released are deleted this many days after they were submitted.
+HELD_RETENTION_DAYS = env_int("HELD_RETENTION_DAYS", 14, minimum=1)
+# The other public forms, per client network (IPv4 /24, IPv6 /64): over a limit the visitor is
+# asked to try again later and loses nothing (a link stays good, a draft stays).
+CONFIRM_PER_NETWORK_HOUR = env_int("CONFIRM_PER_NETWORK_HOUR", 120, minimum=1)
+PETITIONS_PER_NETWORK_DAY = env_int("PETITIONS_PER_NETWORK_DAY", 5, minimum=1)
+CLAIM_SEARCH_PER_NETWORK_MINUTE = env_int("CLAIM_SEARCH_PER_NETWORK_MINUTE", 30, minimum=1)
+SIGNER_REQUESTS_PER_NETWORK_HOUR = env_int("SIGNER_REQUESTS_PER_NETWORK_HOUR", 20, minimum=1)
+# Bulk invalidation: an action touching more signatures than this needs a second moderator.
+BULK_ACTION_SECOND_MODERATOR_OVER = env_int("BULK_ACTION_SECOND_MODERATOR_OVER", 50, minimum=0)
+# Moderators are alerted (e-mail, and ABUSE_ALERT_WEBHOOK_URL if set: petition id and counts only)
+# when a petition's held signatures, or one network's or domain's submissions, in an hour reach
+# ABUSE_ALERT_PER_HOUR.
+ABUSE_ALERT_PER_HOUR = env_int("ABUSE_ALERT_PER_HOUR", 50, minimum=1)
+ABUSE_ALERT_WEBHOOK_URL = env_str("ABUSE_ALERT_WEBHOOK_URL", "")
+# Attack mode: switched on for a petition whose held signatures in an hour reach this many (or by
+# a moderator); it asks every signer for an Argon2id proof of work computed in the browser.
+ATTACK_MODE_HELD_PER_HOUR = env_int("ATTACK_MODE_HELD_PER_HOUR", 100, minimum=1)
+POW_MEMORY_KIB = env_int("POW_MEMORY_KIB", 16384, minimum=1024)
+POW_ITERATIONS = env_int("POW_ITERATIONS", 2, minimum=1)
+POW_DIFFICULTY_BITS = env_int("POW_DIFFICULTY_BITS", 5, minimum=0, maximum=20)
+POW_CHALLENGE_SECONDS = env_int("POW_CHALLENGE_SECONDS", 300, minimum=30)
+# Moderators, validators and admins must use a second factor (TOTP or a recovery code) to sign
+# in; on by default in production.
+STAFF_OTP_REQUIRED = env_bool("STAFF_OTP_REQUIRED", PRODUCTION)
 # The data's lifecycle (docs/threat-model.md, "Lifecycle"): what is kept, and for how long.
 # IP addresses are kept only for abuse review, then dropped (and anything derived from them).
 IP_RETENTION_DAYS = env_int("IP_RETENTION_DAYS", 7, minimum=0)

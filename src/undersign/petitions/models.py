@@ -121,6 +121,9 @@ class Petition(models.Model):
     # Set when the petition's data key was destroyed (crypto-shredding): from then on no name,
     # address or claim of its signers can be read, by anyone.
     personal_data_destroyed_at = models.DateTimeField(null=True, blank=True)
+    # Attack mode (``abuse``): while set, signing asks for a proof of work computed in the
+    # browser; switched on by a moderator or by the held rate, each switch a PetitionEvent.
+    attack_mode_since = models.DateTimeField(null=True, blank=True)
     # Safety in numbers: signers who chose to be named with their group are named only once at
     # least ``group_min_named`` verified signers from ``group_min_territories`` territories are
     # in it (the creator sets both, within the settings' limits). Both 0: the petition offers no

@@ -8,6 +8,10 @@ class SignatureStatus(models.TextChoices):
     PENDING = "pending", "Awaiting e-mail confirmation"
     CONFIRMED = "confirmed", "Confirmed"
     INVALIDATED = "invalidated", "Invalidated"
+    # Over a limit of the sign path (``abuse.limits``): stored, not counted, not in the log, no
+    # e-mail sent until a moderator releases it or its signer completes the proof of work.
+    # Counts as pending for dedup: a later submission by the same address replaces it.
+    HELD = "held", "Held for review"
 
 
 # ``Signature.invalidation_reason`` of a signature its signer withdrew (``signatures.withdrawal``):
@@ -54,6 +58,9 @@ class Signature(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     invalidated_at = models.DateTimeField(null=True, blank=True)
     invalidation_reason = models.CharField(max_length=32, blank=True)
+    # Which rule held it (``abuse.limits.HoldReason``), while held and after: a code, never
+    # the address or network that tripped it.
+    hold_reason = models.CharField(max_length=16, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     # C of the signature's log entry, set when it is confirmed: public anyway, kept so that a
     # revocation can name it. The r behind it never reaches this table.
@@ -93,6 +100,8 @@ class Signature(models.Model):
             # a few rows among many, looked for every hour.
             models.Index(fields=["created_at"], condition=Q(ip_sealed__isnull=False), name="signature_ip_kept"),
             models.Index(fields=["updated_at"], condition=Q(status="pending"), name="signature_pending_age"),
+            # Moderators' review of held signatures, by petition and time window.
+            models.Index(fields=["petition", "created_at"], condition=Q(status="held"), name="signature_held"),
         ]
 
     def __str__(self) -> str:

@@ -155,6 +155,7 @@ _INSERT_COLUMNS = (
     "created_at",
     "updated_at",
     "invalidation_reason",
+    "hold_reason",
 )
 
 
@@ -210,6 +211,7 @@ def signature_create(
                 "created_at": now,
                 "updated_at": now,
                 "invalidation_reason": "",
+                "hold_reason": "",
             }
         )
         if signature_id is not None:

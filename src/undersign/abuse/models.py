@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class ListKind(models.TextChoices):
+    # Never limited by the sign path's rules (a university's own domain, a newsroom's network).
+    ALLOW = "allow", "Allow: never held by the limits"
+    # Every submission held for review, whatever the limits say.
+    BLOCK = "block", "Block: every submission held"
+
+
+class ListTarget(models.TextChoices):
+    DOMAIN = "domain", "E-mail domain"
+    NETWORK = "network", "Network"
+
+
+class ListEntry(models.Model):
+    """A domain or network that staff put on the allow-list or the block-list of the sign
+    path's limits (``abuse.limits``). An operator's entry, never a signer's data: a network is
+    typed in by staff (``192.0.2.0/24``), not taken from anyone's request."""
+
+    kind = models.CharField(max_length=8, choices=ListKind.choices)
+    target = models.CharField(max_length=8, choices=ListTarget.choices)
+    # A lower-case IDNA domain (``xn--bcher-kva.example``), or a network in CIDR form.
+    value = models.CharField(max_length=253)
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["target", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["target", "value"], name="abuse_list_one_entry_per_value"),
+            models.CheckConstraint(condition=Q(kind__in=ListKind.values), name="abuse_list_kind_valid"),
+            models.CheckConstraint(condition=Q(target__in=ListTarget.values), name="abuse_list_target_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.target} {self.value}"
