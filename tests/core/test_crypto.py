@@ -25,7 +25,6 @@ from undersign.core.crypto import (
 )
 from undersign.core.models import DataKey
 
-
 FIXED_KEY = bytes(range(32))
 FIXED_PETITION = uuid.UUID("12345678-1234-5678-1234-567812345678")
 
