@@ -1,3 +1,5 @@
+import dataclasses
+import unicodedata
 import uuid
 
 import pytest
@@ -8,6 +10,9 @@ from django.utils import timezone
 from tests.factories import make_petition, signer
 from undersign.core import crypto
 from undersign.core.crypto import (
+    DEDUP_V1,
+    DEDUP_V2,
+    DEDUP_VERSIONS,
     DecryptionError,
     _DataKeyCache,
     data_key_destroy,
@@ -20,35 +25,114 @@ from undersign.core.crypto import (
 )
 from undersign.core.models import DataKey
 
+FIXED_KEY = bytes(range(32))
+FIXED_PETITION = uuid.UUID("12345678-1234-5678-1234-567812345678")
+
 
 class TestNormaliseEmail:
+    FORMS_OF_ONE_MAILBOX = [
+        ("Suzie@Example.ORG", "suzie@example.org"),
+        ("suzie+petitions@example.org", "suzie@example.org"),
+        ("s.u.z.i.e@gmail.com", "suzie@gmail.com"),
+        ("S.Uzie+x@GoogleMail.com", "suzie@gmail.com"),
+        ("ｓuzie@example.org", "suzie@example.org"),  # full-width letter, NFKC
+        ("s.uzie@example.org", "s.uzie@example.org"),  # dots matter outside Gmail
+    ]
+
+    @pytest.mark.parametrize("version", DEDUP_VERSIONS)
+    @pytest.mark.parametrize(("given", "expected"), FORMS_OF_ONE_MAILBOX)
+    def test_forms_of_one_mailbox_agree(self, given, expected, version):
+        assert normalise_email(given, version=version) == expected
+
     @pytest.mark.parametrize(
         ("given", "expected"),
         [
-            ("Suzie@Example.ORG", "suzie@example.org"),
-            ("suzie+petitions@example.org", "suzie@example.org"),
-            ("s.u.z.i.e@gmail.com", "suzie@gmail.com"),
-            ("S.Uzie+x@GoogleMail.com", "suzie@gmail.com"),
-            ("ｓuzie@example.org", "suzie@example.org"),  # full-width letter, NFKC
-            ("s.uzie@example.org", "s.uzie@example.org"),  # dots matter outside Gmail
+            ("user@bücher.example", "user@xn--bcher-kva.example"),
+            ("user@BÜCHER.example", "user@xn--bcher-kva.example"),
+            ("user@xn--bcher-kva.example", "user@xn--bcher-kva.example"),
+            ("user@XN--BCHER-KVA.EXAMPLE", "user@xn--bcher-kva.example"),
+            ("user@bücher。example", "user@xn--bcher-kva.example"),  # an ideographic full stop
+            ("user@почта.рф", "user@xn--80a1acny.xn--p1ai"),
+            ("user@xn--80a1acny.xn--p1ai", "user@xn--80a1acny.xn--p1ai"),
+            ("user@xn--zz.example", "user@xn--zz.example"),  # not punycode: kept as typed
+            ('"john"@example.org', "john@example.org"),
+            ('"John+tag"@example.org', "john@example.org"),
+            ('"j\\ohn"@example.org', "john@example.org"),  # a quoted-pair is its character
+            ('"s.u.zie"@gmail.com', "suzie@gmail.com"),
+            ('"jöhn"@example.org', "jöhn@example.org"),  # RFC 6531: non-ASCII is atext
+            ('"john doe"@example.org', '"john doe"@example.org'),
+            ('"john\\ doe"@example.org', '"john doe"@example.org'),
+            ('"a@b"@example.org', '"a@b"@example.org'),
+            ('"a..b"@example.org', '"a..b"@example.org'),
+            ('"john+x y"@example.org', '"john+x y"@example.org'),  # quoted: no +tag to drop
+            ("user@[192.0.2.1]", "user@[192.0.2.1]"),  # refused by the forms, kept apart here
         ],
     )
-    def test_forms_of_one_mailbox_agree(self, given, expected):
-        assert normalise_email(given) == expected
+    def test_version_2_folds_idna_and_quoting(self, given, expected):
+        assert normalise_email(given, version=DEDUP_V2) == expected
+
+    def test_quoted_specials_stay_distinct(self):
+        quoted = normalise_email('"john doe"@example.org', version=DEDUP_V2)
+        assert quoted != normalise_email("johndoe@example.org", version=DEDUP_V2)
+        assert quoted != normalise_email('"john.doe"@example.org', version=DEDUP_V2)
+
+    @pytest.mark.parametrize("given", ["user@bücher.example", '"john"@example.org', "user@xn--bcher-kva.example"])
+    def test_version_1_is_unchanged(self, given):
+        """What version 1 did before version 2 existed (no IDNA, no unquoting)."""
+        expected = unicodedata.normalize("NFKC", given).casefold()
+        assert normalise_email(given, version=DEDUP_V1) == expected
+
+    def test_unknown_version_refused(self):
+        with pytest.raises(ValueError, match="unknown dedup version"):
+            normalise_email("suzie@example.org", version=3)
 
 
 class TestDedupTag:
-    def test_same_person_same_petition(self):
+    @pytest.mark.parametrize("version", DEDUP_VERSIONS)
+    def test_same_person_same_petition(self, version):
         petition = uuid.uuid4()
-        assert dedup_tag(petition, "Suzie+a@example.org") == dedup_tag(petition, "suzie@example.org")
+        assert dedup_tag(petition, "Suzie+a@example.org", version=version) == dedup_tag(
+            petition, "suzie@example.org", version=version
+        )
 
     def test_differs_across_petitions(self):
-        assert dedup_tag(uuid.uuid4(), "suzie@example.org") != dedup_tag(uuid.uuid4(), "suzie@example.org")
+        one, other = uuid.uuid4(), uuid.uuid4()
+        assert dedup_tag(one, "suzie@example.org", version=2) != dedup_tag(other, "suzie@example.org", version=2)
 
     def test_fixed_width_petition_part_keeps_concatenations_apart(self):
         one = uuid.UUID(int=1)
         twelve = uuid.UUID(int=12)
-        assert dedup_tag(one, "23@x.org") != dedup_tag(twelve, "3@x.org")
+        assert dedup_tag(one, "23@x.org", version=2) != dedup_tag(twelve, "3@x.org", version=2)
+
+    def test_versions_give_different_tags(self):
+        """The label differs, so a v1 tag never answers a v2 lookup, even for a plain address."""
+        petition = uuid.uuid4()
+        assert dedup_tag(petition, "suzie@example.org", version=1) != dedup_tag(
+            petition, "suzie@example.org", version=2
+        )
+
+    def test_idna_spellings_one_tag_in_version_2_only(self):
+        petition = uuid.uuid4()
+        unicode, ascii_form = "user@bücher.example", "user@xn--bcher-kva.example"
+        assert dedup_tag(petition, unicode, version=2) == dedup_tag(petition, ascii_form, version=2)
+        assert dedup_tag(petition, unicode, version=1) != dedup_tag(petition, ascii_form, version=1)
+
+    @pytest.mark.parametrize(
+        ("email", "expected"),
+        [
+            # Computed with the code from before version 2 existed: v1 petitions' stored tags.
+            ("S.Uzie+x@GoogleMail.com", "7f040096dc0315a2676c7c4235652680734387aacb1d034161b04d9b83329471"),
+            ("user@bücher.example", "274a8448f76df03fbd16c4139f963058a71e124529e79f1906241fbeb66f0c88"),
+            ('"john"@example.org', "2dae238159b6d1281482820dbe8824a6095e7f8a43af160c371ae8d7a01e2351"),
+        ],
+    )
+    def test_version_1_fixed_vectors(self, settings, email, expected):
+        settings.KEYS = dataclasses.replace(settings.KEYS, dedup_key=FIXED_KEY)
+        assert dedup_tag(FIXED_PETITION, email, version=1).hex() == expected
+
+    def test_unknown_version_refused(self):
+        with pytest.raises(ValueError, match="unknown dedup version"):
+            dedup_tag(uuid.uuid4(), "suzie@example.org", version=0)
 
 
 @pytest.mark.django_db

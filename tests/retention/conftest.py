@@ -149,7 +149,9 @@ def build_closed_world(client: Client) -> World:
     log_integrate_all()
     petition.refresh_from_db()
     world = World(petition=petition, registry=registry, receipt=receipt)
-    world.tags = {details.email: dedup_tag(petition.uuid, details.email) for details in PEOPLE}
+    world.tags = {
+        details.email: dedup_tag(petition.uuid, details.email, version=petition.dedup_version) for details in PEOPLE
+    }
     stored = {bytes(tag) for tag in Signature.objects.filter(petition=petition).values_list("dedup_tag", flat=True)}
     assert set(world.tags.values()) == stored  # every signer, and only they
     assert Claim.objects.filter(petition=petition).count() == 2

@@ -92,7 +92,9 @@ class TestWithdrawingAConfirmedSignature:
         withdraw(signature)
         signature.refresh_from_db()
         assert bytes(signature.dedup_tag) != old_tag and len(bytes(signature.dedup_tag)) == 32
-        assert bytes(signature.dedup_tag) != dedup_tag(petition.uuid, "suzie@example.org")
+        assert bytes(signature.dedup_tag) != dedup_tag(
+            petition.uuid, "suzie@example.org", version=petition.dedup_version
+        )
         assert signature.unsubscribe_digest is None and signature.token_digest is None
         # Sealed afresh, bound to the new tag: still readable until erased or destroyed.
         assert signer_name(signature) == "Suzie Signer"
@@ -111,7 +113,9 @@ class TestWithdrawingAConfirmedSignature:
         signature_confirm(token=token)
         assert count(petition) == 2
         second = Signature.objects.get(pk=second_id)
-        assert bytes(second.unsubscribe_digest) == unsubscribe_digest(tag=dedup_tag(petition.uuid, details.email))
+        assert bytes(second.unsubscribe_digest) == unsubscribe_digest(
+            tag=dedup_tag(petition.uuid, details.email, version=petition.dedup_version)
+        )
 
     def test_withdrawing_twice_changes_nothing_more(self):
         petition = make_petition()

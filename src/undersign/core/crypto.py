@@ -183,9 +183,43 @@ def reseal(blob: bytes | memoryview, *, context: bytes, new_context: bytes) -> b
     return seal(sealed_key_id(blob), open_sealed(blob, context=context), context=new_context)
 
 
-def normalise_email(address: str) -> str:
+DEDUP_V1 = 1
+DEDUP_V2 = 2
+# New petitions take the newest; a petition keeps the version it was opened with until its data
+# is destroyed, so its stored tags never need recomputing (``Petition.dedup_version``).
+DEDUP_CURRENT = DEDUP_V2
+DEDUP_VERSIONS = (DEDUP_V1, DEDUP_V2)
+_DEDUP_LABELS = {DEDUP_V1: b"dedup/v1\x00", DEDUP_V2: b"dedup/v2\x00"}
+
+# RFC 5322 atext: what an unquoted local part may hold between its dots.
+_ATEXT = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~")
+# Full stops that IDNA reads as the dot between labels (UTS #46); NFKC already folds U+FF0E.
+_IDNA_DOTS = str.maketrans({"\u3002": ".", "\uff61": "."})
+
+
+def normalise_email(address: str, *, version: int) -> str:
     """The form of an address that identifies a mailbox: NFKC, case-folded, ``+tags`` dropped,
-    and Gmail's ignored dots removed."""
+    and Gmail's ignored dots removed. Version 2 also folds a domain's Unicode and ``xn--``
+    spellings to one (``_domain_v2``) and unquotes a quoted local part that means the same
+    unquoted (``_local_v2``). Version 1 stays exactly as it was: v1 petitions' stored tags
+    depend on it. An IP-literal domain is left as it is: the forms refuse one."""
+    if version == DEDUP_V1:
+        return _normalise_email_v1(address)
+    if version != DEDUP_V2:
+        raise ValueError(f"unknown dedup version {version!r}")
+    address = unicodedata.normalize("NFKC", address).strip().casefold()
+    local, _, domain = address.rpartition("@")
+    domain = _domain_v2(domain)
+    local, plain = _local_v2(local)
+    if plain:
+        local = local.split("+", 1)[0]
+        if domain in _GMAIL_DOMAINS:
+            local = local.replace(".", "")
+            domain = "gmail.com"
+    return f"{local}@{domain}"
+
+
+def _normalise_email_v1(address: str) -> str:
     address = unicodedata.normalize("NFKC", address).strip().casefold()
     local, _, domain = address.rpartition("@")
     local = local.split("+", 1)[0]
@@ -195,11 +229,60 @@ def normalise_email(address: str) -> str:
     return f"{local}@{domain}"
 
 
-def dedup_tag(petition_uuid: uuid.UUID, email: str) -> bytes:
-    """HMAC-SHA256 over ``"dedup/v1" 0x00 petition_uuid(16 bytes) normalised_email``: the
-    fixed-width uuid keeps (1, ``23@x.org``) and (12, ``3@x.org``) apart, and the per-petition
-    input means a dump cannot link one person across petitions."""
-    message = b"dedup/v1\x00" + petition_uuid.bytes + normalise_email(email).encode("utf-8")
+def _domain_v2(domain: str) -> str:
+    """A domain in one spelling, its ASCII (``xn--``) form: ``bücher.example``,
+    ``BÜCHER.example`` and ``xn--bcher-kva.example`` are one. Each ``xn--`` label is decoded,
+    folded like the rest (NFKC, case) and encoded again; one that does not decode, or decodes
+    to plain ASCII (not a valid IDNA label), stays as typed. No IDNA validity rules beyond that:
+    this only folds spellings of one name together, it never decides that a domain exists."""
+    if domain.startswith("["):
+        return domain  # an address literal, which the forms refuse
+    labels = []
+    for label in domain.translate(_IDNA_DOTS).split("."):
+        if label.startswith("xn--"):
+            try:
+                decoded = label[4:].encode("ascii").decode("punycode")
+            except UnicodeError:
+                decoded = label
+            if not decoded.isascii():
+                label = unicodedata.normalize("NFKC", decoded).casefold()
+        if not label.isascii():
+            label = "xn--" + label.encode("punycode").decode("ascii")
+        labels.append(label)
+    return ".".join(labels)
+
+
+def _local_v2(local: str) -> tuple[str, bool]:
+    """A local part and whether it is a plain dot-string. A quoted one whose content, its
+    backslash escapes resolved, is a valid dot-string is the same mailbox unquoted (RFC 5321
+    section 4.1.2: ``"john"`` is ``john``); one with specials (a space, an ``@``, two dots)
+    stays quoted, written with the fewest escapes, so two spellings of it still agree."""
+    if not (len(local) >= 2 and local.startswith('"') and local.endswith('"')):
+        return local, True
+    content, escaped = [], False
+    for char in local[1:-1]:
+        if escaped or char != "\\":
+            content.append(char)
+            escaped = False
+        else:
+            escaped = True
+    text = "".join(content)
+    atoms = text.split(".")
+    # RFC 6531 lets an unquoted local part hold any non-ASCII character too.
+    if all(atom and all(char in _ATEXT or not char.isascii() for char in atom) for atom in atoms):
+        return text, True
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"', False
+
+
+def dedup_tag(petition_uuid: uuid.UUID, email: str, *, version: int) -> bytes:
+    """HMAC-SHA256 over ``"dedup/v<version>" 0x00 petition_uuid(16 bytes) normalised_email``:
+    the fixed-width uuid keeps (1, ``23@x.org``) and (12, ``3@x.org``) apart, and the
+    per-petition input means a dump cannot link one person across petitions. ``version`` is the
+    petition's (``Petition.dedup_version``): the label and the normalisation go together."""
+    label = _DEDUP_LABELS.get(version)
+    if label is None:
+        raise ValueError(f"unknown dedup version {version!r}")
+    message = label + petition_uuid.bytes + normalise_email(email, version=version).encode("utf-8")
     return hmac.new(settings.KEYS.dedup_key, message, hashlib.sha256).digest()
 
 

@@ -71,6 +71,14 @@ def refusal_page(request: HttpRequest, refusal: Refusal) -> HttpResponse:
     return error_page(request, title=refusal.title, message=refusal.message, status=refusal.status)
 
 
+def try_again_later(request: HttpRequest, *, title: str, message: str, retry_after: int) -> HttpResponse:
+    """The one "try again later" page: the error page with status 429 and ``Retry-After`` in
+    seconds (the login delays, the public forms' network limits)."""
+    response = error_page(request, title=title, message=message, status=429)
+    response["Retry-After"] = str(max(1, retry_after))
+    return response
+
+
 def client_ip(request: HttpRequest) -> str | None:
     """The client's address, or None when it cannot be known (callers then limit it as the
     "unknown" network, never let it through).

@@ -205,10 +205,16 @@ def signers_matching(
     if petition is not None:
         petitions = [] if petition.personal_data_destroyed else [petition]
     else:
-        petitions = list(Petition.objects.filter(personal_data_destroyed_at__isnull=True).only("pk", "uuid"))
+        petitions = list(
+            Petition.objects.filter(personal_data_destroyed_at__isnull=True).only("pk", "uuid", "dedup_version")
+        )
     signatures = Signature.objects.filter(petition__in=petitions).order_by("-pk")
     if kind == SignerSearchKind.EMAIL:
-        found = list(signatures.filter(dedup_tag__in=[dedup_tag(p.uuid, term) for p in petitions])[:limit])
+        found = list(
+            signatures.filter(dedup_tag__in=[dedup_tag(p.uuid, term, version=p.dedup_version) for p in petitions])[
+                :limit
+            ]
+        )
     elif kind == SignerSearchKind.NAME:
         found = [s for s in signatures.iterator() if _matches_name(s, term)][:limit]
     else:

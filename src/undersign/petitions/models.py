@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from undersign.core.crypto import DEDUP_CURRENT, DEDUP_VERSIONS
+
 
 class PetitionState(models.TextChoices):
     PENDING = "pending", "Awaiting the creator's confirmation"
@@ -124,6 +126,10 @@ class Petition(models.Model):
     # Attack mode (``abuse``): while set, signing asks for a proof of work computed in the
     # browser; switched on by a moderator or by the held rate, each switch a PetitionEvent.
     attack_mode_since = models.DateTimeField(null=True, blank=True)
+    # Which recipe its signatures' dedup tags were made with (``core.crypto.dedup_tag``): kept for
+    # the petition's life, so a newer normalisation never splits one signer's old and new tags.
+    # Petitions from before version 2 stay at 1 until their data is destroyed.
+    dedup_version = models.PositiveSmallIntegerField(default=DEDUP_CURRENT)
     # Safety in numbers: signers who chose to be named with their group are named only once at
     # least ``group_min_named`` verified signers from ``group_min_territories`` territories are
     # in it (the creator sets both, within the settings' limits). Both 0: the petition offers no
@@ -157,6 +163,7 @@ class Petition(models.Model):
                 condition=Q(state=S.PENDING) | Q(validated_at__isnull=False),
                 name="petition_confirmed_by_creator",
             ),
+            models.CheckConstraint(condition=Q(dedup_version__in=DEDUP_VERSIONS), name="petition_dedup_version_known"),
         ]
 
     def __str__(self) -> str:

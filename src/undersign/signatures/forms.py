@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import ipaddress
 import uuid
 from dataclasses import dataclass
 
@@ -52,6 +53,21 @@ def _display_choices(field: forms.Field, group: GroupChoice | None) -> None:
     assert isinstance(field, forms.ChoiceField), "the display field"
     if group is not None:
         field.choices = [ORDINARY_DISPLAYS[0], (Display.GROUP, group.label), *ORDINARY_DISPLAYS[1:]]
+
+
+def is_ip_literal_address(email: str) -> bool:
+    """Whether the address's domain is an IP address (``user@[192.0.2.1]``, which Django's
+    validator accepts, or a bare ``user@192.0.2.1``). Such an address names a machine, not a
+    mail domain: dedup and the per-domain limits cannot tell one person's from many, and an
+    attacker with a block of addresses would have a domain per address."""
+    domain = email.rpartition("@")[2]
+    if domain.startswith("[") and domain.endswith("]"):
+        return True
+    try:
+        ipaddress.ip_address(domain)
+    except ValueError:
+        return False
+    return True
 
 
 class SignerForm(forms.Form):
@@ -106,6 +122,10 @@ class SignerForm(forms.Form):
         email = self.cleaned_data["email"].strip()
         if any(ord(ch) < 33 for ch in email):
             raise forms.ValidationError("Enter an e-mail address like name@example.org.")
+        if is_ip_literal_address(email):
+            raise forms.ValidationError(
+                "Enter an address at a domain name, like name@example.org: an address at an IP address cannot be used."
+            )
         return email
 
     def signer_details(self, *, ip_address: str | None) -> SignerDetails:

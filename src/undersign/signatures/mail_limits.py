@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from django.conf import settings
 
-from undersign.core.crypto import normalise_email
+from undersign.core.crypto import DEDUP_CURRENT, normalise_email
 from undersign.core.limiter import Part, Rule, limit_take_all
 
 DAY = timedelta(days=1)
@@ -37,7 +37,12 @@ def _already_signed() -> Rule:
 def mail_allowed(*, petition_uuid: uuid.UUID, email: str, already_signed: bool = False) -> bool:
     """Count one message to ``email`` about the petition and say whether it may go.
     The narrowest rule is taken first, so a refused message does not use up the wider ones."""
-    address = normalise_email(email)
+    # The newest normalisation whatever the petition's dedup version: these counters live a day at
+    # most and are stored nowhere, so folding more spellings of one mailbox together only makes
+    # its limits tighter. Counters made before the change merge with the new ones for most
+    # addresses (the two forms agree but for IDNA and quoted spellings); the scope keeps its
+    # label so that a deploy does not reset every address's count.
+    address = normalise_email(email, version=DEDUP_CURRENT)
     petition = petition_uuid.bytes  # fixed width: 16 bytes
     takes: list[tuple[Rule, list[Part]]] = [
         (_per_address_petition(), [petition, address]),

@@ -43,7 +43,7 @@ def signature_confirmation_resend(*, petition: Petition, email: str, network: st
         return False
     if not mail_allowed(petition_uuid=petition.uuid, email=email):
         return False
-    tag = dedup_tag(petition.uuid, email)
+    tag = dedup_tag(petition.uuid, email, version=petition.dedup_version)
     signature_id = (
         Signature.objects.filter(petition=petition, dedup_tag=tag, status=SignatureStatus.PENDING)
         .values_list("pk", flat=True)

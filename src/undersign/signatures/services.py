@@ -190,7 +190,7 @@ def signature_create(
     The outcome is for e-mails and tests only: the signer sees the same page whatever it is.
     Precondition: ``check_can_sign(petition, kind)`` passed.
     """
-    tag = dedup_tag(petition.uuid, details.email)
+    tag = dedup_tag(petition.uuid, details.email, version=petition.dedup_version)
     key_id = petition.data_key_id
     now = timezone.now()
     sealed = signer_fields_seal(

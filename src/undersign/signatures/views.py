@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
+from undersign.core.form_limits import CONFIRM, SIGNER_REQUESTS, form_limit_refusal
 from undersign.core.http import client_ip, client_network, private_page, refusal_page
 from undersign.petitions.models import Petition, PetitionState
 from undersign.signatures.data_links import signer_data_link_request
@@ -177,7 +178,10 @@ def _group_leave_url(request: HttpRequest, signature: Signature) -> str | None:
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows what is being confirmed, with the name, region and display filled in to be set
     right; only the POST of its form confirms, because mail scanners follow links. A spent or
-    unknown link answers one page whatever happened to it."""
+    unknown link answers one page whatever happened to it. Its POSTs are limited per network
+    (``core.form_limits``), before the link is looked up: over the limit the link stays good."""
+    if request.method == "POST" and (over := form_limit_refusal(request, CONFIRM)) is not None:
+        return over
     try:
         signature = signature_for_link(token=token)
     except InvalidLink as refused:
@@ -278,6 +282,8 @@ def withdraw(request: HttpRequest, token: str, check: str) -> HttpResponse:
     one for a good link could not name one for a bad link."""
     if request.method != "POST":
         return _withdraw_page(request, done=False)
+    if (over := form_limit_refusal(request, SIGNER_REQUESTS)) is not None:
+        return over  # before the link is checked: the same for every link from this network
     signature_withdraw_by_link(token=token, check=check)
     return _withdraw_page(request, done=True)
 
@@ -291,6 +297,8 @@ def withdraw_with_receipt(request: HttpRequest) -> HttpResponse:
     logged."""
     if request.method != "POST":
         return _withdraw_page(request, done=False, receipt_form=WithdrawWithReceiptForm())
+    if (over := form_limit_refusal(request, SIGNER_REQUESTS)) is not None:
+        return over
     form = WithdrawWithReceiptForm(request.POST, request.FILES)
     if not form.is_valid():
         return _withdraw_page(request, done=False, receipt_form=form, status=400)
@@ -304,8 +312,11 @@ def withdraw_with_receipt(request: HttpRequest) -> HttpResponse:
 def data_request(request: HttpRequest, token: str, check: str) -> HttpResponse:
     """The long-lived "see or erase your data" link of every e-mail: it shows nothing, and its
     button e-mails a one-time link to the signature's own address. The same page whatever
-    happened (no such signature, over the mail limits, a wrong check)."""
+    happened (no such signature, over the mail limits, a wrong check); over the network's
+    limit, checked before the link, the "try again later" page, the same for every link."""
     if request.method == "POST":
+        if (over := form_limit_refusal(request, SIGNER_REQUESTS)) is not None:
+            return over
         signer_data_link_request(token=token, check=check)
     return render(
         request,

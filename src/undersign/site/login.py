@@ -22,7 +22,7 @@ from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 
 from undersign.core.backoff import Backoff, backoff_clear, backoff_forgive, backoff_try_all
-from undersign.core.http import client_ip, error_page, network_of
+from undersign.core.http import client_ip, network_of, try_again_later
 
 # The (account, network) pair counts per host: an IPv4 address, an IPv6 /64 (what one line or
 # one machine usually gets). The ceiling counts per wider network, so rotating addresses within
@@ -83,11 +83,6 @@ class StaffLoginView(LoginView):
 
 def too_many_attempts(request: HttpRequest, wait: int) -> HttpResponse:
     unit = "second" if wait == 1 else "seconds"
-    response = error_page(
-        request,
-        title="Too many attempts",
-        message=f"Too many attempts; try again in {wait} {unit}.",
-        status=429,
+    return try_again_later(
+        request, title="Too many attempts", message=f"Too many attempts; try again in {wait} {unit}.", retry_after=wait
     )
-    response["Retry-After"] = str(wait)
-    return response

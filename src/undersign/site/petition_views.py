@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import condition, require_http_methods, require_safe
 
+from undersign.core.form_limits import PETITION_CREATE, form_limit_refusal
 from undersign.core.http import client_ip, error_page, parse_page, private_page, public_cache
 from undersign.core.reference import region_names, rejection_reason
 from undersign.counting.selectors import breakdown_sequence, petition_breakdown, public_signers_listed
@@ -248,6 +249,8 @@ def create_check(request: HttpRequest, draft: _Draft) -> HttpResponse:
     if not creator_form.is_valid():
         return redirect("petitions:create_creator")
     if request.method == "POST":
+        if (over := form_limit_refusal(request, PETITION_CREATE)) is not None:
+            return over  # the draft cookie is left as it is: nothing typed is lost
         creator = creator_form.cleaned_data
         petition_start(
             text=PetitionText(**text_form.cleaned_data),

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from undersign.core.form_limits import SIGNER_REQUESTS, form_limit_refusal
 from undersign.core.http import error_page, private_page, refusal_page
 from undersign.retention.selectors import personal_data_destruction_at
 from undersign.signatures.data_links import DataLinkInvalid, signer_data_link_exchange
@@ -39,6 +40,8 @@ def show(request: HttpRequest, token: str) -> HttpResponse:
     a fresh one-time proof in the form of the withdraw and erase buttons."""
     if request.method != "POST":
         return render(request, "signer_data/open.html")
+    if (over := form_limit_refusal(request, SIGNER_REQUESTS)) is not None:
+        return over  # before the link is spent: it stays good
     try:
         signature, proof = signer_data_link_exchange(token=token)
     except DataLinkInvalid as refused:
@@ -58,6 +61,8 @@ def show(request: HttpRequest, token: str) -> HttpResponse:
 def act(request: HttpRequest) -> HttpResponse:
     """The data page's buttons: withdraw the signature, or erase its data (which withdraws it
     too), with the page's one-time proof."""
+    if (over := form_limit_refusal(request, SIGNER_REQUESTS)) is not None:
+        return over  # before the proof is spent: it stays good
     erase = ACTIONS.get(request.POST.get("action", ""))
     if erase is None:
         return error_page(request, title="Bad request", message="Choose one of the page's buttons.", status=400)

@@ -30,7 +30,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from undersign.core.batches import batches_update
-from undersign.core.crypto import dedup_tag, normalise_email
+from undersign.core.crypto import DEDUP_V1, dedup_tag, normalise_email
 from undersign.core.errors import Refusal
 from undersign.counting.breakdowns import Opening
 from undersign.petitions.models import Petition
@@ -94,8 +94,14 @@ class ClaimRefused(Refusal):
 def official_email_tag(registry_id: int, email: str) -> bytes:
     """The keyed digest a member's official address is kept as: the same blind-index recipe as
     the dedup tag (``core.crypto.dedup_tag``), keyed per registry so a dump links no address
-    to anything and the same address in two registries gives two tags."""
-    message = b"registry-email/v1\x00" + registry_id.to_bytes(8, "big") + normalise_email(email).encode("utf-8")
+    to anything and the same address in two registries gives two tags.
+
+    Always the version 1 normalisation: these tags are stored with the registry, and its
+    plaintext addresses are not, so they could not be recomputed. An official address on
+    record that differs from the signer's only in an IDNA or quoted spelling then just does not
+    validate the claim by itself, and a validator decides it: the safe way to fail."""
+    address = normalise_email(email, version=DEDUP_V1)
+    message = b"registry-email/v1\x00" + registry_id.to_bytes(8, "big") + address.encode("utf-8")
     return hmac.new(settings.KEYS.dedup_key, message, hashlib.sha256).digest()
 
 
@@ -218,7 +224,8 @@ def signature_create_with_claim(
         if claim is None:
             Claim.objects.filter(signature_id=signature_id, status=ClaimStatus.PENDING).delete()
             return outcome, signature_id
-        tag = dedup_tag(petition.uuid, details.email)  # what signature_create stored: no query
+        # What signature_create stored: no query.
+        tag = dedup_tag(petition.uuid, details.email, version=petition.dedup_version)
         member = claim.member
         Claim.objects.update_or_create(
             signature_id=signature_id,

@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from undersign.core.audit import staff_access_record
+from undersign.core.form_limits import CLAIM_SEARCH, form_limit_take
 from undersign.core.http import client_ip, error_page, parse_id, private_page, public_cache, signed_in_user
 from undersign.core.models import StaffAccessAction
 from undersign.petitions.models import Petition, PetitionState
@@ -83,7 +84,10 @@ def sign_with_claim(request: HttpRequest, petition: Petition, verification: Peti
         return redirect("signatures:sign_done", petition_id=petition.pk)
     if searching:
         form = ClaimSignForm(initial=request.POST.dict(), petition=petition, policy=verification.policy, group=group)
-    results = members_search(petition=petition, query=query)
+    # Without JavaScript a search is a page load: over the network's limit the form comes back as
+    # it was typed, with a "wait a minute" note where the results would be (status 429).
+    search_limited = bool(query.strip()) and not form_limit_take(request, CLAIM_SEARCH)
+    results = [] if search_limited else members_search(petition=petition, query=query)
     chosen = parse_id(str(request.POST.get("member", ""))) if data is not None else None
     member = member_for_petition(petition=petition, member_id=chosen) if chosen else None
     if member is not None and member not in results:
@@ -95,10 +99,16 @@ def sign_with_claim(request: HttpRequest, petition: Petition, verification: Peti
         "registries": list(verification.registries.all()),
         "results": results,
         "searched": bool(query.strip()),
+        "search_limited": CLAIM_SEARCH.message if search_limited else "",
         "chosen": str(chosen or ""),
     }
-    status = 400 if data is not None and not searching else 200
-    return render(request, "verification/sign.html", context, status=status)
+    if data is not None and not searching:
+        return render(request, "verification/sign.html", context, status=400)
+    if search_limited:
+        response = render(request, "verification/sign.html", context, status=429)
+        response["Retry-After"] = str(int(CLAIM_SEARCH.window.total_seconds()))
+        return response
+    return render(request, "verification/sign.html", context)
 
 
 @require_safe
@@ -111,6 +121,11 @@ def members_json(request: HttpRequest, petition_id: int) -> HttpResponse:
     if petition is None or petition.state != PetitionState.OPEN or verification is None:
         return JsonResponse({"error": "no such petition taking registry claims"}, status=404)
     query = request.GET.get("q", "")
+    if query.strip() and not form_limit_take(request, CLAIM_SEARCH):
+        # Never cached (``public_cache`` marks only 200s), so a shared cache does not serve it on.
+        limited = JsonResponse({"error": CLAIM_SEARCH.message}, status=429)
+        limited["Retry-After"] = str(int(CLAIM_SEARCH.window.total_seconds()))
+        return limited
     members = members_search(petition=petition, query=query)
     return JsonResponse(
         {

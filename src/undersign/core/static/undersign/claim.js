@@ -35,12 +35,27 @@
       results.appendChild(none);
     }
   }
+  function notice(text) {
+    var checked = results.querySelector("input[name=member]:checked");
+    var keep = checked ? checked.closest("label") : null;
+    results.textContent = "";
+    if (keep) results.appendChild(keep);
+    var p = document.createElement("p");
+    p.className = "errorlist";
+    p.setAttribute("role", "alert");
+    p.textContent = text || "Too many searches just now. Wait a minute, then search again.";
+    results.appendChild(p);
+  }
   function search() {
     var q = input.value.trim();
     if (q.length < 2) return;
     fetch(url + "?q=" + encodeURIComponent(q), { headers: { Accept: "application/json" } })
-      .then(function (r) { return r.ok ? r.json() : { data: [] }; })
-      .then(function (body) { render(body.data || []); })
+      .then(function (r) {
+        // 429: too many searches from this network; the answer says to wait a minute.
+        if (r.status === 429) return r.json().then(function (body) { notice(body.error); return null; });
+        return r.ok ? r.json() : { data: [] };
+      })
+      .then(function (body) { if (body) render(body.data || []); })
       .catch(function () {});
   }
   input.addEventListener("input", function () {
