@@ -203,6 +203,17 @@ class Stack:
         argv = [str(BIN / "undersign"), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         self._spawn("web", [*argv, "--workers", str(self.web_workers), "--server", self.server])
 
+    def restart_web(self, **settings: str) -> None:
+        """The web server again, with ``settings`` added to its environment (settings are read
+        once per process): the benchmark's intake with the sign path's limits on, then off."""
+        process = self.processes.pop("web")
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        self.settings.update(settings)
+        self.start_web()
+        self.wait_ready()
+
     def start_jobs(self) -> None:
         self._spawn("worker", [str(BIN / "undersign"), "worker", "--concurrency", str(self.celery_concurrency)])
         self._spawn("beat", [str(BIN / "undersign"), "beat"])

@@ -148,3 +148,26 @@ def test_b_flood_from_many_networks_at_one_domain_is_held(stack, open_petitions,
         for n in range(1000)
     ]
     flood_is_contained(site, flood, genuine_signers("b", block=82), tmp_path)
+
+
+def attack_mode_on(site: Site) -> None:
+    """A moderator switches the petition to attack mode: signing asks for a proof of work.
+
+    TO SWAP at merge for part C's switch, if it offers a service; until then the field is set
+    as that service would set it."""
+    site.shell(
+        "from django.utils import timezone\n"
+        "from undersign.petitions.models import Petition\n"
+        f"Petition.objects.filter(pk={site.petition}).update(attack_mode_since=timezone.now())\n"
+    )
+
+
+def test_c_flood_at_a_large_provider_in_attack_mode_is_held(stack, open_petitions, tmp_path):
+    """(c) 500 attempts from 500 networks, all at one large provider's domain, with the petition
+    in attack mode: the flood sends no proof of work (a script without the page's JavaScript);
+    genuine signers' browsers solve it (``harness.proof_fields``), gmail.com users among them."""
+    pytest.importorskip("undersign.abuse.proof", reason="attack mode's proof of work (part C) is not here yet")
+    site = Site(stack, open_petitions[2])
+    attack_mode_on(site)
+    flood = [Attempt(email=f"flood.c.{n}@gmail.com", address=address(92, n, 7), genuine=False) for n in range(500)]
+    flood_is_contained(site, flood, genuine_signers("c", block=83), tmp_path)
