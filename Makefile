@@ -17,7 +17,7 @@ LOCK_BENCH := requirements/bench.txt
 PIP_INSTALL_LOCKED := $(BIN)/python -m pip install --quiet --require-hashes --no-deps
 PIP_INSTALL_PROJECT := $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 
-.PHONY: run test lint install bench growth fault-test lock
+.PHONY: run test lint install bench growth fault-test flood-test lock
 
 # Remade when pyproject.toml or the lock changes. The lock holds hatchling and editables, which
 # the editable install builds with; pip is the venv's own (ensurepip's, set by the Python
@@ -64,6 +64,10 @@ bench: $(BENCH_STAMP)
 
 growth: $(BENCH_STAMP)
 	bench/growth $(BENCH_ARGS)
+
+# The flood tests (docs/abuse.md) alone: part of `make test` on PostgreSQL, skipped on SQLite.
+flood-test: $(STAMP)
+	$(BIN)/python -m pytest -m flood tests/flood $(PYTEST_ARGS)
 
 fault-test: $(STAMP)
 	$(BIN)/python -m pytest -m faults tests/faults $(PYTEST_ARGS)

@@ -5,8 +5,11 @@ Starts the production stack on 127.0.0.1 (bench/stack.py), opens a petition (the
 open one) and drives it with Debian's wrk:
 
 1. pgbench: the single-row INSERT rate of the same PostgreSQL, as the yardstick;
-2. intake: sign POSTs alone, each a new address (the workers paused, so the web tier and the
-   database have the cores, as on a surge whose e-mails go out a little later);
+2. intake: sign POSTs alone, each a new e-mail address at a large provider and a new client
+   address (through the trusted proxy's X-Forwarded-For, spread over --networks /24 networks),
+   the workers paused so the web tier and the database have the cores, as on a surge whose
+   e-mails go out a little later; twice: with the sign path's limits evaluated on every
+   request (default limits, no allow-list) and with SIGN_LIMITS_ENABLED off, and the ratio;
 3. end to end: sign, e-mail through SMTP to the sink, confirm the e-mailed link (wrk's script
    confirms a link as soon as the sink has it and signs otherwise), for --e2e-seconds;
 4. count.json, then the petition page: GETs alone;
@@ -41,6 +44,10 @@ from bench.stack import Stack  # noqa: E402
 LUA = Path(__file__).resolve().parent / "lua"
 
 
+INTAKE_ON = "intake: sign POSTs, limits on"
+INTAKE_OFF = "intake: sign POSTs, limits off"
+
+
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
@@ -59,6 +66,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--e2e-seconds", type=float, default=60)
     parser.add_argument("--read-seconds", type=float, default=15)
     parser.add_argument("--connections", type=int, default=8, help="wrk connections for the sign phases")
+    parser.add_argument(
+        "--networks", type=int, default=16384, help="synthetic client /24 networks the sign requests come from"
+    )
     parser.add_argument(
         "--intake-with-workers",
         action="store_true",
@@ -92,6 +102,9 @@ class Bench:
             web_workers=args.workers,
             celery_concurrency=args.celery_concurrency,
             server=args.server,
+            # Clients' addresses come from X-Forwarded-For, as behind a load balancer. The sign
+            # path's limits are off except in the intake phase that measures them.
+            settings={"BEHIND_TLS_PROXY": "true", "TRUSTED_PROXY_HOPS": "1", "SIGN_LIMITS_ENABLED": "false"},
         )
         self.results: dict[str, object] = {"machine": measure.machine(), "command": " ".join(sys.argv)}
         self.petition = 0
@@ -144,6 +157,7 @@ class Bench:
             BENCH_RUN=f"{int(time.time())}",
             BENCH_THREADS=str(threads),
             BENCH_MAIL_LOG=str(self.stack.mail_log),
+            BENCH_NETWORKS=str(self.args.networks),
             **env,
         )
         argv = [
@@ -218,6 +232,23 @@ class Bench:
         subprocess.run(["redis-cli", "-n", str(self.stack.redis_db), "FLUSHDB"], capture_output=True, check=False)
         return len(rows)
 
+    def sign_limits(self, enabled: bool) -> None:
+        """Restart the web server with SIGN_LIMITS_ENABLED as given (read once per process) and
+        warm it up again, outside any phase's CPU accounting."""
+        self.stack.restart_web(SIGN_LIMITS_ENABLED="true" if enabled else "false")
+        self.wrk("sign.lua", 2, 4)
+        time.sleep(1)
+        self.skip_mail_backlog()
+
+    def intake_with_limits(self, enabled: bool) -> dict[str, object]:
+        before = self.signatures(status="held")
+        result = self.intake()
+        result["sign_limits"] = "on" if enabled else "off"
+        result["networks"] = self.args.networks
+        # Held is still a stored row (not counted, no e-mail until released).
+        result["stored_held"] = self.signatures(status="held") - before
+        return result
+
     def intake(self) -> dict[str, object]:
         stored_before = self.signatures()
         pause = not self.args.intake_with_workers
@@ -235,8 +266,10 @@ class Bench:
         result["stored_per_second"] = round(stored / (result["duration_us"] / 1e6), 1)
         return result
 
-    def signatures(self) -> int:
-        return int(self.stack.sql("SELECT count(*) FROM signatures_signature")[0][0])
+    def signatures(self, status: str | None = None) -> int:
+        if status is None:
+            return int(self.stack.sql("SELECT count(*) FROM signatures_signature")[0][0])
+        return int(self.stack.sql("SELECT count(*) FROM signatures_signature WHERE status = %s", (status,))[0][0])
 
     def e2e(self) -> dict[str, object]:
         t0 = self.stack.sql("SELECT now()")[0][0]
@@ -326,7 +359,11 @@ class Bench:
             if "pgbench" in phases:
                 self.phase("pgbench single-row INSERT", self.pgbench)
             if "intake" in phases:
-                self.phase("intake: sign POSTs", self.intake)
+                # Limits on first, then off: the rest of the run keeps them off.
+                self.sign_limits(True)
+                self.phase(INTAKE_ON, lambda: self.intake_with_limits(True))
+                self.sign_limits(False)
+                self.phase(INTAKE_OFF, lambda: self.intake_with_limits(False))
             if "e2e" in phases:
                 self.phase("end to end: sign, e-mail, confirm", self.e2e)
             if "count" in phases:
@@ -344,11 +381,24 @@ class Bench:
         lines = ["", "== summary", f"machine: {r['machine']}", f"PostgreSQL server: {r.get('postgresql_server')}"]
         lines.append(f"command: {r['command']} (server {self.args.server}, {self.args.workers} web workers)")
         pg = r.get("pgbench single-row INSERT", {})
-        intake = r.get("intake: sign POSTs", {})
-        if intake:
-            lines.append(
-                f"intake: {intake['stored_per_second']} signatures/s stored ({intake['rps']} req/s), {latency(intake)}"
+        intake = r.get(INTAKE_OFF, {})
+        for name in (INTAKE_ON, INTAKE_OFF):
+            if item := r.get(name):
+                lines.append(
+                    f"{name}: {item['stored_per_second']} signatures/s stored ({item['rps']} req/s, "
+                    f"{item['stored_held']} of {item['stored_signatures']} held), {latency(item)}"
+                )
+        if (on := r.get(INTAKE_ON)) and intake:
+            ratio = on["stored_per_second"] / intake["stored_per_second"]
+            per_request_ms = 1000 * (on["cpu"]["cpu_seconds"]["app"] / max(on["requests"], 1)) - 1000 * (
+                intake["cpu"]["cpu_seconds"]["app"] / max(intake["requests"], 1)
             )
+            r["intake_limits_ratio"] = round(ratio, 3)
+            lines.append(
+                f"intake with the limits on / off: {ratio:.2f} (target >= 0.90); app CPU per request "
+                f"{per_request_ms:+.2f} ms with the limits on, over {on['networks']} client networks"
+            )
+        if intake:
             if pg:
                 ratio = intake["stored_per_second"] / pg["inserts_per_second"]
                 lines.append(f"pgbench single-row INSERT: {pg['inserts_per_second']:.0f}/s; sign/INSERT = {ratio:.2f}")

@@ -1,4 +1,4 @@
-"""The production stack on 127.0.0.1, for the benchmark and the fault test: a fresh PostgreSQL
+"""The production stack on 127.0.0.1, for the benchmark, the fault test and the flood tests: a fresh PostgreSQL
 database of our own on the local server, Redis, ``undersign serve`` (granian), ``undersign
 worker`` and ``undersign beat``, and an SMTP sink. Every process runs in its own process group
 and is stopped by ``Stack.stop()``.
@@ -38,8 +38,8 @@ def pg_url(database: str) -> str:
 
 def recreate_database(name: str) -> None:
     """Drop and create ``name``: only ever a database this module made for itself."""
-    if not re.fullmatch(r"[a-z0-9_]+", name) or not any(part in name for part in ("bench", "fault")):
-        raise ValueError(f"refusing to recreate {name!r}: not a bench/fault database name")
+    if not re.fullmatch(r"[a-z0-9_]+", name) or not any(part in name for part in ("bench", "fault", "flood")):
+        raise ValueError(f"refusing to recreate {name!r}: not a bench/fault/flood database name")
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -100,7 +100,9 @@ class Stack:
             LOG_INTEGRATE_INTERVAL="1",
             LOG_HIGH_WATER_FILE=str(self.high_water_file),
             PYTHONUNBUFFERED="1",
-            PYTHONPATH=str(ROOT),  # for ``python -m bench.smtp_sink``
+            # This checkout's code first (a venv's editable install may point at another
+            # checkout), and ROOT for ``python -m bench.smtp_sink``.
+            PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
         )
         env.update(self.settings)
         env.update(overrides)
@@ -200,6 +202,17 @@ class Stack:
     def start_web(self) -> None:
         argv = [str(BIN / "undersign"), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         self._spawn("web", [*argv, "--workers", str(self.web_workers), "--server", self.server])
+
+    def restart_web(self, **settings: str) -> None:
+        """The web server again, with ``settings`` added to its environment (settings are read
+        once per process): the benchmark's intake with the sign path's limits on, then off."""
+        process = self.processes.pop("web")
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        self.settings.update(settings)
+        self.start_web()
+        self.wait_ready()
 
     def start_jobs(self) -> None:
         self._spawn("worker", [str(BIN / "undersign"), "worker", "--concurrency", str(self.celery_concurrency)])

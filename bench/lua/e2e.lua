@@ -47,7 +47,7 @@ function request()
   if #pending == 0 then poll_links() end
   local link = table.remove(pending, 1)
   if link then
-    return common.confirm_request(link)
+    return common.confirm_request(link, id, received)
   end
   if n - received >= max_ahead then
     return wrk.format("GET", count_path)
