@@ -137,7 +137,7 @@ def proof_address_hash(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
 
 
-def _work(*, challenge: str, address_hash: str, counter: int, parameters: ProofParameters) -> bytes:
+def proof_digest(*, challenge: str, address_hash: str, counter: int, parameters: ProofParameters) -> bytes:
     return hash_secret_raw(
         secret=f"{challenge}|{address_hash}|{counter}".encode("ascii"),
         salt=SALT,
@@ -189,7 +189,7 @@ def proof_verify(*, petition: Petition, email: str, challenge: str, counter: str
     if not fresh:
         return False
     parameters = proof_parameters()
-    digest = _work(challenge=challenge, address_hash=proof_address_hash(email), counter=int(text), parameters=parameters)
+    digest = proof_digest(challenge=challenge, address_hash=proof_address_hash(email), counter=int(text), parameters=parameters)
     return leading_zero_bits(digest) >= parameters.difficulty_bits
 
 
@@ -213,7 +213,7 @@ def proof_solve(*, challenge: str, email: str, parameters: ProofParameters | Non
     address_hash = proof_address_hash(email)
     counter = start
     while True:
-        digest = _work(challenge=challenge, address_hash=address_hash, counter=counter, parameters=parameters)
+        digest = proof_digest(challenge=challenge, address_hash=address_hash, counter=counter, parameters=parameters)
         if leading_zero_bits(digest) >= parameters.difficulty_bits:
             return counter
         counter += 1
