@@ -12,10 +12,10 @@ from django.test import override_settings
 
 from tests.factories import make_petition
 from undersign.abuse.proof import (
-    proof_digest,
     leading_zero_bits,
     proof_address_hash,
     proof_challenge_issue,
+    proof_digest,
     proof_parameters,
     proof_posted,
     proof_renew,

@@ -28,17 +28,21 @@ def test_suzie_signs_a_petition_under_attack(page, live_server):  # noqa: F811
     problems: list[str] = []
     page.on(
         "console",
-        lambda message: problems.append(message.text)
-        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico")
-        else None,
+        lambda message: (
+            problems.append(message.text)
+            if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico")
+            else None
+        ),
     )
     page.on("pageerror", lambda error: problems.append(str(error)))
     posted: list[dict[str, list[str]]] = []
     page.on(
         "request",
-        lambda request: posted.append(parse_qs(request.post_data or "", keep_blank_values=True))
-        if request.method == "POST" and request.url.endswith(f"/petitions/{petition.pk}/sign/")
-        else None,
+        lambda request: (
+            posted.append(parse_qs(request.post_data or "", keep_blank_values=True))
+            if request.method == "POST" and request.url.endswith(f"/petitions/{petition.pk}/sign/")
+            else None
+        ),
     )
 
     page.goto(f"{live_server.url}/petitions/{petition.pk}/")

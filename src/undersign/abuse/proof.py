@@ -167,7 +167,9 @@ def proof_renew(*, petition: Petition, challenge: str) -> str | None:
     return proof_challenge_issue(petition=petition)
 
 
-def proof_verify(*, petition: Petition, email: str, challenge: str, counter: str | int, now: float | None = None) -> bool:
+def proof_verify(
+    *, petition: Petition, email: str, challenge: str, counter: str | int, now: float | None = None
+) -> bool:
     """Whether ``counter`` solves ``challenge`` for ``petition`` and ``email``: one Argon2id
     evaluation at most, and at most one per challenge (spent before it is evaluated). Expired,
     tampered, foreign, replayed or wrong: False."""
@@ -189,7 +191,9 @@ def proof_verify(*, petition: Petition, email: str, challenge: str, counter: str
     if not fresh:
         return False
     parameters = proof_parameters()
-    digest = proof_digest(challenge=challenge, address_hash=proof_address_hash(email), counter=int(text), parameters=parameters)
+    digest = proof_digest(
+        challenge=challenge, address_hash=proof_address_hash(email), counter=int(text), parameters=parameters
+    )
     return leading_zero_bits(digest) >= parameters.difficulty_bits
 
 
