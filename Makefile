@@ -17,7 +17,7 @@ LOCK_BENCH := requirements/bench.txt
 PIP_INSTALL_LOCKED := $(BIN)/python -m pip install --quiet --require-hashes --no-deps
 PIP_INSTALL_PROJECT := $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 
-.PHONY: run test lint install bench growth fault-test flood-test lock
+.PHONY: run test lint install bench growth fault-test flood-test lock js
 
 # Remade when pyproject.toml or the lock changes. The lock holds hatchling and editables, which
 # the editable install builds with; pip is the venv's own (ensurepip's, set by the Python
@@ -40,6 +40,19 @@ run: $(STAMP)
 test: $(STAMP)
 	bash scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# `make js`: rebuild the browser libraries we serve from our own static files (attack mode's
+# Argon2id and SHA-256, from hash-wasm) out of js/package-lock.json. The built file is committed,
+# so run, test and a deployment need no npm and fetch nothing from a registry or a CDN at run
+# time; rerun this only after changing js/package.json (then commit the lock and the file).
+# tests/abuse/test_static_build.py checks the file names the locked version.
+HASH_WASM := src/undersign/abuse/static/abuse/hash-wasm.js
+js:
+	cd js && npm ci --ignore-scripts --no-audit --no-fund
+	{ printf '/* hash-wasm %s (MIT), argon2 and sha256 builds: made by `make js` from js/package-lock.json */\n' \
+		"$$(node -p 'require("./js/node_modules/hash-wasm/package.json").version')"; \
+		cat js/node_modules/hash-wasm/dist/argon2.umd.min.js js/node_modules/hash-wasm/dist/sha256.umd.min.js; \
+	} > $(HASH_WASM)
 
 # Each step fails the target; mypy reads [tool.mypy] and lint-imports [tool.importlinter]
 # from pyproject.toml.

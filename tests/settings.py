@@ -23,3 +23,10 @@ STORAGES = {
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 # Each test starts with an empty log; the tests of the high-water guard set their own file.
 LOG_HIGH_WATER_FILE = ""
+# Attack mode: switched on by a handful of held signatures, and small proofs of work (1 MiB, one
+# pass, about 4 tries to solve) so that tests solving them stay quick; the defaults are timed in
+# bench/proof.py.
+ATTACK_MODE_HELD_PER_HOUR = 3
+POW_MEMORY_KIB = 1024
+POW_ITERATIONS = 1
+POW_DIFFICULTY_BITS = 2

@@ -428,4 +428,6 @@ CELERY_BEAT_SCHEDULE = {
     "coarsen-signature-times": {"task": "undersign.signatures.tasks.coarsen_signature_times", "schedule": 3600.0},
     # Each petition's breakdown is due at most every BREAKDOWN_SNAPSHOT_MINUTES; looked at each minute.
     "take-breakdown-snapshots": {"task": "undersign.counting.tasks.take_breakdown_snapshots", "schedule": 60.0},
+    # Attack mode on for petitions whose held signatures in the last hour reach ATTACK_MODE_HELD_PER_HOUR.
+    "switch-attack-mode-on": {"task": "undersign.signatures.tasks.switch_attack_mode_on", "schedule": 60.0},
 }

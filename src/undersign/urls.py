@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("undersign.signatures.urls")),
     path("", include("undersign.transparency.urls")),
     path("moderation/", include("undersign.moderation.urls")),
+    path("proof/", include("undersign.abuse.proof_urls")),
     path("", include("undersign.verification.urls")),
     path("accounts/", site_views.staff_home, name="staff_home"),
     path("accounts/login/", StaffLoginView.as_view(), name="login"),

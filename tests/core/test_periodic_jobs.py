@@ -85,6 +85,7 @@ class World:
     old_run: RetentionRun
     shredded: Petition  # closed longer ago than PERSONAL_DATA_RETENTION_DAYS, its data key alive
     old_data_link: SignerDataLink  # a signer's one-time data link, expired unused
+    under_attack: Petition  # ATTACK_MODE_HELD_PER_HOUR held signatures in the last hour, not in attack mode
 
 
 def build_world() -> World:
@@ -118,6 +119,11 @@ def build_world() -> World:
     _, expired_id = signature_create(petition=counted, details=signer(email="expired@example.org"))
     old_ip = sign_and_confirm(make_petition(action="Keep addresses short"), signer(email="old-ip@example.org"))
     Signature.objects.filter(pk=old_ip.pk).update(created_at=days_ago(settings.IP_RETENTION_DAYS))
+
+    under_attack = make_petition(action="Keep the flood out")
+    for n in range(settings.ATTACK_MODE_HELD_PER_HOUR):
+        _, held_id = signature_create(petition=under_attack, details=signer(email=f"flood{n}@example.org"))
+        Signature.objects.filter(pk=held_id).update(status=SignatureStatus.HELD, hold_reason="network")
 
     deliver_outbox()  # everything building queued: only the stale message below is left unsent
     link_days = days_ago(settings.CONFIRMATION_LINK_DAYS)
@@ -166,6 +172,7 @@ def build_world() -> World:
         old_run=old_run,
         shredded=shredded,
         old_data_link=old_data_link,
+        under_attack=under_attack,
     )
 
 
@@ -245,6 +252,10 @@ def _data_link_deleted(world: World) -> bool:
     return not SignerDataLink.objects.filter(pk=world.old_data_link.pk).exists()
 
 
+def _attack_mode_on(world: World) -> bool:
+    return Petition.objects.filter(pk=world.under_attack.pk, attack_mode_since__isnull=False).exists()
+
+
 # The periodic work, each piece told by what it changes in the world. A new job or beat task
 # that does something else fails below until its work is added here and to ``build_world``.
 WORK: dict[str, Callable[[World], bool]] = {
@@ -255,6 +266,7 @@ WORK: dict[str, Callable[[World], bool]] = {
     "delete expired sessions": _expired_session_deleted,
     "round counted signatures' times to the day": _times_coarsened,
     "take the breakdown snapshots that are due": _breakdown_taken,
+    "switch attack mode on where the held rate crossed its threshold": _attack_mode_on,
     # The retention jobs, one piece each (they all run in "apply the retention rules").
     "delete petitions their creators never confirmed": _unconfirmed_petition_deleted,
     "delete signatures whose confirmation link expired": _expired_signature_deleted,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from undersign.moderation import views
+from undersign.moderation import attack_views, views
 
 app_name = "moderation"
 urlpatterns = [
@@ -21,4 +21,5 @@ urlpatterns = [
     path("petitions/<id:petition_id>/take-down/", views.take_down, name="take_down"),
     path("petitions/<id:petition_id>/notes/", views.note_add, name="note_add"),
     path("petitions/<id:petition_id>/response/", views.response_publish, name="response_publish"),
+    path("petitions/<id:petition_id>/attack-mode/", attack_views.attack_mode, name="attack_mode"),
 ]

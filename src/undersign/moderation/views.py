@@ -253,6 +253,7 @@ def _petition_page(
         "flag_form": bound_forms.get("flag_form") or FlagForm(prefix="flag"),
         "note_form": bound_forms.get("note_form") or NoteForm(),
         "response_form": bound_forms.get("response_form") or ResponseForm(),
+        "attack_form": bound_forms.get("attack_form"),
         "error": error,
     }
     return render(request, "moderation/petition.html", context, status=status)

@@ -249,6 +249,34 @@ def petition_note_record(*, petition: Petition, actor: User | None, note: str) -
     return PetitionEvent.objects.create(petition=petition, actor=actor, note=note)
 
 
+# The reason codes of the audit rows left when attack mode is switched (``abuse.proof``).
+ATTACK_MODE_ON = "attack_mode_on"
+ATTACK_MODE_OFF = "attack_mode_off"
+
+
+def petition_attack_mode_set(*, petition: Petition, on: bool, actor: User | None, reason: str) -> bool:
+    """Switch attack mode on (signing asks for a proof of work) or off, with a row in the audit
+    trail naming who (None: the held-rate job) and why. The state does not change, so both
+    states stay as they are in a note. Returns False, writing nothing, if it already was so: a
+    guarded UPDATE, so two moderators (or a moderator and the job) switching at once leave one
+    row. ``updated_at`` moves too: the public page says while signing takes longer."""
+    now = timezone.now()
+    with transaction.atomic():
+        rows = Petition.objects.filter(pk=petition.pk, attack_mode_since__isnull=on)
+        if not rows.update(attack_mode_since=now if on else None, updated_at=now):
+            petition.refresh_from_db(fields=["attack_mode_since", "updated_at"])
+            return False
+        PetitionEvent.objects.create(
+            petition=petition,
+            actor=actor,
+            reason_code=ATTACK_MODE_ON if on else ATTACK_MODE_OFF,
+            note=reason,
+        )
+    petition.attack_mode_since = now if on else None
+    petition.updated_at = now
+    return True
+
+
 def petition_response_record(*, petition: Petition, actor: User, summary: str, details: str) -> PetitionResponse:
     """Record the published response, and the fact in the audit trail. Precondition: the
     petition's row locked, and no response yet (the one-to-one column refuses a second)."""

@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
+from undersign.abuse.proof import proof_posted
+from undersign.abuse.proof_views import allows_proof_wasm
 from undersign.core.form_limits import CONFIRM, SIGNER_REQUESTS, form_limit_refusal
 from undersign.core.http import client_ip, client_network, private_page, refusal_page
 from undersign.petitions.models import Petition, PetitionState
@@ -52,6 +54,12 @@ def _details(form: SignerForm, request: HttpRequest) -> SignerDetails:
     return form.signer_details(ip_address=client_ip(request))
 
 
+def _proven(request: HttpRequest, petition: Petition, email: str) -> bool:
+    """Attack mode: whether the sign form carried a valid proof of work for ``email``
+    (``abuse.proof``); the sign path's ``proven``. Always False outside attack mode."""
+    return proof_posted(petition=petition, email=email, data=request.POST)
+
+
 def sign_refused(request: HttpRequest, petition: Petition, reason: str) -> HttpResponse:
     return render(
         request,
@@ -87,6 +95,7 @@ def _sponsored_petition(token: str) -> Petition:
 
 
 @private_page
+@allows_proof_wasm
 @require_http_methods(["GET", "HEAD", "POST"])
 def sponsor(request: HttpRequest, token: str) -> HttpResponse:
     petition = _sponsored_petition(token)

@@ -11,6 +11,7 @@ from undersign.core.outbox import outbox_sweep
 from undersign.counting.services import breakdown_snapshots_take_due
 from undersign.petitions.services import petitions_close_due
 from undersign.retention.services import retention_jobs_run_all
+from undersign.signatures.attack_mode import petitions_attack_mode_switch_on
 from undersign.signatures.services import signatures_times_coarsen
 from undersign.site.services import sessions_clear_expired
 from undersign.transparency.services import log_integrate_periodic
@@ -27,4 +28,5 @@ def periodic_jobs() -> list[PeriodicJob]:
         PeriodicJob("delete expired sessions", 24 * 3600, sessions_clear_expired),
         PeriodicJob("round counted signatures' times to the day", 3600, signatures_times_coarsen),
         PeriodicJob("take due breakdown snapshots", 60, breakdown_snapshots_take_due),
+        PeriodicJob("switch attack mode on at the held rate", 60, petitions_attack_mode_switch_on),
     ]

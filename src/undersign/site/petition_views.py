@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import condition, require_http_methods, require_safe
 
+from undersign.abuse.proof_views import allows_proof_wasm
 from undersign.core.form_limits import PETITION_CREATE, form_limit_refusal
 from undersign.core.http import client_ip, error_page, parse_page, private_page, public_cache
 from undersign.core.reference import region_names, rejection_reason
@@ -124,6 +125,7 @@ def petition_signers(request: HttpRequest, petition_id: int) -> HttpResponse:
 
 
 @private_page
+@allows_proof_wasm
 @require_http_methods(["GET", "HEAD", "POST"])
 def sign(request: HttpRequest, petition_id: int) -> HttpResponse:
     """The sign page: with a registry claim on a petition that takes them, plain otherwise."""
