@@ -1,6 +1,6 @@
 from django.urls import path
 
-from undersign.moderation import views
+from undersign.moderation import bulk_views, views
 
 app_name = "moderation"
 urlpatterns = [
@@ -21,4 +21,13 @@ urlpatterns = [
     path("petitions/<id:petition_id>/take-down/", views.take_down, name="take_down"),
     path("petitions/<id:petition_id>/notes/", views.note_add, name="note_add"),
     path("petitions/<id:petition_id>/response/", views.response_publish, name="response_publish"),
+    # Floods (moderation.bulk_views): held review, bulk actions, trending networks and domains.
+    path("held/", bulk_views.held_review, name="held"),
+    path("petitions/<id:petition_id>/held/", bulk_views.held_petition, name="held_petition"),
+    path("petitions/<id:petition_id>/trending/", bulk_views.trending, name="trending"),
+    path("bulk/", bulk_views.bulk, name="bulk"),
+    path("bulk/<id:action_id>/", bulk_views.bulk_detail, name="bulk_detail"),
+    path("bulk/<id:action_id>/approve/", bulk_views.bulk_approve, name="bulk_approve"),
+    path("bulk/<id:action_id>/cancel/", bulk_views.bulk_cancel, name="bulk_cancel"),
+    path("bulk/<id:action_id>/reinstate/", bulk_views.bulk_reinstate, name="bulk_reinstate"),
 ]

@@ -9,6 +9,8 @@ from django.conf import settings
 from undersign.core.jobs import PeriodicJob
 from undersign.core.outbox import outbox_sweep
 from undersign.counting.services import breakdown_snapshots_take_due
+from undersign.moderation.alerts import abuse_alerts_raise
+from undersign.moderation.bulk import bulk_actions_resume
 from undersign.petitions.services import petitions_close_due
 from undersign.retention.services import retention_jobs_run_all
 from undersign.signatures.services import signatures_times_coarsen
@@ -27,4 +29,7 @@ def periodic_jobs() -> list[PeriodicJob]:
         PeriodicJob("delete expired sessions", 24 * 3600, sessions_clear_expired),
         PeriodicJob("round counted signatures' times to the day", 3600, signatures_times_coarsen),
         PeriodicJob("take due breakdown snapshots", 60, breakdown_snapshots_take_due),
+        # A bulk action whose run was cut short, or whose wake-up was lost, is finished here.
+        PeriodicJob("finish running bulk actions", 60, bulk_actions_resume),
+        PeriodicJob("alert moderators to held signatures", 60, abuse_alerts_raise),
     ]
