@@ -31,6 +31,7 @@ from undersign.moderation.bulk_selectors import (
     TrendingHour,
     held_overview,
     signatures_selected,
+    statuses_for,
     trending,
 )
 from undersign.moderation.models import BulkAction, BulkActionEvent, BulkActionItem, BulkActionKind, BulkActionState
@@ -218,7 +219,9 @@ def bulk_action_cancel(*, actor: User, action_id: int) -> BulkAction:
 def _apply(action: BulkAction, signature_ids: list[int]) -> dict[int, str]:
     """Change one batch; returns the status each changed signature had."""
     if action.kind == K.INVALIDATE:
-        return signatures_invalidate_fraud(signature_ids=signature_ids)
+        # Still what the criteria chose: a held one released or replaced meanwhile is not held.
+        statuses = statuses_for(action.kind, held_only=action.held_only)
+        return signatures_invalidate_fraud(signature_ids=signature_ids, from_statuses=statuses)
     if action.kind == K.RELEASE:
         held = list(
             Signature.objects.select_for_update()

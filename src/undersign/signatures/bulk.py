@@ -25,15 +25,18 @@ def _logged(signature: Signature) -> LoggedSignature:
     )
 
 
-def signatures_invalidate_fraud(*, signature_ids: list[int]) -> dict[int, str]:
+def signatures_invalidate_fraud(
+    *, signature_ids: list[int], from_statuses: tuple[str, ...] = INVALIDATABLE
+) -> dict[int, str]:
     """Invalidate these signatures as fraud: a confirmed one gets a REVOCATION ("fraud") in
-    the log, a held or pending one is just invalidated (it never counted). One already
-    invalidated, or gone, is left alone. Returns the status each changed one had.
+    the log, a held or pending one is just invalidated (it never counted). One no longer in
+    ``from_statuses`` (already invalidated, released from held, gone) is left alone. Returns
+    the status each changed one had.
     Precondition: transaction open (the rows are locked until it commits)."""
     now = timezone.now()
     rows = list(
         Signature.objects.select_for_update()
-        .filter(pk__in=signature_ids, status__in=INVALIDATABLE)
+        .filter(pk__in=signature_ids, status__in=[s for s in from_statuses if s in INVALIDATABLE])
         .select_related("petition")
         .order_by("pk")
     )
