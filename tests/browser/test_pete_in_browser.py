@@ -16,11 +16,11 @@ from undersign.transparency.services import log_integrate_all
 pytestmark = pytest.mark.browser
 
 
-def log_in(page, base: str, username: str, next_page: str) -> None:
-    page.goto(f"{base}/accounts/login/?next={next_page}")
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form button[type=submit], form input[type=submit]").last.click()
+def log_in(browser_page, base: str, username: str, next_page: str) -> None:
+    browser_page.goto(f"{base}/accounts/login/?next={next_page}")
+    browser_page.locator("input[name=username]").fill(username)
+    browser_page.locator("input[name=password]").fill(PASSWORD)
+    browser_page.locator("form button[type=submit], form input[type=submit]").last.click()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -87,7 +87,9 @@ def test_pete_invalidates_a_burst_and_mia_approves(visitor, live_server, integra
     poll(lambda: public.get(count_url).json()["signature_count"] == 4, within=5, tick=integrator)
     revoked = LogEntry.objects.filter(petition_id=petition.pk, kind=LogEntryKind.REVOCATION)
     assert sorted(revoked.values_list("signature_id", flat=True)) == sorted(s.pk for s in slipped)
-    assert set(Signature.objects.filter(pk__in=[s.pk for s in held]).values_list("status", flat=True)) == {"invalidated"}
+    assert set(Signature.objects.filter(pk__in=[s.pk for s in held]).values_list("status", flat=True)) == {
+        "invalidated"
+    }
 
     result = run_verifier("--site", live_server.url, "--state", str(tmp_path / "state.json"))
     assert result.returncode == 0, result.stdout + result.stderr

@@ -65,9 +65,7 @@ def moderator_client(moderator) -> Client:
     return client
 
 
-def make_held(
-    petition: Petition, *, email: str, ip: str | None = "198.51.100.7", reason: str = "network"
-) -> Signature:
+def make_held(petition: Petition, *, email: str, ip: str | None = "198.51.100.7", reason: str = "network") -> Signature:
     """A held signature, as the sign path stores one over a limit: its confirmation e-mail is
     not queued."""
     _, signature_id = signature_create(petition=petition, details=signer(email=email, ip_address=ip))

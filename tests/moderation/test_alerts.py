@@ -52,7 +52,9 @@ def webhook():
     thread.join(timeout=10)
 
 
-def test_moderators_are_mailed_once_with_the_petition_and_counts_only(flooded, moderator, mailoutbox, django_capture_on_commit_callbacks):
+def test_moderators_are_mailed_once_with_the_petition_and_counts_only(
+    flooded, moderator, mailoutbox, django_capture_on_commit_callbacks
+):
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         assert abuse_alerts_raise() == 1
@@ -63,7 +65,11 @@ def test_moderators_are_mailed_once_with_the_petition_and_counts_only(flooded, m
     assert "203.0.113" not in message.body + message.subject and "flood.example" not in message.body + message.subject
     assert "Mend the bridge" not in message.body + message.subject
     alert = AbuseAlert.objects.get()
-    assert (alert.petition_id, alert.held, alert.submissions) == (flooded.pk, 3, 4)  # the creator signed in this hour too
+    assert (alert.petition_id, alert.held, alert.submissions) == (
+        flooded.pk,
+        3,
+        4,
+    )  # the creator signed in this hour too
     # Again, and with more held in the same hour: no second alert.
     make_held(flooded, email="bot9@flood.example")
     assert abuse_alerts_raise() == 0
@@ -80,7 +86,9 @@ def test_below_the_level_or_on_a_closed_petition_nothing_is_sent(flooded, modera
     assert not AbuseAlert.objects.exists()
 
 
-def test_the_webhook_gets_petition_id_and_counts(flooded, moderator, settings, webhook, django_capture_on_commit_callbacks):
+def test_the_webhook_gets_petition_id_and_counts(
+    flooded, moderator, settings, webhook, django_capture_on_commit_callbacks
+):
     url, received = webhook
     settings.ABUSE_ALERT_WEBHOOK_URL = url
     with django_capture_on_commit_callbacks(execute=True):

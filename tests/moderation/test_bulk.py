@@ -29,7 +29,7 @@ from undersign.moderation.bulk import (
 from undersign.moderation.bulk_selectors import Criteria
 from undersign.moderation.models import BulkAction, BulkActionEvent, BulkActionItem
 from undersign.petitions.models import Petition
-from undersign.signatures.models import Signature, SignatureStatus
+from undersign.signatures.models import Signature
 from undersign.transparency.models import LogEntry, LogEntryKind
 from undersign.transparency.services import log_integrate_all
 
@@ -43,7 +43,9 @@ def burst():
     """An open petition: 2 genuine confirmed signers, and a flood from one /24 at one domain:
     4 held, 2 pending and 2 that got through and were confirmed."""
     petition = make_petition(action="Save the old library")
-    genuine = [sign_and_confirm(petition, signer(email=f"reader{n}@example.org", ip_address=f"192.0.2.{n}")) for n in (1, 2)]
+    genuine = [
+        sign_and_confirm(petition, signer(email=f"reader{n}@example.org", ip_address=f"192.0.2.{n}")) for n in (1, 2)
+    ]
     held = [make_held(petition, email=f"bot{n}@flood.example", ip=f"203.0.113.{n}") for n in range(4)]
     confirmed = [
         sign_and_confirm(petition, signer(email=f"bot{n}@flood.example", ip_address=f"203.0.113.{n}")) for n in (10, 11)
@@ -51,7 +53,9 @@ def burst():
     from undersign.signatures.services import signature_create
 
     pending = [
-        signature_create(petition=petition, details=signer(email=f"bot{n}@flood.example", ip_address=f"203.0.113.{n}"))[1]
+        signature_create(petition=petition, details=signer(email=f"bot{n}@flood.example", ip_address=f"203.0.113.{n}"))[
+            1
+        ]
         for n in (20, 21)
     ]
     deliver_outbox()
@@ -89,7 +93,9 @@ class TestSelection:
 
     def test_a_network_is_read_only_while_the_address_is_kept(self, burst, moderator, settings):
         petition, *_ = burst
-        Signature.objects.filter(petition=petition).update(created_at=timezone.now() - timedelta(days=settings.IP_RETENTION_DAYS, minutes=1))
+        Signature.objects.filter(petition=petition).update(
+            created_at=timezone.now() - timedelta(days=settings.IP_RETENTION_DAYS, minutes=1)
+        )
         criteria = Criteria(petition=petition, network=FLOOD_NET)
         assert bulk_action_preview(actor=moderator, kind="invalidate", criteria=criteria) == 0
 
@@ -98,13 +104,19 @@ class TestSelection:
         Petition.objects.filter(pk=petition.pk).update(personal_data_destroyed_at=timezone.now())
         petition.refresh_from_db()
         with pytest.raises(BulkRefused):
-            bulk_action_preview(actor=moderator, kind="invalidate", criteria=Criteria(petition=petition, held_only=True))
+            bulk_action_preview(
+                actor=moderator, kind="invalidate", criteria=Criteria(petition=petition, held_only=True)
+            )
         # Across petitions it is skipped.
         assert bulk_action_preview(actor=moderator, kind="invalidate", criteria=Criteria(domain="flood.example")) == 0
 
     @pytest.mark.parametrize(
         "kind, criteria",
-        [("invalidate", Criteria()), ("release", Criteria(domain="flood.example")), ("delete", Criteria(held_only=True))],
+        [
+            ("invalidate", Criteria()),
+            ("release", Criteria(domain="flood.example")),
+            ("delete", Criteria(held_only=True)),
+        ],
     )
     def test_refused_selections(self, burst, moderator, kind, criteria):
         with pytest.raises(BulkRefused):
@@ -143,15 +155,28 @@ class TestInvalidation:
         assert petition.signature_count == 3
         assert counts_reconcile(repair=False) == []
         items = dict(BulkActionItem.objects.filter(action=action).values_list("signature_id", "previous_status"))
-        assert items == {**{s.pk: "held" for s in held}, **{s.pk: "confirmed" for s in confirmed}, **dict.fromkeys(pending, "pending")}
+        assert items == {
+            **{s.pk: "held" for s in held},
+            **{s.pk: "confirmed" for s in confirmed},
+            **dict.fromkeys(pending, "pending"),
+        }
         events = list(BulkActionEvent.objects.filter(action=action).values_list("from_state", "to_state", "actor"))
-        assert events == [("", "proposed", moderator.pk), ("proposed", "running", moderator.pk), ("running", "done", None)]
+        assert events == [
+            ("", "proposed", moderator.pk),
+            ("proposed", "running", moderator.pk),
+            ("running", "done", None),
+        ]
 
-    def test_over_the_size_a_second_different_moderator_must_approve(self, burst, moderator, second_moderator, settings):
+    def test_over_the_size_a_second_different_moderator_must_approve(
+        self, burst, moderator, second_moderator, settings
+    ):
         settings.BULK_ACTION_SECOND_MODERATOR_OVER = 3
         petition, *_ = burst
         action = bulk_action_propose(
-            actor=moderator, kind="invalidate", criteria=Criteria(petition=petition, domain="flood.example"), reason="Burst"
+            actor=moderator,
+            kind="invalidate",
+            criteria=Criteria(petition=petition, domain="flood.example"),
+            reason="Burst",
         )
         assert action.state == "proposed" and action.needs_second_moderator
         assert bulk_action_run(action_id=action.pk) is False  # not approved: nothing runs
@@ -160,7 +185,9 @@ class TestInvalidation:
             bulk_action_approve(actor=moderator, action_id=action.pk)
         # The database refuses it too, whatever the code does.
         with pytest.raises(IntegrityError), transaction.atomic():
-            BulkAction.objects.filter(pk=action.pk).update(state="running", approved_by=moderator, started_at=timezone.now())
+            BulkAction.objects.filter(pk=action.pk).update(
+                state="running", approved_by=moderator, started_at=timezone.now()
+            )
         with pytest.raises(IntegrityError), transaction.atomic():
             BulkAction.objects.filter(pk=action.pk).update(state="running", started_at=timezone.now())
         action = bulk_action_approve(actor=second_moderator, action_id=action.pk)
@@ -173,7 +200,9 @@ class TestInvalidation:
     def test_a_proposal_can_be_cancelled_and_then_never_runs(self, burst, moderator, second_moderator, settings):
         settings.BULK_ACTION_SECOND_MODERATOR_OVER = 0
         petition, *_ = burst
-        action = bulk_action_propose(actor=moderator, kind="invalidate", criteria=Criteria(petition=petition, held_only=True), reason="x")
+        action = bulk_action_propose(
+            actor=moderator, kind="invalidate", criteria=Criteria(petition=petition, held_only=True), reason="x"
+        )
         bulk_action_cancel(actor=second_moderator, action_id=action.pk)
         with pytest.raises(BulkRefused):
             bulk_action_approve(actor=second_moderator, action_id=action.pk)
@@ -184,14 +213,23 @@ class TestInvalidation:
     def test_a_reason_and_a_selection_are_required(self, burst, moderator):
         petition, *_ = burst
         with pytest.raises(BulkRefused):
-            bulk_action_propose(actor=moderator, kind="invalidate", criteria=Criteria(petition=petition, held_only=True), reason=" ")
+            bulk_action_propose(
+                actor=moderator, kind="invalidate", criteria=Criteria(petition=petition, held_only=True), reason=" "
+            )
         with pytest.raises(BulkRefused):
-            bulk_action_propose(actor=moderator, kind="invalidate", criteria=Criteria(petition=petition, domain="none.example"), reason="x")
+            bulk_action_propose(
+                actor=moderator,
+                kind="invalidate",
+                criteria=Criteria(petition=petition, domain="none.example"),
+                reason="x",
+            )
 
     def test_a_run_cut_short_is_finished_by_the_periodic_job(self, burst, moderator, settings):
         settings.BULK_ACTION_SECOND_MODERATOR_OVER = 50
         petition, *_ = burst
-        action = bulk_action_propose(actor=moderator, kind="invalidate", criteria=Criteria(petition=petition, domain="flood.example"), reason="x")
+        action = bulk_action_propose(
+            actor=moderator, kind="invalidate", criteria=Criteria(petition=petition, domain="flood.example"), reason="x"
+        )
         # One batch of three, then the process "dies".
         from undersign.moderation.bulk import _run_batch
 
@@ -205,7 +243,9 @@ class TestInvalidation:
 
     def test_a_signature_changed_meanwhile_is_left_alone(self, burst, moderator):
         petition, genuine, held, confirmed, pending = burst
-        action = bulk_action_propose(actor=moderator, kind="invalidate", criteria=Criteria(petition=petition, held_only=True), reason="x")
+        action = bulk_action_propose(
+            actor=moderator, kind="invalidate", criteria=Criteria(petition=petition, held_only=True), reason="x"
+        )
         Signature.objects.filter(pk=held[0].pk).update(status="pending")
         from undersign.signatures.bulk import signatures_invalidate_fraud
 
@@ -220,11 +260,20 @@ class TestReinstate:
         settings.BULK_ACTION_SECOND_MODERATOR_OVER = 50
         petition, genuine, held, confirmed, pending = burst
         before = statuses([s.pk for s in held + confirmed] + pending)
-        action = run_now(bulk_action_propose(actor=moderator, kind="invalidate", criteria=Criteria(petition=petition, network=FLOOD_NET), reason="Burst"))
+        action = run_now(
+            bulk_action_propose(
+                actor=moderator,
+                kind="invalidate",
+                criteria=Criteria(petition=petition, network=FLOOD_NET),
+                reason="Burst",
+            )
+        )
         log_integrate_all()
         with pytest.raises(BulkRefused):  # a reason is needed
             bulk_action_reinstate_propose(actor=second_moderator, action_id=action.pk, reason="")
-        reversal = run_now(bulk_action_reinstate_propose(actor=second_moderator, action_id=action.pk, reason="They were students"))
+        reversal = run_now(
+            bulk_action_reinstate_propose(actor=second_moderator, action_id=action.pk, reason="They were students")
+        )
         assert reversal.kind == "reinstate" and reversal.state == "done" and reversal.changed == 8
         assert statuses(before) == before
         reinstated = LogEntry.objects.filter(petition_id=petition.pk, kind=LogEntryKind.REINSTATE)
@@ -240,7 +289,11 @@ class TestReinstate:
 
     def test_a_withdrawn_signature_stays_withdrawn(self, burst, moderator, settings):
         petition, genuine, held, confirmed, pending = burst
-        action = run_now(bulk_action_propose(actor=moderator, kind="invalidate", criteria=Criteria(petition=petition, network=FLOOD_NET), reason="x"))
+        action = run_now(
+            bulk_action_propose(
+                actor=moderator, kind="invalidate", criteria=Criteria(petition=petition, network=FLOOD_NET), reason="x"
+            )
+        )
         Signature.objects.filter(pk=confirmed[0].pk).update(invalidation_reason="withdrawn")
         reversal = run_now(bulk_action_reinstate_propose(actor=moderator, action_id=action.pk, reason="undo"))
         assert reversal.changed == 7
@@ -251,7 +304,14 @@ class TestRelease:
     def test_released_held_signatures_get_their_confirmation_email(self, burst, moderator, mailoutbox):
         petition, genuine, held, confirmed, pending = burst
         mailoutbox.clear()
-        action = run_now(bulk_action_propose(actor=moderator, kind="release", criteria=Criteria(petition=petition, held_only=True), reason="Genuine NAT"))
+        action = run_now(
+            bulk_action_propose(
+                actor=moderator,
+                kind="release",
+                criteria=Criteria(petition=petition, held_only=True),
+                reason="Genuine NAT",
+            )
+        )
         assert action.changed == 4
         assert set(statuses([s.pk for s in held]).values()) == {"pending"}
         deliver_outbox()

@@ -42,7 +42,9 @@ def pages(petition_id: int, action_id: int) -> list[tuple[str, str]]:
 
 
 class TestAccess:
-    def test_anonymous_visitors_are_sent_to_log_in_and_other_users_refused(self, flooded, staff_user, group_member_not_staff):
+    def test_anonymous_visitors_are_sent_to_log_in_and_other_users_refused(
+        self, flooded, staff_user, group_member_not_staff
+    ):
         for method, url in pages(flooded.pk, 1):
             answer = getattr(Client(), method)(url)
             assert answer.status_code == 302 and "/login/" in answer["Location"], url
@@ -71,7 +73,9 @@ class TestHeldReview:
         assert (access.action, access.subject) == ("view_held", f"petition:{flooded.pk}")
 
     def test_filters_come_by_post_and_narrow_the_groups(self, flooded, moderator_client):
-        page = moderator_client.post(reverse("moderation:held_petition", args=[flooded.pk]), {"network": "203.0.113.0/24"})
+        page = moderator_client.post(
+            reverse("moderation:held_petition", args=[flooded.pk]), {"network": "203.0.113.0/24"}
+        )
         text = page.content.decode()
         assert page.status_code == 200 and 'id="held-total">3<' in text and "other.example" not in text
 
@@ -95,7 +99,8 @@ class TestHeldReview:
 class TestBulkPages:
     def test_preview_shows_the_count_and_changes_nothing(self, flooded, moderator_client):
         answer = moderator_client.post(
-            reverse("moderation:bulk"), {"petition": flooded.pk, "domain": "flood.example", "kind": "invalidate", "step": "preview"}
+            reverse("moderation:bulk"),
+            {"petition": flooded.pk, "domain": "flood.example", "kind": "invalidate", "step": "preview"},
         )
         assert answer.status_code == 200 and 'id="bulk-preview-count">3<' in answer.content.decode()
         assert not BulkAction.objects.exists() and not Signature.objects.filter(status="invalidated").exists()
@@ -104,7 +109,14 @@ class TestBulkPages:
         self, flooded, moderator_client, second_moderator, settings, django_capture_on_commit_callbacks
     ):
         settings.BULK_ACTION_SECOND_MODERATOR_OVER = 2
-        data = {"petition": flooded.pk, "network": "203.0.113.0/24", "held_only": "on", "kind": "invalidate", "reason": "Burst", "step": "propose"}
+        data = {
+            "petition": flooded.pk,
+            "network": "203.0.113.0/24",
+            "held_only": "on",
+            "kind": "invalidate",
+            "reason": "Burst",
+            "step": "propose",
+        }
         answer = moderator_client.post(reverse("moderation:bulk"), data)
         action = BulkAction.objects.get()
         assert answer.status_code == 302 and answer["Location"] == reverse("moderation:bulk_detail", args=[action.pk])
@@ -122,7 +134,13 @@ class TestBulkPages:
         assert Signature.objects.filter(petition=flooded, status="held").count() == 1
 
     def test_a_proposal_without_a_reason_keeps_what_was_typed(self, flooded, moderator_client):
-        data = {"petition": flooded.pk, "domain": "flood.example", "kind": "invalidate", "reason": "", "step": "propose"}
+        data = {
+            "petition": flooded.pk,
+            "domain": "flood.example",
+            "kind": "invalidate",
+            "reason": "",
+            "step": "propose",
+        }
         answer = moderator_client.post(reverse("moderation:bulk"), data)
         assert answer.status_code == 409 and "Say why" in answer.content.decode()
         assert 'value="flood.example"' in answer.content.decode()

@@ -173,7 +173,9 @@ def test_the_bulk_action_and_webhook_wake_ups_do_their_work(settings, moderator)
     settings.ABUSE_ALERT_WEBHOOK_URL = "http://127.0.0.1:9/"
     from django.utils import timezone
 
-    alert = AbuseAlert.objects.create(petition=petition, hour=timezone.now(), held=1, submissions=1, created_at=timezone.now())
+    alert = AbuseAlert.objects.create(
+        petition=petition, hour=timezone.now(), held=1, submissions=1, created_at=timezone.now()
+    )
     post_abuse_alert.delay(alert.pk)
     alert.refresh_from_db()
     assert alert.webhook_attempts == 1 and alert.webhook_sent_at is None

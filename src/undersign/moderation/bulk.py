@@ -283,13 +283,18 @@ def bulk_actions_resume() -> int:
 def held_review_open(*, actor: User, criteria: Criteria) -> HeldOverview:
     """The held signatures grouped by petition, network and domain, for ``actor``: the look is
     recorded (it opens addresses), naming the petition or "all", never what was filtered."""
-    staff_access_record(actor=actor, action=StaffAccess.Action.VIEW_HELD, subject=criteria.subject, reason="held review")
+    staff_access_record(
+        actor=actor, action=StaffAccess.Action.VIEW_HELD, subject=criteria.subject, reason="held review"
+    )
     return held_overview(criteria=criteria)
 
 
 def trending_open(*, actor: User, petition: Petition, hours: int) -> list[TrendingHour]:
     """The petition's trending networks and domains, for ``actor``; the look is recorded."""
     staff_access_record(
-        actor=actor, action=StaffAccess.Action.VIEW_TRENDING, subject=f"petition:{petition.pk}", reason=f"last {hours} hours"
+        actor=actor,
+        action=StaffAccess.Action.VIEW_TRENDING,
+        subject=f"petition:{petition.pk}",
+        reason=f"last {hours} hours",
     )
     return trending(petition=petition, hours=hours)

@@ -86,7 +86,10 @@ class CriteriaForm(forms.Form):
 
 class BulkActionForm(CriteriaForm):
     kind = forms.ChoiceField(
-        choices=[(BulkActionKind.INVALIDATE, BulkActionKind.INVALIDATE.label), (BulkActionKind.RELEASE, BulkActionKind.RELEASE.label)],
+        choices=[
+            (BulkActionKind.INVALIDATE, BulkActionKind.INVALIDATE.label),
+            (BulkActionKind.RELEASE, BulkActionKind.RELEASE.label),
+        ],
         initial=BulkActionKind.INVALIDATE,
         error_messages={"invalid_choice": "Choose to invalidate or to release."},
     )

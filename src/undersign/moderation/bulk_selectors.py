@@ -282,9 +282,7 @@ def held_per_hour(*, since: datetime) -> QuerySet:
     """(petition, hour, held) of open petitions' held signatures created since ``since``: what
     the alert job compares with ``ABUSE_ALERT_PER_HOUR``. No personal data read."""
     return (
-        Signature.objects.filter(
-            status=SignatureStatus.HELD, created_at__gte=since, petition__state=PetitionState.OPEN
-        )
+        Signature.objects.filter(status=SignatureStatus.HELD, created_at__gte=since, petition__state=PetitionState.OPEN)
         .annotate(hour=TruncHour("created_at"))
         .values("petition_id", "hour")
         .annotate(held=Count("pk"))
@@ -293,7 +291,9 @@ def held_per_hour(*, since: datetime) -> QuerySet:
 
 
 def submissions_in_hour(*, petition_id: int, hour: datetime) -> int:
-    rows = Signature.objects.filter(petition_id=petition_id, created_at__gte=hour, created_at__lt=hour + timedelta(hours=1))
+    rows = Signature.objects.filter(
+        petition_id=petition_id, created_at__gte=hour, created_at__lt=hour + timedelta(hours=1)
+    )
     return _exact_times(rows).count()
 
 
@@ -302,8 +302,9 @@ def submissions_in_hour(*, petition_id: int, hour: datetime) -> int:
 
 def bulk_actions_recent(*, limit: int = 50) -> list[BulkAction]:
     return list(
-        BulkAction.objects.select_related("proposed_by", "approved_by", "cancelled_by", "petition")
-        .order_by("-proposed_at", "-pk")[:limit]
+        BulkAction.objects.select_related("proposed_by", "approved_by", "cancelled_by", "petition").order_by(
+            "-proposed_at", "-pk"
+        )[:limit]
     )
 
 

@@ -142,7 +142,9 @@ def bulk_detail(request: HttpRequest, action_id: int) -> HttpResponse:
             "events": list(action.events.select_related("actor")),
             "can_approve": action.state == BulkActionState.PROPOSED and action.proposed_by_id != user.pk,
             "can_cancel": action.state == BulkActionState.PROPOSED,
-            "can_reinstate": action.kind == "invalidate" and action.state == BulkActionState.DONE and action.changed > 0,
+            "can_reinstate": action.kind == "invalidate"
+            and action.state == BulkActionState.DONE
+            and action.changed > 0,
             "reinstate_form": ReinstateForm(),
             "reversals": list(action.reversals.all()),
         },

@@ -1,6 +1,7 @@
 """The moderators' e-mails to a petition's creator and signers (published, rejected, taken down,
-the response) and the moderators' abuse alerts, registered with the outbox by ``ModerationConfig.ready``. The recipient and the
-message's frame are the signatures app's (``signatures.emails``)."""
+the response), and the abuse alerts to moderators; registered with the outbox by
+``ModerationConfig.ready``. A signer's address and the message's frame are the signatures
+app's (``signatures.emails``)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,8 @@ def abuse_alert(message: OutboundEmail, preloaded: object) -> EmailMessage | Non
     """To every moderator with an address: the petition's id and counts, and links to the
     pages that show more to whoever signs in. Nothing to send once the petition has gone, or
     when no moderator has an address."""
+    if message.petition_id is None:
+        return None
     alert = AbuseAlert.objects.filter(petition_id=message.petition_id).order_by("-hour", "-pk").first()
     recipients = moderator_addresses()
     if alert is None or not recipients:

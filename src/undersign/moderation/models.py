@@ -81,7 +81,9 @@ class BulkAction(models.Model):
     reason = models.TextField()
     # The criteria (all that are set must hold). No petition: every petition whose personal
     # data still exists.
-    petition = models.ForeignKey("petitions.Petition", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    petition = models.ForeignKey(
+        "petitions.Petition", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     domain = models.CharField(max_length=253, blank=True)
     network = models.CharField(max_length=50, blank=True)
     created_from = models.DateTimeField(null=True, blank=True)

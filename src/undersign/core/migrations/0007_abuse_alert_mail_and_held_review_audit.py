@@ -5,29 +5,75 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0006_signer_data_link_mail'),
+        ("core", "0006_signer_data_link_mail"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='staffaccess',
-            name='staffaccess_action_valid',
+            model_name="staffaccess",
+            name="staffaccess_action_valid",
         ),
         migrations.AlterField(
-            model_name='outboundemail',
-            name='kind',
-            field=models.CharField(choices=[('signature_confirm', 'Signature Confirm'), ('already_signed', 'Already Signed'), ('sponsor_signed', 'Sponsor Signed'), ('petition_validated', 'Petition Validated'), ('petition_sponsored', 'Petition Sponsored'), ('petition_published', 'Petition Published'), ('petition_rejected', 'Petition Rejected'), ('petition_taken_down', 'Petition Taken Down'), ('petition_closed', 'Petition Closed'), ('petition_response', 'Petition Response'), ('signer_data_link', 'Signer Data Link'), ('abuse_alert', 'Abuse Alert')], max_length=32),
+            model_name="outboundemail",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("signature_confirm", "Signature Confirm"),
+                    ("already_signed", "Already Signed"),
+                    ("sponsor_signed", "Sponsor Signed"),
+                    ("petition_validated", "Petition Validated"),
+                    ("petition_sponsored", "Petition Sponsored"),
+                    ("petition_published", "Petition Published"),
+                    ("petition_rejected", "Petition Rejected"),
+                    ("petition_taken_down", "Petition Taken Down"),
+                    ("petition_closed", "Petition Closed"),
+                    ("petition_response", "Petition Response"),
+                    ("signer_data_link", "Signer Data Link"),
+                    ("abuse_alert", "Abuse Alert"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AlterField(
-            model_name='staffaccess',
-            name='action',
-            field=models.CharField(choices=[('view_signer', "Viewed a signer's details"), ('view_claim', 'Viewed a claim'), ('view_evidence', 'Viewed claim evidence'), ('search_email', 'Searched by e-mail'), ('search_name', 'Searched by name'), ('search_network', 'Searched by network'), ('view_held', 'Viewed held signatures by network and domain'), ('preview_bulk', 'Previewed a bulk action'), ('view_trending', 'Viewed trending networks and domains')], max_length=20),
+            model_name="staffaccess",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("view_signer", "Viewed a signer's details"),
+                    ("view_claim", "Viewed a claim"),
+                    ("view_evidence", "Viewed claim evidence"),
+                    ("search_email", "Searched by e-mail"),
+                    ("search_name", "Searched by name"),
+                    ("search_network", "Searched by network"),
+                    ("view_held", "Viewed held signatures by network and domain"),
+                    ("preview_bulk", "Previewed a bulk action"),
+                    ("view_trending", "Viewed trending networks and domains"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='staffaccess',
-            constraint=models.CheckConstraint(condition=models.Q(('action__in', ['view_signer', 'view_claim', 'view_evidence', 'search_email', 'search_name', 'search_network', 'view_held', 'preview_bulk', 'view_trending'])), name='staffaccess_action_valid'),
+            model_name="staffaccess",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "action__in",
+                        [
+                            "view_signer",
+                            "view_claim",
+                            "view_evidence",
+                            "search_email",
+                            "search_name",
+                            "search_network",
+                            "view_held",
+                            "preview_bulk",
+                            "view_trending",
+                        ],
+                    )
+                ),
+                name="staffaccess_action_valid",
+            ),
         ),
     ]

@@ -6,147 +6,318 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('moderation', '0002_search_approval'),
-        ('petitions', '0006_attack_mode'),
-        ('signatures', '0007_held'),
+        ("moderation", "0002_search_approval"),
+        ("petitions", "0006_attack_mode"),
+        ("signatures", "0007_held"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BulkAction',
+            name="BulkAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('invalidate', 'Invalidate as fraud'), ('release', 'Release for confirmation'), ('reinstate', 'Reinstate (undo an invalidation)')], max_length=12)),
-                ('state', models.CharField(choices=[('proposed', 'Awaiting a second moderator'), ('running', 'Running'), ('done', 'Done'), ('cancelled', 'Cancelled')], default='proposed', max_length=12)),
-                ('reason', models.TextField()),
-                ('domain', models.CharField(blank=True, max_length=253)),
-                ('network', models.CharField(blank=True, max_length=50)),
-                ('created_from', models.DateTimeField(blank=True, null=True)),
-                ('created_until', models.DateTimeField(blank=True, null=True)),
-                ('held_only', models.BooleanField(default=False)),
-                ('selected', models.PositiveIntegerField()),
-                ('changed', models.PositiveIntegerField(default=0)),
-                ('needs_second_moderator', models.BooleanField()),
-                ('proposed_at', models.DateTimeField()),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('cancelled_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('petition', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='petitions.petition')),
-                ('proposed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reverses', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversals', to='moderation.bulkaction')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("invalidate", "Invalidate as fraud"),
+                            ("release", "Release for confirmation"),
+                            ("reinstate", "Reinstate (undo an invalidation)"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Awaiting a second moderator"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="proposed",
+                        max_length=12,
+                    ),
+                ),
+                ("reason", models.TextField()),
+                ("domain", models.CharField(blank=True, max_length=253)),
+                ("network", models.CharField(blank=True, max_length=50)),
+                ("created_from", models.DateTimeField(blank=True, null=True)),
+                ("created_until", models.DateTimeField(blank=True, null=True)),
+                ("held_only", models.BooleanField(default=False)),
+                ("selected", models.PositiveIntegerField()),
+                ("changed", models.PositiveIntegerField(default=0)),
+                ("needs_second_moderator", models.BooleanField()),
+                ("proposed_at", models.DateTimeField()),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "cancelled_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "petition",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="petitions.petition",
+                    ),
+                ),
+                (
+                    "proposed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "reverses",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reversals",
+                        to="moderation.bulkaction",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-proposed_at', '-pk'],
+                "ordering": ["-proposed_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='BulkActionEvent',
+            name="BulkActionEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_state', models.CharField(blank=True, max_length=12)),
-                ('to_state', models.CharField(choices=[('proposed', 'Awaiting a second moderator'), ('running', 'Running'), ('done', 'Done'), ('cancelled', 'Cancelled')], max_length=12)),
-                ('created_at', models.DateTimeField()),
-                ('action', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='moderation.bulkaction')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("from_state", models.CharField(blank=True, max_length=12)),
+                (
+                    "to_state",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Awaiting a second moderator"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                (
+                    "action",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="moderation.bulkaction"
+                    ),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'pk'],
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='BulkActionItem',
+            name="BulkActionItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('done', models.BooleanField(default=False)),
-                ('previous_status', models.CharField(blank=True, max_length=12)),
-                ('action', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='moderation.bulkaction')),
-                ('signature', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='signatures.signature')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("done", models.BooleanField(default=False)),
+                ("previous_status", models.CharField(blank=True, max_length=12)),
+                (
+                    "action",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="items", to="moderation.bulkaction"
+                    ),
+                ),
+                (
+                    "signature",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="signatures.signature"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='AbuseAlert',
+            name="AbuseAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hour', models.DateTimeField()),
-                ('held', models.PositiveIntegerField()),
-                ('submissions', models.PositiveIntegerField()),
-                ('created_at', models.DateTimeField()),
-                ('webhook_sent_at', models.DateTimeField(blank=True, null=True)),
-                ('webhook_attempts', models.PositiveSmallIntegerField(default=0)),
-                ('petition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='petitions.petition')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("hour", models.DateTimeField()),
+                ("held", models.PositiveIntegerField()),
+                ("submissions", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField()),
+                ("webhook_sent_at", models.DateTimeField(blank=True, null=True)),
+                ("webhook_attempts", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "petition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="petitions.petition"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-hour', '-pk'],
-                'constraints': [models.UniqueConstraint(fields=('petition', 'hour'), name='abusealert_once_per_hour')],
+                "ordering": ["-hour", "-pk"],
+                "constraints": [models.UniqueConstraint(fields=("petition", "hour"), name="abusealert_once_per_hour")],
             },
         ),
         migrations.AddIndex(
-            model_name='bulkaction',
-            index=models.Index(condition=models.Q(('state', 'running')), fields=['state'], name='bulkaction_running'),
+            model_name="bulkaction",
+            index=models.Index(condition=models.Q(("state", "running")), fields=["state"], name="bulkaction_running"),
         ),
         migrations.AddConstraint(
-            model_name='bulkaction',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['invalidate', 'release', 'reinstate'])), name='bulkaction_kind_valid'),
+            model_name="bulkaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["invalidate", "release", "reinstate"])), name="bulkaction_kind_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bulkaction',
-            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['proposed', 'running', 'done', 'cancelled'])), name='bulkaction_state_valid'),
+            model_name="bulkaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("state__in", ["proposed", "running", "done", "cancelled"])),
+                name="bulkaction_state_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bulkaction',
-            constraint=models.CheckConstraint(condition=models.Q(('reason', ''), _negated=True), name='bulkaction_has_reason'),
+            model_name="bulkaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("reason", ""), _negated=True), name="bulkaction_has_reason"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bulkaction',
-            constraint=models.CheckConstraint(condition=models.Q(('approved_by__isnull', True), models.Q(('approved_by', models.F('proposed_by')), _negated=True), _connector='OR'), name='bulkaction_second_moderator_differs'),
+            model_name="bulkaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("approved_by__isnull", True),
+                    models.Q(("approved_by", models.F("proposed_by")), _negated=True),
+                    _connector="OR",
+                ),
+                name="bulkaction_second_moderator_differs",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bulkaction',
-            constraint=models.CheckConstraint(condition=models.Q(('needs_second_moderator', False), ('state__in', ['proposed', 'cancelled']), ('approved_by__isnull', False), _connector='OR'), name='bulkaction_runs_only_approved'),
+            model_name="bulkaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("needs_second_moderator", False),
+                    ("state__in", ["proposed", "cancelled"]),
+                    ("approved_by__isnull", False),
+                    _connector="OR",
+                ),
+                name="bulkaction_runs_only_approved",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bulkaction',
-            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['proposed', 'cancelled']), ('started_at__isnull', False), _connector='OR'), name='bulkaction_started_has_time'),
+            model_name="bulkaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("state__in", ["proposed", "cancelled"]), ("started_at__isnull", False), _connector="OR"
+                ),
+                name="bulkaction_started_has_time",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bulkaction',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('done_at__isnull', False), ('state', 'done')), models.Q(models.Q(('state', 'done'), _negated=True), ('done_at__isnull', True)), _connector='OR'), name='bulkaction_done_has_time'),
+            model_name="bulkaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("done_at__isnull", False), ("state", "done")),
+                    models.Q(models.Q(("state", "done"), _negated=True), ("done_at__isnull", True)),
+                    _connector="OR",
+                ),
+                name="bulkaction_done_has_time",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bulkaction',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('cancelled_at__isnull', False), ('cancelled_by__isnull', False), ('state', 'cancelled')), models.Q(models.Q(('state', 'cancelled'), _negated=True), ('cancelled_at__isnull', True)), _connector='OR'), name='bulkaction_cancelled_has_time'),
+            model_name="bulkaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("cancelled_at__isnull", False), ("cancelled_by__isnull", False), ("state", "cancelled")),
+                    models.Q(models.Q(("state", "cancelled"), _negated=True), ("cancelled_at__isnull", True)),
+                    _connector="OR",
+                ),
+                name="bulkaction_cancelled_has_time",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bulkaction',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'reinstate'), ('reverses__isnull', False)), models.Q(models.Q(('kind', 'reinstate'), _negated=True), ('reverses__isnull', True)), _connector='OR'), name='bulkaction_reinstate_reverses'),
+            model_name="bulkaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "reinstate"), ("reverses__isnull", False)),
+                    models.Q(models.Q(("kind", "reinstate"), _negated=True), ("reverses__isnull", True)),
+                    _connector="OR",
+                ),
+                name="bulkaction_reinstate_reverses",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bulkaction',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'release'), _negated=True), ('held_only', True), _connector='OR'), name='bulkaction_release_held'),
+            model_name="bulkaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(models.Q(("kind", "release"), _negated=True), ("held_only", True), _connector="OR"),
+                name="bulkaction_release_held",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bulkaction',
-            constraint=models.CheckConstraint(condition=models.Q(('kind', 'reinstate'), models.Q(('domain', ''), _negated=True), models.Q(('network', ''), _negated=True), ('created_from__isnull', False), ('created_until__isnull', False), ('held_only', True), _connector='OR'), name='bulkaction_has_criteria'),
+            model_name="bulkaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("kind", "reinstate"),
+                    models.Q(("domain", ""), _negated=True),
+                    models.Q(("network", ""), _negated=True),
+                    ("created_from__isnull", False),
+                    ("created_until__isnull", False),
+                    ("held_only", True),
+                    _connector="OR",
+                ),
+                name="bulkaction_has_criteria",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bulkaction',
-            constraint=models.UniqueConstraint(condition=models.Q(('state', 'cancelled'), _negated=True), fields=('reverses',), name='bulkaction_one_reversal'),
+            model_name="bulkaction",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state", "cancelled"), _negated=True),
+                fields=("reverses",),
+                name="bulkaction_one_reversal",
+            ),
         ),
         migrations.AddIndex(
-            model_name='bulkactionitem',
-            index=models.Index(condition=models.Q(('done', False)), fields=['action'], name='bulkactionitem_to_do'),
+            model_name="bulkactionitem",
+            index=models.Index(condition=models.Q(("done", False)), fields=["action"], name="bulkactionitem_to_do"),
         ),
         migrations.AddConstraint(
-            model_name='bulkactionitem',
-            constraint=models.UniqueConstraint(fields=('action', 'signature'), name='bulkactionitem_once_per_action'),
+            model_name="bulkactionitem",
+            constraint=models.UniqueConstraint(fields=("action", "signature"), name="bulkactionitem_once_per_action"),
         ),
         migrations.AddConstraint(
-            model_name='bulkactionitem',
-            constraint=models.CheckConstraint(condition=models.Q(('done', True), ('previous_status', ''), _connector='OR'), name='bulkactionitem_done_first'),
+            model_name="bulkactionitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("done", True), ("previous_status", ""), _connector="OR"),
+                name="bulkactionitem_done_first",
+            ),
         ),
     ]
