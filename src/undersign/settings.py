@@ -325,8 +325,8 @@ SIGNER_REQUESTS_PER_NETWORK_HOUR = env_int("SIGNER_REQUESTS_PER_NETWORK_HOUR", 2
 # Bulk invalidation: an action touching more signatures than this needs a second moderator.
 BULK_ACTION_SECOND_MODERATOR_OVER = env_int("BULK_ACTION_SECOND_MODERATOR_OVER", 50, minimum=0)
 # Moderators are alerted (e-mail, and ABUSE_ALERT_WEBHOOK_URL if set: petition id and counts only)
-# when a petition's held signatures, or one network's or domain's submissions, in an hour reach
-# ABUSE_ALERT_PER_HOUR.
+# when an open petition's held signatures in an hour reach ABUSE_ALERT_PER_HOUR (once per petition
+# and hour; moderation.alerts, every minute).
 ABUSE_ALERT_PER_HOUR = env_int("ABUSE_ALERT_PER_HOUR", 50, minimum=1)
 ABUSE_ALERT_WEBHOOK_URL = env_str("ABUSE_ALERT_WEBHOOK_URL", "")
 # Attack mode: switched on for a petition whose held signatures in an hour reach this many (or by
@@ -430,4 +430,7 @@ CELERY_BEAT_SCHEDULE = {
     "take-breakdown-snapshots": {"task": "undersign.counting.tasks.take_breakdown_snapshots", "schedule": 60.0},
     # Attack mode on for petitions whose held signatures in the last hour reach ATTACK_MODE_HELD_PER_HOUR.
     "switch-attack-mode-on": {"task": "undersign.signatures.tasks.switch_attack_mode_on", "schedule": 60.0},
+    # Bulk actions left running (a lost wake-up, a run cut short) are finished here.
+    "resume-bulk-actions": {"task": "undersign.moderation.tasks.resume_bulk_actions", "schedule": 60.0},
+    "raise-abuse-alerts": {"task": "undersign.moderation.tasks.raise_abuse_alerts", "schedule": 60.0},
 }

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tests.factories import deliver_outbox, make_petition, sign_and_confirm, signer
+from tests.moderation.conftest import make_held
 from tests.verification.conftest import claim_and_confirm, make_registry, make_validator, restricted_petition
 from undersign.celery import app
 from undersign.core.audit import staff_access_record
@@ -36,7 +37,9 @@ from undersign.core.jobs import PeriodicJob, run_jobs_forever, start_in_process_
 from undersign.core.models import OutboundEmail, StaffAccess
 from undersign.core.outbox import day_start, outbox_add
 from undersign.counting.models import BreakdownSnapshot
-from undersign.moderation.models import SearchApproval
+from undersign.moderation.bulk import bulk_action_propose
+from undersign.moderation.bulk_selectors import Criteria
+from undersign.moderation.models import AbuseAlert, BulkAction, SearchApproval
 from undersign.petitions.models import Petition, PetitionState
 from undersign.petitions.services import PetitionText, petition_create
 from undersign.retention.models import RetentionRun
@@ -56,6 +59,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 # work too), each run in the test file given.
 WAKE_UPS = {
     "undersign.moderation.tasks.deliver_response_emails": "tests/moderation/test_tasks.py",
+    "undersign.moderation.tasks.run_bulk_action": "tests/moderation/test_tasks.py",
+    "undersign.moderation.tasks.post_abuse_alert": "tests/moderation/test_tasks.py",
 }
 
 
@@ -86,6 +91,8 @@ class World:
     shredded: Petition  # closed longer ago than PERSONAL_DATA_RETENTION_DAYS, its data key alive
     old_data_link: SignerDataLink  # a signer's one-time data link, expired unused
     under_attack: Petition  # ATTACK_MODE_HELD_PER_HOUR held signatures in the last hour, not in attack mode
+    bulk_running: BulkAction  # started, its run cut short before any batch
+    flooded: Petition  # open, ABUSE_ALERT_PER_HOUR held signatures this hour, no alert yet
 
 
 def build_world() -> World:
@@ -124,6 +131,14 @@ def build_world() -> World:
     for n in range(settings.ATTACK_MODE_HELD_PER_HOUR):
         _, held_id = signature_create(petition=under_attack, details=signer(email=f"flood{n}@example.org"))
         Signature.objects.filter(pk=held_id).update(status=SignatureStatus.HELD, hold_reason="network")
+    flooded = make_petition(action="Count the flood")
+    for n in range(settings.ABUSE_ALERT_PER_HOUR):
+        make_held(flooded, email=f"flood{n}@flood.example")
+    bulk_target = make_petition(action="Invalidate the bots")
+    make_held(bulk_target, email="bot@bots.example")
+    bulk_running = bulk_action_propose(
+        actor=validator, kind="invalidate", criteria=Criteria(petition=bulk_target, held_only=True), reason="Bots"
+    )
 
     deliver_outbox()  # everything building queued: only the stale message below is left unsent
     link_days = days_ago(settings.CONFIRMATION_LINK_DAYS)
@@ -173,6 +188,8 @@ def build_world() -> World:
         shredded=shredded,
         old_data_link=old_data_link,
         under_attack=under_attack,
+        bulk_running=bulk_running,
+        flooded=flooded,
     )
 
 
@@ -256,6 +273,14 @@ def _attack_mode_on(world: World) -> bool:
     return Petition.objects.filter(pk=world.under_attack.pk, attack_mode_since__isnull=False).exists()
 
 
+def _bulk_action_finished(world: World) -> bool:
+    return BulkAction.objects.filter(pk=world.bulk_running.pk, state="done").exists()
+
+
+def _abuse_alert_raised(world: World) -> bool:
+    return AbuseAlert.objects.filter(petition=world.flooded).exists()
+
+
 # The periodic work, each piece told by what it changes in the world. A new job or beat task
 # that does something else fails below until its work is added here and to ``build_world``.
 WORK: dict[str, Callable[[World], bool]] = {
@@ -278,6 +303,8 @@ WORK: dict[str, Callable[[World], bool]] = {
     "delete retention run records past their retention": _retention_run_deleted,
     "destroy the personal data of petitions past their retention": _personal_data_destroyed,
     "delete expired one-time data links": _data_link_deleted,
+    "finish a bulk action left running": _bulk_action_finished,
+    "alert moderators to a petition's held signatures": _abuse_alert_raised,
 }
 
 
@@ -286,7 +313,8 @@ def work_done(world: World) -> set[str]:
 
 
 @pytest.fixture
-def world(db) -> World:
+def world(db, settings) -> World:
+    settings.ABUSE_ALERT_PER_HOUR = 2  # a flood of two: enough to tell the job did its work
     world = build_world()
     mail.outbox.clear()
     assert work_done(world) == set(), "the world must start with all its work waiting"

@@ -12,9 +12,10 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.factories import make_petition, signer
+from undersign.core.outbox import outbox_unsent_forget
 from undersign.petitions.models import Petition, PetitionState
-from undersign.signatures.models import Display
-from undersign.signatures.services import SignerDetails
+from undersign.signatures.models import Display, Signature, SignatureStatus
+from undersign.signatures.services import SignerDetails, signature_create
 
 ALL_STATES = list(PetitionState.values)
 
@@ -62,3 +63,19 @@ def moderator_client(moderator) -> Client:
     client = Client()
     client.force_login(moderator)
     return client
+
+
+def make_held(petition: Petition, *, email: str, ip: str | None = "198.51.100.7", reason: str = "network") -> Signature:
+    """A held signature, as the sign path stores one over a limit: its confirmation e-mail is
+    not queued."""
+    _, signature_id = signature_create(petition=petition, details=signer(email=email, ip_address=ip))
+    outbox_unsent_forget(signature_ids=[signature_id])
+    Signature.objects.filter(pk=signature_id).update(status=SignatureStatus.HELD, hold_reason=reason)
+    return Signature.objects.get(pk=signature_id)
+
+
+@pytest.fixture
+def second_moderator(db) -> User:
+    user = User.objects.create_user("mia", "mia@example.org", "correct horse battery", is_staff=True)
+    user.groups.add(Group.objects.get_or_create(name="moderators")[0])
+    return user

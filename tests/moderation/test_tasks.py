@@ -150,3 +150,32 @@ def test_a_petition_without_a_response_gets_nothing(moderator):
     mail.outbox.clear()
     run(deliver_response_emails, petition.pk)
     assert mail.outbox == []
+
+
+def test_the_bulk_action_and_webhook_wake_ups_do_their_work(settings, moderator):
+    """``run_bulk_action`` finishes a running action; ``post_abuse_alert`` posts one alert
+    (here to nowhere: it counts the attempt, and the periodic job retries it)."""
+    from tests.moderation.conftest import make_held
+    from undersign.moderation.bulk import bulk_action_propose
+    from undersign.moderation.bulk_selectors import Criteria
+    from undersign.moderation.models import AbuseAlert
+    from undersign.moderation.tasks import post_abuse_alert, run_bulk_action
+
+    petition = make_petition(action="Hold the line")
+    make_held(petition, email="bot@flood.example")
+    action = bulk_action_propose(
+        actor=moderator, kind="invalidate", criteria=Criteria(petition=petition, held_only=True), reason="Burst"
+    )
+    run_bulk_action.delay(action.pk)
+    action.refresh_from_db()
+    assert action.state == "done" and action.changed == 1
+
+    settings.ABUSE_ALERT_WEBHOOK_URL = "http://127.0.0.1:9/"
+    from django.utils import timezone
+
+    alert = AbuseAlert.objects.create(
+        petition=petition, hour=timezone.now(), held=1, submissions=1, created_at=timezone.now()
+    )
+    post_abuse_alert.delay(alert.pk)
+    alert.refresh_from_db()
+    assert alert.webhook_attempts == 1 and alert.webhook_sent_at is None

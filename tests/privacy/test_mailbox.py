@@ -14,6 +14,7 @@ from django.utils import timezone
 from tests.factories import deliver_outbox, make_petition, signer
 from undersign.core.models import OutboundEmail
 from undersign.core.outbox import outbox_add
+from undersign.moderation.models import AbuseAlert
 from undersign.petitions.models import Petition, PetitionResponse, PetitionState
 from undersign.petitions.services import PetitionText, petition_create
 from undersign.signatures.links import unsubscribe_token
@@ -41,6 +42,8 @@ def _every_kind_of_mail(moderator) -> list:
     )
     rejected = make_petition(action=ACTION, state=PetitionState.REJECTED)
     signature_create(petition=open_one, details=signer(name=NAME, email="opener@example.org"))  # ALREADY_SIGNED
+    now = timezone.now()  # ABUSE_ALERT: to the moderators, about this alert
+    AbuseAlert.objects.create(petition=open_one, hour=now, held=60, submissions=70, created_at=now)
     for kind in K.values:
         if kind in (K.SIGNATURE_CONFIRM, K.ALREADY_SIGNED):
             continue
@@ -67,8 +70,14 @@ def test_no_subject_or_body_of_any_kind_names_the_petition_or_the_signer(moderat
     assert len(messages) == len(sent)
 
 
+def signer_mails(messages: list) -> list:
+    """The messages to signers: the moderators' abuse alerts go Bcc to staff, and name the
+    petition by its id on purpose (they link to its moderation pages, behind a login)."""
+    return [message for message in messages if message.to]
+
+
 def test_links_carry_no_signature_id_and_no_petition_id_but_their_own_page(moderator):
-    messages = _every_kind_of_mail(moderator)
+    messages = signer_mails(_every_kind_of_mail(moderator))
     ids = {str(pk) for pk in Signature.objects.values_list("pk", flat=True)}
     for message in messages:
         links = LINK.findall(message.body) + LINK.findall(message.extra_headers.get("List-Unsubscribe", ""))
@@ -84,7 +93,7 @@ def test_every_mail_offers_the_signers_data_and_confirmations_a_withdrawal(clien
     (a link that shows nothing until a one-time link reaches the same address); confirmations
     and "already signed" carry the withdrawal link too. The unsubscribe token alone opens
     neither."""
-    messages = _every_kind_of_mail(moderator)
+    messages = signer_mails(_every_kind_of_mail(moderator))
     data = re.compile(
         r"See or erase the data we hold about your signature: https?://[^/\s]+(/signatures/data/[\w-]+/[\w-]+/)"
     )

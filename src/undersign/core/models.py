@@ -77,6 +77,8 @@ class OutboundEmail(models.Model):
         PETITION_CLOSED = "petition_closed"
         PETITION_RESPONSE = "petition_response"
         SIGNER_DATA_LINK = "signer_data_link"
+        # To the moderators, not a signer: a petition's held signatures crossed the alert level.
+        ABUSE_ALERT = "abuse_alert"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     signature_id = models.BigIntegerField(null=True, blank=True, db_index=True)
@@ -110,6 +112,11 @@ class StaffAccessAction(models.TextChoices):
     SEARCH_EMAIL = "search_email", "Searched by e-mail"
     SEARCH_NAME = "search_name", "Searched by name"
     SEARCH_NETWORK = "search_network", "Searched by network"
+    # The moderators' tools against floods (moderation.bulk): held signatures grouped by
+    # network and domain, a bulk action's preview, the trending networks and domains.
+    VIEW_HELD = "view_held", "Viewed held signatures by network and domain"
+    PREVIEW_BULK = "preview_bulk", "Previewed a bulk action"
+    VIEW_TRENDING = "view_trending", "Viewed trending networks and domains"
 
 
 class StaffAccess(models.Model):

@@ -1,15 +1,21 @@
 """The moderators' e-mails to a petition's creator and signers (published, rejected, taken down,
-the response), registered with the outbox by ``ModerationConfig.ready``. The recipient and the
-message's frame are the signatures app's (``signatures.emails``)."""
+the response), and the abuse alerts to moderators; registered with the outbox by
+``ModerationConfig.ready``. A signer's address and the message's frame are the signatures
+app's (``signatures.emails``)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.urls import reverse
 
 from undersign.core.models import OutboundEmail
 from undersign.core.outbox import renders
 from undersign.core.reference import rejection_reason
-from undersign.signatures.emails import message_recipient, recipients_preload, signer_message
+from undersign.moderation.models import AbuseAlert
+from undersign.moderation.selectors import moderator_addresses
+from undersign.signatures.emails import absolute, message_recipient, recipients_preload, signer_message
 from undersign.signatures.models import Signature
 
 K = OutboundEmail.Kind
@@ -37,3 +43,31 @@ def petition_response(message: OutboundEmail, preloaded: Signature | None) -> Em
     if signature is None or not hasattr(signature.petition, "response"):
         return None
     return signer_message("petition_response", signature, {})
+
+
+@renders(K.ABUSE_ALERT)
+def abuse_alert(message: OutboundEmail, preloaded: object) -> EmailMessage | None:
+    """To every moderator with an address: the petition's id and counts, and links to the
+    pages that show more to whoever signs in. Nothing to send once the petition has gone, or
+    when no moderator has an address."""
+    if message.petition_id is None:
+        return None
+    alert = AbuseAlert.objects.filter(petition_id=message.petition_id).order_by("-hour", "-pk").first()
+    recipients = moderator_addresses()
+    if alert is None or not recipients:
+        return None
+    context = {
+        "SITE_NAME": settings.SITE_NAME,
+        "alert": alert,
+        "level": settings.ABUSE_ALERT_PER_HOUR,
+        "review_url": absolute(reverse("moderation:held_petition", args=[alert.petition_id])),
+        "trending_url": absolute(reverse("moderation:trending", args=[alert.petition_id])),
+    }
+    subject, _, body = render_to_string("emails/abuse_alert.txt", context).strip().partition("\n")
+    # Bcc: moderators need not learn each other's addresses from an alert.
+    return EmailMessage(
+        subject=subject.strip(),
+        body=body.strip() + "\n",
+        bcc=recipients,
+        headers={"Auto-Submitted": "auto-generated"},
+    )

@@ -55,6 +55,13 @@ def user_is_moderator(user: User | AnonymousUser) -> bool:
     return user.groups.filter(name=MODERATORS_GROUP).exists()
 
 
+def moderator_addresses() -> list[str]:
+    """The e-mail addresses of everyone ``user_is_moderator`` admits, for staff alerts."""
+    users = User.objects.filter(is_active=True).exclude(email="")
+    users = users.filter(Q(is_superuser=True) | Q(is_staff=True, groups__name=MODERATORS_GROUP)).distinct()
+    return sorted(users.values_list("email", flat=True))
+
+
 def check_moderator(user: User | AnonymousUser) -> None:
     """Raise ``PermissionDenied`` unless ``user`` may moderate."""
     if not user_is_moderator(user):

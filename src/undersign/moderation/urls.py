@@ -1,6 +1,6 @@
 from django.urls import path
 
-from undersign.moderation import attack_views, views
+from undersign.moderation import attack_views, bulk_views, views
 
 app_name = "moderation"
 urlpatterns = [
@@ -22,4 +22,13 @@ urlpatterns = [
     path("petitions/<id:petition_id>/notes/", views.note_add, name="note_add"),
     path("petitions/<id:petition_id>/response/", views.response_publish, name="response_publish"),
     path("petitions/<id:petition_id>/attack-mode/", attack_views.attack_mode, name="attack_mode"),
+    # Floods (moderation.bulk_views): held review, bulk actions, trending networks and domains.
+    path("held/", bulk_views.held_review, name="held"),
+    path("petitions/<id:petition_id>/held/", bulk_views.held_petition, name="held_petition"),
+    path("petitions/<id:petition_id>/trending/", bulk_views.trending, name="trending"),
+    path("bulk/", bulk_views.bulk, name="bulk"),
+    path("bulk/<id:action_id>/", bulk_views.bulk_detail, name="bulk_detail"),
+    path("bulk/<id:action_id>/approve/", bulk_views.bulk_approve, name="bulk_approve"),
+    path("bulk/<id:action_id>/cancel/", bulk_views.bulk_cancel, name="bulk_cancel"),
+    path("bulk/<id:action_id>/reinstate/", bulk_views.bulk_reinstate, name="bulk_reinstate"),
 ]

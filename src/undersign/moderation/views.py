@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from undersign.core.http import private_page, refusal_page, signed_in_user
 from undersign.core.reference import rejection_reason
+from undersign.moderation.bulk_selectors import held_count
 from undersign.moderation.forms import (
     FlagForm,
     NoteForm,
@@ -255,6 +256,7 @@ def _petition_page(
         "response_form": bound_forms.get("response_form") or ResponseForm(),
         "attack_form": bound_forms.get("attack_form"),
         "error": error,
+        "held": held_count(petition=petition),
     }
     return render(request, "moderation/petition.html", context, status=status)
 

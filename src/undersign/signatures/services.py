@@ -498,7 +498,8 @@ def signatures_times_coarsen() -> int:
         exact |= Q(**{f"{name}__isnull": False}) & ~Q(**{name: day[name]})
     logging = LogEntry.objects.filter(signature_id=OuterRef("pk"), leaf_index__isnull=True)
     return (
-        Signature.objects.exclude(status=SignatureStatus.PENDING)
+        # Held ones are not counted either: moderators review them by the hour (trending, alerts).
+        Signature.objects.exclude(status__in=[SignatureStatus.PENDING, SignatureStatus.HELD])
         .filter(exact)
         .exclude(Exists(logging))
         .update(**{name: day[name] for name in _SIGNATURE_TIMES})

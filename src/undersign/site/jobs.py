@@ -9,6 +9,8 @@ from django.conf import settings
 from undersign.core.jobs import PeriodicJob
 from undersign.core.outbox import outbox_sweep
 from undersign.counting.services import breakdown_snapshots_take_due
+from undersign.moderation.alerts import abuse_alerts_raise
+from undersign.moderation.bulk import bulk_actions_resume
 from undersign.petitions.services import petitions_close_due
 from undersign.retention.services import retention_jobs_run_all
 from undersign.signatures.attack_mode import petitions_attack_mode_switch_on
@@ -29,4 +31,7 @@ def periodic_jobs() -> list[PeriodicJob]:
         PeriodicJob("round counted signatures' times to the day", 3600, signatures_times_coarsen),
         PeriodicJob("take due breakdown snapshots", 60, breakdown_snapshots_take_due),
         PeriodicJob("switch attack mode on at the held rate", 60, petitions_attack_mode_switch_on),
+        # A bulk action whose run was cut short, or whose wake-up was lost, is finished here.
+        PeriodicJob("finish running bulk actions", 60, bulk_actions_resume),
+        PeriodicJob("alert moderators to held signatures", 60, abuse_alerts_raise),
     ]
