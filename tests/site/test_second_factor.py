@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django_otp.oath import totp
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -33,8 +35,11 @@ pytestmark = pytest.mark.django_db
 
 def code_of(device: TOTPDevice, steps_ahead: int = 0) -> str:
     """The code the authenticator shows ``steps_ahead`` periods from now (a code is taken once:
-    the next one is within the tolerance)."""
-    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift + steps_ahead):06d}"
+    the next one is within the tolerance), by the clock the device reads (``time.time``, which
+    some tests set)."""
+    authenticator = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift + steps_ahead)
+    authenticator.time = time.time()
+    return f"{authenticator.token():06d}"
 
 
 def enrolled(user: User) -> tuple[TOTPDevice, list[str]]:
