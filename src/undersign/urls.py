@@ -26,7 +26,11 @@ urlpatterns = [
     path("accounts/logout/", second_factor_step(auth_views.LogoutView.as_view()), name="logout"),
     path("accounts/second-factor/", second_factor_views.verify, name="second_factor_verify"),
     path("accounts/second-factor/setup/", second_factor_views.setup, name="second_factor_setup"),
-    path("accounts/second-factor/recovery-codes/", second_factor_views.recovery_codes, name="second_factor_recovery_codes"),
+    path(
+        "accounts/second-factor/recovery-codes/",
+        second_factor_views.recovery_codes,
+        name="second_factor_recovery_codes",
+    ),
     # The admin's own login form would skip the growing delays and the second step: ours serves.
     path(f"{settings.ADMIN_PATH}login/", site_views.admin_login),
     path(settings.ADMIN_PATH, admin.site.urls),

@@ -48,7 +48,9 @@ def test_mila_guards_her_staff_account(settings, visitor, moderator):
     assert path_of(mila.get("/moderation/")).startswith("/accounts/login/")
 
     # Password, then a wrong code, then the right one (the next period's: each code works once).
-    page = mila.submit("/accounts/login/?next=/moderation/", {"username": "mod", "password": PASSWORD, "next": "/moderation/"})
+    page = mila.submit(
+        "/accounts/login/?next=/moderation/", {"username": "mod", "password": PASSWORD, "next": "/moderation/"}
+    )
     step = path_of(page)
     assert step == "/accounts/second-factor/?next=%2Fmoderation%2F"
     assert path_of(mila.get("/moderation/retention/")).startswith("/accounts/second-factor/")

@@ -146,9 +146,7 @@ class TestSecondStep:
         log_in(owner)
         assert send_code(owner, code_of(device, 1))["Location"] == "/accounts/"
 
-    def test_codes_tried_across_networks_meet_the_accounts_ceiling(
-        self, required, settings, monkeypatch, moderator
-    ):
+    def test_codes_tried_across_networks_meet_the_accounts_ceiling(self, required, settings, monkeypatch, moderator):
         settings.LOGIN_NETWORK_FREE_FAILURES = 3
         monkeypatch.setattr(time, "time", Clock())
         device, _ = enrolled(moderator)

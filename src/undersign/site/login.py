@@ -29,7 +29,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from undersign.core.backoff import Backoff, backoff_clear, backoff_forgive, backoff_try_all
-from undersign.core.http import client_ip, error_page, network_of
+from undersign.core.http import client_ip, error_page, network_of, signed_in_user
 from undersign.site.second_factor import (
     PENDING_SESSION_KEY,
     second_factor_after_password,
@@ -107,7 +107,7 @@ class StaffLoginView(LoginView):
 def second_step_redirect(request: HttpRequest, next_url: str) -> HttpResponse:
     """To the second step for a staff member with a device, otherwise to enrolment; ``next_url``
     (already checked to be ours, or empty) goes along."""
-    name = "second_factor_verify" if user_has_second_factor(request.user) else "second_factor_setup"
+    name = "second_factor_verify" if user_has_second_factor(signed_in_user(request)) else "second_factor_setup"
     query = urlencode({"next": next_url or resolve_url(settings.LOGIN_REDIRECT_URL)})
     return HttpResponseRedirect(f"{reverse(name)}?{query}")
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from undersign.site.second_factor import PENDING_SESSION_KEY, second_factor_owed
 
 SECOND_FACTOR_STEP = "second_factor_step"
 
 
-def second_factor_step(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def second_factor_step(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Mark a view that a session owing its second factor may open as itself: the login, the
     second step, enrolment and logout."""
     setattr(view, SECOND_FACTOR_STEP, True)

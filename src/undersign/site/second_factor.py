@@ -49,10 +49,16 @@ def user_has_second_factor(user: User) -> bool:
     return user_has_device(user, confirmed=True)
 
 
+def session_verified(user: User | AnonymousUser) -> bool:
+    """Whether this request's session passed its second step: django-otp's middleware sets
+    ``otp_device`` to the device that verified it (None if none did)."""
+    return getattr(user, "otp_device", None) is not None
+
+
 def second_factor_owed(*, user: User | AnonymousUser, pending: bool) -> bool:
     """Whether this signed-in ``user`` must still pass the second step in this session:
     ``pending`` is the session's mark from the password step."""
-    if not user.is_authenticated or user.is_verified():
+    if not user.is_authenticated or session_verified(user):
         return False
     if not (pending or settings.STAFF_OTP_REQUIRED):
         return False

@@ -41,6 +41,7 @@ from undersign.site.second_factor import (
     recovery_codes_left,
     recovery_codes_renew,
     second_factor_verify,
+    session_verified,
     totp_device_confirm,
     totp_device_unconfirmed,
     user_has_second_factor,
@@ -53,7 +54,9 @@ class CodeForm(forms.Form):
         label="Code",
         max_length=40,
         strip=True,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
+        ),
     )
 
 
@@ -111,7 +114,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(_next_url(request))
-    if user.is_verified():
+    if session_verified(user):
         return redirect(_next_url(request))
     if not user_has_second_factor(user):
         return redirect(f"{resolve_url('second_factor_setup')}?{request.GET.urlencode()}")
@@ -182,7 +185,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if not user.is_verified():
+    if not session_verified(user):
         return redirect_to_login(request.get_full_path())
     if request.method == "POST":
         codes = recovery_codes_renew(user=user)
