@@ -14,6 +14,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.core.test_backoff import Clock
+from tests.factories import force_login_verified
 from tests.site.test_second_factor import code_of, enrolled
 from tests.verification.conftest import make_registry
 from undersign.verification.models import RegistryValidator
@@ -75,6 +76,13 @@ class TestRequired:
     def test_force_login_alone_is_not_verified(self, required, client, moderator):
         client.force_login(moderator)
         assert client.get("/moderation/").status_code == 302
+
+    def test_a_verified_session_reaches_every_staff_page(self, required, client, moderator):
+        moderator.is_superuser = True  # the admin and the validators' queue too
+        moderator.save()
+        force_login_verified(client, moderator)
+        for page in STAFF_PAGES[1:]:
+            assert client.get(page).status_code == 200, page
 
     def test_public_pages_are_served_as_to_anyone(self, required, client, moderator):
         log_in(client)
