@@ -32,7 +32,7 @@ urlpatterns = [
         name="second_factor_recovery_codes",
     ),
     # The admin's own login form would skip the growing delays and the second step: ours serves.
-    path(f"{settings.ADMIN_PATH}login/", site_views.admin_login),
+    path(f"{settings.ADMIN_PATH}login/", site_views.admin_login, name="admin_login"),
     path(settings.ADMIN_PATH, admin.site.urls),
 ]
 
