@@ -14,6 +14,8 @@ from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.db import connection
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from undersign.core.crypto import token_digest
 from undersign.core.outbox import outbox_sweep
@@ -151,3 +153,15 @@ def wait_until_another_session_waits_for_a_lock() -> None:
                 return
         threading.Event().wait(0.05)
     raise AssertionError("no other session waited for a lock")
+
+
+def force_login_verified(client, user: User) -> None:
+    """``client.force_login`` for a staff member whose session has passed its second step, as
+    staff pages need when ``STAFF_OTP_REQUIRED`` is on (plain ``force_login`` does when it is off)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()

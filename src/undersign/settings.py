@@ -46,6 +46,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django.contrib.humanize",
+    # Staff's second factor (site.second_factor): TOTP devices and recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "undersign.core",
     "undersign.petitions",
     "undersign.signatures",
@@ -69,8 +73,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "undersign.core.middleware.StaffIdleTimeoutMiddleware",
+    "undersign.site.middleware.StaffSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -339,6 +345,14 @@ POW_CHALLENGE_SECONDS = env_int("POW_CHALLENGE_SECONDS", 300, minimum=30)
 # Moderators, validators and admins must use a second factor (TOTP or a recovery code) to sign
 # in; on by default in production.
 STAFF_OTP_REQUIRED = env_bool("STAFF_OTP_REQUIRED", PRODUCTION)
+# django-otp's own throttle doubles per device without a ceiling: anyone holding a staff password
+# could keep its owner out for days. Wrong codes count towards the login's growing delays instead
+# (site.second_factor), which never lock anyone out.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+OTP_TOTP_ISSUER = SITE_NAME
+# The admin lists devices without their keys or QR codes: a secret shown once, at enrolment.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # The data's lifecycle (docs/threat-model.md, "Lifecycle"): what is kept, and for how long.
 # IP addresses are kept only for abuse review, then dropped (and anything derived from them).
 IP_RETENTION_DAYS = env_int("IP_RETENTION_DAYS", 7, minimum=0)

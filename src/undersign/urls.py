@@ -4,8 +4,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
 from undersign.core.http import IdConverter
+from undersign.site import second_factor_views
 from undersign.site import views as site_views
 from undersign.site.login import StaffLoginView
+from undersign.site.middleware import second_factor_step
 
 register_converter(IdConverter, "id")
 
@@ -21,8 +23,17 @@ urlpatterns = [
     path("proof/", include("undersign.abuse.proof_urls")),
     path("", include("undersign.verification.urls")),
     path("accounts/", site_views.staff_home, name="staff_home"),
-    path("accounts/login/", StaffLoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/", second_factor_step(StaffLoginView.as_view()), name="login"),
+    path("accounts/logout/", second_factor_step(auth_views.LogoutView.as_view()), name="logout"),
+    path("accounts/second-factor/", second_factor_views.verify, name="second_factor_verify"),
+    path("accounts/second-factor/setup/", second_factor_views.setup, name="second_factor_setup"),
+    path(
+        "accounts/second-factor/recovery-codes/",
+        second_factor_views.recovery_codes,
+        name="second_factor_recovery_codes",
+    ),
+    # The admin's own login form would skip the growing delays and the second step: ours serves.
+    path(f"{settings.ADMIN_PATH}login/", site_views.admin_login, name="admin_login"),
     path(settings.ADMIN_PATH, admin.site.urls),
 ]
 

@@ -9,6 +9,10 @@ password hashed, whether the account exists and whether the password would have 
 owner on another network is not slowed by an attacker's failures; only a network with
 ``LOGIN_NETWORK_FREE_FAILURES`` failures across accounts is slowed as a whole. A successful
 login clears its (account, network) count and is not a failure of its network.
+
+A staff member's right password leads on to the second step (``site.second_factor_views``),
+whose wrong codes count here too; the session is signed in but shows staff pages nothing until
+that step is passed (``site.middleware.StaffSecondFactorMiddleware``).
 """
 
 from __future__ import annotations
@@ -19,10 +23,19 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import resolve_url
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from undersign.core.backoff import Backoff, backoff_clear, backoff_forgive, backoff_try_all
-from undersign.core.http import client_ip, network_of, try_again_later
+from undersign.core.http import client_ip, network_of, signed_in_user, try_again_later
+from undersign.site.second_factor import (
+    PENDING_SESSION_KEY,
+    second_factor_after_password,
+    second_factor_owed,
+    user_has_second_factor,
+)
 
 # The (account, network) pair counts per host: an IPv4 address, an IPv6 /64 (what one line or
 # one machine usually gets). The ceiling counts per wider network, so rotating addresses within
@@ -64,7 +77,13 @@ def typed_account(username: str) -> str:
 
 
 class StaffLoginView(LoginView):
-    """Django's login view, behind the growing delays."""
+    """Django's login view, behind the growing delays, then on to the second step."""
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # A staff page sent a session that still owes its code here (it saw a visitor).
+        if second_factor_owed(user=request.user, pending=bool(request.session.get(PENDING_SESSION_KEY))):
+            return second_step_redirect(request, self.get_redirect_url())
+        return super().get(request, *args, **kwargs)
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         account = typed_account(str(request.POST.get("username", "")))
@@ -78,7 +97,19 @@ class StaffLoginView(LoginView):
         host, wide = client_networks(client_ip(self.request))
         backoff_clear(rule=account_network_rule(), parts=[typed_account(form.cleaned_data["username"]), host])
         backoff_forgive(rule=network_rule(), parts=[wide])
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        if second_factor_after_password(form.get_user()):
+            self.request.session[PENDING_SESSION_KEY] = True
+            return second_step_redirect(self.request, self.get_redirect_url())
+        return response
+
+
+def second_step_redirect(request: HttpRequest, next_url: str) -> HttpResponse:
+    """To the second step for a staff member with a device, otherwise to enrolment; ``next_url``
+    (already checked to be ours, or empty) goes along."""
+    name = "second_factor_verify" if user_has_second_factor(signed_in_user(request)) else "second_factor_setup"
+    query = urlencode({"next": next_url or resolve_url(settings.LOGIN_REDIRECT_URL)})
+    return HttpResponseRedirect(f"{reverse(name)}?{query}")
 
 
 def too_many_attempts(request: HttpRequest, wait: int) -> HttpResponse:

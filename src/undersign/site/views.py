@@ -5,8 +5,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from undersign.core.http import error_page, private_page, public_cache
 from undersign.core.models import OutboundEmail
@@ -49,6 +50,13 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         return redirect("admin:index")
     message = "This account has no moderation or validation role. Ask the site's staff for one."
     return error_page(request, title="Nothing to do here", message=message, status=403)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """The admin's login address: on to the staff login, which has the growing delays and the
+    second step, keeping where the admin wanted to go (checked there)."""
+    return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
 
 
 @require_safe
