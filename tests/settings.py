@@ -23,3 +23,11 @@ STORAGES = {
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 # Each test starts with an empty log; the tests of the high-water guard set their own file.
 LOG_HIGH_WATER_FILE = ""
+# Tests sign many times from one client (127.0.0.1) at one domain: the sign path's limits stay
+# on, so every sign request still runs them, but out of reach; tests/abuse/ puts the defaults
+# back (its ``default_limits`` fixture) to test them.
+SIGN_PER_HOST_BURST = SIGN_PER_HOST_SUSTAINED = 10_000
+SIGN_PER_NETWORK_BURST = SIGN_PER_NETWORK_SUSTAINED = 10_000
+SIGN_PER_DOMAIN_BURST = SIGN_PER_DOMAIN_SUSTAINED = 10_000
+SIGN_HARD_LIMIT = 10_000
+LARGE_PROVIDER_FLOOR = 10_000
