@@ -6,6 +6,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
@@ -14,44 +15,19 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name="ListEntry",
+            name='ListEntry',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("allow", "Allow: never held by the limits"),
-                            ("block", "Block: every submission held"),
-                        ],
-                        max_length=8,
-                    ),
-                ),
-                (
-                    "target",
-                    models.CharField(choices=[("domain", "E-mail domain"), ("network", "Network")], max_length=8),
-                ),
-                ("value", models.CharField(max_length=253)),
-                ("note", models.CharField(blank=True, max_length=200)),
-                ("created_at", models.DateTimeField()),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('allow', 'Allow: never held by the limits'), ('block', 'Block: every submission held')], max_length=8)),
+                ('target', models.CharField(choices=[('domain', 'E-mail domain'), ('network', 'Network')], max_length=8)),
+                ('value', models.CharField(max_length=253)),
+                ('note', models.CharField(blank=True, max_length=200)),
+                ('created_at', models.DateTimeField()),
+                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["target", "value"],
-                "constraints": [
-                    models.UniqueConstraint(fields=("target", "value"), name="abuse_list_one_entry_per_value"),
-                    models.CheckConstraint(
-                        condition=models.Q(("kind__in", ["allow", "block"])), name="abuse_list_kind_valid"
-                    ),
-                    models.CheckConstraint(
-                        condition=models.Q(("target__in", ["domain", "network"])), name="abuse_list_target_valid"
-                    ),
-                ],
+                'ordering': ['target', 'value'],
+                'constraints': [models.UniqueConstraint(fields=('target', 'value'), name='abuse_list_one_entry_per_value'), models.CheckConstraint(condition=models.Q(('kind__in', ['allow', 'block'])), name='abuse_list_kind_valid'), models.CheckConstraint(condition=models.Q(('target__in', ['domain', 'network'])), name='abuse_list_target_valid')],
             },
         ),
     ]

@@ -4,14 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("petitions", "0005_lifecycle"),
+        ('petitions', '0005_lifecycle'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="petition",
-            name="attack_mode_since",
+            model_name='petition',
+            name='attack_mode_since',
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

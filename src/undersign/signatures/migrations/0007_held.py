@@ -4,46 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("petitions", "0006_attack_mode"),
-        ("signatures", "0006_retention_indexes"),
+        ('petitions', '0006_attack_mode'),
+        ('signatures', '0006_retention_indexes'),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name="signature",
-            name="signature_status_valid",
+            model_name='signature',
+            name='signature_status_valid',
         ),
         migrations.AddField(
-            model_name="signature",
-            name="hold_reason",
+            model_name='signature',
+            name='hold_reason',
             field=models.CharField(blank=True, max_length=16),
         ),
         migrations.AlterField(
-            model_name="signature",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("pending", "Awaiting e-mail confirmation"),
-                    ("confirmed", "Confirmed"),
-                    ("invalidated", "Invalidated"),
-                    ("held", "Held for review"),
-                ],
-                default="pending",
-                max_length=12,
-            ),
+            model_name='signature',
+            name='status',
+            field=models.CharField(choices=[('pending', 'Awaiting e-mail confirmation'), ('confirmed', 'Confirmed'), ('invalidated', 'Invalidated'), ('held', 'Held for review')], default='pending', max_length=12),
         ),
         migrations.AddIndex(
-            model_name="signature",
-            index=models.Index(
-                condition=models.Q(("status", "held")), fields=["petition", "created_at"], name="signature_held"
-            ),
+            model_name='signature',
+            index=models.Index(condition=models.Q(('status', 'held')), fields=['petition', 'created_at'], name='signature_held'),
         ),
         migrations.AddConstraint(
-            model_name="signature",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("status__in", ["pending", "confirmed", "invalidated", "held"])),
-                name="signature_status_valid",
-            ),
+            model_name='signature',
+            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'confirmed', 'invalidated', 'held'])), name='signature_status_valid'),
         ),
     ]
