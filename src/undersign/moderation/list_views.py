@@ -43,8 +43,8 @@ def _page(request: HttpRequest, form: ListEntryForm, status: int = 200) -> HttpR
         "moderation/abuse_lists.html",
         {
             "form": form,
-            "allow": [e for e in entries if e.kind == ListKind.ALLOW],
-            "block": [e for e in entries if e.kind == ListKind.BLOCK],
+            "allow_entries": [e for e in entries if e.kind == ListKind.ALLOW],
+            "block_entries": [e for e in entries if e.kind == ListKind.BLOCK],
             "history": ListChange.objects.select_related("actor")[:HISTORY_SHOWN],
         },
         status=status,
