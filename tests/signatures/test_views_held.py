@@ -11,7 +11,7 @@ from django.test import Client
 
 from tests.abuse.conftest import default_limits  # noqa: F401 - a fixture
 from tests.factories import deliver_outbox, make_petition
-from tests.verification.conftest import registry, restricted_petition  # noqa: F401 - a fixture
+from tests.verification.conftest import make_registry, restricted_petition
 from undersign.abuse.models import ListKind, ListTarget
 from undersign.abuse.services import list_entry_add
 from undersign.petitions.models import PetitionState
@@ -103,7 +103,8 @@ class TestSponsorAndClaimPaths:
         deliver_outbox()
         assert [m.to for m in mail.outbox] == [["laura@town.example"]]
 
-    def test_a_claim_over_a_limit_is_held_with_its_claim(self, registry, moderator, django_capture_on_commit_callbacks):
+    def test_a_claim_over_a_limit_is_held_with_its_claim(self, moderator, django_capture_on_commit_callbacks):
+        registry = make_registry("held")
         petition = restricted_petition(registry, policy=SigningPolicy.VERIFIED_SEPARATELY)
         block(moderator, django_capture_on_commit_callbacks)
         member = registry.members.first()
