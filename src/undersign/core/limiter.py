@@ -143,7 +143,7 @@ def limit_count_many(*, counters: Sequence[tuple[Rule, Sequence[Part]]]) -> list
         if isinstance(backend, RedisCache):
             full = [backend.make_and_validate_key(key) for key in keys]
             # Django's cache offers no script call: its client, as its own methods use it.
-            client = backend._cache.get_client(write=True)
+            client = backend._cache.get_client(write=True)  # type: ignore[attr-defined]
             return [int(used) for used in client.eval(_COUNT_MANY_LUA, len(full), *full, *timeouts)]
         return [_count_one(key, timeout) for key, timeout in zip(keys, timeouts, strict=True)]
     except Exception as error:  # noqa: BLE001 - the cache (Redis) is down
