@@ -30,3 +30,11 @@ ATTACK_MODE_HELD_PER_HOUR = 3
 POW_MEMORY_KIB = 1024
 POW_ITERATIONS = 1
 POW_DIFFICULTY_BITS = 2
+# Tests sign many times from one client (127.0.0.1) at one domain: the sign path's limits stay
+# on, so every sign request still runs them, but out of reach; tests/abuse/ puts the defaults
+# back (its ``default_limits`` fixture) to test them.
+SIGN_PER_HOST_BURST = SIGN_PER_HOST_SUSTAINED = 10_000
+SIGN_PER_NETWORK_BURST = SIGN_PER_NETWORK_SUSTAINED = 10_000
+SIGN_PER_DOMAIN_BURST = SIGN_PER_DOMAIN_SUSTAINED = 10_000
+SIGN_HARD_LIMIT = 10_000
+LARGE_PROVIDER_FLOOR = 10_000

@@ -82,6 +82,7 @@ class World:
     # The retention jobs' (each past its retention):
     unconfirmed: Petition  # its creator never confirmed
     expired: Signature  # pending, its link expired
+    held: Signature  # held (over a sign limit), nobody released it within HELD_RETENTION_DAYS
     old_ip: Signature  # confirmed, its IP address kept longer than IP_RETENTION_DAYS
     noted: ClaimDecision  # a validator's sealed note
     old_mail: OutboundEmail  # sent
@@ -124,6 +125,8 @@ def build_world() -> World:
     signature_create(petition=unconfirmed, details=signer(), kind=SignatureKind.CREATOR)
     Petition.objects.filter(pk=unconfirmed.pk).update(created_at=days_ago(settings.UNCONFIRMED_PETITION_RETENTION_DAYS))
     _, expired_id = signature_create(petition=counted, details=signer(email="expired@example.org"))
+    _, held_id = signature_create(petition=counted, details=signer(email="held@example.org"), hold_reason="network")
+    Signature.objects.filter(pk=held_id).update(updated_at=days_ago(settings.HELD_RETENTION_DAYS))
     old_ip = sign_and_confirm(make_petition(action="Keep addresses short"), signer(email="old-ip@example.org"))
     Signature.objects.filter(pk=old_ip.pk).update(created_at=days_ago(settings.IP_RETENTION_DAYS))
 
@@ -179,6 +182,7 @@ def build_world() -> World:
         breakdown_due=breakdown_due,
         unconfirmed=unconfirmed,
         expired=Signature.objects.get(pk=expired_id),
+        held=Signature.objects.get(pk=held_id),
         old_ip=old_ip,
         noted=noted,
         old_mail=old_mail,
@@ -235,6 +239,10 @@ def _unconfirmed_petition_deleted(world: World) -> bool:
 
 def _expired_signature_deleted(world: World) -> bool:
     return not Signature.objects.filter(pk=world.expired.pk).exists()
+
+
+def _held_signature_deleted(world: World) -> bool:
+    return not Signature.objects.filter(pk=world.held.pk).exists()
 
 
 def _old_ip_dropped(world: World) -> bool:
@@ -295,6 +303,7 @@ WORK: dict[str, Callable[[World], bool]] = {
     # The retention jobs, one piece each (they all run in "apply the retention rules").
     "delete petitions their creators never confirmed": _unconfirmed_petition_deleted,
     "delete signatures whose confirmation link expired": _expired_signature_deleted,
+    "delete held signatures nobody released": _held_signature_deleted,
     "drop IP addresses past their retention": _old_ip_dropped,
     "delete decision notes past their retention": _decision_note_deleted,
     "delete sent e-mails' records past their retention": _sent_mail_record_deleted,

@@ -40,3 +40,30 @@ class ListEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.target} {self.value}"
+
+
+class ListChange(models.Model):
+    """One edit of the allow- or block-lists: who added or removed which entry, when, and why.
+    Rows are only ever added: the lists' history, for a second moderator or an auditor (an
+    entry's own row goes when it is removed; this one stays)."""
+
+    class Action(models.TextChoices):
+        ADD = "add", "Added"
+        REMOVE = "remove", "Removed"
+
+    action = models.CharField(max_length=8, choices=Action.choices)
+    kind = models.CharField(max_length=8, choices=ListKind.choices)
+    target = models.CharField(max_length=8, choices=ListTarget.choices)
+    value = models.CharField(max_length=253)
+    note = models.CharField(max_length=200, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(action__in=["add", "remove"]), name="abuse_list_change_action_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.action} {self.kind} {self.target} {self.value}"

@@ -11,8 +11,15 @@ Storage is Django's cache: Redis when ``REDIS_URL`` is set (shared by every app 
 process memory otherwise (the embedded mode runs one process). Never the database: a limiter
 write on the sign path would cost the INSERT budget. Windows are fixed (a counter starts at
 the first hit and expires ``window`` later), which allows at most twice the limit across a
-window's edge: fine for keeping a mailbox from being flooded, and a sliding or burst rule can
-be added as another ``Rule`` without touching callers.
+window's edge: fine for keeping a mailbox from being flooded, and a burst rule is simply
+another ``Rule`` with a shorter window (the sign path's limits, ``abuse.limits``, pair a burst
+and a sustained window per client host, network and e-mail domain).
+
+Two ways to count: ``limit_take`` takes one rule at a time (the mail caps, a few per request);
+``limit_count_many`` counts a whole request's counters in one round trip to Redis (one small
+Lua script: ``INCR`` each counter, give a new one its expiry) and returns their values for the
+caller to judge, which the sign path needs to stay within its budget. Both fail open: while
+the cache is unreachable every use is allowed (and said so in the log, once per use).
 """
 
 from __future__ import annotations
@@ -25,7 +32,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 log = logging.getLogger(__name__)
 
@@ -77,25 +85,70 @@ def limit_take(*, rule: Rule, parts: Sequence[Part]) -> bool:
     its window ends. Atomic under concurrency: ``add`` creates the counter with its expiry only
     if absent, ``incr`` is atomic in Redis and under the local-memory cache's lock."""
     key = limit_key(rule=rule, parts=parts)
-    timeout = int(rule.window.total_seconds())
     try:
-        if cache.add(key, 1, timeout=timeout):
-            return True
-        try:
-            used = cache.incr(key)
-        except ValueError:  # expired between add and incr: this use opens a new window
-            cache.add(key, 1, timeout=timeout)
-            return True
-        if used == 1:
-            # Redis's INCR made the counter afresh (it expired between the cache's EXISTS and
-            # INCR), without an expiry: give it one, or the address stays capped for good.
-            cache.touch(key, timeout=timeout)
+        used = _count_one(key, int(rule.window.total_seconds()))
     except Exception as error:  # noqa: BLE001 - the cache (Redis) is down
         # Open, not closed: a Redis outage must not stop confirmation e-mails for everyone (nor
         # turn a stored signature into an error page); floods are possible only while it lasts.
         log.warning("limiter unavailable, allowing: %s", type(error).__name__)
         return True
     return used <= rule.limit
+
+
+def _count_one(key: str, timeout: int) -> int:
+    """Add one to the counter ``key`` (made with expiry ``timeout`` if absent) through the
+    cache's own API; its value afterwards."""
+    if cache.add(key, 1, timeout=timeout):
+        return 1
+    try:
+        used = cache.incr(key)
+    except ValueError:  # expired between add and incr: this use opens a new window
+        cache.add(key, 1, timeout=timeout)
+        return 1
+    if used == 1:
+        # Redis's INCR made the counter afresh (it expired between the cache's EXISTS and
+        # INCR), without an expiry: give it one, or the address stays capped for good.
+        cache.touch(key, timeout=timeout)
+    return int(used)
+
+
+# One round trip for a whole request's counters. A counter INCR just made (1), or one left
+# without an expiry by a race elsewhere (TTL -1), gets its window; the others keep theirs.
+_COUNT_MANY_LUA = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  local used = redis.call('INCR', key)
+  if used == 1 or redis.call('TTL', key) == -1 then
+    redis.call('EXPIRE', key, ARGV[i])
+  end
+  counts[i] = used
+end
+return counts
+"""
+
+
+def limit_count_many(*, counters: Sequence[tuple[Rule, Sequence[Part]]]) -> list[int] | None:
+    """Count one use against every counter of ``counters`` and return their values afterwards,
+    in order, for the caller to compare with each rule's limit (a use over a limit still
+    counts, as in ``limit_take``). On Redis this is one round trip (a Lua script, atomic);
+    in process memory, the cache's own calls. None if the cache is unreachable: the caller
+    then allows the use (fail open, as ``limit_take``).
+
+    The script names every key it touches, as Redis requires; with several cache servers
+    configured all of them go to the first, where Django's cache writes too."""
+    keys = [limit_key(rule=rule, parts=parts) for rule, parts in counters]
+    timeouts = [int(rule.window.total_seconds()) for rule, _ in counters]
+    try:
+        backend = caches["default"]  # ``cache`` is a proxy: isinstance needs the backend itself
+        if isinstance(backend, RedisCache):
+            full = [backend.make_and_validate_key(key) for key in keys]
+            # Django's cache offers no script call: its client, as its own methods use it.
+            client = backend._cache.get_client(write=True)  # type: ignore[attr-defined]
+            return [int(used) for used in client.eval(_COUNT_MANY_LUA, len(full), *full, *timeouts)]
+        return [_count_one(key, timeout) for key, timeout in zip(keys, timeouts, strict=True)]
+    except Exception as error:  # noqa: BLE001 - the cache (Redis) is down
+        log.warning("limiter unavailable, allowing: %s", type(error).__name__)
+        return None
 
 
 def limit_take_all(*, takes: Sequence[tuple[Rule, Sequence[Part]]]) -> bool:

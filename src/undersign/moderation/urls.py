@@ -1,6 +1,6 @@
 from django.urls import path
 
-from undersign.moderation import attack_views, bulk_views, views
+from undersign.moderation import attack_views, bulk_views, list_views, views
 
 app_name = "moderation"
 urlpatterns = [
@@ -14,6 +14,8 @@ urlpatterns = [
         views.search_approval_approve_view,
         name="search_approval_approve",
     ),
+    path("abuse/lists/", list_views.abuse_lists, name="abuse_lists"),
+    path("abuse/lists/<id:entry_id>/remove/", list_views.abuse_list_remove, name="abuse_list_remove"),
     path("petitions/<id:petition_id>/", views.petition_detail, name="petition"),
     path("petitions/<id:petition_id>/approve/", views.approve, name="approve"),
     path("petitions/<id:petition_id>/reject/", views.reject, name="reject"),

@@ -13,6 +13,7 @@ from undersign.retention.services import (
     retention_runs_delete_expired,
 )
 from undersign.signatures.data_links import signer_data_links_purge_expired
+from undersign.signatures.held import signatures_held_delete
 from undersign.signatures.services import signatures_expired_delete, signatures_ips_drop
 from undersign.verification.services import claims_evidence_purge, decision_notes_delete
 
@@ -32,6 +33,7 @@ JOBS: list[RetentionJob] = [
     RetentionJob(
         "delete signatures whose confirmation link expired", signatures_expired_delete, ("CONFIRMATION_LINK_DAYS",)
     ),
+    RetentionJob("delete held signatures nobody released", signatures_held_delete, ("HELD_RETENTION_DAYS",)),
     RetentionJob("delete expired signer data links", signer_data_links_purge_expired, ("SIGNER_DATA_LINK_MINUTES",)),
     RetentionJob("drop signers' IP addresses", signatures_ips_drop, ("IP_RETENTION_DAYS",)),
     RetentionJob("delete claim evidence", claims_evidence_purge, ("EVIDENCE_RETENTION_DAYS",)),

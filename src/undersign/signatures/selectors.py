@@ -6,7 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from undersign.core.reference import region_names
 from undersign.petitions.models import Petition
@@ -155,3 +155,16 @@ def signer_own_data(*, signature: Signature) -> SignerOwnData:
         ip_kept=signature.ip_sealed is not None,
         updates=signature.notify_updates and signature.unsubscribed_at is None,
     )
+
+
+def held_counts(*, petition_ids: Collection[int] | None = None) -> dict[int, dict[str, int]]:
+    """Held signatures for staff: per petition, how many under each hold reason
+    (``abuse.limits.HoldReason``), e.g. ``{12: {"network": 40, "proof": 3}}``. Petitions with
+    none are absent; ``petition_ids`` narrows it to those. Counts only: no signer's data."""
+    rows = Signature.objects.filter(status=SignatureStatus.HELD)
+    if petition_ids is not None:
+        rows = rows.filter(petition_id__in=list(petition_ids))
+    counts: dict[int, dict[str, int]] = {}
+    for row in rows.values("petition_id", "hold_reason").annotate(n=Count("pk")).order_by():
+        counts.setdefault(row["petition_id"], {})[row["hold_reason"]] = row["n"]
+    return counts

@@ -178,18 +178,27 @@ def _insert_signature(values: dict[str, object]) -> int | None:
 
 
 def signature_create(
-    *, petition: Petition, details: SignerDetails, kind: str = SignatureKind.SIGNER
+    *, petition: Petition, details: SignerDetails, kind: str = SignatureKind.SIGNER, hold_reason: str = ""
 ) -> tuple[SignOutcome, int]:
-    """Record a pending signature and queue its confirmation e-mail.
+    """Record a pending signature and queue its confirmation e-mail; with ``hold_reason`` (the
+    sign path's limits held it: ``abuse.limits``), record it held and send nothing.
 
-    Same person (by dedup tag) still pending: their data is replaced and a fresh link sent, the
-    old one stops working, so whoever typed someone else's address first cannot choose what the
-    owner later confirms. Already confirmed: a "you already signed" e-mail instead. Every e-mail
+    Same person (by dedup tag) still pending or held: their data is replaced and a fresh link
+    sent, the old one stops working, so whoever typed someone else's address first cannot
+    choose what the owner later confirms; a held row submitted again without a hold becomes
+    pending and gets its link, with one it stays held. A held submission never touches a
+    pending row (``UNCHANGED``): it would retire the owner's link and send no new one, so a
+    flood naming known addresses could silence their signers. Already confirmed: a "you
+    already signed" e-mail instead (none for a held submission), and so for an invalidated
+    one (withdrawn, or fraud): signing again does not undo a moderator's decision, and the mail
+    must not tell a catch-all domain's owner which of his signatures were caught. Every e-mail
     is counted against the address's limits first (``mail_limits``, a cache, no query); over
     them nothing is sent and a pending signature keeps its data and its link (``UNCHANGED``).
     The outcome is for e-mails and tests only: the signer sees the same page whatever it is.
     Precondition: ``check_can_sign(petition, kind)`` passed.
     """
+    held = bool(hold_reason)
+    status = SignatureStatus.HELD if held else SignatureStatus.PENDING
     tag = dedup_tag(petition.uuid, details.email, version=petition.dedup_version)
     key_id = petition.data_key_id
     now = timezone.now()
@@ -201,7 +210,7 @@ def signature_create(
             {
                 "petition_id": petition.pk,
                 "kind": kind,
-                "status": SignatureStatus.PENDING,
+                "status": status,
                 "dedup_tag": tag,
                 **sealed,
                 "region": details.region,
@@ -211,29 +220,33 @@ def signature_create(
                 "created_at": now,
                 "updated_at": now,
                 "invalidation_reason": "",
-                "hold_reason": "",
+                "hold_reason": hold_reason,
             }
         )
         if signature_id is not None:
             # Over the limit the signature is kept all the same (without a link yet): the owner
             # signing again later, under the limit, gets one, and the page must not differ.
-            if mail_allowed(petition_uuid=petition.uuid, email=details.email):
+            if not held and mail_allowed(petition_uuid=petition.uuid, email=details.email):
                 outbox_add(
                     kind=OutboundEmail.Kind.SIGNATURE_CONFIRM, petition_id=petition.pk, signature_id=signature_id
                 )
             return SignOutcome.CREATED, signature_id
 
         existing = Signature.objects.select_for_update().get(petition=petition, dedup_tag=tag)
-        if existing.status != SignatureStatus.PENDING:
-            if mail_allowed(petition_uuid=petition.uuid, email=details.email, already_signed=True):
+        if existing.status not in (SignatureStatus.PENDING, SignatureStatus.HELD):
+            if not held and mail_allowed(petition_uuid=petition.uuid, email=details.email, already_signed=True):
                 outbox_add(kind=OutboundEmail.Kind.ALREADY_SIGNED, petition_id=petition.pk, signature_id=existing.pk)
             return SignOutcome.ALREADY_SIGNED, existing.pk
-        if not mail_allowed(petition_uuid=petition.uuid, email=details.email):
+        if held and existing.status == SignatureStatus.PENDING:
+            return SignOutcome.UNCHANGED, existing.pk
+        if not held and not mail_allowed(petition_uuid=petition.uuid, email=details.email):
             return SignOutcome.UNCHANGED, existing.pk
         # A creator stays the creator; a signer who comes back through the sponsor link sponsors.
         new_kind = existing.kind if existing.kind == SignatureKind.CREATOR else kind
-        Signature.objects.filter(pk=existing.pk, status=SignatureStatus.PENDING).update(
+        Signature.objects.filter(pk=existing.pk, status__in=(SignatureStatus.PENDING, SignatureStatus.HELD)).update(
             kind=new_kind,
+            status=status,
+            hold_reason=hold_reason,
             region=details.region,
             display=details.display,
             notify_updates=details.notify_updates,
@@ -243,7 +256,8 @@ def signature_create(
             unsubscribed_at=None,
             **sealed,
         )
-        outbox_add(kind=OutboundEmail.Kind.SIGNATURE_CONFIRM, petition_id=petition.pk, signature_id=existing.pk)
+        if not held:
+            outbox_add(kind=OutboundEmail.Kind.SIGNATURE_CONFIRM, petition_id=petition.pk, signature_id=existing.pk)
         return SignOutcome.REPLACED, existing.pk
 
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
+from undersign.abuse.limits import Verdict, sign_verdict
 from undersign.abuse.proof import proof_posted
 from undersign.abuse.proof_views import allows_proof_wasm
 from undersign.core.form_limits import CONFIRM, SIGNER_REQUESTS, form_limit_refusal
@@ -60,6 +61,13 @@ def _proven(request: HttpRequest, petition: Petition, email: str) -> bool:
     return proof_posted(petition=petition, email=email, data=request.POST)
 
 
+def request_verdict(request: HttpRequest, petition: Petition, email: str) -> Verdict:
+    """The sign path's limits on this request (``abuse.limits``): the one place every sign
+    view (plain, sponsor, with a claim) asks them, so what it passes is decided here once.
+    The caller stores nothing when refused, and answers the same page whatever the verdict."""
+    return sign_verdict(petition=petition, email=email, ip=client_ip(request), proven=_proven(request, petition, email))
+
+
 def sign_refused(request: HttpRequest, petition: Petition, reason: str) -> HttpResponse:
     return render(
         request,
@@ -75,7 +83,9 @@ def sign_without_claim(request: HttpRequest, petition: Petition) -> HttpResponse
     a group needs verified members, so only a petition taking claims offers one."""
     form = SignerForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        signature_create(petition=petition, details=_details(form, request))
+        verdict = request_verdict(request, petition, form.cleaned_data["email"])
+        if verdict.stores:
+            signature_create(petition=petition, details=_details(form, request), hold_reason=verdict.hold_reason)
         return redirect("signatures:sign_done", petition_id=petition.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "signatures/sign.html", {"petition": petition, "form": form}, status=status)
@@ -107,7 +117,14 @@ def sponsor(request: HttpRequest, token: str) -> HttpResponse:
         return sign_refused(request, petition, refused.reason)
     form = SignerForm(request.POST if request.method == "POST" else None, group=group_choice(petition))
     if request.method == "POST" and form.is_valid():
-        signature_create(petition=petition, details=_details(form, request), kind=SignatureKind.SPONSOR)
+        verdict = request_verdict(request, petition, form.cleaned_data["email"])
+        if verdict.stores:
+            signature_create(
+                petition=petition,
+                details=_details(form, request),
+                kind=SignatureKind.SPONSOR,
+                hold_reason=verdict.hold_reason,
+            )
         return redirect("signatures:sponsor_done", token=token)
     status = 400 if request.method == "POST" else 200
     return render(

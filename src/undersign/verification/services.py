@@ -210,17 +210,21 @@ def _sealed_evidence(petition: Petition, tag: bytes, claim: ClaimRequest) -> dic
 
 
 def signature_create_with_claim(
-    *, petition: Petition, details: SignerDetails, claim: ClaimRequest | None
+    *, petition: Petition, details: SignerDetails, claim: ClaimRequest | None, hold_reason: str = ""
 ) -> tuple[SignOutcome, int]:
-    """``signature_create`` plus the signer's claim, in one transaction. A pending signature
-    signed again takes the new claim (or loses its claim), as it takes the new name; an
-    already confirmed one keeps its claim untouched, and the signer sees the same page.
+    """``signature_create`` plus the signer's claim, in one transaction (held with the
+    signature when ``hold_reason`` is given: a pending claim of a held signature is in no
+    counter, and a release keeps it). A pending or held signature signed again takes the new
+    claim (or loses its claim), as it takes the new name; an already confirmed one keeps its
+    claim untouched, and the signer sees the same page.
     Several claims may name one member: each waits, and validators see them side by side.
     Precondition: the claim's member is active and on one of the petition's registries."""
     with transaction.atomic():
-        outcome, signature_id = signature_create(petition=petition, details=details)
+        outcome, signature_id = signature_create(petition=petition, details=details, hold_reason=hold_reason)
         if outcome in (SignOutcome.ALREADY_SIGNED, SignOutcome.UNCHANGED):
-            return outcome, signature_id  # UNCHANGED: over its mail limit, the pending claim stands too
+            # UNCHANGED: over its mail limit, or a held submission against a pending signature:
+            # the pending claim stands too.
+            return outcome, signature_id
         if claim is None:
             Claim.objects.filter(signature_id=signature_id, status=ClaimStatus.PENDING).delete()
             return outcome, signature_id

@@ -24,6 +24,7 @@ from undersign.core.models import StaffAccessAction
 from undersign.petitions.models import Petition, PetitionState
 from undersign.petitions.selectors import petition_get_public
 from undersign.signatures.forms import group_choice
+from undersign.signatures.views import request_verdict
 from undersign.verification.forms import ClaimSignForm, DecisionForm, ReverseForm, claim_rejection_title
 from undersign.verification.models import Claim, ClaimStatus, PetitionVerification
 from undersign.verification.selectors import (
@@ -80,7 +81,11 @@ def sign_with_claim(request: HttpRequest, petition: Petition, verification: Peti
                 content_type=document[1] if document else "",
             )
         details = form.signer_details(ip_address=client_ip(request))
-        signature_create_with_claim(petition=petition, details=details, claim=claim)
+        verdict = request_verdict(request, petition, details.email)
+        if verdict.stores:
+            signature_create_with_claim(
+                petition=petition, details=details, claim=claim, hold_reason=verdict.hold_reason
+            )
         return redirect("signatures:sign_done", petition_id=petition.pk)
     if searching:
         form = ClaimSignForm(initial=request.POST.dict(), petition=petition, policy=verification.policy, group=group)
