@@ -132,8 +132,8 @@ def build_world() -> World:
 
     under_attack = make_petition(action="Keep the flood out")
     for n in range(settings.ATTACK_MODE_HELD_PER_HOUR):
-        _, held_id = signature_create(petition=under_attack, details=signer(email=f"flood{n}@example.org"))
-        Signature.objects.filter(pk=held_id).update(status=SignatureStatus.HELD, hold_reason="network")
+        _, flood_id = signature_create(petition=under_attack, details=signer(email=f"flood{n}@example.org"))
+        Signature.objects.filter(pk=flood_id).update(status=SignatureStatus.HELD, hold_reason="network")
     flooded = make_petition(action="Count the flood")
     for n in range(settings.ABUSE_ALERT_PER_HOUR):
         make_held(flooded, email=f"flood{n}@flood.example")

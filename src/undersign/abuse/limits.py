@@ -31,7 +31,7 @@ from django.conf import settings
 from django.db.models import TextChoices
 
 from undersign.abuse.lists import list_sets
-from undersign.core.crypto import normalise_email
+from undersign.core.crypto import DEDUP_CURRENT, normalise_email
 from undersign.core.http import network_of
 from undersign.core.limiter import Part, Rule, limit_count_many
 from undersign.petitions.models import Petition
@@ -78,13 +78,10 @@ def _held(reason: HoldReason) -> Verdict:
 
 
 def email_domain(email: str) -> str:
-    """The domain that counts for an address: after ``normalise_email``, in IDNA form (as
-    staff's list entries are), so ``bücher.example`` and ``xn--bcher-kva.example`` are one."""
-    domain = normalise_email(email).rpartition("@")[2].rstrip(".")
-    try:
-        return domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        return domain  # not a name IDNA can encode: counted as typed (the form accepted it)
+    """The domain that counts for an address: as the current dedup rule folds it (IDNA's ASCII
+    form, as staff's list entries are), so ``bücher.example`` and ``xn--bcher-kva.example`` are
+    one."""
+    return normalise_email(email, version=DEDUP_CURRENT).rpartition("@")[2].rstrip(".")
 
 
 def is_large_provider(domain: str) -> bool:
