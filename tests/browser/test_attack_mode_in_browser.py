@@ -60,8 +60,8 @@ def test_suzie_signs_a_petition_under_attack(page, live_server):  # noqa: F811
     assert len(posted) == 1
     challenge, counter = posted[0]["proof_challenge"][0], posted[0]["proof_counter"][0]
     assert challenge and counter, "the form went without a proof"
-    # What the sign path's ``proven`` checks (the challenge is unspent: this branch's sign path
-    # does not check it yet; once joined to the verdict, the server has spent it instead).
-    assert proof_verify(petition=petition, email="suzie.sharpe@example.org", challenge=challenge, counter=counter)
+    # The sign path checked the proof (pending, not held: attack mode holds what is not proven)
+    # and spent its challenge: the same proof does not serve twice.
     signature = Signature.objects.get(petition=petition, kind="signer")
     assert signature.status == SignatureStatus.PENDING
+    assert not proof_verify(petition=petition, email="suzie.sharpe@example.org", challenge=challenge, counter=counter)
