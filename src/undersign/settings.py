@@ -320,7 +320,7 @@ LARGE_PROVIDER_FLOOR = env_int("LARGE_PROVIDER_FLOOR", 50, minimum=1)
 # Above this many submissions from one network, or one domain that is not a large provider's, in
 # the sustained window (site-wide) a submission is refused: not stored at all, same page.
 SIGN_HARD_LIMIT = env_int("SIGN_HARD_LIMIT", 200, minimum=1)
-# Held signatures nobody released are deleted this many days after they were submitted.
+# Held signatures nobody released are deleted this many days after their last submission.
 HELD_RETENTION_DAYS = env_int("HELD_RETENTION_DAYS", 14, minimum=1)
 # The other public forms, per client network (IPv4 /24, IPv6 /64): over a limit the visitor is
 # asked to try again later and loses nothing (a link stays good, a draft stays).
