@@ -17,6 +17,8 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "petitions.example.org",
     "SITE_URL": "https://petitions.example.org",
     "BEHIND_TLS_PROXY": "true",
+    # Only named, never reached by these commands: the limits' counters must be shared.
+    "REDIS_URL": "redis://127.0.0.1:6379/15",
 }
 
 
@@ -61,6 +63,13 @@ def test_check_deploy_is_clean_with_the_documented_production_settings(tmp_path)
     result = run(["-m", "undersign", "check", "--deploy", "--fail-level", "WARNING"], tmp_path, **weakened)
     assert result.returncode != 0
     assert "security.W004" in result.stderr and "security.W008" in result.stderr
+
+
+def test_check_deploy_warns_when_the_limits_would_count_per_process(tmp_path):
+    alone = {k: v for k, v in PRODUCTION_ENV.items() if k != "REDIS_URL"}
+    result = run(["-m", "undersign", "check", "--deploy", "--fail-level", "WARNING"], tmp_path, **alone)
+    assert result.returncode != 0
+    assert "core.W007" in result.stderr
 
 
 def test_production_defaults_to_https_with_a_year_of_hsts(tmp_path):

@@ -9,7 +9,13 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.core.checks import Tags, register
 
-        from undersign.core.checks import master_keys_messages, register_database_check, security_middleware_messages
+        from undersign.core.checks import (
+            master_keys_messages,
+            register_database_check,
+            security_middleware_messages,
+            shared_cache_messages,
+        )
 
         register_database_check(master_keys_messages)
         register(security_middleware_messages, Tags.security, deploy=True)
+        register(shared_cache_messages, Tags.caches, deploy=True)

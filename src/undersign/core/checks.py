@@ -151,3 +151,21 @@ def security_middleware_messages(app_configs: Sequence[AppConfig] | None = None,
     )
     with override_settings(MIDDLEWARE=named):
         return [message for check in checks for message in check(app_configs)]
+
+
+def shared_cache_messages(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """The sign path's limits, spent proof-of-work challenges and staff's list edits live in the
+    cache. Process memory serves the embedded mode's one process; behind several app processes
+    each would count alone, letting every limit through once per process, and a list edit
+    would reach only the process that made it."""
+    if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+        return [
+            Warning(
+                "The cache is process memory: with several app processes every rate limit is counted "
+                "per process, a spent proof-of-work challenge is known only to its process, and staff's "
+                "allow- and block-list edits reach only one process.",
+                hint="Set REDIS_URL (shared by every app process), as docs/deployment.md says.",
+                id="core.W007",
+            )
+        ]
+    return []
