@@ -35,6 +35,10 @@ def test_overdue_rotation_is_a_warning_at_start_and_in_check_deploy(settings):
     configure(settings, "k1")
     settings.MASTER_KEY_ROTATION_DAYS = 90
     MasterKey.objects.create(key_id="k1", first_active_at=timezone.now() - timedelta(days=91))
+    # A shared cache, as in production: check --deploy would otherwise add core.W007.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379/0"}
+    }
     assert ids(databases=["default"]) == ["core.W001"]
     assert ids(include_deployment_checks=True) == ["core.W001"]  # once, not twice
     assert ids() == []  # a command that names no database (collectstatic) asks nothing of it

@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import fcntl
+import html
 import json
 import os
 import random
@@ -41,7 +42,6 @@ from undersign_verify.entries import EntryType, RevocationReason, decode_entry
 LARGE_PROVIDERS = ("gmail.com", "yandex.ru", "mail.ru", "outlook.com", "yahoo.com")
 GENUINE_SIGNERS = 200
 CLIENT_THREADS = int(os.environ.get("FLOOD_CLIENT_THREADS", "12"))
-HIDDEN_INPUT = r'name="{name}"[^>]*value="([^"]*)"|value="([^"]*)"[^>]*name="{name}"'
 SETTLE_SECONDS = 120
 
 
@@ -78,7 +78,16 @@ def flood_stack(workdir: Path) -> Stack:
         smtp_port=free_port(),
         redis_db=int(os.environ.get("FLOOD_REDIS_DB", "7")),
         mail_reveal_after=0,  # the checks read the sink's log as soon as the outbox is empty
-        settings={"BEHIND_TLS_PROXY": "true", "TRUSTED_PROXY_HOPS": "1", "LOG_INTEGRATE_INTERVAL": "1"},
+        settings={
+            "BEHIND_TLS_PROXY": "true",
+            "TRUSTED_PROXY_HOPS": "1",
+            "LOG_INTEGRATE_INTERVAL": "1",
+            # Attack mode's proof of work, made light: 200 genuine signers solve it in this
+            # process (the production cost is bench/proof.py's to measure, not this test's).
+            "POW_MEMORY_KIB": "1024",
+            "POW_ITERATIONS": "1",
+            "POW_DIFFICULTY_BITS": "3",
+        },
     )
 
 
@@ -121,20 +130,27 @@ def shared_session() -> requests.Session:
     return session
 
 
-def hidden_value(page: str, name: str) -> str | None:
-    match = re.search(HIDDEN_INPUT.format(name=re.escape(name)), page)
-    return None if match is None else (match.group(1) or match.group(2) or "")
+def data_value(page: str, name: str) -> str | None:
+    match = re.search(rf'{re.escape(name)}="([^"]*)"', page)
+    return None if match is None else match.group(1)
 
 
 def proof_fields(page: str, email: str) -> dict[str, str]:
-    """What a browser's script adds to the sign form in attack mode: the page's challenge and a
-    counter that solves it (``abuse.proof``). Nothing when the page asks for no proof."""
-    challenge = hidden_value(page, "proof_challenge")
+    """What a browser's script (``abuse/proof.js``) adds to the sign form in attack mode: the
+    challenge and parameters the page publishes as data attributes, and a counter that solves
+    it (``abuse.proof``). Nothing when the page asks for no proof."""
+    challenge = data_value(page, "data-proof-challenge")
     if not challenge:
         return {}
-    from undersign.abuse.proof import proof_solve  # only a petition in attack mode needs it
+    from undersign.abuse.proof import ProofParameters, proof_solve  # only attack mode needs it
 
-    return {"proof_challenge": challenge, "proof_counter": str(proof_solve(challenge=challenge, email=email))}
+    parameters = ProofParameters(
+        memory_kib=int(data_value(page, "data-proof-memory") or 0),
+        iterations=int(data_value(page, "data-proof-iterations") or 0),
+        difficulty_bits=int(data_value(page, "data-proof-bits") or 0),
+    )
+    counter = proof_solve(challenge=html.unescape(challenge), email=email, parameters=parameters)
+    return {"proof_challenge": html.unescape(challenge), "proof_counter": str(counter)}
 
 
 class Site:

@@ -39,19 +39,29 @@ def open_petitions(stack) -> list[int]:
 
 
 def moderators_invalidate_held(site: Site) -> int:
-    """Moderators invalidate the petition's held signatures in ONE action; how many it took.
-
-    TO SWAP at merge for part B's bulk invalidation (``moderation.bulk``): propose an action
-    with criteria "status held" on ``site.petition`` and reason fraud, and have a second
-    moderator approve it (it is above BULK_ACTION_SECOND_MODERATOR_OVER), returning its count.
-    Until then it is signature_invalidate in a loop, in one ``undersign shell``."""
+    """Moderators invalidate the petition's held signatures in ONE bulk action (``moderation.bulk``,
+    what the held review's form proposes): one proposes it, a second approves it when it is over
+    BULK_ACTION_SECOND_MODERATOR_OVER, and it runs to the end. How many it invalidated."""
     out = site.shell(
-        "from undersign.signatures.models import Signature\n"
-        "from undersign.signatures.services import signature_invalidate\n"
-        f"held = list(Signature.objects.filter(petition_id={site.petition}, status='held'))\n"
-        "print('invalidated', sum(signature_invalidate(signature=s, reason='fraud') for s in held))\n"
+        "from django.contrib.auth.models import User\n"
+        "from undersign.moderation import bulk\n"
+        "from undersign.moderation.bulk_selectors import Criteria\n"
+        "from undersign.moderation.models import BulkActionKind, BulkActionState\n"
+        "from undersign.petitions.models import Petition\n"
+        "pete, _ = User.objects.get_or_create(username='flood-pete', defaults={'is_staff': True})\n"
+        "mo, _ = User.objects.get_or_create(username='flood-mo', defaults={'is_staff': True})\n"
+        f"criteria = Criteria(petition=Petition.objects.get(pk={site.petition}), held_only=True)\n"
+        "action = bulk.bulk_action_propose(actor=pete, kind=BulkActionKind.INVALIDATE, criteria=criteria,\n"
+        "    reason='flood: held, never confirmed')\n"
+        "if action.state == BulkActionState.PROPOSED:\n"
+        "    action = bulk.bulk_action_approve(actor=mo, action_id=action.pk)\n"
+        "assert bulk.bulk_action_run(action_id=action.pk)\n"
+        "action.refresh_from_db()\n"
+        "print('invalidated', action.selected, action.changed)\n"
     )
-    return int(out.split("invalidated", 1)[1].split()[0])
+    selected, changed = out.split("invalidated", 1)[1].split()[:2]
+    assert selected == changed, out
+    return int(changed)
 
 
 def revoke_for_fraud(site: Site, signature_ids: list[int]) -> None:
@@ -111,7 +121,7 @@ def flood_is_contained(site: Site, flood: list[Attempt], genuine: list[Attempt],
 
     # Moderators invalidate the held ones in one action: never counted, so nothing to revoke.
     held = by_status["held"]
-    assert moderators_invalidate_held(site) == held
+    assert held > 0 and moderators_invalidate_held(site) == held
     assert "held" not in site.new_rows().values()
     site.settle_count()
     assert site.public_count() == baseline + len(genuine) + counted_flood
@@ -151,14 +161,15 @@ def test_b_flood_from_many_networks_at_one_domain_is_held(stack, open_petitions,
 
 
 def attack_mode_on(site: Site) -> None:
-    """A moderator switches the petition to attack mode: signing asks for a proof of work.
-
-    TO SWAP at merge for part C's switch, if it offers a service; until then the field is set
-    as that service would set it."""
+    """A moderator switches the petition to attack mode (``petition_attack_mode_set``, what the
+    moderation page's switch calls): signing asks for a proof of work."""
     site.shell(
-        "from django.utils import timezone\n"
+        "from django.contrib.auth.models import User\n"
         "from undersign.petitions.models import Petition\n"
-        f"Petition.objects.filter(pk={site.petition}).update(attack_mode_since=timezone.now())\n"
+        "from undersign.petitions.services import petition_attack_mode_set\n"
+        "pete, _ = User.objects.get_or_create(username='flood-pete', defaults={'is_staff': True})\n"
+        f"petition = Petition.objects.get(pk={site.petition})\n"
+        "assert petition_attack_mode_set(petition=petition, on=True, actor=pete, reason='flood (c)')\n"
     )
 
 
@@ -166,7 +177,6 @@ def test_c_flood_at_a_large_provider_in_attack_mode_is_held(stack, open_petition
     """(c) 500 attempts from 500 networks, all at one large provider's domain, with the petition
     in attack mode: the flood sends no proof of work (a script without the page's JavaScript);
     genuine signers' browsers solve it (``harness.proof_fields``), gmail.com users among them."""
-    pytest.importorskip("undersign.abuse.proof", reason="attack mode's proof of work (part C) is not here yet")
     site = Site(stack, open_petitions[2])
     attack_mode_on(site)
     flood = [Attempt(email=f"flood.c.{n}@gmail.com", address=address(92, n, 7), genuine=False) for n in range(500)]
