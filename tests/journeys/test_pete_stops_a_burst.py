@@ -4,7 +4,9 @@ the log's integrator running: Pete reviews the held signatures by network, previ
 invalidation of the whole network (the count shown before acting), proposes it; it is over
 the size one moderator may act on alone, so Pete cannot approve it himself, and Mia approves.
 The two counted ones get REVOCATIONs ("fraud") in the log, the count drops by exactly them,
-and `undersign-verify` (the auditor's separate program) agrees with the site's count."""
+and `undersign-verify` (the auditor's separate program) agrees with the site's count. Then the
+two turn out to be real (students in one hall of residence): Pete proposes to reinstate the
+action, Mia approves, the log gets a REINSTATE for each, and the count and the verifier follow."""
 
 from __future__ import annotations
 
@@ -91,6 +93,22 @@ def test_pete_invalidates_a_burst_and_mia_approves(visitor, live_server, integra
         "invalidated"
     }
 
-    result = run_verifier("--site", live_server.url, "--state", str(tmp_path / "state.json"))
+    state = tmp_path / "state.json"
+    result = run_verifier("--site", live_server.url, "--state", str(state))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "count(s) match the count rule" in result.stdout
+
+    # Reversible: the reinstatement selects what the action changed, and is itself a bulk
+    # action over the same size, so it waits for Mia too.
+    reinstating = pete.submit(f"{action_url}reinstate/", {"reason": "Students of one hall"}, form_page=action_url)
+    assert reinstating.status_code == 200 and "Awaiting a second moderator" in reinstating.text
+    reversal_url = reinstating.url.removeprefix(live_server.url)
+    assert reversal_url != action_url
+    reinstated = mia.submit(f"{reversal_url}approve/", form_page=reversal_url)
+    assert 'id="bulk-state">Done<' in reinstated.text
+    poll(lambda: public.get(count_url).json()["signature_count"] == 6, within=5, tick=integrator)
+    back = LogEntry.objects.filter(petition_id=petition.pk, kind=LogEntryKind.REINSTATE)
+    assert sorted(back.values_list("signature_id", flat=True)) == sorted(s.pk for s in slipped)
+    assert set(Signature.objects.filter(pk__in=[s.pk for s in held]).values_list("status", flat=True)) == {"held"}
+    result = run_verifier("--site", live_server.url, "--state", str(state))
+    assert result.returncode == 0, result.stdout + result.stderr
