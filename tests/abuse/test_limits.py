@@ -3,6 +3,8 @@ memory (the embedded mode) and on Redis, where one request is one round trip."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import redis
 from django.utils import timezone
@@ -11,6 +13,7 @@ from tests.factories import make_petition
 from undersign.abuse.limits import ACCEPT, Action, HoldReason, Verdict, email_domain, sign_verdict
 from undersign.abuse.models import ListKind, ListTarget
 from undersign.abuse.services import list_entry_add
+from undersign.core.limiter import Rule, limit_count_many
 from undersign.petitions.models import Petition
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("default_limits")]
@@ -171,7 +174,7 @@ class TestRedis:
         sign_verdict(petition=petition, email="warm@a.example", ip="198.51.100.1")  # the lists' first read
         monkeypatch.setattr(redis.Redis, "execute_command", counted)
         sign_verdict(petition=petition, email="a@a.example", ip="198.51.100.2")
-        assert calls == ["EVAL"]
+        assert calls == ["EVALSHA"]  # the script by its digest (register_script), one round trip
 
     def test_counters_are_named_by_keyed_hashes_only_and_expire(self, petition, redis_cache):
         sign_verdict(petition=petition, email="ana@town.example", ip="198.51.100.2")
@@ -180,6 +183,13 @@ class TestRedis:
         for key in keys:
             assert "town" not in key and "198.51" not in key and str(petition.uuid) not in key
             assert 0 < redis_cache.ttl(key) <= 3600
+
+    def test_a_redis_that_lost_its_scripts_still_counts(self, redis_cache):
+        """After a Redis restart the script is gone from the server; the next count loads it again."""
+        counter = (Rule("test/script/v1", 5, timedelta(minutes=1)), ("x",))
+        assert limit_count_many(counters=[counter]) == [1]
+        redis_cache.script_flush()
+        assert limit_count_many(counters=[counter]) == [2]
 
     def test_redis_down_fails_open(self, petition, settings):
         settings.CACHES = {
