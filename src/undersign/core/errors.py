@@ -4,11 +4,14 @@ into a page with ``core.http.refusal_page``, never into a 500."""
 
 from __future__ import annotations
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
+
 
 class Refusal(Exception):
     """``message`` is safe to show; a subclass sets the page's ``title`` and HTTP ``status``."""
 
-    title = "This cannot be done"
+    title: str | Promise = gettext_lazy("This cannot be done")
     status = 409
 
     def __init__(self, message: str) -> None:

@@ -68,7 +68,7 @@ def error_page(request: HttpRequest, *, title: str, message: str, status: int) -
 
 
 def refusal_page(request: HttpRequest, refusal: Refusal) -> HttpResponse:
-    return error_page(request, title=refusal.title, message=refusal.message, status=refusal.status)
+    return error_page(request, title=str(refusal.title), message=refusal.message, status=refusal.status)
 
 
 def try_again_later(request: HttpRequest, *, title: str, message: str, retry_after: int) -> HttpResponse:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from undersign.core.crypto import token_digest
 from undersign.core.errors import Refusal
@@ -34,13 +35,15 @@ MAX_TOKEN = 200
 class DataLinkInvalid(Refusal):
     """A one-time data link or proof that is unknown, used or expired: one page for all."""
 
-    title = "This link is no longer valid"
+    title = gettext_lazy("This link is no longer valid")
     status = 404
 
     def __init__(self) -> None:
         super().__init__(
-            "Each link to your data works once, for a short time. Ask for a new one from the link "
-            "“See or erase the data we hold about your signature” in any of our e-mails."
+            gettext(
+                "Each link to your data works once, for a short time. Ask for a new one from the link "
+                "“See or erase the data we hold about your signature” in any of our e-mails."
+            )
         )
 
 

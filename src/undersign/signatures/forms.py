@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from undersign.core.reference import regions
 from undersign.petitions.models import Petition
@@ -24,10 +26,13 @@ ORDINARY_DISPLAYS = [choice for choice in Display.choices if choice[0] != Displa
 def group_choice_label(petition: Petition) -> str:
     """The group's display choice as the petition's signers read it, with its own thresholds."""
     named, territories = petition.group_min_named, petition.group_min_territories
-    return (
-        f"Name me only once at least {named} verified signers from at least {territories} "
-        f"territor{'y' if territories == 1 else 'ies'} are named with me"
-    )
+    return ngettext(
+        "Name me only once at least %(named)s verified signers from at least %(territories)s territory "
+        "are named with me",
+        "Name me only once at least %(named)s verified signers from at least %(territories)s territories "
+        "are named with me",
+        territories,
+    ) % {"named": named, "territories": territories}
 
 
 @dataclass(frozen=True)
@@ -74,40 +79,46 @@ class SignerForm(forms.Form):
     """Who signs: the same questions for creators, sponsors and signers."""
 
     name = forms.CharField(
-        label="Full name",
+        label=_("Full name"),
         max_length=100,
-        error_messages={"required": "Enter your name.", "max_length": "Your name must be 100 characters or fewer."},
+        error_messages={
+            "required": _("Enter your name."),
+            "max_length": _("Your name must be 100 characters or fewer."),
+        },
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
-        label="E-mail address",
+        label=_("E-mail address"),
         max_length=254,
-        help_text="We send a link to confirm your signature. It is never shown to anyone.",
+        help_text=_("We send a link to confirm your signature. It is never shown to anyone."),
         error_messages={
-            "required": "Enter your e-mail address.",
-            "invalid": "Enter an e-mail address like name@example.org.",
+            "required": _("Enter your e-mail address."),
+            "invalid": _("Enter an e-mail address like name@example.org."),
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     region = forms.ChoiceField(
-        label="Where do you live?",
-        error_messages={"required": "Choose where you live.", "invalid_choice": "Choose where you live from the list."},
+        label=_("Where do you live?"),
+        error_messages={
+            "required": _("Choose where you live."),
+            "invalid_choice": _("Choose where you live from the list."),
+        },
     )
     display = forms.ChoiceField(
-        label="What may we show about you?",
+        label=_("What may we show about you?"),
         choices=ORDINARY_DISPLAYS,
         initial=Display.COUNTED,
         widget=forms.RadioSelect,
-        error_messages={"invalid_choice": "Choose what we may show about you."},
+        error_messages={"invalid_choice": _("Choose what we may show about you.")},
     )
-    notify_updates = forms.BooleanField(label="E-mail me updates about this petition", required=False)
+    notify_updates = forms.BooleanField(label=_("E-mail me updates about this petition"), required=False)
 
     def __init__(self, *args, group: GroupChoice | None = None, **kwargs) -> None:
         """``group``: the group's display choice where the petition offers it (``group_choice``)."""
         super().__init__(*args, **kwargs)
         region = self.fields["region"]
         assert isinstance(region, forms.ChoiceField), "declared above"
-        region.choices = [("", "Choose…")] + [(r.code, r.name) for r in regions()]
+        region.choices = [("", gettext("Choose…"))] + [(r.code, r.name) for r in regions()]
         _display_choices(self.fields["display"], group)
         self.group_offered = group is not None
         self.group_named = group is not None and group.named
@@ -115,16 +126,19 @@ class SignerForm(forms.Form):
     def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())
         if not name or any(ord(ch) < 32 for ch in name):
-            raise forms.ValidationError("Enter your name.")
+            raise forms.ValidationError(gettext("Enter your name."))
         return name
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip()
         if any(ord(ch) < 33 for ch in email):
-            raise forms.ValidationError("Enter an e-mail address like name@example.org.")
+            raise forms.ValidationError(gettext("Enter an e-mail address like name@example.org."))
         if is_ip_literal_address(email):
             raise forms.ValidationError(
-                "Enter an address at a domain name, like name@example.org: an address at an IP address cannot be used."
+                gettext(
+                    "Enter an address at a domain name, like name@example.org: "
+                    "an address at an IP address cannot be used."
+                )
             )
         return email
 
@@ -143,13 +157,13 @@ class SignerForm(forms.Form):
 
 class CreatorForm(SignerForm):
     display = forms.ChoiceField(
-        label="Show your name as the petition's creator?",
-        choices=[(Display.NAMED, "Yes, show my name and region"), (Display.COUNTED, "No, do not show my name")],
+        label=_("Show your name as the petition's creator?"),
+        choices=[(Display.NAMED, _("Yes, show my name and region")), (Display.COUNTED, _("No, do not show my name"))],
         initial=Display.NAMED,
         widget=forms.RadioSelect,
-        error_messages={"invalid_choice": "Choose whether to show your name."},
+        error_messages={"invalid_choice": _("Choose whether to show your name.")},
     )
-    notify_updates = forms.BooleanField(label="E-mail me updates about this petition", required=False, initial=True)
+    notify_updates = forms.BooleanField(label=_("E-mail me updates about this petition"), required=False, initial=True)
 
 
 class ConfirmForm(forms.Form):
@@ -165,7 +179,7 @@ class ConfirmForm(forms.Form):
         super().__init__(*args, **kwargs)
         region = self.fields["region"]
         assert isinstance(region, forms.ChoiceField), "declared above"
-        region.choices = [("", "Choose…")] + [(r.code, r.name) for r in regions()]
+        region.choices = [("", gettext("Choose…"))] + [(r.code, r.name) for r in regions()]
         self.group_offered = group is not None and not creator
         self.group_named = self.group_offered and group is not None and group.named
         if creator:
@@ -185,12 +199,12 @@ class ResendForm(forms.Form):
     with what was typed, never whether a signature stands behind it."""
 
     email = forms.EmailField(
-        label="The e-mail address you signed with",
+        label=_("The e-mail address you signed with"),
         max_length=254,
         error_messages={
-            "required": "Enter your e-mail address.",
-            "invalid": "Enter an e-mail address like name@example.org.",
-            "max_length": "An e-mail address is at most 254 characters.",
+            "required": _("Enter your e-mail address."),
+            "invalid": _("Enter an e-mail address like name@example.org."),
+            "max_length": _("An e-mail address is at most 254 characters."),
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
@@ -203,10 +217,10 @@ class WithdrawWithReceiptForm(forms.Form):
     at confirmation: either gives the petition and r. Errors say only what is wrong with the
     input's form, never whether a signature stands behind it."""
 
-    receipt = forms.CharField(label="Paste the receipt", required=False, max_length=MAX_RECEIPT_BYTES)
-    file = forms.FileField(label="or choose its file", required=False)
-    petition = forms.CharField(label="Petition log id", required=False, max_length=100)
-    code = forms.CharField(label="Receipt code", required=False, max_length=200)
+    receipt = forms.CharField(label=_("Paste the receipt"), required=False, max_length=MAX_RECEIPT_BYTES)
+    file = forms.FileField(label=_("or choose its file"), required=False)
+    petition = forms.CharField(label=_("Petition log id"), required=False, max_length=100)
+    code = forms.CharField(label=_("Receipt code"), required=False, max_length=200)
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
@@ -215,37 +229,39 @@ class WithdrawWithReceiptForm(forms.Form):
             try:
                 receipt = parse_receipt(text)
             except ReceiptError as exc:
-                raise forms.ValidationError(f"This is not a receipt of this site: {exc}.") from None
+                raise forms.ValidationError(
+                    gettext("This is not a receipt of this site: %(reason)s.") % {"reason": exc}
+                ) from None
             data["petition_uuid"], data["r"] = receipt.petition, receipt.r
             return data
         petition, code = str(data.get("petition") or "").strip(), str(data.get("code") or "").strip()
         if not petition and not code:
             raise forms.ValidationError(
-                "Paste your receipt, choose its file, or enter the petition's log id and your receipt code."
+                gettext("Paste your receipt, choose its file, or enter the petition's log id and your receipt code.")
             )
         try:
             data["petition_uuid"] = uuid.UUID(petition)
         except ValueError:
             raise forms.ValidationError(
-                "The petition's log id looks like 1b4e28ba-2fa1-11d2-883f-0016d3cca427."
+                gettext("The petition's log id looks like 1b4e28ba-2fa1-11d2-883f-0016d3cca427.")
             ) from None
         try:
             data["r"] = bytes.fromhex(code)
         except ValueError:
             data["r"] = b""
         if len(data["r"]) != 32:
-            raise forms.ValidationError("The receipt code is 64 characters, the digits 0–9 and letters a–f.")
+            raise forms.ValidationError(gettext("The receipt code is 64 characters, the digits 0–9 and letters a–f."))
         return data
 
     def _receipt_text(self, data: dict[str, object]) -> str:
         upload = data.get("file")
         if isinstance(upload, UploadedFile):
             if (upload.size or 0) > MAX_RECEIPT_BYTES:
-                raise forms.ValidationError("That file is too large to be a receipt.")
+                raise forms.ValidationError(gettext("That file is too large to be a receipt."))
             try:
                 return upload.read().decode().strip()
             except UnicodeDecodeError:
-                raise forms.ValidationError("That file is not a receipt.") from None
+                raise forms.ValidationError(gettext("That file is not a receipt.")) from None
         return str(data.get("receipt") or "").strip()
 
     def withdrawal(self) -> tuple[uuid.UUID, bytes]:

@@ -2,16 +2,18 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class SignatureStatus(models.TextChoices):
-    PENDING = "pending", "Awaiting e-mail confirmation"
-    CONFIRMED = "confirmed", "Confirmed"
-    INVALIDATED = "invalidated", "Invalidated"
+    PENDING = "pending", pgettext_lazy("signature status", "Awaiting e-mail confirmation")
+    CONFIRMED = "confirmed", pgettext_lazy("signature status", "Confirmed")
+    INVALIDATED = "invalidated", pgettext_lazy("signature status", "Invalidated")
     # Over a limit of the sign path (``abuse.limits``): stored, not counted, not in the log, no
     # e-mail sent until a moderator releases it or its signer completes the proof of work.
     # Counts as pending for dedup: a later submission by the same address replaces it.
-    HELD = "held", "Held for review"
+    HELD = "held", pgettext_lazy("signature status", "Held for review")
 
 
 # ``Signature.invalidation_reason`` of a signature its signer withdrew (``signatures.withdrawal``):
@@ -20,16 +22,16 @@ WITHDRAWN = "withdrawn"
 
 
 class SignatureKind(models.TextChoices):
-    CREATOR = "creator", "Creator"
-    SPONSOR = "sponsor", "Sponsor"
-    SIGNER = "signer", "Signer"
+    CREATOR = "creator", pgettext_lazy("signature kind", "Creator")
+    SPONSOR = "sponsor", pgettext_lazy("signature kind", "Sponsor")
+    SIGNER = "signer", pgettext_lazy("signature kind", "Signer")
 
 
 class Display(models.TextChoices):
-    NAMED = "named", "Show my name and region"
-    INITIALS = "initials", "Show my initials and region"
-    COUNTED = "counted", "Count me only; show nothing about me"
-    GROUP = "group", "Name me only together with my group"
+    NAMED = "named", _("Show my name and region")
+    INITIALS = "initials", _("Show my initials and region")
+    COUNTED = "counted", _("Count me only; show nothing about me")
+    GROUP = "group", _("Name me only together with my group")
 
 
 class Signature(models.Model):

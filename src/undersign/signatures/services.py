@@ -19,6 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import TruncDay
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from undersign.core.batches import batches_run, batches_update
 from undersign.core.crypto import dedup_tag, token_digest
@@ -42,7 +43,7 @@ S = PetitionState
 class SigningRefused(Refusal):
     """The petition does not take this signature now; ``reason`` is safe to show."""
 
-    title = "You cannot sign this petition"
+    title = gettext_lazy("You cannot sign this petition")
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -53,21 +54,21 @@ class InvalidLink(Refusal):
     """A link that is unknown, tampered with, used, replaced or expired: one page for all, so
     that whoever holds a spent link (browser history, a mailbox) learns nothing from it."""
 
-    title = "This link is no longer valid"
+    title = gettext_lazy("This link is no longer valid")
     status = 404
 
     def __init__(self) -> None:
-        super().__init__("If you still want to sign, sign again and we will e-mail you a new link.")
+        super().__init__(gettext("If you still want to sign, sign again and we will e-mail you a new link."))
 
 
 class CommitmentTaken(Refusal):
     """The commitment posted with a confirmation is already another signature's on this
     petition: a browser that reuses r, or someone replaying a commitment. Nothing changed."""
 
-    title = "Please try again"
+    title = gettext_lazy("Please try again")
 
     def __init__(self) -> None:
-        super().__init__("Something went wrong making your receipt. Confirm again.")
+        super().__init__(gettext("Something went wrong making your receipt. Confirm again."))
 
 
 class SignOutcome(enum.Enum):
@@ -108,19 +109,19 @@ def check_can_sign(petition: Petition, kind: str, *, now: datetime | None = None
     now = now or timezone.now()
     if kind == SignatureKind.CREATOR:
         if petition.state != S.PENDING:
-            raise SigningRefused("This petition already has its creator.")
+            raise SigningRefused(gettext("This petition already has its creator."))
         return
     if petition.state == S.OPEN:
         if petition.closing_date is not None and now >= petition.closing_date:
-            raise SigningRefused("This petition has closed. It is no longer collecting signatures.")
+            raise SigningRefused(gettext("This petition has closed. It is no longer collecting signatures."))
         return
     if kind == SignatureKind.SPONSOR and petition.is_sponsorable:
         return
     if petition.state == S.CLOSED:
-        raise SigningRefused("This petition has closed. It is no longer collecting signatures.")
+        raise SigningRefused(gettext("This petition has closed. It is no longer collecting signatures."))
     if petition.is_rejected:
-        raise SigningRefused("This petition was rejected. It cannot be signed.")
-    raise SigningRefused("This petition is not open for signatures yet.")
+        raise SigningRefused(gettext("This petition was rejected. It cannot be signed."))
+    raise SigningRefused(gettext("This petition is not open for signatures yet."))
 
 
 def check_can_confirm(petition: Petition, signature: Signature, *, now: datetime | None = None) -> None:
@@ -134,10 +135,10 @@ def check_can_confirm(petition: Petition, signature: Signature, *, now: datetime
     if petition.is_published and petition.closing_date is not None:
         if now < petition.closing_date + timedelta(hours=settings.CONFIRMATION_GRACE_HOURS):
             return
-        raise SigningRefused("This petition has closed, and the time to confirm signatures has passed.")
+        raise SigningRefused(gettext("This petition has closed, and the time to confirm signatures has passed."))
     if petition.is_rejected:
-        raise SigningRefused("This petition was rejected. Signatures can no longer be confirmed.")
-    raise SigningRefused("This petition is not open for signatures yet.")
+        raise SigningRefused(gettext("This petition was rejected. Signatures can no longer be confirmed."))
+    raise SigningRefused(gettext("This petition is not open for signatures yet."))
 
 
 _INSERT_COLUMNS = (
