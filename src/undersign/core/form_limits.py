@@ -21,6 +21,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from undersign.core.http import client_network, try_again_later
 from undersign.core.limiter import Rule, limit_take
@@ -35,8 +37,8 @@ class FormLimit:
     scope: str
     setting: str  # the name of the setting holding the limit, read at each use
     window: timedelta
-    title: str
-    message: str
+    title: str | Promise
+    message: str | Promise
 
     def rule(self) -> Rule:
         return Rule(scope=self.scope, limit=int(getattr(settings, self.setting)), window=self.window)
@@ -46,8 +48,8 @@ CONFIRM = FormLimit(
     scope="confirm-network/v1",
     setting="CONFIRM_PER_NETWORK_HOUR",
     window=HOUR,
-    title="Too many confirmations just now",
-    message=(
+    title=_("Too many confirmations just now"),
+    message=_(
         "There have been too many confirmations from your network just now. Your link still "
         "works: open it again in an hour or so to confirm."
     ),
@@ -56,8 +58,8 @@ PETITION_CREATE = FormLimit(
     scope="petition-create-network/v1",
     setting="PETITIONS_PER_NETWORK_DAY",
     window=DAY,
-    title="Too many new petitions today",
-    message=(
+    title=_("Too many new petitions today"),
+    message=_(
         "Too many petitions have been started from your network today. Your draft is kept in "
         "this browser: come back to its last step tomorrow to submit it."
     ),
@@ -66,15 +68,17 @@ CLAIM_SEARCH = FormLimit(
     scope="claim-search-network/v1",
     setting="CLAIM_SEARCH_PER_NETWORK_MINUTE",
     window=MINUTE,
-    title="Too many searches just now",
-    message="There have been too many registry searches from your network just now. Wait a minute, then search again.",
+    title=_("Too many searches just now"),
+    message=_(
+        "There have been too many registry searches from your network just now. Wait a minute, then search again."
+    ),
 )
 SIGNER_REQUESTS = FormLimit(
     scope="signer-requests-network/v1",
     setting="SIGNER_REQUESTS_PER_NETWORK_HOUR",
     window=HOUR,
-    title="Too many requests just now",
-    message=(
+    title=_("Too many requests just now"),
+    message=_(
         "There have been too many requests about signatures from your network just now. Nothing "
         "was changed and your link still works: try again in an hour or so."
     ),
@@ -89,7 +93,7 @@ def form_limit_take(request: HttpRequest, limit: FormLimit) -> bool:
 def form_limit_page(request: HttpRequest, limit: FormLimit) -> HttpResponse:
     """The "try again later" page for ``limit``."""
     return try_again_later(
-        request, title=limit.title, message=limit.message, retry_after=int(limit.window.total_seconds())
+        request, title=str(limit.title), message=str(limit.message), retry_after=int(limit.window.total_seconds())
     )
 
 

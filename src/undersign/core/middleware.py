@@ -11,6 +11,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.middleware.security import SecurityMiddleware as DjangoSecurityMiddleware
 from django.template.loader import render_to_string
+from django.utils.translation import ngettext
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,13 @@ class StaffIdleTimeoutMiddleware:
             if last_seen is not None and now - last_seen > settings.STAFF_IDLE_MINUTES * 60:
                 logout(request)
                 messages.info(
-                    request, f"You were logged out after {settings.STAFF_IDLE_MINUTES} minutes without activity."
+                    request,
+                    ngettext(
+                        "You were logged out after %(minutes)s minute without activity.",
+                        "You were logged out after %(minutes)s minutes without activity.",
+                        settings.STAFF_IDLE_MINUTES,
+                    )
+                    % {"minutes": settings.STAFF_IDLE_MINUTES},
                 )
             elif last_seen is None or now - last_seen >= 60:
                 request.session[self.LAST_SEEN_KEY] = now

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class DataKey(models.Model):
@@ -106,17 +107,17 @@ class OutboundEmail(models.Model):
 
 
 class StaffAccessAction(models.TextChoices):
-    VIEW_SIGNER = "view_signer", "Viewed a signer's details"
-    VIEW_CLAIM = "view_claim", "Viewed a claim"
-    VIEW_EVIDENCE = "view_evidence", "Viewed claim evidence"
-    SEARCH_EMAIL = "search_email", "Searched by e-mail"
-    SEARCH_NAME = "search_name", "Searched by name"
-    SEARCH_NETWORK = "search_network", "Searched by network"
+    VIEW_SIGNER = "view_signer", _("Viewed a signer's details")
+    VIEW_CLAIM = "view_claim", _("Viewed a claim")
+    VIEW_EVIDENCE = "view_evidence", _("Viewed claim evidence")
+    SEARCH_EMAIL = "search_email", _("Searched by e-mail")
+    SEARCH_NAME = "search_name", _("Searched by name")
+    SEARCH_NETWORK = "search_network", _("Searched by network")
     # The moderators' tools against floods (moderation.bulk): held signatures grouped by
     # network and domain, a bulk action's preview, the trending networks and domains.
-    VIEW_HELD = "view_held", "Viewed held signatures by network and domain"
-    PREVIEW_BULK = "preview_bulk", "Previewed a bulk action"
-    VIEW_TRENDING = "view_trending", "Viewed trending networks and domains"
+    VIEW_HELD = "view_held", _("Viewed held signatures by network and domain")
+    PREVIEW_BULK = "preview_bulk", _("Previewed a bulk action")
+    VIEW_TRENDING = "view_trending", _("Viewed trending networks and domains")
 
 
 class StaffAccess(models.Model):
