@@ -29,6 +29,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import TextChoices
+from django.utils.translation import gettext_lazy as _
 
 from undersign.abuse.lists import list_sets
 from undersign.core.crypto import DEDUP_CURRENT, normalise_email
@@ -40,12 +41,12 @@ from undersign.petitions.models import Petition
 class HoldReason(TextChoices):
     """Why a signature is held (``Signature.hold_reason``): a code, never what tripped it."""
 
-    HOST = "host", "Too many from one client address"
-    NETWORK = "network", "Too many from one network"
-    DOMAIN = "domain", "Too many from one e-mail domain"
-    PROVIDER = "provider", "A large provider's share of the petition too high"
-    BLOCKED = "blocked", "Domain or network on the block-list"
-    PROOF = "proof", "Attack mode, and no proof of work"
+    HOST = "host", _("Too many from one client address")
+    NETWORK = "network", _("Too many from one network")
+    DOMAIN = "domain", _("Too many from one e-mail domain")
+    PROVIDER = "provider", _("A large provider's share of the petition too high")
+    BLOCKED = "blocked", _("Domain or network on the block-list")
+    PROOF = "proof", _("Attack mode, and no proof of work")
 
 
 class Action(enum.Enum):

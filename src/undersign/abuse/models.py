@@ -3,18 +3,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class ListKind(models.TextChoices):
     # Never limited by the sign path's rules (a university's own domain, a newsroom's network).
-    ALLOW = "allow", "Allow: never held by the limits"
+    ALLOW = "allow", _("Allow: never held by the limits")
     # Every submission held for review, whatever the limits say.
-    BLOCK = "block", "Block: every submission held"
+    BLOCK = "block", _("Block: every submission held")
 
 
 class ListTarget(models.TextChoices):
-    DOMAIN = "domain", "E-mail domain"
-    NETWORK = "network", "Network"
+    DOMAIN = "domain", _("E-mail domain")
+    NETWORK = "network", _("Network")
 
 
 class ListEntry(models.Model):
@@ -48,8 +49,8 @@ class ListChange(models.Model):
     entry's own row goes when it is removed; this one stays)."""
 
     class Action(models.TextChoices):
-        ADD = "add", "Added"
-        REMOVE = "remove", "Removed"
+        ADD = "add", _("Added")
+        REMOVE = "remove", _("Removed")
 
     action = models.CharField(max_length=8, choices=Action.choices)
     kind = models.CharField(max_length=8, choices=ListKind.choices)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from undersign.abuse.lists import lists_changed
 from undersign.abuse.models import ListChange, ListEntry, ListKind, ListTarget
@@ -26,7 +27,7 @@ _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 class ListEntryInvalid(Refusal):
     """A domain or network staff typed that cannot be listed; ``message`` says why."""
 
-    title = "This entry cannot be added"
+    title = gettext_lazy("This entry cannot be added")
     status = 400
 
 
@@ -40,16 +41,21 @@ def list_value_normalise(*, target: str, value: str) -> str:
         return _network(value)
     if target == ListTarget.DOMAIN:
         return _domain(value)
-    raise ListEntryInvalid("Choose a domain or a network.")
+    raise ListEntryInvalid(gettext("Choose a domain or a network."))
 
 
 def _network(value: str) -> str:
     try:
         network = ipaddress.ip_network(value, strict=False)
     except ValueError:
-        raise ListEntryInvalid("Enter a network such as 192.0.2.0/24 or 2001:db8::/48, or one address.") from None
+        raise ListEntryInvalid(
+            gettext("Enter a network such as 192.0.2.0/24 or 2001:db8::/48, or one address.")
+        ) from None
     if network.prefixlen < MIN_PREFIX[network.version]:
-        raise ListEntryInvalid(f"That network is too broad: at most /{MIN_PREFIX[network.version]} for this kind.")
+        raise ListEntryInvalid(
+            gettext("That network is too broad: at most /%(prefix)s for this kind.")
+            % {"prefix": MIN_PREFIX[network.version]}
+        )
     return str(network)
 
 
@@ -60,14 +66,14 @@ def _domain(value: str) -> str:
     except ValueError:
         pass
     else:
-        raise ListEntryInvalid("Enter a domain name, not an IP address: list networks as networks.")
+        raise ListEntryInvalid(gettext("Enter a domain name, not an IP address: list networks as networks."))
     try:
         encoded = domain.encode("idna").decode("ascii")
     except UnicodeError:
-        raise ListEntryInvalid("Enter a domain such as example.org.") from None
+        raise ListEntryInvalid(gettext("Enter a domain such as example.org.")) from None
     labels = encoded.split(".")
     if len(labels) < 2 or len(encoded) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
-        raise ListEntryInvalid("Enter a domain such as example.org.")
+        raise ListEntryInvalid(gettext("Enter a domain such as example.org."))
     return encoded
 
 
@@ -75,7 +81,7 @@ def list_entry_add(*, actor: User, kind: str, target: str, value: str, note: str
     """Put a domain or network on the allow- or block-list. Raises ``ListEntryInvalid`` for a
     value that cannot be listed or is listed already (on either list: remove it first)."""
     if kind not in ListKind.values:
-        raise ListEntryInvalid("Choose the allow-list or the block-list.")
+        raise ListEntryInvalid(gettext("Choose the allow-list or the block-list."))
     normalised = list_value_normalise(target=target, value=value)
     note = note.strip()[:200]
     now = timezone.now()

@@ -21,6 +21,11 @@
   var working = false;
   var proven = false;
 
+  // The page's own words, in its language (data-proof-says-*); English if a page has none.
+  function words(name, english) {
+    return box.getAttribute("data-proof-says-" + name) || english;
+  }
+
   function say(text) {
     status.textContent = text;
   }
@@ -69,7 +74,12 @@
         .then(function (digest) {
           if (leadingZeroBits(digest) >= bits) return counter;
           counter += 1;
-          say("Working… (" + counter + " attempts so far). Please keep this page open.");
+          say(
+            words("attempts", "Working… (%(attempts)s attempts so far). Please keep this page open.").replace(
+              "%(attempts)s",
+              String(counter),
+            ),
+          );
           return attempt();
         });
     }
@@ -85,7 +95,7 @@
     working = true;
     var email = form.querySelector("input[name=email]");
     var address = email ? email.value.trim().toLowerCase() : "";
-    say("Working… Your browser is doing the calculation; this takes a few seconds.");
+    say(words("working", "Working… Your browser is doing the calculation; this takes a few seconds."));
     Promise.all([freshChallenge(), hashwasm.sha256(address)])
       .then(function (values) {
         return solve(values[0], values[1]).then(function (counter) {
@@ -100,7 +110,7 @@
       })
       .then(function () {
         proven = true;
-        say("Done. Sending your signature…");
+        say(words("done", "Done. Sending your signature…"));
         form.submit();
       });
   });
