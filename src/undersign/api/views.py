@@ -17,6 +17,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import condition
 
 from undersign.api import presenters
@@ -38,10 +39,11 @@ from undersign.signatures.selectors import creator_public_name
 from undersign.verification.selectors import verification_summary
 
 S = PetitionState
-BAD_LIST_QUERY = (
-    f"state must be one of {', '.join(LIST_FILTERS)}; q at most {MAX_QUERY_LENGTH} characters; "
-    "page a whole number from 1 to 100000"
-)
+# The JSON paths are unprefixed and locale-neutral (a public cache keeps one answer per URL):
+# their error messages are marked for the catalogue but always answered in English.
+BAD_LIST_QUERY = gettext_noop(
+    "state must be one of %(states)s; q at most %(max_length)d characters; page a whole number from 1 to 100000"
+) % {"states": ", ".join(LIST_FILTERS), "max_length": MAX_QUERY_LENGTH}
 
 
 def error(message: str, status: int) -> JsonResponse:
@@ -58,7 +60,7 @@ def open_data(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespon
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
         if request.method not in ("GET", "HEAD"):
-            response: HttpResponseBase = error("only GET and HEAD are allowed", 405)
+            response: HttpResponseBase = error(gettext_noop("only GET and HEAD are allowed"), 405)
             response["Allow"] = "GET, HEAD"
         else:
             response = cached(request, *args, **kwargs)
@@ -131,7 +133,7 @@ def petition_list_csv(request: HttpRequest) -> HttpResponseBase:
 def petition_json(request: HttpRequest, petition_id: int) -> HttpResponse:
     petition = petition_get_public(petition_id=petition_id)
     if petition is None:
-        return error("no such petition", 404)
+        return error(gettext_noop("no such petition"), 404)
     document = presenters.petition_document(
         petition,
         creator_name=creator_public_name(petition=petition) if petition.text_visible else None,
@@ -176,7 +178,7 @@ def petition_count(request: HttpRequest, petition_id: int) -> HttpResponse:
     (hence no ``condition`` decorator, which would take a second query)."""
     entry = _count_entry(petition_id)
     if entry is None:
-        return error("no such petition", 404)
+        return error(gettext_noop("no such petition"), 404)
     etag, body = entry
     response = get_conditional_response(request, etag=etag) or HttpResponse(body, content_type="application/json")
     response["ETag"] = etag
@@ -188,7 +190,7 @@ def petition_count(request: HttpRequest, petition_id: int) -> HttpResponse:
 def petition_history(request: HttpRequest, petition_id: int) -> HttpResponse:
     petition = petition_get_public(petition_id=petition_id)
     if petition is None:
-        return error("no such petition", 404)
+        return error(gettext_noop("no such petition"), 404)
     return JsonResponse(presenters.history_document(petition, hourly_history(petition=petition)))
 
 

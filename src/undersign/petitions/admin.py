@@ -7,6 +7,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from undersign.core.admin import ReadOnlyAdmin, ReadOnlyInline
 from undersign.petitions.models import Petition, PetitionEvent, PetitionResponse
@@ -53,10 +55,10 @@ class PetitionAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     inlines = [PetitionEventInline]
 
-    @admin.display(description="Moderate")
+    @admin.display(description=gettext_lazy("Moderate"))
     def moderation_link(self, petition: Petition) -> str:
         url = reverse("moderation:petition", args=[petition.pk])
-        return format_html('<a href="{}">Open in the moderation area</a>', url)
+        return format_html('<a href="{}">{}</a>', url, _("Open in the moderation area"))
 
 
 @admin.register(PetitionEvent)

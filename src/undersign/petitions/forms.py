@@ -4,6 +4,8 @@ from django import forms
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from undersign.core.http import parse_page
 from undersign.petitions.selectors import LIST_FILTERS, MAX_QUERY_LENGTH
@@ -21,16 +23,16 @@ class PlainTextField(forms.CharField):
 
 class PetitionTextForm(forms.Form):
     action = PlainTextField(
-        label="What do you want us to do?",
-        help_text="A clear action, in one sentence.",
+        label=_("What do you want us to do?"),
+        help_text=_("A clear action, in one sentence."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     background = PlainTextField(
-        label="Background", help_text="Why are you asking for this?", widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Background"), help_text=_("Why are you asking for this?"), widget=forms.Textarea(attrs={"rows": 4})
     )
     additional_details = PlainTextField(
-        label="Additional details",
-        help_text="Anything else readers should know (optional).",
+        label=_("Additional details"),
+        help_text=_("Anything else readers should know (optional)."),
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
     )
@@ -49,14 +51,18 @@ class PetitionTextForm(forms.Form):
             field.validators.append(MaxLengthValidator(limit))
             field.widget.attrs["maxlength"] = str(limit)
             field.widget.attrs["data-limit"] = str(limit)
-            field.error_messages["max_length"] = f"{field.label} must be {limit} characters or fewer."
-        self.fields["action"].error_messages["required"] = "Tell us what you want us to do."
-        self.fields["background"].error_messages["required"] = "Tell us why you are asking for this."
+            field.error_messages["max_length"] = ngettext(
+                "%(field)s must be %(limit)d characters or fewer.",
+                "%(field)s must be %(limit)d characters or fewer.",
+                limit,
+            ) % {"field": field.label, "limit": limit}
+        self.fields["action"].error_messages["required"] = _("Tell us what you want us to do.")
+        self.fields["background"].error_messages["required"] = _("Tell us why you are asking for this.")
 
     def clean_action(self) -> str:
         action = self.cleaned_data["action"]
         if has_line_break(action):
-            raise forms.ValidationError("Write the action on one line, without line breaks.", code="line_break")
+            raise forms.ValidationError(_("Write the action on one line, without line breaks."), code="line_break")
         return action
 
 

@@ -5,19 +5,20 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import pgettext_lazy
 
 from undersign.core.crypto import DEDUP_CURRENT, DEDUP_VERSIONS
 
 
 class PetitionState(models.TextChoices):
-    PENDING = "pending", "Awaiting the creator's confirmation"
-    VALIDATED = "validated", "Collecting sponsors"
-    SPONSORED = "sponsored", "Awaiting moderation"
-    FLAGGED = "flagged", "Flagged for review"
-    OPEN = "open", "Open"
-    CLOSED = "closed", "Closed"
-    REJECTED = "rejected", "Rejected"
-    HIDDEN = "hidden", "Rejected and hidden"
+    PENDING = "pending", pgettext_lazy("petition state", "Awaiting the creator's confirmation")
+    VALIDATED = "validated", pgettext_lazy("petition state", "Collecting sponsors")
+    SPONSORED = "sponsored", pgettext_lazy("petition state", "Awaiting moderation")
+    FLAGGED = "flagged", pgettext_lazy("petition state", "Flagged for review")
+    OPEN = "open", pgettext_lazy("petition state", "Open")
+    CLOSED = "closed", pgettext_lazy("petition state", "Closed")
+    REJECTED = "rejected", pgettext_lazy("petition state", "Rejected")
+    HIDDEN = "hidden", pgettext_lazy("petition state", "Rejected and hidden")
 
 
 S = PetitionState
@@ -34,14 +35,17 @@ TEXT_VISIBLE_STATES = (S.OPEN, S.CLOSED, S.REJECTED)
 class Transition(models.TextChoices):
     """The moves a petition can make, each named once; ``TRANSITIONS`` says from where to where."""
 
-    VALIDATE = "validate", "The creator confirmed"
-    MARK_SPONSORED = "mark_sponsored", "Enough sponsors confirmed"
-    SPONSORS_FELL_SHORT = "sponsors_fell_short", "A sponsor withdrew: too few sponsors again"
-    FLAG = "flag", "Flagged for a second look"
-    APPROVE = "approve", "Approved and opened"
-    REJECT = "reject", "Rejected in moderation"
-    TAKE_DOWN = "take_down", "Taken down while open"
-    CLOSE = "close", "Closed"
+    VALIDATE = "validate", pgettext_lazy("petition transition", "The creator confirmed")
+    MARK_SPONSORED = "mark_sponsored", pgettext_lazy("petition transition", "Enough sponsors confirmed")
+    SPONSORS_FELL_SHORT = (
+        "sponsors_fell_short",
+        pgettext_lazy("petition transition", "A sponsor withdrew: too few sponsors again"),
+    )
+    FLAG = "flag", pgettext_lazy("petition transition", "Flagged for a second look")
+    APPROVE = "approve", pgettext_lazy("petition transition", "Approved and opened")
+    REJECT = "reject", pgettext_lazy("petition transition", "Rejected in moderation")
+    TAKE_DOWN = "take_down", pgettext_lazy("petition transition", "Taken down while open")
+    CLOSE = "close", pgettext_lazy("petition transition", "Closed")
 
 
 # The one table of allowed moves: transition → (states it may start from, states it may end in).

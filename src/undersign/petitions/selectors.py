@@ -11,6 +11,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import pgettext, pgettext_lazy
 
 from undersign.petitions.models import (
     PUBLISHED_STATES,
@@ -34,12 +35,12 @@ LIST_FILTERS: dict[str, Q] = {
     "with_response": Q(state__in=PUBLISHED_STATES, has_response=True),
 }
 FILTER_LABELS = {
-    "all": "All",
-    "open": "Open",
-    "closed": "Closed",
-    "rejected": "Rejected",
-    "awaiting_response": "Awaiting a response",
-    "with_response": "With a response",
+    "all": pgettext_lazy("petition list filter", "All"),
+    "open": pgettext_lazy("petition list filter", "Open"),
+    "closed": pgettext_lazy("petition list filter", "Closed"),
+    "rejected": pgettext_lazy("petition list filter", "Rejected"),
+    "awaiting_response": pgettext_lazy("petition list filter", "Awaiting a response"),
+    "with_response": pgettext_lazy("petition list filter", "With a response"),
 }
 MAX_QUERY_LENGTH = 200
 
@@ -154,8 +155,8 @@ class Progress:
 def threshold_progress(*, petition: Petition) -> Progress:
     count = petition.signature_count
     for threshold, label in (
-        (settings.RESPONSE_THRESHOLD, "a response"),
-        (settings.DEBATE_THRESHOLD, "consideration for a debate"),
+        (settings.RESPONSE_THRESHOLD, pgettext("signatures needed for", "a response")),
+        (settings.DEBATE_THRESHOLD, pgettext("signatures needed for", "consideration for a debate")),
     ):
         if count < threshold:
             return Progress(threshold, label, min(100, count * 100 // threshold))

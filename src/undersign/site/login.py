@@ -27,6 +27,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from undersign.core.backoff import Backoff, backoff_clear, backoff_forgive, backoff_try_all
 from undersign.core.http import client_ip, network_of, signed_in_user, try_again_later
@@ -113,7 +115,7 @@ def second_step_redirect(request: HttpRequest, next_url: str) -> HttpResponse:
 
 
 def too_many_attempts(request: HttpRequest, wait: int) -> HttpResponse:
-    unit = "second" if wait == 1 else "seconds"
-    return try_again_later(
-        request, title="Too many attempts", message=f"Too many attempts; try again in {wait} {unit}.", retry_after=wait
-    )
+    message = ngettext(
+        "Too many attempts; try again in %(wait)d second.", "Too many attempts; try again in %(wait)d seconds.", wait
+    ) % {"wait": wait}
+    return try_again_later(request, title=_("Too many attempts"), message=message, retry_after=wait)

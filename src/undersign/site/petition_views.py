@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.http import condition, require_http_methods, require_safe
 
 from undersign.abuse.proof_views import allows_proof_wasm
@@ -54,8 +55,8 @@ S = PetitionState
 def petition_list_view(request: HttpRequest) -> HttpResponse:
     params = list_params(request)
     if params is None:
-        message = "That list filter, search or page is not valid."
-        return error_page(request, title="Bad request", message=message, status=400)
+        message = _("That list filter, search or page is not valid.")
+        return error_page(request, title=_("Bad request"), message=message, status=400)
     state, query, page_number = params
     paginator = Paginator(petition_list(state=state, query=query), 20)
     if page_number > max(paginator.num_pages, 1):
@@ -108,7 +109,7 @@ def petition_signers(request: HttpRequest, petition_id: int) -> HttpResponse:
         raise Http404("no such petition")
     page = parse_page(request.GET.get("page", "1"))
     if page is None:
-        return error_page(request, title="Bad request", message="That page is not valid.", status=400)
+        return error_page(request, title=_("Bad request"), message=_("That page is not valid."), status=400)
     per_page = 200
     signers = public_signers_listed(petition=petition, limit=per_page + 1, offset=(page - 1) * per_page)
     return render(

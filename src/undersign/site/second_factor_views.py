@@ -23,6 +23,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from undersign.core.backoff import Backoff, backoff_clear, backoff_forgive, backoff_try_all
@@ -51,7 +53,7 @@ from undersign.site.second_factor import (
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Code",
+        label=gettext_lazy("Code"),
         max_length=40,
         strip=True,
         widget=forms.TextInput(
@@ -128,7 +130,7 @@ def verify(request: HttpRequest) -> HttpResponse:
             _code_was_right(request, user)
             _verified(request, device)
             return redirect(_next_url(request))
-        form.add_error("code", "That code is not right. Type the code your app shows now, or a recovery code.")
+        form.add_error("code", _("That code is not right. Type the code your app shows now, or a recovery code."))
     return render(request, "second_factor/verify.html", {"form": form, "next": _next_url(request)})
 
 
@@ -166,7 +168,7 @@ def setup(request: HttpRequest) -> HttpResponse:
             totp, codes = confirmed
             _verified(request, totp)
             return render(request, "second_factor/recovery_codes.html", {"codes": codes, "next": _next_url(request)})
-        form.add_error("code", "That code is not right. Type the code your app shows now.")
+        form.add_error("code", _("That code is not right. Type the code your app shows now."))
     secret = b32encode(device.bin_key).decode()
     context = {
         "form": form,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from undersign.core.form_limits import SIGNER_REQUESTS, form_limit_refusal
@@ -65,7 +66,7 @@ def act(request: HttpRequest) -> HttpResponse:
         return over  # before the proof is spent: it stays good
     erase = ACTIONS.get(request.POST.get("action", ""))
     if erase is None:
-        return error_page(request, title="Bad request", message="Choose one of the page's buttons.", status=400)
+        return error_page(request, title=_("Bad request"), message=_("Choose one of the page's buttons."), status=400)
     try:
         signature = signature_withdraw_by_data_proof(proof=request.POST.get("proof", ""), erase=erase)
     except DataLinkInvalid as refused:

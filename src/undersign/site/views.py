@@ -6,6 +6,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -48,8 +49,8 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         return redirect("verification:queue")
     if user.is_staff:
         return redirect("admin:index")
-    message = "This account has no moderation or validation role. Ask the site's staff for one."
-    return error_page(request, title="Nothing to do here", message=message, status=403)
+    message = _("This account has no moderation or validation role. Ask the site's staff for one.")
+    return error_page(request, title=_("Nothing to do here"), message=message, status=403)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -81,22 +82,22 @@ def health(request: HttpRequest) -> JsonResponse:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    message = "For your security the form could not be accepted. Go back, reload the page and try again."
-    return error_page(request, title="Your form expired", message=message, status=403)
+    message = _("For your security the form could not be accepted. Go back, reload the page and try again.")
+    return error_page(request, title=_("Your form expired"), message=message, status=403)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return error_page(request, title="Bad request", message="The request could not be understood.", status=400)
+    return error_page(request, title=_("Bad request"), message=_("The request could not be understood."), status=400)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return error_page(request, title="Not allowed", message="You are not allowed to do that.", status=403)
+    return error_page(request, title=_("Not allowed"), message=_("You are not allowed to do that."), status=403)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return error_page(request, title="Page not found", message="There is no page at this address.", status=404)
+    return error_page(request, title=_("Page not found"), message=_("There is no page at this address."), status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    message = "Sorry, something went wrong on our side. Please try again shortly."
-    return error_page(request, title="Something went wrong", message=message, status=500)
+    message = _("Sorry, something went wrong on our side. Please try again shortly.")
+    return error_page(request, title=_("Something went wrong"), message=message, status=500)

@@ -1,0 +1,41 @@
+"""The open data in Russian (issue 13): its documentation page reads in Russian; the JSON itself,
+errors included, stays locale-neutral whatever the browser asks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import NoReverseMatch, reverse
+from django.utils import translation
+
+pytestmark = pytest.mark.django_db
+
+
+def docs_url() -> str:
+    # The page is "api:docs" at the root; once pages carry their language it is the prefixed "api_docs".
+    try:
+        return reverse("api_docs")
+    except NoReverseMatch:
+        return reverse("api:docs")
+
+
+def test_the_documentation_page_in_russian(client):
+    with translation.override("ru"):
+        body = client.get(docs_url(), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    for russian in ("Открытые данные", "Полезно знать", "Только <code>id</code>", "документ OpenAPI 3.1"):
+        assert russian in body, russian
+    for english in ("Good to know", "Every public petition", "cheap to poll", "Names are not verified"):
+        assert english not in body, english
+
+
+def test_json_errors_stay_english_for_a_russian_browser(client):
+    with translation.override("ru"):
+        missing = client.get(reverse("api:petition_json", args=[999_999]), HTTP_ACCEPT_LANGUAGE="ru")
+        bad = client.get(reverse("api:list_json"), {"state": "nonsense"}, HTTP_ACCEPT_LANGUAGE="ru")
+        wrong_method = client.post(reverse("api:list_json"), HTTP_ACCEPT_LANGUAGE="ru")
+    assert missing.status_code == 404 and json.loads(missing.content) == {"error": "no such petition"}
+    assert bad.status_code == 400 and json.loads(bad.content)["error"].startswith("state must be one of all, open")
+    assert wrong_method.status_code == 405 and json.loads(wrong_method.content) == {
+        "error": "only GET and HEAD are allowed"
+    }
