@@ -14,6 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from undersign.core.admin import ReadOnlyAdmin, ReadOnlyInline
 from undersign.core.audit import staff_access_record
@@ -58,14 +60,16 @@ class RegistryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False  # petitions point at registries, and claims' sealed references at members
 
-    @admin.display(description="members")
+    @admin.display(description=gettext_lazy("members"))
     def members_link(self, obj: Registry) -> str:
         url = reverse("admin:verification_registrymember_changelist") + f"?registry__id__exact={obj.pk}"
-        return format_html('<a href="{}">{} active</a>', url, obj.members.filter(active=True).count())
+        active = obj.members.filter(active=True).count()
+        return format_html('<a href="{}">{}</a>', url, _("%(count)s active") % {"count": active})
 
-    @admin.display(description="import")
+    @admin.display(description=gettext_lazy("import"))
     def import_link(self, obj: Registry) -> str:
-        return format_html('<a href="{}">Upload CSV</a>', reverse("admin:verification_registry_import", args=[obj.pk]))
+        url = reverse("admin:verification_registry_import", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Upload CSV"))
 
     def get_urls(self):
         extra = [
@@ -94,7 +98,13 @@ class RegistryAdmin(admin.ModelAdmin):
             else:
                 messages.success(
                     request,
-                    f"{registry.name}: {result.added} added, {result.changed} changed, {result.removed} removed.",
+                    _("%(registry)s: %(added)s added, %(changed)s changed, %(removed)s removed.")
+                    % {
+                        "registry": registry.name,
+                        "added": result.added,
+                        "changed": result.changed,
+                        "removed": result.removed,
+                    },
                 )
                 return redirect("admin:verification_registry_change", registry.pk)
         context = {
@@ -103,7 +113,7 @@ class RegistryAdmin(admin.ModelAdmin):
             "registry": registry,
             "form": form,
             "errors": errors,
-            "title": f"Import members of {registry.name}",
+            "title": _("Import members of %(registry)s") % {"registry": registry.name},
         }
         return render(request, "verification/admin_import.html", context, status=400 if errors else 200)
 
@@ -146,12 +156,12 @@ class ClaimDecisionInline(ReadOnlyInline):
         fields = super().get_fields(request, obj)
         return fields if _may_decrypt(request) else [name for name in fields if name != "note"]
 
-    @admin.display(description="note")
+    @admin.display(description=gettext_lazy("note"))
     def note(self, obj: ClaimDecision) -> str:
         try:
             return decision_note_open(obj, bytes(obj.claim.signature.dedup_tag))
         except DecryptionError:
-            return "(not readable)"
+            return _("(not readable)")
 
 
 @admin.register(Claim)
@@ -189,7 +199,7 @@ class ClaimAdmin(ReadOnlyAdmin):
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
-    @admin.display(description="member")
+    @admin.display(description=gettext_lazy("member"))
     def member(self, obj: Claim) -> str:
         member = claim_member(claim=obj)
-        return str(member) if member is not None else "(not readable)"
+        return str(member) if member is not None else _("(not readable)")

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class VerificationConfig(AppConfig):
     name = "undersign.verification"
     label = "verification"
-    verbose_name = "Verified signatories"
+    verbose_name = _("Verified signatories")
 
     def ready(self) -> None:
         # In ready(), as Django asks: it imports models, which load only after the app

@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from undersign.core.http import parse_id
 from undersign.core.reference import RejectionReason, load_reasons
@@ -29,7 +31,7 @@ MAGIC = {
     "image/jpeg": b"\xff\xd8\xff",
     "image/png": b"\x89PNG\r\n\x1a\n",
 }
-CHOOSE_MEMBER = "Choose your entry from the registry list."
+CHOOSE_MEMBER = _("Choose your entry from the registry list.")
 
 
 @cache
@@ -39,7 +41,9 @@ def claim_rejection_reasons() -> tuple[RejectionReason, ...]:
 
 
 def claim_rejection_title(code: str) -> str:
-    return next((reason.title for reason in claim_rejection_reasons() if reason.code == code), code)
+    """The reason's title in the current language: the bundled reasons' titles are in the
+    catalogue (``verification.reasons``); a site's own file is shown as written."""
+    return next((gettext(reason.title) for reason in claim_rejection_reasons() if reason.code == code), code)
 
 
 def sniffed_type(head: bytes) -> str | None:
@@ -51,20 +55,22 @@ class ClaimSignForm(SignerForm):
     member they claim to be (chosen from a name search) and optional evidence. Every message
     is neutral: it never says whether someone is or is not in a registry."""
 
-    member_query = forms.CharField(label="Find yourself in the registry", max_length=100, required=False)
+    member_query = forms.CharField(label=_("Find yourself in the registry"), max_length=100, required=False)
     member = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     evidence_note = forms.CharField(
-        label="A note for the validator (optional)",
+        label=_("A note for the validator (optional)"),
         max_length=NOTE_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="For example how to reach your office to check. Seen only by the registry's validators.",
+        help_text=_("For example how to reach your office to check. Seen only by the registry's validators."),
     )
     evidence_document = forms.FileField(
-        label="A document (optional)",
+        label=_("A document (optional)"),
         required=False,
-        help_text="PDF, JPEG or PNG, for example your mandate. Seen only by the registry's validators, "
-        "deleted after the decision.",
+        help_text=_(
+            "PDF, JPEG or PNG, for example your mandate. Seen only by the registry's validators, "
+            "deleted after the decision."
+        ),
     )
 
     def __init__(self, *args, petition: Petition, policy: str, **kwargs) -> None:
@@ -80,7 +86,7 @@ class ClaimSignForm(SignerForm):
         if member_id is None:
             if self.policy == SigningPolicy.REGISTRY_ONLY:
                 raise forms.ValidationError(
-                    "This petition is signed by registry members only. Find your entry and choose it."
+                    _("This petition is signed by registry members only. Find your entry and choose it.")
                 )
             return None
         member = member_for_petition(petition=self.petition, member_id=member_id)
@@ -94,36 +100,39 @@ class ClaimSignForm(SignerForm):
             return None
         limit = settings.EVIDENCE_MAX_BYTES
         if upload.size > limit:
-            raise forms.ValidationError(f"The document must be {limit // 1024} KB or smaller.")
+            raise forms.ValidationError(_("The document must be %(size)s KB or smaller.") % {"size": limit // 1024})
         data = upload.read(limit + 1)
         kind = sniffed_type(data[:16])
         if kind is None or kind not in settings.EVIDENCE_CONTENT_TYPES:
             allowed = ", ".join(t.split("/")[1].upper() for t in settings.EVIDENCE_CONTENT_TYPES)
-            raise forms.ValidationError(f"The document must be one of: {allowed}.")
+            raise forms.ValidationError(_("The document must be one of: %(types)s.") % {"types": allowed})
         return data, kind
 
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(
-        choices=[(DecisionKind.VALIDATE, "Validate"), (DecisionKind.REJECT, "Reject")],
-        error_messages={"required": "Choose validate or reject.", "invalid_choice": "Choose validate or reject."},
+        choices=[
+            (DecisionKind.VALIDATE, DecisionKind.VALIDATE.label),
+            (DecisionKind.REJECT, DecisionKind.REJECT.label),
+        ],
+        error_messages={"required": _("Choose validate or reject."), "invalid_choice": _("Choose validate or reject.")},
     )
-    reason = forms.ChoiceField(required=False, error_messages={"invalid_choice": "Choose one of the reasons."})
+    reason = forms.ChoiceField(required=False, error_messages={"invalid_choice": _("Choose one of the reasons.")})
     note = forms.CharField(required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["reason"]
         assert isinstance(field, forms.ChoiceField), "declared above"
-        field.choices = [("", "Choose a reason")] + [
-            (reason.code, reason.title) for reason in claim_rejection_reasons()
+        field.choices = [("", _("Choose a reason"))] + [
+            (reason.code, claim_rejection_title(reason.code)) for reason in claim_rejection_reasons()
         ]
 
     def clean(self) -> dict[str, object]:
         data = super().clean()
         assert data is not None, "Form.clean returns cleaned_data"
         if data.get("decision") == DecisionKind.REJECT and not data.get("reason"):
-            self.add_error("reason", "Choose a reason for rejecting the claim.")
+            self.add_error("reason", _("Choose a reason for rejecting the claim."))
         return data
 
 
@@ -131,7 +140,7 @@ class ReverseForm(forms.Form):
     note = forms.CharField(
         max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": "Say why the decision is reversed."},
+        error_messages={"required": _("Say why the decision is reversed.")},
     )
 
 
@@ -149,40 +158,45 @@ class PetitionVerificationForm(forms.Form):
     """The creator's choice of who may sign, in the first step of the create wizard."""
 
     policy = forms.ChoiceField(
-        label="Who may sign?",
+        label=_("Who may sign?"),
         choices=SigningPolicy.choices,
         initial=SigningPolicy.ANYONE,
         widget=forms.RadioSelect,
-        error_messages={"invalid_choice": "Choose who may sign."},
+        error_messages={"invalid_choice": _("Choose who may sign.")},
     )
     registries = RegistriesField(
-        label="Registries whose members may sign as verified",
+        label=_("Registries whose members may sign as verified"),
         queryset=Registry.objects.all(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         error_messages={
-            "invalid_choice": "Choose registries from the list.",
-            "invalid_pk_value": "Choose registries from the list.",
+            "invalid_choice": _("Choose registries from the list."),
+            "invalid_pk_value": _("Choose registries from the list."),
         },
     )
     quorum_verified = forms.IntegerField(
-        label="Quorum: at least this many verified signers (optional)", required=False, min_value=1, max_value=100_000
+        label=_("Quorum: at least this many verified signers (optional)"),
+        required=False,
+        min_value=1,
+        max_value=100_000,
     )
     quorum_territories = forms.IntegerField(
-        label="… from at least this many territories (optional)", required=False, min_value=1, max_value=1000
+        label=_("… from at least this many territories (optional)"), required=False, min_value=1, max_value=1000
     )
     # Safety in numbers (``petitions.services.GroupThresholds``): bounds come from the settings,
     # checked in ``clean`` so that the messages say them.
     group_min_named = forms.IntegerField(
-        label="Safety in numbers: signers who ask to be named only together are named once at least this "
-        "many of them are verified",
+        label=_(
+            "Safety in numbers: signers who ask to be named only together are named once at least this "
+            "many of them are verified"
+        ),
         required=False,
-        error_messages={"invalid": "Enter a whole number."},
+        error_messages={"invalid": _("Enter a whole number.")},
     )
     group_min_territories = forms.IntegerField(
-        label="… from at least this many territories",
+        label=_("… from at least this many territories"),
         required=False,
-        error_messages={"invalid": "Enter a whole number."},
+        error_messages={"invalid": _("Enter a whole number.")},
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -191,14 +205,21 @@ class PetitionVerificationForm(forms.Form):
         self.fields["group_min_named"].initial = default.named
         self.fields["group_min_territories"].initial = default.territories
         low, high = group_named_range()
-        self.fields["group_min_named"].help_text = f"From {low} to {high}. Fixed once the petition is created."
-        self.fields["group_min_territories"].help_text = f"From 1 to {group_territories_range()[1]}."
+        self.fields["group_min_named"].help_text = _(
+            "From %(low)s to %(high)s. Fixed once the petition is created."
+        ) % {
+            "low": low,
+            "high": high,
+        }
+        self.fields["group_min_territories"].help_text = _("From 1 to %(high)s.") % {
+            "high": group_territories_range()[1]
+        }
 
     def clean(self) -> dict[str, object]:
         data = super().clean()
         assert data is not None, "Form.clean returns cleaned_data"
         if data.get("policy") not in (None, SigningPolicy.ANYONE) and not data.get("registries"):
-            self.add_error("registries", "Choose at least one registry.")
+            self.add_error("registries", _("Choose at least one registry."))
         if data.get("policy") not in (None, SigningPolicy.ANYONE):
             self._clean_group(data)
         return data
@@ -215,9 +236,15 @@ class PetitionVerificationForm(forms.Form):
         assert isinstance(named, int) and isinstance(territories, int), "IntegerFields"
         low, high = group_named_range()
         if not low <= named <= high:
-            self.add_error("group_min_named", f"Choose a group of {low} to {high} verified signers.")
+            self.add_error(
+                "group_min_named",
+                _("Choose a group of %(low)s to %(high)s verified signers.") % {"low": low, "high": high},
+            )
         if not 1 <= territories <= group_territories_range()[1]:
-            self.add_error("group_min_territories", f"Choose from 1 to {group_territories_range()[1]} territories.")
+            self.add_error(
+                "group_min_territories",
+                _("Choose from 1 to %(high)s territories.") % {"high": group_territories_range()[1]},
+            )
         registries = data.get("registries")
         if registries and not self.errors:
             members = RegistryMember.objects.filter(registry__in=registries, active=True)
@@ -228,14 +255,25 @@ class PetitionVerificationForm(forms.Form):
             if named > available:
                 self.add_error(
                     "group_min_named",
-                    f"The chosen registries list {available} members: a group of {named} could never be named.",
+                    ngettext(
+                        "The chosen registries list %(available)s members: a group of %(named)s could never be named.",
+                        "The chosen registries list %(available)s members: a group of %(named)s could never be named.",
+                        available,
+                    )
+                    % {"available": available, "named": named},
                 )
             reachable = members.values("territory_code").distinct().count()
             if territories > reachable:
                 self.add_error(
                     "group_min_territories",
-                    f"The chosen registries cover {reachable} territor{'y' if reachable == 1 else 'ies'}: "
-                    f"a group from {territories} could never be named.",
+                    ngettext(
+                        "The chosen registries cover %(reachable)s territory: a group from %(territories)s could "
+                        "never be named.",
+                        "The chosen registries cover %(reachable)s territories: a group from %(territories)s could "
+                        "never be named.",
+                        reachable,
+                    )
+                    % {"reachable": reachable, "territories": territories},
                 )
         data["group_min_named"], data["group_min_territories"] = named, territories
 
@@ -274,7 +312,7 @@ class PetitionVerificationForm(forms.Form):
 
 
 class RegistryImportForm(forms.Form):
-    file = forms.FileField(label="CSV file (UTF-8)")
+    file = forms.FileField(label=_("CSV file (UTF-8)"))
 
 
 def petition_verification_form(

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def day_start(moment: datetime | None = None) -> datetime:
@@ -107,9 +109,9 @@ class RegistryValidator(models.Model):
 
 
 class SigningPolicy(models.TextChoices):
-    ANYONE = "anyone", "Anyone may sign"
-    REGISTRY_ONLY = "registry_only", "Only members of the chosen registries"
-    VERIFIED_SEPARATELY = "anyone_verified_separately", "Anyone; verified members counted and shown separately"
+    ANYONE = "anyone", _("Anyone may sign")
+    REGISTRY_ONLY = "registry_only", _("Only members of the chosen registries")
+    VERIFIED_SEPARATELY = "anyone_verified_separately", _("Anyone; verified members counted and shown separately")
 
 
 class PetitionVerification(models.Model):
@@ -135,9 +137,9 @@ class PetitionVerification(models.Model):
 
 
 class ClaimStatus(models.TextChoices):
-    PENDING = "pending", "Awaiting validation"
-    VALIDATED = "validated", "Validated"
-    REJECTED = "rejected", "Rejected"
+    PENDING = "pending", pgettext_lazy("claim status", "Awaiting validation")
+    VALIDATED = "validated", pgettext_lazy("claim status", "Validated")
+    REJECTED = "rejected", pgettext_lazy("claim status", "Rejected")
 
 
 # Decided claims: validated or rejected (a reversal makes one pending again).
@@ -155,23 +157,23 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
 
 
 class ClaimMethod(models.TextChoices):
-    NONE = "", "Not decided"
-    OFFICIAL_EMAIL = "official_email", "Validated by official e-mail"
-    VALIDATORS = "validators", "Decided by validators"
+    NONE = "", _("Not decided")
+    OFFICIAL_EMAIL = "official_email", _("Validated by official e-mail")
+    VALIDATORS = "validators", _("Decided by validators")
 
 
 class CountedAs(models.TextChoices):
     """Which public counter a claim is in now (``VerifiedCount``): kept on the claim so that
     every change moves it out of the counter it was in, and into its new one, exactly once."""
 
-    NOTHING = "", "Not counted"
-    VALIDATED_NAMED = "validated_named", "Verified, named by the signer's choice"
-    VALIDATED_OTHER = "validated_other", "Verified, not named"
+    NOTHING = "", _("Not counted")
+    VALIDATED_NAMED = "validated_named", _("Verified, named by the signer's choice")
+    VALIDATED_OTHER = "validated_other", _("Verified, not named")
     # Named only together with the petition's safety-in-numbers group: published as "others"
     # until a snapshot names the group, as "named" from then on (``GroupReveal``).
-    VALIDATED_GROUP = "validated_group", "Verified, named only with the group"
-    PENDING = "pending", "Awaiting validation"
-    REJECTED = "rejected", "Rejected"
+    VALIDATED_GROUP = "validated_group", _("Verified, named only with the group")
+    PENDING = "pending", pgettext_lazy("claim status", "Awaiting validation")
+    REJECTED = "rejected", pgettext_lazy("claim status", "Rejected")
 
 
 class Claim(models.Model):
@@ -240,11 +242,11 @@ class Claim(models.Model):
 
 
 class DecisionKind(models.TextChoices):
-    VALIDATE = "validate", "Validate"
-    REJECT = "reject", "Reject"
-    REVERSE = "reverse", "Reverse the decision"
+    VALIDATE = "validate", pgettext_lazy("claim decision", "Validate")
+    REJECT = "reject", pgettext_lazy("claim decision", "Reject")
+    REVERSE = "reverse", _("Reverse the decision")
     # The member confirmed another claim from their official address on record: that one wins.
-    OVERRIDE = "override", "Overridden by the member's official address"
+    OVERRIDE = "override", _("Overridden by the member's official address")
 
 
 # The one table of a claim's moves: decision → (statuses it may start from, status it ends in).

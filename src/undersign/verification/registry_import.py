@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from undersign.core.errors import Refusal
 
@@ -33,7 +35,8 @@ _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a
 class ImportRefused(Refusal):
     """The file cannot be imported; ``errors`` says why, line by line."""
 
-    title = "The file cannot be imported"
+    # Lazy, so that the title is in the language of the request that shows it; Refusal types it str.
+    title = gettext_lazy("The file cannot be imported")  # type: ignore[assignment]
     status = 400
 
     def __init__(self, errors: list[str]) -> None:
@@ -63,19 +66,26 @@ def is_domain(text: str) -> bool:
 
 
 def _check_row(line: int, values: dict[str, str]) -> list[str]:
-    errors = [f"line {line}: {column} is empty" for column in REQUIRED_VALUES if not values[column]]
+    errors = [
+        _("line %(line)s: %(column)s is empty") % {"line": line, "column": column}
+        for column in REQUIRED_VALUES
+        if not values[column]
+    ]
     for column, limit in MAX_LENGTHS.items():
         if len(values.get(column, "")) > limit:
-            errors.append(f"line {line}: {column} is longer than {limit} characters")
+            errors.append(
+                _("line %(line)s: %(column)s is longer than %(limit)s characters")
+                % {"line": line, "column": column, "limit": limit}
+            )
     if values["official_email"]:
         try:
             validate_email(values["official_email"])
         except ValidationError:
-            errors.append(f"line {line}: official_email is not an e-mail address")
+            errors.append(_("line %(line)s: official_email is not an e-mail address") % {"line": line})
     if values["official_email_domain"] and not is_domain(values["official_email_domain"]):
-        errors.append(f"line {line}: official_email_domain is not a domain name")
+        errors.append(_("line %(line)s: official_email_domain is not a domain name") % {"line": line})
     if any(ord(ch) < 32 for value in values.values() for ch in value):
-        errors.append(f"line {line}: control characters are not allowed")
+        errors.append(_("line %(line)s: control characters are not allowed") % {"line": line})
     return errors
 
 
@@ -87,23 +97,30 @@ def parse_registry_csv(data: bytes) -> list[MemberRow]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ImportRefused([f"line {line}: the file is not UTF-8 text (save it as CSV UTF-8)"]) from None
+        raise ImportRefused(
+            [_("line %(line)s: the file is not UTF-8 text (save it as CSV UTF-8)") % {"line": line}]
+        ) from None
     if "\x00" in text:
-        raise ImportRefused(["the file holds NUL characters: it is not a CSV text file"])
+        raise ImportRefused([_("the file holds NUL characters: it is not a CSV text file")])
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
     except csv.Error as exc:
-        raise ImportRefused([f"line 1: {exc}"]) from None
+        raise ImportRefused([_("line %(line)s: %(problem)s") % {"line": 1, "problem": exc}]) from None
     if not header or not any(cell.strip() for cell in header):
-        raise ImportRefused(["the file is empty: the first line must name the columns"])
+        raise ImportRefused([_("the file is empty: the first line must name the columns")])
     columns = [_header_key(cell) for cell in header]
     missing = [column for column in REQUIRED_COLUMNS if column not in columns]
     if missing:
-        raise ImportRefused([f"line 1: missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}"])
+        raise ImportRefused(
+            [
+                ngettext("line 1: missing column: %(columns)s", "line 1: missing columns: %(columns)s", len(missing))
+                % {"columns": ", ".join(missing)}
+            ]
+        )
     repeated = sorted({column for column in columns if column and columns.count(column) > 1})
     if repeated:
-        raise ImportRefused([f"line 1: column named twice: {', '.join(repeated)}"])
+        raise ImportRefused([_("line 1: column named twice: %(columns)s") % {"columns": ", ".join(repeated)}])
 
     rows: list[MemberRow] = []
     errors: list[str] = []
@@ -114,7 +131,10 @@ def parse_registry_csv(data: bytes) -> list[MemberRow]:
             if not any(cell.strip() for cell in cells):
                 continue  # blank lines, as spreadsheets leave at the end
             if len(cells) != len(columns):
-                errors.append(f"line {line}: {len(cells)} fields where the header has {len(columns)}")
+                errors.append(
+                    _("line %(line)s: %(fields)s fields where the header has %(columns)s")
+                    % {"line": line, "fields": len(cells), "columns": len(columns)}
+                )
                 continue
             values = {column: cell.strip() for column, cell in zip(columns, cells, strict=True)}
             for column in OPTIONAL_COLUMNS:
@@ -123,18 +143,22 @@ def parse_registry_csv(data: bytes) -> list[MemberRow]:
             row_errors = _check_row(line, values)
             external_id = values["external_id"]
             if external_id in first_line:
-                row_errors.append(f"line {line}: external_id {external_id!r} repeats line {first_line[external_id]}")
+                row_errors.append(
+                    _("line %(line)s: external_id %(external_id)s repeats line %(first)s")
+                    % {"line": line, "external_id": repr(external_id), "first": first_line[external_id]}
+                )
             elif external_id:
                 first_line[external_id] = line
             errors.extend(row_errors)
             if not row_errors:
                 rows.append(MemberRow(line=line, **{k: values[k] for k in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)}))
     except csv.Error as exc:
-        errors.append(f"line {reader.line_num}: {exc}")
+        errors.append(_("line %(line)s: %(problem)s") % {"line": reader.line_num, "problem": exc})
     if errors:
         raise ImportRefused(
-            errors[:MAX_ERRORS] + ([f"… and {len(errors) - MAX_ERRORS} more"] * (len(errors) > MAX_ERRORS))
+            errors[:MAX_ERRORS]
+            + ([_("… and %(count)s more") % {"count": len(errors) - MAX_ERRORS}] * (len(errors) > MAX_ERRORS))
         )
     if not rows:
-        raise ImportRefused(["the file lists no members: a registry cannot be emptied by an import"])
+        raise ImportRefused([_("the file lists no members: a registry cannot be emptied by an import")])
     return rows

@@ -453,7 +453,7 @@ def verification_summary(
     registry_only = verification.policy == SigningPolicy.REGISTRY_ONLY
     common: dict[str, Any] = {
         "policy": verification.policy,
-        "policy_label": SigningPolicy(verification.policy).label,
+        "policy_label": str(SigningPolicy(verification.policy).label),
         "registries": list(verification.registries.all()),
         "signature_count": petition.signature_count if registry_only else None,
     }

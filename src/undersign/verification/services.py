@@ -28,6 +28,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from undersign.core.batches import batches_update
 from undersign.core.crypto import DEDUP_V1, dedup_tag, normalise_email
@@ -123,7 +124,9 @@ def _member_values(registry: Registry, row: MemberRow) -> dict[str, object]:
 def registry_ensure(*, slug: str, name: str, official_domain: str = "") -> Registry:
     """The registry named ``slug``, created with ``name`` and ``official_domain`` if missing
     (staff create registries in the admin; this is for scripts such as the demo data)."""
-    registry, _ = Registry.objects.get_or_create(slug=slug, defaults={"name": name, "official_domain": official_domain})
+    registry, _created = Registry.objects.get_or_create(
+        slug=slug, defaults={"name": name, "official_domain": official_domain}
+    )
     return registry
 
 
@@ -180,7 +183,7 @@ def petition_verification_set(
     ``anyone`` names at least one registry (the creation form checks it)."""
     if policy != SigningPolicy.ANYONE and not registries:
         raise ValueError("a registry policy needs at least one registry")
-    verification, _ = PetitionVerification.objects.update_or_create(
+    verification, _created = PetitionVerification.objects.update_or_create(
         petition=petition,
         defaults={"policy": policy, "quorum_verified": quorum_verified, "quorum_territories": quorum_territories},
     )
@@ -560,8 +563,10 @@ def _locked(claim: Claim) -> Claim:
 def _check_not_destroyed(claim: Claim) -> None:
     if claim.petition.personal_data_destroyed:
         raise ClaimRefused(
-            "This petition's personal data was destroyed: which member this claim names can no longer "
-            "be read, so it cannot be decided or reversed."
+            _(
+                "This petition's personal data was destroyed: which member this claim names can no longer "
+                "be read, so it cannot be decided or reversed."
+            )
         )
 
 
@@ -583,26 +588,32 @@ def claim_decide(*, claim: Claim, actor: User, kind: str, reason_code: str = "",
     if kind not in (DecisionKind.VALIDATE, DecisionKind.REJECT):
         raise ValueError(kind)
     if kind == DecisionKind.REJECT and not reason_code:
-        raise ClaimRefused("Choose a reason for rejecting the claim.")
+        raise ClaimRefused(_("Choose a reason for rejecting the claim."))
     with transaction.atomic():
         claim = _locked(claim)
         _check_not_destroyed(claim)
         if claim.status != ClaimStatus.PENDING:
-            raise ClaimRefused(f"This claim is already {claim.get_status_display().lower()}.")
+            raise ClaimRefused(
+                _("This claim is already validated.")
+                if claim.status == ClaimStatus.VALIDATED
+                else _("This claim is already rejected.")
+            )
         if claim.signature.status != SignatureStatus.CONFIRMED:
-            raise ClaimRefused("The signature is not confirmed, so the claim cannot be decided.")
+            raise ClaimRefused(_("The signature is not confirmed, so the claim cannot be decided."))
         votes = ClaimDecision.objects.filter(claim=claim, round=claim.round, actor__isnull=False).exclude(
             kind=DecisionKind.REVERSE
         )
         if votes.filter(actor=actor).exists():
-            raise ClaimRefused("You have decided on this claim already; another validator must decide too.")
+            raise ClaimRefused(_("You have decided on this claim already; another validator must decide too."))
         held = Claim.objects.filter(
             petition_id=claim.petition_id, member_tag=claim.member_tag, status=ClaimStatus.VALIDATED
         )
         if kind == DecisionKind.VALIDATE and held.exists():
             raise ClaimRefused(
-                "Another signature on this petition is already validated as this member. "
-                "Reverse that claim first, or reject this one."
+                _(
+                    "Another signature on this petition is already validated as this member. "
+                    "Reverse that claim first, or reject this one."
+                )
             )
         agreeing = votes.filter(kind=kind).values("actor").distinct().count() + 1
         outcome: str = ClaimStatus.PENDING
@@ -615,10 +626,10 @@ def claim_decide(*, claim: Claim, actor: User, kind: str, reason_code: str = "",
                     moved = _claim_move(claim, decision=kind, method=ClaimMethod.VALIDATORS, decided_at=day_start(now))
             except IntegrityError:
                 raise ClaimRefused(
-                    "Another signature on this petition was validated as this member just now."
+                    _("Another signature on this petition was validated as this member just now.")
                 ) from None
             if not moved:  # unreachable while the row lock is held; kept as the guard's contract
-                raise ClaimRefused("This claim was decided by someone else just now.")
+                raise ClaimRefused(_("This claim was decided by someone else just now."))
         ClaimDecision.objects.create(
             claim=claim,
             actor=actor,
@@ -642,12 +653,12 @@ def claim_reverse(*, claim: Claim, actor: User, note: str) -> Claim:
     Reversing a rejection on a registry-only petition counts its signature again.
     Preconditions as for ``claim_decide``; ``note`` says why. Raises ``ClaimRefused``."""
     if not note.strip():
-        raise ClaimRefused("Say why the decision is reversed.")
+        raise ClaimRefused(_("Say why the decision is reversed."))
     with transaction.atomic():
         claim = _locked(claim)
         _check_not_destroyed(claim)
         if claim.status not in DECIDED_STATUSES:
-            raise ClaimRefused("This claim has no decision to reverse yet.")
+            raise ClaimRefused(_("This claim has no decision to reverse yet."))
         was = claim.status
         now = timezone.now()
         _claim_move(

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from undersign.core.audit import staff_access_record
@@ -105,6 +106,7 @@ def sign_with_claim(request: HttpRequest, petition: Petition, verification: Peti
         "results": results,
         "searched": bool(query.strip()),
         "search_limited": CLAIM_SEARCH.message if search_limited else "",
+        "search_limit_message": CLAIM_SEARCH.message,  # for claim.js, in the page's language
         "chosen": str(chosen or ""),
     }
     if data is not None and not searching:
@@ -254,7 +256,10 @@ def claim_evidence_document(request: HttpRequest, claim_id: int) -> HttpResponse
     document = claim_document(claim=claim)
     if document is None:
         return error_page(
-            request, title="No document", message="This claim has no evidence document (any more).", status=404
+            request,
+            title=_("No document"),
+            message=_("This claim has no evidence document (any more)."),
+            status=404,
         )
     extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(
         claim.evidence_content_type, "bin"
@@ -296,9 +301,14 @@ def decide(request: HttpRequest, claim_id: int) -> HttpResponse:
             note=data["note"],
         )
         if claim.status == ClaimStatus.PENDING:
-            messages.success(request, f"Your decision on claim {claim.pk} is recorded; another validator must agree.")
+            messages.success(
+                request,
+                _("Your decision on claim %(claim)s is recorded; another validator must agree.") % {"claim": claim.pk},
+            )
+        elif claim.status == ClaimStatus.VALIDATED:
+            messages.success(request, _("Claim %(claim)s is validated.") % {"claim": claim.pk})
         else:
-            messages.success(request, f"Claim {claim.pk} is {claim.get_status_display().lower()}.")
+            messages.success(request, _("Claim %(claim)s is rejected.") % {"claim": claim.pk})
         return redirect("verification:queue")
 
     return _claim_post(request, claim_id, DecisionForm, act)
@@ -309,7 +319,9 @@ def decide(request: HttpRequest, claim_id: int) -> HttpResponse:
 def reverse(request: HttpRequest, claim_id: int) -> HttpResponse:
     def act(claim: Claim, data: dict[str, Any]) -> HttpResponse:
         claim_reverse(claim=claim, actor=signed_in_user(request), note=data["note"])
-        messages.success(request, f"The decision on claim {claim.pk} is reversed; it awaits validation again.")
+        messages.success(
+            request, _("The decision on claim %(claim)s is reversed; it awaits validation again.") % {"claim": claim.pk}
+        )
         return redirect("verification:claim", claim.pk)
 
     return _claim_post(request, claim_id, ReverseForm, act)

@@ -1,0 +1,93 @@
+"""Moderation in Russian: the e-mails to creators and signers (published, rejected, taken down,
+the response) and the moderators' abuse alert, with Russian plural forms; the staff pages.
+English stays as it was (the rest of the suite asserts on it)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from undersign import moderation
+from undersign.core.reference import RejectionReason
+from undersign.moderation.reasons import BUNDLED_TEXTS
+
+LINKS = {
+    "SITE_NAME": "Undersign",
+    "petition_url": "https://example.org/p/x/",
+    "data_url": "https://example.org/d/x/",
+    "unsubscribe_url": "https://example.org/u/x/",
+    "group_leave_url": "https://example.org/g/x/",
+}
+DUPLICATE = RejectionReason(
+    code="duplicate",
+    title="Duplicate",
+    description="There's already a petition about this issue. We cannot accept a new petition when we already "
+    "have one about a very similar issue.",
+    hidden=False,
+)
+
+
+def test_the_bundled_reasons_texts_are_all_in_the_catalogue():
+    bundled = Path(moderation.__file__).parent / "data" / "rejection_reasons.json"
+    reasons = json.loads(bundled.read_text(encoding="utf-8"))["reasons"]
+    assert tuple(text for reason in reasons for text in (reason["title"], reason["description"])) == BUNDLED_TEXTS
+
+
+@pytest.mark.parametrize(
+    ("template", "russian", "english"),
+    [
+        ("petition_published", "Ваша петиция опубликована", "Your petition has been published"),
+        ("petition_rejected", "Мы не смогли опубликовать вашу петицию", "We could not publish your petition"),
+        ("petition_taken_down", "Ваша петиция снята", "Your petition has been taken down"),
+        ("petition_response", "На петицию получен ответ", "A petition has received a response"),
+    ],
+)
+def test_the_mails_to_creators_and_signers_read_in_russian(template, russian, english):
+    context = {**LINKS, "reason": DUPLICATE}
+    with translation.override("ru"):
+        mail = render_to_string(f"emails/{template}.txt", context)
+    subject, _, body = mail.strip().partition("\n")
+    assert subject == russian
+    assert body.startswith("Здравствуйте!")
+    assert "Посмотреть или удалить данные о вашей подписи, которые мы храним: https://example.org/d/x/" in body
+    for text in ("Hello", "See or erase", "Reason:", "e-mails", "Unsubscribe"):
+        assert text not in mail
+    if template in ("petition_rejected", "petition_taken_down"):
+        assert "Причина: Дубликат\nПетиция по этому вопросу уже есть." in body
+    assert render_to_string(f"emails/{template}.txt", context).startswith(english + "\nHello,\n")
+
+
+def alert_mail(held: int, submissions: int) -> str:
+    hour = datetime(2026, 12, 7, 14, tzinfo=UTC)
+    alert = SimpleNamespace(petition_id=7, held=held, submissions=submissions, hour=hour)
+    return render_to_string(
+        "emails/abuse_alert.txt", {**LINKS, "alert": alert, "level": 50, "review_url": "r", "trending_url": "t"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("n", "held", "submissions"),
+    [
+        (1, "1 задержанная подпись", "из 1 отправленной"),
+        (2, "2 задержанные подписи", "из 2 отправленных"),
+        (5, "5 задержанных подписей", "из 5 отправленных"),
+        (21, "21 задержанная подпись", "из 21 отправленной"),
+    ],
+)
+def test_the_abuse_alert_counts_with_russian_plurals(n, held, submissions):
+    with translation.override("ru"):
+        mail = alert_mail(n, n)
+    assert mail.startswith("Undersign: задержанные подписи превысили порог оповещения\n")
+    assert f"{held} {submissions} (порог" in mail and "held" not in mail
+
+
+def test_the_abuse_alert_stays_english_by_default():
+    assert "Petition 7 had 1 held signature out of 2 submissions in the hour starting 2026-12-07 14:00 UTC" in (
+        alert_mail(1, 2)
+    )
