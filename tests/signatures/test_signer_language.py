@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import translation
 
 from tests.factories import deliver_outbox, make_petition, moderator, sign_and_confirm, signer  # noqa: F401
@@ -21,6 +22,7 @@ from undersign.signatures.services import signature_create
 from undersign.signatures.withdrawal import signature_erase, signature_withdraw
 
 K = OutboundEmail.Kind
+GOOD = {"name": "Ksenia Deputy", "email": "ksenia@example.org", "region": "E12000007", "display": "counted"}
 
 
 def site_language() -> str:
@@ -207,3 +209,23 @@ class TestMailsInTheSignersLanguage:
         deliver_outbox()
 
         assert {language for _, language in rendered} == {site_language()}
+
+
+class TestSigningOnRussianPages:
+    @pytest.mark.django_db
+    def test_ksenia_signs_on_a_russian_page_and_her_confirmation_is_rendered_in_russian(self, client, rendered):
+        """Over HTTP: the language is the sign request's (the page's address under
+        ``i18n_patterns``, the active language in this block otherwise)."""
+        petition = make_petition()
+        rendered.clear()
+        with translation.override("ru"):
+            url = reverse("petitions:sign", args=[petition.pk])
+            response = client.post(url, GOOD)
+        assert response.status_code == 302
+        signature = Signature.objects.get(petition=petition, kind=SignatureKind.SIGNER)
+        assert signer_language(signature) == "ru"
+
+        deliver_outbox()
+
+        assert ("emails/confirm_signature.txt", "ru") in rendered
+        assert any(message.to == ["ksenia@example.org"] for message in mail.outbox)
