@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ensure-debian-packages.sh <package…>: install Debian packages the benchmark needs (wrk,
-# pgbench's postgresql-contrib). As root directly (the CI case), else through sudo when it
-# needs no password; otherwise say what to install and fail.
+# pgbench's postgresql-contrib) and the tests' gettext (makemessages' xgettext, msgfmt). As
+# root directly (the CI case), else through sudo when it needs no password; otherwise say what
+# to install and fail.
 set -euo pipefail
 [ "$#" -gt 0 ] || exit 0
 if [ "$(id -u)" = "0" ]; then as_root=(); elif sudo -n true 2>/dev/null; then as_root=(sudo -n); else

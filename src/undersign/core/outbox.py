@@ -4,7 +4,10 @@ and swept up later if that delivery was lost (broker down, mail server down, pro
 ``core`` knows no app above it, so it cannot build a message: each app registers, in its
 ``AppConfig.ready``, the renderer of the kinds it owns (``renders``). A renderer reads its
 recipient and what it tells of at sending time, and returns ``None`` when the message is no
-longer wanted (the signer unsubscribed, the signature was replaced or has gone)."""
+longer wanted (the signer unsubscribed, the signature was replaced or has gone). A message is
+rendered in the site's language (``LANGUAGE_CODE``) unless its renderer knows its recipient's
+(``signatures.emails.renders_to_signer``): never in the language of whichever request it is
+delivered after."""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import TruncDay
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from undersign.core.batches import batches_delete
 from undersign.core.models import OutboundEmail
@@ -157,7 +160,8 @@ def outbox_deliver(*, message_id: int, connection: BaseEmailBackend | None = Non
         )
         if message is None:
             return False
-        email = _renderers[message.kind].render(message, preloaded)
+        with translation.override(settings.LANGUAGE_CODE):
+            email = _renderers[message.kind].render(message, preloaded)
         if email is not None:
             email.connection = connection
             email.send()

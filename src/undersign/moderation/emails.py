@@ -15,32 +15,27 @@ from undersign.core.outbox import renders
 from undersign.core.reference import rejection_reason
 from undersign.moderation.models import AbuseAlert
 from undersign.moderation.selectors import moderator_addresses
-from undersign.signatures.emails import absolute, message_recipient, recipients_preload, signer_message
+from undersign.signatures.emails import absolute, recipients_preload, renders_to_signer, signer_message
 from undersign.signatures.models import Signature
 
 K = OutboundEmail.Kind
 
 
-@renders(K.PETITION_PUBLISHED)
-def petition_published(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
-    signature = message_recipient(message, preloaded)
-    return None if signature is None else signer_message("petition_published", signature, {})
+@renders_to_signer(K.PETITION_PUBLISHED)
+def petition_published(message: OutboundEmail, signature: Signature) -> EmailMessage | None:
+    return signer_message("petition_published", signature, {})
 
 
-@renders(K.PETITION_REJECTED, K.PETITION_TAKEN_DOWN)
-def petition_rejected(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
-    signature = message_recipient(message, preloaded)
-    if signature is None:
-        return None
+@renders_to_signer(K.PETITION_REJECTED, K.PETITION_TAKEN_DOWN)
+def petition_rejected(message: OutboundEmail, signature: Signature) -> EmailMessage | None:
     reason = rejection_reason(signature.petition.rejection_code)
     template = "petition_taken_down" if message.kind == K.PETITION_TAKEN_DOWN else "petition_rejected"
     return signer_message(template, signature, {"reason": reason})
 
 
-@renders(K.PETITION_RESPONSE, preload=recipients_preload)
-def petition_response(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
-    signature = message_recipient(message, preloaded)
-    if signature is None or not hasattr(signature.petition, "response"):
+@renders_to_signer(K.PETITION_RESPONSE, preload=recipients_preload)
+def petition_response(message: OutboundEmail, signature: Signature) -> EmailMessage | None:
+    if not hasattr(signature.petition, "response"):
         return None
     return signer_message("petition_response", signature, {})
 

@@ -24,7 +24,7 @@ SHOWN_FIELDS = (
     "invalidated_at",
     "unsubscribed_at",
 )
-_NEVER_LOADED = ["dedup_tag", "name_sealed", "email_sealed", "ip_sealed", "token_digest"]
+_NEVER_LOADED = ["dedup_tag", "name_sealed", "email_sealed", "ip_sealed", "language_sealed", "token_digest"]
 
 
 @admin.register(Signature)

@@ -1,19 +1,27 @@
 """The e-mails to signers (creators and sponsors are signers too): how each outbox kind of this
 app and of the petitions app is built, and the pieces apps above use for theirs
-(``signer_message``, ``message_recipient``, ``recipients_preload``). Registered with the outbox
-by ``SignaturesConfig.ready``; addresses are decrypted only here, at sending. The petitions
-app's own news (validated, sponsored, closed) goes to the creator, whose address it cannot read
-(it stands below this app), so it is rendered here too."""
+(``renders_to_signer``, ``signer_message``, ``message_recipient``, ``recipients_preload``).
+Registered with the outbox by ``SignaturesConfig.ready``; addresses are decrypted only here, at
+sending. The petitions app's own news (validated, sponsored, closed) goes to the creator, whose
+address it cannot read (it stands below this app), so it is rendered here too.
+
+Every message to a signer is written in the language they signed in (``renders_to_signer``):
+its subject, body and links, whichever request or worker happens to send it."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 
 from undersign.core.models import OutboundEmail
-from undersign.core.outbox import renders
+from undersign.core.outbox import Preload, renders
 from undersign.signatures.data_links import signer_data_link_issue
 from undersign.signatures.links import (
     data_link_check,
@@ -23,7 +31,7 @@ from undersign.signatures.links import (
     withdraw_link_check,
 )
 from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus
-from undersign.signatures.personal_data import signer_email
+from undersign.signatures.personal_data import signer_email, signer_language
 from undersign.signatures.selectors import creator_signature
 from undersign.signatures.services import signature_confirmation_token_issue
 
@@ -112,12 +120,37 @@ def message_recipient(message: OutboundEmail, preloaded: Signature | None) -> Si
     return signature
 
 
-@renders(K.SIGNATURE_CONFIRM, preload=recipients_preload)
-def signature_confirm(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
+SignerRender = Callable[[OutboundEmail, Signature], EmailMessage | None]
+
+
+def renders_to_signer(*kinds: str, preload: Preload | None = None) -> Callable[[SignerRender], SignerRender]:
+    """Register the function that builds the messages of ``kinds`` to a signer: it is called
+    with its recipient (``message_recipient``; nothing is sent without one), in the language
+    that signer used (``personal_data.signer_language``), so that the subject, the body and
+    the links (``reverse`` gives that language's pages) are theirs. The outbox renders every
+    message in the site's language first: a message delivered as another signer's request
+    commits must not take that request's language."""
+
+    def register(function: SignerRender) -> SignerRender:
+        @wraps(function)
+        def render(message: OutboundEmail, preloaded: Any) -> EmailMessage | None:
+            signature = message_recipient(message, preloaded)
+            if signature is None:
+                return None
+            with translation.override(signer_language(signature)):
+                return function(message, signature)
+
+        renders(*kinds, preload=preload)(render)
+        return function
+
+    return register
+
+
+@renders_to_signer(K.SIGNATURE_CONFIRM, preload=recipients_preload)
+def signature_confirm(message: OutboundEmail, signature: Signature) -> EmailMessage | None:
     """A fresh link per message (``signature_confirmation_token_issue``); nothing to send if the
     signature was confirmed, invalidated or replaced since it was read."""
-    signature = message_recipient(message, preloaded)
-    if signature is None or signature.status != SignatureStatus.PENDING:
+    if signature.status != SignatureStatus.PENDING:
         return None
     token = signature_confirmation_token_issue(signature=signature)
     if token is None:
@@ -135,17 +168,13 @@ def signature_confirm(message: OutboundEmail, preloaded: Signature | None) -> Em
     )
 
 
-@renders(K.ALREADY_SIGNED, preload=recipients_preload)
-def already_signed(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
-    signature = message_recipient(message, preloaded)
-    return None if signature is None else signer_message("already_signed", signature, {})
+@renders_to_signer(K.ALREADY_SIGNED, preload=recipients_preload)
+def already_signed(message: OutboundEmail, signature: Signature) -> EmailMessage | None:
+    return signer_message("already_signed", signature, {})
 
 
-@renders(K.SPONSOR_SIGNED)
-def sponsor_signed(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
-    signature = message_recipient(message, preloaded)
-    if signature is None:
-        return None
+@renders_to_signer(K.SPONSOR_SIGNED)
+def sponsor_signed(message: OutboundEmail, signature: Signature) -> EmailMessage | None:
     sponsors = Signature.objects.filter(
         petition_id=signature.petition_id, kind=SignatureKind.SPONSOR, status=SignatureStatus.CONFIRMED
     ).count()
@@ -161,11 +190,8 @@ def _sponsor_url(signature: Signature) -> str:
     return absolute(reverse("signatures:sponsor", args=[petition.sponsor_token]))
 
 
-@renders(K.PETITION_VALIDATED)
-def petition_validated(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
-    signature = message_recipient(message, preloaded)
-    if signature is None:
-        return None
+@renders_to_signer(K.PETITION_VALIDATED)
+def petition_validated(message: OutboundEmail, signature: Signature) -> EmailMessage | None:
     return signer_message(
         "petition_validated",
         signature,
@@ -173,24 +199,19 @@ def petition_validated(message: OutboundEmail, preloaded: Signature | None) -> E
     )
 
 
-@renders(K.PETITION_SPONSORED)
-def petition_sponsored(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
-    signature = message_recipient(message, preloaded)
-    return None if signature is None else signer_message("petition_sponsored", signature, {})
+@renders_to_signer(K.PETITION_SPONSORED)
+def petition_sponsored(message: OutboundEmail, signature: Signature) -> EmailMessage | None:
+    return signer_message("petition_sponsored", signature, {})
 
 
-@renders(K.PETITION_CLOSED)
-def petition_closed(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
-    signature = message_recipient(message, preloaded)
-    return None if signature is None else signer_message("petition_closed", signature, {})
+@renders_to_signer(K.PETITION_CLOSED)
+def petition_closed(message: OutboundEmail, signature: Signature) -> EmailMessage | None:
+    return signer_message("petition_closed", signature, {})
 
 
-@renders(K.SIGNER_DATA_LINK, preload=recipients_preload)
-def signer_data_link(message: OutboundEmail, preloaded: Signature | None) -> EmailMessage | None:
+@renders_to_signer(K.SIGNER_DATA_LINK, preload=recipients_preload)
+def signer_data_link(message: OutboundEmail, signature: Signature) -> EmailMessage | None:
     """A one-time link to the signer's own data, made now (only its digest is stored)."""
-    signature = message_recipient(message, preloaded)
-    if signature is None:
-        return None
     token = signer_data_link_issue(signature_id=signature.pk)
     return signer_message(
         "signer_data_link",

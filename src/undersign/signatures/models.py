@@ -35,8 +35,8 @@ class Display(models.TextChoices):
 
 
 class Signature(models.Model):
-    """One person's signature on one petition. Name, e-mail and IP address are sealed under the
-    petition's data key; ``dedup_tag`` is the per-petition blind index of the e-mail address
+    """One person's signature on one petition. Name, e-mail, IP address and language are sealed
+    under the petition's data key; ``dedup_tag`` is the per-petition blind index of the e-mail address
     that lets the database refuse a second signature by the same person."""
 
     petition = models.ForeignKey("petitions.Petition", on_delete=models.PROTECT, related_name="signatures")
@@ -46,6 +46,10 @@ class Signature(models.Model):
     name_sealed = models.BinaryField()
     email_sealed = models.BinaryField()
     ip_sealed = models.BinaryField(null=True)
+    # The language the signer used (``personal_data.signer_language``), for every later mail;
+    # sealed like the name, as a plain "ru" beside a region is one more clue in a dump. Null on
+    # rows signed before it was kept, and once erased: mail then goes in the site's language.
+    language_sealed = models.BinaryField(null=True)
     region = models.CharField(max_length=16)
     display = models.CharField(max_length=8, choices=Display.choices, default=Display.COUNTED)
     notify_updates = models.BooleanField(default=False)

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import TruncDay
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy
 
 from undersign.core.batches import batches_run, batches_update
@@ -92,6 +92,9 @@ class SignerDetails:
     display: str = Display.COUNTED
     notify_updates: bool = False
     ip_address: str | None = None
+    # The language every later mail to the signer is written in; None: the active one, the
+    # language of the page the form was sent from.
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,7 @@ _INSERT_COLUMNS = (
     "name_sealed",
     "email_sealed",
     "ip_sealed",
+    "language_sealed",
     "region",
     "display",
     "notify_updates",
@@ -196,6 +200,8 @@ def signature_create(
     is counted against the address's limits first (``mail_limits``, a cache, no query); over
     them nothing is sent and a pending signature keeps its data and its link (``UNCHANGED``).
     The outcome is for e-mails and tests only: the signer sees the same page whatever it is.
+    The language of the request (or ``details.language``) is sealed with the name, and every
+    later mail to the signer is written in it; a replaced pending signature takes the new one.
     Precondition: ``check_can_sign(petition, kind)`` passed.
     """
     held = bool(hold_reason)
@@ -204,7 +210,12 @@ def signature_create(
     key_id = petition.data_key_id
     now = timezone.now()
     sealed = signer_fields_seal(
-        key_id=key_id, tag=tag, name=details.name, email=details.email, ip_address=details.ip_address
+        key_id=key_id,
+        tag=tag,
+        name=details.name,
+        email=details.email,
+        ip_address=details.ip_address,
+        language=details.language or translation.get_language(),
     )
     with transaction.atomic():
         signature_id = _insert_signature(
