@@ -4,8 +4,10 @@ from django import forms
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from undersign.core.http import parse_page
+from undersign.petitions.search import language_active, petition_languages
 from undersign.petitions.selectors import LIST_FILTERS, MAX_QUERY_LENGTH
 from undersign.petitions.services import has_line_break
 
@@ -34,9 +36,21 @@ class PetitionTextForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
     )
+    language = forms.ChoiceField(
+        label=_("Language of the petition"),
+        help_text=_("The language you write it in: search finds its words in every form."),
+        error_messages={"invalid_choice": _("Choose the language the petition is written in.")},
+        # Absent (a client that predates the field, a draft saved before it): the page's language.
+        required=False,
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        language = self.fields["language"]
+        assert isinstance(language, forms.ChoiceField)
+        language.choices = petition_languages()
+        # The page's language (chosen by its URL) is the likeliest one the creator writes in.
+        language.initial = language_active()
         limits = {
             "action": settings.ACTION_MAX_LENGTH,
             "background": settings.BACKGROUND_MAX_LENGTH,
@@ -52,6 +66,9 @@ class PetitionTextForm(forms.Form):
             field.error_messages["max_length"] = f"{field.label} must be {limit} characters or fewer."
         self.fields["action"].error_messages["required"] = "Tell us what you want us to do."
         self.fields["background"].error_messages["required"] = "Tell us why you are asking for this."
+
+    def clean_language(self) -> str:
+        return self.cleaned_data["language"] or language_active()
 
     def clean_action(self) -> str:
         action = self.cleaned_data["action"]
