@@ -56,13 +56,17 @@ FALLBACK_CONFIG = "simple"
 LANGUAGE_MAX_LENGTH = 12  # ISO 639-1, or a site's own code such as zh-hans
 
 
+def _base(code: str) -> str:
+    """The ISO 639-1 part of a language code: ``en-gb`` is ``en``."""
+    return code.lower().split("-")[0]
+
+
 def petition_languages() -> list[tuple[str, str]]:
-    """The languages a petition may be written in, as (code, name in that language): the site's
-    own languages first, then those PostgreSQL can stem, by code."""
-    codes = [code for code, _ in settings.LANGUAGES]
-    codes += sorted(code for code in SEARCH_CONFIGS if code not in codes)
-    site_names = dict(settings.LANGUAGES)
-    return [(code, LANG_INFO.get(code, {}).get("name_local") or site_names.get(code, code)) for code in codes]
+    """The languages a petition may be written in, as (ISO 639-1 code, name in that language):
+    the site's own languages first, then those PostgreSQL can stem, by code."""
+    site = {_base(code): name for code, name in settings.LANGUAGES}
+    codes = list(site) + sorted(code for code in SEARCH_CONFIGS if code not in site)
+    return [(code, LANG_INFO.get(code, {}).get("name_local") or site.get(code, code)) for code in codes]
 
 
 def language_known(code: str) -> bool:
@@ -70,12 +74,11 @@ def language_known(code: str) -> bool:
 
 
 def language_active() -> str:
-    """The language of the page being served as a petition language code (``en-gb`` is ``en``)."""
-    code = (translation.get_language() or settings.LANGUAGE_CODE).lower()
-    if language_known(code):
-        return code
-    base = code.split("-")[0]
-    return base if language_known(base) else settings.LANGUAGE_CODE
+    """The language of the page being served, as a petition's language (``en-gb`` is ``en``)."""
+    for code in (translation.get_language() or "", settings.LANGUAGE_CODE):
+        if language_known(_base(code)):
+            return _base(code)
+    return "en"  # a site whose own default language is not among its LANGUAGES
 
 
 def search_config(language: str) -> str:
