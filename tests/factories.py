@@ -83,10 +83,12 @@ def make_petition(
     state: str = PetitionState.OPEN,
     creator: SignerDetails | None = None,
     group: GroupThresholds | None = None,
+    background: str = "Trees cool streets and clean the air.",
+    language: str = "",
 ) -> Petition:
     """A petition in ``state`` with a confirmed creator; open ones have opening dates."""
     petition = petition_create(
-        text=PetitionText(action=action, background="Trees cool streets and clean the air.", additional_details=""),
+        text=PetitionText(action=action, background=background, additional_details="", language=language),
         group=group,
     )
     creator = creator or signer(display=Display.NAMED)

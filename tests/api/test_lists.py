@@ -17,6 +17,7 @@ LIST_ATTRIBUTES = {
     "action",
     "background",
     "additional_details",
+    "language",
     "state",
     "log",
     "signature_count",

@@ -58,6 +58,10 @@ ATTRIBUTES: dict[str, Schema] = {
         **nullable({"type": "string"}),
         "description": "More details (may be empty). Null when hidden.",
     },
+    "language": {
+        "type": "string",
+        "description": "The language the text is written in: an ISO 639-1 code such as en or ru (also when hidden).",
+    },
     "state": {
         "type": "string",
         "enum": [str(state) for state in PUBLIC_STATES],

@@ -100,6 +100,7 @@ def petition_attributes(petition: Petition) -> dict[str, Any]:
         "action": petition.action if visible else None,
         "background": petition.background if visible else None,
         "additional_details": petition.additional_details if visible else None,
+        "language": petition.language,
         "state": petition.state,
         "signature_count": petition.signature_count,
         "log": counted_at(petition.uuid, petition.counted_at_size, petition.counted_at_root),

@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.core.checks import Tags, register
 
+        from undersign.core import text  # noqa: F401  (registers SQLite's fold function on every connection)
         from undersign.core.checks import (
             master_keys_messages,
             register_database_check,

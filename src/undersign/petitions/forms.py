@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from undersign.core.http import parse_page
+from undersign.petitions.search import language_active, petition_languages
 from undersign.petitions.selectors import LIST_FILTERS, MAX_QUERY_LENGTH
 from undersign.petitions.services import has_line_break
 
@@ -36,9 +37,21 @@ class PetitionTextForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
     )
+    language = forms.ChoiceField(
+        label=_("Language of the petition"),
+        help_text=_("The language you write it in: search finds its words in every form."),
+        error_messages={"invalid_choice": _("Choose the language the petition is written in.")},
+        # Absent (a client that predates the field, a draft saved before it): the page's language.
+        required=False,
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        language = self.fields["language"]
+        assert isinstance(language, forms.ChoiceField)
+        language.choices = petition_languages()
+        # The page's language (chosen by its URL) is the likeliest one the creator writes in.
+        language.initial = language_active()
         limits = {
             "action": settings.ACTION_MAX_LENGTH,
             "background": settings.BACKGROUND_MAX_LENGTH,
@@ -58,6 +71,9 @@ class PetitionTextForm(forms.Form):
             ) % {"field": field.label, "limit": limit}
         self.fields["action"].error_messages["required"] = _("Tell us what you want us to do.")
         self.fields["background"].error_messages["required"] = _("Tell us why you are asking for this.")
+
+    def clean_language(self) -> str:
+        return self.cleaned_data["language"] or language_active()
 
     def clean_action(self) -> str:
         action = self.cleaned_data["action"]

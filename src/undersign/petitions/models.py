@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import pgettext_lazy
 
 from undersign.core.crypto import DEDUP_CURRENT, DEDUP_VERSIONS
+from undersign.petitions.search import LANGUAGE_MAX_LENGTH
 
 
 class PetitionState(models.TextChoices):
@@ -97,6 +98,9 @@ class Petition(models.Model):
     action = models.CharField(max_length=500)
     background = models.TextField()
     additional_details = models.TextField(blank=True)
+    # The language the text is written in (ISO 639-1; public, like the text): its full-text
+    # search stems in that language's configuration (``petitions.search``).
+    language = models.CharField(max_length=LANGUAGE_MAX_LENGTH, default="en")
     state = models.CharField(max_length=16, choices=PetitionState.choices, default=S.PENDING)
     data_key = models.ForeignKey(
         "core.DataKey",

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchRank
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import pgettext, pgettext_lazy
 
+from undersign.core.text import Folded, fold
 from undersign.petitions.models import (
     PUBLISHED_STATES,
     REJECTED_STATES,
@@ -22,6 +24,7 @@ from undersign.petitions.models import (
     PetitionResponse,
     PetitionState,
 )
+from undersign.petitions.search import SearchDocument, language_active, search_query
 
 S = PetitionState
 
@@ -56,29 +59,33 @@ def petition_get_public(*, petition_id: int) -> Petition | None:
     return petition_public_queryset().select_related("response").filter(pk=petition_id).first()
 
 
+def _folded_text() -> Folded:
+    """The petition's three text fields as one folded text (``core.text.fold``): what SQLite
+    searches, word by word."""
+    return Folded(Concat("action", Value("\n"), "background", Value("\n"), "additional_details"))
+
+
 def _search(queryset: QuerySet[Petition], query: str) -> QuerySet[Petition]:
-    """PostgreSQL full-text search ranked by relevance; on SQLite every word must appear in
-    the action, background or details (case-insensitive), ranked by signatures."""
+    """PostgreSQL full-text search ranked by relevance, each petition in its own language's
+    configuration and in ``simple``, the query in the page's language's and in ``simple``
+    (``petitions.search``); on SQLite every word must appear in the action, background or
+    details (case folded in every script, ё as е), ranked by signatures."""
     query = query.strip()[:MAX_QUERY_LENGTH]
     if not query:
         return queryset
     queryset = queryset.exclude(state=S.HIDDEN)  # their text is withdrawn: it must not be found
     if connection.vendor == "postgresql":
-        vector = (
-            SearchVector("action", weight="A", config="english")
-            + SearchVector("background", weight="B", config="english")
-            + SearchVector("additional_details", weight="C", config="english")
-        )
-        search = SearchQuery(query, search_type="websearch", config="english")
+        document = SearchDocument()
+        search = search_query(query, language=language_active())
         return (
-            queryset.annotate(search=vector, rank=SearchRank(vector, search))
-            .filter(search=search)
+            queryset.alias(document=document)
+            .annotate(rank=SearchRank(document, search))
+            .filter(document=search)
             .order_by("-rank", "-signature_count", "-pk")
         )
+    queryset = queryset.alias(folded_text=_folded_text())
     for word in query.split()[:10]:
-        queryset = queryset.filter(
-            Q(action__icontains=word) | Q(background__icontains=word) | Q(additional_details__icontains=word)
-        )
+        queryset = queryset.filter(folded_text__contains=fold(word))
     return queryset.order_by("-signature_count", "-pk")
 
 
@@ -93,21 +100,28 @@ def petition_list(*, state: str = "all", query: str = "") -> QuerySet[Petition]:
     return queryset.order_by("-opened_at", "-pk")
 
 
-def petitions_similar(*, text: str, limit: int = 5) -> list[Petition]:
-    """Open petitions that look like ``text``: shown to a creator before they write a new one.
-    Any of the longer words may match (a new petition rarely repeats an old one's wording)."""
+def petitions_similar(*, text: str, language: str = "", limit: int = 5) -> list[Petition]:
+    """Open petitions that look like ``text``, written in ``language`` (default: the page's):
+    shown to a creator before they write a new one. Any of the longer words may match (a new
+    petition rarely repeats an old one's wording)."""
     words = [w for w in text.split() if len(w) > 3][:8]
     if not words:
         return []
     queryset = petition_public_queryset().filter(state=S.OPEN)
     if connection.vendor == "postgresql":
-        vector = SearchVector("action", "background", config="english")
-        search = SearchQuery(" OR ".join(words), search_type="websearch", config="english")
-        return list(queryset.annotate(rank=SearchRank(vector, search)).filter(rank__gt=0).order_by("-rank")[:limit])
+        document = SearchDocument()
+        search = search_query(" OR ".join(words), language=language or language_active())
+        return list(
+            queryset.alias(document=document)
+            .annotate(rank=SearchRank(document, search))
+            .filter(document=search)
+            .order_by("-rank", "-pk")[:limit]
+        )
+    folded = _folded_text()
     condition = Q()
     for word in words:
-        condition |= Q(action__icontains=word) | Q(background__icontains=word)
-    return list(queryset.filter(condition).order_by("-signature_count")[:limit])
+        condition |= Q(folded_text__contains=fold(word))
+    return list(queryset.alias(folded_text=folded).filter(condition).order_by("-signature_count")[:limit])
 
 
 def petitions_trending(*, limit: int = 5) -> list[tuple[Petition, int]]:

@@ -30,6 +30,7 @@ from undersign.petitions.models import (
     RegionCount,
     Transition,
 )
+from undersign.petitions.search import language_active, language_known
 
 S = PetitionState
 
@@ -57,6 +58,9 @@ class PetitionText:
     action: str
     background: str
     additional_details: str
+    # ISO 639-1 code (``petitions.search.petition_languages``); "" for the language of the page
+    # being served (``language_active``).
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -135,9 +139,12 @@ def petition_create(*, text: PetitionText, group: GroupThresholds | None = None)
     it offers none); raises ``ValueError`` outside ``group_named_range`` or
     ``group_territories_range`` (the creation form says so first), and if the action holds a
     line break (``has_line_break``): it is one sentence, shown on one line in lists, e-mail
-    subjects and the log."""
+    subjects and the log; and if its language is not one of ``petition_languages``."""
     if has_line_break(text.action):
         raise ValueError("a petition's action must be on one line")
+    language = text.language or language_active()
+    if not language_known(language):
+        raise ValueError(f"{language!r} is not a language a petition may be written in")
     group = group or group_thresholds_default()
     low, high = group_named_range()
     if group != NO_GROUP and not low <= group.named <= high:
@@ -150,6 +157,7 @@ def petition_create(*, text: PetitionText, group: GroupThresholds | None = None)
         action=text.action,
         background=text.background,
         additional_details=text.additional_details,
+        language=language,
         data_key=data_key,
         sponsor_token=secrets.token_urlsafe(24),
         group_min_named=group.named,

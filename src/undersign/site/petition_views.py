@@ -210,7 +210,7 @@ def create_similar(request: HttpRequest, draft: _Draft) -> HttpResponse:
     if "text" not in draft:
         return redirect("petitions:create")
     text = draft["text"]
-    similar = petitions_similar(text=f"{text['action']} {text['background']}")
+    similar = petitions_similar(text=f"{text['action']} {text['background']}", language=str(text.get("language", "")))
     return render(request, "petitions/create_similar.html", {"similar": similar, "text": text, "step": 2})
 
 
@@ -277,6 +277,7 @@ def create_check(request: HttpRequest, draft: _Draft) -> HttpResponse:
         "petitions/create_check.html",
         {
             "text": text_form.cleaned_data,
+            "language_name": _choice_label(text_form, "language", text_form.cleaned_data["language"]),
             "creator": creator,
             "region_name": region_names().get(creator["region"]),
             "display_label": _choice_label(creator_form, "display", creator["display"]),

@@ -55,6 +55,10 @@ class RegistryMember(models.Model):
     registry = models.ForeignKey(Registry, on_delete=models.PROTECT, related_name="members")
     external_id = models.CharField(max_length=100)
     name = models.CharField(max_length=200)
+    # ``core.text.fold_name(name)``: what the member search matches (case, ё/е and accents
+    # folded), kept with the row because SQLite cannot fold beyond ASCII and PostgreSQL has no
+    # accent folding without an extension.
+    name_folded = models.CharField(max_length=200, default="")
     office = models.CharField(max_length=200)
     district = models.CharField(max_length=200, blank=True)
     territory_code = models.CharField(max_length=32)

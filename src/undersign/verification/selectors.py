@@ -22,6 +22,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from undersign.core.reference import region_names
+from undersign.core.text import fold_name
 from undersign.counting.breakdowns import Publish
 from undersign.counting.models import BreakdownSnapshot
 from undersign.counting.selectors import breakdown_latest
@@ -65,15 +66,16 @@ def petition_verification(*, petition: Petition) -> PetitionVerification | None:
 
 
 def members_search(*, petition: Petition, query: str, limit: int = SEARCH_LIMIT) -> list[RegistryMember]:
-    """Active members of the petition's registries whose name holds every word of ``query``.
-    Only what the registries publish is searched and returned; an empty or too short query
-    finds nothing rather than listing everyone."""
-    words = query.split()[:5]
+    """Active members of the petition's registries whose name holds every word of ``query``,
+    each anywhere in the name (a first name finds its bearer), folded alike (``fold_name``:
+    `семёнова` and `Семенова` find `Семёнова`). Only what the registries publish is searched
+    and returned; an empty or too short query finds nothing rather than listing everyone."""
+    words = [fold_name(word) for word in query.split()[:5]]
     if len(query.strip()) < MIN_QUERY or len(query) > MAX_QUERY or "\x00" in query:
         return []
     members = RegistryMember.objects.filter(registry__petitions__petition=petition, active=True)
     for word in words:
-        members = members.filter(name__icontains=word)
+        members = members.filter(name_folded__contains=word)
     return list(members.select_related("registry").order_by("name", "pk")[:limit])
 
 

@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from undersign.core.batches import batches_update
 from undersign.core.crypto import DEDUP_V1, dedup_tag, normalise_email
 from undersign.core.errors import Refusal
+from undersign.core.text import fold_name
 from undersign.counting.breakdowns import Opening
 from undersign.petitions.models import Petition
 from undersign.petitions.services import petition_touch
@@ -112,6 +113,7 @@ def _member_values(registry: Registry, row: MemberRow) -> dict[str, object]:
         domain = row.official_email.rpartition("@")[2].lower()
     return {
         "name": row.name,
+        "name_folded": fold_name(row.name),
         "office": row.office,
         "district": row.district,
         "territory_code": row.territory_code,
