@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from undersign.core.batches import batches_delete, batches_run
 from undersign.core.crypto import data_key_destroy
@@ -136,7 +137,9 @@ def check_personal_data_due(petition: Petition, now: datetime) -> None:
     deleted outright by their own job."""
     due = personal_data_destruction_at(petition)
     if petition.state == PetitionState.PENDING or due is None or due > now:
-        raise PersonalDataNotDue(f"The personal data of petition {petition.pk} is not due for destruction.")
+        raise PersonalDataNotDue(
+            gettext("The personal data of petition %(number)s is not due for destruction.") % {"number": petition.pk}
+        )
 
 
 def petition_personal_data_destroy(*, petition: Petition, now: datetime) -> int:

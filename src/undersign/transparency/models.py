@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import pgettext_lazy
 
 from undersign_verify.entries import EntryType
 
 
 class LogEntryKind(models.IntegerChoices):
-    OPENED = EntryType.OPENED, "Opened"
-    SIGNATURE = EntryType.SIGNATURE, "Signature"
-    REVOCATION = EntryType.REVOCATION, "Revocation"
-    REINSTATE = EntryType.REINSTATE, "Reinstatement"
-    CLOSED = EntryType.CLOSED, "Closed"
+    OPENED = EntryType.OPENED, pgettext_lazy("log entry kind", "Opened")
+    SIGNATURE = EntryType.SIGNATURE, pgettext_lazy("log entry kind", "Signature")
+    REVOCATION = EntryType.REVOCATION, pgettext_lazy("log entry kind", "Revocation")
+    REINSTATE = EntryType.REINSTATE, pgettext_lazy("log entry kind", "Reinstatement")
+    CLOSED = EntryType.CLOSED, pgettext_lazy("log entry kind", "Closed")
 
 
 class LogEntry(models.Model):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext
 
 from undersign.transparency.high_water import REFUSAL_CACHE_KEY
 from undersign.transparency.keys import log_signer
@@ -169,7 +170,8 @@ def receipt_check(*, text: str) -> ReceiptCheck:
         then = note.open_checkpoint(receipt.checkpoint, verifier)
         merkle.verify_inclusion(receipt.leaf_hash, receipt.index, then.size, receipt.proof, then.root)
         result.steps.append(
-            f"The receipt proves your signature is entry {receipt.index} of the log at size {then.size}."
+            gettext("The receipt proves your signature is entry %(index)s of the log at size %(size)s.")
+            % {"index": receipt.index, "size": then.size}
         )
         now = log_checkpoint_latest()
         tiles = node_from_tiles(_Tiles())
@@ -180,13 +182,13 @@ def receipt_check(*, text: str) -> ReceiptCheck:
             merkle.inclusion_proof(tiles, receipt.index, now.size),
             now.root_hash,
         )
-        result.steps.append(f"It is still in the log today (size {now.size}).")
+        result.steps.append(gettext("It is still in the log today (size %(size)s).") % {"size": now.size})
         if then.size < now.size:
             proof = merkle.consistency_proof(tiles, then.size, now.size)
             merkle.verify_consistency(then.size, now.size, proof, then.root, now.root_hash)
         elif then.root != now.root_hash:
             raise merkle.ProofError("the receipt's checkpoint and today's disagree")
-        result.steps.append("Today's log extends the one your receipt was made from: nothing was rewritten.")
+        result.steps.append(gettext("Today's log extends the one your receipt was made from: nothing was rewritten."))
     except (ReceiptError, note.NoteError, merkle.ProofError, ValueError) as exc:
         result.error = str(exc)
         return result

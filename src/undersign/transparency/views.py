@@ -8,6 +8,7 @@ import uuid
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_safe
 
 from undersign.core.http import private_page
@@ -114,6 +115,6 @@ def verify(request: HttpRequest) -> HttpResponse:
         text = _uploaded_text(request)
         check = selectors.receipt_check(text=text) if text else None
         if check is None:
-            check = selectors.ReceiptCheck(error="Paste a receipt or choose its file (.tlog-proof).")
+            check = selectors.ReceiptCheck(error=gettext("Paste a receipt or choose its file (.tlog-proof)."))
     status = 400 if check is not None and check.error else 200
     return render(request, "transparency/verify.html", {"check": check}, status=status)

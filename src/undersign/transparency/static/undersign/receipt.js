@@ -52,6 +52,10 @@
   if (!saved) return;
   var secret = JSON.parse(saved);
   var status = box.querySelector("#receipt-status");
+  // The page's own words, in its language (data-receipt-says-*); English if a page has none.
+  function words(name, english) {
+    return box.getAttribute("data-receipt-says-" + name) || english;
+  }
   box.hidden = false;
   var tries = 0;
 
@@ -67,7 +71,10 @@
     area.hidden = false;
     // The receipt is on the page now; r need not stay in this tab's storage.
     sessionStorage.removeItem(KEY + c);
-    status.textContent = "Your signature is in the public log (entry " + proof.index + "). Save your receipt:";
+    status.textContent = words(
+      "in-log",
+      "Your signature is in the public log (entry %(index)s). Save your receipt:",
+    ).replace("%(index)s", String(proof.index));
   }
 
   function poll() {
@@ -77,7 +84,7 @@
       .then(function (proof) {
         if (proof) return build(proof);
         if (tries < 600) setTimeout(poll, 1000);
-        else status.textContent = "Your signature is not in the log yet. Check the petition page in a while.";
+        else status.textContent = words("not-yet", "Your signature is not in the log yet. Check the petition page in a while.");
       })
       .catch(function () { if (tries < 600) setTimeout(poll, 2000); });
   }
