@@ -8,8 +8,9 @@ from django.utils import translation
 
 from tests.factories import make_petition
 from undersign.petitions.forms import PetitionTextForm
-from undersign.petitions.models import PetitionState, Transition
+from undersign.petitions.models import Petition, PetitionState, Transition
 from undersign.petitions.selectors import FILTER_LABELS, threshold_progress
+from undersign.petitions.services import TransitionRefused
 
 
 def test_the_text_forms_labels_and_errors():
@@ -60,3 +61,12 @@ def test_the_next_threshold_is_named_in_russian():
         assert threshold_progress(petition=petition).label == "ответа"
     with translation.override("en"):
         assert threshold_progress(petition=petition).label == "a response"
+
+
+def test_a_refused_transition_says_so_in_russian():
+    petition = Petition(pk=7, state=PetitionState.CLOSED)
+    with translation.override("ru"):
+        refused = TransitionRefused(petition, PetitionState.OPEN)
+    assert refused.message == "Петиция 7 не может перейти из состояния «closed» в состояние «open»."
+    with translation.override("en"):
+        assert TransitionRefused(petition, PetitionState.OPEN).message == "Petition 7 cannot go from closed to open."

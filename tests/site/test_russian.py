@@ -107,6 +107,11 @@ class TestTheCreateWizard:
         body = text_of(page(client, "petitions:create"))
         assert "Шаг 1 из 4" in body and "Что вы предлагаете сделать?" in body and "не более 80 символов" in body
         assert_no_english(body, "What do you want us to do?", "characters at most", "Step 1 of 4")
+        # The live counter's words, one per plural category, for forms.js.
+        assert 'data-left-one="остался # символ"' in body and 'data-left-few="осталось # символа"' in body
+        assert 'data-left-many="осталось # символов"' in body and 'data-over-few="на # символа больше' in body
+        english = text_of(page(client, "petitions:create", language="en"))
+        assert 'data-left-other="# characters left"' in english and "80 characters at most" in english
         refused = text_of(page(client, "petitions:create", method="post", data={"action": "", "background": ""}))
         assert "Пожалуйста, исправьте ошибки ниже." in refused and "Укажите, что вы предлагаете сделать." in refused
         assert_no_english(refused, "Please correct the errors below.", "Tell us what you want us to do.")

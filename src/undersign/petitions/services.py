@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from undersign.core.crypto import data_key_create, data_key_delete
 from undersign.core.errors import Refusal
@@ -39,7 +40,8 @@ class TransitionRefused(Refusal):
     """The petition is not in a state this change may start from."""
 
     def __init__(self, petition: Petition, to_state: str) -> None:
-        super().__init__(f"Petition {petition.pk} cannot go from {petition.state} to {to_state}.")
+        message = _("Petition %(number)s cannot go from %(old)s to %(new)s.")
+        super().__init__(message % {"number": petition.pk, "old": petition.state, "new": to_state})
         self.petition = petition
         self.to_state = to_state
 

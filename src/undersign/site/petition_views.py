@@ -45,6 +45,9 @@ from undersign.verification.selectors import petition_verification, verification
 from undersign.verification.views import sign_with_claim
 
 S = PetitionState
+# A number in each plural category of Intl.PluralRules for English and Russian: the text step
+# gives forms.js the counter's words for each, in the page's language ("other" is plural).
+COUNTER_PLURAL_SAMPLES = (("one", 1), ("few", 2), ("many", 5), ("other", 5))
 
 
 # --- browse ---------------------------------------------------------------------------------
@@ -200,7 +203,8 @@ def create_text(request: HttpRequest, draft: _Draft) -> HttpResponse:
     else:
         form = PetitionTextForm(initial=draft.get("text"))
         who = petition_verification_form(initial=draft.get("verification"))
-    return render(request, "petitions/create_text.html", {"form": form, "who": who, "step": 1})
+    context = {"form": form, "who": who, "step": 1, "counter_samples": COUNTER_PLURAL_SAMPLES}
+    return render(request, "petitions/create_text.html", context)
 
 
 @private_page
