@@ -13,6 +13,7 @@ import pytest
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from tests.moderation.conftest import queued_petition
 from undersign import moderation
 from undersign.core.reference import RejectionReason
 from undersign.moderation.reasons import BUNDLED_TEXTS
@@ -91,3 +92,50 @@ def test_the_abuse_alert_stays_english_by_default():
     assert "Petition 7 had 1 held signature out of 2 submissions in the hour starting 2026-12-07 14:00 UTC" in (
         alert_mail(1, 2)
     )
+
+
+@pytest.mark.django_db
+def test_the_moderators_pages_read_in_russian(moderator_client):
+    queued = queued_petition(waiting_days=30)
+    pages = {}
+    with translation.override("ru"):
+        for path in (
+            "/moderation/",
+            f"/moderation/petitions/{queued.pk}/",
+            "/moderation/search/?q=tree",
+            "/moderation/held/",
+            "/moderation/bulk/",
+            "/moderation/retention/",
+            "/moderation/signers/",
+            "/moderation/abuse/lists/",
+            f"/moderation/petitions/{queued.pk}/trending/",
+        ):
+            response = moderator_client.get(path)
+            assert response.status_code == 200, path
+            pages[path] = response.content.decode()
+    queue = pages["/moderation/"]
+    assert "Очередь модерации" in queue and "Ожидают модерации (1)" in queue and "Просрочена" in queue
+    assert "Сначала самые старые. Просрочены: ждут дольше" in queue
+    petition = pages[f"/moderation/petitions/{queued.pk}/"]
+    assert f"Модерация петиции {queued.pk}" in petition and "Отметить для повторной проверки" in petition
+    assert "Режим атаки" in petition and "Подписи и хранение данных" in petition
+    for english in ("Moderation queue", "Awaiting moderation (", "Oldest first", "Signed in as", "Log out"):
+        assert english not in queue
+    for english in ("Flag for a second look", "Attack mode", "Add a note", "History", "Take down"):
+        assert english not in petition
+    assert "Задержанные подписи" in pages["/moderation/held/"]
+    assert "Массовые действия с подписями" in pages["/moderation/bulk/"]
+    assert "Хранение данных" in pages["/moderation/retention/"]
+    assert "Найти подписанта" in pages["/moderation/signers/"]
+    assert "Белый и чёрный списки" in pages["/moderation/abuse/lists/"]
+    assert "Самые активные сети и домены" in pages[f"/moderation/petitions/{queued.pk}/trending/"]
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"), [(1, "1 результат"), (2, "2 результата"), (5, "5 результатов"), (21, "21 результат")]
+)
+def test_search_results_count_with_russian_plurals(n, expected):
+    with translation.override("ru"):
+        found = [SimpleNamespace(pk=7, action="Plant a tree", state="open", created_at=None)] * n
+        page = render_to_string("moderation/search.html", {"results": found, "search_form": None})
+    assert f"<h2>{expected}</h2>" in page

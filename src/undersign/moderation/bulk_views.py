@@ -44,7 +44,13 @@ def _held_page(request: HttpRequest, *, petition_id: int | None) -> HttpResponse
         data["petition"] = str(petition.pk)
     form = CriteriaForm(data)
     if not form.is_valid():
-        context = {"form": form, "petition": petition, "overview": None, "counts": held_counts_by_petition()}
+        context = {
+            "form": form,
+            "petition": petition,
+            "overview": None,
+            "counts": held_counts_by_petition(),
+            "ip_retention_days": settings.IP_RETENTION_DAYS,
+        }
         return render(request, "moderation/held.html", context, status=400)
     criteria = form.criteria()
     if petition is not None and petition.personal_data_destroyed:
