@@ -121,6 +121,13 @@ class TestSearch:
         assert petition_search(query="leaf blowers") == [hidden]
         assert petition_search(query="   ") == []
 
+    def test_words_fold_case_in_every_script_and_yo(self):
+        budget = make_petition(state=S.HIDDEN, action="Опубликовать Бюджет района", language="ru")
+        tree = make_petition(state=S.PENDING, action="Поставить ёлку", language="ru")
+        assert petition_search(query="бюджет РАЙОНА") == [budget]
+        assert petition_search(query="ЕЛКУ") == [tree]
+        assert petition_search(query="50%") == []  # LIKE's wildcards are only characters here
+
 
 def test_facts_open_the_creators_name_but_nothing_else():
     petition, creator = petition_with_creator(S.SPONSORED)

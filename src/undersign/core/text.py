@@ -13,7 +13,8 @@ import unicodedata
 from typing import Any
 
 from django.db.backends.signals import connection_created
-from django.db.models import Func, TextField
+from django.db.models import Func, TextField, Value
+from django.db.models.functions import Concat
 from django.dispatch import receiver
 
 SQLITE_FOLD_FUNCTION = "undersign_fold"
@@ -54,3 +55,11 @@ class Folded(Func):
         return super().as_sql(
             compiler, connection, template="translate(lower(%(expressions)s), 'ё', 'е')", **extra_context
         )
+
+
+def folded_fields(*names: str) -> Folded:
+    """The text fields ``names`` on one line each, folded: a word found in it is in one of them."""
+    parts: list[object] = []
+    for name in names:
+        parts += [Value("\n"), name] if parts else [name]
+    return Folded(Concat(*parts, output_field=TextField()))

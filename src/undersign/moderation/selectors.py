@@ -16,6 +16,7 @@ from django.utils import timezone
 from undersign.core.crypto import dedup_tag
 from undersign.core.errors import Refusal
 from undersign.core.http import parse_id
+from undersign.core.text import Folded, folded_fields
 from undersign.moderation.models import SearchApproval, SignerSearchKind
 from undersign.petitions.models import (
     Petition,
@@ -112,9 +113,9 @@ def petitions_awaiting_response() -> QuerySet[Petition]:
 def petition_search(*, query: str, limit: int = SEARCH_LIMIT) -> list[Petition]:
     """Petitions in any state matching ``query``: a number (``123`` or ``#123``) finds that
     petition; otherwise every word must appear in the action, background or details
-    (case-insensitive), newest first. Plain ``icontains`` on both databases: the moderators'
-    search must find exact wording, hidden petitions included, which the public full-text
-    index (stemmed, public states only) is not for."""
+    (case folded in every script, ё as е: ``core.text.Folded``), newest first. A plain scan on
+    both databases: the moderators' search must find exact wording, hidden petitions included,
+    which the public full-text index (stemmed, public states only) is not for."""
     query = query.strip()[:MAX_QUERY_LENGTH]
     if not query:
         return []
@@ -122,11 +123,9 @@ def petition_search(*, query: str, limit: int = SEARCH_LIMIT) -> list[Petition]:
     if number.isascii() and number.isdigit():
         petition_id = parse_id(number)
         return [] if petition_id is None else list(Petition.objects.filter(pk=petition_id))
-    queryset = Petition.objects.all()
+    queryset = Petition.objects.alias(folded_text=folded_fields("action", "background", "additional_details"))
     for word in query.split()[:10]:
-        queryset = queryset.filter(
-            Q(action__icontains=word) | Q(background__icontains=word) | Q(additional_details__icontains=word)
-        )
+        queryset = queryset.filter(folded_text__contains=Folded(Value(word)))
     return list(queryset.order_by("-pk")[:limit])
 
 

@@ -9,12 +9,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.postgres.search import SearchRank
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum, Value
-from django.db.models.functions import Concat
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import pgettext, pgettext_lazy
 
-from undersign.core.text import Folded, fold
+from undersign.core.text import fold, folded_fields
 from undersign.petitions.models import (
     PUBLISHED_STATES,
     REJECTED_STATES,
@@ -59,12 +58,6 @@ def petition_get_public(*, petition_id: int) -> Petition | None:
     return petition_public_queryset().select_related("response").filter(pk=petition_id).first()
 
 
-def _folded_text() -> Folded:
-    """The petition's three text fields as one folded text (``core.text.fold``): what SQLite
-    searches, word by word."""
-    return Folded(Concat("action", Value("\n"), "background", Value("\n"), "additional_details"))
-
-
 def _search(queryset: QuerySet[Petition], query: str) -> QuerySet[Petition]:
     """PostgreSQL full-text search ranked by relevance, each petition in its own language's
     configuration and in ``simple``, the query in the page's language's and in ``simple``
@@ -83,7 +76,7 @@ def _search(queryset: QuerySet[Petition], query: str) -> QuerySet[Petition]:
             .filter(document=search)
             .order_by("-rank", "-signature_count", "-pk")
         )
-    queryset = queryset.alias(folded_text=_folded_text())
+    queryset = queryset.alias(folded_text=folded_fields("action", "background", "additional_details"))
     for word in query.split()[:10]:
         queryset = queryset.filter(folded_text__contains=fold(word))
     return queryset.order_by("-signature_count", "-pk")
@@ -117,7 +110,7 @@ def petitions_similar(*, text: str, language: str = "", limit: int = 5) -> list[
             .filter(document=search)
             .order_by("-rank", "-pk")[:limit]
         )
-    folded = _folded_text()
+    folded = folded_fields("action", "background", "additional_details")
     condition = Q()
     for word in words:
         condition |= Q(folded_text__contains=fold(word))
