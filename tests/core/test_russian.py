@@ -91,3 +91,19 @@ def test_idle_logout_message_plurals(minutes, phrase):
             minutes,
         ) % {"minutes": minutes}
     assert f"после {phrase} бездействия" in text
+
+
+def test_counter_words_for_the_script_in_each_plural_category():
+    from django.template import Context, Template
+
+    template = Template("{% load counter_words %}<span {% counter_words %}></span>")
+    with translation.override("ru"):
+        russian = template.render(Context())
+    assert 'data-says-left-one="Остался {n} символ"' in russian
+    assert 'data-says-left-few="Осталось {n} символа"' in russian
+    assert 'data-says-left-many="Осталось {n} символов"' in russian
+    assert 'data-says-over-many="На {n} символов больше допустимого"' in russian
+    with translation.override("en"):
+        english = template.render(Context())
+    assert 'data-says-left-one="{n} character left"' in english
+    assert 'data-says-left-other="{n} characters left"' in english

@@ -31,7 +31,7 @@
     if (!members.length && input.value.trim().length >= 2) {
       var none = document.createElement("p");
       none.className = "muted";
-      none.textContent = "No entry matches that search.";
+      none.textContent = box.getAttribute("data-says-none") || "No entry matches that search.";
       results.appendChild(none);
     }
   }
@@ -43,7 +43,7 @@
     var p = document.createElement("p");
     p.className = "errorlist";
     p.setAttribute("role", "alert");
-    p.textContent = text || "Too many searches just now. Wait a minute, then search again.";
+    p.textContent = text || box.getAttribute("data-says-limited") || "Too many searches just now. Wait a minute, then search again.";
     results.appendChild(p);
   }
   function search() {
