@@ -107,3 +107,11 @@ def test_counter_words_for_the_script_in_each_plural_category():
         english = template.render(Context())
     assert 'data-says-left-one="{n} character left"' in english
     assert 'data-says-left-other="{n} characters left"' in english
+
+
+def test_staff_access_admin_labels():
+    from undersign.core.models import StaffAccess
+
+    with translation.override("ru"):
+        assert str(StaffAccess._meta.get_field("approved_by").verbose_name) == "одобрил"
+    assert str(StaffAccess._meta.get_field("approved_by").verbose_name) == "approved by"
