@@ -91,3 +91,11 @@ def test_idle_logout_message_plurals(minutes, phrase):
             minutes,
         ) % {"minutes": minutes}
     assert f"после {phrase} бездействия" in text
+
+
+def test_staff_access_admin_labels():
+    from undersign.core.models import StaffAccess
+
+    with translation.override("ru"):
+        assert str(StaffAccess._meta.get_field("approved_by").verbose_name) == "одобрил"
+    assert str(StaffAccess._meta.get_field("approved_by").verbose_name) == "approved by"

@@ -209,3 +209,13 @@ class TestEmailsInRussian:
     @pytest.mark.parametrize(("required", "phrase"), [(1, "1 человек."), (3, "3 человека."), (5, "5 человек.")])
     def test_required_supporters_take_russian_plurals(self, required, phrase):
         assert phrase.rstrip(".") in _mail("petition_validated", required=required).replace("\n", " ")
+
+
+def test_admin_labels():
+    from undersign.signatures.models import Signature
+
+    with translation.override("ru"):
+        assert str(Signature._meta.verbose_name_plural) == "подписи"
+        assert str(Signature._meta.get_field("status").verbose_name) == "состояние"
+        assert str(Signature._meta.get_field("confirmed_at").verbose_name) == "подтверждена"
+    assert str(Signature._meta.get_field("confirmed_at").verbose_name) == "confirmed at"

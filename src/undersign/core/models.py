@@ -129,15 +129,19 @@ class StaffAccess(models.Model):
 
     Action = StaffAccessAction
 
-    actor = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+")
-    action = models.CharField(max_length=20, choices=StaffAccessAction.choices)
-    subject = models.CharField(max_length=100)
-    reason = models.TextField(blank=True)
+    actor = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("actor"))
+    action = models.CharField(max_length=20, choices=StaffAccessAction.choices, verbose_name=_("action"))
+    subject = models.CharField(max_length=100, verbose_name=_("subject"))
+    reason = models.TextField(blank=True, verbose_name=_("reason"))
     # The second moderator who approved a search across all petitions, when one was needed.
-    approved_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    approved_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("approved by")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("staff access")
+        verbose_name_plural = _("staff accesses")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(

@@ -39,9 +39,15 @@ class Signature(models.Model):
     under the petition's data key; ``dedup_tag`` is the per-petition blind index of the e-mail address
     that lets the database refuse a second signature by the same person."""
 
-    petition = models.ForeignKey("petitions.Petition", on_delete=models.PROTECT, related_name="signatures")
-    kind = models.CharField(max_length=8, choices=SignatureKind.choices, default=SignatureKind.SIGNER)
-    status = models.CharField(max_length=12, choices=SignatureStatus.choices, default=SignatureStatus.PENDING)
+    petition = models.ForeignKey(
+        "petitions.Petition", on_delete=models.PROTECT, related_name="signatures", verbose_name=_("petition")
+    )
+    kind = models.CharField(
+        max_length=8, choices=SignatureKind.choices, default=SignatureKind.SIGNER, verbose_name=_("kind")
+    )
+    status = models.CharField(
+        max_length=12, choices=SignatureStatus.choices, default=SignatureStatus.PENDING, verbose_name=_("status")
+    )
     dedup_tag = models.BinaryField(max_length=32)
     name_sealed = models.BinaryField()
     email_sealed = models.BinaryField()
@@ -50,8 +56,10 @@ class Signature(models.Model):
     # sealed like the name, as a plain "ru" beside a region is one more clue in a dump. Null on
     # rows signed before it was kept, and once erased: mail then goes in the site's language.
     language_sealed = models.BinaryField(null=True)
-    region = models.CharField(max_length=16)
-    display = models.CharField(max_length=8, choices=Display.choices, default=Display.COUNTED)
+    region = models.CharField(max_length=16, verbose_name=_("region"))
+    display = models.CharField(
+        max_length=8, choices=Display.choices, default=Display.COUNTED, verbose_name=_("display")
+    )
     notify_updates = models.BooleanField(default=False)
     # Keyed digests of the e-mailed links' tokens (``core.crypto.token_digest``): a link names
     # its signature only through them, never by id, and a dump holds no working link nor a way
@@ -59,20 +67,22 @@ class Signature(models.Model):
     token_digest = models.BinaryField(max_length=32, null=True)
     unsubscribe_digest = models.BinaryField(max_length=32, null=True)
     token_sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField()
-    updated_at = models.DateTimeField()
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    invalidated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"))
+    updated_at = models.DateTimeField(verbose_name=_("updated at"))
+    confirmed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("confirmed at"))
+    invalidated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("invalidated at"))
     invalidation_reason = models.CharField(max_length=32, blank=True)
     # Which rule held it (``abuse.limits.HoldReason``), while held and after: a code, never
     # the address or network that tripped it.
     hold_reason = models.CharField(max_length=16, blank=True)
-    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("unsubscribed at"))
     # C of the signature's log entry, set when it is confirmed: public anyway, kept so that a
     # revocation can name it. The r behind it never reaches this table.
     commitment = models.BinaryField(max_length=32, null=True)
 
     class Meta:
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
         constraints = [
             models.UniqueConstraint(fields=["petition", "dedup_tag"], name="signature_one_per_person"),
             models.UniqueConstraint(fields=["petition"], condition=Q(kind="creator"), name="signature_one_creator"),

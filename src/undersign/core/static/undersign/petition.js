@@ -4,7 +4,8 @@
   var el = document.querySelector("[data-count-url]");
   if (!el || !window.fetch) return;
   var seconds = Math.max(parseInt(el.getAttribute("data-interval") || "5", 10), 2);
-  var format = new Intl.NumberFormat();
+  // Grouped as the page's language groups numbers (U+00A0 in Russian), not the browser's.
+  var format = new Intl.NumberFormat(document.documentElement.lang || undefined);
   function refresh() {
     fetch(el.getAttribute("data-count-url"), { headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
