@@ -139,3 +139,27 @@ def test_search_results_count_with_russian_plurals(n, expected):
         found = [SimpleNamespace(pk=7, action="Plant a tree", state="open", created_at=None)] * n
         page = render_to_string("moderation/search.html", {"results": found, "search_form": None})
     assert f"<h2>{expected}</h2>" in page
+
+
+@pytest.mark.django_db
+def test_the_moderators_messages_errors_and_refusals_in_russian(moderator_client):
+    queued = queued_petition(waiting_days=1)
+    other = queued_petition(waiting_days=1)
+    base = f"/moderation/petitions/{queued.pk}/"
+    with translation.override("ru"):
+        unreasoned = moderator_client.post(base + "reject/", {"reject-reason": ""})
+        approved = moderator_client.post(base + "approve/", follow=True)
+        again = moderator_client.post(base + "approve/")
+        attack = moderator_client.post(
+            base + "attack-mode/", {"attack-on": "1", "attack-reason": "наплыв"}, follow=True
+        )
+        bad_filter = moderator_client.post("/moderation/held/", {"network": "не сеть"})
+        missing = moderator_client.get("/moderation/petitions/999999/")
+        flagged = moderator_client.post(f"/moderation/petitions/{other.pk}/flag/", {"flag-note": ""}, follow=True)
+    assert unreasoned.status_code == 400 and "Выберите причину." in unreasoned.content.decode()
+    assert f"Петиция {queued.pk} открыта до " in approved.content.decode()
+    assert again.status_code == 409 and "поэтому одобрить её нельзя" in again.content.decode()
+    assert f"Режим атаки для петиции {queued.pk} включён." in attack.content.decode()
+    assert bad_filter.status_code == 400 and "Введите сеть, например 192.0.2.0/24" in bad_filter.content.decode()
+    assert missing.status_code == 404 and "Петиции с номером 999999 нет." in missing.content.decode()
+    assert f"Петиция {other.pk} отмечена для повторной проверки." in flagged.content.decode()

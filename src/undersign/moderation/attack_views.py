@@ -8,6 +8,8 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from undersign.core.http import signed_in_user
@@ -18,10 +20,14 @@ from undersign.petitions.services import petition_attack_mode_set
 
 class AttackModeForm(forms.Form):
     on = forms.TypedChoiceField(
-        choices=[("1", "on"), ("0", "off")], coerce=lambda value: value == "1", widget=forms.HiddenInput
+        choices=[("1", gettext_lazy("on")), ("0", gettext_lazy("off"))],
+        coerce=lambda value: value == "1",
+        widget=forms.HiddenInput,
     )
     reason = forms.CharField(
-        max_length=200, label="Why", help_text="Kept in the petition's audit trail, for moderators only."
+        max_length=200,
+        label=gettext_lazy("Why"),
+        help_text=gettext_lazy("Kept in the petition's audit trail, for moderators only."),
     )
 
 
@@ -36,9 +42,17 @@ def attack_mode(request: HttpRequest, petition_id: int) -> HttpResponse:
     changed = petition_attack_mode_set(
         petition=petition, on=on, actor=signed_in_user(request), reason=form.cleaned_data["reason"]
     )
-    state = "on" if on else "off"
+    number = {"number": petition.pk}
     if changed:
-        messages.success(request, f"Attack mode is {state} for petition {petition.pk}.")
+        message = (
+            _("Attack mode is on for petition %(number)s.") if on else _("Attack mode is off for petition %(number)s.")
+        )
+        messages.success(request, message % number)
     else:
-        messages.info(request, f"Attack mode was already {state} for petition {petition.pk}.")
+        message = (
+            _("Attack mode was already on for petition %(number)s.")
+            if on
+            else _("Attack mode was already off for petition %(number)s.")
+        )
+        messages.info(request, message % number)
     return redirect("moderation:petition", petition_id=petition.pk)

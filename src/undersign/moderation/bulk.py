@@ -20,6 +20,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from undersign.core.audit import staff_access_record
 from undersign.core.errors import Refusal
@@ -55,16 +56,19 @@ class BulkRefused(Refusal):
 def check_criteria(*, kind: str, criteria: Criteria) -> None:
     """Refuse criteria that select everything, or a petition nothing can be done on."""
     if kind not in (K.INVALIDATE, K.RELEASE):
-        raise BulkRefused("Choose to invalidate or to release.")
+        raise BulkRefused(_("Choose to invalidate or to release."))
     if not criteria.narrows:
-        raise BulkRefused("Narrow the selection: a domain, a network, a time window or held signatures only.")
+        raise BulkRefused(_("Narrow the selection: a domain, a network, a time window or held signatures only."))
     if kind == K.RELEASE and not criteria.held_only:
-        raise BulkRefused("Only held signatures can be released.")
+        raise BulkRefused(_("Only held signatures can be released."))
     petition = criteria.petition
     if petition is not None and petition.state == PetitionState.PENDING:
-        raise BulkRefused(f"Petition {petition.pk} is not confirmed by its creator yet.")
+        raise BulkRefused(_("Petition %(number)s is not confirmed by its creator yet.") % {"number": petition.pk})
     if petition is not None and petition.personal_data_destroyed:
-        raise BulkRefused(f"Petition {petition.pk}'s personal data was destroyed: nothing can be selected there.")
+        raise BulkRefused(
+            _("Petition %(number)s's personal data was destroyed: nothing can be selected there.")
+            % {"number": petition.pk}
+        )
 
 
 def _audit(*, actor: User, criteria: Criteria, action: str, reason: str) -> None:
@@ -110,12 +114,12 @@ def bulk_action_propose(*, actor: User, kind: str, criteria: Criteria, reason: s
     nothing, or too much (``check_criteria``)."""
     reason = reason.strip()
     if not reason:
-        raise BulkRefused("Say why: the reason is kept with the action.")
+        raise BulkRefused(_("Say why: the reason is kept with the action."))
     check_criteria(kind=kind, criteria=criteria)
     _audit(actor=actor, criteria=criteria, action=StaffAccess.Action.PREVIEW_BULK, reason=reason)
     ids = signatures_selected(criteria=criteria, kind=kind)
     if not ids:
-        raise BulkRefused("These criteria select no signature: nothing to do.")
+        raise BulkRefused(_("These criteria select no signature: nothing to do."))
     now = timezone.now()
     with transaction.atomic():
         action = BulkAction.objects.create(
@@ -147,17 +151,17 @@ def bulk_action_reinstate_propose(*, actor: User, action_id: int, reason: str) -
     status it had. The same second-moderator rule applies to its size."""
     reason = reason.strip()
     if not reason:
-        raise BulkRefused("Say why: the reason is kept with the action.")
+        raise BulkRefused(_("Say why: the reason is kept with the action."))
     now = timezone.now()
     with transaction.atomic():
         original = BulkAction.objects.select_for_update().filter(pk=action_id).first()
         if original is None or original.kind != K.INVALIDATE or original.state != St.DONE:
-            raise BulkRefused("Only a finished invalidation can be reinstated.")
+            raise BulkRefused(_("Only a finished invalidation can be reinstated."))
         changed = list(
             original.items.exclude(previous_status="").order_by("signature_id").values_list("signature_id", flat=True)
         )
         if not changed:
-            raise BulkRefused("That invalidation changed no signature: nothing to reinstate.")
+            raise BulkRefused(_("That invalidation changed no signature: nothing to reinstate."))
         try:
             with transaction.atomic():
                 action = BulkAction.objects.create(
@@ -171,7 +175,7 @@ def bulk_action_reinstate_propose(*, actor: User, action_id: int, reason: str) -
                     proposed_at=now,
                 )
         except IntegrityError:
-            raise BulkRefused(f"Action #{original.pk} is already being reinstated.") from None
+            raise BulkRefused(_("Action #%(number)s is already being reinstated.") % {"number": original.pk}) from None
         BulkActionItem.objects.bulk_create(
             [BulkActionItem(action=action, signature_id=pk) for pk in changed], batch_size=BULK_ACTION_BATCH
         )
@@ -189,11 +193,14 @@ def bulk_action_approve(*, actor: User, action_id: int) -> BulkAction:
     with transaction.atomic():
         action = BulkAction.objects.select_for_update().filter(pk=action_id).first()
         if action is None:
-            raise BulkRefused(f"There is no bulk action number {action_id}.")
+            raise BulkRefused(_("There is no bulk action number %(number)s.") % {"number": action_id})
         if action.proposed_by_id == actor.pk:
-            raise BulkRefused("Another moderator must approve an action you proposed.")
+            raise BulkRefused(_("Another moderator must approve an action you proposed."))
         if action.state != St.PROPOSED:
-            raise BulkRefused(f"Action #{action.pk} is {action.get_state_display().lower()}: nothing to approve.")
+            raise BulkRefused(
+                _("Action #%(number)s is %(state)s: nothing to approve.")
+                % {"number": action.pk, "state": action.get_state_display().lower()}
+            )
         _start(action, actor=actor, approved_by=actor, now=now)
     action.refresh_from_db()
     return action
@@ -209,9 +216,12 @@ def bulk_action_cancel(*, actor: User, action_id: int) -> BulkAction:
         )
         action = BulkAction.objects.filter(pk=action_id).first()
         if action is None:
-            raise BulkRefused(f"There is no bulk action number {action_id}.")
+            raise BulkRefused(_("There is no bulk action number %(number)s.") % {"number": action_id})
         if not cancelled:
-            raise BulkRefused(f"Action #{action.pk} is {action.get_state_display().lower()}: it cannot be cancelled.")
+            raise BulkRefused(
+                _("Action #%(number)s is %(state)s: it cannot be cancelled.")
+                % {"number": action.pk, "state": action.get_state_display().lower()}
+            )
         _event(action, actor=actor, from_state=St.PROPOSED, to_state=St.CANCELLED, now=now)
     return action
 

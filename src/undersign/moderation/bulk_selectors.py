@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from undersign.core.errors import Refusal
 from undersign.core.http import network_of
@@ -319,11 +320,11 @@ def bulk_actions_to_approve(*, user) -> list[BulkAction]:
 
 
 class BulkActionNotFound(Refusal):
-    title = "No such bulk action"
+    title = gettext_lazy("No such bulk action")  # type: ignore[assignment]  # lazy: shown in the request's language
     status = 404
 
     def __init__(self, action_id: int) -> None:
-        super().__init__(f"There is no bulk action number {action_id}.")
+        super().__init__(gettext("There is no bulk action number %(number)s.") % {"number": action_id})
 
 
 def bulk_action_by_id(*, action_id: int) -> BulkAction:

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from undersign.core.http import refusal_page, signed_in_user
@@ -126,9 +128,25 @@ def bulk(request: HttpRequest) -> HttpResponse:
         form.add_error(None, refused.message)
         return _bulk_page(request, form=form, status=refused.status)
     if action.state == BulkActionState.PROPOSED:
-        messages.success(request, f"Action #{action.pk} ({action.selected} signatures) awaits a second moderator.")
+        messages.success(
+            request,
+            ngettext(
+                "Action #%(number)s (%(selected)s signatures) awaits a second moderator.",
+                "Action #%(number)s (%(selected)s signatures) awaits a second moderator.",
+                action.selected,
+            )
+            % {"number": action.pk, "selected": action.selected},
+        )
     else:
-        messages.success(request, f"Action #{action.pk} ran: {action.changed} of {action.selected} signatures changed.")
+        messages.success(
+            request,
+            ngettext(
+                "Action #%(number)s ran: %(changed)s of %(selected)s signatures changed.",
+                "Action #%(number)s ran: %(changed)s of %(selected)s signatures changed.",
+                action.selected,
+            )
+            % {"number": action.pk, "changed": action.changed, "selected": action.selected},
+        )
     return redirect("moderation:bulk_detail", action.pk)
 
 
@@ -162,7 +180,10 @@ def _decided(request: HttpRequest, action_id: int, decide) -> HttpResponse:
         action = decide(actor=signed_in_user(request), action_id=action_id)
     except BulkRefused as refused:
         return refusal_page(request, refused)
-    messages.success(request, f"Action #{action.pk} is {action.get_state_display().lower()}.")
+    messages.success(
+        request,
+        _("Action #%(number)s is %(state)s.") % {"number": action.pk, "state": action.get_state_display().lower()},
+    )
     return redirect("moderation:bulk_detail", action.pk)
 
 
@@ -183,7 +204,7 @@ def bulk_cancel(request: HttpRequest, action_id: int) -> HttpResponse:
 def bulk_reinstate(request: HttpRequest, action_id: int) -> HttpResponse:
     form = ReinstateForm(request.POST)
     if not form.is_valid():
-        return refusal_page(request, BulkRefused("Say why it is reinstated."))
+        return refusal_page(request, BulkRefused(_("Say why it is reinstated.")))
     try:
         action = bulk_action_reinstate_propose(
             actor=signed_in_user(request), action_id=action_id, reason=form.cleaned_data["reason"]

@@ -7,6 +7,8 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from undersign.abuse.models import ListChange, ListEntry, ListKind, ListTarget
@@ -18,13 +20,20 @@ HISTORY_SHOWN = 50
 
 
 class ListEntryForm(forms.Form):
-    kind = forms.ChoiceField(choices=ListKind.choices, widget=forms.RadioSelect, initial=ListKind.BLOCK)
-    target = forms.ChoiceField(choices=ListTarget.choices, widget=forms.RadioSelect, initial=ListTarget.DOMAIN)
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind"), choices=ListKind.choices, widget=forms.RadioSelect, initial=ListKind.BLOCK
+    )
+    target = forms.ChoiceField(
+        label=gettext_lazy("Target"), choices=ListTarget.choices, widget=forms.RadioSelect, initial=ListTarget.DOMAIN
+    )
     value = forms.CharField(
-        max_length=253, label="Domain or network", help_text="A domain (example.org; its subdomains too) or a network "
-        "(192.0.2.0/24, 2001:db8::/48, or one address)."
-    )  # fmt: skip
-    note = forms.CharField(max_length=200, required=False, label="Why (seen by staff only)")
+        max_length=253,
+        label=gettext_lazy("Domain or network"),
+        help_text=gettext_lazy(
+            "A domain (example.org; its subdomains too) or a network (192.0.2.0/24, 2001:db8::/48, or one address)."
+        ),
+    )
+    note = forms.CharField(max_length=200, required=False, label=gettext_lazy("Why (seen by staff only)"))
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
@@ -67,7 +76,12 @@ def abuse_lists(request: HttpRequest) -> HttpResponse:
         except ListEntryInvalid as invalid:
             form.add_error("value", invalid.message)
         else:
-            messages.success(request, f"{entry.value} is now on the {entry.kind}-list.")
+            message = (
+                _("%(value)s is now on the allow-list.")
+                if entry.kind == "allow"
+                else _("%(value)s is now on the block-list.")
+            )
+            messages.success(request, message % {"value": entry.value})
             return redirect("moderation:abuse_lists")
     return _page(request, form, status=400)
 
@@ -76,7 +90,7 @@ def abuse_lists(request: HttpRequest) -> HttpResponse:
 @moderators_only
 def abuse_list_remove(request: HttpRequest, entry_id: int) -> HttpResponse:
     if list_entry_remove(actor=signed_in_user(request), entry_id=entry_id):
-        messages.success(request, "The entry was removed.")
+        messages.success(request, _("The entry was removed."))
     else:
-        messages.info(request, "That entry was already removed.")
+        messages.info(request, _("That entry was already removed."))
     return redirect("moderation:abuse_lists")

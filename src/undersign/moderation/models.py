@@ -3,12 +3,14 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class SignerSearchKind(models.TextChoices):
-    EMAIL = "email", "E-mail address"
-    NAME = "name", "Name"
-    NETWORK = "network", "Network (IP address or range)"
+    EMAIL = "email", _("E-mail address")
+    NAME = "name", _("Name")
+    NETWORK = "network", _("Network (IP address or range)")
 
 
 class SearchApproval(models.Model):
@@ -53,16 +55,16 @@ class SearchApproval(models.Model):
 
 
 class BulkActionKind(models.TextChoices):
-    INVALIDATE = "invalidate", "Invalidate as fraud"
-    RELEASE = "release", "Release for confirmation"
-    REINSTATE = "reinstate", "Reinstate (undo an invalidation)"
+    INVALIDATE = "invalidate", _("Invalidate as fraud")
+    RELEASE = "release", _("Release for confirmation")
+    REINSTATE = "reinstate", _("Reinstate (undo an invalidation)")
 
 
 class BulkActionState(models.TextChoices):
-    PROPOSED = "proposed", "Awaiting a second moderator"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    CANCELLED = "cancelled", "Cancelled"
+    PROPOSED = "proposed", pgettext_lazy("bulk action state", "Awaiting a second moderator")
+    RUNNING = "running", pgettext_lazy("bulk action state", "Running")
+    DONE = "done", pgettext_lazy("bulk action state", "Done")
+    CANCELLED = "cancelled", pgettext_lazy("bulk action state", "Cancelled")
 
 
 class BulkAction(models.Model):

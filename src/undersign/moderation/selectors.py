@@ -12,6 +12,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from undersign.core.crypto import dedup_tag
 from undersign.core.errors import Refusal
@@ -35,11 +36,11 @@ SEARCH_APPROVAL_VALID_MINUTES = 60
 
 
 class PetitionNotFound(Refusal):
-    title = "No such petition"
+    title = gettext_lazy("No such petition")  # type: ignore[assignment]  # lazy: shown in the request's language
     status = 404
 
     def __init__(self, petition_id: int) -> None:
-        super().__init__(f"There is no petition number {petition_id}.")
+        super().__init__(gettext("There is no petition number %(number)s.") % {"number": petition_id})
         self.petition_id = petition_id
 
 

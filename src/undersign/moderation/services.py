@@ -16,6 +16,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from undersign.core.audit import staff_access_record
 from undersign.core.batches import batches_delete
@@ -182,7 +184,7 @@ def petition_note_add(*, petition: Petition, actor: User, note: str) -> Petition
     Precondition: ``note`` is not blank (raises ``ModerationRefused``)."""
     note = note.strip()
     if not note:
-        raise ModerationRefused("A note needs some text.")
+        raise ModerationRefused(_("A note needs some text."))
     return petition_note_record(petition=petition, actor=actor, note=note)
 
 
@@ -205,13 +207,15 @@ def petition_response_publish(*, petition: Petition, actor: User, summary: str, 
     response, or ``summary``/``details`` is blank."""
     summary, details = summary.strip(), details.strip()
     if not summary or not details:
-        raise ModerationRefused("A response needs a summary and details.")
+        raise ModerationRefused(_("A response needs a summary and details."))
     with transaction.atomic():
         petition = _locked(petition)
         if not petition.is_published:
-            raise ModerationRefused(f"Only open or closed petitions get a response; this one is {petition.state}.")
+            raise ModerationRefused(
+                _("Only open or closed petitions get a response; this one is %(state)s.") % {"state": petition.state}
+            )
         if PetitionResponse.objects.filter(petition=petition).exists():
-            raise ModerationRefused("This petition already has a response.")
+            raise ModerationRefused(_("This petition already has a response."))
         response = petition_response_record(petition=petition, actor=actor, summary=summary, details=details)
         recipients = (
             Signature.objects.filter(_response_recipients(petition)).order_by("pk").values_list("pk", flat=True)
@@ -262,7 +266,7 @@ def petition_response_emails_deliver_all(*, petition_id: int) -> None:
     run out of stack."""
     more = True
     while more:
-        _, more = petition_response_emails_deliver(petition_id=petition_id)
+        _sent, more = petition_response_emails_deliver(petition_id=petition_id)
 
 
 # --- searches by personal data: a stated reason, a record, and across petitions a second moderator
@@ -289,7 +293,7 @@ ALL_PETITIONS = "petitions:all"
 def search_approval_request(*, actor: User, kind: str, reason: str) -> SearchApproval:
     """Ask a second moderator to approve a search of ``kind`` across all petitions."""
     if not reason.strip():
-        raise SearchRefused("State why you need this search.")
+        raise SearchRefused(_("State why you need this search."))
     return SearchApproval.objects.create(kind=SignerSearchKind(kind), reason=reason.strip(), requested_by=actor)
 
 
@@ -302,7 +306,7 @@ def search_approval_approve(*, approval_id: int, actor: User) -> None:
         .update(approved_by=actor, approved_at=timezone.now())
     )
     if not approved:
-        raise SearchRefused("That request is approved already, or is your own: another moderator must approve it.")
+        raise SearchRefused(_("That request is approved already, or is your own: another moderator must approve it."))
 
 
 def signer_search_record(
@@ -318,14 +322,17 @@ def signer_search_record(
         if petition.personal_data_destroyed_at is not None:
             day = petition.personal_data_destroyed_at
             raise NothingToSearch(
-                f"The personal data of petition {petition.pk}'s signers was destroyed on {day.day} {day:%B %Y}: "
-                "there is nothing left to search."
+                _(
+                    "The personal data of petition %(number)s's signers was destroyed on %(day)s: "
+                    "there is nothing left to search."
+                )
+                % {"number": petition.pk, "day": date_format(day, "j E Y")}
             )
         if not reason.strip():
-            raise SearchRefused("State why you need this search.")
+            raise SearchRefused(_("State why you need this search."))
         return staff_access_record(actor=actor, action=action, subject=f"petition:{petition.pk}", reason=reason)
     if approval_id is None:
-        raise SearchRefused("A search across all petitions needs a second moderator's approval: request one first.")
+        raise SearchRefused(_("A search across all petitions needs a second moderator's approval: request one first."))
     now = timezone.now()
     with transaction.atomic():
         spent = SearchApproval.objects.filter(
@@ -337,8 +344,11 @@ def signer_search_record(
         ).update(used_at=now)
         if not spent:
             raise SearchRefused(
-                "That approval cannot be used: it is for another kind of search, used already, not yet approved, "
-                f"or older than {SEARCH_APPROVAL_VALID_MINUTES} minutes. Request a new one."
+                _(
+                    "That approval cannot be used: it is for another kind of search, used already, not yet approved, "
+                    "or older than %(minutes)s minutes. Request a new one."
+                )
+                % {"minutes": SEARCH_APPROVAL_VALID_MINUTES}
             )
         approval = SearchApproval.objects.select_related("approved_by").get(pk=approval_id)
         return staff_access_record(

@@ -13,6 +13,9 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from undersign.core.http import private_page, refusal_page, signed_in_user
@@ -201,7 +204,7 @@ def search_approval_request_view(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _signer_search_page(request, request_form=form, status=400)
     search_approval_request(actor=signed_in_user(request), **form.cleaned_data)
-    messages.success(request, "Requested: another moderator must approve it before you can search all petitions.")
+    messages.success(request, _("Requested: another moderator must approve it before you can search all petitions."))
     return redirect("moderation:signer_search")
 
 
@@ -212,7 +215,7 @@ def search_approval_approve_view(request: HttpRequest, approval_id: int) -> Http
         search_approval_approve(approval_id=approval_id, actor=signed_in_user(request))
     except SearchRefused as refused:
         return refusal_page(request, refused)
-    messages.success(request, f"Approved request #{approval_id}.")
+    messages.success(request, _("Approved request #%(number)s.") % {"number": approval_id})
     return redirect("moderation:signer_search")
 
 
@@ -261,9 +264,18 @@ def _petition_page(
     return render(request, "moderation/petition.html", context, status=status)
 
 
+# One sentence per move, so that each language can say it whole.
+REFUSED_MOVES = {
+    "approved": gettext_lazy("Petition %(number)s is now “%(state)s”, so it cannot be approved."),
+    "rejected": gettext_lazy("Petition %(number)s is now “%(state)s”, so it cannot be rejected."),
+    "flagged": gettext_lazy("Petition %(number)s is now “%(state)s”, so it cannot be flagged."),
+    "taken down": gettext_lazy("Petition %(number)s is now “%(state)s”, so it cannot be taken down."),
+}
+
+
 def _refused(request: HttpRequest, petition: Petition, what: str) -> HttpResponse:
     petition.refresh_from_db()
-    message = f"Petition {petition.pk} is now “{petition.get_state_display()}”, so it cannot be {what}."
+    message = str(REFUSED_MOVES[what]) % {"number": petition.pk, "state": petition.get_state_display()}
     return _petition_page(request, petition, status=409, error=message)
 
 
@@ -282,7 +294,12 @@ def approve(request: HttpRequest, petition_id: int) -> HttpResponse:
         petition = petition_approve(petition=petition, actor=signed_in_user(request))
     except TransitionRefused:
         return _refused(request, petition, "approved")
-    messages.success(request, f"Petition {petition.pk} is open until {petition.closing_date:%d %B %Y}.")
+    assert petition.closing_date is not None, "an open petition has a closing date (a check constraint)"
+    messages.success(
+        request,
+        _("Petition %(number)s is open until %(day)s.")
+        % {"number": petition.pk, "day": date_format(petition.closing_date, "d E Y")},
+    )
     return redirect("moderation:queue")
 
 
@@ -302,7 +319,10 @@ def reject(request: HttpRequest, petition_id: int) -> HttpResponse:
         )
     except TransitionRefused:
         return _refused(request, petition, "rejected")
-    messages.success(request, f"Petition {petition.pk} is {petition.get_state_display().lower()}.")
+    messages.success(
+        request,
+        _("Petition %(number)s is %(state)s.") % {"number": petition.pk, "state": petition.get_state_display().lower()},
+    )
     return redirect("moderation:queue")
 
 
@@ -317,7 +337,7 @@ def flag(request: HttpRequest, petition_id: int) -> HttpResponse:
         petition = petition_flag(petition=petition, actor=signed_in_user(request), note=form.cleaned_data["note"])
     except TransitionRefused:
         return _refused(request, petition, "flagged")
-    messages.success(request, f"Petition {petition.pk} is flagged for review.")
+    messages.success(request, _("Petition %(number)s is flagged for review.") % {"number": petition.pk})
     return redirect("moderation:queue")
 
 
@@ -337,7 +357,7 @@ def take_down(request: HttpRequest, petition_id: int) -> HttpResponse:
         )
     except TransitionRefused:
         return _refused(request, petition, "taken down")
-    messages.success(request, f"Petition {petition.pk} was taken down.")
+    messages.success(request, _("Petition %(number)s was taken down.") % {"number": petition.pk})
     return redirect("moderation:petition", petition.pk)
 
 
@@ -353,7 +373,7 @@ def note_add(request: HttpRequest, petition_id: int) -> HttpResponse:
     except ModerationRefused as refused:
         form.add_error("note", str(refused))
         return _petition_page(request, petition, status=400, note_form=form)
-    messages.success(request, "Note added.")
+    messages.success(request, _("Note added."))
     return redirect("moderation:petition", petition.pk)
 
 
@@ -373,5 +393,8 @@ def response_publish(request: HttpRequest, petition_id: int) -> HttpResponse:
         )
     except ModerationRefused as refused:
         return _petition_page(request, petition, status=409, error=str(refused))
-    messages.success(request, f"The response to petition {petition.pk} is published; signers are being e-mailed.")
+    messages.success(
+        request,
+        _("The response to petition %(number)s is published; signers are being e-mailed.") % {"number": petition.pk},
+    )
     return redirect("moderation:petition", petition.pk)

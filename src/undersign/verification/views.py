@@ -126,7 +126,7 @@ def members_json(request: HttpRequest, petition_id: int) -> HttpResponse:
     petition = petition_get_public(petition_id=petition_id)
     verification = petition_verification(petition=petition) if petition else None
     if petition is None or petition.state != PetitionState.OPEN or verification is None:
-        return JsonResponse({"error": "no such petition taking registry claims"}, status=404)
+        return JsonResponse({"error": _("no such petition taking registry claims")}, status=404)
     query = request.GET.get("q", "")
     if query.strip() and not form_limit_take(request, CLAIM_SEARCH):
         # Never cached (``public_cache`` marks only 200s), so a shared cache does not serve it on.
