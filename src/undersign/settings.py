@@ -6,6 +6,7 @@ import math
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -249,7 +250,16 @@ CONFIRMATION_LINK_DAYS = env_int("CONFIRMATION_LINK_DAYS", 30, minimum=1)
 MODERATION_OVERDUE_DAYS = env_int("MODERATION_OVERDUE_DAYS", 7, minimum=1)
 OUTBOX_SWEEP_AFTER_SECONDS = env_int("OUTBOX_SWEEP_AFTER_SECONDS", 60, minimum=1)
 OUTBOX_DELIVERY_INTERVAL = env_float("OUTBOX_DELIVERY_INTERVAL", 1.0, minimum=0.1)
-REGIONS_FILE = env_str("REGIONS_FILE", str(PACKAGE_DIR / "core" / "data" / "regions.json"))
+# The territories signers choose from: a bundled set (core/data/territories/), or a site's own
+# file, which wins when set.
+REGION_SET = env_choice("REGION_SET", "uk", ("uk", "ru", "ru-cities"))
+REGIONS_FILE = env_str("REGIONS_FILE", "")
+try:  # TIME_ZONE (above): the site's clock, in which pages show times
+    ZoneInfo(TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError) as _exc:
+    raise ImproperlyConfigured(
+        f"TIME_ZONE must name an IANA time zone (e.g. Europe/Moscow), not {TIME_ZONE!r}"
+    ) from _exc
 REJECTION_REASONS_FILE = env_str(
     "REJECTION_REASONS_FILE", str(PACKAGE_DIR / "moderation" / "data" / "rejection_reasons.json")
 )

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import condition
@@ -24,6 +25,7 @@ from undersign.api import presenters
 from undersign.api.openapi import openapi_document
 from undersign.api.selectors import petition_count_row
 from undersign.core.http import public_cache
+from undersign.core.reference import NEUTRAL_LANGUAGE
 from undersign.counting.selectors import breakdown_sequence, petition_breakdown
 from undersign.petitions.forms import list_params
 from undersign.petitions.models import PetitionState
@@ -134,12 +136,14 @@ def petition_json(request: HttpRequest, petition_id: int) -> HttpResponse:
     petition = petition_get_public(petition_id=petition_id)
     if petition is None:
         return error(gettext_noop("no such petition"), 404)
-    document = presenters.petition_document(
-        petition,
-        creator_name=creator_public_name(petition=petition) if petition.text_visible else None,
-        breakdown=petition_breakdown(petition=petition),
-        verification=verification_summary(petition=petition) if petition.text_visible else None,
-    )
+    # Open data is locale-neutral: territories by code and neutral name, whatever the request's language.
+    with translation.override(NEUTRAL_LANGUAGE):
+        document = presenters.petition_document(
+            petition,
+            creator_name=creator_public_name(petition=petition) if petition.text_visible else None,
+            breakdown=petition_breakdown(petition=petition),
+            verification=verification_summary(petition=petition) if petition.text_visible else None,
+        )
     return JsonResponse(document)
 
 

@@ -54,7 +54,7 @@ class RegistryImportInline(ReadOnlyInline):
 class RegistryAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "validators_required", "official_domain", "members_link", "import_link"]
     prepopulated_fields = {"slug": ["name"]}
-    fields = ["name", "slug", "validators_required", "official_domain"]
+    fields = ["name", "slug", "validators_required", "official_domain", "territory_set"]
     inlines = [RegistryValidatorInline, RegistryImportInline]
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:

@@ -33,6 +33,27 @@ class Registry(models.Model):
     official_domain = models.CharField(
         max_length=253, blank=True, help_text="The e-mail domain of the institution, if any (e.g. council.example)."
     )
+    territory_set = models.CharField(
+        max_length=16,
+        blank=True,
+        choices=[
+            ("", _("The site's regions")),
+            ("uk", _("United Kingdom: ITL1 regions")),
+            ("ru", _("Russia: federal subjects")),
+            ("ru-cities", _("Russia: cities")),
+        ],
+        help_text=_(
+            "The bundled territory set its members are counted in (e.g. ru-cities); empty: the site's regions."
+        ),
+    )
+    territories = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_(
+            "Its own territories, from a file given at import ([{code, name, time_zone}]); "
+            "these win over the set named above."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -21,7 +21,6 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from undersign.core.reference import region_names
 from undersign.core.text import fold_name
 from undersign.counting.breakdowns import Publish
 from undersign.counting.models import BreakdownSnapshot
@@ -47,6 +46,7 @@ from undersign.verification.models import (
     SigningPolicy,
     VerifiedCount,
 )
+from undersign.verification.territories import registries_territory_names
 
 SEARCH_LIMIT = 20
 MIN_QUERY = 2
@@ -77,6 +77,12 @@ def members_search(*, petition: Petition, query: str, limit: int = SEARCH_LIMIT)
     for word in words:
         members = members.filter(name_folded__contains=word)
     return list(members.select_related("registry").order_by("name", "pk")[:limit])
+
+
+def petition_territory_names(*, petition: Petition) -> dict[str, str]:
+    """Code → name, in the page's language, of the territories of the petition's registries
+    (and the site's regions): what the pages show in place of a member's territory code."""
+    return registries_territory_names(Registry.objects.filter(petitions__petition=petition))
 
 
 def member_for_petition(*, petition: Petition, member_id: int) -> RegistryMember | None:
@@ -210,7 +216,7 @@ def verified_named_signers(
     claims = _named_verified_claims(petition)
     if claim_ids is not None:
         claims = claims.filter(pk__in=claim_ids)
-    names = region_names()
+    names = petition_territory_names(petition=petition)
     members = sorted(
         claim_members(claims.select_related("signature").order_by("pk")).values(), key=lambda m: (m.name, m.pk)
     )
@@ -451,12 +457,13 @@ def verification_summary(
     verification = petition_verification(petition=petition)
     if verification is None:
         return None
-    names = region_names()
+    registries = list(verification.registries.all())
+    names = registries_territory_names(registries)
     registry_only = verification.policy == SigningPolicy.REGISTRY_ONLY
     common: dict[str, Any] = {
         "policy": verification.policy,
         "policy_label": str(SigningPolicy(verification.policy).label),
-        "registries": list(verification.registries.all()),
+        "registries": registries,
         "signature_count": petition.signature_count if registry_only else None,
     }
     # A petition that offers no group shows none (``petition_offers_group``: the policy is set).
@@ -692,7 +699,7 @@ def group_members_named(*, petition: Petition, part: Mapping[str, Any], log_size
     if petition.personal_data_destroyed:
         return []
     claim_ids = part.get("member_claims", [])
-    names = region_names()
+    names = petition_territory_names(petition=petition)
     claims = _group_member_claims(petition).filter(pk__in=claim_ids).select_related("signature")
     members = [
         GroupMember(m.name, True, m.office, m.district, names.get(m.territory_code, m.territory_code))

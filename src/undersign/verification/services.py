@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from undersign.core.batches import batches_update
 from undersign.core.crypto import DEDUP_V1, dedup_tag, normalise_email
 from undersign.core.errors import Refusal
+from undersign.core.reference import TerritorySet
 from undersign.core.text import fold_name
 from undersign.counting.breakdowns import Opening
 from undersign.petitions.models import Petition
@@ -75,7 +76,7 @@ from undersign.verification.models import (
     VerifiedCount,
     day_start,
 )
-from undersign.verification.registry_import import MemberRow, parse_registry_csv
+from undersign.verification.registry_import import MAX_ERRORS, ImportRefused, MemberRow, parse_registry_csv
 from undersign.verification.selectors import (
     claim_counted_as,
     group_counts_live,
@@ -84,6 +85,7 @@ from undersign.verification.selectors import (
     group_reveal,
     verified_counts_recount,
 )
+from undersign.verification.territories import registry_declares_territories, registry_territories
 
 
 class ClaimRefused(Refusal):
@@ -123,11 +125,12 @@ def _member_values(registry: Registry, row: MemberRow) -> dict[str, object]:
     }
 
 
-def registry_ensure(*, slug: str, name: str, official_domain: str = "") -> Registry:
-    """The registry named ``slug``, created with ``name`` and ``official_domain`` if missing
-    (staff create registries in the admin; this is for scripts such as the demo data)."""
+def registry_ensure(*, slug: str, name: str, official_domain: str = "", territory_set: str = "") -> Registry:
+    """The registry named ``slug``, created with ``name``, ``official_domain`` and the bundled
+    ``territory_set`` its members are counted in if missing (staff create registries in the
+    admin; this is for scripts such as the demo data)."""
     registry, _created = Registry.objects.get_or_create(
-        slug=slug, defaults={"name": name, "official_domain": official_domain}
+        slug=slug, defaults={"name": name, "official_domain": official_domain, "territory_set": territory_set}
     )
     return registry
 
@@ -137,15 +140,45 @@ def registry_validator_add(*, registry: Registry, user: User) -> None:
     RegistryValidator.objects.get_or_create(registry=registry, user=user)
 
 
-def registry_import(*, registry: Registry, data: bytes, source: str, actor: User | None = None) -> RegistryImport:
+def _territories_check(registry: Registry, rows: list[MemberRow], territories: TerritorySet | None) -> None:
+    """Members of a registry that declares its territories must be in one of them: a code the
+    pages could not name would be shown bare."""
+    if territories is None and not registry_declares_territories(registry):
+        return
+    known = (territories or registry_territories(registry)).codes
+    errors = [
+        f"line {row.line}: territory_code {row.territory_code!r} is not one of the registry's territories"
+        for row in rows
+        if row.territory_code not in known
+    ]
+    if errors:
+        raise ImportRefused(errors[:MAX_ERRORS])
+
+
+def registry_import(
+    *,
+    registry: Registry,
+    data: bytes,
+    source: str,
+    actor: User | None = None,
+    territories: TerritorySet | None = None,
+) -> RegistryImport:
     """Replace a registry's member list with a CSV file's, matching members by external id:
     new ids are added, listed ones updated, unlisted ones deactivated (claims' sealed references
-    still name them). One transaction, after the whole file passed its checks: ``ImportRefused`` leaves
-    the registry as it was."""
+    still name them). ``territories``: the registry's own territory list, given with the file
+    (kept on the registry; every member's code must be one of them). One transaction, after the
+    whole file passed its checks: ``ImportRefused`` leaves the registry as it was."""
     rows = parse_registry_csv(data)
+    _territories_check(registry, rows, territories)
     added = changed = 0
     with transaction.atomic():
         Registry.objects.select_for_update().filter(pk=registry.pk).first()  # one import at a time
+        if territories is not None:
+            registry.territories = [
+                {"code": r.code, "name": dict(r.names), **({"time_zone": r.time_zone} if r.time_zone else {})}
+                for r in territories.regions
+            ]
+            Registry.objects.filter(pk=registry.pk).update(territories=registry.territories)
         existing = {m.external_id: m for m in RegistryMember.objects.filter(registry=registry)}
         new_members = []
         for row in rows:

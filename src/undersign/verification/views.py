@@ -40,6 +40,7 @@ from undersign.verification.selectors import (
     group_named_with,
     member_for_petition,
     members_search,
+    petition_territory_names,
     petition_verification,
     signature_by_group_link,
     validator_registry_ids,
@@ -134,6 +135,7 @@ def members_json(request: HttpRequest, petition_id: int) -> HttpResponse:
         limited["Retry-After"] = str(int(CLAIM_SEARCH.window.total_seconds()))
         return limited
     members = members_search(petition=petition, query=query)
+    names = petition_territory_names(petition=petition)
     return JsonResponse(
         {
             "data": [
@@ -142,7 +144,7 @@ def members_json(request: HttpRequest, petition_id: int) -> HttpResponse:
                     "name": m.name,
                     "office": m.office,
                     "district": m.district,
-                    "territory": m.territory_code,
+                    "territory": names.get(m.territory_code, m.territory_code),  # by name: shown as is
                     "registry": m.registry.name,
                 }
                 for m in members

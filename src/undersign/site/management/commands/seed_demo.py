@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand
 from django.test.utils import override_settings
 
 from undersign.core.outbox import outbox_sweep
-from undersign.core.reference import regions
+from undersign.core.reference import region_names, regions
 from undersign.counting.services import breakdown_snapshots_take_due
 from undersign.moderation.services import (
     petition_approve,
@@ -42,6 +42,41 @@ from undersign.verification.services import (
 S = PetitionState
 VERIFIED_DEMO_ACTION = "Publish the city budget as open data before the council votes on it"
 VERIFIED_DEMO_BACKGROUND = "A petition of municipal deputies: only deputies on the registry may sign it."
+# The founding case: a petition written and signed in Russian by municipal deputies of four
+# cities, with 30+ verified and 84 awaiting validation. A neutral municipal subject; fictional names.
+RUSSIAN_DEMO_ACTION = "Продлить работу городских публичных библиотек по будням до 22:00"
+RUSSIAN_DEMO_BACKGROUND = (
+    "Обращение муниципальных депутатов Москвы, Санкт-Петербурга, Самары и Якутска; подписать его "
+    "могут только депутаты из реестра. Городские библиотеки закрываются в 19:00, когда многие жители "
+    "только возвращаются с работы, а читальный зал для многих школьников и студентов — единственное "
+    "тихое место для занятий. Просим продлить работу библиотек по будням до 22:00."
+)
+RUSSIAN_DEMO_CITIES = ("MOSCOW", "SAINT-PETERSBURG", "SAMARA", "YAKUTSK")
+# The federal subject of each city, for the signer's region when the site lists Russia's subjects.
+RUSSIAN_DEMO_SUBJECTS = {"MOSCOW": "RU-MOW", "SAINT-PETERSBURG": "RU-SPE", "SAMARA": "RU-SAM", "YAKUTSK": "RU-SA"}
+RUSSIAN_DEMO_VERIFIED_PER_CITY = 8  # 32 verified
+RUSSIAN_DEMO_PENDING_PER_CITY = 21  # 84 awaiting validation
+FIRST_RU = (
+    ("Алексей", "Дмитрий", "Иван", "Михаил", "Сергей", "Андрей", "Николай", "Павел"),
+    ("Анна", "Мария", "Елена", "Ольга", "Ксения", "Татьяна", "Наталья", "Ирина"),
+)
+LAST_RU = [
+    ("Соколов", "Соколова"),
+    ("Лебедев", "Лебедева"),
+    ("Новиков", "Новикова"),
+    ("Морозов", "Морозова"),
+    ("Волков", "Волкова"),
+    ("Зайцев", "Зайцева"),
+    ("Павлов", "Павлова"),
+    ("Семёнов", "Семёнова"),
+    ("Голубев", "Голубева"),
+    ("Виноградов", "Виноградова"),
+    ("Богданов", "Богданова"),
+    ("Воробьёв", "Воробьёва"),
+    ("Фёдоров", "Фёдорова"),
+    ("Михайлов", "Михайлова"),
+    ("Беляев", "Беляева"),
+]
 CONFIRM_LINK = re.compile(r"/signatures/confirm/([\w-]+)/")
 FIRST = ["Alex", "Sam", "Priya", "Tomasz", "Aisha", "Jon", "Mei", "Oluwaseun", "Freya", "Luca", "Nadia", "Owen"]
 LAST = ["Rivers", "Okafor", "Kowalski", "Nguyen", "Campbell", "Hughes", "Patel", "Moreau", "Evans", "Larsen"]
@@ -109,6 +144,7 @@ class Command(BaseCommand):
                 self._petition(action, background, state, confirmed, names, codes, moderator)
                 created += 1
             self._verified_signatories_demo(moderator, names, codes)
+            self._russian_deputies_demo(moderator, codes)
         log_integrate_all()
         breakdown_snapshots_take_due()  # the figures by region of those with enough counted-only signers
         self.stdout.write(f"demo petitions: {created} created, {len(DEMO) - created} already there")
@@ -230,3 +266,56 @@ class Command(BaseCommand):
                 validate_by_hand.append(signature_id)
         for claim in Claim.objects.filter(signature_id__in=validate_by_hand).select_related("signature"):
             claim_decide(claim=claim, actor=moderator, kind=DecisionKind.VALIDATE, note="Checked with the council.")
+
+    def _russian_deputies_demo(self, moderator, codes) -> None:
+        """The founding case, in Russian: a registry of municipal deputies in Moscow, St
+        Petersburg, Samara and Yakutsk, counted per city (``ru-cities``), and a petition only
+        they may sign, with 32 deputies verified (confirmed at their official address) and 84
+        awaiting a validator (the moderator validates the registry)."""
+        if Petition.objects.filter(action=RUSSIAN_DEMO_ACTION).exists():
+            return
+        registry = registry_ensure(
+            slug="demo-deputies-ru",
+            name="Муниципальные депутаты (демо)",
+            official_domain="mo.example",
+            territory_set="ru-cities",
+        )
+        people = (f"{first} {last[gender]}" for last in LAST_RU for gender in (0, 1) for first in FIRST_RU[gender])
+        per_city = RUSSIAN_DEMO_VERIFIED_PER_CITY + RUSSIAN_DEMO_PENDING_PER_CITY
+        if not registry.members.exists():
+            rows = ["name,office,district,territory_code,official_email,official_email_domain,external_id"]
+            for city in RUSSIAN_DEMO_CITIES:
+                for n in range(1, per_city + 1):
+                    email = f"deputat{n}@{city.lower()}.mo.example"
+                    rows.append(f"{next(people)},Муниципальный депутат,Округ № {n},{city},{email},,{city.lower()}-{n}")
+            registry_import(registry=registry, data="\n".join(rows).encode(), source="seed_demo")
+        registry_validator_add(registry=registry, user=moderator)
+        site_codes = set(region_names())
+        self._petition(RUSSIAN_DEMO_ACTION, RUSSIAN_DEMO_BACKGROUND, S.OPEN, 6, people, codes, moderator)
+        petition = Petition.objects.get(action=RUSSIAN_DEMO_ACTION)
+        petition_verification_set(
+            petition=petition,
+            policy=SigningPolicy.REGISTRY_ONLY,
+            registries=[registry],
+            quorum_verified=30,
+            quorum_territories=4,
+        )
+        displays = itertools.cycle([Display.NAMED, Display.COUNTED, Display.COUNTED])
+        for member in registry.members.order_by("pk"):
+            city, number = member.territory_code, int(member.external_id.rsplit("-", 1)[1])
+            verified = number <= RUSSIAN_DEMO_VERIFIED_PER_CITY  # confirms at the official address on record
+            email = (
+                f"deputat{number}@{city.lower()}.mo.example"
+                if verified
+                else f"deputat.{city.lower()}.{number}.{secrets.token_hex(3)}@example.org"
+            )
+            subject = RUSSIAN_DEMO_SUBJECTS[city]
+            details = SignerDetails(
+                name=member.name,
+                email=email,
+                region=subject if subject in site_codes else next(codes),
+                display=next(displays),
+                notify_updates=False,
+            )
+            signature_create_with_claim(petition=petition, details=details, claim=ClaimRequest(member=member))
+            self._confirm(email)
