@@ -41,6 +41,7 @@ def russian_demo_is_the_founding_case(client):
     """Deputies of four cities sign in Russian: 32 verified, 84 awaiting validation, per city."""
     petition = Petition.objects.get(action=RUSSIAN_DEMO_ACTION)
     assert petition.state == PetitionState.OPEN and petition.verification.policy == "registry_only"
+    assert petition.language == "ru"  # search stems it in Russian
     registry = petition.verification.registries.get()
     assert registry.territory_set == "ru-cities" and registry.members.count() == 116
     assert petition.claims.filter(status="validated").count() == 32

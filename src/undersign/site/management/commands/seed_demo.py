@@ -182,8 +182,9 @@ class Command(BaseCommand):
                 return
         raise RuntimeError("the demo signature's confirmation e-mail was not sent")
 
-    def _petition(self, action, background, state, confirmed, names, codes, moderator) -> None:
-        petition = petition_create(text=PetitionText(action=action, background=background, additional_details=""))
+    def _petition(self, action, background, state, confirmed, names, codes, moderator, language="en") -> None:
+        text = PetitionText(action=action, background=background, additional_details="", language=language)
+        petition = petition_create(text=text)
         self._sign(petition, next(names), next(codes), SignatureKind.CREATOR, Display.NAMED, confirm=state != S.PENDING)
         if state == S.PENDING:
             return
@@ -291,7 +292,7 @@ class Command(BaseCommand):
             registry_import(registry=registry, data="\n".join(rows).encode(), source="seed_demo")
         registry_validator_add(registry=registry, user=moderator)
         site_codes = set(region_names())
-        self._petition(RUSSIAN_DEMO_ACTION, RUSSIAN_DEMO_BACKGROUND, S.OPEN, 6, people, codes, moderator)
+        self._petition(RUSSIAN_DEMO_ACTION, RUSSIAN_DEMO_BACKGROUND, S.OPEN, 6, people, codes, moderator, language="ru")
         petition = Petition.objects.get(action=RUSSIAN_DEMO_ACTION)
         petition_verification_set(
             petition=petition,
@@ -316,6 +317,7 @@ class Command(BaseCommand):
                 region=subject if subject in site_codes else next(codes),
                 display=next(displays),
                 notify_updates=False,
+                language="ru",  # the deputies signed on the Russian pages: later mails in Russian
             )
             signature_create_with_claim(petition=petition, details=details, claim=ClaimRequest(member=member))
             self._confirm(email)
