@@ -122,6 +122,22 @@ def test_a_committed_mo_says_what_its_po_says(po_path: Path) -> None:
     assert compiled == expected, f"{name(mo_path)} is stale: run compilemessages (docs/i18n.md)"
 
 
+@pytest.mark.parametrize("language", languages())
+def test_a_message_has_one_translation_across_the_apps(language: str) -> None:
+    """Django merges the apps' catalogues, the first app in INSTALLED_APPS winning: the same
+    message translated two ways in two apps would read one way on every page, whichever app's
+    page it is. Give a message that means something else its own context (pgettext)."""
+    seen: dict[Key, dict[tuple[str, ...], list[str]]] = {}
+    for po_path in SRC.glob(f"*/locale/{language}/LC_MESSAGES/django.po"):
+        for message, translated in translations([e for e in polib.pofile(str(po_path)) if not e.obsolete]).items():
+            seen.setdefault(message, {}).setdefault(translated, []).append(po_path.parents[3].name)
+    differing = {message: ways for message, ways in seen.items() if len(ways) > 1}
+    assert not differing, "translated differently by different apps: " + "; ".join(
+        f"{message[1]!r}: " + ", ".join(f"{'/'.join(apps)} {ways[0]!r}" for ways, apps in found.items())
+        for message, found in differing.items()
+    )
+
+
 def marked_strings(source: Path | list[Path], workdir: Path, monkeypatch: pytest.MonkeyPatch) -> set[Key]:
     """What makemessages finds marked in ``source`` (an app, or loose modules), run over a copy
     so that nothing is written to the tree."""

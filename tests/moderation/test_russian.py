@@ -56,7 +56,7 @@ def test_the_mails_to_creators_and_signers_read_in_russian(template, russian, en
     subject, _, body = mail.strip().partition("\n")
     assert subject == russian
     assert body.startswith("Здравствуйте!")
-    assert "Посмотреть или удалить данные о вашей подписи, которые мы храним: https://example.org/d/x/" in body
+    assert "Посмотреть или удалить данные, которые мы храним о вашей подписи: https://example.org/d/x/" in body
     for text in ("Hello", "See or erase", "Reason:", "e-mails", "Unsubscribe"):
         assert text not in mail
     if template in ("petition_rejected", "petition_taken_down"):

@@ -141,7 +141,7 @@ class TestTheSignersDataPages:
         assert "Показать мои данные" in opened and "Эта ссылка действует один раз." in opened
         assert_no_english(opened, "Show my data", "This link works once.")
         shown = text_of(page(client, "signer_data:show", token, method="post"))
-        assert "Данные о вашей подписи, которые мы храним" in shown and "Подтверждена " in shown
+        assert "Данные, которые мы храним о вашей подписи" in shown and "Подтверждена " in shown
         assert "Отозвать мою подпись" in shown and "Стереть мои данные" in shown and GENITIVE_MONTH.search(shown)
         assert_no_english(shown, "Withdraw my signature", "Erase my data", "Confirmed on", "Updates by e-mail")
         proof = re.search(r'name="proof" value="([\w-]+)"', shown).group(1)
