@@ -53,7 +53,7 @@ def profile_confirm(requests: int, sign, client, token: str, profiler_class) -> 
         sign(n)
     mail.outbox = []
     outbox_deliver_due(limit=requests)
-    links = [re.search(r"https?://[^/\s]+(/signatures/confirm/\S+)", m.body).group(1) for m in mail.outbox]
+    links = [re.search(r"https?://[^/\s]+(/[a-z-]+/signatures/confirm/\S+)", m.body).group(1) for m in mail.outbox]
     profiler = profiler_class(interval=float(os.environ.get("PROFILE_INTERVAL", "0.0005")))
     started, cpu_started = time.perf_counter(), time.process_time()
     profiler.start()
@@ -86,7 +86,7 @@ def main() -> None:
 
     petition = stack.open_petition_id()
     client = Client(enforce_csrf_checks=True, HTTP_HOST="127.0.0.1")
-    client.get(f"/petitions/{petition}/sign/")
+    client.get(f"/en/petitions/{petition}/sign/")
     token = client.cookies["csrftoken"].value  # the cookie's own value is a valid form token
 
     def one(n: int) -> None:
@@ -96,7 +96,7 @@ def main() -> None:
             return
         data = {"csrfmiddlewaretoken": token, "name": f"Profile {n}", "email": f"p{n}@bench.example"}
         data |= {"region": "E12000001", "display": "counted"}
-        response = client.post(f"/petitions/{petition}/sign/", data)
+        response = client.post(f"/en/petitions/{petition}/sign/", data)
         assert response.status_code == 302, response.status_code
 
     for n in range(100):  # warm-up

@@ -369,7 +369,7 @@ class Bench:
             if "count" in phases:
                 self.phase("count.json reads", lambda: self.reads(f"/petitions/{self.petition}/count.json"))
             if "page" in phases:
-                self.phase("petition page reads", lambda: self.reads(f"/petitions/{self.petition}/"))
+                self.phase("petition page reads", lambda: self.reads(f"/en/petitions/{self.petition}/"))
             if "counted" in phases:
                 self.phase("time to be counted", self.counted)
         finally:

@@ -18,8 +18,8 @@ import time
 
 from aiosmtpd.controller import Controller
 
-CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/signatures/confirm/[A-Za-z0-9_\-]+/)")
-UNSUBSCRIBE_LINK = re.compile(r"https?://[^/\s]+(/signatures/unsubscribe/[A-Za-z0-9_\-]+/)")
+CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/[a-z-]+/signatures/confirm/[A-Za-z0-9_\-]+/)")
+UNSUBSCRIBE_LINK = re.compile(r"https?://[^/\s]+(/[a-z-]+/signatures/unsubscribe/[A-Za-z0-9_\-]+/)")
 
 
 class Sink:

@@ -225,7 +225,7 @@ class Stack:
                 if process.poll() is not None:
                     raise RuntimeError(f"{name} exited early:\n{(self.workdir / f'{name}.log').read_text()[-3000:]}")
             with contextlib.suppress(OSError, urllib.error.URLError):
-                with urllib.request.urlopen(f"{self.base_url}/petitions/", timeout=2) as response:  # noqa: S310
+                with urllib.request.urlopen(f"{self.base_url}/en/petitions/", timeout=2) as response:  # noqa: S310
                     if response.status == 200:
                         return
             time.sleep(0.2)
@@ -246,7 +246,7 @@ class Stack:
 
     def csrf_pair(self, petition_id: int) -> tuple[str, str]:
         """A CSRF cookie and a form token that go with it; both stay valid for many POSTs."""
-        with urllib.request.urlopen(f"{self.base_url}/petitions/{petition_id}/sign/", timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(f"{self.base_url}/en/petitions/{petition_id}/sign/", timeout=10) as response:  # noqa: S310
             cookie = re.search(r"csrftoken=([^;]+)", response.headers.get("Set-Cookie", "")).group(1)
             token = CSRF_INPUT.search(response.read().decode()).group(1)
         return cookie, token

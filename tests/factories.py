@@ -29,7 +29,7 @@ from undersign.signatures.services import SignerDetails, signature_confirm, sign
 from undersign.transparency.services import log_opened_add
 
 _seq = itertools.count(1)
-CONFIRM_LINK = re.compile(r"https?://[^/\s]+/signatures/confirm/([\w-]+)/")
+CONFIRM_LINK = re.compile(r"https?://[^/\s]+/[a-z-]+/signatures/confirm/([\w-]+)/")
 
 
 def signer(**overrides) -> SignerDetails:

@@ -37,7 +37,7 @@ function M.sign_request(id, n)
     .. "&name=Bench+Signer+" .. n
     .. "&email=s" .. M.run .. "-" .. id .. "-" .. n .. "%40" .. M.providers[(n % #M.providers) + 1]
     .. "&region=" .. region .. "&display=counted"
-  return wrk.format("POST", "/petitions/" .. M.petition .. "/sign/", {
+  return wrk.format("POST", "/en/petitions/" .. M.petition .. "/sign/", {
     ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Cookie"] = "csrftoken=" .. M.cookie,
     ["X-Forwarded-For"] = M.client_address(id, n),

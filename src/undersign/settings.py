@@ -9,7 +9,9 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
+from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import to_locale
 
 from undersign.core.env import (
     env_bool,
@@ -71,6 +73,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "undersign.core.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The page's language from its URL prefix only (no cookie: core.languages).
+    "undersign.core.languages.UrlLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -154,7 +158,29 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "staff_home"
 LOGOUT_REDIRECT_URL = "home"
 
-LANGUAGE_CODE = "en-gb"
+# The site's languages, its default first: each has its own URL prefix (/en/, /ru/) and a
+# catalogue in every app (docs/i18n.md says how to add one).
+SITE_LANGUAGES = env_list("SITE_LANGUAGES", ["en", "ru"])
+_UNKNOWN_LANGUAGES = [code for code in SITE_LANGUAGES if "name_local" not in LANG_INFO.get(code, {})]
+if not SITE_LANGUAGES or _UNKNOWN_LANGUAGES:
+    raise ImproperlyConfigured(
+        "SITE_LANGUAGES must list language codes Django knows, such as en,ru "
+        f"(unknown: {', '.join(_UNKNOWN_LANGUAGES) or 'none given'})"
+    )
+_UNTRANSLATED = [
+    code
+    for code in SITE_LANGUAGES
+    if code != "en" and not (PACKAGE_DIR / "core" / "locale" / to_locale(code) / "LC_MESSAGES" / "django.mo").exists()
+]
+if _UNTRANSLATED:
+    raise ImproperlyConfigured(
+        f"SITE_LANGUAGES names languages Undersign has no catalogue for: {', '.join(_UNTRANSLATED)} "
+        "(docs/i18n.md says how to add one)"
+    )
+LANGUAGES = [(code, LANG_INFO[code]["name_local"]) for code in SITE_LANGUAGES]
+LANGUAGE_CODE = SITE_LANGUAGES[0]
+# British English dates and numbers for "en" (Django's own "en" is American).
+FORMAT_MODULE_PATH = ["undersign.core.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

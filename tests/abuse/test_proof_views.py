@@ -45,7 +45,7 @@ def test_policy_differs_only_by_wasm():
 class TestSignPages:
     def test_outside_attack_mode_nothing_is_asked(self, client):
         petition = make_petition()
-        response = client.get(f"/petitions/{petition.pk}/sign/")
+        response = client.get(f"/en/petitions/{petition.pk}/sign/")
         body = response.content.decode()
         assert response.status_code == 200
         assert "proof_challenge" not in body and "hash-wasm" not in body
@@ -53,7 +53,7 @@ class TestSignPages:
 
     def test_in_attack_mode_the_sign_page_asks_for_a_proof(self, client):
         petition = under_attack(make_petition())
-        response = client.get(f"/petitions/{petition.pk}/sign/")
+        response = client.get(f"/en/petitions/{petition.pk}/sign/")
         body = response.content.decode()
         assert CHALLENGE.search(body)
         assert 'name="proof_challenge"' in body and 'name="proof_counter"' in body
@@ -63,28 +63,28 @@ class TestSignPages:
 
     def test_the_claim_sign_page_asks_too(self, client):
         petition = under_attack(restricted_petition(make_registry()))
-        response = client.get(f"/petitions/{petition.pk}/sign/")
+        response = client.get(f"/en/petitions/{petition.pk}/sign/")
         assert CHALLENGE.search(response.content.decode())
         assert response["Content-Security-Policy"] == PROOF_CONTENT_SECURITY_POLICY
 
     def test_the_sponsor_page_asks_too(self, client):
         petition = under_attack(make_petition(state=PetitionState.VALIDATED))
-        response = client.get(f"/sponsor/{petition.sponsor_token}/")
+        response = client.get(f"/en/sponsor/{petition.sponsor_token}/")
         assert response.status_code == 200
         assert CHALLENGE.search(response.content.decode())
         assert response["Content-Security-Policy"] == PROOF_CONTENT_SECURITY_POLICY
 
     def test_other_pages_keep_the_static_policy_in_attack_mode(self, client):
         petition = under_attack(make_petition())
-        for path in (f"/petitions/{petition.pk}/", "/", f"/petitions/{petition.pk}/sign/resend/"):
+        for path in (f"/en/petitions/{petition.pk}/", "/", f"/en/petitions/{petition.pk}/sign/resend/"):
             response = client.get(path)
             assert response["Content-Security-Policy"] == CONTENT_SECURITY_POLICY, path
 
     def test_the_public_page_says_only_that_signing_takes_longer(self, client):
         petition = make_petition()
-        before = client.get(f"/petitions/{petition.pk}/")
+        before = client.get(f"/en/petitions/{petition.pk}/")
         under_attack(petition)
-        after = client.get(f"/petitions/{petition.pk}/")
+        after = client.get(f"/en/petitions/{petition.pk}/")
         assert "Signing takes a little longer right now." in after.content.decode()
         assert "Signing takes a little longer" not in before.content.decode()
         assert before["ETag"] != after["ETag"]
@@ -95,7 +95,7 @@ class TestProven:
     """The sign path's ``proven``: part A's verdict takes it (held without it in attack mode)."""
 
     def post(self, petition, data):
-        return RequestFactory().post(f"/petitions/{petition.pk}/sign/", data)
+        return RequestFactory().post(f"/en/petitions/{petition.pk}/sign/", data)
 
     def test_a_posted_solution_is_proven_once(self):
         petition = under_attack(make_petition())
@@ -113,7 +113,7 @@ class TestProven:
     def test_signing_without_a_proof_still_answers_check_your_email(self, client):
         petition = under_attack(make_petition())
         response = client.post(
-            f"/petitions/{petition.pk}/sign/",
+            f"/en/petitions/{petition.pk}/sign/",
             {"name": "Suzie Signer", "email": "suzie@example.org", "region": "E12000007", "display": "counted"},
         )
         assert response.status_code == 302

@@ -107,7 +107,7 @@ def test_odd_paths_never_fail_on_the_server(client, signed):
         "/petitions/" + "9" * 400 + "/count.json",
         "/petitions/" + "9" * 40 + "/history.json",
         "/api/openapi.json?x=1",
-        "/api/?q=%00",
+        "/en/api/?q=%00",
     ]:
         response = client.get(path)
         assert response.status_code < 500, (path, response.status_code)
@@ -122,7 +122,7 @@ def test_only_get_and_head(client, signed, method):
         f"/petitions/{pk}/count.json",
         f"/petitions/{pk}/history.json",
         "/api/openapi.json",
-        "/api/",
+        "/en/api/",
     ]:
         response = getattr(client, method)(url)
         assert response.status_code == 405, (method, url)
@@ -133,7 +133,7 @@ def test_only_get_and_head(client, signed, method):
 
 def test_head_is_allowed_and_has_no_body(client, signed):
     pk = signed.petition.pk
-    for url in [*LIST_URLS, f"/petitions/{pk}.json", f"/petitions/{pk}/count.json", "/api/"]:
+    for url in [*LIST_URLS, f"/petitions/{pk}.json", f"/petitions/{pk}/count.json", "/en/api/"]:
         response = client.head(url)
         assert response.status_code == 200 and body(response) == b""
 
@@ -155,7 +155,7 @@ def test_no_email_and_no_unchosen_name_anywhere(client, signed, settings):
         f"/petitions/{pk}/count.json",
         f"/petitions/{pk}/history.json",
         "/api/openapi.json",
-        "/api/",
+        "/en/api/",
         "/petitions.json?state=open&q=tree",
         "/petitions.csv?state=open&q=tree",
     ]:

@@ -105,7 +105,7 @@ class TestPetitionDocument:
         assert {key: value for key, value in after.items() if key not in live} == {
             key: value for key, value in before.items() if key not in live
         }
-        page = client.get(f"/petitions/{signed.petition.pk}/signers/").content.decode()
+        page = client.get(f"/en/petitions/{signed.petition.pk}/signers/").content.decode()
         assert "Late Lark" not in page  # named signers are listed with the next snapshot
 
     def test_creator_counted_only_has_no_name(self, client):

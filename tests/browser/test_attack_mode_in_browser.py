@@ -40,7 +40,7 @@ def test_suzie_signs_a_petition_under_attack(page, live_server):  # noqa: F811
         "request",
         lambda request: (
             posted.append(parse_qs(request.post_data or "", keep_blank_values=True))
-            if request.method == "POST" and request.url.endswith(f"/petitions/{petition.pk}/sign/")
+            if request.method == "POST" and request.url.endswith(f"/en/petitions/{petition.pk}/sign/")
             else None
         ),
     )

@@ -47,7 +47,7 @@ def test_anna_claims_her_entry_and_vera_validates_it(page, live_server):  # noqa
     assert claim.status == ClaimStatus.PENDING  # a personal address proves nothing
 
     # Vera logs in, finds the claim in her queue with Anna's note, and validates it.
-    page.goto(f"{live_server.url}/accounts/login/?next=/verification/")
+    page.goto(f"{live_server.url}/accounts/login/?next=/en/verification/")
     page.locator("input[name=username]").fill("vera")
     page.locator("input[name=password]").fill("a long validator password")
     page.locator("form button[type=submit], form input[type=submit]").last.click()

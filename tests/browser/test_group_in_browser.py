@@ -56,7 +56,7 @@ def test_ksenia_joins_a_group_and_is_named_with_it(page, live_server, settings):
     page.locator("#confirm-button").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your signature has been added")
     expect(page.locator("#group")).to_contain_text("Named only together with others")
-    expect(page.locator("#group-leave")).to_have_attribute("href", re.compile(r"/signatures/group/[\w-]+/[\w-]+/$"))
+    expect(page.locator("#group-leave")).to_have_attribute("href", re.compile(r"/en/signatures/group/[\w-]+/[\w-]+/$"))
     ksenia = Claim.objects.get()
     assert ksenia.status == ClaimStatus.PENDING and ksenia.signature.display == Display.GROUP
 
@@ -70,7 +70,7 @@ def test_ksenia_joins_a_group_and_is_named_with_it(page, live_server, settings):
     expect(page.locator("ul.group-members")).to_have_count(0)
 
     # Vera validates Ksenia's claim from her queue.
-    page.goto(f"{live_server.url}/accounts/login/?next=/verification/")
+    page.goto(f"{live_server.url}/accounts/login/?next=/en/verification/")
     page.locator("input[name=username]").fill("vera")
     page.locator("input[name=password]").fill("a long validator password")
     page.locator("form button[type=submit], form input[type=submit]").last.click()

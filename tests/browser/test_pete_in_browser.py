@@ -34,7 +34,7 @@ def test_pete_sees_a_burst_and_mia_approves_its_invalidation(page, live_server, 
     base = live_server.url
 
     # Pete opens the petition's moderation page: 8 held signatures.
-    log_in(page, base, "pete", f"/moderation/petitions/{petition.pk}/")
+    log_in(page, base, "pete", f"/en/moderation/petitions/{petition.pk}/")
     expect(page.locator("#held-count")).to_contain_text("8")
     page.get_by_role("link", name="review held signatures").click()
     expect(page.locator("#held-total")).to_have_text("8")
@@ -59,7 +59,7 @@ def test_pete_sees_a_burst_and_mia_approves_its_invalidation(page, live_server, 
 
     # Mia, in her own browser session, approves it from the bulk actions page.
     page.context.clear_cookies()
-    log_in(page, base, "mia", "/moderation/bulk/")
+    log_in(page, base, "mia", "/en/moderation/bulk/")
     action_id = BulkAction.objects.get().pk
     page.locator("#bulk-to-approve").get_by_role("link", name=f"#{action_id}").click()
     page.locator("#bulk-approve").click()

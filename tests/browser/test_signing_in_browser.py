@@ -3,7 +3,10 @@ Chromium driven by Playwright (a browser Playwright downloads itself cannot be f
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from django.db import connections
@@ -25,11 +28,15 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def page(monkeypatch):
+@contextmanager
+def chromium_page(monkeypatch: pytest.MonkeyPatch, **context_options: object) -> Iterator[Page]:
+    """A page in a fresh Chromium context (``context_options``: Playwright's, e.g. a locale)."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (scripts/ensure-chromium.sh does)")
     # Playwright's sync API keeps an event loop in this thread; Django would otherwise refuse
@@ -40,7 +47,7 @@ def page(monkeypatch):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context()
+            context = browser.new_context(**context_options)
             page = context.new_page()
             page.set_default_timeout(15_000)
             yield page
@@ -50,6 +57,12 @@ def page(monkeypatch):
             # context-local storage that its teardown cannot see: close them here, or the
             # open session stops PostgreSQL from dropping the test database.
             connections.close_all()
+
+
+@pytest.fixture
+def page(monkeypatch):
+    with chromium_page(monkeypatch) as page:
+        yield page
 
 
 @pytest.mark.django_db(transaction=True)

@@ -22,7 +22,7 @@ def unreachable_database():
         connection.settings_dict.update(saved)
 
 
-@pytest.mark.parametrize("path", ["/", "/petitions/1/", "/petitions/1/sign/", "/petitions/"])
+@pytest.mark.parametrize("path", ["/en/", "/en/petitions/1/", "/en/petitions/1/sign/", "/en/petitions/"])
 def test_pages_answer_503_with_retry_after(client, unreachable_database, path):
     response = client.get(path)
     assert response.status_code == 503

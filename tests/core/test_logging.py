@@ -9,11 +9,11 @@ from undersign.core.logging import RedactSecretsFilter, redact, truncate_address
 def test_tokens_in_paths_are_redacted():
     line = (
         '"POST /signatures/12/confirm/abcDEF_123-x/ HTTP/1.1" 200 /petitions/3/sponsor/tok3n/ '
-        "/signatures/1/unsubscribe/MTQx:1x:zz/ /log/proof/" + "ab" * 32
+        "/en/signatures/1/unsubscribe/MTQx:1x:zz/ /log/proof/" + "ab" * 32
     )
     assert redact(line) == (
         '"POST /signatures/[redacted]/confirm/[redacted]/ HTTP/1.1" 200 /petitions/3/sponsor/[redacted]/ '
-        "/signatures/[redacted]/unsubscribe/[redacted]/ /log/proof/[redacted]"
+        "/en/signatures/[redacted]/unsubscribe/[redacted]/ /log/proof/[redacted]"
     )
 
 
@@ -34,7 +34,7 @@ def test_a_links_keyed_check_is_redacted_with_its_token():
     of one signer's link together, and to the mail that carries it."""
     line = (
         "GET /signatures/withdraw/tok/wchk/ /signatures/data/tok/dchk/ /signatures/petition/tok/pchk/ "
-        "/signatures/group/tok/gchk/ HTTP/1.1"
+        "/en/signatures/group/tok/gchk/ HTTP/1.1"
     )
     redacted = redact(line)
     assert not any(check in redacted for check in ("wchk", "dchk", "pchk", "gchk")), redacted
@@ -80,12 +80,12 @@ def test_client_addresses_in_messages_are_truncated(message, expected):
 
 def test_filter_rewrites_records_but_keeps_the_embedded_mail_link_log():
     record = logging.LogRecord(
-        "django.request", logging.WARNING, __file__, 1, "Not Found: %s", ("/signatures/1/confirm/secret/",), None
+        "django.request", logging.WARNING, __file__, 1, "Not Found: %s", ("/en/signatures/1/confirm/secret/",), None
     )
     RedactSecretsFilter().filter(record)
-    assert record.getMessage() == "Not Found: /signatures/[redacted]/confirm/[redacted]/"
+    assert record.getMessage() == "Not Found: /en/signatures/[redacted]/confirm/[redacted]/"
     mail_record = logging.LogRecord(
-        "undersign.mail", logging.INFO, __file__, 1, "link: %s", ("/signatures/1/confirm/secret/",), None
+        "undersign.mail", logging.INFO, __file__, 1, "link: %s", ("/en/signatures/1/confirm/secret/",), None
     )
     RedactSecretsFilter().filter(mail_record)
     assert "secret" in mail_record.getMessage()

@@ -20,29 +20,29 @@ def https_only(settings):
 @pytest.mark.django_db
 class TestOnionHosts:
     def test_plain_http_on_the_public_host_is_redirected_to_https(self, client, https_only):
-        response = client.get("/petitions/", HTTP_HOST="petitions.example.org")
+        response = client.get("/en/petitions/", HTTP_HOST="petitions.example.org")
         assert response.status_code == 301
-        assert response["Location"] == "https://petitions.example.org/petitions/"
+        assert response["Location"] == "https://petitions.example.org/en/petitions/"
 
     def test_https_on_the_public_host_gets_hsts(self, client, https_only):
-        response = client.get("/petitions/", HTTP_HOST="petitions.example.org", secure=True)
+        response = client.get("/en/petitions/", HTTP_HOST="petitions.example.org", secure=True)
         assert response.status_code == 200
         assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
 
     def test_the_onion_host_is_served_over_http_without_redirect_or_hsts(self, client, https_only):
         for host in (ONION, f"{ONION}:80"):
-            response = client.get("/petitions/", HTTP_HOST=host)
+            response = client.get("/en/petitions/", HTTP_HOST=host)
             assert response.status_code == 200
             assert "Strict-Transport-Security" not in response
             assert response["X-Content-Type-Options"] == "nosniff"  # the rest of the middleware still applies
 
     def test_the_onion_host_gets_no_hsts_even_when_it_looks_secure(self, client, https_only):
-        response = client.get("/petitions/", HTTP_HOST=ONION, secure=True)
+        response = client.get("/en/petitions/", HTTP_HOST=ONION, secure=True)
         assert response.status_code == 200
         assert "Strict-Transport-Security" not in response
 
     def test_a_host_not_allowed_is_still_a_bad_request(self, client, https_only):
-        assert client.get("/petitions/", HTTP_HOST="evil.example.net").status_code == 400
+        assert client.get("/en/petitions/", HTTP_HOST="evil.example.net").status_code == 400
 
 
 @pytest.fixture
@@ -58,30 +58,30 @@ class TestStaffIdleTimeout:
     def test_a_staff_session_ends_after_the_idle_time(self, client, moderator, clock, settings):
         settings.STAFF_IDLE_MINUTES = 30
         client.force_login(moderator)
-        assert client.get("/moderation/").status_code == 200
+        assert client.get("/en/moderation/").status_code == 200
         clock[0] += 29 * 60
-        assert client.get("/moderation/").status_code == 200  # active: the clock starts again
+        assert client.get("/en/moderation/").status_code == 200  # active: the clock starts again
         clock[0] += 29 * 60
-        assert client.get("/moderation/").status_code == 200
+        assert client.get("/en/moderation/").status_code == 200
         clock[0] += 31 * 60
-        response = client.get("/moderation/", follow=True)
-        assert response.redirect_chain[0][0].startswith("/accounts/login/")
+        response = client.get("/en/moderation/", follow=True)
+        assert response.redirect_chain[0][0].startswith("/en/accounts/login/")
         assert "logged out after 30 minutes without activity" in response.content.decode()
         assert "_auth_user_id" not in client.session
 
     def test_last_seen_is_written_at_most_once_a_minute(self, client, moderator, clock):
         client.force_login(moderator)
-        client.get("/moderation/")
+        client.get("/en/moderation/")
         first = client.session[middleware.StaffIdleTimeoutMiddleware.LAST_SEEN_KEY]
         clock[0] += 30
-        client.get("/moderation/")
+        client.get("/en/moderation/")
         assert client.session[middleware.StaffIdleTimeoutMiddleware.LAST_SEEN_KEY] == first
         clock[0] += 31
-        client.get("/moderation/")
+        client.get("/en/moderation/")
         assert client.session[middleware.StaffIdleTimeoutMiddleware.LAST_SEEN_KEY] == first + 61
 
     def test_a_public_visitor_gets_no_session_and_no_cookie(self, client, clock):
-        for path in ("/", "/petitions/"):
+        for path in ("/en/", "/ru/petitions/"):
             response = client.get(path)
             assert response.status_code == 200
             assert not response.cookies

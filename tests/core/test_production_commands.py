@@ -50,7 +50,7 @@ def test_an_asked_for_access_log_names_no_client_and_redacts_token_paths(capsys)
     try:
         request = {
             "addr_remote": "203.0.113.77",
-            "path": "/signatures/4711/confirm/s3cret-token/",
+            "path": "/en/signatures/4711/confirm/s3cret-token/",
             "qs": "email=someone@example.org",
             "method": "POST",
             "scheme": "https",
@@ -62,7 +62,7 @@ def test_an_asked_for_access_log_names_no_client_and_redacts_token_paths(capsys)
         for name in ("granian.access", "_granian"):
             logging.getLogger(name).handlers.clear()
     line = capsys.readouterr().out
-    assert '"POST /signatures/[redacted]/confirm/[redacted]/ HTTP/1.1" 200' in line
+    assert '"POST /en/signatures/[redacted]/confirm/[redacted]/ HTTP/1.1" 200' in line
     for secret in ("203.0.113", "4711", "s3cret", "someone"):
         assert secret not in line
 

@@ -96,11 +96,12 @@ def test_onion_hosts_must_be_onion_names(tmp_path):
 def test_the_admin_answers_at_admin_path_only(tmp_path):
     script = (
         "import django; django.setup(); from django.urls import Resolver404, resolve, reverse\n"
-        "print(reverse('admin:index'), resolve('/staff-7f3a/').app_name, resolve('/staff-7f3a/login/').url_name)\n"
-        "try:\n    resolve('/admin/login/')\nexcept Resolver404:\n    print('no admin at /admin/')\n"
+        "print(reverse('admin:index'), resolve('/en/staff-7f3a/').app_name,"
+        " resolve('/en/staff-7f3a/login/').url_name)\n"
+        "try:\n    resolve('/en/admin/login/')\nexcept Resolver404:\n    print('no admin at /admin/')\n"
     )
     env = {"UNDERSIGN_MODE": "embedded", "ADMIN_PATH": "staff-7f3a/", "DJANGO_SETTINGS_MODULE": "undersign.settings"}
     result = run(["-c", script], tmp_path, **env)
     assert result.returncode == 0, result.stderr
     # The admin's login address is ours: it sends on to the staff login (delays, second step).
-    assert result.stdout.splitlines() == ["/staff-7f3a/ admin admin_login", "no admin at /admin/"]
+    assert result.stdout.splitlines() == ["/en/staff-7f3a/ admin admin_login", "no admin at /admin/"]

@@ -141,7 +141,7 @@ class TestZones:
 
     def test_the_petition_page_says_the_zone_of_its_closing_time(self, client, settings, db):
         petition = make_petition()
-        assert " UTC." in client.get(f"/petitions/{petition.pk}/").content.decode()  # as before
+        assert " UTC." in client.get(f"/en/petitions/{petition.pk}/").content.decode()  # as before
         settings.REGION_SET = "ru"
         settings.TIME_ZONE = "Asia/Yakutsk"
-        assert " UTC+9." in client.get(f"/petitions/{petition.pk}/").content.decode()
+        assert " UTC+9." in client.get(f"/en/petitions/{petition.pk}/").content.decode()

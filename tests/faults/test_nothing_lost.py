@@ -128,7 +128,7 @@ def client_address(seed: str) -> str:
 
 def sign(session: requests.Session, stack: Stack, petition: int, token: str, email: str) -> requests.Response:
     return session.post(
-        f"{stack.base_url}/petitions/{petition}/sign/",
+        f"{stack.base_url}/en/petitions/{petition}/sign/",
         data={
             "csrfmiddlewaretoken": token,
             "name": "Fault Tester",

@@ -159,7 +159,7 @@ class Site:
     def __init__(self, stack: Stack, petition: int) -> None:
         self.stack = stack
         self.petition = petition
-        self.sign_url = f"{stack.base_url}/petitions/{petition}/sign/"
+        self.sign_url = f"{stack.base_url}/en/petitions/{petition}/sign/"
         self.flood_session = shared_session()
         cookie, self.flood_token = stack.csrf_pair(petition)
         self.flood_session.cookies.set("csrftoken", cookie)

@@ -94,7 +94,7 @@ def flood_is_contained(site: Site, flood: list[Attempt], genuine: list[Attempt],
     answers = {(status, location) for (_genuine, status, location) in journal.sign_pages}
     assert len(answers) == 1, answers
     status, location = answers.pop()
-    assert status == 302 and location.endswith(f"/petitions/{site.petition}/sign/thank-you/"), (status, location)
+    assert status == 302 and location.endswith(f"/en/petitions/{site.petition}/sign/thank-you/"), (status, location)
 
     # Every genuine signer got their link, confirmed it, and is counted.
     genuine_emails = {a.email for a in genuine}

@@ -26,20 +26,20 @@ def test_charlie_creates_sponsors_sign_maria_approves_suzie_signs_and_it_closes(
     # Charlie writes his petition in three steps and checks it.
     charlie = visitor()
     step = charlie.submit(
-        "/petitions/new/",
+        "/en/petitions/new/",
         {"action": ACTION, "background": "The playground sits empty every weekend.", "additional_details": ""},
     )
-    assert step.url.endswith("/petitions/new/similar/")
+    assert step.url.endswith("/en/petitions/new/similar/")
     assert "We checked for similar petitions" in step.text
     step = charlie.submit(
-        "/petitions/new/creator/",
+        "/en/petitions/new/creator/",
         {"name": "Charlie Creator", "email": "charlie@example.org", "region": "E12000008", "display": "named"},
     )
     assert "Check your petition" in step.text and ACTION in step.text
-    done = charlie.submit("/petitions/new/check/")
+    done = charlie.submit("/en/petitions/new/check/")
     assert "Check your e-mail" in done.text
     petition = Petition.objects.get(action=ACTION)
-    assert charlie.get(f"/petitions/{petition.pk}/").status_code == 404  # not public yet
+    assert charlie.get(f"/en/petitions/{petition.pk}/").status_code == 404  # not public yet
 
     # He confirms his address and receives the link for sponsors.
     link = confirm_link_for("charlie@example.org")
@@ -48,7 +48,7 @@ def test_charlie_creates_sponsors_sign_maria_approves_suzie_signs_and_it_closes(
     confirmed = charlie.submit(link)
     assert "Your petition is confirmed" in confirmed.text
     sponsor_link = re.search(r"http://\S+/sponsor/\S+/", mail.outbox[-1].body).group(0)
-    assert sponsor_link.split("/sponsor/")[1] in confirmed.text
+    assert sponsor_link.split("/en/sponsor/")[1] in confirmed.text
 
     # Laura and four friends sponsor it.
     for n, name in enumerate(["Laura", "Ben", "Chen", "Dara", "Eli"]):
@@ -68,10 +68,12 @@ def test_charlie_creates_sponsors_sign_maria_approves_suzie_signs_and_it_closes(
     maria = User.objects.create_user("maria", "maria@example.org", "a long moderator password", is_staff=True)
     maria.groups.add(Group.objects.get_or_create(name="moderators")[0])
     moderator = visitor()
-    assert "login" in moderator.get("/moderation/").url
-    moderator.submit("/accounts/login/", {"username": "maria", "password": "a long moderator password"})
-    assert ACTION in moderator.get("/moderation/").text
-    moderator.submit(f"/moderation/petitions/{petition.pk}/approve/", form_page=f"/moderation/petitions/{petition.pk}/")
+    assert "login" in moderator.get("/en/moderation/").url
+    moderator.submit("/en/accounts/login/", {"username": "maria", "password": "a long moderator password"})
+    assert ACTION in moderator.get("/en/moderation/").text
+    moderator.submit(
+        f"/en/moderation/petitions/{petition.pk}/approve/", form_page=f"/en/moderation/petitions/{petition.pk}/"
+    )
     petition.refresh_from_db()
     assert petition.state == PetitionState.OPEN and petition.closing_date is not None
     assert any("Your petition has been published" in m.subject for m in mail.outbox if "charlie@example.org" in m.to)
@@ -79,15 +81,15 @@ def test_charlie_creates_sponsors_sign_maria_approves_suzie_signs_and_it_closes(
     # The creator's and sponsors' signatures count once it opens.
     log_integrate_all()
     suzie = visitor()
-    page = suzie.get(f"/petitions/{petition.pk}/")
+    page = suzie.get(f"/en/petitions/{petition.pk}/")
     assert page.status_code == 200 and "6</span> signatures" in page.text
     assert "Created by Charlie Creator" in page.text
 
     # Suzie signs, by name, and confirms.
-    form = suzie.get(f"/petitions/{petition.pk}/sign/")
+    form = suzie.get(f"/en/petitions/{petition.pk}/sign/")
     assert "no-store" in form.headers["Cache-Control"]
     suzie.submit(
-        f"/petitions/{petition.pk}/sign/",
+        f"/en/petitions/{petition.pk}/sign/",
         {
             "name": "Suzie Signer",
             "email": "suzie@example.org",
@@ -107,9 +109,9 @@ def test_charlie_creates_sponsors_sign_maria_approves_suzie_signs_and_it_closes(
     log_integrate_all()
     count = suzie.get(f"/petitions/{petition.pk}/count.json").json()
     assert count["signature_count"] == 7
-    assert "Suzie Signer" not in suzie.get(f"/petitions/{petition.pk}/").text
+    assert "Suzie Signer" not in suzie.get(f"/en/petitions/{petition.pk}/").text
     assert breakdown_snapshots_take_due() == 1
-    page = suzie.get(f"/petitions/{petition.pk}/")
+    page = suzie.get(f"/en/petitions/{petition.pk}/")
     assert "Suzie Signer" in page.text and "unverified name" in page.text
     assert "suzie@example.org" not in page.text
     scotland = re.search(r"<td>Scotland</td><td[^>]*>([^<]*)</td>", page.text).group(1)
@@ -117,15 +119,15 @@ def test_charlie_creates_sponsors_sign_maria_approves_suzie_signs_and_it_closes(
 
     # Larry opens the form just before the closing date passes; the periodic job closes it.
     larry = visitor()
-    form = larry.get(f"/petitions/{petition.pk}/sign/")
+    form = larry.get(f"/en/petitions/{petition.pk}/sign/")
     csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
     petitions_close_due(now=petition.closing_date)
     petition.refresh_from_db()
     assert petition.state == PetitionState.CLOSED
-    page = visitor().get(f"/petitions/{petition.pk}/")
+    page = visitor().get(f"/en/petitions/{petition.pk}/")
     assert "closed on" in page.text and "Sign this petition" not in page.text
     late = larry.session.post(
-        larry.url(f"/petitions/{petition.pk}/sign/"),
+        larry.url(f"/en/petitions/{petition.pk}/sign/"),
         data={
             "csrfmiddlewaretoken": csrf,
             "name": "Late Larry",

@@ -61,7 +61,7 @@ def staff(username: str, *, moderator: bool = False) -> User:
 
 
 def log_in(visitor, username: str, next_page: str) -> None:
-    visitor.submit("/accounts/login/", {"username": username, "password": PASSWORD, "next": next_page})
+    visitor.submit("/en/accounts/login/", {"username": username, "password": PASSWORD, "next": next_page})
     assert visitor.last.url.endswith(next_page)
 
 
@@ -75,10 +75,10 @@ def test_daria_gathers_verified_deputies_of_three_cities(visitor, settings):
 
     # Daria writes her petition and restricts it to the registry, with a quorum.
     daria = visitor()
-    page = daria.get("/petitions/new/")
+    page = daria.get("/en/petitions/new/")
     assert "Who may sign?" in page.text and "Municipal deputies" in page.text
     daria.submit(
-        "/petitions/new/",
+        "/en/petitions/new/",
         {
             "action": ACTION,
             "background": "Residents cannot follow how the money is spent.",
@@ -89,15 +89,15 @@ def test_daria_gathers_verified_deputies_of_three_cities(visitor, settings):
             "quorum_territories": "3",
         },
     )
-    assert daria.last.url.endswith("/petitions/new/similar/")
+    assert daria.last.url.endswith("/en/petitions/new/similar/")
     daria.submit(
-        "/petitions/new/creator/",
+        "/en/petitions/new/creator/",
         {"name": "Daria Deputy", "email": "daria@example.org", "region": "E12000007", "display": "named"},
     )
-    check = daria.get("/petitions/new/check/")
+    check = daria.get("/en/petitions/new/check/")
     assert "Only members of the chosen registries: Municipal deputies" in check.text
     assert "at least 30 verified signers from at least 3 territories" in check.text
-    daria.submit("/petitions/new/check/")
+    daria.submit("/en/petitions/new/check/")
     petition = Petition.objects.get(action=ACTION)
     assert petition.verification.policy == "registry_only"
     daria.submit(confirm_link_for("daria@example.org"))
@@ -115,19 +115,23 @@ def test_daria_gathers_verified_deputies_of_three_cities(visitor, settings):
     assert petition.state == PetitionState.SPONSORED
     staff("maria", moderator=True)
     maria = visitor()
-    log_in(maria, "maria", "/moderation/")
-    maria.submit(f"/moderation/petitions/{petition.pk}/approve/", form_page=f"/moderation/petitions/{petition.pk}/")
+    log_in(maria, "maria", "/en/moderation/")
+    maria.submit(
+        f"/en/moderation/petitions/{petition.pk}/approve/", form_page=f"/en/moderation/petitions/{petition.pk}/"
+    )
     petition.refresh_from_db()
     assert petition.state == PetitionState.OPEN
 
     # Anna, an SPB deputy, signs without JavaScript: she searches, picks her entry, and confirms
     # at her official address, which validates her claim by itself.
     anna = visitor()
-    results = anna.submit(f"/petitions/{petition.pk}/sign/", {"member_query": "St Petersburg Deputy01", "search": "1"})
+    results = anna.submit(
+        f"/en/petitions/{petition.pk}/sign/", {"member_query": "St Petersburg Deputy01", "search": "1"}
+    )
     anna_id = re.search(r'name="member" value="(\d+)"', results.text).group(1)
     assert "St Petersburg Deputy01" in results.text
     anna.submit(
-        f"/petitions/{petition.pk}/sign/",
+        f"/en/petitions/{petition.pk}/sign/",
         {
             "member": anna_id,
             "name": "Anna Deputy01",
@@ -143,7 +147,7 @@ def test_daria_gathers_verified_deputies_of_three_cities(visitor, settings):
     # Someone without a claim is turned away, neutrally.
     stranger = visitor()
     refused = stranger.submit(
-        f"/petitions/{petition.pk}/sign/",
+        f"/en/petitions/{petition.pk}/sign/",
         {"name": "Not A Deputy", "email": "nad@example.org", "region": "E12000007", "display": "named"},
     )
     assert refused.status_code == 400 and "signed by registry members only" in refused.text
@@ -167,14 +171,14 @@ def test_daria_gathers_verified_deputies_of_three_cities(visitor, settings):
 
     # Vera validates the tenth of each city through her queue.
     vera_visit = visitor()
-    log_in(vera_visit, "vera", "/verification/")
+    log_in(vera_visit, "vera", "/en/verification/")
     for city in CITIES:
         claim = claim_of(petition, registry.members.get(external_id=f"{city}-10"))
-        assert f"#{claim.pk}" in vera_visit.get("/verification/").text
+        assert f"#{claim.pk}" in vera_visit.get("/en/verification/").text
         vera_visit.submit(
-            f"/verification/claims/{claim.pk}/decide/",
+            f"/en/verification/claims/{claim.pk}/decide/",
             {"decision": "validate", "reason": "", "note": "Checked with the council office"},
-            form_page=f"/verification/claims/{claim.pk}/",
+            form_page=f"/en/verification/claims/{claim.pk}/",
         )
         assert f"Claim {claim.pk} is validated" in vera_visit.last.text
 
@@ -183,7 +187,7 @@ def test_daria_gathers_verified_deputies_of_three_cities(visitor, settings):
     log_integrate_all()
     assert take_breakdown_snapshot(petition) is not None
     reader = visitor()
-    page = reader.get(f"/petitions/{petition.pk}/").text
+    page = reader.get(f"/en/petitions/{petition.pk}/").text
     # The headline says what it counts: every deputy's signature is a claim; Daria's and her
     # sponsors' (signed before the petition opened) are not.
     assert "117 signatures: <strong>30 verified</strong> · 84 awaiting validation · 3 unclaimed" in page
@@ -217,17 +221,17 @@ def test_daria_gathers_verified_deputies_of_three_cities(visitor, settings):
     # and on this registry-only petition the signature no longer counts.
     claim = claim_of(petition, registry.members.get(external_id="KZN-38"))
     vera_visit.submit(
-        f"/verification/claims/{claim.pk}/decide/",
+        f"/en/verification/claims/{claim.pk}/decide/",
         {"decision": "reject", "reason": "not-the-member", "note": "The ward office knows no such signature"},
-        form_page=f"/verification/claims/{claim.pk}/",
+        form_page=f"/en/verification/claims/{claim.pk}/",
     )
-    trail = vera_visit.get(f"/verification/claims/{claim.pk}/").text
+    trail = vera_visit.get(f"/en/verification/claims/{claim.pk}/").text
     assert "Audit trail" in trail and "vera" in trail
     assert "The signer is not this member" in trail and "The ward office knows no such signature" in trail
     log_integrate_all()
     # The petition's own count is live; the verified figures wait for the next snapshot (a
     # live "1 rejected" would date the decision), and "unclaimed" stays that snapshot's.
-    page = reader.get(f"/petitions/{petition.pk}/").text
+    page = reader.get(f"/en/petitions/{petition.pk}/").text
     assert (
         "116 signatures: <strong>30 verified</strong> · 84 awaiting validation · 3 unclaimed"
         " (of the 117 counted at the last update)"

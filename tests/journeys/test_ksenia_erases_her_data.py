@@ -31,9 +31,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 NAME = "Ksenia Quillfeather"
 EMAIL = "ksenia.q@mail.example"
 NOTE = "My mandate certificate is number 4711-KQ"
-DATA_LINK = re.compile(r"See or erase the data we hold about your signature: https?://[^/\s]+(/signatures/data/\S+/)")
+DATA_LINK = re.compile(
+    r"See or erase the data we hold about your signature: https?://[^/\s]+(/[a-z-]+/signatures/data/\S+/)"
+)
 EMPTY = ("", "\\x")  # an empty binary value, as SQLite's and PostgreSQL's dumps give it
-ONE_TIME = re.compile(r"https?://[^/\s]+(/signatures/my-data/[\w-]+/)")
+ONE_TIME = re.compile(r"https?://[^/\s]+(/[a-z-]+/signatures/my-data/[\w-]+/)")
 
 
 def test_ksenia_sees_her_data_and_erases_it(visitor):
@@ -43,7 +45,7 @@ def test_ksenia_sees_her_data_and_erases_it(visitor):
     ksenia = visitor()
 
     # She finds her entry, signs with a note for the validators, and confirms.
-    sign = f"/petitions/{petition.pk}/sign/"
+    sign = f"/en/petitions/{petition.pk}/sign/"
     found = ksenia.submit(sign, {"member_query": deputy.name, "search": "1"})
     member_id = re.search(r'name="member" value="(\d+)"', found.text).group(1)
     ksenia.submit(
@@ -100,7 +102,7 @@ def test_ksenia_sees_her_data_and_erases_it(visitor):
     # She erases her data from the page.
     proof = re.search(r'name="proof" value="([\w-]+)"', shown.text).group(1)
     done = ksenia.session.post(
-        ksenia.url("/signatures/my-data/"),
+        ksenia.url("/en/signatures/my-data/"),
         data={
             "proof": proof,
             "action": "erase",

@@ -23,7 +23,7 @@ def path_of(response) -> str:
 
 
 def log_out(visitor) -> None:
-    visitor.submit("/accounts/logout/", form_page="/accounts/second-factor/recovery-codes/")
+    visitor.submit("/en/accounts/logout/", form_page="/en/accounts/second-factor/recovery-codes/")
 
 
 def test_mila_guards_her_staff_account(settings, visitor, moderator):
@@ -31,42 +31,42 @@ def test_mila_guards_her_staff_account(settings, visitor, moderator):
     mila = visitor()
 
     # Her password alone leads to enrolment, and so does any staff page.
-    page = mila.submit("/accounts/login/", {"username": "mod", "password": PASSWORD})
-    assert path_of(page) == "/accounts/second-factor/setup/?next=%2Faccounts%2F"
-    page = mila.get("/moderation/")
-    assert path_of(page) == "/accounts/second-factor/setup/?next=%2Fmoderation%2F"
+    page = mila.submit("/en/accounts/login/", {"username": "mod", "password": PASSWORD})
+    assert path_of(page) == "/en/accounts/second-factor/setup/?next=%2Fen%2Faccounts%2F"
+    page = mila.get("/en/moderation/")
+    assert path_of(page) == "/en/accounts/second-factor/setup/?next=%2Fen%2Fmoderation%2F"
     assert "<svg" in page.text and "Content-Security-Policy" in page.headers
 
     # She types the secret into her app and confirms with its code: recovery codes, shown once.
     key = b32decode(SECRET.search(page.text).group(1).replace(" ", ""))
-    page = mila.submit(path_of(page), {"code": f"{totp(key):06d}", "next": "/moderation/"}, form_page=path_of(page))
+    page = mila.submit(path_of(page), {"code": f"{totp(key):06d}", "next": "/en/moderation/"}, form_page=path_of(page))
     codes = RECOVERY_CODES.findall(page.text)
     assert len(codes) == 10
-    assert path_of(mila.get("/moderation/")) == "/moderation/"
+    assert path_of(mila.get("/en/moderation/")) == "/en/moderation/"
 
     log_out(mila)
-    assert path_of(mila.get("/moderation/")).startswith("/accounts/login/")
+    assert path_of(mila.get("/en/moderation/")).startswith("/en/accounts/login/")
 
     # Password, then a wrong code, then the right one (the next period's: each code works once).
     page = mila.submit(
-        "/accounts/login/?next=/moderation/", {"username": "mod", "password": PASSWORD, "next": "/moderation/"}
+        "/en/accounts/login/?next=/en/moderation/", {"username": "mod", "password": PASSWORD, "next": "/en/moderation/"}
     )
     step = path_of(page)
-    assert step == "/accounts/second-factor/?next=%2Fmoderation%2F"
-    assert path_of(mila.get("/moderation/retention/")).startswith("/accounts/second-factor/")
+    assert step == "/en/accounts/second-factor/?next=%2Fen%2Fmoderation%2F"
+    assert path_of(mila.get("/en/moderation/retention/")).startswith("/en/accounts/second-factor/")
     wrong = f"{(totp(key) + 500_000) % 1_000_000:06d}"
-    page = mila.submit(step, {"code": wrong, "next": "/moderation/"})
+    page = mila.submit(step, {"code": wrong, "next": "/en/moderation/"})
     assert page.status_code == 200 and "That code is not right" in page.text
-    page = mila.submit(step, {"code": f"{totp(key, drift=1):06d}", "next": "/moderation/"})
-    assert path_of(page) == "/moderation/" and page.status_code == 200
+    page = mila.submit(step, {"code": f"{totp(key, drift=1):06d}", "next": "/en/moderation/"})
+    assert path_of(page) == "/en/moderation/" and page.status_code == 200
 
     # A recovery code gets her in once.
     for attempt in ("first", "second"):
         log_out(mila)
-        page = mila.submit("/accounts/login/", {"username": "mod", "password": PASSWORD})
+        page = mila.submit("/en/accounts/login/", {"username": "mod", "password": PASSWORD})
         page = mila.submit(path_of(page), {"code": codes[0]}, form_page=path_of(page))
         if attempt == "first":
-            assert path_of(page) == "/moderation/"
+            assert path_of(page) == "/en/moderation/"
         else:
             assert "That code is not right" in page.text
-            assert path_of(mila.get("/accounts/")).startswith("/accounts/second-factor/")
+            assert path_of(mila.get("/en/accounts/")).startswith("/en/accounts/second-factor/")

@@ -28,7 +28,7 @@ def leave_link_for(address: str) -> str:
 
 def sign_with_the_group(person, petition, member, email: str) -> None:
     person.submit(
-        f"/petitions/{petition.pk}/sign/",
+        f"/en/petitions/{petition.pk}/sign/",
         {"member": str(member.pk), "name": member.name, "email": email, "region": "E12000007", "display": "group"},
     )
     assert "Check your e-mail" in person.last.text
@@ -46,7 +46,7 @@ def test_oleg_leaves_his_group_before_it_is_named_and_pavel_is_named_with_it(vis
     oleg, pavel = visitor(), visitor()
     sign_with_the_group(oleg, petition, oleg_entry, official_email(oleg_entry))
     sign_with_the_group(pavel, petition, pavel_entry, official_email(pavel_entry))
-    page = oleg.get(f"/petitions/{petition.pk}/sign/")
+    page = oleg.get(f"/en/petitions/{petition.pk}/sign/")
     assert "Name me only once at least 4 verified signers from at least 2 territories" in page.text
 
     # Oleg follows the link in his mail: a GET shows a button and changes nothing.
@@ -67,7 +67,7 @@ def test_oleg_leaves_his_group_before_it_is_named_and_pavel_is_named_with_it(vis
     log_integrate_all()
     assert take_breakdown_snapshot(petition) is not None
 
-    page = visitor().get(f"/petitions/{petition.pk}/")
+    page = visitor().get(f"/en/petitions/{petition.pk}/")
     listed = re.findall(r"<li>(Deputy [^<]+?) <span class=\"verified\">", page.text)
     assert listed == ["Deputy Msk Number1", "Deputy Spb Number2", "Deputy Spb Number3", "Deputy Spb Number4"]
     assert "Deputy Spb Number1" not in page.text

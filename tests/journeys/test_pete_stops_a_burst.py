@@ -61,18 +61,18 @@ def test_pete_invalidates_a_burst_and_mia_approves(visitor, live_server, integra
     assert public.get(count_url).json()["signature_count"] == 6  # the creator, 3 riders, 2 bots
 
     pete = visitor()
-    pete.submit("/accounts/login/", {"username": "pete", "password": PASSWORD})
-    page = pete.get(f"/moderation/petitions/{petition.pk}/")
+    pete.submit("/en/accounts/login/", {"username": "pete", "password": PASSWORD})
+    page = pete.get(f"/en/moderation/petitions/{petition.pk}/")
     assert re.search(r'id="held-count">8\b', page.text)
-    review = pete.get(f"/moderation/petitions/{petition.pk}/held/")
+    review = pete.get(f"/en/moderation/petitions/{petition.pk}/held/")
     assert f"<td>{NETWORK}</td><td>8</td>" in review.text
 
     # The preview: the count before anything changes; the network only in the POST body.
     criteria = {"petition": str(petition.pk), "network": NETWORK, "kind": "invalidate"}
-    preview = pete.submit("/moderation/bulk/", {**criteria, "step": "preview"})
+    preview = pete.submit("/en/moderation/bulk/", {**criteria, "step": "preview"})
     assert 'id="bulk-preview-count">10<' in preview.text
     assert NETWORK not in preview.url
-    proposed = pete.submit("/moderation/bulk/", {**criteria, "reason": "Burst from one network", "step": "propose"})
+    proposed = pete.submit("/en/moderation/bulk/", {**criteria, "reason": "Burst from one network", "step": "propose"})
     action_url = proposed.url.removeprefix(live_server.url)
     assert "Awaiting a second moderator" in proposed.text
     # Pete cannot approve his own proposal.
@@ -80,7 +80,7 @@ def test_pete_invalidates_a_burst_and_mia_approves(visitor, live_server, integra
     assert public.get(count_url).json()["signature_count"] == 6
 
     mia = visitor()
-    mia.submit("/accounts/login/", {"username": "mia", "password": PASSWORD})
+    mia.submit("/en/accounts/login/", {"username": "mia", "password": PASSWORD})
     done = mia.submit(f"{action_url}approve/", form_page=action_url)
     assert done.status_code == 200 and 'id="bulk-state">Done<' in done.text
     assert 'id="bulk-changed">10<' in done.text

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_sam_cannot_sign_with_suzies_address(visitor):
     petition = make_petition()
-    sign = f"/petitions/{petition.pk}/sign/"
+    sign = f"/en/petitions/{petition.pk}/sign/"
 
     sam = visitor()
     sam_page = sam.submit(
@@ -48,4 +48,4 @@ def test_sam_cannot_sign_with_suzies_address(visitor):
     log_integrate_all()
     assert visitor().get(f"/petitions/{petition.pk}/count.json").json()["signature_count"] == 2
     assert Signature.objects.filter(petition=petition).count() == 2
-    assert "Sam Impostor" not in visitor().get(f"/petitions/{petition.pk}/").text
+    assert "Sam Impostor" not in visitor().get(f"/en/petitions/{petition.pk}/").text

@@ -19,13 +19,13 @@ SUZIE = {"name": "Suzie Signer", "email": "suzie@example.org", "region": "E12000
 def test_suzie_gets_her_link_again(visitor):
     petition = make_petition()
     suzie = visitor()
-    suzie.submit(f"/petitions/{petition.pk}/sign/", SUZIE)
+    suzie.submit(f"/en/petitions/{petition.pk}/sign/", SUZIE)
     assert "get the e-mail again" in suzie.last.text
     lost_link = confirm_link_for("suzie@example.org")
     mail.outbox.clear()  # the message never reaches her
 
-    resend = f"/petitions/{petition.pk}/sign/resend/"
-    assert f'href="{resend}"' in suzie.get(f"/petitions/{petition.pk}/").text
+    resend = f"/en/petitions/{petition.pk}/sign/resend/"
+    assert f'href="{resend}"' in suzie.get(f"/en/petitions/{petition.pk}/").text
     answer = suzie.submit(resend, {"email": "suzie@example.org"})
     assert answer.status_code == 200
     assert "we have sent its link again" in answer.text

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_suzie_keeps_a_receipt_and_the_verifier_agrees_with_the_count(visitor, live_server, integrator, tmp_path):
     petition = make_petition(action="Light the towpath at night")
-    sign = f"/petitions/{petition.pk}/sign/"
+    sign = f"/en/petitions/{petition.pk}/sign/"
     suzie = visitor()
 
     # Suzie signs and opens the link in her e-mail.
@@ -61,7 +61,7 @@ def test_suzie_keeps_a_receipt_and_the_verifier_agrees_with_the_count(visitor, l
     assert "counted" in result.stdout
 
     # The receipt page says the same.
-    checked = suzie.submit("/log/verify", {"receipt": receipt.text()})
+    checked = suzie.submit("/en/log/verify", {"receipt": receipt.text()})
     assert "Counted:" in checked.text
 
     # Pete the moderator finds her signature was fraud (say): a revocation goes into the log.

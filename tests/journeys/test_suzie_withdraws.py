@@ -19,7 +19,7 @@ from undersign_verify.receipt import Receipt
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SUZIE = {"name": "Suzie Signer", "email": "suzie@example.org", "region": "E12000007", "display": "named"}
-WITHDRAW_LINK = re.compile(r"https?://[^/\s]+/signatures/withdraw/[\w-]+/[\w-]+/")
+WITHDRAW_LINK = re.compile(r"https?://[^/\s]+/[a-z-]+/signatures/withdraw/[\w-]+/[\w-]+/")
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
 
 
@@ -29,7 +29,7 @@ def test_suzie_withdraws_and_the_verifier_agrees(visitor, live_server, integrato
     suzie = visitor()
 
     # Suzie signs, confirms from her e-mail (her browser keeps r), and is counted.
-    suzie.submit(f"/petitions/{petition.pk}/sign/", SUZIE)
+    suzie.submit(f"/en/petitions/{petition.pk}/sign/", SUZIE)
     r = secrets.token_bytes(32)
     c = commitment(petition.uuid, r)
     suzie.submit(confirm_link_for(SUZIE["email"]), {"commitment": c.hex()})
@@ -57,7 +57,7 @@ def test_suzie_withdraws_and_the_verifier_agrees(visitor, live_server, integrato
     assert done.status_code == 200 and "Withdrawal received" in done.text
     poll(lambda: suzie.get(count_url).json()["signature_count"] == 1, within=3, tick=integrator)
     # Her name is no longer listed, at once (only the total is live; names go with her signature).
-    assert "Suzie Signer" not in suzie.get(f"/petitions/{petition.pk}/signers/").text
+    assert "Suzie Signer" not in suzie.get(f"/en/petitions/{petition.pk}/signers/").text
 
     # An auditor's verifier recomputes every count from the log: it agrees with the site.
     result = run_verifier("--site", live_server.url, "--state", str(state))
@@ -68,7 +68,7 @@ def test_suzie_withdraws_and_the_verifier_agrees(visitor, live_server, integrato
     result = run_verifier("receipt", str(receipt), "--site", live_server.url, "--state", str(state))
     assert result.returncode == 2, result.stdout + result.stderr
     assert "REVOKED (WITHDRAWN)" in result.stdout
-    checked = suzie.submit("/log/verify", {"receipt": receipt.read_text()})
+    checked = suzie.submit("/en/log/verify", {"receipt": receipt.read_text()})
     assert "Withdrawn:" in checked.text
 
     # The link answers as it did, and a second press changes nothing.
@@ -78,7 +78,7 @@ def test_suzie_withdraws_and_the_verifier_agrees(visitor, live_server, integrato
     assert suzie.get(count_url).json()["signature_count"] == 1
 
     # Later she signs again with the same address: a fresh signature that counts.
-    suzie.submit(f"/petitions/{petition.pk}/sign/", SUZIE)
+    suzie.submit(f"/en/petitions/{petition.pk}/sign/", SUZIE)
     suzie.submit(confirm_link_for(SUZIE["email"]))
     poll(lambda: suzie.get(count_url).json()["signature_count"] == 2, within=3, tick=integrator)
     result = run_verifier("--site", live_server.url, "--state", str(state))

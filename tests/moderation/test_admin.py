@@ -43,8 +43,8 @@ def admin_paths(petition, signature, event, response) -> dict[str, int]:
 
 def test_lists_and_pages_show(admin_client_, records):
     for model, pk in admin_paths(*records).items():
-        assert admin_client_.get(f"/admin/{model}/").status_code == 200, model
-        page = admin_client_.get(f"/admin/{model}/{pk}/change/")
+        assert admin_client_.get(f"/en/admin/{model}/").status_code == 200, model
+        page = admin_client_.get(f"/en/admin/{model}/{pk}/change/")
         assert page.status_code == 200, model
         assert b'name="_save"' not in page.content, model
 
@@ -52,13 +52,13 @@ def test_lists_and_pages_show(admin_client_, records):
 def test_nothing_can_be_added_changed_or_deleted(admin_client_, records):
     petition = records[0]
     for model, pk in admin_paths(*records).items():
-        assert admin_client_.get(f"/admin/{model}/add/").status_code == 403, model
-        assert admin_client_.post(f"/admin/{model}/{pk}/delete/", {"post": "yes"}).status_code == 403, model
+        assert admin_client_.get(f"/en/admin/{model}/add/").status_code == 403, model
+        assert admin_client_.post(f"/en/admin/{model}/{pk}/delete/", {"post": "yes"}).status_code == 403, model
         bulk = admin_client_.post(
-            f"/admin/{model}/", {"action": "delete_selected", "_selected_action": [pk], "post": "yes"}
+            f"/en/admin/{model}/", {"action": "delete_selected", "_selected_action": [pk], "post": "yes"}
         )
         assert bulk.status_code in (200, 302), model  # the action is not offered; nothing happens
-    response = admin_client_.post(f"/admin/petitions/petition/{petition.pk}/change/", {"state": S.HIDDEN})
+    response = admin_client_.post(f"/en/admin/petitions/petition/{petition.pk}/change/", {"state": S.HIDDEN})
     assert response.status_code == 403
     petition.refresh_from_db()
     assert petition.state == S.OPEN
@@ -69,9 +69,9 @@ def test_nothing_can_be_added_changed_or_deleted(admin_client_, records):
 def test_no_personal_data_and_no_secrets(admin_client_, records):
     petition, signature, _, _ = records
     pages = [
-        admin_client_.get("/admin/signatures/signature/").content,
-        admin_client_.get(f"/admin/signatures/signature/{signature.pk}/change/").content,
-        admin_client_.get(f"/admin/petitions/petition/{petition.pk}/change/").content,
+        admin_client_.get("/en/admin/signatures/signature/").content,
+        admin_client_.get(f"/en/admin/signatures/signature/{signature.pk}/change/").content,
+        admin_client_.get(f"/en/admin/petitions/petition/{petition.pk}/change/").content,
     ]
     for content in pages:
         assert b"Zebedee" not in content
@@ -85,8 +85,8 @@ def test_no_personal_data_and_no_secrets(admin_client_, records):
 def test_moderators_may_browse_the_admin_read_only(client, moderator, records):
     petition = records[0]
     client.force_login(moderator)
-    assert client.get("/admin/petitions/petition/").status_code == 200
-    assert client.get(f"/admin/petitions/petition/{petition.pk}/change/").status_code == 200
-    assert client.get("/admin/signatures/signature/").status_code == 200
-    assert client.post(f"/admin/petitions/petition/{petition.pk}/change/", {"state": "hidden"}).status_code == 403
-    assert client.get("/admin/auth/user/").status_code == 403
+    assert client.get("/en/admin/petitions/petition/").status_code == 200
+    assert client.get(f"/en/admin/petitions/petition/{petition.pk}/change/").status_code == 200
+    assert client.get("/en/admin/signatures/signature/").status_code == 200
+    assert client.post(f"/en/admin/petitions/petition/{petition.pk}/change/", {"state": "hidden"}).status_code == 403
+    assert client.get("/en/admin/auth/user/").status_code == 403

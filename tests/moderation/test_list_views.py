@@ -13,7 +13,7 @@ from undersign.abuse.models import ListChange, ListEntry
 from undersign.abuse.services import ListEntryInvalid, list_entry_add, list_value_normalise
 
 pytestmark = pytest.mark.django_db
-URL = "/moderation/abuse/lists/"
+URL = "/en/moderation/abuse/lists/"
 
 
 def add(client: Client, value: str, *, kind="block", target="domain", note="") -> object:

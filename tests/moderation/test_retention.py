@@ -25,7 +25,7 @@ from undersign.signatures.models import Signature
 from undersign.signatures.services import signature_create, signature_invalidate
 
 pytestmark = pytest.mark.django_db
-URL = "/moderation/retention/"
+URL = "/en/moderation/retention/"
 
 
 def text(response) -> str:
@@ -48,7 +48,7 @@ class TestRetentionPage:
         assert "no-store" in response["Cache-Control"]
 
     def test_linked_from_the_moderators_home(self, moderator_client):
-        home = moderator_client.get("/accounts/", follow=True)
+        home = moderator_client.get("/en/accounts/", follow=True)
         assert f'href="{URL}"'.encode() in home.content
 
     def test_lists_every_job_with_its_setting_before_any_run(self, moderator_client, settings):
@@ -99,7 +99,7 @@ class TestPetitionPage:
         creator = Signature.objects.get(petition=petition, kind="creator")
         retention_jobs_run_all()
 
-        page = text(moderator_client.get(f"/moderation/petitions/{petition.pk}/"))
+        page = text(moderator_client.get(f"/en/moderation/petitions/{petition.pk}/"))
 
         assert "Awaiting e-mail confirmation 1" in page
         assert "Confirmed 2" in page  # the creator and one signer
@@ -113,7 +113,7 @@ class TestPetitionPage:
 
     def test_an_open_petition_has_no_destruction_date_yet(self, moderator_client):
         petition = make_petition()
-        page = text(moderator_client.get(f"/moderation/petitions/{petition.pk}/"))
+        page = text(moderator_client.get(f"/en/moderation/petitions/{petition.pk}/"))
         assert "No date yet: it is set when the petition closes or is rejected." in page
         assert "None waiting to expire." in page
 
@@ -121,14 +121,14 @@ class TestPetitionPage:
         petition = make_petition()
         Petition.objects.filter(pk=petition.pk).update(state=PetitionState.PENDING)
         petition.refresh_from_db()
-        page = text(moderator_client.get(f"/moderation/petitions/{petition.pk}/"))
+        page = text(moderator_client.get(f"/en/moderation/petitions/{petition.pk}/"))
         assert f"Deleted {when(personal_data_destruction_at(petition))}" in page
         assert "unless its creator confirms first" in page
 
     def test_a_destroyed_petition_says_since_when(self, moderator_client):
         petition = make_petition(state=PetitionState.CLOSED)
         Petition.objects.filter(pk=petition.pk).update(personal_data_destroyed_at=timezone.now())
-        page = text(moderator_client.get(f"/moderation/petitions/{petition.pk}/"))
+        page = text(moderator_client.get(f"/en/moderation/petitions/{petition.pk}/"))
         assert f"Personal data destroyed {when(timezone.now())}: no name" in page
 
 

@@ -100,35 +100,35 @@ def test_the_moderators_pages_read_in_russian(moderator_client):
     pages = {}
     with translation.override("ru"):
         for path in (
-            "/moderation/",
-            f"/moderation/petitions/{queued.pk}/",
-            "/moderation/search/?q=tree",
-            "/moderation/held/",
-            "/moderation/bulk/",
-            "/moderation/retention/",
-            "/moderation/signers/",
-            "/moderation/abuse/lists/",
-            f"/moderation/petitions/{queued.pk}/trending/",
+            "/ru/moderation/",
+            f"/ru/moderation/petitions/{queued.pk}/",
+            "/ru/moderation/search/?q=tree",
+            "/ru/moderation/held/",
+            "/ru/moderation/bulk/",
+            "/ru/moderation/retention/",
+            "/ru/moderation/signers/",
+            "/ru/moderation/abuse/lists/",
+            f"/ru/moderation/petitions/{queued.pk}/trending/",
         ):
             response = moderator_client.get(path)
             assert response.status_code == 200, path
             pages[path] = response.content.decode()
-    queue = pages["/moderation/"]
+    queue = pages["/ru/moderation/"]
     assert "Очередь модерации" in queue and "Ожидают модерации (1)" in queue and "Просрочена" in queue
     assert "Сначала самые старые. Просрочены: ждут дольше" in queue
-    petition = pages[f"/moderation/petitions/{queued.pk}/"]
+    petition = pages[f"/ru/moderation/petitions/{queued.pk}/"]
     assert f"Модерация петиции {queued.pk}" in petition and "Отметить для повторной проверки" in petition
     assert "Режим атаки" in petition and "Подписи и хранение данных" in petition
     for english in ("Moderation queue", "Awaiting moderation (", "Oldest first", "Signed in as", "Log out"):
         assert english not in queue
     for english in ("Flag for a second look", "Attack mode", "Add a note", "History", "Take down"):
         assert english not in petition
-    assert "Задержанные подписи" in pages["/moderation/held/"]
-    assert "Массовые действия с подписями" in pages["/moderation/bulk/"]
-    assert "Хранение данных" in pages["/moderation/retention/"]
-    assert "Найти подписанта" in pages["/moderation/signers/"]
-    assert "Белый и чёрный списки" in pages["/moderation/abuse/lists/"]
-    assert "Самые активные сети и домены" in pages[f"/moderation/petitions/{queued.pk}/trending/"]
+    assert "Задержанные подписи" in pages["/ru/moderation/held/"]
+    assert "Массовые действия с подписями" in pages["/ru/moderation/bulk/"]
+    assert "Хранение данных" in pages["/ru/moderation/retention/"]
+    assert "Найти подписанта" in pages["/ru/moderation/signers/"]
+    assert "Белый и чёрный списки" in pages["/ru/moderation/abuse/lists/"]
+    assert "Самые активные сети и домены" in pages[f"/ru/moderation/petitions/{queued.pk}/trending/"]
 
 
 @pytest.mark.parametrize(
@@ -145,7 +145,7 @@ def test_search_results_count_with_russian_plurals(n, expected):
 def test_the_moderators_messages_errors_and_refusals_in_russian(moderator_client):
     queued = queued_petition(waiting_days=1)
     other = queued_petition(waiting_days=1)
-    base = f"/moderation/petitions/{queued.pk}/"
+    base = f"/ru/moderation/petitions/{queued.pk}/"
     with translation.override("ru"):
         unreasoned = moderator_client.post(base + "reject/", {"reject-reason": ""})
         approved = moderator_client.post(base + "approve/", follow=True)
@@ -153,9 +153,9 @@ def test_the_moderators_messages_errors_and_refusals_in_russian(moderator_client
         attack = moderator_client.post(
             base + "attack-mode/", {"attack-on": "1", "attack-reason": "наплыв"}, follow=True
         )
-        bad_filter = moderator_client.post("/moderation/held/", {"network": "не сеть"})
-        missing = moderator_client.get("/moderation/petitions/999999/")
-        flagged = moderator_client.post(f"/moderation/petitions/{other.pk}/flag/", {"flag-note": ""}, follow=True)
+        bad_filter = moderator_client.post("/ru/moderation/held/", {"network": "не сеть"})
+        missing = moderator_client.get("/ru/moderation/petitions/999999/")
+        flagged = moderator_client.post(f"/ru/moderation/petitions/{other.pk}/flag/", {"flag-note": ""}, follow=True)
     assert unreasoned.status_code == 400 and "Выберите причину." in unreasoned.content.decode()
     assert f"Петиция {queued.pk} открыта до " in approved.content.decode()
     assert again.status_code == 409 and "поэтому одобрить её нельзя" in again.content.decode()

@@ -146,7 +146,7 @@ def test_facts_show_a_creator_who_withdrew_as_withdrawn_without_a_name(client, m
     facts = petition_facts(petition=petition)
     assert facts.creator_withdrawn and facts.creator_name is None
     client.force_login(moderator)
-    page = client.get(f"/moderation/petitions/{petition.pk}/").content.decode()
+    page = client.get(f"/en/moderation/petitions/{petition.pk}/").content.decode()
     assert creator.name not in page and "withdrawn" in page and "creator_withdrew" in page
 
 

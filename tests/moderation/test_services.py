@@ -275,7 +275,7 @@ class TestResponsePublish:
         assert not any("We will plant them." in m.body for m in mail.outbox)  # on the page behind the link
         # The petition is named by no address, only reached through each signer's own token.
         assert all(
-            "/signatures/petition/" in m.body and f"/petitions/{petition.pk}/" not in m.body for m in mail.outbox
+            "/en/signatures/petition/" in m.body and f"/en/petitions/{petition.pk}/" not in m.body for m in mail.outbox
         )
         event = last_event(petition)
         assert (event.actor, event.from_state, event.to_state) == (moderator, "", "")

@@ -20,7 +20,7 @@ from undersign.moderation.services import SearchRefused, search_approval_approve
 
 pytestmark = pytest.mark.django_db
 A = StaffAccess.Action
-URL = "/moderation/signers/"
+URL = "/en/moderation/signers/"
 
 
 def login(user: User) -> Client:
@@ -56,7 +56,7 @@ def found(response) -> str:
 class TestCreatorNameOnTheModerationPage:
     def test_each_showing_of_the_creators_name_is_recorded(self, moderator):
         petition = make_petition(state="sponsored", creator=signer(name="Charlie Creator"))
-        page = login(moderator).get(f"/moderation/petitions/{petition.pk}/")
+        page = login(moderator).get(f"/en/moderation/petitions/{petition.pk}/")
         assert b"Charlie Creator" in page.content
         row = StaffAccess.objects.get()
         assert (row.actor, row.action, row.subject) == (moderator, A.VIEW_SIGNER, f"petition:{petition.pk}")
@@ -135,7 +135,7 @@ class TestSearchWithinOnePetition:
 
 class TestSearchAcrossAllPetitions:
     def request(self, client: Client, kind: str = "email") -> SearchApproval:
-        response = client.post("/moderation/signers/approvals/", {"kind": kind, "reason": "Police request 7"})
+        response = client.post("/en/moderation/signers/approvals/", {"kind": kind, "reason": "Police request 7"})
         assert response.status_code == 302
         return SearchApproval.objects.latest("pk")
 
@@ -150,7 +150,7 @@ class TestSearchAcrossAllPetitions:
         alice, bea = login(moderator), login(second_moderator)
         approval = self.request(alice)
         assert b"Police request 7" in bea.get(URL).content  # B sees A's request and its reason
-        assert bea.post(f"/moderation/signers/approvals/{approval.pk}/approve/").status_code == 302
+        assert bea.post(f"/en/moderation/signers/approvals/{approval.pk}/approve/").status_code == 302
         response = search(alice, kind="email", term="olga@example.org", approval=approval.pk)
         assert response.status_code == 200
         assert f"<td>{target.pk}</td>" in found(response) and f"<td>{elsewhere.pk}</td>" in found(response)
@@ -168,7 +168,7 @@ class TestSearchAcrossAllPetitions:
     def test_one_cannot_approve_ones_own_request(self, moderator, world):
         alice = login(moderator)
         approval = self.request(alice)
-        response = alice.post(f"/moderation/signers/approvals/{approval.pk}/approve/")
+        response = alice.post(f"/en/moderation/signers/approvals/{approval.pk}/approve/")
         assert response.status_code == 403 and b"another moderator must approve it" in response.content
         assert SearchApproval.objects.get(pk=approval.pk).approved_by is None
         with pytest.raises(IntegrityError):  # and the database refuses it too
@@ -192,10 +192,10 @@ class TestSearchAcrossAllPetitions:
         assert not StaffAccess.objects.filter(action=A.SEARCH_NAME).exists()
 
     def test_a_request_needs_a_reason(self, moderator, world):
-        response = login(moderator).post("/moderation/signers/approvals/", {"kind": "email", "reason": ""})
+        response = login(moderator).post("/en/moderation/signers/approvals/", {"kind": "email", "reason": ""})
         assert response.status_code == 400 and b"State why you need this search." in response.content
         assert not SearchApproval.objects.exists()
-        response = login(moderator).post("/moderation/signers/approvals/", {"kind": "email", "reason": "a@b.org"})
+        response = login(moderator).post("/en/moderation/signers/approvals/", {"kind": "email", "reason": "a@b.org"})
         assert response.status_code == 400 and b"Keep personal data out of the reason" in response.content
         assert not SearchApproval.objects.exists()
 
@@ -205,8 +205,8 @@ class TestAuditTrailInTheAdmin:
         mine, *_ = world
         search(login(moderator), kind="name", term="olga", petition=mine.pk, reason="Ticket 9")
         admin = login(superuser)
-        listing = admin.get("/admin/core/staffaccess/")
+        listing = admin.get("/en/admin/core/staffaccess/")
         assert listing.status_code == 200 and b"Ticket 9" in listing.content
         row = StaffAccess.objects.get(action=A.SEARCH_NAME)
-        assert admin.post(f"/admin/core/staffaccess/{row.pk}/delete/", {"post": "yes"}).status_code == 403
-        assert admin.get("/admin/core/staffaccess/add/").status_code == 403
+        assert admin.post(f"/en/admin/core/staffaccess/{row.pk}/delete/", {"post": "yes"}).status_code == 403
+        assert admin.get("/en/admin/core/staffaccess/add/").status_code == 403

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def url(petition: Petition, action: str = "") -> str:
-    return f"/moderation/petitions/{petition.pk}/{action}"
+    return f"/en/moderation/petitions/{petition.pk}/{action}"
 
 
 def client_for(user) -> Client:
@@ -37,33 +37,33 @@ POSTS = [
 
 
 class TestWhoGetsIn:
-    @pytest.mark.parametrize("path", ["/moderation/", "/moderation/search/?q=tree"])
+    @pytest.mark.parametrize("path", ["/en/moderation/", "/en/moderation/search/?q=tree"])
     def test_anonymous_is_sent_to_login(self, client, path):
         response = client.get(path)
         assert response.status_code == 302
-        assert response["Location"].startswith("/accounts/login/?next=/moderation/")
+        assert response["Location"].startswith("/en/accounts/login/?next=/en/moderation/")
 
     def test_anonymous_is_sent_to_login_from_a_petition(self, client):
         petition = make_petition(state=S.SPONSORED)
         response = client.get(url(petition))
         assert response.status_code == 302
-        assert response["Location"] == f"/accounts/login/?next=/moderation/petitions/{petition.pk}/"
+        assert response["Location"] == f"/en/accounts/login/?next=/en/moderation/petitions/{petition.pk}/"
 
     def test_staff_outside_the_group_is_forbidden(self, staff_user):
         petition = make_petition(state=S.SPONSORED)
         client = client_for(staff_user)
-        assert client.get("/moderation/").status_code == 403
+        assert client.get("/en/moderation/").status_code == 403
         assert client.get(url(petition)).status_code == 403
-        assert client.get("/moderation/petitions/987654/").status_code == 403
+        assert client.get("/en/moderation/petitions/987654/").status_code == 403
 
     def test_a_group_member_who_is_not_staff_is_forbidden(self, group_member_not_staff):
-        assert client_for(group_member_not_staff).get("/moderation/").status_code == 403
+        assert client_for(group_member_not_staff).get("/en/moderation/").status_code == 403
 
     @pytest.mark.parametrize("who", ["moderator", "superuser"])
     def test_moderators_and_superusers_get_in_and_pages_are_not_stored(self, who, request):
         client = client_for(request.getfixturevalue(who))
         petition = make_petition(state=S.SPONSORED)
-        for path in ("/moderation/", "/moderation/search/?q=tree", url(petition)):
+        for path in ("/en/moderation/", "/en/moderation/search/?q=tree", url(petition)):
             response = client.get(path)
             assert response.status_code == 200, path
             assert "no-store" in response["Cache-Control"]
@@ -81,28 +81,28 @@ class TestWhoGetsIn:
 
 class TestLogin:
     def test_login_page_and_logging_in_leads_to_the_queue(self, client, moderator):
-        page = client.get("/accounts/login/?next=/moderation/")
+        page = client.get("/en/accounts/login/?next=/en/moderation/")
         assert page.status_code == 200
         assert b'name="username"' in page.content
         response = client.post(
-            "/accounts/login/", {"username": "mod", "password": "correct horse battery", "next": "/moderation/"}
+            "/en/accounts/login/", {"username": "mod", "password": "correct horse battery", "next": "/en/moderation/"}
         )
         assert response.status_code == 302
-        assert response["Location"] == "/moderation/"
-        assert client.get("/moderation/").status_code == 200
+        assert response["Location"] == "/en/moderation/"
+        assert client.get("/en/moderation/").status_code == 200
 
     def test_wrong_password_is_refused(self, client, moderator):
-        response = client.post("/accounts/login/", {"username": "mod", "password": "wrong"})
+        response = client.post("/en/accounts/login/", {"username": "mod", "password": "wrong"})
         assert response.status_code == 200
         assert b"Please enter a correct username and password" in response.content
-        assert client.get("/moderation/").status_code == 302
+        assert client.get("/en/moderation/").status_code == 302
 
     def test_log_out_is_a_post(self, moderator_client):
-        page = moderator_client.get("/moderation/").content.decode()
-        assert 'action="/accounts/logout/" method="post"' in page
-        response = moderator_client.post("/accounts/logout/", {"next": "/accounts/login/"})
+        page = moderator_client.get("/en/moderation/").content.decode()
+        assert 'action="/en/accounts/logout/" method="post"' in page
+        response = moderator_client.post("/en/accounts/logout/", {"next": "/en/accounts/login/"})
         assert response.status_code == 302
-        assert moderator_client.get("/moderation/").status_code == 302
+        assert moderator_client.get("/en/moderation/").status_code == 302
 
 
 class TestGetChangesNothing:
@@ -119,9 +119,9 @@ class TestGetChangesNothing:
     def test_reading_pages_changes_nothing(self, moderator_client):
         petition = make_petition(state=S.SPONSORED)
         events, outbox = PetitionEvent.objects.count(), OutboundEmail.objects.count()
-        moderator_client.get("/moderation/")
+        moderator_client.get("/en/moderation/")
         moderator_client.get(url(petition))
-        moderator_client.get(f"/moderation/search/?q={petition.pk}")
+        moderator_client.get(f"/en/moderation/search/?q={petition.pk}")
         petition.refresh_from_db()
         assert petition.state == S.SPONSORED
         assert (PetitionEvent.objects.count(), OutboundEmail.objects.count()) == (events, outbox)
@@ -155,7 +155,7 @@ class TestQueuePage:
         awaiting = make_petition(state=S.OPEN, action="Popular petition")
         Petition.objects.filter(pk=awaiting.pk).update(response_threshold_reached_at=overdue.created_at)
 
-        page = moderator_client.get("/moderation/").content.decode()
+        page = moderator_client.get("/en/moderation/").content.decode()
         queue_part, response_part = page.split("Awaiting a response")
         assert queue_part.index("Old waiting petition") < queue_part.index("Recently flagged petition")
         assert queue_part.count('class="overdue"') == 1
@@ -166,15 +166,15 @@ class TestQueuePage:
 class TestSearchPage:
     def test_finds_by_number_and_by_words_hidden_included(self, moderator_client):
         hidden = make_petition(state=S.HIDDEN, action="Ban noisy leaf blowers")
-        by_number = moderator_client.get(f"/moderation/search/?q=%23{hidden.pk}")
-        by_words = moderator_client.get("/moderation/search/?q=leaf+blowers")
+        by_number = moderator_client.get(f"/en/moderation/search/?q=%23{hidden.pk}")
+        by_words = moderator_client.get("/en/moderation/search/?q=leaf+blowers")
         for response in (by_number, by_words):
             assert response.status_code == 200
             assert b"Ban noisy leaf blowers" in response.content
 
     @pytest.mark.parametrize("query", ["x" * 201, "a\x00b"])
     def test_a_malformed_search_is_a_400(self, moderator_client, query):
-        response = moderator_client.get("/moderation/search/", {"q": query})
+        response = moderator_client.get("/en/moderation/search/", {"q": query})
         assert response.status_code == 400
 
 
@@ -185,12 +185,12 @@ class TestActions:
         with django_capture_on_commit_callbacks(execute=True):
             response = moderator_client.post(url(petition, "approve/"))
         assert response.status_code == 302
-        assert response["Location"] == "/moderation/"
+        assert response["Location"] == "/en/moderation/"
         petition.refresh_from_db()
         assert petition.state == S.OPEN
         assert petition.events.last().actor == moderator
         assert len(mails_to(creator.email)) == 1
-        assert b"is open until" in moderator_client.get("/moderation/").content
+        assert b"is open until" in moderator_client.get("/en/moderation/").content
 
     @pytest.mark.parametrize(("reason", "state"), [("duplicate", S.REJECTED), ("advert", S.HIDDEN)])
     def test_reject(self, moderator_client, reason, state):
@@ -268,12 +268,12 @@ class TestBadInput:
 
     @pytest.mark.parametrize(("action", "data"), POSTS)
     def test_unknown_petition_is_a_404_that_says_so(self, moderator_client, action, data):
-        response = moderator_client.post(f"/moderation/petitions/987654/{action}", data)
+        response = moderator_client.post(f"/en/moderation/petitions/987654/{action}", data)
         assert response.status_code == 404
         assert b"There is no petition number 987654." in response.content
 
     def test_an_id_too_large_for_the_database_is_a_404(self, moderator_client):
-        assert moderator_client.get(f"/moderation/petitions/{2**64}/").status_code == 404
+        assert moderator_client.get(f"/en/moderation/petitions/{2**64}/").status_code == 404
 
     @pytest.mark.parametrize(
         ("state", "action", "data", "verb"),

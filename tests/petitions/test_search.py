@@ -115,9 +115,9 @@ class TestLanguage:
 
     def test_the_create_form_keeps_the_chosen_language(self, client):
         text = {"action": "Опубликовать бюджет", "background": "Это важно.", "additional_details": ""}
-        assert client.post("/petitions/new/", {**text, "language": "ru"}).status_code == 302
-        page = client.get("/petitions/new/")
+        assert client.post("/en/petitions/new/", {**text, "language": "ru"}).status_code == 302
+        page = client.get("/en/petitions/new/")
         assert b'<option value="ru" selected>' in page.content
-        refused = client.post("/petitions/new/", {**text, "language": "xx"})
+        refused = client.post("/en/petitions/new/", {**text, "language": "xx"})
         assert refused.status_code == 200
         assert b"Choose the language the petition is written in." in refused.content

@@ -115,7 +115,7 @@ def test_logs_of_signing_and_confirming_hold_no_personal_data(client, caplog, se
             settings.EMAIL_BACKEND = "undersign.core.mail.EmlFileBackend"
             settings.EMAIL_FILE_PATH = str(tmp_path)
         response = client.post(
-            f"/petitions/{petition.pk}/sign/",
+            f"/en/petitions/{petition.pk}/sign/",
             {
                 "name": suzie.name,
                 "email": suzie.email,
@@ -127,9 +127,9 @@ def test_logs_of_signing_and_confirming_hold_no_personal_data(client, caplog, se
         )
         assert response.status_code == 302
         signature_id, token = _confirm_link(backend, suzie.email, tmp_path)
-        page = client.get(f"/signatures/confirm/{token}/", REMOTE_ADDR=ip_address)
+        page = client.get(f"/en/signatures/confirm/{token}/", REMOTE_ADDR=ip_address)
         assert suzie.name.encode() in page.content
-        confirmed = client.post(f"/signatures/confirm/{token}/", REMOTE_ADDR=ip_address)
+        confirmed = client.post(f"/en/signatures/confirm/{token}/", REMOTE_ADDR=ip_address)
         assert b"Your signature has been added" in confirmed.content
         deliver_outbox()
         log_integrate_all()

@@ -89,7 +89,7 @@ def _mailed_link(address: str) -> str:
 def _sign_over_http(petition_id: int, details: SignerDetails) -> None:
     browser = Client()
     page = browser.post(
-        f"/petitions/{petition_id}/sign/",
+        f"/en/petitions/{petition_id}/sign/",
         {"name": details.name, "email": details.email, "region": details.region, "display": details.display},
         REMOTE_ADDR=details.ip_address,
     )
@@ -103,9 +103,9 @@ def _abandon_a_draft() -> None:
     """The creator writes the text and their details, then closes the tab."""
     browser = Client()
     text = {"action": DRAFT_ACTION, "background": "Octavia ran the square's market for forty years."}
-    assert browser.post("/petitions/new/", {**text, "additional_details": ""}).status_code == 302
+    assert browser.post("/en/petitions/new/", {**text, "additional_details": ""}).status_code == 302
     creator = {"name": DRAFT_CREATOR.name, "email": DRAFT_CREATOR.email, "region": "E12000008", "display": "named"}
-    assert browser.post("/petitions/new/creator/", creator).status_code == 302
+    assert browser.post("/en/petitions/new/creator/", creator).status_code == 302
 
 
 def build_world(settings, *, claims: bool = True, draft: bool = True) -> World:

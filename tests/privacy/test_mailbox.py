@@ -95,12 +95,12 @@ def test_every_mail_offers_the_signers_data_and_confirmations_a_withdrawal(clien
     neither."""
     messages = signer_mails(_every_kind_of_mail(moderator))
     data = re.compile(
-        r"See or erase the data we hold about your signature: https?://[^/\s]+(/signatures/data/[\w-]+/[\w-]+/)"
+        r"See or erase the data we hold about your signature: https?://[^/\s]+(/[a-z-]+/signatures/data/[\w-]+/[\w-]+/)"
     )
-    withdraw = re.compile(r"https?://[^/\s]+(/signatures/withdraw/[\w-]+/[\w-]+/)")
+    withdraw = re.compile(r"https?://[^/\s]+(/[a-z-]+/signatures/withdraw/[\w-]+/[\w-]+/)")
     for message in messages:
         assert data.search(message.body), message.subject
-    confirmations = [m for m in messages if "/signatures/confirm/" in m.body or "already been used" in m.body]
+    confirmations = [m for m in messages if "/en/signatures/confirm/" in m.body or "already been used" in m.body]
     assert len(confirmations) >= 3
     for message in confirmations:
         assert withdraw.search(message.body), message.subject
@@ -108,7 +108,7 @@ def test_every_mail_offers_the_signers_data_and_confirmations_a_withdrawal(clien
     token = path.split("/")[3]
     page = client.get(path)
     assert page.status_code == 200 and ACTION.encode() not in page.content and NAME.encode() not in page.content
-    for link in (f"/signatures/withdraw/{token}/{'A' * 22}/", f"/signatures/data/{token}/{'A' * 22}/"):
+    for link in (f"/en/signatures/withdraw/{token}/{'A' * 22}/", f"/en/signatures/data/{token}/{'A' * 22}/"):
         client.post(link)
     assert not Signature.objects.filter(invalidation_reason="withdrawn").exists()
 
@@ -117,19 +117,19 @@ def test_news_of_a_petition_links_to_it_only_through_a_token(client, moderator):
     """A mail about a petition (published, closed, a response) does not carry the petition's own
     address, which would name it: its link opens the petition for whoever holds the token."""
     messages = _every_kind_of_mail(moderator)
-    news = [m for m in messages if "/signatures/petition/" in m.body]
+    news = [m for m in messages if "/en/signatures/petition/" in m.body]
     assert news
     for message in news:
-        path = re.search(r"https?://[^/\s]+(/signatures/petition/[\w-]+/[\w-]+/)", message.body).group(1)
+        path = re.search(r"https?://[^/\s]+(/[a-z-]+/signatures/petition/[\w-]+/[\w-]+/)", message.body).group(1)
         response = client.get(path)
-        assert response.status_code == 302 and re.fullmatch(r"/petitions/\d+/", response["Location"])
+        assert response.status_code == 302 and re.fullmatch(r"/en/petitions/\d+/", response["Location"])
         assert "no-store" in response["Cache-Control"]
         # The unsubscribe token alone (in every mail's List-Unsubscribe, "already signed" too,
         # which whoever typed the address can cause) does not open the petition.
         token = path.split("/")[3]
-        spent = client.get(f"/signatures/petition/{token}/{'A' * 22}/")
+        spent = client.get(f"/en/signatures/petition/{token}/{'A' * 22}/")
         assert spent.status_code == 404 and b"This link is no longer valid" in spent.content
-    unknown = client.get("/signatures/petition/not-a-token/not-a-check/")
+    unknown = client.get("/en/signatures/petition/not-a-token/not-a-check/")
     assert unknown.status_code == 404 and b"This link is no longer valid" in unknown.content
 
 
@@ -150,14 +150,14 @@ def _link_to(address: str) -> str:
 def test_used_replaced_expired_and_unknown_links_answer_one_identical_page(client):
     petition = make_petition()
     form = {"name": NAME, "email": "used@example.org", "region": "E12000007", "display": "named"}
-    client.post(f"/petitions/{petition.pk}/sign/", form)
+    client.post(f"/en/petitions/{petition.pk}/sign/", form)
     used = _link_to("used@example.org")
     assert client.post(used).status_code == 200
-    client.post(f"/petitions/{petition.pk}/sign/", {**form, "email": "replaced@example.org"})
+    client.post(f"/en/petitions/{petition.pk}/sign/", {**form, "email": "replaced@example.org"})
     replaced = _link_to("replaced@example.org")
-    client.post(f"/petitions/{petition.pk}/sign/", {**form, "email": "replaced@example.org"})
+    client.post(f"/en/petitions/{petition.pk}/sign/", {**form, "email": "replaced@example.org"})
     assert _link_to("replaced@example.org") != replaced
-    client.post(f"/petitions/{petition.pk}/sign/", {**form, "email": "expired@example.org"})
+    client.post(f"/en/petitions/{petition.pk}/sign/", {**form, "email": "expired@example.org"})
     expired = _link_to("expired@example.org")
     Signature.objects.filter(token_sent_at__isnull=False, status="pending").update(
         token_sent_at=timezone.now() - timedelta(days=365)
@@ -171,8 +171,8 @@ def test_used_replaced_expired_and_unknown_links_answer_one_identical_page(clien
     # The unsubscribe page has one answer of its own, for every token, known or not
     # (tests/signatures/test_views.py, TestUnsubscribe).
     real = Signature.objects.filter(kind="signer", status="confirmed").first()
-    assert _page(client, "/signatures/unsubscribe/" + "A" * 43 + "/") == _page(
-        client, f"/signatures/unsubscribe/{unsubscribe_token(tag=bytes(real.dedup_tag))}/"
+    assert _page(client, "/en/signatures/unsubscribe/" + "A" * 43 + "/") == _page(
+        client, f"/en/signatures/unsubscribe/{unsubscribe_token(tag=bytes(real.dedup_tag))}/"
     )
     status, body = pages["used"]
     assert status == 404 and b"This link is no longer valid" in body
@@ -184,7 +184,7 @@ def test_a_link_page_sends_no_token_in_its_referer(client):
     page's address, token included, to whatever logs them (a CDN, a load balancer)."""
     petition = make_petition()
     client.post(
-        f"/petitions/{petition.pk}/sign/",
+        f"/en/petitions/{petition.pk}/sign/",
         {"name": NAME, "email": "referer@example.org", "region": "E12000007", "display": "counted"},
     )
     page = client.get(_link_to("referer@example.org"))

@@ -52,8 +52,8 @@ class Poll:
 def poll(client: Client, petition: Petition) -> Poll:
     pk = petition.pk
     urls = {
-        "page": f"/petitions/{pk}/",
-        "signers": f"/petitions/{pk}/signers/",
+        "page": f"/en/petitions/{pk}/",
+        "signers": f"/en/petitions/{pk}/signers/",
         "json": f"/petitions/{pk}.json",
         "list": "/petitions.json",
         "csv": "/petitions.csv",

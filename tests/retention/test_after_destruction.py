@@ -56,7 +56,7 @@ class TestKseniaKnowsWhenHerDataIsDestroyed:
 
     def test_the_page_and_the_open_data_give_the_date_then_show_no_names(self, client, closed_world):
         petition = closed_world.petition
-        page = client.get(f"/petitions/{petition.pk}/").content.decode()
+        page = client.get(f"/en/petitions/{petition.pk}/").content.decode()
         assert f"Signers' personal data will be destroyed on {day(closed_world.due)}." in page
         for shown in (NAMED.name, "P. G.", DEPUTY.name, "Ottoline Vasquez-Pemberton"):
             assert shown in page  # named, initials, verified and creator: shown until then
@@ -66,10 +66,10 @@ class TestKseniaKnowsWhenHerDataIsDestroyed:
 
         run_job(closed_world.due)
 
-        page = client.get(f"/petitions/{petition.pk}/").content.decode()
+        page = client.get(f"/en/petitions/{petition.pk}/").content.decode()
         assert f"Signers' personal data was destroyed on {day(closed_world.due)}; no names are shown." in page
         assert leaked(page) == [] and "P. G." not in page
-        signers = client.get(f"/petitions/{petition.pk}/signers/").content.decode()
+        signers = client.get(f"/en/petitions/{petition.pk}/signers/").content.decode()
         assert "personal data was destroyed" in signers and leaked(signers) == []
         document = client.get(f"/petitions/{petition.pk}.json").json()
         validator(client.get("/api/openapi.json").json(), "PetitionDocument").validate(document)  # as documented
@@ -81,13 +81,13 @@ class TestKseniaKnowsWhenHerDataIsDestroyed:
 
     def test_an_open_petition_says_nothing_yet(self, client, closed_world):
         open_one = make_petition(action="Still open")
-        assert "personal data" not in client.get(f"/petitions/{open_one.pk}/").content.decode()
+        assert "personal data" not in client.get(f"/en/petitions/{open_one.pk}/").content.decode()
         attributes = client.get(f"/petitions/{open_one.pk}.json").json()["data"]["attributes"]
         assert attributes["personal_data_destruction_at"] is None
 
     def test_a_rejected_petitions_page_gives_its_date(self, client):
         rejected = make_petition(action="Rejected", state="rejected")
-        page = client.get(f"/petitions/{rejected.pk}/").content.decode()
+        page = client.get(f"/en/petitions/{rejected.pk}/").content.decode()
         assert "personal data will be destroyed on" in page
 
 
@@ -103,22 +103,26 @@ class TestEveryPageAfterDestruction:
 
         pages = {
             Client(): [
-                f"/petitions/{petition.pk}/",
-                f"/petitions/{petition.pk}/signers/",
+                f"/en/petitions/{petition.pk}/",
+                f"/en/petitions/{petition.pk}/signers/",
                 f"/petitions/{petition.pk}.json",
                 f"/petitions/{petition.pk}/count.json",
                 f"/petitions/{petition.pk}/history.json",
                 "/petitions.json?state=closed",
                 "/petitions.csv?state=closed",
-                "/petitions/",
+                "/en/petitions/",
             ],
-            login(moderator): ["/moderation/", f"/moderation/petitions/{petition.pk}/", "/moderation/signers/"],
-            login(validator): ["/verification/"]
-            + [f"/verification/claims/{claim.pk}/{tail}" for claim in claims for tail in ("", "evidence/")],
+            login(moderator): [
+                "/en/moderation/",
+                f"/en/moderation/petitions/{petition.pk}/",
+                "/en/moderation/signers/",
+            ],
+            login(validator): ["/en/verification/"]
+            + [f"/en/verification/claims/{claim.pk}/{tail}" for claim in claims for tail in ("", "evidence/")],
             login(root): [
-                f"/admin/petitions/petition/{petition.pk}/change/",
-                "/admin/signatures/signature/",
-                *(f"/admin/verification/claim/{claim.pk}/change/" for claim in claims),
+                f"/en/admin/petitions/petition/{petition.pk}/change/",
+                "/en/admin/signatures/signature/",
+                *(f"/en/admin/verification/claim/{claim.pk}/change/" for claim in claims),
             ],
         }
         for client, paths in pages.items():
@@ -127,11 +131,11 @@ class TestEveryPageAfterDestruction:
                 assert response.status_code < 500, path
                 body = b"".join(response.streaming_content) if response.streaming else response.content
                 assert leaked(body.decode()) == [], path
-        page = login(moderator).get(f"/moderation/petitions/{petition.pk}/").content.decode()
+        page = login(moderator).get(f"/en/moderation/petitions/{petition.pk}/").content.decode()
         assert f"Destroyed on {day(closed_world.due)}" in page
 
     def test_the_moderation_page_gives_the_planned_date_before(self, closed_world, moderator):
-        page = login(moderator).get(f"/moderation/petitions/{closed_world.petition.pk}/").content.decode()
+        page = login(moderator).get(f"/en/moderation/petitions/{closed_world.petition.pk}/").content.decode()
         assert f"To be destroyed on {day(closed_world.due)}" in page
         assert "Ottoline Vasquez-Pemberton" in page
 
@@ -143,7 +147,7 @@ class TestModeratorsAfterDestruction:
     def test_a_search_within_the_petition_says_there_is_nothing_left(self, closed_world, moderator, kind, term):
         run_job(closed_world.due)
         response = login(moderator).post(
-            "/moderation/signers/",
+            "/en/moderation/signers/",
             {"kind": kind, "term": term, "petition": closed_world.petition.pk, "reason": "Ticket 7", "approval": ""},
         )
         assert response.status_code == 409
@@ -211,29 +215,29 @@ class TestClaimsAndCountersAfterDestruction:
         claim_decide(claim=claim, actor=vera, kind=DecisionKind.REJECT, reason_code="not-member", note=NOTE)
         run_job(closed_world.due)
 
-        queue = login(vera).get("/verification/").content.decode()
+        queue = login(vera).get("/en/verification/").content.decode()
         assert f"#{claim.pk}</a> on petition {petition.pk}" in queue and "(personal data destroyed)" in queue
-        page = login(vera).get(f"/verification/claims/{claim.pk}/")
+        page = login(vera).get(f"/en/verification/claims/{claim.pk}/")
         assert page.status_code == 200
         text = page.content.decode()
         assert "was destroyed on" in text and CLAIMANT.name not in text and NOTE not in text
-        assert 'action="/verification/claims/' not in text  # no forms
+        assert 'action="/en/verification/claims/' not in text  # no forms
         for action, data in (
             ("decide", {"decision": "validate", "reason": "", "note": ""}),
             ("reverse", {"note": "Changed my mind"}),
         ):
-            response = login(vera).post(f"/verification/claims/{claim.pk}/{action}/", data)
+            response = login(vera).post(f"/en/verification/claims/{claim.pk}/{action}/", data)
             assert response.status_code == 409 and "so it cannot be decided or reversed" in response.content.decode()
         claim.refresh_from_db()
         assert claim.status == ClaimStatus.REJECTED
-        assert login(ivan).get(f"/verification/claims/{claim.pk}/").status_code == 404  # never decided it
-        assert f"#{claim.pk}" not in login(ivan).get("/verification/").content.decode()
+        assert login(ivan).get(f"/en/verification/claims/{claim.pk}/").status_code == 404  # never decided it
+        assert f"#{claim.pk}" not in login(ivan).get("/en/verification/").content.decode()
 
 
 def test_pending_claims_leave_the_validators_queue(closed_world):
     vera = make_validator("vera", closed_world.registry)
     claim = Claim.objects.get(petition=closed_world.petition, status=ClaimStatus.PENDING)
-    assert f"#{claim.pk}" in login(vera).get("/verification/").content.decode()
+    assert f"#{claim.pk}" in login(vera).get("/en/verification/").content.decode()
     run_job(closed_world.due)
-    assert f"#{claim.pk}" not in login(vera).get("/verification/").content.decode()
-    assert login(vera).get(f"/verification/claims/{claim.pk}/").status_code == 404
+    assert f"#{claim.pk}" not in login(vera).get("/en/verification/").content.decode()
+    assert login(vera).get(f"/en/verification/claims/{claim.pk}/").status_code == 404

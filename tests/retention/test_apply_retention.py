@@ -58,7 +58,7 @@ def test_after_a_restore_it_destroys_again_what_was_destroyed_since_the_backup(c
     backup = Backup(world.petition)
     petition_personal_data_destroy(petition=world.petition, now=timezone.now())
     backup.restore()
-    page = f"/petitions/{world.petition.pk}/"
+    page = f"/en/petitions/{world.petition.pk}/"
     assert NAMED.name in client.get(page).content.decode()  # the restored rows open again
 
     out = apply_retention()

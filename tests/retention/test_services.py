@@ -76,7 +76,7 @@ class TestUnconfirmedPetitions:
         _, token = last_confirm_link("charlie@example.org")
         petitions_unconfirmed_delete(personal_data_destruction_at(petition))
 
-        response = Client().get(f"/signatures/confirm/{token}/")
+        response = Client().get(f"/en/signatures/confirm/{token}/")
         assert response.status_code == 404
         assert b"This link is no longer valid" in response.content
 

@@ -26,7 +26,7 @@ from undersign.signatures.models import Signature, SignerDataLink
 from undersign.signatures.withdrawal import signature_withdraw
 
 pytestmark = pytest.mark.django_db
-ONE_TIME = re.compile(r"https?://[^/\s]+/signatures/my-data/([\w-]+)/")
+ONE_TIME = re.compile(r"https?://[^/\s]+/[a-z-]+/signatures/my-data/([\w-]+)/")
 
 
 def request_link(signature: Signature, check=data_link_check) -> bool:

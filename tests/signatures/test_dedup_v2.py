@@ -31,7 +31,7 @@ def signers(petition: Petition) -> int:
 
 
 def sign(client, petition: Petition, email: str) -> int:
-    return client.post(f"/petitions/{petition.pk}/sign/", signing(email)).status_code
+    return client.post(f"/en/petitions/{petition.pk}/sign/", signing(email)).status_code
 
 
 class TestOneMailboxOneSignature:
@@ -79,7 +79,7 @@ class TestIpLiteralsRefused:
     @pytest.mark.parametrize("email", IP_LITERALS)
     def test_sign_form(self, client, email):
         petition = make_petition()
-        response = client.post(f"/petitions/{petition.pk}/sign/", signing(email))
+        response = client.post(f"/en/petitions/{petition.pk}/sign/", signing(email))
         assert response.status_code == 400
         # Django's validator takes only the bracketed IPv4 literal; we refuse it, saying why.
         assert (IP_MESSAGE if email == IP_LITERALS[0] else INVALID_MESSAGE) in response.content
@@ -87,21 +87,23 @@ class TestIpLiteralsRefused:
 
     def test_sponsor_form(self, client):
         petition = make_petition(state=PetitionState.VALIDATED)
-        response = client.post(f"/sponsor/{petition.sponsor_token}/", signing(IP_LITERALS[0]))
+        response = client.post(f"/en/sponsor/{petition.sponsor_token}/", signing(IP_LITERALS[0]))
         assert response.status_code == 400
         assert IP_MESSAGE in response.content
         assert not Signature.objects.filter(petition=petition, kind=SignatureKind.SPONSOR).exists()
 
     def test_claim_form(self, client):
         petition = restricted_petition(make_registry(), policy=SigningPolicy.VERIFIED_SEPARATELY)
-        response = client.post(f"/petitions/{petition.pk}/sign/", signing(IP_LITERALS[0]))
+        response = client.post(f"/en/petitions/{petition.pk}/sign/", signing(IP_LITERALS[0]))
         assert response.status_code == 400
         assert IP_MESSAGE in response.content
         assert signers(petition) == 0
 
     def test_create_wizard_creator_step(self, client):
-        client.post("/petitions/new/", {"action": "Plant more trees", "background": "Shade.", "additional_details": ""})
+        client.post(
+            "/en/petitions/new/", {"action": "Plant more trees", "background": "Shade.", "additional_details": ""}
+        )
         data = {**signing(IP_LITERALS[0]), "display": "named"}
-        response = client.post("/petitions/new/creator/", data)
+        response = client.post("/en/petitions/new/creator/", data)
         assert response.status_code == 200
         assert IP_MESSAGE in response.content

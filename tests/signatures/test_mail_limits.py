@@ -82,8 +82,8 @@ def test_over_the_cap_the_signer_sees_the_same_page(client, settings):
     settings.MAIL_PER_ADDRESS_PETITION_DAY = 1
     petition = make_petition()
     form = {"name": "Suzie Q", "email": SUZIE, "region": "E12000007", "display": "counted"}
-    under = client.post(f"/petitions/{petition.pk}/sign/", form)
-    over = client.post(f"/petitions/{petition.pk}/sign/", {**form, "name": "Sam Impostor"})
+    under = client.post(f"/en/petitions/{petition.pk}/sign/", form)
+    over = client.post(f"/en/petitions/{petition.pk}/sign/", {**form, "name": "Sam Impostor"})
     assert len(mails_to(SUZIE)) == 1
     assert (under.status_code, under["Location"]) == (over.status_code, over["Location"])
     assert client.get(under["Location"]).content == client.get(over["Location"]).content

@@ -61,20 +61,20 @@ class TestUnconfirmedSignatures:
     def test_its_link_then_shows_the_page_for_spent_links_and_the_signer_may_sign_again(self, client):
         """Suzie signed, never clicked her link, and comes back after it expired."""
         petition = make_petition()
-        client.post(f"/petitions/{petition.pk}/sign/", GOOD)
+        client.post(f"/en/petitions/{petition.pk}/sign/", GOOD)
         signature_id, token = last_confirm_link("suzie@example.org")
         sent_at = Signature.objects.get(pk=signature_id).token_sent_at
         signatures_expired_delete(sent_at + LINK + TICK)
 
-        response = client.get(f"/signatures/confirm/{token}/")
+        response = client.get(f"/en/signatures/confirm/{token}/")
         assert response.status_code == 404
         assert b"This link is no longer valid" in response.content
-        assert client.post(f"/signatures/confirm/{token}/", {"commitment": ""}).status_code == 404
+        assert client.post(f"/en/signatures/confirm/{token}/", {"commitment": ""}).status_code == 404
 
-        assert client.post(f"/petitions/{petition.pk}/sign/", GOOD).status_code == 302
+        assert client.post(f"/en/petitions/{petition.pk}/sign/", GOOD).status_code == 302
         new_id, new_token = last_confirm_link("suzie@example.org")
         assert new_id not in (0, signature_id)
-        assert Client().get(f"/signatures/confirm/{new_token}/").status_code == 200
+        assert Client().get(f"/en/signatures/confirm/{new_token}/").status_code == 200
 
     def test_a_signature_never_mailed_expires_from_when_it_was_submitted(self):
         signature = pending(make_petition(), mailed=False)

@@ -96,7 +96,7 @@ class TestCreatorAndSponsors:
         petition.refresh_from_db()
         assert petition.state == PetitionState.VALIDATED
         deliver_outbox()
-        assert f"/sponsor/{petition.sponsor_token}/" in mail.outbox[-1].body
+        assert f"/en/sponsor/{petition.sponsor_token}/" in mail.outbox[-1].body
         assert list(PetitionEvent.objects.filter(petition=petition).values_list("to_state", flat=True)) == [
             "pending",
             "validated",

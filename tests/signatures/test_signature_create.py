@@ -33,7 +33,7 @@ class TestFirstSignature:
         deliver_outbox()
         message = mail.outbox[-1]
         assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-        assert message.extra_headers["List-Unsubscribe"].startswith("<http://testserver/signatures/")
+        assert message.extra_headers["List-Unsubscribe"].startswith("<http://testserver/en/signatures/")
 
     def test_does_at_most_two_inserts(self):
         petition = make_petition()

@@ -37,17 +37,17 @@ class TestConfirm:
         for n in (1, 2):
             signature_create(petition=petition, details=signer(email=f"early{n}@example.org"))
             _, token = last_confirm_link(f"early{n}@example.org")
-            assert from_network(n).post(f"/signatures/confirm/{token}/").status_code == 200
+            assert from_network(n).post(f"/en/signatures/confirm/{token}/").status_code == 200
         signature_create(petition=petition, details=signer(email="suzie@example.org"))
         signature_id, token = last_confirm_link("suzie@example.org")
-        response = from_network(3).post(f"/signatures/confirm/{token}/")
+        response = from_network(3).post(f"/en/signatures/confirm/{token}/")
         assert_try_again_later(response, 3600)
         assert b"too many confirmations from your network" in response.content
         assert Signature.objects.get(pk=signature_id).status == SignatureStatus.PENDING
         # Another network is not held back; and once the window has passed the same link works.
-        assert Client(REMOTE_ADDR="198.51.100.1").get(f"/signatures/confirm/{token}/").status_code == 200
+        assert Client(REMOTE_ADDR="198.51.100.1").get(f"/en/signatures/confirm/{token}/").status_code == 200
         cache.clear()
-        assert from_network(3).post(f"/signatures/confirm/{token}/").status_code == 200
+        assert from_network(3).post(f"/en/signatures/confirm/{token}/").status_code == 200
         assert Signature.objects.get(pk=signature_id).status == SignatureStatus.CONFIRMED
 
     def test_opening_the_link_is_not_counted(self, settings):
@@ -56,8 +56,8 @@ class TestConfirm:
         signature_create(petition=petition, details=signer(email="suzie@example.org"))
         _, token = last_confirm_link("suzie@example.org")
         for _ in range(3):
-            assert from_network(1).get(f"/signatures/confirm/{token}/").status_code == 200
-        assert from_network(1).post(f"/signatures/confirm/{token}/").status_code == 200
+            assert from_network(1).get(f"/en/signatures/confirm/{token}/").status_code == 200
+        assert from_network(1).post(f"/en/signatures/confirm/{token}/").status_code == 200
 
 
 class TestSignerRequests:
@@ -69,11 +69,12 @@ class TestSignerRequests:
         signature, r = confirmed_with_r(petition)
         client = from_network(7)
         assert (
-            client.post("/signatures/withdraw/", {"petition": str(petition.uuid), "code": "ab" * 32}).status_code == 200
+            client.post("/en/signatures/withdraw/", {"petition": str(petition.uuid), "code": "ab" * 32}).status_code
+            == 200
         )
-        assert client.post("/signatures/withdraw/", {"petition": "not-a-petition"}).status_code == 400
+        assert client.post("/en/signatures/withdraw/", {"petition": "not-a-petition"}).status_code == 400
         by_link = client.post(withdraw_path(signature))
-        by_receipt = client.post("/signatures/withdraw/", {"petition": str(petition.uuid), "code": r.hex()})
+        by_receipt = client.post("/en/signatures/withdraw/", {"petition": str(petition.uuid), "code": r.hex()})
         for response in (by_link, by_receipt):
             assert_try_again_later(response, 3600)
         signature.refresh_from_db()
@@ -85,8 +86,8 @@ class TestSignerRequests:
         client = from_network(8)
         client.post(data_path(signature))
         good = client.post(data_path(signature))
-        unknown = client.post("/signatures/data/" + "A" * 43 + "/" + "B" * 22 + "/")
-        bad_withdrawal = client.post("/signatures/withdraw/" + "A" * 43 + "/" + "B" * 22 + "/")
+        unknown = client.post("/en/signatures/data/" + "A" * 43 + "/" + "B" * 22 + "/")
+        bad_withdrawal = client.post("/en/signatures/withdraw/" + "A" * 43 + "/" + "B" * 22 + "/")
         good_withdrawal = client.post(withdraw_path(signature))
         answers = [good, unknown, bad_withdrawal, good_withdrawal]
         assert {a.status_code for a in answers} == {429}
@@ -107,7 +108,7 @@ class TestSignerRequests:
         client = from_network(11)
         for _ in range(3):
             assert client.get(withdraw_path(signature)).status_code == 200
-            assert client.get("/signatures/withdraw/").status_code == 200
+            assert client.get("/en/signatures/withdraw/").status_code == 200
             assert client.get(data_path(signature)).status_code == 200
         assert client.post(withdraw_path(signature)).status_code == 200
         signature.refresh_from_db()
@@ -118,6 +119,6 @@ class TestSignerRequests:
         posted is in the cache's keys."""
         settings.SIGNER_REQUESTS_PER_NETWORK_HOUR = 5
         token = secrets.token_urlsafe(16)
-        from_network(12).post(f"/signatures/withdraw/{token}/x/")
+        from_network(12).post(f"/en/signatures/withdraw/{token}/x/")
         keys = list(getattr(cache, "_cache", {}).keys())
         assert keys and not any("203.0.113" in str(k) or token in str(k) for k in keys)

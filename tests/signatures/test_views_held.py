@@ -45,7 +45,7 @@ class TestPlainSignPath:
     ):
         petition = make_petition()
         block(moderator, django_capture_on_commit_callbacks)
-        url = f"/petitions/{petition.pk}/sign/"
+        url = f"/en/petitions/{petition.pk}/sign/"
         deliver_outbox()
         mail.outbox.clear()
         accepted = answers(Client(), url, form("suzie@town.example"))
@@ -59,7 +59,7 @@ class TestPlainSignPath:
 
     def test_past_the_host_burst_submissions_are_held(self, client, settings):
         petition = make_petition()
-        url = f"/petitions/{petition.pk}/sign/"
+        url = f"/en/petitions/{petition.pk}/sign/"
         for n in range(settings.SIGN_PER_HOST_BURST + 2):
             assert client.post(url, form(f"s{n}@town{n}.example")).status_code == 302
         held = Signature.objects.filter(petition=petition, status=SignatureStatus.HELD)
@@ -68,7 +68,7 @@ class TestPlainSignPath:
     def test_a_refused_submission_gets_the_same_answer_and_stores_nothing(self, settings):
         settings.SIGN_HARD_LIMIT = 1
         petition = make_petition()
-        url = f"/petitions/{petition.pk}/sign/"
+        url = f"/en/petitions/{petition.pk}/sign/"
         before = Signature.objects.count()
         accepted = answers(Client(), url, form("a@town.example"))
         refused = answers(Client(), url, form("b@other.example"))  # the same client network, over the limit
@@ -82,9 +82,9 @@ class TestPlainSignPath:
         block(moderator, django_capture_on_commit_callbacks)
         caplog.set_level(logging.DEBUG)
         client = Client(REMOTE_ADDR="203.0.113.77")
-        client.post(f"/petitions/{petition.pk}/sign/", form("victim@flood.example"))
+        client.post(f"/en/petitions/{petition.pk}/sign/", form("victim@flood.example"))
         settings.SIGN_HARD_LIMIT = 1
-        client.post(f"/petitions/{petition.pk}/sign/", form("other@flood.example"))
+        client.post(f"/en/petitions/{petition.pk}/sign/", form("other@flood.example"))
         logged = "\n".join(record.getMessage() for record in caplog.records)
         for secret in ("victim", "other@", "flood.example", "203.0.113", NAME, "Distinctname"):
             assert secret not in logged
@@ -94,7 +94,7 @@ class TestSponsorAndClaimPaths:
     def test_a_sponsor_over_a_limit_is_held_with_the_same_page(self, moderator, django_capture_on_commit_callbacks):
         petition = make_petition(state=PetitionState.VALIDATED)
         block(moderator, django_capture_on_commit_callbacks)
-        url = f"/sponsor/{petition.sponsor_token}/"
+        url = f"/en/sponsor/{petition.sponsor_token}/"
         deliver_outbox()
         mail.outbox.clear()
         assert answers(Client(), url, form("laura@flood.example")) == answers(Client(), url, form("laura@town.example"))
@@ -108,7 +108,7 @@ class TestSponsorAndClaimPaths:
         petition = restricted_petition(registry, policy=SigningPolicy.VERIFIED_SEPARATELY)
         block(moderator, django_capture_on_commit_callbacks)
         member = registry.members.first()
-        url = f"/petitions/{petition.pk}/sign/"
+        url = f"/en/petitions/{petition.pk}/sign/"
         deliver_outbox()
         mail.outbox.clear()
         held = answers(Client(), url, {**form("anna@flood.example"), "member": str(member.pk)})

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def resend_url(petition) -> str:
-    return f"/petitions/{petition.pk}/sign/resend/"
+    return f"/en/petitions/{petition.pk}/sign/resend/"
 
 
 class TestOneAnswer:
@@ -95,9 +95,9 @@ class TestForm:
     def test_the_pages_a_signer_comes_from_link_to_it(self, client):
         petition = make_petition()
         link = f'href="{resend_url(petition)}"'.encode()
-        assert link in client.get(f"/petitions/{petition.pk}/").content
-        assert link in client.get(f"/petitions/{petition.pk}/sign/").content
-        assert link in client.get(f"/petitions/{petition.pk}/sign/thank-you/").content
+        assert link in client.get(f"/en/petitions/{petition.pk}/").content
+        assert link in client.get(f"/en/petitions/{petition.pk}/sign/").content
+        assert link in client.get(f"/en/petitions/{petition.pk}/sign/thank-you/").content
 
 
 class TestSponsor:
@@ -106,12 +106,12 @@ class TestSponsor:
         signature_create(petition=petition, details=signer(email="sam@example.org"), kind=SignatureKind.SPONSOR)
         deliver_outbox()
         mail.outbox.clear()
-        page = f"/sponsor/{petition.sponsor_token}/resend/"
-        assert f'href="{page}"'.encode() in client.get(f"/sponsor/{petition.sponsor_token}/").content
-        assert f'href="{page}"'.encode() in client.get(f"/sponsor/{petition.sponsor_token}/thank-you/").content
+        page = f"/en/sponsor/{petition.sponsor_token}/resend/"
+        assert f'href="{page}"'.encode() in client.get(f"/en/sponsor/{petition.sponsor_token}/").content
+        assert f'href="{page}"'.encode() in client.get(f"/en/sponsor/{petition.sponsor_token}/thank-you/").content
         known = client.post(page, {"email": "sam@example.org"})
         unknown = client.post(page, {"email": "nobody@example.org"})
         assert known.status_code == unknown.status_code == 200 and known.content == unknown.content
         deliver_outbox()
         assert [m.to for m in mail.outbox if "sam@example.org" in m.to] == [["sam@example.org"]]
-        assert client.get("/sponsor/not-a-token/resend/").status_code == 404
+        assert client.get("/en/sponsor/not-a-token/resend/").status_code == 404

@@ -25,12 +25,12 @@ ACTION = "Rename Zanzibar Quay"
 
 def withdraw_path(signature: Signature, *, check: str | None = None) -> str:
     token = unsubscribe_token(tag=bytes(signature.dedup_tag))
-    return f"/signatures/withdraw/{token}/{check if check is not None else withdraw_link_check(token=token)}/"
+    return f"/en/signatures/withdraw/{token}/{check if check is not None else withdraw_link_check(token=token)}/"
 
 
 def data_path(signature: Signature) -> str:
     token = unsubscribe_token(tag=bytes(signature.dedup_tag))
-    return f"/signatures/data/{token}/{data_link_check(token=token)}/"
+    return f"/en/signatures/data/{token}/{data_link_check(token=token)}/"
 
 
 def page(response) -> tuple[int, bytes]:
@@ -72,7 +72,7 @@ class TestTheWithdrawalLink:
             "good": withdraw_path(good),
             "spent": withdraw_path(spent),
             "wrong check": withdraw_path(good, check="A" * 22),
-            "unknown": "/signatures/withdraw/" + "A" * 43 + "/" + "B" * 22 + "/",
+            "unknown": "/en/signatures/withdraw/" + "A" * 43 + "/" + "B" * 22 + "/",
         }
         client.post(paths["spent"])
         shown = {name: page(client.get(path)) for name, path in paths.items()}
@@ -98,7 +98,7 @@ class TestTheWithdrawalLink:
         signature_create(petition=petition, details=signer(email="suzie@example.org"))
         deliver_outbox()
         [message] = mail.outbox
-        path = re.search(r"https?://[^/\s]+(/signatures/withdraw/[\w-]+/[\w-]+/)", message.body).group(1)
+        path = re.search(r"https?://[^/\s]+(/[a-z-]+/signatures/withdraw/[\w-]+/[\w-]+/)", message.body).group(1)
         client.post(path)
         # Still pending, so withdrawn by deletion (a confirmed one: ``test_post_withdraws``).
         assert not Signature.objects.filter(petition=petition, kind="signer").exists()
@@ -106,7 +106,7 @@ class TestTheWithdrawalLink:
 
 class TestWithdrawingWithAReceipt:
     def test_get_shows_the_form(self, client):
-        response = client.get("/signatures/withdraw/")
+        response = client.get("/en/signatures/withdraw/")
         assert response.status_code == 200 and b'name="receipt"' in response.content
         assert "no-store" in response["Cache-Control"]
 
@@ -114,7 +114,7 @@ class TestWithdrawingWithAReceipt:
         petition = make_petition()
         signature, r = confirmed_with_r(petition)
         receipt = Receipt(petition.uuid, r, 0, (), "example.org/log\n1\nAAAA\n\n— example.org/log AAAA\n")
-        response = client.post("/signatures/withdraw/", {"receipt": receipt.text()})
+        response = client.post("/en/signatures/withdraw/", {"receipt": receipt.text()})
         assert response.status_code == 200 and b"Withdrawal received" in response.content
         signature.refresh_from_db()
         assert signature.is_withdrawn
@@ -125,23 +125,23 @@ class TestWithdrawingWithAReceipt:
         petition = make_petition()
         signature, r = confirmed_with_r(petition)
         receipt = Receipt(petition.uuid, r, 0, (), "checkpoint\n").text().encode()
-        client.post("/signatures/withdraw/", {"file": SimpleUploadedFile("signature.tlog-proof", receipt)})
+        client.post("/en/signatures/withdraw/", {"file": SimpleUploadedFile("signature.tlog-proof", receipt)})
         signature.refresh_from_db()
         assert signature.is_withdrawn
 
     def test_the_petition_and_receipt_code_withdraw(self, client):
         petition = make_petition()
         signature, r = confirmed_with_r(petition)
-        client.post("/signatures/withdraw/", {"petition": str(petition.uuid), "code": r.hex()})
+        client.post("/en/signatures/withdraw/", {"petition": str(petition.uuid), "code": r.hex()})
         signature.refresh_from_db()
         assert signature.is_withdrawn
 
     def test_a_receipt_of_no_signature_gets_the_same_answer(self, client):
         petition = make_petition()
         signature, r = confirmed_with_r(petition)
-        nothing = client.post("/signatures/withdraw/", {"petition": str(petition.uuid), "code": "ab" * 32})
-        real = client.post("/signatures/withdraw/", {"petition": str(petition.uuid), "code": r.hex()})
-        again = client.post("/signatures/withdraw/", {"petition": str(petition.uuid), "code": r.hex()})
+        nothing = client.post("/en/signatures/withdraw/", {"petition": str(petition.uuid), "code": "ab" * 32})
+        real = client.post("/en/signatures/withdraw/", {"petition": str(petition.uuid), "code": r.hex()})
+        again = client.post("/en/signatures/withdraw/", {"petition": str(petition.uuid), "code": r.hex()})
         assert page(nothing) == page(real) == page(again)
 
     @pytest.mark.parametrize(
@@ -157,14 +157,14 @@ class TestWithdrawingWithAReceipt:
     )
     def test_malformed_input_says_what_is_wrong_and_changes_nothing(self, client, data, message):
         signature, _ = confirmed_with_r(make_petition())
-        response = client.post("/signatures/withdraw/", data)
+        response = client.post("/en/signatures/withdraw/", data)
         assert response.status_code == 400 and message in response.content
         signature.refresh_from_db()
         assert signature.status == SignatureStatus.CONFIRMED
 
     def test_the_receipt_pages_link_here(self, client):
-        for path in ("/log/verify", "/log/receipt"):
-            assert b'href="/signatures/withdraw/"' in client.get(path).content
+        for path in ("/en/log/verify", "/en/log/receipt"):
+            assert b'href="/en/signatures/withdraw/"' in client.get(path).content
 
 
 class TestTheDataRequestLink:
@@ -183,10 +183,10 @@ class TestTheDataRequestLink:
         deliver_outbox()
         mail.outbox.clear()
         good = client.post(data_path(signature))
-        wrong = client.post(f"/signatures/data/{token}/{withdraw_link_check(token=token)}/")
-        unknown = client.post("/signatures/data/" + "A" * 43 + "/" + "B" * 22 + "/")
+        wrong = client.post(f"/en/signatures/data/{token}/{withdraw_link_check(token=token)}/")
+        unknown = client.post("/en/signatures/data/" + "A" * 43 + "/" + "B" * 22 + "/")
         assert page(good) == page(wrong) == page(unknown)
         assert good.status_code == 200 and b"Check your e-mail" in good.content
         deliver_outbox()
         assert [m.to for m in mail.outbox] == [["suzie@example.org"]]
-        assert "/signatures/my-data/" in mail.outbox[0].body
+        assert "/en/signatures/my-data/" in mail.outbox[0].body

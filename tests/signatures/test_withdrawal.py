@@ -283,7 +283,7 @@ class TestSponsors:
         )
         # The moderation queue no longer shows it; a new sponsor brings it back.
         client.force_login(moderator)
-        assert petition.action.encode() not in client.get("/moderation/").content
+        assert petition.action.encode() not in client.get("/en/moderation/").content
         sign_and_confirm(petition, kind=SignatureKind.SPONSOR)
         petition.refresh_from_db()
         assert petition.state == PetitionState.SPONSORED
@@ -314,7 +314,7 @@ class TestTheCreator:
         petition.refresh_from_db()
         assert petition.state == PetitionState.OPEN
         assert creator_public_name(petition=petition) is None
-        assert b"Charlie Creator" not in client.get(f"/petitions/{petition.pk}/").content
+        assert b"Charlie Creator" not in client.get(f"/en/petitions/{petition.pk}/").content
         assert client.get(f"/petitions/{petition.pk}.json").json()["data"]["attributes"]["creator_name"] is None
         event = PetitionEvent.objects.filter(petition=petition).last()
         assert (event.reason_code, event.actor, event.from_state, event.to_state) == ("creator_withdrew", None, "", "")

@@ -29,9 +29,9 @@ SECRETS = [TEXT["action"], TEXT["background"], CREATOR["name"], CREATOR["email"]
 
 def abandon_wizard(client: Client) -> None:
     """Charlie fills in every step but never submits."""
-    assert client.post("/petitions/new/", TEXT).status_code == 302
-    assert client.post("/petitions/new/creator/", CREATOR).status_code == 302
-    assert client.get("/petitions/new/check/").status_code == 200
+    assert client.post("/en/petitions/new/", TEXT).status_code == 302
+    assert client.post("/en/petitions/new/creator/", CREATOR).status_code == 302
+    assert client.get("/en/petitions/new/check/").status_code == 200
 
 
 def stored_sessions() -> list[str]:
@@ -52,7 +52,7 @@ class TestAbandonedDraft:
         abandon_wizard(client)
         assert client.cookies[drafts.COOKIE_NAME].value
         del client.cookies[drafts.COOKIE_NAME]  # what the server has: the session, no cookie
-        response = client.get("/petitions/new/check/")
+        response = client.get("/en/petitions/new/check/")
         assert response.status_code == 410
         assert b"Your draft has expired" in response.content
         for secret in SECRETS:
@@ -60,14 +60,14 @@ class TestAbandonedDraft:
 
     def test_the_key_cookie_is_private_to_the_wizard_and_dies_with_the_draft(self, client, settings):
         settings.DRAFT_MAX_AGE_HOURS = 24
-        response = client.post("/petitions/new/", TEXT)
+        response = client.post("/en/petitions/new/", TEXT)
         cookie = response.cookies[drafts.COOKIE_NAME]
         assert cookie["httponly"] and cookie["samesite"] == "Lax"
-        assert cookie["path"] == "/petitions/new/"
+        assert cookie["path"] == "/en/petitions/new/"
         assert 0 < int(cookie["max-age"]) <= 24 * 3600
         assert not cookie["secure"]
         settings.SESSION_COOKIE_SECURE = True
-        assert client.post("/petitions/new/", TEXT).cookies[drafts.COOKIE_NAME]["secure"]
+        assert client.post("/en/petitions/new/", TEXT).cookies[drafts.COOKIE_NAME]["secure"]
 
 
 class TestRefusedDrafts:
@@ -76,40 +76,40 @@ class TestRefusedDrafts:
         abandon_wizard(client)
         later = time.time() + settings.DRAFT_MAX_AGE_HOURS * 3600 + 1
         monkeypatch.setattr(drafts.time, "time", lambda: later)
-        response = client.get(f"/petitions/new/{step}")
+        response = client.get(f"/en/petitions/new/{step}")
         assert response.status_code == 410
         assert b"Your draft has expired" in response.content and b"Start again" in response.content
         assert drafts.SESSION_KEY not in client.session  # discarded: the next visit starts afresh
-        assert client.get("/petitions/new/").status_code == 200
+        assert client.get("/en/petitions/new/").status_code == 200
 
     def test_submitting_an_expired_draft_creates_nothing(self, client, settings, monkeypatch):
         abandon_wizard(client)
         later = time.time() + settings.DRAFT_MAX_AGE_HOURS * 3600 + 1
         monkeypatch.setattr(drafts.time, "time", lambda: later)
-        assert client.post("/petitions/new/check/").status_code == 410
+        assert client.post("/en/petitions/new/check/").status_code == 410
         assert not Petition.objects.exists()
 
     def test_a_draft_stays_as_old_as_its_first_step(self, client, settings, monkeypatch):
         """Saving a step again does not make the draft younger."""
-        client.post("/petitions/new/", TEXT)
+        client.post("/en/petitions/new/", TEXT)
         almost = time.time() + settings.DRAFT_MAX_AGE_HOURS * 3600 - 60
         monkeypatch.setattr(drafts.time, "time", lambda: almost)
-        assert client.post("/petitions/new/creator/", CREATOR).status_code == 302
+        assert client.post("/en/petitions/new/creator/", CREATOR).status_code == 302
         monkeypatch.setattr(drafts.time, "time", lambda: almost + 120)
-        assert client.get("/petitions/new/check/").status_code == 410
+        assert client.get("/en/petitions/new/check/").status_code == 410
 
     @pytest.mark.parametrize("garbled", ["x", "!!!not base64!!!", "A" * 43, "é"])
     def test_a_garbled_key_gets_the_same_message(self, client, garbled):
         abandon_wizard(client)
         client.cookies[drafts.COOKIE_NAME] = garbled
-        response = client.get("/petitions/new/creator/")
+        response = client.get("/en/petitions/new/creator/")
         assert response.status_code == 410 and b"Your draft has expired" in response.content
 
     def test_a_key_without_a_draft_gets_the_same_message_then_a_fresh_start(self, client):
         abandon_wizard(client)
         Session.objects.all().delete()  # the session expired and was purged
-        assert client.get("/petitions/new/similar/").status_code == 410
-        fresh = client.get("/petitions/new/")
+        assert client.get("/en/petitions/new/similar/").status_code == 410
+        fresh = client.get("/en/petitions/new/")
         assert fresh.status_code == 200 and TEXT["action"].encode() not in fresh.content
 
     def test_a_garbled_session_draft_gets_the_same_message(self, client):
@@ -117,7 +117,7 @@ class TestRefusedDrafts:
         session = client.session
         session[drafts.SESSION_KEY] = {"started": "soon", "sealed": 3}
         session.save()
-        assert client.get("/petitions/new/check/").status_code == 410
+        assert client.get("/en/petitions/new/check/").status_code == 410
 
 
 class TestSessionPurge:

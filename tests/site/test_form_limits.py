@@ -27,15 +27,15 @@ class TestCreatingAPetition:
         first, second = from_network(1), from_network(2)
         for client in (first, second):
             assert through_to_check(client).status_code == 200
-        assert first.post("/petitions/new/check/").status_code == 302
-        refused = second.post("/petitions/new/check/")
+        assert first.post("/en/petitions/new/check/").status_code == 302
+        refused = second.post("/en/petitions/new/check/")
         assert refused.status_code == 429 and refused["Retry-After"] == str(24 * 3600)
         assert b"Your draft is kept" in refused.content
         assert Petition.objects.count() == 1
-        check = second.get("/petitions/new/check/")
+        check = second.get("/en/petitions/new/check/")
         assert check.status_code == 200 and b"Build a cycle lane" in check.content
         cache.clear()  # a day later
-        assert second.post("/petitions/new/check/").status_code == 302
+        assert second.post("/en/petitions/new/check/").status_code == 302
         assert Petition.objects.count() == 2
 
     def test_only_the_final_submit_is_counted(self, settings):
@@ -43,7 +43,7 @@ class TestCreatingAPetition:
         client = from_network(3)
         for _ in range(3):
             through_to_check(client)
-        assert client.post("/petitions/new/check/").status_code == 302
+        assert client.post("/en/petitions/new/check/").status_code == 302
 
 
 class TestTheDataPage:
@@ -52,16 +52,16 @@ class TestTheDataPage:
         signature = sign_and_confirm(make_petition())
         token = signer_data_link_issue(signature_id=signature.pk)
         client = from_network(4)
-        shown = client.post(f"/signatures/my-data/{token}/")
+        shown = client.post(f"/en/signatures/my-data/{token}/")
         assert shown.status_code == 200
         proof = proof_of(shown)
-        refused = client.post("/signatures/my-data/", {"proof": proof, "action": "withdraw"})
+        refused = client.post("/en/signatures/my-data/", {"proof": proof, "action": "withdraw"})
         assert refused.status_code == 429 and refused["Retry-After"] == "3600"
         other = signer_data_link_issue(signature_id=signature.pk)
-        assert client.post(f"/signatures/my-data/{other}/").status_code == 429
+        assert client.post(f"/en/signatures/my-data/{other}/").status_code == 429
         signature.refresh_from_db()
         assert not signature.is_withdrawn
         cache.clear()  # an hour later
-        assert client.post("/signatures/my-data/", {"proof": proof, "action": "withdraw"}).status_code == 200
+        assert client.post("/en/signatures/my-data/", {"proof": proof, "action": "withdraw"}).status_code == 200
         signature.refresh_from_db()
         assert signature.is_withdrawn

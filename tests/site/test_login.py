@@ -35,7 +35,7 @@ def from_network(address: str) -> Client:
 
 
 def log_in(client: Client, password: str, username: str = "mod"):
-    return client.post("/accounts/login/", {"username": username, "password": password})
+    return client.post("/en/accounts/login/", {"username": username, "password": password})
 
 
 def test_wrong_passwords_from_one_network_get_growing_delays(clock, moderator):
@@ -92,7 +92,7 @@ def test_a_success_resets_the_accounts_count_on_that_network(clock, moderator):
     for _ in range(4):
         log_in(client, "wrong")
     assert log_in(client, PASSWORD).status_code == 302
-    client.post("/accounts/logout/")
+    client.post("/en/accounts/logout/")
     assert [log_in(client, "wrong").status_code for _ in range(5)] == [200] * 5
     assert log_in(client, "wrong").status_code == 429
 

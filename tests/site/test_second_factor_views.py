@@ -21,7 +21,7 @@ from undersign.verification.models import RegistryValidator
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct horse battery"  # the ``moderator`` fixture's
-STAFF_PAGES = ["/accounts/", "/moderation/", "/moderation/retention/", "/verification/", "/admin/"]
+STAFF_PAGES = ["/en/accounts/", "/en/moderation/", "/en/moderation/retention/", "/en/verification/", "/en/admin/"]
 
 
 @pytest.fixture
@@ -31,11 +31,11 @@ def required(settings):
 
 def log_in(client: Client, username: str = "mod", password: str = PASSWORD, next_url: str = ""):
     data = {"username": username, "password": password} | ({"next": next_url} if next_url else {})
-    return client.post("/accounts/login/", data)
+    return client.post("/en/accounts/login/", data)
 
 
 def send_code(client: Client, code: str, next_url: str = ""):
-    return client.post("/accounts/second-factor/", {"code": code, "next": next_url})
+    return client.post("/en/accounts/second-factor/", {"code": code, "next": next_url})
 
 
 def wrong(code: str) -> str:
@@ -44,19 +44,19 @@ def wrong(code: str) -> str:
 
 class TestNotRequired:
     def test_a_staff_member_without_device_logs_in_with_the_password(self, client, moderator):
-        assert log_in(client)["Location"] == "/accounts/"
-        assert client.get("/moderation/").status_code == 200
+        assert log_in(client)["Location"] == "/en/accounts/"
+        assert client.get("/en/moderation/").status_code == 200
 
     def test_force_login_reaches_staff_pages(self, client, moderator):
         client.force_login(moderator)
-        assert client.get("/moderation/").status_code == 200
+        assert client.get("/en/moderation/").status_code == 200
 
     def test_a_staff_member_with_a_device_is_asked_for_a_code(self, client, moderator):
         device, _ = enrolled(moderator)
-        assert log_in(client)["Location"] == "/accounts/second-factor/?next=%2Faccounts%2F"
-        assert client.get("/moderation/")["Location"].startswith("/accounts/login/")
-        assert send_code(client, code_of(device, 1), "/moderation/")["Location"] == "/moderation/"
-        assert client.get("/moderation/").status_code == 200
+        assert log_in(client)["Location"] == "/en/accounts/second-factor/?next=%2Fen%2Faccounts%2F"
+        assert client.get("/en/moderation/")["Location"].startswith("/en/accounts/login/")
+        assert send_code(client, code_of(device, 1), "/en/moderation/")["Location"] == "/en/moderation/"
+        assert client.get("/en/moderation/").status_code == 200
 
 
 class TestRequired:
@@ -65,17 +65,17 @@ class TestRequired:
         log_in(client)
         for page in STAFF_PAGES:
             response = client.get(page, follow=True)
-            assert response.redirect_chain[-1][0].startswith("/accounts/second-factor/?next="), page
+            assert response.redirect_chain[-1][0].startswith("/en/accounts/second-factor/?next="), page
             assert b"Second step" in response.content
 
     def test_without_a_device_staff_pages_lead_to_enrolment(self, required, client, moderator):
-        assert log_in(client)["Location"] == "/accounts/second-factor/setup/?next=%2Faccounts%2F"
-        response = client.get("/moderation/", follow=True)
-        assert response.redirect_chain[-1][0] == "/accounts/second-factor/setup/?next=%2Fmoderation%2F"
+        assert log_in(client)["Location"] == "/en/accounts/second-factor/setup/?next=%2Fen%2Faccounts%2F"
+        response = client.get("/en/moderation/", follow=True)
+        assert response.redirect_chain[-1][0] == "/en/accounts/second-factor/setup/?next=%2Fen%2Fmoderation%2F"
 
     def test_force_login_alone_is_not_verified(self, required, client, moderator):
         client.force_login(moderator)
-        assert client.get("/moderation/").status_code == 302
+        assert client.get("/en/moderation/").status_code == 302
 
     def test_a_verified_session_reaches_every_staff_page(self, required, client, moderator):
         moderator.is_superuser = True  # the admin and the validators' queue too
@@ -86,23 +86,23 @@ class TestRequired:
 
     def test_public_pages_are_served_as_to_anyone(self, required, client, moderator):
         log_in(client)
-        assert client.get("/").status_code == 200
-        assert client.get("/petitions/").status_code == 200
+        assert client.get("/en/").status_code == 200
+        assert client.get("/en/petitions/").status_code == 200
 
     def test_a_validator_is_held_too(self, required, client):
         vera = User.objects.create_user("vera", "vera@example.org", PASSWORD, is_staff=True)
         RegistryValidator.objects.create(user=vera, registry=make_registry())
         enrolled(vera)
         log_in(client, "vera")
-        assert client.get("/verification/")["Location"].startswith("/accounts/login/")
+        assert client.get("/en/verification/")["Location"].startswith("/en/accounts/login/")
 
     def test_an_account_without_role_is_not_asked(self, required, client):
         User.objects.create_user("nobody", "nobody@example.org", PASSWORD)
-        assert log_in(client, "nobody")["Location"] == "/accounts/"
+        assert log_in(client, "nobody")["Location"] == "/en/accounts/"
 
     def test_the_admin_login_form_is_ours(self, required, client, moderator):
-        response = client.get("/admin/login/?next=/admin/")
-        assert response["Location"] == "/accounts/login/?next=/admin/"
+        response = client.get("/en/admin/login/?next=/en/admin/")
+        assert response["Location"] == "/en/accounts/login/?next=/en/admin/"
 
 
 class TestSecondStep:
@@ -110,22 +110,22 @@ class TestSecondStep:
         device, _ = enrolled(moderator)
         log_in(client)
         before = client.session.session_key
-        assert send_code(client, code_of(device, 1))["Location"] == "/accounts/"
+        assert send_code(client, code_of(device, 1))["Location"] == "/en/accounts/"
         assert client.session.session_key != before
         assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
-        assert client.get("/moderation/").status_code == 200
+        assert client.get("/en/moderation/").status_code == 200
 
     def test_a_wrong_code_is_refused(self, required, client, moderator):
         device, _ = enrolled(moderator)
         log_in(client)
         response = send_code(client, wrong(code_of(device)))
         assert response.status_code == 200 and b"That code is not right" in response.content
-        assert client.get("/moderation/").status_code == 302
+        assert client.get("/en/moderation/").status_code == 302
 
     def test_a_recovery_code_works_once(self, required, client, moderator):
         _, codes = enrolled(moderator)
         log_in(client)
-        assert send_code(client, codes[0])["Location"] == "/accounts/"
+        assert send_code(client, codes[0])["Location"] == "/en/accounts/"
         other = Client()
         log_in(other)
         assert b"That code is not right" in send_code(other, codes[0]).content
@@ -133,10 +133,10 @@ class TestSecondStep:
     def test_next_must_be_ours(self, required, client, moderator):
         device, _ = enrolled(moderator)
         log_in(client)
-        assert send_code(client, code_of(device, 1), "https://evil.example/")["Location"] == "/accounts/"
+        assert send_code(client, code_of(device, 1), "https://evil.example/")["Location"] == "/en/accounts/"
 
     def test_a_visitor_is_sent_to_the_login(self, client):
-        assert client.get("/accounts/second-factor/")["Location"].startswith("/accounts/login/")
+        assert client.get("/en/accounts/second-factor/")["Location"].startswith("/en/accounts/login/")
 
     def test_wrong_codes_get_the_logins_growing_delays(self, required, settings, monkeypatch, moderator):
         settings.LOGIN_FREE_FAILURES = 5
@@ -152,7 +152,7 @@ class TestSecondStep:
         assert refused.status_code == 429 and refused["Retry-After"] == "2"
         owner = Client(REMOTE_ADDR="203.0.113.9")  # not slowed by the attacker's failures
         log_in(owner)
-        assert send_code(owner, code_of(device, 1))["Location"] == "/accounts/"
+        assert send_code(owner, code_of(device, 1))["Location"] == "/en/accounts/"
 
     def test_codes_tried_across_networks_meet_the_accounts_ceiling(self, required, settings, monkeypatch, moderator):
         settings.LOGIN_NETWORK_FREE_FAILURES = 3
@@ -170,7 +170,7 @@ class TestSecondStep:
 class TestEnrolment:
     def test_the_page_shows_the_secret_as_svg_and_text(self, required, client, moderator):
         log_in(client)
-        page = client.get("/accounts/second-factor/setup/")
+        page = client.get("/en/accounts/second-factor/setup/")
         assert page.status_code == 200 and "no-store" in page["Cache-Control"]
         html = page.content.decode()
         assert "<svg" in html and "<script" not in html and "<?xml" not in html
@@ -179,24 +179,26 @@ class TestEnrolment:
 
     def test_confirming_shows_recovery_codes_and_verifies(self, required, client, moderator):
         log_in(client)
-        client.get("/accounts/second-factor/setup/")
+        client.get("/en/accounts/second-factor/setup/")
         device = TOTPDevice.objects.get(user=moderator)
-        response = client.post("/accounts/second-factor/setup/", {"code": code_of(device), "next": "/moderation/"})
+        response = client.post(
+            "/en/accounts/second-factor/setup/", {"code": code_of(device), "next": "/en/moderation/"}
+        )
         assert len(re.findall(r"<li><code>[a-z2-7]{8}</code></li>", response.content.decode())) == 10
-        assert client.get("/moderation/").status_code == 200
+        assert client.get("/en/moderation/").status_code == 200
 
     def test_a_wrong_code_keeps_the_same_secret(self, required, client, moderator):
         log_in(client)
-        client.get("/accounts/second-factor/setup/")
+        client.get("/en/accounts/second-factor/setup/")
         device = TOTPDevice.objects.get(user=moderator)
-        response = client.post("/accounts/second-factor/setup/", {"code": wrong(code_of(device))})
+        response = client.post("/en/accounts/second-factor/setup/", {"code": wrong(code_of(device))})
         assert b"That code is not right" in response.content
         assert TOTPDevice.objects.get(user=moderator, confirmed=False).pk == device.pk
 
     def test_someone_with_only_the_password_cannot_add_a_device(self, required, client, moderator):
         enrolled(moderator)
         log_in(client)
-        assert client.get("/accounts/second-factor/setup/")["Location"].startswith("/accounts/second-factor/?")
+        assert client.get("/en/accounts/second-factor/setup/")["Location"].startswith("/en/accounts/second-factor/?")
         assert TOTPDevice.objects.filter(user=moderator).count() == 1
 
 
@@ -205,8 +207,8 @@ class TestRecoveryCodesPage:
         device, old = enrolled(moderator)
         log_in(client)
         send_code(client, code_of(device, 1))
-        assert b"You have 10 unused recovery codes" in client.get("/accounts/second-factor/recovery-codes/").content
-        page = client.post("/accounts/second-factor/recovery-codes/").content.decode()
+        assert b"You have 10 unused recovery codes" in client.get("/en/accounts/second-factor/recovery-codes/").content
+        page = client.post("/en/accounts/second-factor/recovery-codes/").content.decode()
         new = re.findall(r"<li><code>([a-z2-7]{8})</code></li>", page)
         assert len(new) == 10 and not set(new) & set(old)
         other = Client()
@@ -216,8 +218,8 @@ class TestRecoveryCodesPage:
     def test_an_unverified_session_cannot_make_new_codes(self, required, client, moderator):
         enrolled(moderator)
         log_in(client)
-        response = client.post("/accounts/second-factor/recovery-codes/")
-        assert response["Location"].startswith("/accounts/login/")
+        response = client.post("/en/accounts/second-factor/recovery-codes/")
+        assert response["Location"].startswith("/en/accounts/login/")
 
 
 def test_the_authenticators_code_is_rfc_6238(moderator):

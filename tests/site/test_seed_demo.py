@@ -55,6 +55,6 @@ def russian_demo_is_the_founding_case(client):
     assert {t.code for t in summary.territories} == {"MOSCOW", "SAINT-PETERSBURG", "SAMARA", "YAKUTSK"}
     assert verified_counts_reconcile(petition_id=petition.pk) == []
     with translation.override("ru"):
-        page = client.get(f"/petitions/{petition.pk}/").content.decode()
+        page = client.get(f"/ru/petitions/{petition.pk}/").content.decode()
     assert "Продлить работу городских публичных библиотек" in page
     assert "<td>Якутск</td>" in page and "<td>Санкт-Петербург</td>" in page

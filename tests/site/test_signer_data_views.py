@@ -25,7 +25,7 @@ PROOF = re.compile(rb'name="proof" value="([\w-]+)"')
 def shown(client, signature: Signature):
     """The data page, through a fresh one-time link."""
     token = signer_data_link_issue(signature_id=signature.pk)
-    return client.post(f"/signatures/my-data/{token}/")
+    return client.post(f"/en/signatures/my-data/{token}/")
 
 
 def proof_of(response) -> str:
@@ -37,11 +37,11 @@ class TestTheOneTimeLink:
         signature = sign_and_confirm(make_petition(action=ACTION), signer(name="Suzie Signer"))
         token = signer_data_link_issue(signature_id=signature.pk)
         for method in (client.get, client.head):
-            response = method(f"/signatures/my-data/{token}/")
+            response = method(f"/en/signatures/my-data/{token}/")
             assert response.status_code == 200 and "no-store" in response["Cache-Control"]
-        body = client.get(f"/signatures/my-data/{token}/").content
+        body = client.get(f"/en/signatures/my-data/{token}/").content
         assert b"Show my data" in body and ACTION.encode() not in body and b"Suzie" not in body
-        unknown = client.get("/signatures/my-data/" + "A" * 43 + "/").content
+        unknown = client.get("/en/signatures/my-data/" + "A" * 43 + "/").content
         strip = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]+"')
         assert strip.sub(b"", unknown) == strip.sub(b"", body)  # says nothing of the link either
         assert SignerDataLink.objects.count() == 1
@@ -52,7 +52,7 @@ class TestTheOneTimeLink:
             petition, signer(name="Suzie Signer", email="suzie@example.org", display="initials", notify_updates=True)
         )
         token = signer_data_link_issue(signature_id=signature.pk)
-        response = client.post(f"/signatures/my-data/{token}/")
+        response = client.post(f"/en/signatures/my-data/{token}/")
         assert response.status_code == 200 and "no-store" in response["Cache-Control"]
         body = response.content.decode()
         for shown_value in (ACTION, "Suzie Signer", "suzie@example.org", "London", "Show my initials and region"):
@@ -60,14 +60,14 @@ class TestTheOneTimeLink:
         assert "Confirmed on" in body and "it counts" in body
         assert "Kept, sealed" in body and "192.0.2.10" not in body  # kept, but not shown
         assert "Withdraw my signature" in body and "Erase my data" in body
-        again = client.post(f"/signatures/my-data/{token}/")
+        again = client.post(f"/en/signatures/my-data/{token}/")
         assert again.status_code == 404 and b"This link is no longer valid" in again.content
 
     def test_an_expired_link_shows_nothing(self, client, settings):
         signature = sign_and_confirm(make_petition())
         then = timezone.now() - timedelta(minutes=settings.SIGNER_DATA_LINK_MINUTES + 1)
         token = signer_data_link_issue(signature_id=signature.pk, now=then)
-        response = client.post(f"/signatures/my-data/{token}/")
+        response = client.post(f"/en/signatures/my-data/{token}/")
         assert response.status_code == 404 and b"Signer" not in response.content
 
     def test_it_says_when_the_data_is_destroyed(self, client):
@@ -93,11 +93,11 @@ class TestTheButtons:
         petition = make_petition()
         signature = sign_and_confirm(petition)
         proof = proof_of(shown(client, signature))
-        response = client.post("/signatures/my-data/", {"proof": proof, "action": "withdraw"})
+        response = client.post("/en/signatures/my-data/", {"proof": proof, "action": "withdraw"})
         assert response.status_code == 200 and b"Your signature is withdrawn" in response.content
         signature.refresh_from_db()
         assert signature.is_withdrawn and bytes(signature.name_sealed) != b""
-        again = client.post("/signatures/my-data/", {"proof": proof, "action": "erase"})
+        again = client.post("/en/signatures/my-data/", {"proof": proof, "action": "erase"})
         assert again.status_code == 404
         signature.refresh_from_db()
         assert bytes(signature.name_sealed) != b""
@@ -107,7 +107,7 @@ class TestTheButtons:
         signature = sign_and_confirm(make_petition())
         Signature.objects.filter(pk=signature.pk).update(petition=petition)
         proof = proof_of(shown(client, Signature.objects.get(pk=signature.pk)))
-        response = client.post("/signatures/my-data/", {"proof": proof, "action": "erase"})
+        response = client.post("/en/signatures/my-data/", {"proof": proof, "action": "erase"})
         assert response.status_code == 200 and b"Your data is erased" in response.content
         when = personal_data_destruction_at(Petition.objects.get(pk=petition.pk))
         assert b"Backups" in response.content and f"{when:%-d %B %Y}".encode() in response.content
@@ -120,12 +120,12 @@ class TestTheButtons:
     )
     def test_a_bad_proof_or_button_changes_nothing(self, client, data, status):
         signature = sign_and_confirm(make_petition())
-        assert client.post("/signatures/my-data/", data).status_code == status
+        assert client.post("/en/signatures/my-data/", data).status_code == status
         signature.refresh_from_db()
         assert not signature.is_withdrawn
 
     def test_the_buttons_take_no_get(self, client):
-        assert client.get("/signatures/my-data/").status_code == 405
+        assert client.get("/en/signatures/my-data/").status_code == 405
 
     @pytest.mark.parametrize("action", ["withdraw", "erase"])
     def test_a_pending_signature_is_deleted_and_the_page_says_done(self, client, action):
@@ -133,6 +133,6 @@ class TestTheButtons:
         signature_create(petition=petition, details=signer(email="pending@example.org"))
         signature = Signature.objects.get(petition=petition, kind="signer")
         proof = proof_of(shown(client, signature))
-        response = client.post("/signatures/my-data/", {"proof": proof, "action": action})
+        response = client.post("/en/signatures/my-data/", {"proof": proof, "action": action})
         assert response.status_code == 200 and b"signer-data-done" in response.content
         assert not Signature.objects.filter(pk=signature.pk).exists()

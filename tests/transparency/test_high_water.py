@@ -164,7 +164,7 @@ class TestARestoredBackup:
         assert log_integrate_periodic() == 0
         assert len(refusal_errors(caplog)) == 1
         # Pages are served; the health endpoint says why the log stands still.
-        assert client.get(f"/petitions/{petition.pk}/").status_code == 200
+        assert client.get(f"/en/petitions/{petition.pk}/").status_code == 200
         health = client.get("/healthz")
         assert health.status_code == 200
         assert health.json()["status"] == "degraded"

@@ -83,7 +83,7 @@ class TestReceipts:
         person = signer()
         signature_create(petition=petition, details=person)
         signature_id, token = last_confirm_link(person.email)
-        page = client.post(f"/signatures/confirm/{token}/")
+        page = client.post(f"/en/signatures/confirm/{token}/")
         assert "no-store" in page["Cache-Control"]
         r = re.search(r'id="receipt-code-value">([0-9a-f]{64})<', page.content.decode()).group(1)
         from undersign.signatures.models import Signature
@@ -91,13 +91,13 @@ class TestReceipts:
         stored = Signature.objects.get(pk=signature_id)
         assert bytes(stored.commitment) == commitment(petition.uuid, bytes.fromhex(r))
         assert r.encode() not in bytes(stored.commitment)  # C is stored, never r
-        assert client.post("/log/receipt", {"petition": str(petition.uuid), "r": r}).status_code == 404  # pending
+        assert client.post("/en/log/receipt", {"petition": str(petition.uuid), "r": r}).status_code == 404  # pending
         log_integrate_all()
-        response = client.post("/log/receipt", {"petition": str(petition.uuid), "r": r})
+        response = client.post("/en/log/receipt", {"petition": str(petition.uuid), "r": r})
         assert response["Content-Disposition"] == 'attachment; filename="signature.tlog-proof"'
         receipt = parse_receipt(response.content.decode())
         assert receipt.r == bytes.fromhex(r) and receipt.petition == petition.uuid
-        checked = client.post("/log/verify", {"receipt": response.content.decode()})
+        checked = client.post("/en/log/verify", {"receipt": response.content.decode()})
         assert checked.status_code == 200
         assert "Counted:" in checked.content.decode()
 
@@ -107,7 +107,7 @@ class TestReceipts:
         signature_create(petition=petition, details=person)
         signature_id, token = last_confirm_link(person.email)
         c = commitment(petition.uuid, bytes(range(32)))
-        page = client.post(f"/signatures/confirm/{token}/", {"commitment": c.hex()})
+        page = client.post(f"/en/signatures/confirm/{token}/", {"commitment": c.hex()})
         assert f'data-receipt-commitment="{c.hex()}"' in page.content.decode()
         assert "receipt-code-value" not in page.content.decode()
 
@@ -119,10 +119,10 @@ class TestReceipts:
         signature_create(petition=petition, details=person)
         signature_id, token = last_confirm_link(person.email)
         r = bytes(range(32))
-        client.post(f"/signatures/confirm/{token}/", {"commitment": commitment(petition.uuid, r).hex()})
+        client.post(f"/en/signatures/confirm/{token}/", {"commitment": commitment(petition.uuid, r).hex()})
         log_integrate_all()
         return signature_id, client.post(
-            "/log/receipt", {"petition": str(petition.uuid), "r": r.hex()}
+            "/en/log/receipt", {"petition": str(petition.uuid), "r": r.hex()}
         ).content.decode()
 
     def test_verify_page_reports_revocation_and_tampering(self, client):
@@ -131,21 +131,21 @@ class TestReceipts:
 
         signature_invalidate(signature=Signature.objects.get(pk=signature_id), reason="fraud")
         log_integrate_all()
-        assert "Revoked:" in client.post("/log/verify", {"receipt": text}).content.decode()
+        assert "Revoked:" in client.post("/en/log/verify", {"receipt": text}).content.decode()
         receipt = parse_receipt(text)
         forged = text.replace(base64.b64encode(receipt.proof[0]).decode(), base64.b64encode(bytes(32)).decode())
-        response = client.post("/log/verify", {"receipt": forged})
+        response = client.post("/en/log/verify", {"receipt": forged})
         assert response.status_code == 400 and "does not check out" in response.content.decode()
 
     def test_verify_page_says_a_withdrawn_signature_was_withdrawn(self, client):
         _, text = self.signed_with_a_receipt(client)
-        counted = client.post("/log/verify", {"receipt": text}).content.decode()
-        assert "Counted:" in counted and 'href="/signatures/withdraw/"' in counted
-        client.post("/signatures/withdraw/", {"receipt": text})
+        counted = client.post("/en/log/verify", {"receipt": text}).content.decode()
+        assert "Counted:" in counted and 'href="/en/signatures/withdraw/"' in counted
+        client.post("/en/signatures/withdraw/", {"receipt": text})
         log_integrate_all()
-        page = client.post("/log/verify", {"receipt": text}).content.decode()
+        page = client.post("/en/log/verify", {"receipt": text}).content.decode()
         assert "Withdrawn:" in page and "Revoked:" not in page
 
     def test_receipt_code_must_be_well_formed(self, client):
-        assert client.post("/log/receipt", {"petition": "nope", "r": "zz"}).status_code == 400
-        assert client.get("/log/receipt").status_code == 200
+        assert client.post("/en/log/receipt", {"petition": "nope", "r": "zz"}).status_code == 400
+        assert client.get("/en/log/receipt").status_code == 200

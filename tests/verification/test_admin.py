@@ -23,7 +23,7 @@ def admin_client_(client):
 
 def upload(client, registry, data: bytes):
     return client.post(
-        f"/admin/verification/registry/{registry.pk}/import/",
+        f"/en/admin/verification/registry/{registry.pk}/import/",
         {"file": SimpleUploadedFile("members.csv", data, content_type="text/csv")},
     )
 
@@ -32,7 +32,7 @@ def test_staff_upload_a_csv_and_the_import_is_recorded(admin_client_):
     registry = Registry.objects.create(name="Deputies", slug="deputies")
     assert (
         b"Import members of Deputies"
-        in admin_client_.get(f"/admin/verification/registry/{registry.pk}/import/").content
+        in admin_client_.get(f"/en/admin/verification/registry/{registry.pk}/import/").content
     )
     response = upload(admin_client_, registry, registry_csv(ROWS))
     assert response.status_code == 302
@@ -50,22 +50,22 @@ def test_a_bad_upload_lists_every_error_and_imports_nothing(admin_client_):
 
 def test_the_upload_is_for_staff_only(client, registry):
     response = upload(client, registry, registry_csv(ROWS))
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert response.status_code == 302 and "/en/admin/login/" in response["Location"]
 
 
 def test_admin_pages_of_registries_members_and_claims_render(admin_client_, registry):
     claim = claim_and_confirm(restricted_petition(registry), registry.members.first()).claim
     for path in (
-        "/admin/verification/registry/",
-        f"/admin/verification/registry/{registry.pk}/change/",
-        "/admin/verification/registrymember/",
-        "/admin/verification/registryvalidator/add/",
-        "/admin/verification/claim/",
-        f"/admin/verification/claim/{claim.pk}/change/",
+        "/en/admin/verification/registry/",
+        f"/en/admin/verification/registry/{registry.pk}/change/",
+        "/en/admin/verification/registrymember/",
+        "/en/admin/verification/registryvalidator/add/",
+        "/en/admin/verification/claim/",
+        f"/en/admin/verification/claim/{claim.pk}/change/",
     ):
         assert admin_client_.get(path).status_code == 200, path
     member = registry.members.first()
-    page = admin_client_.get(f"/admin/verification/registrymember/{member.pk}/change/")
+    page = admin_client_.get(f"/en/admin/verification/registrymember/{member.pk}/change/")
     assert b"Deputy Spb Number1" in page.content and b"deputy1@spb.council.example" not in page.content
 
 
@@ -89,13 +89,13 @@ def test_only_superusers_see_a_claims_member_and_notes_in_the_admin_and_each_loo
         )
     )
     client.force_login(staff)
-    page = client.get(f"/admin/verification/claim/{claim.pk}/change/")
+    page = client.get(f"/en/admin/verification/claim/{claim.pk}/change/")
     assert page.status_code == 200 and b"no-evidence" in page.content  # the status and reason, yes
     assert deputy.name.encode() not in page.content and b"Phoned the ward office" not in page.content
     assert not StaffAccess.objects.filter(reason="admin").exists()
 
     client.force_login(User.objects.create_superuser("root", "root@example.org", "a long admin password"))
-    page = client.get(f"/admin/verification/claim/{claim.pk}/change/")
+    page = client.get(f"/en/admin/verification/claim/{claim.pk}/change/")
     assert deputy.name.encode() in page.content and b"Phoned the ward office" in page.content
     assert list(StaffAccess.objects.filter(reason="admin").values_list("actor__username", "subject")) == [
         ("root", f"claim:{claim.pk}")

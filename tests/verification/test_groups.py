@@ -148,7 +148,7 @@ class TestTheReveal:
         join(petition, msk, 1)
         log_integrate_all()
         assert not GroupReveal.objects.exists()
-        page = client.get(f"/petitions/{petition.pk}/").content.decode()
+        page = client.get(f"/en/petitions/{petition.pk}/").content.decode()
         document = client.get(f"/petitions/{petition.pk}.json").json()["data"]["attributes"]
         assert "Deputy Msk Number1" not in page and "Deputy Spb Number1" not in page
         assert document["verification"]["group"]["members"] == []
@@ -164,7 +164,7 @@ class TestTheReveal:
             "Deputy Spb Number2",
             "Deputy Spb Number3",
         ]
-        page = client.get(f"/petitions/{petition.pk}/").content.decode()
+        page = client.get(f"/en/petitions/{petition.pk}/").content.decode()
         assert page.index("Deputy Msk Number1") < page.index("Deputy Spb Number1") < page.index("Deputy Spb Number3")
         group = client.get(f"/petitions/{petition.pk}.json").json()["data"]["attributes"]["verification"]["group"]
         assert [m["name"] for m in group["members"]] == listed(petition)
@@ -464,7 +464,7 @@ class TestAfterTheDataIsDestroyed:
         petition_close(petition=petition)
         petition.refresh_from_db()
         petition_personal_data_destroy(petition=petition, now=personal_data_destruction_at(petition))
-        page = client.get(f"/petitions/{petition.pk}/")
+        page = client.get(f"/en/petitions/{petition.pk}/")
         group = client.get(f"/petitions/{petition.pk}.json").json()["data"]["attributes"]["verification"]["group"]
         assert page.status_code == 200 and "Named together" in page.content.decode()
         assert "Alla Citizen" not in page.content.decode() and "Deputy Spb" not in page.content.decode()

@@ -55,5 +55,5 @@ def test_a_reimport_refolds_a_changed_name(petition):
 
 
 def test_the_sign_pages_search_folds_too(client, petition):
-    found = client.get(f"/petitions/{petition.pk}/registry-members.json", {"q": "семенова"}).json()["data"]
+    found = client.get(f"/en/petitions/{petition.pk}/registry-members.json", {"q": "семенова"}).json()["data"]
     assert [member["name"] for member in found] == ["Семёнова Ирина Петровна"]

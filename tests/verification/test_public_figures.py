@@ -129,7 +129,7 @@ def test_the_page_and_json_show_the_figures(client, cities, settings):
         claim_and_confirm(petition, member, display=Display.COUNTED)
     log_integrate_all()
     assert take_breakdown_snapshot(petition) is not None
-    page = client.get(f"/petitions/{petition.pk}/").content.decode()
+    page = client.get(f"/en/petitions/{petition.pk}/").content.decode()
     # The headline of a registry-only petition says what it counts (the creator signed unclaimed).
     assert "8 signatures: <strong>3 verified</strong> · 4 awaiting validation · 1 unclaimed" in page
     assert "3 named + fewer than 2 others" in page
@@ -164,7 +164,7 @@ def test_small_territories_show_as_fewer_than_k(client, cities, settings):
         claim_and_confirm(petition, member)
     log_integrate_all()
     assert take_breakdown_snapshot(petition) is not None
-    page = client.get(f"/petitions/{petition.pk}/").content.decode()
+    page = client.get(f"/en/petitions/{petition.pk}/").content.decode()
     assert "fewer than 5 others" in page
     after = client.get(url).json()["data"]["attributes"]["verification"]
     assert after["published_at"] is not None and after["pending_count"] == 5
@@ -207,10 +207,10 @@ def test_a_decision_changes_the_pages_etag(client, cities):
     petition = restricted_petition(spb)
     claim = claim_and_confirm(petition, spb.members.first()).claim
     log_integrate_all()
-    etag = client.get(f"/petitions/{petition.pk}/")["ETag"]
-    assert client.get(f"/petitions/{petition.pk}/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    etag = client.get(f"/en/petitions/{petition.pk}/")["ETag"]
+    assert client.get(f"/en/petitions/{petition.pk}/", HTTP_IF_NONE_MATCH=etag).status_code == 304
     claim_decide(claim=claim, actor=make_validator("vera", spb), kind=DecisionKind.VALIDATE)
-    assert client.get(f"/petitions/{petition.pk}/", HTTP_IF_NONE_MATCH=etag).status_code == 200
+    assert client.get(f"/en/petitions/{petition.pk}/", HTTP_IF_NONE_MATCH=etag).status_code == 200
 
 
 def test_public_figures_come_from_the_counters_not_from_the_claims(cities):

@@ -96,11 +96,11 @@ class TestPages:
             claim_and_confirm(petition, member, email=email, display=Display.NAMED)
         log_integrate_all()
         assert take_breakdown_snapshot(petition) is not None
-        page = client.get(f"/petitions/{petition.pk}/").content.decode()
+        page = client.get(f"/en/petitions/{petition.pk}/").content.decode()
         assert "<td>Yakutsk</td>" in page and "<td>Saint Petersburg</td>" in page
         assert "<td>YAKUTSK</td>" not in page
         with translation.override("ru"):
-            page = client.get(f"/petitions/{petition.pk}/").content.decode()
+            page = client.get(f"/ru/petitions/{petition.pk}/").content.decode()
             data = client.get(f"/petitions/{petition.pk}.json").json()["data"]["attributes"]["verification"]
         assert "<td>Якутск</td>" in page and "<td>Санкт-Петербург</td>" in page
         assert "Municipal deputy, District 1 · Самара" in page  # the named verified signers
@@ -116,8 +116,8 @@ class TestPages:
         registry = cities_registry(per_city=1)
         petition = restricted_petition(registry)
         with translation.override("ru"):
-            body = client.get(f"/petitions/{petition.pk}/registry-members.json", {"q": "yakutsk"}).json()
+            body = client.get(f"/ru/petitions/{petition.pk}/registry-members.json", {"q": "yakutsk"}).json()
         assert [m["territory"] for m in body["data"]] == ["Якутск"]
-        response = client.get(f"/petitions/{petition.pk}/sign/", {"member_query": "Deputy Samara"})
+        response = client.get(f"/en/petitions/{petition.pk}/sign/", {"member_query": "Deputy Samara"})
         assert response.status_code == 200
         assert "· Samara</span>" in response.content.decode()

@@ -87,9 +87,9 @@ def test_the_public_figures_stay_english_by_default():
 def test_the_sign_form_of_a_registry_petition_in_russian(client, registry):
     petition = restricted_petition(registry)
     with translation.override("ru"):
-        page = client.get(f"/petitions/{petition.pk}/sign/").content.decode()
-        refused = client.post(f"/petitions/{petition.pk}/sign/", signing()).content.decode()
-        searched = client.post(f"/petitions/{petition.pk}/sign/", {"member_query": "nobody", "search": "1"})
+        page = client.get(f"/ru/petitions/{petition.pk}/sign/").content.decode()
+        refused = client.post(f"/ru/petitions/{petition.pk}/sign/", signing()).content.decode()
+        searched = client.post(f"/ru/petitions/{petition.pk}/sign/", {"member_query": "nobody", "search": "1"})
     assert "Найдите себя в реестре" in page and "Примечание для проверяющего (необязательно)" in page
     assert "Эту петицию подписывают члены реестра «Municipal deputies — spb»" in page
     assert 'data-no-match="По этому запросу записей не найдено."' in page
@@ -112,13 +112,13 @@ def test_the_validators_pages_messages_and_refusals_in_russian(client, registry)
     claim = claim_and_confirm(restricted_petition(registry), registry.members.first()).claim
     client.force_login(make_validator("vera", registry))
     with translation.override("ru"):
-        queue = client.get("/verification/").content.decode()
-        page = client.get(f"/verification/claims/{claim.pk}/").content.decode()
-        unreasoned = client.post(f"/verification/claims/{claim.pk}/decide/", {"decision": "reject"})
-        decided = client.post(f"/verification/claims/{claim.pk}/decide/", {"decision": "validate"}, follow=True)
-        again = client.post(f"/verification/claims/{claim.pk}/decide/", {"decision": "validate"})
-        reversed_ = client.post(f"/verification/claims/{claim.pk}/reverse/", {"note": "ошибка"}, follow=True)
-        decided_page = client.get(f"/verification/claims/{claim.pk}/").content.decode()
+        queue = client.get("/ru/verification/").content.decode()
+        page = client.get(f"/ru/verification/claims/{claim.pk}/").content.decode()
+        unreasoned = client.post(f"/ru/verification/claims/{claim.pk}/decide/", {"decision": "reject"})
+        decided = client.post(f"/ru/verification/claims/{claim.pk}/decide/", {"decision": "validate"}, follow=True)
+        again = client.post(f"/ru/verification/claims/{claim.pk}/decide/", {"decision": "validate"})
+        reversed_ = client.post(f"/ru/verification/claims/{claim.pk}/reverse/", {"note": "ошибка"}, follow=True)
+        decided_page = client.get(f"/ru/verification/claims/{claim.pk}/").content.decode()
     assert "Заявки на проверку" in queue and "Голоса" in queue and "0 из 1" in queue
     assert "Claims to validate" not in queue and "Votes" not in queue
     assert f"Заявка {claim.pk} по петиции {claim.petition_id}" in page and "Записать моё решение" in page
@@ -136,7 +136,7 @@ def test_the_registry_import_in_the_admin_in_russian(client, registry):
     client.force_login(User.objects.create_superuser("root", "root@example.org", "a long admin password"))
     upload = SimpleUploadedFile("members.csv", b"name,office\nAnna,Deputy\n", content_type="text/csv")
     with translation.override("ru"):
-        page = client.post(f"/admin/verification/registry/{registry.pk}/import/", {"file": upload})
+        page = client.post(f"/ru/admin/verification/registry/{registry.pk}/import/", {"file": upload})
     text = page.content.decode()
     assert page.status_code == 400
     assert "Импорт членов реестра «Municipal deputies — spb»" in text and "Файл не импортирован:" in text

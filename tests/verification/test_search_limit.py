@@ -18,7 +18,7 @@ def from_network(last: int) -> Client:
 
 
 def search_json(client: Client, petition, q: str = "number2"):
-    return client.get(f"/petitions/{petition.pk}/registry-members.json", {"q": q})
+    return client.get(f"/en/petitions/{petition.pk}/registry-members.json", {"q": q})
 
 
 def test_the_json_search_over_the_limit(settings, registry):
@@ -40,7 +40,7 @@ def test_an_empty_query_is_not_counted(settings, registry):
     client = from_network(4)
     for _ in range(3):
         assert search_json(client, petition, q=" ").status_code == 200
-        assert client.get(f"/petitions/{petition.pk}/sign/").status_code == 200
+        assert client.get(f"/en/petitions/{petition.pk}/sign/").status_code == 200
     assert search_json(client, petition).status_code == 200
 
 
@@ -49,9 +49,9 @@ def test_the_no_javascript_search_keeps_the_form(settings, registry):
     petition = restricted_petition(registry)
     client = from_network(5)
     typed = {"name": "Anna Deputy", "email": "anna@example.org", "member_query": "number3", "search": "1"}
-    found = client.post(f"/petitions/{petition.pk}/sign/", typed)
+    found = client.post(f"/en/petitions/{petition.pk}/sign/", typed)
     assert found.status_code == 200 and b"Number3" in found.content
-    refused = client.post(f"/petitions/{petition.pk}/sign/", typed)
+    refused = client.post(f"/en/petitions/{petition.pk}/sign/", typed)
     assert refused.status_code == 429 and refused["Retry-After"] == "60"
     assert b"too many registry searches from your network" in refused.content
     assert b"Number3" not in refused.content

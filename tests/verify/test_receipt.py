@@ -1,5 +1,5 @@
 """Parsing a receipt (``undersign_verify.receipt``): whatever the text, a receipt or a
-``ReceiptError``, which every caller (the verifier, ``/log/verify``, the withdrawal page) turns
+``ReceiptError``, which every caller (the verifier, ``/en/log/verify``, the withdrawal page) turns
 into a message; any other exception was a server error on the withdrawal page."""
 
 from __future__ import annotations

@@ -544,10 +544,17 @@ def openapi_document() -> Schema:
                     **_errors(405),
                 },
             ),
-            "/api/": _operation(
-                "Documentation for people",
+            "/{language}/api/": _operation(
+                "Documentation for people, in each of the site's languages",
                 "getDocs",
-                [],
+                [
+                    {
+                        "name": "language",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "enum": [code for code, _name in settings.LANGUAGES]},
+                    }
+                ],
                 {
                     "200": {"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}},
                     **_errors(405),

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.urls import reverse
 
+from undersign.core.languages import reverse_bare
 from undersign.core.reference import rejection_reason
 from undersign.counting.selectors import Breakdown, RegionFigure
 from undersign.petitions.models import TEXT_VISIBLE_STATES, HourlyCount, Petition, PetitionState
@@ -50,7 +51,7 @@ def absolute(path: str) -> str:
 def petition_links(petition_id: int) -> dict[str, str]:
     return {
         "self": absolute(reverse("api:petition_json", args=[petition_id])),
-        "html_url": absolute(reverse("petitions:detail", args=[petition_id])),
+        "html_url": absolute(reverse_bare("petitions:detail", args=[petition_id])),
         "count_url": absolute(reverse("api:petition_count", args=[petition_id])),
         "signature_history_url": absolute(reverse("api:petition_history", args=[petition_id])),
     }
@@ -291,7 +292,7 @@ def csv_row(row: tuple[Any, ...]) -> list[object]:
     """``row``: (pk, action, state, signature_count, opened_at, closing_date, closed_at)."""
     pk, action, state, count, opened_at, closing_date, closed_at = row
     visible = state in TEXT_VISIBLE_STATES
-    url = absolute(reverse("petitions:detail", args=[pk]))
+    url = absolute(reverse_bare("petitions:detail", args=[pk]))
     values = [
         pk,
         action if visible else "",

@@ -11,5 +11,4 @@ urlpatterns = [
     path("petitions/<id:petition_id>/count.json", views.petition_count, name="petition_count"),
     path("petitions/<id:petition_id>/history.json", views.petition_history, name="petition_history"),
     path("api/openapi.json", views.openapi, name="openapi"),
-    path("api/", views.docs, name="docs"),
 ]

@@ -60,6 +60,13 @@ class SecurityMiddleware(DjangoSecurityMiddleware):
         return response
 
 
+def has_session_cookie(request: HttpRequest) -> bool:
+    """Whether the request may belong to a signed-in account. Asking ``request.user`` reads the
+    session, and a session read adds ``Vary: Cookie``, which would keep a shared cache from
+    serving a public page to visitors: without the cookie there is nothing to read."""
+    return settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
 class StaffIdleTimeoutMiddleware:
     """Ends a signed-in account's session after STAFF_IDLE_MINUTES without a request, so a
     moderator's or validator's unattended browser does not stay a way into signers' data.
@@ -75,7 +82,7 @@ class StaffIdleTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated:
+        if has_session_cookie(request) and request.user.is_authenticated:
             now = int(time.time())
             last_seen = request.session.get(self.LAST_SEEN_KEY)
             if last_seen is not None and now - last_seen > settings.STAFF_IDLE_MINUTES * 60:

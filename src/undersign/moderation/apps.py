@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_noop
 
 MODERATORS_GROUP = "moderators"
 # What moderators may look at in Django's admin: read-only views, never changes.
@@ -40,7 +41,7 @@ class ModerationConfig(AppConfig):
         from undersign.retention.registry import register_retention_job
 
         register_retention_job(
-            "delete cross-petition search approvals",
+            gettext_noop("delete cross-petition search approvals"),  # shown translated on the retention page
             search_approvals_delete_expired,
             setting_names=("STAFF_AUDIT_RETENTION_DAYS",),
         )

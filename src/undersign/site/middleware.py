@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
+from undersign.core.middleware import has_session_cookie
 from undersign.site.second_factor import PENDING_SESSION_KEY, second_factor_owed
 
 SECOND_FACTOR_STEP = "second_factor_step"
@@ -33,7 +34,9 @@ class StaffSecondFactorMiddleware:
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
-        if getattr(view_func, SECOND_FACTOR_STEP, False) or not request.user.is_authenticated:
+        if not has_session_cookie(request) or getattr(view_func, SECOND_FACTOR_STEP, False):
+            return None
+        if not request.user.is_authenticated:
             return None
         if second_factor_owed(user=request.user, pending=bool(request.session.get(PENDING_SESSION_KEY))):
             request.user = AnonymousUser()

@@ -2,6 +2,7 @@ from django.urls import path, re_path
 
 from undersign.transparency import views
 
+# The log itself, the same bytes in every language: no language prefix (core.languages).
 app_name = "transparency"
 
 urlpatterns = [
@@ -9,6 +10,4 @@ urlpatterns = [
     path("log/checkpoint", views.checkpoint, name="checkpoint"),
     re_path(r"^log/tile/(?P<path>[0-9a-z./]{1,200})$", views.tile, name="tile"),
     re_path(r"^log/proof/(?P<commitment_hex>[0-9a-f]{64})$", views.proof, name="proof"),
-    path("log/receipt", views.receipt, name="receipt"),
-    path("log/verify", views.verify, name="verify"),
 ]

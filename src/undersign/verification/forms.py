@@ -111,14 +111,19 @@ class ClaimSignForm(SignerForm):
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(
+        label=_("Decision"),
         choices=[
             (DecisionKind.VALIDATE, DecisionKind.VALIDATE.label),
             (DecisionKind.REJECT, DecisionKind.REJECT.label),
         ],
         error_messages={"required": _("Choose validate or reject."), "invalid_choice": _("Choose validate or reject.")},
     )
-    reason = forms.ChoiceField(required=False, error_messages={"invalid_choice": _("Choose one of the reasons.")})
-    note = forms.CharField(required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.ChoiceField(
+        label=_("Reason"), required=False, error_messages={"invalid_choice": _("Choose one of the reasons.")}
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -138,6 +143,7 @@ class DecisionForm(forms.Form):
 
 class ReverseForm(forms.Form):
     note = forms.CharField(
+        label=_("Note"),
         max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": _("Say why the decision is reversed.")},

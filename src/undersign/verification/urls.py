@@ -4,6 +4,8 @@ from undersign.verification import views
 
 app_name = "verification"
 urlpatterns = [
+    # The sign form's member search: its territory names and errors are in the page's language,
+    # so, unlike the open data, it has the page's language prefix.
     path("petitions/<id:petition_id>/registry-members.json", views.members_json, name="members_json"),
     # A leave link names no signature nor petition: an opaque token and its keyed check only.
     path("signatures/group/<str:token>/<str:check>/", views.group_leave_page, name="group_leave"),
