@@ -21,8 +21,10 @@ pytestmark = pytest.mark.django_db
 S = PetitionState
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 ATTRIBUTES = LIST_ATTRIBUTES | {
-    "creator_name",
     "signatures_by_region",
+    "signatures_by_country",
+    "signatures_by_constituency",
+    "other_parliamentary_business",
     "breakdown",
     "verification",
     "personal_data_destruction_at",
@@ -54,7 +56,7 @@ class TestPetitionDocument:
 
     def test_timestamps_are_utc_with_z_and_nulls_stay_null(self, client, signed):
         attributes = get_json(client, f"/petitions/{signed.petition.pk}.json")["data"]["attributes"]
-        for name in ("created_at", "updated_at", "opened_at", "closing_date"):
+        for name in ("created_at", "updated_at", "opened_at", "closes_at"):
             assert TIMESTAMP.match(attributes[name]), (name, attributes[name])
         for name in ("closed_at", "rejected_at", "debate_threshold_reached_at"):
             assert attributes[name] is None
@@ -67,7 +69,8 @@ class TestPetitionDocument:
         regions = attributes["signatures_by_region"]
         assert {region["code"] for region in regions} == set(region_names())  # zeros too
         for region in regions:
-            assert set(region) == {"name", "code", "signature_count", "suppressed"}
+            assert set(region) == {"name", "code", "ons_code", "signature_count", "suppressed"}
+            assert region["ons_code"] == (None if region["code"] == "ZZ" else region["code"])
             assert region["suppressed"] is (region["signature_count"] is None)
             assert snapshot.regions[region["code"]] == region["signature_count"]
             if not region["suppressed"]:
@@ -230,7 +233,7 @@ class TestCount:
         assert again["Cache-Control"] == first["Cache-Control"]
         assert again["Access-Control-Allow-Origin"] == "*"
         assert not_modified.status_code == 304
-        expiry, _etag, _body = views._count_cache[signed.petition.pk]
+        expiry, _etag, _modified, _body = views._count_cache[signed.petition.pk]
         assert expiry - time.monotonic() <= 1.0
         sign_and_confirm(signed.petition)
         log_integrate_all()

@@ -28,10 +28,10 @@ def test_the_documentation_page_in_russian(client):
 def test_json_errors_stay_english_for_a_russian_browser(client):
     with translation.override("ru"):
         missing = client.get(reverse("api:petition_json", args=[999_999]), HTTP_ACCEPT_LANGUAGE="ru")
-        bad = client.get(reverse("api:list_json"), {"state": "nonsense"}, HTTP_ACCEPT_LANGUAGE="ru")
+        unknown = client.get("/petitions/999999/nothing.json", HTTP_ACCEPT_LANGUAGE="ru")
         wrong_method = client.post(reverse("api:list_json"), HTTP_ACCEPT_LANGUAGE="ru")
     assert missing.status_code == 404 and json.loads(missing.content) == {"error": "no such petition"}
-    assert bad.status_code == 400 and json.loads(bad.content)["error"].startswith("state must be one of all, open")
+    assert unknown.status_code == 404 and json.loads(unknown.content) == {"error": "no such document"}
     assert wrong_method.status_code == 405 and json.loads(wrong_method.content) == {
         "error": "only GET and HEAD are allowed"
     }

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 
-from undersign.api.presenters import CSV_COLUMNS, PAGE_SIZE
+from undersign.api.presenters import CSV_COLUMNS, MAX_PAGE_SIZE, PAGE_SIZE, UK_CSV_COLUMNS
 from undersign.petitions.models import PUBLIC_STATES
 from undersign.petitions.selectors import LIST_FILTERS, MAX_QUERY_LENGTH
 
@@ -51,6 +51,21 @@ def url(description: str) -> Schema:
     return {"type": "string", "format": "uri", "description": description}
 
 
+def always_null(description: str) -> Schema:
+    return {"type": "null", "description": f"{description} Always null here: kept for the UK site's clients."}
+
+
+def always_empty(description: str) -> Schema:
+    return {
+        "type": "array",
+        "maxItems": 0,
+        "description": f"{description} Always empty here: kept for the UK site's clients.",
+    }
+
+
+DAY = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+
+
 ATTRIBUTES: dict[str, Schema] = {
     "action": {**nullable({"type": "string"}), "description": "What the petition asks for. Null when hidden."},
     "background": {**nullable({"type": "string"}), "description": "Why. Null when hidden."},
@@ -81,7 +96,12 @@ ATTRIBUTES: dict[str, Schema] = {
         "(the log's integrator moves it whenever it counts new log entries of the petition).",
     },
     "opened_at": when("When it opened for signatures."),
-    "closing_date": when("When it closes (or closed) for signatures; set from opening."),
+    "closing_date": {
+        **nullable(DAY),
+        "description": "While open, the day (UTC) it closes for signatures, as the UK site gives it; null "
+        "otherwise. The moment is closes_at.",
+    },
+    "closes_at": when("When it closes (or closed) for signatures; set from opening. Not on the UK site."),
     "closed_at": when("When it actually closed."),
     "rejected_at": when("When the moderators rejected it."),
     "moderation_threshold_reached_at": when("When it had enough sponsors to be moderated."),
@@ -89,15 +109,33 @@ ATTRIBUTES: dict[str, Schema] = {
     "debate_threshold_reached_at": when("When it reached the signatures needed to be considered for a debate."),
     "rejection": {**nullable(ref("Rejection")), "description": "Why it was rejected; null unless rejected or hidden."},
     "response": {**nullable(ref("Response")), "description": "The published response; null if none (or hidden)."},
+    "creator_name": {
+        **nullable({"type": "string"}),
+        "description": "While open, the creator as they chose to appear on the petition page: full name, "
+        "or initials only; null if they chose to be counted only or withdrew their signature, and "
+        "whenever the petition is not open. Unverified: anyone can type any name.",
+    },
+    "committee_note": always_null("The UK Petitions Committee's note."),
+    "government_response_at": when("When the response was published (response.published_at), as on the UK site."),
+    "debate_scheduled_at": always_null("When a debate was scheduled."),
+    "scheduled_debate_date": always_null("The day of a scheduled debate."),
+    "debate_outcome_at": always_null("When a debate's outcome was recorded."),
+    "government_response": {
+        **nullable(ref("GovernmentResponse")),
+        "description": "The published response in the UK site's shape; null if none (or hidden).",
+    },
+    "debate": always_null("A parliamentary debate of the petition."),
+    "departments": always_empty("Government departments the petition concerns."),
+    "topics": always_empty("The petition's topic codes."),
 }
 DETAIL_ATTRIBUTES: dict[str, Schema] = {
     **ATTRIBUTES,
-    "creator_name": {
-        **nullable({"type": "string"}),
-        "description": "The creator as they chose to appear on the petition page: full name, or "
-        "initials only; null if they chose to be counted only, once they withdrew their signature, and "
-        "when hidden. Unverified: anyone can type any name.",
-    },
+    "signatures_by_country": always_empty(
+        "Signatures per country. Signers give a region, not a country; and a country's figure made from the "
+        "live total would, less the published regions, give away a suppressed one."
+    ),
+    "signatures_by_constituency": always_empty("Signatures per parliamentary constituency: there are none here."),
+    "other_parliamentary_business": always_empty("Other parliamentary business about the petition."),
     "signatures_by_region": {
         "type": "array",
         "items": ref("RegionFigure"),
@@ -177,6 +215,16 @@ def schemas() -> dict[str, Schema]:
                 "details": text("The full response."),
                 "published_at": ref("Timestamp"),
             }
+        ),
+        "GovernmentResponse": obj(
+            {
+                "responded_on": {**DAY, "description": "The day (UTC) the response was published."},
+                "summary": text("One-paragraph summary of the response."),
+                "details": text("The full response."),
+                "created_at": {**ref("Timestamp"), "description": "When it was published."},
+                "updated_at": {**ref("Timestamp"), "description": "The same: a response is never edited."},
+            },
+            description="response, in the UK site's shape.",
         ),
         "Verification": obj(
             {
@@ -336,6 +384,11 @@ def schemas() -> dict[str, Schema]:
             {
                 "name": text("Region name."),
                 "code": text("Region code (for the default list, the ONS ITL1 code)."),
+                "ons_code": {
+                    **nullable({"type": "string", "pattern": r"^[EKNSW]\d{8}$"}),
+                    "description": "The code again where it is an ONS (GSS) code, as the UK site's clients "
+                    'read it; null for other territories ("Outside the UK", non-UK sets).',
+                },
                 "signature_count": {
                     **nullable({"type": "integer", "minimum": k, "multipleOf": k}),
                     "description": f"Signatures from the region at the snapshot, randomly rounded to a "
@@ -378,7 +431,8 @@ def schemas() -> dict[str, Schema]:
                 "links": ref("PetitionLinks"),
                 "attributes": ref("PetitionListAttributes"),
             },
-            description="A petition in a list: no creator_name, no signatures_by_region.",
+            description="A petition in a list: as on the UK site, no signatures_by_* and no "
+            "other_parliamentary_business; nor our breakdown, verification and data lifecycle.",
         ),
         "Petition": obj(
             {
@@ -404,12 +458,19 @@ def schemas() -> dict[str, Schema]:
                     {
                         "total": {"type": "integer", "minimum": 0, "description": "Matching petitions."},
                         "page": {"type": "integer", "minimum": 1},
-                        "per_page": {"type": "integer", "const": PAGE_SIZE},
+                        "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
                     }
                 ),
-                "data": {"type": "array", "items": ref("PetitionSummary"), "maxItems": PAGE_SIZE},
+                "data": {"type": "array", "items": ref("PetitionSummary"), "maxItems": MAX_PAGE_SIZE},
             }
         ),
+        "Constituencies": {
+            "type": "object",
+            "maxProperties": 0,
+            "description": "The UK site's constituencies keyed by ONS code, each {mp, party, constituency, "
+            "ons_code, start_date, end_date}. Signers here give a region, never a constituency, and no "
+            "territory set has constituencies: always the empty object.",
+        },
         "Count": obj(
             {
                 "id": {"type": "integer", "minimum": 1},
@@ -442,9 +503,13 @@ def schemas() -> dict[str, Schema]:
 
 
 def _json(schema_name: str, description: str, *, etag: bool = True) -> Schema:
-    headers = {"Cache-Control": {"$ref": "#/components/headers/CacheControl"}}
+    headers = {
+        "Cache-Control": {"$ref": "#/components/headers/CacheControl"},
+        "Access-Control-Allow-Origin": {"$ref": "#/components/headers/AccessControlAllowOrigin"},
+    }
     if etag:
         headers["ETag"] = {"$ref": "#/components/headers/ETag"}
+        headers["Last-Modified"] = {"$ref": "#/components/headers/LastModified"}
     return {
         "description": description,
         "headers": headers,
@@ -457,9 +522,10 @@ ERROR = {"content": {"application/json": {"schema": ref("Error")}}}
 
 def _errors(*statuses: int) -> dict[str, Schema]:
     text_of = {
-        304: "Not modified: the If-None-Match validator still matches.",
-        400: "A malformed query: unknown state, bad page, q too long or holding a NUL byte.",
-        404: "No such public petition (unknown, or not yet published).",
+        304: "Not modified: the If-None-Match validator still matches (or, without it, nothing changed "
+        "since If-Modified-Since).",
+        404: "No such public petition (unknown, or not yet published). Any other .json address that is not "
+        "one answers 404 with this body too.",
         405: "Only GET and HEAD are allowed.",
     }
     return {
@@ -475,7 +541,8 @@ def openapi_document() -> Schema:
     list_params = [{"$ref": "#/components/parameters/state"}, {"$ref": "#/components/parameters/q"}]
     petition_id = [{"$ref": "#/components/parameters/petition_id"}]
     csv_description = (
-        f"Every matching petition (not paged), columns {', '.join(CSV_COLUMNS)}. A cell that would start "
+        f"Every matching petition (not paged), columns {', '.join(CSV_COLUMNS)}; with columns=uk, the UK "
+        f"site's: {', '.join(UK_CSV_COLUMNS)}. A cell that would start "
         "with = + - @ (or a tab or carriage return) gets a leading ' so spreadsheets do not run it. "
         "Hidden petitions have an empty action."
     )
@@ -486,8 +553,11 @@ def openapi_document() -> Schema:
             "version": "1.0.0",
             "description": (
                 "Public petitions, their counts and hourly signature history, in the shape of the UK "
-                "Parliament petitions site's JSON. Read-only: every endpoint answers GET and HEAD, "
-                "and 405 to anything else. Successful answers are cacheable "
+                "Parliament petitions site's JSON (every key its clients read, null or empty where there "
+                "is no such thing here). Read-only: every endpoint answers GET and HEAD, "
+                "and 405 to anything else; every answer has Access-Control-Allow-Origin: *. Lenient like "
+                "the UK site: list parameters that make no sense fall back to their defaults. "
+                "Successful answers are cacheable "
                 "(Cache-Control: public, max-age, stale-while-revalidate); errors are never cached. "
                 "No answer holds a signer's e-mail address or the name of a signer who did not choose "
                 "to show it."
@@ -499,19 +569,19 @@ def openapi_document() -> Schema:
             "/petitions.json": _operation(
                 "List public petitions",
                 "listPetitions",
-                [*list_params, {"$ref": "#/components/parameters/page"}],
+                [*list_params, {"$ref": "#/components/parameters/page"}, {"$ref": "#/components/parameters/count"}],
                 {
-                    "200": _json("PetitionList", f"A page of up to {PAGE_SIZE} petitions.", etag=False),
-                    **_errors(400, 405),
+                    "200": _json("PetitionList", f"A page of up to count (default {PAGE_SIZE}) petitions.", etag=False),
+                    **_errors(405),
                 },
             ),
             "/petitions.csv": _operation(
                 "All matching public petitions as CSV",
                 "listPetitionsCsv",
-                [*list_params, {"$ref": "#/components/parameters/page"}],
+                [*list_params, {"$ref": "#/components/parameters/page"}, {"$ref": "#/components/parameters/columns"}],
                 {
                     "200": {"description": csv_description, "content": {"text/csv": {"schema": {"type": "string"}}}},
-                    **_errors(400, 405),
+                    **_errors(405),
                 },
             ),
             "/petitions/{petition_id}.json": _operation(
@@ -531,6 +601,15 @@ def openapi_document() -> Schema:
                 "getPetitionHistory",
                 petition_id,
                 {"200": _json("SignatureHistory", "The history."), **_errors(304, 404, 405)},
+            ),
+            "/constituencies.json": _operation(
+                "Parliamentary constituencies, keyed by ONS code (the UK site's document)",
+                "getConstituencies",
+                [],
+                {
+                    "200": _json("Constituencies", "Always the empty object here.", etag=False),
+                    **_errors(405),
+                },
             ),
             "/api/openapi.json": _operation(
                 "This document",
@@ -568,20 +647,34 @@ def openapi_document() -> Schema:
                     "name": "state",
                     "in": "query",
                     "description": "Which petitions: all (open, closed, rejected; not hidden), open, closed, "
-                    "rejected (hidden included), awaiting_response, with_response.",
+                    "rejected (hidden included), awaiting_response, with_response. Any other value: all.",
                     "schema": {"type": "string", "enum": list(LIST_FILTERS), "default": "all"},
                 },
                 "q": {
                     "name": "q",
                     "in": "query",
-                    "description": "Search words (action, background and details). Hidden petitions never match.",
+                    "description": "Search words (action, background and details). Hidden petitions never match. "
+                    f"Longer ones are cut to {MAX_QUERY_LENGTH} characters; NUL bytes are dropped.",
                     "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH},
                 },
                 "page": {
                     "name": "page",
                     "in": "query",
-                    "description": "Page number; a page past the last gives an empty data list. The CSV ignores it.",
+                    "description": "Page number; a page past the last gives an empty data list; anything but a "
+                    "whole number from 1 to 100000 gives page 1. The CSV ignores it.",
                     "schema": {"type": "integer", "minimum": 1, "maximum": 100_000, "default": 1},
+                },
+                "count": {
+                    "name": "count",
+                    "in": "query",
+                    "description": f"Petitions per page, 1 to {MAX_PAGE_SIZE}; anything else gives {PAGE_SIZE}.",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": PAGE_SIZE},
+                },
+                "columns": {
+                    "name": "columns",
+                    "in": "query",
+                    "description": f"uk: the UK site's columns ({', '.join(UK_CSV_COLUMNS)}); anything else: ours.",
+                    "schema": {"type": "string", "enum": ["uk"]},
                 },
                 "petition_id": {
                     "name": "petition_id",
@@ -594,6 +687,15 @@ def openapi_document() -> Schema:
                 "ETag": {
                     "description": "Weak validator; send it back in If-None-Match to get a 304.",
                     "schema": {"type": "string"},
+                },
+                "LastModified": {
+                    "description": "When the document last changed, to the second; send it back in "
+                    "If-Modified-Since to get a 304 (If-None-Match, when sent, wins).",
+                    "schema": {"type": "string"},
+                },
+                "AccessControlAllowOrigin": {
+                    "description": "Always *: the data is public and no credential is involved.",
+                    "schema": {"type": "string", "const": "*"},
                 },
                 "CacheControl": {
                     "description": "public, max-age=<count interval>, stale-while-revalidate=<seconds>",

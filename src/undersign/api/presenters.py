@@ -1,4 +1,5 @@
-"""Turn petitions into the open-data documents: plain dicts of JSON values, and CSV rows.
+"""Turn petitions into the open-data documents: plain dicts of JSON values, and CSV rows, in
+the UK Parliament petitions site's shape plus our own fields.
 
 Everything the API publishes passes through here, so this is where "what may the public see"
 is decided for the open data: a hidden petition's text never leaves, region figures are those
@@ -10,6 +11,7 @@ or null.
 from __future__ import annotations
 
 import base64
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -28,10 +30,16 @@ from undersign.verification.selectors import GroupSummary, VerificationSummary
 
 S = PetitionState
 PAGE_SIZE = 50
+# ``count=`` may ask for more per page, up to this: a page is one query, but its size is work.
+MAX_PAGE_SIZE = 100
 # A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV injection");
 # tab and carriage return are on OWASP's list too.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-CSV_COLUMNS = ("id", "action", "state", "signature_count", "opened_at", "closing_date", "closed_at", "url")
+CSV_COLUMNS = ("id", "action", "state", "signature_count", "opened_at", "closes_at", "closed_at", "url")
+# ``?columns=uk``: the UK site's CSV header and column order, for tools written against it.
+UK_CSV_COLUMNS = ("Petition", "URL", "State", "Signatures Count")
+# A GSS code as the ONS gives them (E12000007, W92000004): only such a code is an ``ons_code``.
+ONS_CODE = re.compile(r"[EKNSW]\d{8}")
 
 
 def timestamp(value: datetime | None) -> str | None:
@@ -40,6 +48,11 @@ def timestamp(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def day(value: datetime | None) -> str | None:
+    """The UTC day of a timestamp, ``2025-08-28``: the UK site's format for its dates."""
+    return None if value is None else value.astimezone(UTC).date().isoformat()
 
 
 def absolute(path: str) -> str:
@@ -84,6 +97,20 @@ def _response(petition: Petition) -> dict[str, Any] | None:
     }
 
 
+def _government_response(response: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Our response in the UK site's shape: it has one date, when it was published."""
+    if response is None:
+        return None
+    published = response["published_at"]
+    return {
+        "responded_on": published[:10],
+        "summary": response["summary"],
+        "details": response["details"],
+        "created_at": published,
+        "updated_at": published,
+    }
+
+
 def counted_at(petition_uuid: uuid.UUID, size: int | None, root_hash: bytes | None) -> dict[str, Any]:
     """Which transparency-log checkpoint the count was computed at (docs/transparency.md): the
     verifier recomputes the count from the log's first ``checkpoint_size`` entries."""
@@ -94,13 +121,18 @@ def counted_at(petition_uuid: uuid.UUID, size: int | None, root_hash: bytes | No
     }
 
 
-def petition_attributes(petition: Petition) -> dict[str, Any]:
-    """The attributes shared by the list and the single petition."""
+def petition_attributes(petition: Petition, *, creator_name: str | None) -> dict[str, Any]:
+    """The attributes shared by the list and the single petition: ours, and every attribute of
+    the UK site's (null or empty where there is no such thing here), so that its clients read
+    ours unchanged."""
     visible = petition.text_visible
+    is_open = petition.state == S.OPEN
+    response = _response(petition)
     return {
         "action": petition.action if visible else None,
         "background": petition.background if visible else None,
         "additional_details": petition.additional_details if visible else None,
+        "committee_note": None,
         "language": petition.language,
         "state": petition.state,
         "signature_count": petition.signature_count,
@@ -108,14 +140,26 @@ def petition_attributes(petition: Petition) -> dict[str, Any]:
         "created_at": timestamp(petition.created_at),
         "updated_at": timestamp(petition.updated_at),
         "opened_at": timestamp(petition.opened_at),
-        "closing_date": timestamp(petition.closing_date),
+        # The UK site's closing_date is the day, and only while open; the moment is closes_at.
+        "closing_date": day(petition.closing_date) if is_open else None,
+        "closes_at": timestamp(petition.closing_date),
         "closed_at": timestamp(petition.closed_at),
         "rejected_at": timestamp(petition.rejected_at),
         "moderation_threshold_reached_at": timestamp(petition.moderation_threshold_reached_at),
         "response_threshold_reached_at": timestamp(petition.response_threshold_reached_at),
+        "government_response_at": response["published_at"] if response else None,
         "debate_threshold_reached_at": timestamp(petition.debate_threshold_reached_at),
+        "debate_scheduled_at": None,
+        "scheduled_debate_date": None,
+        "debate_outcome_at": None,
+        # As the UK site: only while open; here also only as the creator chose to appear.
+        "creator_name": creator_name if visible and is_open else None,
         "rejection": _rejection(petition),
-        "response": _response(petition),
+        "response": response,
+        "government_response": _government_response(response),
+        "debate": None,
+        "departments": [],
+        "topics": [],
     }
 
 
@@ -123,6 +167,7 @@ def region_figure(figure: RegionFigure) -> dict[str, Any]:
     return {
         "name": figure.name,
         "code": figure.code,
+        "ons_code": figure.code if ONS_CODE.fullmatch(figure.code) else None,
         "signature_count": figure.signature_count,
         "suppressed": figure.suppressed,
     }
@@ -210,13 +255,17 @@ def petition_resource(
     breakdown: Breakdown | None,
     verification: VerificationSummary | None = None,
 ) -> dict[str, Any]:
-    """One petition as a list item (``breakdown`` None: no per-region figures, no creator) or,
-    with them, as the full resource."""
-    attributes = petition_attributes(petition)
+    """One petition as a list item (``breakdown`` None: no per-region figures, as on the UK
+    site) or, with it, as the full resource."""
+    attributes = petition_attributes(petition, creator_name=creator_name)
     if breakdown is not None:
         visible = petition.text_visible
-        attributes["creator_name"] = creator_name if visible else None
         attributes["signatures_by_region"] = [region_figure(f) for f in breakdown.regions] if visible else []
+        # No constituencies here, and no country is asked of signers: a country total made
+        # from the live count would, minus the published regions, give away suppressed ones.
+        attributes["signatures_by_country"] = []
+        attributes["signatures_by_constituency"] = []
+        attributes["other_parliamentary_business"] = []
         attributes["breakdown"] = breakdown_attributes(breakdown)
         attributes["verification"] = verification_attributes(verification) if petition.text_visible else None
         # The data's lifecycle (docs/api.md); not on the UK site.
@@ -238,13 +287,24 @@ def petition_document(
     }
 
 
-def list_document(petitions: list[Petition], *, state: str, query: str, page: int, total: int) -> dict[str, Any]:
-    last = max(1, -(-total // PAGE_SIZE))
+def list_document(
+    petitions: list[Petition],
+    *,
+    state: str,
+    query: str,
+    page: int,
+    per_page: int,
+    total: int,
+    creator_names: Mapping[int, str | None],
+) -> dict[str, Any]:
+    last = max(1, -(-total // per_page))
 
     def link(number: int) -> str:
         params: dict[str, str | int] = {"state": state}
         if query:
             params["q"] = query
+        if per_page != PAGE_SIZE:
+            params["count"] = per_page
         params["page"] = number
         return absolute(f"{reverse('api:list_json')}?{urlencode(params)}")
 
@@ -256,8 +316,11 @@ def list_document(petitions: list[Petition], *, state: str, query: str, page: in
             "next": link(page + 1) if page < last else None,
             "prev": link(min(page - 1, last)) if page > 1 else None,
         },
-        "meta": {"total": total, "page": page, "per_page": PAGE_SIZE},
-        "data": [petition_resource(petition, creator_name=None, breakdown=None) for petition in petitions],
+        "meta": {"total": total, "page": page, "per_page": per_page},
+        "data": [
+            petition_resource(petition, creator_name=creator_names.get(petition.pk), breakdown=None)
+            for petition in petitions
+        ],
     }
 
 
@@ -286,6 +349,14 @@ def csv_cell(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+def uk_csv_row(row: tuple[Any, ...]) -> list[object]:
+    """The UK site's columns (``UK_CSV_COLUMNS``) of the same ``row`` as ``csv_row``."""
+    pk, action, state, count, *_dates = row
+    visible = state in TEXT_VISIBLE_STATES
+    url = absolute(reverse_bare("petitions:detail", args=[pk]))
+    return [csv_cell(action if visible else ""), url, state, count]
 
 
 def csv_row(row: tuple[Any, ...]) -> list[object]:

@@ -10,5 +10,6 @@ urlpatterns = [
     path("petitions/<id:petition_id>.json", views.petition_json, name="petition_json"),
     path("petitions/<id:petition_id>/count.json", views.petition_count, name="petition_count"),
     path("petitions/<id:petition_id>/history.json", views.petition_history, name="petition_history"),
+    path("constituencies.json", views.constituencies, name="constituencies"),
     path("api/openapi.json", views.openapi, name="openapi"),
 ]

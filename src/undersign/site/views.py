@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_safe
 
+from undersign.api import views as api_views
 from undersign.core.http import error_page, private_page, public_cache
 from undersign.core.models import OutboundEmail
 from undersign.moderation.selectors import user_is_moderator
@@ -95,6 +96,8 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path_info.endswith(".json"):  # a data client's mistake: answer it in JSON
+        return api_views.not_found(request, exception)
     return error_page(request, title=_("Page not found"), message=_("There is no page at this address."), status=404)
 
 
