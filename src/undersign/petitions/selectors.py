@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.postgres.search import SearchRank
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, Max, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import TruncDay
 from django.utils import timezone
 from django.utils.translation import pgettext, pgettext_lazy
 
@@ -150,6 +151,63 @@ def k_anonymous(counts: dict[str, int]) -> dict[str, int | None]:
 def hourly_history(*, petition: Petition, hours: int = 24 * 7) -> list[HourlyCount]:
     since = timezone.now() - timedelta(hours=hours)
     return list(HourlyCount.objects.filter(petition=petition, hour__gte=since).order_by("hour"))
+
+
+@dataclass(frozen=True)
+class HistoryBucket:
+    start: datetime
+    gained: int  # net of invalidations: may be negative
+    total: int  # the count at the end of this bucket
+
+
+@dataclass(frozen=True)
+class SignatureHistory:
+    """A petition's total over its whole life, hour by hour while the history spans at most
+    ``HOURLY_HISTORY_SPAN`` (a young petition), else day by day in the site's time zone. Every
+    bucket from the first signature's to the last one's is there, empty ones included, so a
+    chart draws the quiet stretches flat."""
+
+    step: timedelta
+    buckets: list[HistoryBucket]
+
+    @property
+    def by_hour(self) -> bool:
+        return self.step == timedelta(hours=1)
+
+
+HOURLY_HISTORY_SPAN = timedelta(hours=72)
+
+
+def signature_history(*, petition: Petition) -> SignatureHistory:
+    """The running total of ``petition``'s signatures, from its hourly counts (the same rows as
+    ``history.json``, over the whole life rather than the last week)."""
+    rows = HourlyCount.objects.filter(petition=petition)
+    span = rows.aggregate(first=Min("hour"), last=Max("hour"))
+    if span["first"] is None:
+        return SignatureHistory(step=timedelta(hours=1), buckets=[])
+    if span["last"] - span["first"] < HOURLY_HISTORY_SPAN:
+        step = timedelta(hours=1)
+        gained = dict(rows.values_list("hour", "signature_count"))
+    else:
+        # Local days: a reader's "12 March" is the site's, as every date on its pages.
+        step = timedelta(days=1)
+        per_day = rows.annotate(day=TruncDay("hour", tzinfo=timezone.get_current_timezone())).values("day")
+        gained = {row["day"]: row["gained"] for row in per_day.annotate(gained=Sum("signature_count")).order_by()}
+    buckets: list[HistoryBucket] = []
+    start, last, total = min(gained), max(gained), 0
+    while start <= last:
+        total += gained.get(start, 0)
+        buckets.append(HistoryBucket(start=start, gained=gained.get(start, 0), total=total))
+        start = _next_bucket(start, step)
+    return SignatureHistory(step=step, buckets=buckets)
+
+
+def _next_bucket(start: datetime, step: timedelta) -> datetime:
+    if step < timedelta(days=1):
+        return start + step
+    # A local day is 23 or 25 hours long when the clocks change: step in local time.
+    following = timezone.localtime(start).replace(tzinfo=None) + step
+    return timezone.make_aware(following.replace(hour=0))
 
 
 @dataclass(frozen=True)

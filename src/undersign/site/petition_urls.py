@@ -13,6 +13,7 @@ urlpatterns = [
     path("new/check/", views.create_check, name="create_check"),
     path("new/thank-you/", views.create_done, name="create_done"),
     path("<id:petition_id>/", views.petition_detail, name="detail"),
+    path("<id:petition_id>/statistics/", views.petition_statistics, name="statistics"),
     path("<id:petition_id>/signers/", views.petition_signers, name="signers"),
     path("<id:petition_id>/sign/", views.sign, name="sign"),
 ]

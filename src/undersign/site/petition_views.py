@@ -22,13 +22,14 @@ from undersign.core.http import client_ip, error_page, parse_page, private_page,
 from undersign.core.reference import region_names, rejection_reason
 from undersign.counting.selectors import breakdown_sequence, petition_breakdown, public_signers_listed
 from undersign.petitions.forms import PetitionTextForm, list_params
-from undersign.petitions.models import Petition, PetitionState
+from undersign.petitions.models import REJECTED_STATES, Petition, PetitionState
 from undersign.petitions.selectors import (
     FILTER_LABELS,
     petition_get_public,
     petition_list,
     petition_version,
     petitions_similar,
+    signature_history,
     threshold_progress,
 )
 from undersign.petitions.services import PetitionText
@@ -38,6 +39,7 @@ from undersign.signatures.models import SignatureKind
 from undersign.signatures.selectors import creator_public_name
 from undersign.signatures.services import SignerDetails, SigningRefused, check_can_sign
 from undersign.signatures.views import sign_refused, sign_without_claim
+from undersign.site.charts import history_chart, region_chart
 from undersign.site.drafts import DraftUnreadable, draft_discard, draft_read, draft_write
 from undersign.site.services import petition_start
 from undersign.verification.forms import petition_verification_form
@@ -88,10 +90,13 @@ def petition_detail(request: HttpRequest, petition_id: int) -> HttpResponse:
     if petition is None:
         raise Http404("no such petition")
     hidden = petition.state == S.HIDDEN
+    breakdown = petition_breakdown(petition=petition) if not hidden else None
     context = {
         "petition": petition,
         "progress": threshold_progress(petition=petition),
-        "breakdown": petition_breakdown(petition=petition) if not hidden else None,
+        "breakdown": breakdown,
+        "history_chart": history_chart(signature_history(petition=petition)) if not hidden else None,
+        "region_chart": region_chart(breakdown) if breakdown else None,
         "signers": public_signers_listed(petition=petition, limit=50) if not hidden else [],
         "creator_name": creator_public_name(petition=petition) if petition.state != S.HIDDEN else None,
         "verification": verification_summary(petition=petition) if petition.state != S.HIDDEN else None,
@@ -102,6 +107,27 @@ def petition_detail(request: HttpRequest, petition_id: int) -> HttpResponse:
         "personal_data_at": personal_data_destruction_at(petition),
     }
     return render(request, "petitions/detail.html", context)
+
+
+@require_safe
+@public_cache
+@condition(etag_func=_detail_etag)  # the history moves with the count, which the version holds
+def petition_statistics(request: HttpRequest, petition_id: int) -> HttpResponse:
+    """The figures for journalists: the total, its history and the regions, with what each
+    figure means and where its data is."""
+    petition = petition_get_public(petition_id=petition_id)
+    if petition is None or petition.state in REJECTED_STATES:
+        raise Http404("no such petition")
+    breakdown = petition_breakdown(petition=petition)
+    context = {
+        "petition": petition,
+        "breakdown": breakdown,
+        "history_chart": history_chart(signature_history(petition=petition)),
+        "region_chart": region_chart(breakdown),
+        "verification": verification_summary(petition=petition),
+        "snapshot_minutes": settings.BREAKDOWN_SNAPSHOT_MINUTES,
+    }
+    return render(request, "petitions/statistics.html", context)
 
 
 @require_safe

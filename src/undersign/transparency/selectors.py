@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
@@ -45,6 +47,27 @@ def log_checkpoint_latest() -> SignedCheckpoint:
         text = log_signer().sign(Checkpoint(settings.LOG_ORIGIN, 0, EMPTY_ROOT).text())
         return SignedCheckpoint(0, EMPTY_ROOT, text)
     return SignedCheckpoint(row[0], bytes(row[1]), row[2])
+
+
+@dataclass(frozen=True)
+class LogSummary:
+    """What the log's page says about it: the newest checkpoint, when it was signed (None for
+    the empty log's, signed on the fly) and how to check it."""
+
+    checkpoint: SignedCheckpoint
+    signed_at: datetime | None
+    origin: str
+    verifier_key: str
+
+    @property
+    def root_base64(self) -> str:
+        return base64.b64encode(self.checkpoint.root_hash).decode()
+
+
+def log_summary() -> LogSummary:
+    checkpoint = log_checkpoint_latest()
+    signed_at = LogCheckpoint.objects.filter(size=checkpoint.size).values_list("created_at", flat=True).first()
+    return LogSummary(checkpoint, signed_at, settings.LOG_ORIGIN, log_signer().verifier.vkey)
 
 
 def log_integration_refusal() -> str | None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import uuid
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_safe
 
-from undersign.core.http import private_page
+from undersign.core.http import private_page, public_cache
 from undersign.transparency import selectors
 from undersign_verify.tiles import TileError, parse_tile_path
 
@@ -71,6 +72,13 @@ def proof(request: HttpRequest, commitment_hex: str) -> HttpResponse:
     response = JsonResponse(body)
     patch_cache_control(response, no_store=True)
     return response
+
+
+@require_safe
+@public_cache
+def log_page(request: HttpRequest) -> HttpResponse:
+    """The log for people: its newest checkpoint, what it proves and how to check it."""
+    return render(request, "transparency/log.html", {"log": selectors.log_summary(), "site": settings.SITE_URL})
 
 
 @private_page
