@@ -31,11 +31,16 @@ $(STAMP): pyproject.toml $(LOCK_TEST)
 
 install: $(STAMP)
 
+# `make run ADDR=0.0.0.0:8080`: where the embedded server listens (default 127.0.0.1:8000). Every
+# step sees it (UNDERSIGN_ADDR), so links and e-mails name it unless SITE_URL is set, and a new
+# log takes its name from it once (the name then stays: docs/settings.md, LOG_ORIGIN).
+ADDR ?= 127.0.0.1:8000
+run: export UNDERSIGN_ADDR = $(ADDR)
 run: $(STAMP)
 	$(BIN)/undersign migrate --noinput
 	$(BIN)/undersign collectstatic --noinput --verbosity 0
 	$(BIN)/undersign seed_demo
-	$(BIN)/undersign run --addr 127.0.0.1:8000
+	$(BIN)/undersign run --addr $(ADDR)
 
 # gettext's xgettext and msgfmt: tests/test_catalogues.py runs makemessages and checks the
 # catalogues with them. Without root outside CI that one check skips and says why; under CI a

@@ -1,7 +1,19 @@
 """The ``undersign`` command: Django's management commands under the project's settings."""
 
+import argparse
 import os
 import sys
+
+
+def _run_addr(args: list[str]) -> str | None:
+    """The ``--addr`` of ``undersign run``, if given: read before the settings load, because the
+    site's address (``SITE_URL``, and with it ``ALLOWED_HOSTS`` and a new log's name) follows it."""
+    if args[:1] != ["run"]:
+        return None
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--addr")
+    known, _ = parser.parse_known_args(args[1:])
+    return known.addr
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -13,6 +25,8 @@ def main(argv: list[str] | None = None) -> None:
 
         print("\n".join(generate_environment_lines()))
         return
+    if addr := _run_addr(args):
+        os.environ["UNDERSIGN_ADDR"] = addr
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "undersign.settings")
     from django.core.management import execute_from_command_line
 

@@ -24,6 +24,7 @@ from undersign.core.env import (
     parse_email_url,
 )
 from undersign.core.keys import load_key_material
+from undersign.core.site_address import DEFAULT_ADDR, allowed_host, parse_addr, site_url_for_addr
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -35,9 +36,16 @@ KEYS = load_key_material(production=PRODUCTION, data_dir=DATA_DIR)
 SECRET_KEY = KEYS.secret_key
 
 DEBUG = env_bool("DEBUG", False)
+# Where `undersign run` listens (`undersign run --addr` and `make run ADDR=…` set it for every
+# step); the site's address in links and e-mails follows it unless SITE_URL is set.
+RUN_ADDR = env_str("UNDERSIGN_ADDR", DEFAULT_ADDR)
+parse_addr(RUN_ADDR)  # a typo stops every process, not only `undersign run`
+SITE_URL = env_str("SITE_URL", "").rstrip("/") or site_url_for_addr(RUN_ADDR)
+# The site answers to its own address whatever else is listed.
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+if (_site_host := allowed_host(SITE_URL)) and _site_host not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append(_site_host)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = env_str("SITE_NAME", "Undersign")
 
 INSTALLED_APPS = [
@@ -266,11 +274,14 @@ K_ANONYMITY = env_int("K_ANONYMITY", 5, minimum=1)
 # their count changes, every LOG_INTEGRATE_INTERVAL seconds, at most LOG_BATCH_SIZE per batch.
 LOG_INTEGRATE_INTERVAL = env_float("LOG_INTEGRATE_INTERVAL", 1.0, minimum=0.1)
 LOG_BATCH_SIZE = env_int("LOG_BATCH_SIZE", 5000, minimum=1, maximum=100_000)
-# The log's name in checkpoints and its key: by default the site's host and "/log", as
-# c2sp.org/tlog-tiles recommends (the URL prefix without its scheme).
-LOG_ORIGIN = env_str("LOG_ORIGIN", urlsplit(SITE_URL).netloc + "/log")
-if not LOG_ORIGIN or any(c.isspace() or c == "+" for c in LOG_ORIGIN):
-    raise ImproperlyConfigured("LOG_ORIGIN must be non-empty, without spaces or '+' (it names the log's key)")
+# The log's name in checkpoints and its key. The name is stored the first time the log is
+# signed or published and never follows SITE_URL afterwards (transparency.keys.log_origin); a
+# set LOG_ORIGIN must equal the stored name. Unset, a new log takes the site's host and "/log",
+# as c2sp.org/tlog-tiles recommends (the URL prefix without its scheme): LOG_ORIGIN_DEFAULT.
+LOG_ORIGIN = env_str("LOG_ORIGIN", "")
+LOG_ORIGIN_DEFAULT = urlsplit(SITE_URL).netloc + "/log"
+if any(c.isspace() or c == "+" for c in LOG_ORIGIN):
+    raise ImproperlyConfigured("LOG_ORIGIN must be without spaces or '+' (it names the log's key)")
 CONFIRMATION_GRACE_HOURS = env_int("CONFIRMATION_GRACE_HOURS", 24, minimum=0)
 CONFIRMATION_LINK_DAYS = env_int("CONFIRMATION_LINK_DAYS", 30, minimum=1)
 MODERATION_OVERDUE_DAYS = env_int("MODERATION_OVERDUE_DAYS", 7, minimum=1)

@@ -27,7 +27,8 @@ class NoteError(ValueError):
     """A note, key or checkpoint that is malformed or not signed by the expected key."""
 
 
-def _check_name(name: str) -> None:
+def check_name(name: str) -> None:
+    """Refuse a key name (a log's origin) that a note's signature line could not carry."""
     if not name or any(c.isspace() or c == "+" for c in name):
         raise NoteError(f"key name {name!r} must be non-empty, without spaces or '+'")
 
@@ -66,7 +67,7 @@ def parse_vkey(text: str) -> Verifier:
     hash_hex, sep2, encoded = rest.partition("+")
     if not (sep1 and sep2):
         raise NoteError("a verifier key is name+hash+base64")
-    _check_name(name)
+    check_name(name)
     try:
         raw = base64.b64decode(encoded, validate=True)
         claimed = int(hash_hex, 16)
@@ -87,7 +88,7 @@ class Signer:
 
     @classmethod
     def from_seed(cls, name: str, seed: bytes) -> Signer:
-        _check_name(name)
+        check_name(name)
         return cls(name, Ed25519PrivateKey.from_private_bytes(seed))
 
     @property

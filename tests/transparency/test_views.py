@@ -10,6 +10,7 @@ import pytest
 
 from tests.factories import last_confirm_link, make_petition, sign_and_confirm, signer
 from undersign.signatures.services import signature_create, signature_invalidate
+from undersign.transparency.keys import log_origin
 from undersign.transparency.services import log_integrate_all
 from undersign_verify import merkle, note
 from undersign_verify.entries import commitment
@@ -33,11 +34,11 @@ def vkey(client) -> note.Verifier:
 
 
 class TestServing:
-    def test_well_known_publishes_origin_key_and_count_rule(self, client, settings):
+    def test_well_known_publishes_origin_key_and_count_rule(self, client):
         body = client.get("/.well-known/undersign-log.json").json()
-        assert body["origin"] == settings.LOG_ORIGIN == "testserver/log"
+        assert body["origin"] == log_origin() == "testserver/log"
         assert body["count_rule_version"] == 1
-        assert note.parse_vkey(body["verifier_key"]).name == settings.LOG_ORIGIN
+        assert note.parse_vkey(body["verifier_key"]).name == log_origin()
 
     def test_checkpoint_is_signed_and_cached_for_seconds(self, client, log):
         response = client.get("/log/checkpoint")

@@ -8,6 +8,7 @@ class TransparencyConfig(AppConfig):
 
     def ready(self) -> None:
         from undersign.core.checks import register_database_check
-        from undersign.transparency.checks import log_high_water_messages
+        from undersign.transparency.checks import log_high_water_messages, log_origin_messages
 
         register_database_check(log_high_water_messages)
+        register_database_check(log_origin_messages)

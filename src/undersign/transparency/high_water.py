@@ -28,6 +28,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.cache import cache
 
+from undersign.transparency.keys import log_origin_known
 from undersign.transparency.models import LogCheckpoint
 from undersign_verify.merkle import HASH_SIZE
 
@@ -129,7 +130,7 @@ def high_water_write(mark: HighWater) -> None:
         return
     data = {
         "version": FORMAT_VERSION,
-        "origin": settings.LOG_ORIGIN,  # for whoever reads the file; not compared
+        "origin": log_origin_known(),  # for whoever reads the file; not compared
         "size": mark.size,
         "root": _b64(mark.root_hash),
         "previous_size": mark.previous_size,

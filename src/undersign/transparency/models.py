@@ -102,3 +102,22 @@ class LogCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint at size {self.size}"
+
+
+class LogName(models.Model):
+    """A name of the log: its origin, the first line of every checkpoint and the name of its
+    signing key (c2sp.org/tlog-checkpoint), which verifiers pin. The first row (generation 1)
+    is written the first time the log is signed or published, from ``LOG_ORIGIN`` or the site's
+    host, and is never changed by a later change of address. A row is never updated: a
+    deliberate rename (a compromised key, docs/deployment.md) adds the next generation, and the
+    newest generation names the log."""
+
+    generation = models.PositiveIntegerField(unique=True)
+    origin = models.CharField(max_length=255, unique=True)
+    named_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(generation__gte=1), name="logname_generation_positive")]
+
+    def __str__(self) -> str:
+        return self.origin

@@ -9,11 +9,12 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS
 from django.utils.translation import gettext
 
 from undersign.transparency.high_water import REFUSAL_CACHE_KEY
 from undersign.transparency.keys import log_signer
-from undersign.transparency.models import LogCheckpoint, LogEntry, LogEntryKind, LogTile
+from undersign.transparency.models import LogCheckpoint, LogEntry, LogEntryKind, LogName, LogTile
 from undersign_verify import merkle, note
 from undersign_verify.entries import COUNT_RULE_VERSION, RevocationReason, commitment, decode_entry
 from undersign_verify.merkle import EMPTY_ROOT
@@ -44,7 +45,8 @@ def log_checkpoint_latest() -> SignedCheckpoint:
     (Ed25519 is deterministic, so every request gets the same note)."""
     row = LogCheckpoint.objects.order_by("-size").values_list("size", "root_hash", "note").first()
     if row is None:
-        text = log_signer().sign(Checkpoint(settings.LOG_ORIGIN, 0, EMPTY_ROOT).text())
+        signer = log_signer()
+        text = signer.sign(Checkpoint(signer.name, 0, EMPTY_ROOT).text())
         return SignedCheckpoint(0, EMPTY_ROOT, text)
     return SignedCheckpoint(row[0], bytes(row[1]), row[2])
 
@@ -81,10 +83,12 @@ def log_integration_refusal() -> str | None:
 
 
 def log_description() -> dict[str, object]:
-    """What ``/.well-known/undersign-log.json`` publishes."""
+    """What ``/.well-known/undersign-log.json`` publishes: the stored name, whatever address the
+    site has now (its URLs follow ``SITE_URL``)."""
+    signer = log_signer()
     return {
-        "origin": settings.LOG_ORIGIN,
-        "verifier_key": log_signer().verifier.vkey,
+        "origin": signer.name,
+        "verifier_key": signer.verifier.vkey,
         "count_rule_version": COUNT_RULE_VERSION,
         "checkpoint": f"{settings.SITE_URL}/log/checkpoint",
         "tiles": f"{settings.SITE_URL}/log/",
@@ -224,3 +228,8 @@ def receipt_check(*, text: str) -> ReceiptCheck:
     result.revoked = reason is not None
     result.withdrawn = reason == RevocationReason.WITHDRAWN
     return result
+
+
+def log_names() -> list[LogName]:
+    """Every name the log has had, the first first; the last names it now."""
+    return list(LogName.objects.using(DEFAULT_DB_ALIAS).order_by("generation"))

@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models.functions import TruncDay
 from django.utils import timezone
 
+from undersign.core.errors import Refusal
 from undersign.petitions.models import Petition, PetitionState
 from undersign.petitions.services import CountChange, petition_counters_apply
 from undersign.transparency.high_water import (
@@ -30,12 +31,12 @@ from undersign.transparency.high_water import (
     refusal_clear,
     refusal_report,
 )
-from undersign.transparency.keys import log_signer
-from undersign.transparency.models import LogCheckpoint, LogEntry, LogEntryKind, LogTile
+from undersign.transparency.keys import log_origin_store, log_signer
+from undersign.transparency.models import LogCheckpoint, LogEntry, LogEntryKind, LogName, LogTile
 from undersign.transparency.signals import signatures_too_late
 from undersign_verify.entries import Entry, EntryType, RevocationReason, petition_text_digest
 from undersign_verify.merkle import EMPTY_ROOT, leaf_hash
-from undersign_verify.note import Checkpoint
+from undersign_verify.note import Checkpoint, NoteError, check_name
 from undersign_verify.tiles import ENTRIES, TILE_WIDTH, TileSet, decode_bundle, encode_bundle
 
 S = PetitionState
@@ -238,7 +239,8 @@ def _append(size: int, entries: list[bytes]) -> tuple[int, bytes]:
 
 
 def _sign(size: int, root_hash: bytes, now: datetime) -> LogCheckpoint:
-    note = log_signer().sign(Checkpoint(settings.LOG_ORIGIN, size, root_hash).text())
+    signer = log_signer()
+    note = signer.sign(Checkpoint(signer.name, size, root_hash).text())
     return LogCheckpoint.objects.create(size=size, root_hash=root_hash, note=note, created_at=now)
 
 
@@ -356,3 +358,25 @@ def log_integrate_periodic() -> int:
         return log_integrate_all()
     except IntegrationRefused:
         return 0
+
+
+class LogRenameRefused(Refusal):
+    pass
+
+
+@transaction.atomic
+def log_rename(*, origin: str) -> LogName:
+    """Name the log ``origin`` from now on: the next checkpoint is signed under it. For a
+    compromised signing key only (docs/deployment.md), together with the new key, since
+    verifiers pin the name with the key. A name the log has had is never taken again, so
+    nothing signed under an old name can pass for the new one."""
+    try:
+        check_name(origin)
+    except NoteError as error:
+        raise LogRenameRefused(str(error)) from None
+    log_origin_store()  # a log never named yet keeps its first name in the history
+    if LogName.objects.filter(origin=origin).exists():
+        raise LogRenameRefused(f"the log has already been named {origin!r}: choose a name it never had")
+    latest = LogName.objects.order_by("-generation").values_list("generation", flat=True).first() or 0
+    # A concurrent rename fails on the unique generation rather than fork the name.
+    return LogName.objects.create(origin=origin, generation=latest + 1, named_at=timezone.now())
