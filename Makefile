@@ -44,9 +44,12 @@ run: $(STAMP)
 
 # gettext's xgettext and msgfmt: tests/test_catalogues.py runs makemessages and checks the
 # catalogues with them. Without root outside CI that one check skips and says why; under CI a
-# missing tool fails the target rather than hide an incomplete catalogue.
+# missing tool fails the target rather than hide an incomplete catalogue. ensure-axe.sh installs
+# axe-core from js/package-lock.json (npm ci, only when missing or the lock changed) for the
+# accessibility browser test, under the same rule.
 test: $(STAMP)
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-axe.sh
 	command -v xgettext >/dev/null || bash scripts/ensure-debian-packages.sh gettext || [ "$${CI:-}" != "true" ]
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -179,6 +179,12 @@ class SearchApprovalRequestForm(forms.Form):
         ),
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        # Shown beside the search form, whose fields share these names: ids of their own, or
+        # each label would name the search form's field.
+        kwargs.setdefault("auto_id", "approval-%s")
+        super().__init__(*args, **kwargs)
+
     def clean_reason(self) -> str:
         reason = self.cleaned_data["reason"]
         if error := reason_without_personal_data(reason):
