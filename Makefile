@@ -39,10 +39,12 @@ run: $(STAMP)
 
 # gettext's xgettext and msgfmt: tests/test_catalogues.py runs makemessages and checks the
 # catalogues with them. Without root outside CI that one check skips and says why; under CI a
-# missing tool fails the target rather than hide an incomplete catalogue.
+# missing tool fails the target rather than hide an incomplete catalogue. DejaVu Sans
+# (fonts-dejavu-core) draws the share image's Cyrillic; tests/sharing checks it is there.
 test: $(STAMP)
 	bash scripts/ensure-chromium.sh
 	command -v xgettext >/dev/null || bash scripts/ensure-debian-packages.sh gettext || [ "$${CI:-}" != "true" ]
+	test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || bash scripts/ensure-debian-packages.sh fonts-dejavu-core || [ "$${CI:-}" != "true" ]
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # `make js`: rebuild the browser libraries we serve from our own static files (attack mode's
