@@ -159,7 +159,7 @@ class TestShareImage:
 
     def test_a_long_action_is_cut_with_an_ellipsis_within_the_width(self):
         face, lines = share_image_module.fit_action("Очень длинное требование " * 30, 1024)
-        assert len(lines) == share_image_module.ACTION_MAX_LINES
+        assert len(lines) == share_image_module.max_lines(share_image_module.ACTION_SIZES[-1])
         assert lines[-1].endswith("…")
         assert all(face.getlength(line) <= 1024 for line in lines)
 

@@ -34,8 +34,10 @@ FONT_DIRS = (
     Path("/usr/share/fonts/dejavu-sans-fonts"),
     Path("/usr/share/fonts/TTF"),
 )
-ACTION_SIZES = (64, 58, 52, 46, 40)  # the largest at which the action fits in ACTION_MAX_LINES
-ACTION_MAX_LINES = 5
+ACTION_TOP = 72
+ACTION_HEIGHT = 360  # down to 432, clear of the rule at 468 that sets the count apart
+ACTION_SIZES = (64, 58, 52, 46, 40)  # the largest at which the action fits in ACTION_HEIGHT
+LINE_SPACING = 1.22
 ELLIPSIS = "…"
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont | ImageFont.TransposedFont
@@ -80,14 +82,18 @@ def wrap(text: str, face: Font, width: int) -> list[str]:
     return lines
 
 
+def max_lines(size: int) -> int:
+    return int(ACTION_HEIGHT // (size * LINE_SPACING))
+
+
 def fit_action(action: str, width: int) -> tuple[Font, list[str]]:
     """The action at the largest size at which it fits; at the smallest, cut with an ellipsis."""
     for size in ACTION_SIZES:
         face = font(size, bold=True)
         lines = wrap(action, face, width)
-        if len(lines) <= ACTION_MAX_LINES:
+        if len(lines) <= max_lines(size):
             return face, lines
-    lines = lines[:ACTION_MAX_LINES]
+    lines = lines[: max_lines(size)]
     last = lines[-1]
     while last and face.getlength(last + ELLIPSIS) > width:
         last = last[:-1]
@@ -104,8 +110,8 @@ def render_share_image(*, action: str, count: str, label: str) -> bytes:
     text_width = WIDTH - 2 * MARGIN
 
     face, lines = fit_action(action, text_width)
-    line_height = int(face.size * 1.22) if isinstance(face, ImageFont.FreeTypeFont) else 24
-    y = 72
+    line_height = int(getattr(face, "size", 20) * LINE_SPACING)
+    y = ACTION_TOP
     for line in lines:
         draw.text((MARGIN, y), line, font=face, fill=INK)
         y += line_height
