@@ -46,11 +46,13 @@ run: $(STAMP)
 # catalogues with them. Without root outside CI that one check skips and says why; under CI a
 # missing tool fails the target rather than hide an incomplete catalogue. ensure-axe.sh installs
 # axe-core from js/package-lock.json (npm ci, only when missing or the lock changed) for the
-# accessibility browser test, under the same rule.
+# accessibility browser test, under the same rule. DejaVu Sans (fonts-dejavu-core) draws the
+# share image's Cyrillic; tests/sharing checks it is there.
 test: $(STAMP)
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-axe.sh
 	command -v xgettext >/dev/null || bash scripts/ensure-debian-packages.sh gettext || [ "$${CI:-}" != "true" ]
+	test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || bash scripts/ensure-debian-packages.sh fonts-dejavu-core || [ "$${CI:-}" != "true" ]
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # `make js`: rebuild the browser libraries we serve from our own static files (attack mode's

@@ -32,6 +32,9 @@ def paths(petition, signature, rejected, restricted, claim):
         f"/en/petitions/{petition.pk}/",
         f"/en/petitions/{petition.pk}/signers/",
         f"/en/petitions/{rejected.pk}/",
+        f"/en/petitions/{petition.pk}/embed/",
+        f"/petitions/{petition.pk}/badge.svg",
+        f"/petitions/{petition.pk}/share/1.png",
         f"/en/petitions/{petition.pk}/sign/",
         f"/en/petitions/{petition.pk}/sign/thank-you/",
         f"/en/sponsor/{petition.sponsor_token}/",
@@ -74,7 +77,7 @@ def validator_client(site):
 def test_odd_query_strings_never_500(client, site, validator_client):
     for path in paths(*site):
         for value in ODD:
-            for key in ("state", "q", "page", "member_query"):
+            for key in ("state", "q", "page", "member_query", "lang"):
                 for visitor in (client, validator_client):
                     response = visitor.get(path, {key: value})
                     assert response.status_code < 500, (path, key, value)

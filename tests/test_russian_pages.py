@@ -144,6 +144,7 @@ def test_a_visitor_reads_the_public_pages_in_russian(open_petition, registry_pet
     tour.get(f"/ru/petitions/{open_petition.pk}/")
     tour.get(f"/ru/petitions/{open_petition.pk}/signers/")
     tour.get(f"/ru/petitions/{open_petition.pk}/statistics/")
+    tour.get(f"/ru/petitions/{open_petition.pk}/embed/")
     tour.get(f"/ru/petitions/{registry_petition.pk}/")
     tour.get(f"/ru/petitions/{registry_petition.pk}/statistics/")
     tour.get(f"/ru/petitions/{registry_petition.pk}/signers/")

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "undersign.counting",
     "undersign.retention",
     "undersign.api",
+    "undersign.sharing",
     "undersign.site",
 ]
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("healthz", site_views.health, name="health"),
     path("", include("undersign.api.urls")),
     path("", include("undersign.transparency.urls")),
+    path("", include("undersign.sharing.urls")),
     path("proof/", include("undersign.abuse.proof_urls")),
 ]
 
@@ -29,6 +30,7 @@ urlpatterns += i18n_patterns(
     path("", site_views.home, name="home"),
     path("api/", api_views.docs, name="api_docs"),
     path("petitions/", include("undersign.site.petition_urls")),
+    path("", include("undersign.sharing.page_urls")),
     path("signatures/my-data/", include("undersign.site.signer_data_urls")),
     path("", include("undersign.signatures.urls")),
     path("", include("undersign.transparency.page_urls")),
