@@ -201,7 +201,8 @@ def test_a_registry_member_reads_the_sign_form_and_its_search_in_russian(registr
     page = tour.post(sign, {"member_query": "Васильев", "search": "1"})
     assert "Депутат Васильев" in page  # the search found the member: the results are on the page
     tour.post(sign, {"member_query": "Никто", "search": "1"})
-    tour.post(sign, {"name": "Не депутат", "email": "nad@example.org", "region": "E12000007"}, status=400)
+    page = tour.post(sign, {"name": "Не депутат", "email": "nad@example.org", "region": "E12000007"}, status=400)
+    assert 'href="#id_member">Ваша запись в реестре:' in page  # the error summary names the field
     tour.assert_russian()
 
 
