@@ -24,12 +24,15 @@ from tests.factories import (
 from tests.i18n_scan import english_leftovers
 from tests.moderation.conftest import make_held
 from tests.verification.conftest import claim_and_confirm, make_validator, official_email, registry_csv
-from undersign.petitions.models import PetitionState
+from undersign.moderation.services import petition_take_down
+from undersign.petitions.models import Petition, PetitionState
+from undersign.petitions.services import petition_response_record
 from undersign.signatures.data_links import signer_data_link_issue
-from undersign.signatures.models import Display
+from undersign.signatures.links import claim_news_args, petition_link_check, unsubscribe_token
+from undersign.signatures.models import Display, Signature, SignatureKind
 from undersign.transparency.services import log_integrate_all
-from undersign.verification.models import Claim, ClaimStatus, Registry, SigningPolicy
-from undersign.verification.services import petition_verification_set, registry_import
+from undersign.verification.models import Claim, ClaimStatus, DecisionKind, Registry, SigningPolicy
+from undersign.verification.services import claim_decide, petition_verification_set, registry_import
 
 pytestmark = pytest.mark.django_db
 
@@ -166,6 +169,7 @@ def test_a_signer_reads_the_sign_confirm_and_data_pages_in_russian(open_petition
     tour.get(sign)
     tour.post(sign, {"name": "", "email": "не адрес"}, status=400)
     details = {"name": "Ксения Семёнова", "email": "ksenia@example.org", "region": "E12000007", "display": "named"}
+    tour.post(sign, {**details, "email": "ksenia@yandex.ri"}, status=400)  # the mistyped-address guard
     tour.post(sign, details)  # lands on the thank-you page
     tour.get(f"/ru/petitions/{open_petition.pk}/sign/thank-you/")
     tour.get(f"/ru/petitions/{open_petition.pk}/sign/resend/")
@@ -201,7 +205,8 @@ def test_a_registry_member_reads_the_sign_form_and_its_search_in_russian(registr
     page = tour.post(sign, {"member_query": "Васильев", "search": "1"})
     assert "Депутат Васильев" in page  # the search found the member: the results are on the page
     tour.post(sign, {"member_query": "Никто", "search": "1"})
-    tour.post(sign, {"name": "Не депутат", "email": "nad@example.org", "region": "E12000007"}, status=400)
+    page = tour.post(sign, {"name": "Не депутат", "email": "nad@example.org", "region": "E12000007"}, status=400)
+    assert 'href="#id_member">Ваша запись в реестре:' in page  # the error summary names the field
     tour.assert_russian()
 
 
@@ -238,6 +243,38 @@ def test_a_creator_and_a_sponsor_read_the_creation_pages_in_russian(settings):
     sponsor.post(f"/ru/signatures/confirm/{token}/")
     sponsor.get("/ru/sponsor/nope/", status=404)
     sponsor.assert_russian()
+
+    # Behind the creator's own link: collecting supporters, then being checked.
+    petition = Petition.objects.get(sponsor_token=sponsor_token)
+    creator_signature = Signature.objects.get(petition=petition, kind=SignatureKind.CREATOR)
+    link_token = unsubscribe_token(tag=bytes(creator_signature.dedup_tag))
+    status_page = f"/ru/signatures/petition/{link_token}/{petition_link_check(token=link_token)}/"
+    assert "/sponsor/" in creator.get(status_page)
+    Petition.objects.filter(pk=petition.pk).update(state=PetitionState.SPONSORED)
+    creator.get(status_page)
+    creator.assert_russian()
+
+
+def test_taken_down_duplicate_and_answered_petitions_read_in_russian(moderator, open_petition):
+    taken_down = russian_petition("Закрыть парк на ночь")
+    petition_take_down(petition=taken_down, actor=moderator, reason_code="duplicate", duplicate_of=open_petition.pk)
+    answered = russian_petition("Починить фонтан", state=PetitionState.CLOSED)
+    petition_response_record(petition=answered, actor=moderator, summary="Починим.", details="Весной.")
+    tour = Tour()
+    assert f"/ru/petitions/{open_petition.pk}/" in tour.get(f"/ru/petitions/{taken_down.pk}/")
+    tour.get(f"/ru/petitions/{answered.pk}/")
+    tour.assert_russian()
+
+
+def test_a_claimant_reads_the_news_of_the_decision_in_russian(registry, registry_petition):
+    claim = Claim.objects.select_related("signature").get(petition=registry_petition, status=ClaimStatus.PENDING)
+    link = "/ru/signatures/claim/{}/{}/".format(*claim_news_args(tag=bytes(claim.signature.dedup_tag)))
+    claim_decide(
+        claim=claim, actor=make_validator("vera", registry), kind=DecisionKind.REJECT, reason_code="no-evidence"
+    )
+    tour = Tour()
+    tour.get(link)
+    tour.assert_russian()
 
 
 def test_a_moderator_reads_the_staff_pages_in_russian(moderator, open_petition):

@@ -113,7 +113,7 @@ class TestTheCreateWizard:
         english = text_of(page(client, "petitions:create", language="en"))
         assert 'data-left-other="# characters left"' in english and "80 characters at most" in english
         refused = text_of(page(client, "petitions:create", method="post", data={"action": "", "background": ""}))
-        assert "Пожалуйста, исправьте ошибки ниже." in refused and "Укажите, что вы предлагаете сделать." in refused
+        assert "Есть ошибки" in refused and "Укажите, что вы предлагаете сделать." in refused
         assert_no_english(refused, "Please correct the errors below.", "Tell us what you want us to do.")
         text = {"action": "Посадить деревья", "background": "Деревья дают тень.", "additional_details": ""}
         assert page(client, "petitions:create", method="post", data=text).status_code == 302

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from tests.factories import make_petition, sign_and_confirm
+from undersign.transparency.keys import log_origin
 from undersign.transparency.selectors import log_checkpoint_latest
 from undersign.transparency.services import log_integrate_all
 
@@ -28,7 +29,7 @@ def test_the_page_shows_the_latest_checkpoint_and_how_to_check_it(settings):
     assert response.status_code == 200 and "public" in response["Cache-Control"]
     assert f'<span class="big-count">{checkpoint.size}</span> entries' in page
     assert base64.b64encode(checkpoint.root_hash).decode() in page
-    assert settings.LOG_ORIGIN in page
+    assert log_origin() in page
     wellknown = Client().get("/.well-known/undersign-log.json").json()
     assert wellknown["verifier_key"] in page
     assert "undersign-verify --site http://testserver" in page

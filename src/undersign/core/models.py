@@ -78,6 +78,8 @@ class OutboundEmail(models.Model):
         PETITION_CLOSED = "petition_closed"
         PETITION_RESPONSE = "petition_response"
         SIGNER_DATA_LINK = "signer_data_link"
+        # To a claimant: a validator decided their claim (the mail says only that there is news).
+        CLAIM_DECIDED = "claim_decided"
         # To the moderators, not a signer: a petition's held signatures crossed the alert level.
         ABUSE_ALERT = "abuse_alert"
 

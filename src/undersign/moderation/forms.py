@@ -47,6 +47,13 @@ class ReasonForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Optional. Sent to the creator and shown on a rejected petition's page."),
     )
+    duplicate_of = forms.IntegerField(
+        label=_("Petition it duplicates"),
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text=_("Optional: the number of the other petition, which this one's page then links to."),
+    )
 
 
 class FlagForm(forms.Form):

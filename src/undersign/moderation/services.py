@@ -119,12 +119,37 @@ def petition_approve(*, petition: Petition, actor: User) -> Petition:
         return petition
 
 
+class BadDuplicate(ModerationRefused):
+    def __init__(self) -> None:
+        super().__init__(_("The petition it duplicates must be another petition whose text is public."))
+
+
+def check_duplicate_of(petition: Petition, duplicate_of: int | None) -> Petition | None:
+    """The petition ``petition`` is said to repeat (by number), or None; raises ``BadDuplicate``
+    unless it is another petition whose page shows its text (where the link could lead)."""
+    if duplicate_of is None:
+        return None
+    other = Petition.objects.text_visible().exclude(pk=petition.pk).filter(pk=duplicate_of).first()
+    if other is None:
+        raise BadDuplicate
+    return other
+
+
 def _reject(
-    petition: Petition, *, actor: User, reason_code: str, details: str, transition: str, email_kind: str
+    petition: Petition,
+    *,
+    actor: User,
+    reason_code: str,
+    details: str,
+    transition: str,
+    email_kind: str,
+    duplicate_of: int | None = None,
 ) -> Petition:
     """Move to ``rejected`` (or ``hidden`` for reasons that hide the text) with the reason
-    recorded on the petition and in its event, and tell the creator."""
+    recorded on the petition and in its event, and tell the creator. ``duplicate_of``: the
+    number of the petition this one repeats, which its page then links to."""
     reason = check_reason(reason_code)
+    other = check_duplicate_of(petition, duplicate_of)
     with transaction.atomic():
         petition = petition_transition(
             petition,
@@ -136,15 +161,18 @@ def _reject(
             rejected_at=timezone.now(),
             rejection_code=reason.code,
             rejection_details=details,
+            duplicate_of=other,
         )
         notify_creator(petition=petition, kind=email_kind)
         return petition
 
 
-def petition_reject(*, petition: Petition, actor: User, reason_code: str, details: str = "") -> Petition:
+def petition_reject(
+    *, petition: Petition, actor: User, reason_code: str, details: str = "", duplicate_of: int | None = None
+) -> Petition:
     """Refuse to publish a petition awaiting moderation, with a configured reason; a reason
-    marked ``hidden`` also hides its text. The creator is told. Raises ``UnknownReason`` or
-    ``TransitionRefused``."""
+    marked ``hidden`` also hides its text. The creator is told. Raises ``UnknownReason``,
+    ``BadDuplicate`` or ``TransitionRefused``."""
     return _reject(
         petition,
         actor=actor,
@@ -152,6 +180,7 @@ def petition_reject(*, petition: Petition, actor: User, reason_code: str, detail
         details=details,
         transition=Transition.REJECT,
         email_kind=K.PETITION_REJECTED,
+        duplicate_of=duplicate_of,
     )
 
 
@@ -163,7 +192,9 @@ def petition_flag(*, petition: Petition, actor: User, note: str = "") -> Petitio
         return petition_transition(petition, transition=Transition.FLAG, to_state=S.FLAGGED, actor=actor, note=note)
 
 
-def petition_take_down(*, petition: Petition, actor: User, reason_code: str, details: str = "") -> Petition:
+def petition_take_down(
+    *, petition: Petition, actor: User, reason_code: str, details: str = "", duplicate_of: int | None = None
+) -> Petition:
     """Stop an open petition collecting signatures, with a configured reason (``hidden``
     reasons also hide its text). The creator is told. Only open petitions: a closed one keeps
     its ``closed_at``, which the rejected states may not carry. Raises ``UnknownReason`` or
@@ -175,6 +206,7 @@ def petition_take_down(*, petition: Petition, actor: User, reason_code: str, det
         details=details,
         transition=Transition.TAKE_DOWN,
         email_kind=K.PETITION_TAKEN_DOWN,
+        duplicate_of=duplicate_of,
     )
 
 

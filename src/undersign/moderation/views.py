@@ -45,6 +45,7 @@ from undersign.moderation.selectors import (
     signers_matching,
 )
 from undersign.moderation.services import (
+    BadDuplicate,
     ModerationRefused,
     SearchRefused,
     TransitionRefused,
@@ -316,7 +317,11 @@ def reject(request: HttpRequest, petition_id: int) -> HttpResponse:
             actor=signed_in_user(request),
             reason_code=form.cleaned_data["reason"],
             details=form.cleaned_data["details"],
+            duplicate_of=form.cleaned_data["duplicate_of"],
         )
+    except BadDuplicate as refused:
+        form.add_error("duplicate_of", refused.message)
+        return _petition_page(request, petition, status=400, reject_form=form)
     except TransitionRefused:
         return _refused(request, petition, "rejected")
     messages.success(
@@ -354,7 +359,11 @@ def take_down(request: HttpRequest, petition_id: int) -> HttpResponse:
             actor=signed_in_user(request),
             reason_code=form.cleaned_data["reason"],
             details=form.cleaned_data["details"],
+            duplicate_of=form.cleaned_data["duplicate_of"],
         )
+    except BadDuplicate as refused:
+        form.add_error("duplicate_of", refused.message)
+        return _petition_page(request, petition, status=400, take_down_form=form)
     except TransitionRefused:
         return _refused(request, petition, "taken down")
     messages.success(request, _("Petition %(number)s was taken down.") % {"number": petition.pk})

@@ -126,6 +126,11 @@ class Petition(models.Model):
     rejected_at = models.DateTimeField(null=True, blank=True)
     rejection_code = models.CharField(max_length=32, blank=True)
     rejection_details = models.TextField(blank=True)
+    # The petition this one repeats, when a moderator rejected or took it down as a duplicate:
+    # its page links there, so its would-be signers find where to sign.
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="petition it repeats"
+    )
     response_threshold_reached_at = models.DateTimeField(null=True, blank=True)
     debate_threshold_reached_at = models.DateTimeField(null=True, blank=True)
     # Set when the petition's data key was destroyed (crypto-shredding): from then on no name,
@@ -190,6 +195,11 @@ class Petition(models.Model):
     def is_public(self) -> bool:
         """Its page exists (a hidden one's without its text)."""
         return self.state in PUBLIC_STATES
+
+    @property
+    def was_taken_down(self) -> bool:
+        """Rejected after it had opened (and collected signatures), not refused before."""
+        return self.state in REJECTED_STATES and self.opened_at is not None
 
     @property
     def is_published(self) -> bool:

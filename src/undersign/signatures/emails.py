@@ -32,12 +32,12 @@ from undersign.signatures.links import (
 )
 from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus
 from undersign.signatures.personal_data import signer_email, signer_language
-from undersign.signatures.selectors import creator_signature
+from undersign.signatures.selectors import creator_signature, sponsors_confirmed
 from undersign.signatures.services import signature_confirmation_token_issue
 
 K = OutboundEmail.Kind
 # Messages a signer asked not to get once they unsubscribed (the others answer their own acts).
-_UPDATES = {K.SPONSOR_SIGNED, K.PETITION_CLOSED, K.PETITION_RESPONSE}
+_UPDATES = {K.SPONSOR_SIGNED, K.PETITION_CLOSED, K.PETITION_RESPONSE, K.CLAIM_DECIDED}
 
 
 def absolute(path: str) -> str:
@@ -175,9 +175,7 @@ def already_signed(message: OutboundEmail, signature: Signature) -> EmailMessage
 
 @renders_to_signer(K.SPONSOR_SIGNED)
 def sponsor_signed(message: OutboundEmail, signature: Signature) -> EmailMessage | None:
-    sponsors = Signature.objects.filter(
-        petition_id=signature.petition_id, kind=SignatureKind.SPONSOR, status=SignatureStatus.CONFIRMED
-    ).count()
+    sponsors = sponsors_confirmed(petition=signature.petition)
     return signer_message(
         "sponsor_signed",
         signature,

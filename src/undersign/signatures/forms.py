@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from undersign.core.addresses import COMMON_MAIL_DOMAINS, address_suggestion
 from undersign.core.reference import regions
 from undersign.petitions.models import Petition
 from undersign.signatures.models import Display
@@ -116,6 +117,18 @@ class SignerForm(forms.Form):
     def __init__(self, *args, group: GroupChoice | None = None, **kwargs) -> None:
         """``group``: the group's display choice where the petition offers it (``group_choice``)."""
         super().__init__(*args, **kwargs)
+        # The mistyped-address guard (``core.addresses``): the address it suggests instead of
+        # the typed one, and the typed one once its signer said it is right (``_signer_fields.html``
+        # posts it back as ``address_kept``, so it is not questioned again on a form with other errors).
+        self.address_suggestion: str | None = None
+        self.address_kept: str | None = None
+        self.fields["email"].widget.attrs.update(
+            {
+                "data-address-domains": " ".join(COMMON_MAIL_DOMAINS),
+                # %s: the likely address, which address-hint.js makes a button that puts it in the field.
+                "data-address-hint": gettext("Did you mean %s?"),
+            }
+        )
         region = self.fields["region"]
         assert isinstance(region, forms.ChoiceField), "declared above"
         region.choices = [("", gettext("Choose…"))] + [(r.code, r.name) for r in regions()]
@@ -140,7 +153,18 @@ class SignerForm(forms.Form):
                     "an address at an IP address cannot be used."
                 )
             )
-        return email
+        suggestion = address_suggestion(email)
+        if suggestion is None:
+            return email
+        if self.data.get("address_right") or (self.data.get("address_kept") or "").strip() == email:
+            self.address_kept = email
+            return email
+        self.address_suggestion = suggestion
+        raise forms.ValidationError(
+            gettext("Did you mean %(suggestion)s? Correct the address, or tick the box below if it is right.")
+            % {"suggestion": suggestion},
+            code="address_typo",
+        )
 
     def signer_details(self, *, ip_address: str | None) -> SignerDetails:
         """The valid form's answers, for ``signature_create``."""

@@ -20,6 +20,9 @@ that digest.
 - Leaving a safety-in-numbers group: the unsubscribe token plus its own keyed check
   (``group_leave_check``), given only to a group member (on the confirmation page and in their
   mails), so that the token alone, which every mail carries, does not open the leave page.
+- Claim news: the unsubscribe token plus its own keyed check (``claim_news_check``), in the
+  content-free "news about your signature" mail a claimant gets once a validator decided; its
+  page shows the outcome.
 - Unsubscribe: one token per signature that stays the same in every message (mail clients keep
   the ``List-Unsubscribe`` address), derived from the signature's dedup tag under the secret
   key, so it can be rebuilt at sending without being stored; its digest is
@@ -95,7 +98,25 @@ def group_leave_valid(*, token: str, check: str) -> bool:
     return constant_time_compare(group_leave_check(token=token), check)
 
 
+def claim_news_check(*, token: str) -> str:
+    """The keyed check that makes an unsubscribe token a link to the outcome of its claim."""
+    return _check("undersign.claim-news-link/v1", token)
+
+
+def claim_news_args(*, tag: bytes) -> tuple[str, str]:
+    """The (token, check) of the claim-news link of the signature whose dedup tag is ``tag``."""
+    token = unsubscribe_token(tag=tag)
+    return token, claim_news_check(token=token)
+
+
+def claim_news_valid(*, token: str, check: str) -> bool:
+    return constant_time_compare(claim_news_check(token=token), check)
+
+
 __all__ = [
+    "claim_news_args",
+    "claim_news_check",
+    "claim_news_valid",
     "data_link_check",
     "data_link_valid",
     "group_leave_args",

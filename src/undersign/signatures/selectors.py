@@ -120,6 +120,13 @@ def _shown_creators() -> QuerySet[Signature]:
     )
 
 
+def sponsors_confirmed(*, petition: Petition) -> int:
+    """How many sponsors have confirmed their support of ``petition`` (what moderation waits for)."""
+    return Signature.objects.filter(
+        petition_id=petition.pk, kind=SignatureKind.SPONSOR, status=SignatureStatus.CONFIRMED
+    ).count()
+
+
 def petition_by_sponsor_token(*, token: str) -> Petition | None:
     """The petition whose sponsor link carries ``token`` (unique): the link names no petition id."""
     if not token or len(token) > 64:

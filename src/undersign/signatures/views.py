@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 import re
 import secrets
 
@@ -22,7 +23,7 @@ from undersign.signatures.links import group_leave_args, petition_link_valid
 from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus
 from undersign.signatures.personal_data import signer_name
 from undersign.signatures.resend import signature_confirmation_resend
-from undersign.signatures.selectors import petition_by_sponsor_token
+from undersign.signatures.selectors import petition_by_sponsor_token, sponsors_confirmed
 from undersign.signatures.services import (
     CommitmentTaken,
     InvalidLink,
@@ -45,7 +46,9 @@ CORRECTABLE = ("name", "region", "display")
 
 
 def _petition(petition_id: int) -> Petition:
-    petition = Petition.objects.filter(pk=petition_id).first()
+    """A petition whose text its public page shows: its other pages under ``/petitions/<id>/``
+    answer 404 like that page for one not yet moderated, or hidden."""
+    petition = Petition.objects.text_visible().filter(pk=petition_id).first()
     if petition is None:
         raise Http404("no such petition")
     return petition
@@ -91,10 +94,29 @@ def sign_without_claim(request: HttpRequest, petition: Petition) -> HttpResponse
     return render(request, "signatures/sign.html", {"petition": petition, "form": form}, status=status)
 
 
+def _check_email_page(request: HttpRequest, petition: Petition, *, sponsor: bool) -> HttpResponse:
+    """The page after the sign or sponsor form, the same whatever the form's verdict (stored,
+    held, refused, already signed): so it speaks of "your signature" as pending, says what turns
+    it into a count, and shows the count as it stands, which it has not changed yet."""
+    return render(
+        request,
+        "signatures/check_email.html",
+        {
+            "petition": petition,
+            "sponsor": sponsor,
+            "link_days": settings.CONFIRMATION_LINK_DAYS,
+            # The log's integrator counts it, and a public page may be that much older.
+            "count_seconds": math.ceil(settings.LOG_INTEGRATE_INTERVAL + settings.PUBLIC_CACHE_SECONDS),
+            "sponsors": sponsors_confirmed(petition=petition) if sponsor else None,
+            "sponsors_required": settings.SPONSORS_REQUIRED,
+        },
+    )
+
+
 @private_page
 @require_safe
 def sign_done(request: HttpRequest, petition_id: int) -> HttpResponse:
-    return render(request, "signatures/check_email.html", {"petition": _petition(petition_id), "sponsor": False})
+    return _check_email_page(request, _petition(petition_id), sponsor=False)
 
 
 def _sponsored_petition(token: str) -> Petition:
@@ -130,7 +152,13 @@ def sponsor(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "signatures/sponsor.html",
-        {"petition": petition, "form": form, "awaiting_moderation": petition.state != S.VALIDATED},
+        {
+            "petition": petition,
+            "form": form,
+            "awaiting_moderation": petition.state != S.VALIDATED,
+            "sponsors": sponsors_confirmed(petition=petition),
+            "sponsors_required": settings.SPONSORS_REQUIRED,
+        },
         status=status,
     )
 
@@ -138,8 +166,7 @@ def sponsor(request: HttpRequest, token: str) -> HttpResponse:
 @private_page
 @require_safe
 def sponsor_done(request: HttpRequest, token: str) -> HttpResponse:
-    petition = _sponsored_petition(token)
-    return render(request, "signatures/check_email.html", {"petition": petition, "sponsor": True})
+    return _check_email_page(request, _sponsored_petition(token), sponsor=True)
 
 
 def _resend_page(request: HttpRequest, petition: Petition, kind: str, back: str) -> HttpResponse:
@@ -265,7 +292,8 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 def petition_link(request: HttpRequest, token: str, check: str) -> HttpResponse:
     """The petition a mail is about, reached through the signature's opaque token: the mail
     itself names no petition, not even by its address, so a mailbox read without following its
-    links says nothing of what its owner signed. Only a confirmed signature's link opens."""
+    links says nothing of what its owner signed. Only a confirmed signature's link opens. The
+    creator's opens, while the petition is not public, the page saying where it stands."""
     try:
         if not petition_link_valid(token=token, check=check):
             raise InvalidLink
@@ -274,7 +302,27 @@ def petition_link(request: HttpRequest, token: str, check: str) -> HttpResponse:
             raise InvalidLink
     except InvalidLink as refused:
         return refusal_page(request, refused)
+    petition = signature.petition
+    if signature.kind == SignatureKind.CREATOR and not petition.is_public:
+        return creator_status_page(request, petition)
     return redirect("petitions:detail", petition_id=signature.petition_id)
+
+
+def creator_status_page(request: HttpRequest, petition: Petition) -> HttpResponse:
+    """Where a petition not yet public stands, for its creator only (the link of their own mails;
+    the petition's public page answers 404 until it is published): collecting sponsors, with how
+    many confirmed and the link to share, or being checked by the moderators."""
+    return render(
+        request,
+        "signatures/creator_status.html",
+        {
+            "petition": petition,
+            "collecting": petition.state == S.VALIDATED,
+            "sponsors": sponsors_confirmed(petition=petition),
+            "sponsors_required": settings.SPONSORS_REQUIRED,
+            "sponsor_url": request.build_absolute_uri(reverse("signatures:sponsor", args=[petition.sponsor_token])),
+        },
+    )
 
 
 @csrf_exempt  # RFC 8058 one-click: the mail client POSTs without our form; the token is the secret

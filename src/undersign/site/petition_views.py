@@ -253,7 +253,8 @@ def create_creator(request: HttpRequest, draft: _Draft) -> HttpResponse:
     if request.method == "POST":
         form = CreatorForm(request.POST)
         if form.is_valid():
-            draft["creator"] = form.cleaned_data
+            # The address the creator said is right stays so: the check step validates the draft again.
+            draft["creator"] = {**form.cleaned_data, "address_kept": form.address_kept or ""}
             return _saved(request, draft, "petitions:create_check")
     else:
         form = CreatorForm(initial=draft.get("creator"))

@@ -13,7 +13,7 @@ from django.db import DEFAULT_DB_ALIAS
 from django.utils.translation import gettext
 
 from undersign.transparency.high_water import REFUSAL_CACHE_KEY
-from undersign.transparency.keys import log_signer
+from undersign.transparency.keys import log_origin, log_signer
 from undersign.transparency.models import LogCheckpoint, LogEntry, LogEntryKind, LogName, LogTile
 from undersign_verify import merkle, note
 from undersign_verify.entries import COUNT_RULE_VERSION, RevocationReason, commitment, decode_entry
@@ -69,7 +69,7 @@ class LogSummary:
 def log_summary() -> LogSummary:
     checkpoint = log_checkpoint_latest()
     signed_at = LogCheckpoint.objects.filter(size=checkpoint.size).values_list("created_at", flat=True).first()
-    return LogSummary(checkpoint, signed_at, settings.LOG_ORIGIN, log_signer().verifier.vkey)
+    return LogSummary(checkpoint, signed_at, log_origin(), log_signer().verifier.vkey)
 
 
 def log_integration_refusal() -> str | None:

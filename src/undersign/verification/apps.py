@@ -21,7 +21,7 @@ class VerificationConfig(AppConfig):
             group_named_register,
             group_offered_register,
         )
-        from undersign.verification import receivers  # noqa: F401  (connects its receivers)
+        from undersign.verification import emails, receivers  # noqa: F401  (register a mail; connect receivers)
         from undersign.verification.selectors import (
             BREAKDOWN_PART,
             GROUP_PART,

@@ -56,7 +56,8 @@ class ClaimSignForm(SignerForm):
     is neutral: it never says whether someone is or is not in a registry."""
 
     member_query = forms.CharField(label=_("Find yourself in the registry"), max_length=100, required=False)
-    member = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    # Labelled for the error summary, which names the field of each error it lists.
+    member = forms.IntegerField(label=_("Your registry entry"), required=False, min_value=1, max_value=2**63 - 1)
     evidence_note = forms.CharField(
         label=_("A note for the validator (optional)"),
         max_length=NOTE_MAX_LENGTH,

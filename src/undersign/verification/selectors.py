@@ -26,8 +26,8 @@ from undersign.counting.breakdowns import Publish
 from undersign.counting.models import BreakdownSnapshot
 from undersign.counting.selectors import breakdown_latest
 from undersign.petitions.models import REJECTED_STATES, Petition, PetitionState
-from undersign.signatures.links import group_leave_valid
-from undersign.signatures.models import Display, Signature, SignatureStatus
+from undersign.signatures.links import claim_news_valid, group_leave_valid
+from undersign.signatures.models import WITHDRAWN, Display, Signature, SignatureStatus
 from undersign.signatures.personal_data import DecryptionError, signer_email, signer_name
 from undersign.signatures.selectors import group_signers
 from undersign.signatures.services import InvalidLink, signature_for_unsubscribe
@@ -646,6 +646,34 @@ def signature_by_group_link(*, token: str, check: str) -> Signature | None:
         return signature_for_unsubscribe(token=token)
     except InvalidLink:
         return None
+
+
+def claim_by_news_link(*, token: str, check: str) -> Claim | None:
+    """The claim whose outcome the "news about your signature" mail links to (the unsubscribe
+    token with the claim news' own keyed check), with its petition; None for a wrong check, a
+    signature without a claim, or one withdrawn (its signer gets no more news of it)."""
+    if not claim_news_valid(token=token, check=check):
+        return None
+    try:
+        signature = signature_for_unsubscribe(token=token)
+    except InvalidLink:
+        return None
+    return (
+        Claim.objects.select_related("petition")
+        .filter(signature_id=signature.pk)
+        .exclude(signature__invalidation_reason=WITHDRAWN)
+        .first()
+    )
+
+
+def claim_rejection_code(*, claim: Claim) -> str:
+    """The reason code of the decision that rejected ``claim`` in its current round ("" if none)."""
+    decision = (
+        ClaimDecision.objects.filter(claim=claim, round=claim.round, outcome=ClaimStatus.REJECTED)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return decision.reason_code if decision is not None else ""
 
 
 def group_named_with(*, signature: Signature | None) -> bool:

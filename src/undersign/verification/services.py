@@ -33,11 +33,14 @@ from django.utils.translation import gettext as _
 from undersign.core.batches import batches_update
 from undersign.core.crypto import DEDUP_V1, dedup_tag, normalise_email
 from undersign.core.errors import Refusal
+from undersign.core.models import OutboundEmail
+from undersign.core.outbox import outbox_add
 from undersign.core.reference import TerritorySet
 from undersign.core.text import fold_name
 from undersign.counting.breakdowns import Opening
 from undersign.petitions.models import Petition
 from undersign.petitions.services import petition_touch
+from undersign.signatures.mail_limits import mail_allowed
 from undersign.signatures.models import Display, Signature, SignatureStatus
 from undersign.signatures.personal_data import ERASED, DecryptionError, signer_email
 from undersign.signatures.services import (
@@ -679,8 +682,22 @@ def claim_decide(*, claim: Claim, actor: User, kind: str, reason_code: str = "",
         if outcome != ClaimStatus.PENDING:
             claim_counters_sync(claim_id=claim.pk)
             petition_touch(petition_id=claim.petition_id, now=now)
+            _claimant_notify(claim)
     claim.refresh_from_db()
     return claim
+
+
+def _claimant_notify(claim: Claim) -> None:
+    """Queue the content-free "news about your signature" mail (``verification.emails``) to the
+    claimant, counted against the same per-address caps as every mail a form can cause: over a
+    cap it is not sent, and the outcome waits on the page its link would have opened. Skipped
+    once the signer unsubscribed (the mail's renderer checks again at sending).
+    Precondition: inside the decision's transaction."""
+    signature = claim.signature
+    if signature.unsubscribed_at is not None or signature.is_withdrawn:
+        return
+    if mail_allowed(petition_uuid=claim.petition.uuid, email=signer_email(signature)):
+        outbox_add(kind=OutboundEmail.Kind.CLAIM_DECIDED, petition_id=claim.petition_id, signature_id=signature.pk)
 
 
 def claim_reverse(*, claim: Claim, actor: User, note: str) -> Claim:

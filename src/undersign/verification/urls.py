@@ -9,6 +9,8 @@ urlpatterns = [
     path("petitions/<id:petition_id>/registry-members.json", views.members_json, name="members_json"),
     # A leave link names no signature nor petition: an opaque token and its keyed check only.
     path("signatures/group/<str:token>/<str:check>/", views.group_leave_page, name="group_leave"),
+    # The claim news link: the same kind of opaque token and its own keyed check.
+    path("signatures/claim/<str:token>/<str:check>/", views.claim_news, name="claim_news"),
     path("verification/", views.queue, name="queue"),
     path("verification/claims/<id:claim_id>/", views.claim_detail, name="claim"),
     path("verification/claims/<id:claim_id>/evidence/", views.claim_evidence_document, name="evidence"),

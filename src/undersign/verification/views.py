@@ -20,20 +20,31 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from undersign.core.audit import staff_access_record
 from undersign.core.form_limits import CLAIM_SEARCH, form_limit_take
-from undersign.core.http import client_ip, error_page, parse_id, private_page, public_cache, signed_in_user
+from undersign.core.http import (
+    client_ip,
+    error_page,
+    parse_id,
+    private_page,
+    public_cache,
+    refusal_page,
+    signed_in_user,
+)
 from undersign.core.models import StaffAccessAction
 from undersign.petitions.models import Petition, PetitionState
 from undersign.petitions.selectors import petition_get_public
 from undersign.signatures.forms import group_choice
+from undersign.signatures.services import InvalidLink
 from undersign.signatures.views import request_verdict
 from undersign.verification.forms import ClaimSignForm, DecisionForm, ReverseForm, claim_rejection_title
 from undersign.verification.models import Claim, ClaimStatus, PetitionVerification
 from undersign.verification.selectors import (
     access_claim_by_id,
+    claim_by_news_link,
     claim_decisions,
     claim_document,
     claim_evidence,
     claim_member,
+    claim_rejection_code,
     claims_decided,
     claims_naming_same_member,
     claims_queue,
@@ -171,6 +182,32 @@ def group_leave_page(request: HttpRequest, token: str, check: str) -> HttpRespon
     outcome = group_leave(signature=signature)
     context = {"named": outcome == GroupLeave.NAMED, "done": outcome == GroupLeave.DONE}
     return render(request, "verification/group_leave.html", context)
+
+
+# --- a claimant's news -------------------------------------------------------------------------
+
+
+@private_page
+@require_safe
+def claim_news(request: HttpRequest, token: str, check: str) -> HttpResponse:
+    """The outcome of a claim, behind the link of the "news about your signature" mail, which
+    says nothing itself (the mail provider reads it): validated, rejected with its reason, or
+    awaiting a validator again (a reversal). A link that finds no claim answers the one page
+    every spent link answers."""
+    claim = claim_by_news_link(token=token, check=check)
+    if claim is None:
+        return refusal_page(request, InvalidLink())
+    code = claim_rejection_code(claim=claim) if claim.status == ClaimStatus.REJECTED else ""
+    return render(
+        request,
+        "verification/claim_news.html",
+        {
+            "claim": claim,
+            "petition": claim.petition,
+            "reason": claim_rejection_title(code) if code else "",
+            "registry_only": claim.signature.invalidation_reason == "claim_rejected",
+        },
+    )
 
 
 # --- validators -------------------------------------------------------------------------------
