@@ -85,10 +85,14 @@ def test_suzie_signs_a_petition_in_her_browser(page, live_server):
 
     # She presses Continue too early and is told what is missing.
     page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("alert")).to_contain_text("Please correct the errors below.")
-    expect(page.get_by_text("Enter your name.")).to_be_visible()
-    expect(page.get_by_text("Enter your e-mail address.")).to_be_visible()
-    expect(page.get_by_text("Choose where you live.")).to_be_visible()
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("There is a problem")
+    expect(summary).to_be_focused()  # a screen reader reads it out first
+    expect(summary).to_contain_text("Full name: Enter your name.")
+    expect(summary).to_contain_text("Where do you live?: Choose where you live.")
+    # Each error links to its field, which takes the focus.
+    summary.get_by_role("link", name="E-mail address: Enter your e-mail address.").click()
+    expect(page.get_by_label("E-mail address")).to_be_focused()
 
     # She fills in the form and chooses to be named.
     page.get_by_label("Full name").fill("Suzie Sharpe")

@@ -92,6 +92,11 @@ def without_live_figures(name: str, body: str) -> str:
                 del item["attributes"][live]
         return json.dumps(document)
     body = re.sub(r'<span class="big-count"[^>]*>[^<]*</span> signatures?', "", body)
+    # The share image shows the live total (its address names the count, its text says it).
+    body = re.sub(r"/share/\d+\.png", "/share/N.png", body)
+    body = re.sub(r'(<meta (?:property="og:image:alt"|name="twitter:image:alt") content=")[^"]*"', r'\1"', body)
+    # The total over time is the live total, hour by hour (history.json).
+    body = re.sub(r'<section class="charts">.*?</section>', "", body, flags=re.S)
     body = re.sub(r"<progress[^>]*>[^<]*</progress>", "", body)
     return re.sub(r'<p class="muted" id="log-checkpoint">.*?</p>', "", body, flags=re.S)
 

@@ -66,9 +66,8 @@ def share_section(petition: Petition) -> dict[str, object]:
         return {}
     # The bare address: whoever follows a shared link reads the petition in their own language.
     url = absolute(reverse_bare("petitions:detail", args=[petition.pk]))
-    badge_url = (
-        absolute(reverse("sharing:badge", args=[petition.pk])) + "?" + urlencode({"lang": translation.get_language()})
-    )
+    badge_path = reverse("sharing:badge", args=[petition.pk]) + "?" + urlencode({"lang": translation.get_language()})
+    badge_url = absolute(badge_path)
     embed_url = absolute(reverse("embed:count", args=[petition.pk]))
     # The snippets are HTML shown as text: made here, escaped once more by the template (force_escape).
     frame_snippet = format_html(
@@ -85,5 +84,6 @@ def share_section(petition: Petition) -> dict[str, object]:
         "links": share_links(url, petition.action),
         "frame_snippet": frame_snippet,
         "badge_snippet": badge_snippet,
-        "badge_url": badge_url,
+        # The preview on our own page by path: the page's CSP allows images from its own origin.
+        "badge_path": badge_path,
     }
