@@ -386,6 +386,9 @@ ABUSE_ALERT_WEBHOOK_URL = env_str("ABUSE_ALERT_WEBHOOK_URL", "")
 # Attack mode: switched on for a petition whose held signatures in an hour reach this many (or by
 # a moderator); it asks every signer for an Argon2id proof of work computed in the browser.
 ATTACK_MODE_HELD_PER_HOUR = env_int("ATTACK_MODE_HELD_PER_HOUR", 100, minimum=1)
+# A form loaded just before attack mode began asked for no proof of work: sent within this many
+# seconds, it is judged by the ordinary limits (abuse.proof.proof_before_attack).
+ATTACK_MODE_GRACE_SECONDS = env_int("ATTACK_MODE_GRACE_SECONDS", 120, minimum=0)
 POW_MEMORY_KIB = env_int("POW_MEMORY_KIB", 16384, minimum=1024)
 POW_ITERATIONS = env_int("POW_ITERATIONS", 2, minimum=1)
 POW_DIFFICULTY_BITS = env_int("POW_DIFFICULTY_BITS", 5, minimum=0, maximum=20)

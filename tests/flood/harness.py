@@ -135,13 +135,18 @@ def data_value(page: str, name: str) -> str | None:
     return None if match is None else match.group(1)
 
 
+PROOF_BEFORE = re.compile(r'name="proof_before" value="([^"]*)"')
+
+
 def proof_fields(page: str, email: str) -> dict[str, str]:
     """What a browser's script (``abuse/proof.js``) adds to the sign form in attack mode: the
     challenge and parameters the page publishes as data attributes, and a counter that solves
-    it (``abuse.proof``). Nothing when the page asks for no proof."""
+    it (``abuse.proof``). Outside attack mode, the stamp of when the page was loaded, which a
+    browser sends with the form like any hidden field (``abuse.proof.proof_before_issue``)."""
     challenge = data_value(page, "data-proof-challenge")
     if not challenge:
-        return {}
+        stamp = PROOF_BEFORE.search(page)
+        return {"proof_before": html.unescape(stamp.group(1))} if stamp else {}
     from undersign.abuse.proof import ProofParameters, proof_solve  # only attack mode needs it
 
     parameters = ProofParameters(

@@ -120,10 +120,14 @@ def _counters(petition: Petition, *, host: str, network: str, domain: str, large
     return counters
 
 
-def sign_verdict(*, petition: Petition, email: str, ip: str | None, proven: bool = False) -> Verdict:
+def sign_verdict(
+    *, petition: Petition, email: str, ip: str | None, proven: bool = False, loaded_before_attack: bool = False
+) -> Verdict:
     """Accept, hold or refuse one submission of the sign form (``email``: as typed; ``ip``: the
     client's address, ``core.http.client_ip``, None if unknown: then one "unknown" network).
-    ``proven``: a valid proof of work came with it (attack mode). Counts the submission against
+    ``proven``: a valid proof of work came with it (attack mode). ``loaded_before_attack``: its
+    form was loaded just before attack mode began, so it asked for no proof
+    (``abuse.proof.proof_before_attack``): judged by the ordinary limits. Counts the submission against
     every counter whatever the verdict, so a held flood keeps its counters high."""
     if not settings.SIGN_LIMITS_ENABLED:
         return ACCEPT
@@ -139,7 +143,7 @@ def sign_verdict(*, petition: Petition, email: str, ip: str | None, proven: bool
         return REFUSED
     if lists.block.matches(domain=domain, ip=ip):
         return _held(HoldReason.BLOCKED)
-    if petition.attack_mode_since is not None and not proven:
+    if petition.attack_mode_since is not None and not proven and not loaded_before_attack:
         return _held(HoldReason.PROOF)
     if counts is None or allowed or proven:
         return ACCEPT

@@ -44,6 +44,7 @@ from typing import Any
 
 from argon2.low_level import Type, hash_secret_raw
 from django.conf import settings
+from django.core import signing
 from django.core.cache import cache
 
 from undersign.core.limiter import scope_key
@@ -58,6 +59,9 @@ NONCE_BYTES = 16
 # Set on a request whose page asked for a proof (the ``proof_fields`` tag), so that its response
 # gets the policy that lets the page run WebAssembly (``proof_views.allows_proof_wasm``).
 PROOF_ASKED = "undersign_proof_asked"
+# A form loaded outside attack mode carries the time it was loaded (``proof_before_issue``).
+BEFORE_FIELD = "proof_before"
+BEFORE_SALT = "undersign.abuse.proof.before"
 # The sign form's hidden fields that ``proof.js`` fills in.
 CHALLENGE_FIELD = "proof_challenge"
 COUNTER_FIELD = "proof_counter"
@@ -207,6 +211,32 @@ def proof_posted(*, petition: Petition, email: str, data: Mapping[str, Any]) -> 
     if not isinstance(challenge, str) or not isinstance(counter, str) or not challenge or not counter:
         return False
     return proof_verify(petition=petition, email=email, challenge=challenge, counter=counter)
+
+
+def proof_before_issue(*, petition: Petition) -> str:
+    """The stamp a sign form carries while its petition is not in attack mode: signed, with the
+    time the form was loaded. A person who loaded the form just before attack mode began sends
+    no proof of work (the page asked for none); the stamp lets their signature be judged as
+    before, by the ordinary limits, for ``ATTACK_MODE_GRACE_SECONDS``."""
+    return signing.dumps({"p": str(petition.uuid), "t": int(time.time())}, salt=BEFORE_SALT, compress=False)
+
+
+def proof_before_attack(*, petition: Petition, data: Mapping[str, Any]) -> bool:
+    """Whether a sign form's POST ``data`` was loaded before its petition's attack mode began,
+    and is sent within the grace: its stamp (``proof_before_issue``) is ours, for this petition,
+    older than attack mode and younger than ``ATTACK_MODE_GRACE_SECONDS``. A stamp kept by a
+    flooder expires like any other; one taken in attack mode is not before it."""
+    since = petition.attack_mode_since
+    value = data.get(BEFORE_FIELD)
+    if since is None or not isinstance(value, str) or not value:
+        return False
+    try:
+        stamp = signing.loads(value, salt=BEFORE_SALT, max_age=settings.ATTACK_MODE_GRACE_SECONDS)
+    except signing.BadSignature:  # SignatureExpired included
+        return False
+    if not isinstance(stamp, dict) or stamp.get("p") != str(petition.uuid) or not isinstance(stamp.get("t"), int):
+        return False
+    return stamp["t"] <= since.timestamp()
 
 
 def proof_solve(*, challenge: str, email: str, parameters: ProofParameters | None = None, start: int = 0) -> int:

@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from undersign.abuse.limits import Verdict, sign_verdict
-from undersign.abuse.proof import proof_posted
+from undersign.abuse.proof import proof_before_attack, proof_posted
 from undersign.abuse.proof_views import allows_proof_wasm
 from undersign.core.form_limits import CONFIRM, SIGNER_REQUESTS, form_limit_refusal
 from undersign.core.http import client_ip, client_network, private_page, refusal_page
@@ -68,7 +68,13 @@ def request_verdict(request: HttpRequest, petition: Petition, email: str) -> Ver
     """The sign path's limits on this request (``abuse.limits``): the one place every sign
     view (plain, sponsor, with a claim) asks them, so what it passes is decided here once.
     The caller stores nothing when refused, and answers the same page whatever the verdict."""
-    return sign_verdict(petition=petition, email=email, ip=client_ip(request), proven=_proven(request, petition, email))
+    return sign_verdict(
+        petition=petition,
+        email=email,
+        ip=client_ip(request),
+        proven=_proven(request, petition, email),
+        loaded_before_attack=proof_before_attack(petition=petition, data=request.POST),
+    )
 
 
 def sign_refused(request: HttpRequest, petition: Petition, reason: str) -> HttpResponse:

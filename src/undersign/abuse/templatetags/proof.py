@@ -1,7 +1,9 @@
 """``{% proof_fields petition %}``: attack mode's part of a sign form (``abuse.proof``).
 
 Placed inside the form of every page that signs (the sign page, with or without a registry
-claim, and the sponsor page). Nothing at all while the petition is not under attack; in attack
+claim, and the sponsor page). While the petition is not under attack, only the stamp of when
+the form was loaded (``abuse.proof.proof_before_issue``: a form loaded just before attack mode
+began is judged as before, for a short grace); in attack
 mode, a fresh challenge, the hidden fields ``proof.js`` fills in, the explanation of the wait
 and the scripts. It marks the request so that ``abuse.proof_views.allows_proof_wasm`` lets the
 page run WebAssembly: the only pages whose policy allows it."""
@@ -12,7 +14,7 @@ from typing import Any
 
 from django import template
 
-from undersign.abuse.proof import PROOF_ASKED, proof_challenge_issue, proof_parameters
+from undersign.abuse.proof import PROOF_ASKED, proof_before_issue, proof_challenge_issue, proof_parameters
 from undersign.petitions.models import Petition
 
 register = template.Library()
@@ -21,7 +23,7 @@ register = template.Library()
 @register.inclusion_tag("abuse/_proof.html", takes_context=True)
 def proof_fields(context: template.Context, petition: Petition) -> dict[str, Any]:
     if petition.attack_mode_since is None:
-        return {"asked": False}
+        return {"asked": False, "before": proof_before_issue(petition=petition)}
     request = context.get("request")
     if request is not None:
         setattr(request, PROOF_ASKED, True)
