@@ -29,43 +29,49 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+# The embedded defaults the test is about: none of the suite's own settings (its database
+# included, PostgreSQL when the suite runs there) may reach the commands it starts.
+NOT_INHERITED = ("DJANGO_", "UNDERSIGN_", "SITE_URL", "ALLOWED_HOSTS", "LOG_ORIGIN", "DATABASE_")
+
+
 def environment(data: Path, **env: str) -> dict[str, str]:
-    inherited = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "UNDERSIGN_", "SITE_URL", "ALLOWED_HOSTS", "LOG_ORIGIN", "DATABASE_"))
-    }
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(NOT_INHERITED)}
     return {**inherited, "UNDERSIGN_DATA_DIR": str(data), **env}
 
 
 def undersign(data: Path, *argv: str, **env: str) -> subprocess.CompletedProcess:
-    return python_run(["-m", "undersign", *argv], env=environment(data, **env))
+    return python_run(["-m", "undersign", *argv], env=environment(data, **env), without=NOT_INHERITED)
 
 
 def well_known_of_a_run(data: Path, port: int) -> tuple[dict, str]:
     """Start `undersign run --addr 127.0.0.1:<port>`, read what the log publishes, stop it."""
-    server = subprocess.Popen(  # noqa: S603 - our own interpreter and command
-        [sys.executable, "-m", "undersign", "run", "--addr", f"127.0.0.1:{port}"],
-        env=environment(data),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    # Its output goes to a file: a pipe nobody reads while it starts fills up, and then the
+    # server blocks on its next log line.
+    output = data / f"run-{port}.log"
+    with output.open("w") as log:
+        server = subprocess.Popen(  # noqa: S603 - our own interpreter and command
+            [sys.executable, "-m", "undersign", "run", "--addr", f"127.0.0.1:{port}"],
+            env=environment(data),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     try:
         deadline = time.monotonic() + START_SECONDS
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/.well-known/undersign-log.json") as answer:  # noqa: S310
+                base = f"http://127.0.0.1:{port}"
+                with urllib.request.urlopen(f"{base}/.well-known/undersign-log.json", timeout=10) as answer:  # noqa: S310
                     body = json.loads(answer.read())
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/log/checkpoint") as answer:  # noqa: S310
+                with urllib.request.urlopen(f"{base}/log/checkpoint", timeout=10) as answer:  # noqa: S310
                     return body, answer.read().decode()
             except OSError:
-                assert server.poll() is None, server.communicate()[0]
+                assert server.poll() is None, output.read_text()
                 assert time.monotonic() < deadline, f"undersign run did not answer within {START_SECONDS} s"
                 time.sleep(0.2)  # polling a starting server, not waiting for an effect
     finally:
         server.send_signal(signal.SIGINT)
-        server.communicate(timeout=30)
+        server.wait(timeout=30)
 
 
 def test_olga_restarts_on_another_port_and_the_log_keeps_its_name(tmp_path):
