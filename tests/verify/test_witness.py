@@ -123,7 +123,7 @@ class TestCosignatureFormat:
 
     def test_vkey_and_skey_round_trip(self, cosigner):
         assert parse_witness_vkey(cosigner.key.vkey) == cosigner.key
-        assert base64.b64decode(cosigner.key.vkey.split("+")[2])[0] == 0x04
+        assert base64.b64decode(cosigner.key.vkey.split("+", 2)[2])[0] == 0x04
         assert parse_skey(cosigner.skey).key == cosigner.key
         with pytest.raises(CosignatureError):
             parse_witness_vkey(note.Signer.from_seed("w", b"\x02" * 32).verifier.vkey)  # a type 0x01 key
