@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
-from undersign_verify.note import EM_DASH, NoteError, Verifier, check_name
+from undersign_verify.note import EM_DASH, NoteError, Verifier, check_name, split_key
 
 COSIGNATURE_V1 = 0x04
 HEADER = "cosignature/v1\n"
@@ -91,19 +91,8 @@ def _parse_line(line: str) -> tuple[str, bytes]:
 
 def parse_witness_vkey(text: str) -> WitnessKey:
     """Read ``name+<key ID>+base64(0x04 || key)`` and check the key ID against name and key."""
-    name, sep1, rest = text.strip().partition("+")
-    hash_hex, sep2, encoded = rest.partition("+")
-    if not (sep1 and sep2):
-        raise CosignatureError("a witness key is name+hash+base64")
-    check_name(name)
-    try:
-        raw = base64.b64decode(encoded, validate=True)
-        claimed = int(hash_hex, 16)
-    except (binascii.Error, ValueError):
-        raise CosignatureError("the witness key's hash or key is not hex/base64") from None
-    if len(hash_hex) != 8 or len(raw) != 33 or raw[0] != COSIGNATURE_V1:
-        raise CosignatureError("a witness key is an Ed25519 cosignature/v1 key (type 0x04, 32 bytes)")
-    key = WitnessKey(name, raw[1:])
+    name, claimed, raw = split_key(text, key_type=COSIGNATURE_V1, what="witness key", error=CosignatureError)
+    key = WitnessKey(name, raw)
     if key.key_id != claimed:
         raise CosignatureError("the witness key's hash does not match its name and key")
     return key
@@ -163,19 +152,10 @@ def parse_skey(text: str) -> Cosigner:
     """Read ``PRIVATE+KEY+name+<key ID>+base64(0x04 || seed)``; the key ID must match."""
     if not text.startswith(SKEY_PREFIX):
         raise CosignatureError(f"a witness signing key starts with {SKEY_PREFIX}")
-    name, sep1, rest = text[len(SKEY_PREFIX) :].strip().partition("+")
-    hash_hex, sep2, encoded = rest.partition("+")
-    if not (sep1 and sep2):
-        raise CosignatureError("a witness signing key is PRIVATE+KEY+name+hash+base64")
-    check_name(name)
-    try:
-        raw = base64.b64decode(encoded, validate=True)
-        claimed = int(hash_hex, 16)
-    except (binascii.Error, ValueError):
-        raise CosignatureError("the signing key's hash or key is not hex/base64") from None
-    if len(raw) != 33 or raw[0] != COSIGNATURE_V1:
-        raise CosignatureError("a witness signing key is Ed25519 with type 0x04 (32 bytes)")
-    cosigner = Cosigner(name, Ed25519PrivateKey.from_private_bytes(raw[1:]))
+    name, claimed, seed = split_key(
+        text[len(SKEY_PREFIX) :], key_type=COSIGNATURE_V1, what="witness signing key", error=CosignatureError
+    )
+    cosigner = Cosigner(name, Ed25519PrivateKey.from_private_bytes(seed))
     if cosigner.key.key_id != claimed:
         raise CosignatureError("the signing key's hash does not match its name and key")
     return cosigner

@@ -61,21 +61,30 @@ class Verifier:
         return True
 
 
-def parse_vkey(text: str) -> Verifier:
-    """Read ``name+hash+base64`` and check that the hash matches the name and key."""
+def split_key(text: str, *, key_type: int, what: str, error: type[Exception]) -> tuple[str, int, bytes]:
+    """A ``name+hash+base64(type || key)`` key (a verifier key, a witness's key or, after its
+    ``PRIVATE+KEY+`` prefix, a signing key) as (name, its claimed key ID, the 32 key bytes),
+    raising ``error`` naming ``what`` when it is malformed or of another type than ``key_type``.
+    The caller checks the key ID, which depends on what the key is for."""
     name, sep1, rest = text.strip().partition("+")
     hash_hex, sep2, encoded = rest.partition("+")
     if not (sep1 and sep2):
-        raise NoteError("a verifier key is name+hash+base64")
+        raise error(f"a {what} is name+hash+base64")
     check_name(name)
     try:
         raw = base64.b64decode(encoded, validate=True)
         claimed = int(hash_hex, 16)
     except (binascii.Error, ValueError):
-        raise NoteError("the verifier key's hash or key is not hex/base64") from None
-    if len(hash_hex) != 8 or len(raw) != 33 or raw[0] != ED25519:
-        raise NoteError("only Ed25519 verifier keys (type 0x01, 32 bytes) are supported")
-    verifier = Verifier(name, raw[1:])
+        raise error(f"the {what}'s hash or key is not hex/base64") from None
+    if len(hash_hex) != 8 or len(raw) != 33 or raw[0] != key_type:
+        raise error(f"a {what} must be an Ed25519 key of type 0x{key_type:02x} (32 bytes)")
+    return name, claimed, raw[1:]
+
+
+def parse_vkey(text: str) -> Verifier:
+    """Read ``name+hash+base64`` and check that the hash matches the name and key."""
+    name, claimed, key = split_key(text, key_type=ED25519, what="verifier key", error=NoteError)
+    verifier = Verifier(name, key)
     if verifier.key_id != claimed:
         raise NoteError("the verifier key's hash does not match its name and key")
     return verifier
