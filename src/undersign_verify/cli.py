@@ -1,6 +1,6 @@
 """``undersign-verify``: check an Undersign site's transparency log and counts, or a receipt.
 
-    undersign-verify --site https://petitions.example [--key VKEY] [--state FILE]
+    undersign-verify --site https://petitions.example [--key VKEY] [--state DIR]
     undersign-verify --tiles DIR --key VKEY
     undersign-verify receipt FILE.tlog-proof --site https://petitions.example
 
@@ -14,22 +14,27 @@ from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 import json
+import os
+import re
 import sys
 import urllib.error
 import urllib.request
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from undersign_verify import merkle, note, tiles
-from undersign_verify.entries import RevocationReason, Tally, decode_entry, tally
+from undersign_verify.entries import RevocationReason, Tally, decode_entry, petition_text_digest, tally
 from undersign_verify.receipt import ReceiptError, parse_receipt
 
 WELL_KNOWN = ".well-known/undersign-log.json"
 LOG_PREFIX = "log/"  # the site's c2sp.org/tlog-tiles prefix
 SUPPORTED_COUNT_RULE = 1
+MAX_RESPONSE_BYTES = 256 * 1024 * 1024  # a hostile site's gzip bomb stops here
 
 
 class VerificationFailed(Exception):
@@ -55,19 +60,61 @@ class Source:
         url = f"{self.site}/{LOG_PREFIX if is_log else ''}{path}"
         if not url.startswith(("http://", "https://")):
             raise VerificationFailed("--site must be an http:// or https:// URL")
-        headers = {"Accept-Encoding": "identity", "Cache-Control": "no-cache"}
+        # Entry bundles come gzipped (c2sp.org/tlog-tiles); urllib leaves decoding to us.
+        headers = {"Accept-Encoding": "gzip", "Cache-Control": "no-cache"}
         request = urllib.request.Request(url, headers=headers)  # noqa: S310 - scheme checked above
         try:
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - scheme checked above
-                return response.read()
+                body = response.read(MAX_RESPONSE_BYTES + 1)
+                encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
         except urllib.error.URLError as exc:
             raise VerificationFailed(f"cannot fetch {url}: {exc}") from None
+        if encoding == "gzip":
+            body = _gunzip(body, url)
+        elif encoding != "identity":
+            raise VerificationFailed(f"{url} came with Content-Encoding {encoding}, which this verifier cannot read")
+        if len(body) > MAX_RESPONSE_BYTES:
+            raise VerificationFailed(f"{url} is larger than {MAX_RESPONSE_BYTES} bytes")
+        return body
 
     def get_json(self, path: str) -> Any:
         try:
             return json.loads(self.get(path))
         except ValueError:
             raise VerificationFailed(f"{path} is not JSON") from None
+
+
+def default_state_dir() -> Path:
+    """``$XDG_STATE_HOME/undersign-verify`` (XDG Base Directory; ``~/.local/state`` when unset
+    or not absolute): the same place whichever directory the verifier runs from."""
+    base = os.environ.get("XDG_STATE_HOME", "")
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".local" / "state"
+    return root / "undersign-verify"
+
+
+def state_file_name(origin: str) -> str:
+    """A safe file name for a log origin: its harmless characters, readable, then 8 hex digits
+    of its SHA-256 so that origins differing only in the characters replaced stay apart."""
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", origin).strip("._")[:80] or "log"
+    return f"{readable}-{hashlib.sha256(origin.encode()).hexdigest()[:8]}.json"
+
+
+def state_path(option: str | None, origin: str) -> Path:
+    """``--state`` names a folder (one file per origin inside it) or, ending in ``.json``, one file."""
+    if option and option.endswith(".json"):
+        return Path(option)
+    return (Path(option) if option else default_state_dir()) / state_file_name(origin)
+
+
+def _gunzip(data: bytes, url: str) -> bytes:
+    decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)  # the gzip container
+    try:
+        body = decoder.decompress(data, MAX_RESPONSE_BYTES + 1)
+    except zlib.error as exc:
+        raise VerificationFailed(f"{url} is not valid gzip: {exc}") from None
+    if not decoder.eof and len(body) <= MAX_RESPONSE_BYTES:
+        raise VerificationFailed(f"{url} is truncated gzip")
+    return body
 
 
 @dataclass
@@ -130,8 +177,26 @@ def _verifier(args: argparse.Namespace, source: Source, state: State, out: list[
     return verifier
 
 
-def _fetch_log(source: Source, verifier: note.Verifier) -> Log:
-    text = source.get("checkpoint").decode()
+def _checkpoint_text(source: Source) -> str:
+    try:
+        return source.get("checkpoint").decode()
+    except UnicodeDecodeError:
+        raise VerificationFailed("the checkpoint is not UTF-8 text") from None
+
+
+def _load_state(args: argparse.Namespace, checkpoint_text: str) -> State:
+    """The state of the log the checkpoint names. Its origin line is read before the signature
+    is checked, only to choose the file: the signature is then checked with the key pinned in
+    that file, so a site claiming another origin only gets a fresh state, and must then pass
+    under a key the user did not give."""
+    origin = checkpoint_text.split("\n", 1)[0].strip()
+    if not origin:
+        raise VerificationFailed("the checkpoint names no origin")
+    return State.load(state_path(args.state, origin))
+
+
+def _fetch_log(source: Source, verifier: note.Verifier, text: str | None = None) -> Log:
+    text = _checkpoint_text(source) if text is None else text
     try:
         checkpoint = note.open_checkpoint(text, verifier)
     except note.NoteError as exc:
@@ -248,6 +313,7 @@ def _compare_petitions(log: Log, petitions: list[dict[str, Any]], out: list[str]
                 f"entries gives {expected}"
             )
     final = tally(log.entries)
+    mismatches += _compare_texts(final, petitions)
     unlisted = [t for u, t in final.petitions.items() if u not in listed]
     if unlisted:
         out.append(
@@ -257,14 +323,34 @@ def _compare_petitions(log: Log, petitions: list[dict[str, Any]], out: list[str]
     return mismatches
 
 
+def _compare_texts(final: Tally, petitions: list[dict[str, Any]]) -> list[str]:
+    """Each public petition's text must be the text its OPENED entry fixed: an edit after people
+    signed would make them supporters of words they never saw. Hidden texts (null) are skipped."""
+    mismatches = []
+    for item in petitions:
+        attrs = item["attributes"]
+        uid = (attrs.get("log") or {}).get("petition_uuid")
+        texts = (attrs.get("action"), attrs.get("background"), attrs.get("additional_details"))
+        logged = final.petitions.get(uuid.UUID(uid)) if uid else None
+        if logged is None or logged.text_digest is None or any(t is None for t in texts):
+            continue
+        if petition_text_digest(*(str(t) for t in texts)) != logged.text_digest:
+            mismatches.append(
+                f"petition {item['id']}'s published text is not the text its OPENED entry "
+                f"(entry {logged.opened_at}) recorded: it was edited after the petition opened"
+            )
+    return mismatches
+
+
 def verify_log(args: argparse.Namespace, out: list[str]) -> int:
     source = Source(args.site, Path(args.tiles) if args.tiles else None)
-    state = State.load(Path(args.state))
-    verifier = _verifier(args, source, state, out)
     # Petitions before the checkpoint: each count is written with the checkpoint it names, so
     # anything read first names a checkpoint no newer than the one read after.
     petitions = _public_petitions(source) if args.site else []
-    log = _fetch_log(source, verifier)
+    text = _checkpoint_text(source)
+    state = _load_state(args, text)
+    verifier = _verifier(args, source, state, out)
+    log = _fetch_log(source, verifier, text)
     out.append(
         f"checkpoint verified: {log.checkpoint.origin}, {log.checkpoint.size} entries, "
         f"root {base64.b64encode(log.checkpoint.root).decode()}"
@@ -281,11 +367,16 @@ def verify_log(args: argparse.Namespace, out: list[str]) -> int:
     if args.site:
         mismatches = _compare_petitions(log, petitions, out)
         if mismatches:
-            raise VerificationFailed("the site's counts disagree with the log:\n  " + "\n  ".join(mismatches))
-        out.append(f"{len(petitions)} public petition count(s) match the count rule")
+            raise VerificationFailed("the site disagrees with the log:\n  " + "\n  ".join(mismatches))
+        out.append(f"{len(petitions)} public petition count(s) match the count rule, and every text its OPENED entry")
+    _save(state, log, out)
+    return 0
+
+
+def _save(state: State, log: Log, out: list[str]) -> None:
     state.size, state.root, state.checkpoint = log.checkpoint.size, log.checkpoint.root, log.note_text
     state.save()
-    return 0
+    out.append(f"state saved in {state.path}")
 
 
 def verify_receipt(args: argparse.Namespace, out: list[str]) -> int:
@@ -294,7 +385,8 @@ def verify_receipt(args: argparse.Namespace, out: list[str]) -> int:
     except (OSError, UnicodeDecodeError, ReceiptError) as exc:
         raise VerificationFailed(f"cannot read the receipt: {exc}") from None
     source = Source(args.site, Path(args.tiles) if args.tiles else None)
-    state = State.load(Path(args.state))
+    text = _checkpoint_text(source)
+    state = _load_state(args, text)
     verifier = _verifier(args, source, state, out)
     try:
         then = note.open_checkpoint(receipt.checkpoint, verifier)
@@ -302,7 +394,10 @@ def verify_receipt(args: argparse.Namespace, out: list[str]) -> int:
     except (note.NoteError, merkle.ProofError) as exc:
         raise VerificationFailed(f"the receipt does not prove inclusion: {exc}") from None
     out.append(f"the receipt proves entry {receipt.index} in the log at size {then.size}")
-    log = _fetch_log(source, verifier)
+    log = _fetch_log(source, verifier, text)
+    if state.size is not None and state.root is not None:
+        _check_consistency(log, state.size, state.root, f"the checkpoint saved in {state.path}")
+        out.append(f"consistent with the checkpoint seen before (size {state.size})")
     current = log.checkpoint
     try:
         proof = merkle.inclusion_proof(log.tree.node, receipt.index, current.size)
@@ -311,6 +406,7 @@ def verify_receipt(args: argparse.Namespace, out: list[str]) -> int:
         raise VerificationFailed(f"the signature is not in the current log: {exc}") from None
     _check_consistency(log, then.size, then.root, "the receipt's checkpoint")
     out.append(f"still included in the current log (size {current.size}), which extends the receipt's")
+    _save(state, log, out)
     petition = tally(log.entries).petitions.get(receipt.petition)
     reason = petition.revocation_reason(receipt.commitment) if petition is not None else None
     if reason is not None:
@@ -329,7 +425,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--site", help="the site's base URL, e.g. https://petitions.example")
     parser.add_argument("--tiles", help="a folder holding checkpoint and tile/… instead of the site's")
     parser.add_argument("--key", help="the log's verifier key (name+hash+base64); else pinned on first use")
-    parser.add_argument("--state", default="undersign-verify-state.json", help="where to keep what was seen")
+    parser.add_argument(
+        "--state",
+        help="the folder keeping what was seen, one file per log origin (default: $XDG_STATE_HOME/undersign-verify, "
+        "else ~/.local/state/undersign-verify); a path ending in .json is one file",
+    )
     return parser
 
 

@@ -4,6 +4,7 @@ receipts with and without JavaScript."""
 from __future__ import annotations
 
 import base64
+import gzip
 import re
 
 import pytest
@@ -58,6 +59,20 @@ class TestServing:
         assert [merkle.leaf_hash(e) for e in entries] == split_hashes(full.content)
         assert len(decode_bundle(client.get("/log/tile/entries/001.p/46").content)) == 46
         assert len(decode_bundle(client.get("/log/tile/entries/001.p/3").content)) == 3  # an older size's
+
+    def test_entry_bundles_are_gzipped_for_clients_that_accept_it(self, client, log):
+        """c2sp.org/tlog-tiles: entry bundles SHOULD be compressed at the HTTP layer."""
+        plain = client.get("/log/tile/entries/000")
+        assert "Content-Encoding" not in plain and "Accept-Encoding" in plain["Vary"]
+        gzipped = client.get("/log/tile/entries/000", headers={"accept-encoding": "gzip"})
+        assert gzipped["Content-Encoding"] == "gzip" and "Accept-Encoding" in gzipped["Vary"]
+        assert len(gzipped.content) < len(plain.content)
+        assert gzip.decompress(gzipped.content) == plain.content
+        assert "immutable" in gzipped["Cache-Control"]
+
+    def test_hash_tiles_are_not_gzipped(self, client, log):
+        """Hashes do not compress: they go as they are."""
+        assert "Content-Encoding" not in client.get("/log/tile/0/000", headers={"accept-encoding": "gzip"})
 
     @pytest.mark.parametrize(
         "path",
