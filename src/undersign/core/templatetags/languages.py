@@ -5,19 +5,29 @@ from undersign.core.languages import language_links
 
 register = template.Library()
 
+# The page's links, worked out once per request: both tags below need them, and each link is a
+# URL resolved and reversed again.
+_LINKS = "_undersign_language_links"
+
+
+def _links(context: template.Context) -> list[dict[str, str | bool]]:
+    request = context.get("request")
+    if request is None:
+        return []
+    if not hasattr(request, _LINKS):
+        setattr(request, _LINKS, language_links(request))
+    return getattr(request, _LINKS)
+
 
 @register.inclusion_tag("core/_languages.html", takes_context=True)
 def language_switch(context: template.Context) -> dict[str, object]:
     """Links to this page in the site's other languages (none outside a request)."""
-    request = context.get("request")
-    links = language_links(request) if request is not None else []
-    return {"others": [link for link in links if not link["current"]]}
+    return {"others": [link for link in _links(context) if not link["current"]]}
 
 
 @register.inclusion_tag("core/_language_alternates.html", takes_context=True)
 def language_alternates(context: template.Context) -> dict[str, object]:
     """``<link rel="alternate" hreflang>`` for each language, so search engines pair the pages."""
-    request = context.get("request")
-    links = language_links(request) if request is not None else []
+    links = _links(context)
     # Search engines want them absolute; the site's own address, not whatever Host was sent.
     return {"links": [{**link, "url": settings.SITE_URL + str(link["url"])} for link in links]}
