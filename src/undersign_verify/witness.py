@@ -394,3 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.server_close()
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
