@@ -28,11 +28,13 @@ from undersign_verify.witness import (
     Witness,
     WitnessConflict,
     WitnessError,
-    main as witness_main,
     make_server,
     parse_submission,
     submission_body,
     witness_submit,
+)
+from undersign_verify.witness import (
+    main as witness_main,
 )
 
 ORIGIN = "example.com/foreign-log"
