@@ -24,6 +24,7 @@ from undersign_verify.cosignature import (
     signed_message,
 )
 from undersign_verify.witness import (
+    MAX_BODY,
     SIZE_CONTENT_TYPE,
     Witness,
     WitnessConflict,
@@ -323,6 +324,25 @@ class TestOverHttp:
     def test_unreachable_witness(self, log):
         with pytest.raises(WitnessError):
             witness_submit("http://127.0.0.1:9/", 0, [], log.checkpoint(), timeout=2)
+
+    def test_a_server_that_does_not_speak_http_is_a_witness_error(self, log):
+        """Not http.client's own exceptions: a caller catching WitnessError must see them all."""
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(1)
+
+            def answer_nonsense() -> None:
+                connection, _ = listener.accept()
+                with connection:
+                    connection.recv(MAX_BODY)
+                    connection.sendall(b"nonsense\r\n\r\n")
+
+            thread = threading.Thread(target=answer_nonsense, daemon=True)
+            thread.start()
+            with pytest.raises(WitnessError, match="answer is broken") as caught:
+                witness_submit(f"http://127.0.0.1:{listener.getsockname()[1]}", 0, [], log.checkpoint(), timeout=5)
+            thread.join(timeout=10)
+        assert caught.value.status is None
 
 
 def test_witness_key_is_a_plain_value():

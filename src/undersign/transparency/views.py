@@ -29,8 +29,9 @@ def _public(response: HttpResponse, **cache: object) -> HttpResponse:
 
 @require_safe
 def checkpoint(request: HttpRequest) -> HttpResponse:
-    # Mutable: a few seconds of caching, as c2sp.org/tlog-tiles asks.
-    response = HttpResponse(selectors.log_checkpoint_latest().note, content_type="text/plain; charset=utf-8")
+    """The newest checkpoint with the witnesses' cosignatures of it. Mutable (a new checkpoint,
+    a refreshed cosignature): a few seconds of caching, as c2sp.org/tlog-tiles asks."""
+    response = HttpResponse(selectors.log_checkpoint_cosigned(), content_type="text/plain; charset=utf-8")
     return _public(response, public=True, max_age=2)
 
 
