@@ -331,7 +331,7 @@ class TestFrozenLog:
         assert status == 0, output  # the hole: nothing says how old the checkpoint is
         status, output = verify(site, tmp_path / "fresh", *given(witnesses[0]))
         assert status == 1
-        assert re.search(r"witness.example/w1: cosigned 36\d\d s ago, older than --max-age 600", output), output
+        assert re.search(r"witness.example/w1: cosigned \d+ s ago, older than --max-age 600", output), output
         status, output = verify(site, tmp_path / "lenient", *given(witnesses[0]), "--max-age", str(2 * HOUR))
         assert status == 0, output
 
