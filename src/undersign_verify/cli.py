@@ -52,6 +52,8 @@ CLOCK_SKEW = 60
 # every few seconds), a count that names a newer checkpoint than the one read, a count a replica
 # or cache served a moment late. About half a minute in all, then the shortfall is reported.
 RETRY_DELAYS: tuple[float, ...] = (1, 2, 4, 8, 16)
+# The site's newest checkpoint holding its witnesses' cosignatures, under the log's prefix.
+WITNESSED_CHECKPOINT = "checkpoint-witnessed"
 NOT_WITNESSED = (
     "freshness not checked: no --witness given, so nothing shows that this checkpoint is recent "
     "(not a frozen log) or the one other clients are shown (not a split view)"
@@ -156,7 +158,7 @@ class Source:
         self.folder = folder
 
     def get(self, path: str) -> bytes:
-        is_log = path == "checkpoint" or path.startswith("tile/")
+        is_log = path in ("checkpoint", WITNESSED_CHECKPOINT) or path.startswith("tile/")
         if self.folder is not None and is_log:
             try:
                 return (self.folder / path).read_bytes()
@@ -310,11 +312,13 @@ def _witnessed_checkpoint(
     *,
     text: str | None = None,
     at_least: tuple[int, str] = (0, ""),
-) -> tuple[str, note.Checkpoint]:
+) -> tuple[str, note.Checkpoint, note.Checkpoint | None]:
     """The site's checkpoint (``text`` if already fetched), verified with the log's key; with
-    witnesses, holding a quorum of fresh cosignatures; and at least ``at_least[0]`` entries,
-    which ``at_least[1]`` names. While it falls short in a way time can mend, it is fetched
-    again after each of ``RETRY_DELAYS``, then the shortfall is reported."""
+    witnesses, holding a quorum of fresh cosignatures itself or extending the site's newest
+    checkpoint that does (returned third, for ``_fetch_log`` to check the extension); and at
+    least ``at_least[0]`` entries, which ``at_least[1]`` names. While it falls short in a way
+    time can mend, it is fetched again after each of ``RETRY_DELAYS``, then the shortfall is
+    reported."""
     delays = iter(RETRY_DELAYS)
     while True:
         text = _checkpoint_text(source) if text is None else text
@@ -322,15 +326,17 @@ def _witnessed_checkpoint(
             checkpoint = note.open_checkpoint(text, verifier)
         except note.NoteError as exc:
             raise VerificationFailed(f"the checkpoint does not verify: {exc}") from None
+        base = None
         try:
-            witnessed = policy.check(text, time.time()) if policy is not None else None
             if checkpoint.size < at_least[0]:
                 raise Shortfall(
-                    f"{at_least[1]} names the log at size {at_least[0]}, but the newest checkpoint the site serves"
-                    f"{' with a quorum of fresh cosignatures' if policy else ''} has {checkpoint.size} entries: "
-                    "a rollback, or a checkpoint it does not show",
+                    f"{at_least[1]} names the log at size {at_least[0]}, but the newest checkpoint the site serves "
+                    f"has {checkpoint.size} entries: a rollback, or a checkpoint it does not show",
                     may_mend=True,
                 )
+            if policy is not None:
+                witnessed, base = _witnessed_base(source, verifier, policy, text, checkpoint)
+                out.append(witnessed)
         except Shortfall as shortfall:
             delay = next(delays, None)
             if not shortfall.may_mend or delay is None:
@@ -338,15 +344,54 @@ def _witnessed_checkpoint(
             time.sleep(delay)
             text = None
             continue
-        if witnessed is not None:
-            out.append(witnessed)
-        return text, checkpoint
+        return text, checkpoint, base
 
 
-def _fetch_log(source: Source, checkpoint: note.Checkpoint, text: str, previous: Log | None = None) -> Log:
+def _witnessed_base(
+    source: Source, verifier: note.Verifier, policy: WitnessPolicy, text: str, checkpoint: note.Checkpoint
+) -> tuple[str, note.Checkpoint | None]:
+    """Which witnessed checkpoint vouches for ``checkpoint``: itself, or else the site's newest
+    checkpoint that holds a quorum of fresh cosignatures (``/log/checkpoint-witnessed``), which
+    it must then extend. A busy log signs a checkpoint every second and witnesses cosign every
+    few seconds, so the newest one rarely carries cosignatures yet; the entries after the
+    witnessed one are vouched for by the log's signature alone until the next cosigning."""
+    try:
+        return policy.check(text, time.time()), None
+    except Shortfall as newest_short:
+        try:
+            base_text = source.get(WITNESSED_CHECKPOINT).decode()
+        except (VerificationFailed, UnicodeDecodeError):
+            raise newest_short from None
+        try:
+            base = note.open_checkpoint(base_text, verifier)
+        except note.NoteError as exc:
+            raise VerificationFailed(f"the witnessed checkpoint does not verify: {exc}") from None
+        if base.size > checkpoint.size:
+            raise VerificationFailed(
+                f"the witnessed checkpoint has {base.size} entries, more than the newest checkpoint's "
+                f"{checkpoint.size}: the log was rolled back after witnesses saw it"
+            ) from None
+        witnessed = policy.check(base_text, time.time())
+        if base.size == checkpoint.size and base.root == checkpoint.root:
+            return witnessed, None
+        return (
+            f"{witnessed}, at size {base.size}; the {checkpoint.size - base.size} newer entries are signed by the "
+            "log alone until witnesses cosign again",
+            base,
+        )
+
+
+def _fetch_log(
+    source: Source,
+    checkpoint: note.Checkpoint,
+    text: str,
+    previous: Log | None = None,
+    base: note.Checkpoint | None = None,
+) -> Log:
     """Rebuild the tree of ``checkpoint`` from the entry bundles and check it and every hash
     tile. With ``previous`` (a log verified earlier in this run) only what it lacks is fetched,
-    and the new checkpoint must extend it."""
+    and the new checkpoint must extend it; so must it extend ``base``, the witnessed checkpoint
+    that vouches for it (``_witnessed_base``)."""
     kept: list[bytes] = []
     tree = merkle.MemoryTree()
     checked: set[tuple[int, int, int]] = set()
@@ -394,7 +439,10 @@ def _fetch_log(source: Source, checkpoint: note.Checkpoint, text: str, previous:
             raise VerificationFailed(
                 f"tile {tiles.tile_path(level, index, width)} does not match the hashes of the entries"
             )
-    return Log(checkpoint, text, tree, entries)
+    log = Log(checkpoint, text, tree, entries)
+    if base is not None:
+        _check_consistency(log, base.size, base.root, "the witnessed checkpoint")
+    return log
 
 
 def _check_consistency(log: Log, size: int, root: bytes, what: str) -> None:
@@ -537,10 +585,10 @@ def _check_counts(
             raise VerificationFailed("the site disagrees with the log:\n  " + "\n  ".join(findings.wrong))
         if findings.ahead:
             wanted = max(item.size or 0 for item in findings.ahead)
-            text, checkpoint = _witnessed_checkpoint(
+            text, checkpoint, base = _witnessed_checkpoint(
                 source, verifier, policy, out, at_least=(wanted, f"petition {findings.ahead[0].id}'s count")
             )
-            log = _fetch_log(source, checkpoint, text, previous=log)
+            log = _fetch_log(source, checkpoint, text, previous=log, base=base)
             _check_rules(log)
             out.append(f"a count names a newer checkpoint: fetched the checkpoint again: size {checkpoint.size}")
             continue
@@ -592,8 +640,8 @@ def verify_log(args: argparse.Namespace, out: list[str], policy: WitnessPolicy |
     # The checkpoint before the petitions: a count read after a checkpoint was signed cannot be
     # behind it (``Published``), and one that is ahead has the newer checkpoint fetched.
     first_text, state, verifier = _opened(args, source, out)
-    text, checkpoint = _witnessed_checkpoint(source, verifier, policy, out, text=first_text)
-    log = _fetch_log(source, checkpoint, text)
+    text, checkpoint, base = _witnessed_checkpoint(source, verifier, policy, out, text=first_text)
+    log = _fetch_log(source, checkpoint, text, base=base)
     out.append(
         f"checkpoint verified: {log.checkpoint.origin}, {log.checkpoint.size} entries, "
         f"root {base64.b64encode(log.checkpoint.root).decode()}"
@@ -650,10 +698,10 @@ def verify_receipt(args: argparse.Namespace, out: list[str], policy: WitnessPoli
     out.append(f"the receipt proves entry {receipt.index} in the log at size {then.size}")
     # Against the freshest witnessed checkpoint, at least as large as the receipt's: a receipt
     # made a moment ago may name a checkpoint the witnesses have not cosigned yet.
-    text, checkpoint = _witnessed_checkpoint(
+    text, checkpoint, base = _witnessed_checkpoint(
         source, verifier, policy, out, text=first_text, at_least=(then.size, "the receipt's checkpoint")
     )
-    log = _fetch_log(source, checkpoint, text)
+    log = _fetch_log(source, checkpoint, text, base=base)
     if state.size is not None and state.root is not None:
         _check_consistency(log, state.size, state.root, f"the checkpoint saved in {state.path}")
         out.append(f"consistent with the checkpoint seen before (size {state.size})")

@@ -13,15 +13,18 @@ from __future__ import annotations
 import re
 import threading
 import time
+import urllib.request
 
 import pytest
 
 from tests.factories import make_petition, sign_and_confirm
 from tests.verify.test_cli import all_entries, cli_output, rewrite_history
+from undersign.core.env import WitnessSetting
 from undersign.petitions.models import Petition
 from undersign.transparency.keys import log_signer
-from undersign.transparency.models import LogCheckpoint
+from undersign.transparency.models import LogCheckpoint, WitnessProblem
 from undersign.transparency.services import log_integrate_all
+from undersign.transparency.witnesses import log_witnesses_submit
 from undersign_verify import cli, merkle
 from undersign_verify.cosignature import Cosigner
 from undersign_verify.entries import Entry, EntryType, commitment, tally
@@ -379,3 +382,40 @@ class TestHeldCount:
         assert status == 1
         assert f"petition {petition.pk} shows {held['signature_count']} signatures" in output
         assert "held back" in output
+
+
+class TestBetweenCosignings:
+    """The site's own witness task, as deployed: a busy log signs a checkpoint every second and
+    its witnesses cosign every few seconds, so the newest checkpoint usually carries no
+    cosignature yet. The verifier then holds it to ``/log/checkpoint-witnessed``, which it
+    must extend."""
+
+    @pytest.fixture
+    def configured(self, settings, witnesses):
+        settings.LOG_WITNESSES = [WitnessSetting(w.cosigner.key, w.url) for w in witnesses]
+        outcomes = log_witnesses_submit()
+        assert all(o.submitted and o.problem == WitnessProblem.NONE for o in outcomes), outcomes
+        return witnesses
+
+    def test_the_newest_checkpoint_extends_the_witnessed_one(self, site, configured, tmp_path):
+        witnessed = newest().size
+        grow()
+        assert "\n— witness.example" not in self.served(site)
+        status, output = verify(site, tmp_path / "s", *given(*configured))
+        assert status == 0, output
+        assert (
+            f"at size {witnessed}; the {newest().size - witnessed} newer entries are signed by the log alone" in output
+        )
+
+    def test_a_fork_below_the_witnessed_checkpoint(self, site, configured, tmp_path):
+        grow()
+        TestForkCaughtWithoutState().fork()
+        status, output = verify(site, tmp_path / "without-witnesses")
+        assert status == 0, output  # the hole
+        status, output = verify(site, tmp_path / "fresh", *given(*configured))
+        assert status == 1 and "not consistent with the witnessed checkpoint" in output, output
+
+    @staticmethod
+    def served(site: str) -> str:
+        with urllib.request.urlopen(f"{site}/log/checkpoint") as response:  # noqa: S310 - the test's own server
+            return response.read().decode()

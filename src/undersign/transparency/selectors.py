@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Max, Q
 from django.utils.translation import gettext
 
 from undersign.transparency.high_water import REFUSAL_CACHE_KEY
@@ -248,20 +249,42 @@ def log_consistency_proof(*, old_size: int, new_size: int) -> list[bytes]:
     return merkle.consistency_proof(node_from_tiles(_Tiles()), old_size, new_size)
 
 
+def _configured_witnesses() -> Q | None:
+    """The cosignatures that count: by a configured witness under its configured key (a
+    witness given a new key contributes nothing until it cosigns under that key)."""
+    configured = Q()
+    for witness in settings.LOG_WITNESSES:
+        configured |= Q(witness__name=witness.name, witness__vkey=witness.key.vkey)
+    return configured or None
+
+
+def _cosigned(size: int, signed_note: str, configured: Q) -> str:
+    """The log's signed note followed by the newest cosignature line of each configured witness
+    of this very checkpoint (c2sp.org/signed-note: further signature lines, after the log's
+    own), by witness name."""
+    rows = LogCosignature.objects.filter(configured, checkpoint_size=size).values_list("witness__name", "line")
+    return signed_note + "".join(line + "\n" for _, line in sorted(rows))
+
+
 def log_checkpoint_cosigned() -> str:
-    """The newest checkpoint as ``/log/checkpoint`` serves it: the log's signed note followed by
-    the newest cosignature line of each configured witness that cosigned this very checkpoint
-    (c2sp.org/signed-note: further signature lines, after the log's own), by witness name. A
-    witness given a new key contributes nothing until it cosigns under that key."""
+    """The newest checkpoint as ``/log/checkpoint`` serves it, with the cosignatures it has."""
     checkpoint = log_checkpoint_latest()
-    configured = {witness.name: witness.key.vkey for witness in settings.LOG_WITNESSES}
-    if not configured:
-        return checkpoint.note
-    rows = LogCosignature.objects.filter(checkpoint_size=checkpoint.size, witness__name__in=configured).values_list(
-        "witness__name", "witness__vkey", "line"
-    )
-    lines = sorted((name, line) for name, vkey, line in rows if configured[name] == vkey)
-    return checkpoint.note + "".join(line + "\n" for _, line in lines)
+    configured = _configured_witnesses()
+    return checkpoint.note if configured is None else _cosigned(checkpoint.size, checkpoint.note, configured)
+
+
+def log_checkpoint_witnessed() -> str | None:
+    """The newest checkpoint any configured witness has cosigned, with its cosignatures
+    (``/log/checkpoint-witnessed``); None before the first cosignature. A busy log signs a
+    checkpoint a second and witnesses cosign every LOG_WITNESS_INTERVAL, so the newest
+    checkpoint seldom carries cosignatures: a verifier holds it to this one, which it must
+    extend (undersign_verify.cli._witnessed_base)."""
+    configured = _configured_witnesses()
+    if configured is None:
+        return None
+    size = LogCosignature.objects.filter(configured).aggregate(newest=Max("checkpoint_size"))["newest"]
+    signed_note = LogCheckpoint.objects.filter(size=size).values_list("note", flat=True).first()
+    return None if signed_note is None else _cosigned(size, signed_note, configured)
 
 
 # How many refresh periods without a new cosignature make a witness stale on /healthz.

@@ -36,6 +36,16 @@ def checkpoint(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+def checkpoint_witnessed(request: HttpRequest) -> HttpResponse:
+    """The newest checkpoint the witnesses cosigned, which the newest one extends: what a
+    verifier demanding fresh cosignatures holds the log to between two cosignings."""
+    signed = selectors.log_checkpoint_witnessed()
+    if signed is None:
+        raise Http404("no witness has cosigned a checkpoint yet")
+    return _public(HttpResponse(signed, content_type="text/plain; charset=utf-8"), public=True, max_age=2)
+
+
+@require_safe
 def tile(request: HttpRequest, path: str) -> HttpResponse:
     """Every tile, partial ones included, is immutable: a partial tile of width W is the first
     W hashes (or entries) of its tile for ever."""
