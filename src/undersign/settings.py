@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "undersign.api",
     "undersign.sharing",
     "undersign.site",
+    "undersign.mirror",
 ]
 
 MIDDLEWARE = [
