@@ -10,6 +10,7 @@ import json
 import re
 import subprocess
 import sys
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -21,9 +22,10 @@ from tests.factories import make_petition, sign_and_confirm, signer, take_breakd
 from tests.i18n_scan import english_leftovers
 from tests.verification.conftest import claim_and_confirm, make_registry, official_email, restricted_petition
 from undersign.mirror.services import MANIFEST
+from undersign.counting.services import breakdown_snapshot_take
 from undersign.moderation.services import petition_take_down
 from undersign.petitions.models import PetitionState
-from undersign.petitions.services import petition_response_record
+from undersign.petitions.services import GroupThresholds, petition_response_record
 from undersign.signatures.models import Display
 from undersign.transparency.services import log_integrate_all
 from undersign_verify import cli
@@ -189,6 +191,26 @@ class TestWhatItCarries:
             for name in site["names"]:
                 for form in {name, json.dumps(name)[1:-1]}:  # as text, and as JSON escapes it
                     assert form.encode() not in data, f"{name} in {path.relative_to(mirror)}"
+
+    def test_a_named_group_is_copied_without_its_members(self, db, settings, tmp_path, client):
+        settings.K_ANONYMITY = settings.GROUP_MIN_NAMED = 2
+        spb, msk = make_registry("spb", territory="SPB"), make_registry("msk", territory="MSK")
+        petition = restricted_petition(spb, msk, group=GroupThresholds(2, 2))
+        for registry in (spb, msk):
+            deputy = registry.members.first()
+            claim_and_confirm(petition, deputy, email=official_email(deputy), display=Display.GROUP)
+        log_integrate_all()
+        first = take_breakdown_snapshot(petition)
+        assert breakdown_snapshot_take(petition_id=petition.pk, now=first.taken_at + timedelta(hours=1))
+        names = [registry.members.first().name for registry in (spb, msk)]
+        live = client.get(f"/petitions/{petition.pk}.json").json()["data"]["attributes"]["verification"]["group"]
+        assert sorted(m["name"] for m in live["members"]) == sorted(names)  # named on the site
+        export(tmp_path / "mirror")
+        copied = json.loads((tmp_path / "mirror" / "petitions" / f"{petition.pk}.json").read_text())
+        group = copied["data"]["attributes"]["verification"]["group"]
+        assert group["members"] == [] and group["named_at"] == live["named_at"]
+        for path in every_file(tmp_path / "mirror"):
+            assert not any(name.encode() in path.read_bytes() for name in names), path
 
     def test_the_json_has_its_name_fields_empty(self, site, mirror):
         _, _, deputies = site["published"]
