@@ -24,6 +24,7 @@ from undersign.core.errors import Refusal
 from undersign.mirror import documents, pages
 from undersign.mirror.selectors import mirror_petitions
 from undersign.transparency.export import log_checkpoint_served, log_static_tiles
+from undersign.transparency.selectors import SignedCheckpoint
 
 # Written last, and only by an export: ``--force`` replaces a folder only if it holds one, so
 # a mistyped path never deletes someone's files.
@@ -156,7 +157,7 @@ def _write(root: Path, folder: Path) -> MirrorExported:
         petitions_json.write(f'],"links":{_json(documents.list_links())},"meta":{_json(meta)}}}')
     out.write_json("constituencies.json", {})
     checkpoint = log_checkpoint_served()
-    _write_log(out, checkpoint.size, counted_sizes)
+    _write_log(out, checkpoint, counted_sizes)
     out.write_json(documents.WELL_KNOWN, documents.well_known_document())
     for language in languages:
         out.write(
@@ -165,8 +166,6 @@ def _write(root: Path, folder: Path) -> MirrorExported:
         )
     for path, static in pages.STYLESHEETS.items():
         out.write(path, _static_file(static))
-    # Last among the log's files: a copy never names a size its tiles do not cover.
-    out.write("log/checkpoint", checkpoint.note)
     manifest = {
         "format": MANIFEST_FORMAT,
         "site": settings.SITE_URL,
@@ -179,12 +178,13 @@ def _write(root: Path, folder: Path) -> MirrorExported:
     return MirrorExported(folder, len(listed), checkpoint.size, exported_at)
 
 
-def _write_log(out: _Folder, size: int, counted_sizes: Iterable[int]) -> None:
+def _write_log(out: _Folder, checkpoint: SignedCheckpoint, counted_sizes: Iterable[int]) -> None:
     try:
-        for path, data in log_static_tiles(size=size, partial_sizes=counted_sizes):
+        for path, data in log_static_tiles(size=checkpoint.size, partial_sizes=counted_sizes):
             out.write(f"log/{path}", data)
     except ValueError as exc:
         raise MirrorRefused(f"the log cannot be copied: {exc}") from None
+    out.write("log/checkpoint", checkpoint.note)
 
 
 def _static_file(name: str) -> bytes:

@@ -24,8 +24,9 @@ def log_static_tiles(*, size: int, partial_sizes: Iterable[int] = ()) -> Iterato
     its size, and their full tiles are those of ``size``). One tile at a time: a big log is
     never held in memory. Entry bundles are plain: static hosts do not gzip on the fly.
     Precondition: ``size`` and every partial size are at most the latest checkpoint's."""
-    yield from _tiles(size, tiles_for_size(size))
-    written: set[tuple[int, int, int]] = {t for t in tiles_for_size(size) if t[2] != TILE_WIDTH}
+    tiles = tiles_for_size(size)
+    yield from _tiles(size, tiles)
+    written = {t for t in tiles if t[2] != TILE_WIDTH}  # the partial ones: a few per level
     for smaller in sorted(set(partial_sizes) - {size}):
         if not 0 <= smaller <= size:
             raise ValueError(f"a count names size {smaller}, beyond the exported checkpoint ({size})")
