@@ -21,8 +21,8 @@ from django.core.management import CommandError, call_command
 from tests.factories import make_petition, sign_and_confirm, signer, take_breakdown_snapshot
 from tests.i18n_scan import english_leftovers
 from tests.verification.conftest import claim_and_confirm, make_registry, official_email, restricted_petition
-from undersign.mirror.services import MANIFEST
 from undersign.counting.services import breakdown_snapshot_take
+from undersign.mirror.services import MANIFEST
 from undersign.moderation.services import petition_take_down
 from undersign.petitions.models import PetitionState
 from undersign.petitions.services import GroupThresholds, petition_response_record
