@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "undersign.api",
     "undersign.sharing",
     "undersign.site",
+    "undersign.mirror",
 ]
 
 MIDDLEWARE = [
