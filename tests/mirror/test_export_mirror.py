@@ -21,13 +21,17 @@ from django.core.management import CommandError, call_command
 from tests.factories import make_petition, sign_and_confirm, signer, take_breakdown_snapshot
 from tests.i18n_scan import english_leftovers
 from tests.verification.conftest import claim_and_confirm, make_registry, official_email, restricted_petition
+from tests.verify.test_witnessed import RunningWitness
+from undersign.core.env import WitnessSetting
 from undersign.counting.services import breakdown_snapshot_take
 from undersign.mirror.services import MANIFEST
 from undersign.moderation.services import petition_take_down
 from undersign.petitions.models import PetitionState
 from undersign.petitions.services import GroupThresholds, petition_response_record
 from undersign.signatures.models import Display
+from undersign.transparency.models import WitnessProblem
 from undersign.transparency.services import log_integrate_all
+from undersign.transparency.witnesses import log_witnesses_submit
 from undersign_verify import cli
 from undersign_verify.tiles import tile_path, tiles_for_size
 
@@ -112,10 +116,10 @@ def served(mirror):
         yield url
 
 
-def verify(site: str, state: Path) -> tuple[int, str]:
+def verify(site: str, state: Path, *extra: str) -> tuple[int, str]:
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        status = cli.main(["--site", site, "--state", str(state)])
+        status = cli.main(["--site", site, "--state", str(state), *extra])
     return status, out.getvalue()
 
 
@@ -129,6 +133,24 @@ class TestVerifiedLikeTheSite:
         assert status == 0, output
         assert "3 public petition count(s) match the count rule" in output
         assert "2 petition(s) in the log are not public" in output  # the hidden and the rejected one
+
+    def test_a_copy_verifies_with_the_sites_witnesses(self, site, tmp_path, settings):
+        """The copy carries the cosigned checkpoint and the newest witnessed one, so a verifier
+        demanding cosignatures checks it too (with a --max-age as old as the copy)."""
+        witness = RunningWitness("witness.example/m", tmp_path)
+        try:
+            settings.LOG_WITNESSES = [WitnessSetting(witness.cosigner.key, witness.url)]
+            assert [o.problem for o in log_witnesses_submit()] == [WitnessProblem.NONE]
+            sign_and_confirm(site["published"][0])
+            log_integrate_all()  # a newer checkpoint, not cosigned yet
+            export(tmp_path / "copy")
+        finally:
+            witness.stop()
+        assert (tmp_path / "copy" / "log" / "checkpoint-witnessed").exists()
+        with static_server(tmp_path / "copy") as url:
+            status, output = verify(url, tmp_path / "state", "--witness", witness.vkey, "--max-age", "3600")
+        assert status == 0, output
+        assert "newer entries are signed by the log alone" in output
 
     def test_a_copy_under_a_folder_verifies_too(self, site, tmp_path):
         """A copy published under a path (a project's pages, a folder of a bigger site)."""

@@ -23,7 +23,7 @@ from undersign.api import presenters
 from undersign.core.errors import Refusal
 from undersign.mirror import documents, pages
 from undersign.mirror.selectors import mirror_petitions
-from undersign.transparency.export import log_checkpoint_served, log_static_tiles
+from undersign.transparency.export import log_checkpoint_served, log_checkpoint_witnessed_served, log_static_tiles
 from undersign.transparency.selectors import SignedCheckpoint
 
 # Written last, and only by an export: ``--force`` replaces a folder only if it holds one, so
@@ -185,6 +185,8 @@ def _write_log(out: _Folder, checkpoint: SignedCheckpoint, counted_sizes: Iterab
     except ValueError as exc:
         raise MirrorRefused(f"the log cannot be copied: {exc}") from None
     out.write("log/checkpoint", checkpoint.note)
+    if witnessed := log_checkpoint_witnessed_served(upto=checkpoint.size):
+        out.write("log/checkpoint-witnessed", witnessed.note)
 
 
 def _static_file(name: str) -> bytes:

@@ -6,15 +6,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from undersign.transparency.selectors import SignedCheckpoint, log_checkpoint_latest, log_tile
+from undersign.transparency.selectors import (
+    SignedCheckpoint,
+    log_checkpoint_cosigned,
+    log_checkpoint_witnessed,
+    log_tile,
+)
 from undersign_verify.tiles import TILE_WIDTH, tile_path, tiles_for_size
 
 
 def log_checkpoint_served() -> SignedCheckpoint:
-    """The checkpoint as ``/log/checkpoint`` serves it. Static copies take it from here, so
-    that they follow the view with one change here when the view's text changes (witness
-    cosignatures added to the note)."""
-    return log_checkpoint_latest()
+    """The checkpoint as ``/log/checkpoint`` serves it, with the witnesses' cosignatures."""
+    return log_checkpoint_cosigned()
+
+
+def log_checkpoint_witnessed_served(*, upto: int) -> SignedCheckpoint | None:
+    """As ``/log/checkpoint-witnessed`` serves it, if the copy's checkpoint (of size ``upto``)
+    extends it: a copy's verifier demanding cosignatures holds that checkpoint to this one."""
+    witnessed = log_checkpoint_witnessed()
+    return witnessed if witnessed is not None and witnessed.size <= upto else None
 
 
 def log_static_tiles(*, size: int, partial_sizes: Iterable[int] = ()) -> Iterator[tuple[str, bytes]]:

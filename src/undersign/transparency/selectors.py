@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -258,22 +258,23 @@ def _configured_witnesses() -> Q | None:
     return configured or None
 
 
-def _cosigned(size: int, signed_note: str, configured: Q) -> str:
-    """The log's signed note followed by the newest cosignature line of each configured witness
-    of this very checkpoint (c2sp.org/signed-note: further signature lines, after the log's
-    own), by witness name."""
-    rows = LogCosignature.objects.filter(configured, checkpoint_size=size).values_list("witness__name", "line")
-    return signed_note + "".join(line + "\n" for _, line in sorted(rows))
+def _cosigned(checkpoint: SignedCheckpoint, configured: Q) -> SignedCheckpoint:
+    """The checkpoint with the newest cosignature line of each configured witness of this very
+    checkpoint after the log's signature (c2sp.org/signed-note: further signature lines), by
+    witness name."""
+    rows = LogCosignature.objects.filter(configured, checkpoint_size=checkpoint.size)
+    lines = sorted(rows.values_list("witness__name", "line"))
+    return replace(checkpoint, note=checkpoint.note + "".join(line + "\n" for _, line in lines))
 
 
-def log_checkpoint_cosigned() -> str:
+def log_checkpoint_cosigned() -> SignedCheckpoint:
     """The newest checkpoint as ``/log/checkpoint`` serves it, with the cosignatures it has."""
     checkpoint = log_checkpoint_latest()
     configured = _configured_witnesses()
-    return checkpoint.note if configured is None else _cosigned(checkpoint.size, checkpoint.note, configured)
+    return checkpoint if configured is None else _cosigned(checkpoint, configured)
 
 
-def log_checkpoint_witnessed() -> str | None:
+def log_checkpoint_witnessed() -> SignedCheckpoint | None:
     """The newest checkpoint any configured witness has cosigned, with its cosignatures
     (``/log/checkpoint-witnessed``); None before the first cosignature. A busy log signs a
     checkpoint a second and witnesses cosign every LOG_WITNESS_INTERVAL, so the newest
@@ -283,8 +284,8 @@ def log_checkpoint_witnessed() -> str | None:
     if configured is None:
         return None
     size = LogCosignature.objects.filter(configured).aggregate(newest=Max("checkpoint_size"))["newest"]
-    signed_note = LogCheckpoint.objects.filter(size=size).values_list("note", flat=True).first()
-    return None if signed_note is None else _cosigned(size, signed_note, configured)
+    row = LogCheckpoint.objects.filter(size=size).values_list("size", "root_hash", "note").first()
+    return None if row is None else _cosigned(SignedCheckpoint(row[0], bytes(row[1]), row[2]), configured)
 
 
 # How many refresh periods without a new cosignature make a witness stale on /healthz.

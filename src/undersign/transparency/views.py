@@ -31,7 +31,7 @@ def _public(response: HttpResponse, **cache: object) -> HttpResponse:
 def checkpoint(request: HttpRequest) -> HttpResponse:
     """The newest checkpoint with the witnesses' cosignatures of it. Mutable (a new checkpoint,
     a refreshed cosignature): a few seconds of caching, as c2sp.org/tlog-tiles asks."""
-    response = HttpResponse(selectors.log_checkpoint_cosigned(), content_type="text/plain; charset=utf-8")
+    response = HttpResponse(selectors.log_checkpoint_cosigned().note, content_type="text/plain; charset=utf-8")
     return _public(response, public=True, max_age=2)
 
 
@@ -42,7 +42,7 @@ def checkpoint_witnessed(request: HttpRequest) -> HttpResponse:
     signed = selectors.log_checkpoint_witnessed()
     if signed is None:
         raise Http404("no witness has cosigned a checkpoint yet")
-    return _public(HttpResponse(signed, content_type="text/plain; charset=utf-8"), public=True, max_age=2)
+    return _public(HttpResponse(signed.note, content_type="text/plain; charset=utf-8"), public=True, max_age=2)
 
 
 @require_safe
