@@ -28,7 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from undersign_verify import merkle, note, tiles
-from undersign_verify.entries import RevocationReason, Tally, decode_entry, petition_text_digest, tally
+from undersign_verify.entries import (
+    RevocationReason,
+    Tally,
+    decode_entry,
+    petition_text_digest,
+    registry_digest,
+    tally,
+)
 from undersign_verify.receipt import ReceiptError, parse_receipt
 
 WELL_KNOWN = ".well-known/undersign-log.json"
@@ -314,6 +321,7 @@ def _compare_petitions(log: Log, petitions: list[dict[str, Any]], out: list[str]
             )
     final = tally(log.entries)
     mismatches += _compare_texts(final, petitions)
+    mismatches += _compare_verified(log, final, petitions, out)
     unlisted = [t for u, t in final.petitions.items() if u not in listed]
     if unlisted:
         out.append(
@@ -339,6 +347,66 @@ def _compare_texts(final: Tally, petitions: list[dict[str, Any]]) -> list[str]:
                 f"petition {item['id']}'s published text is not the text its OPENED entry "
                 f"(entry {logged.opened_at}) recorded: it was edited after the petition opened"
             )
+    return mismatches
+
+
+def _verified_at(log: Log, sizes: set[int], petitions: set[uuid.UUID]) -> dict[int, dict[uuid.UUID, int]]:
+    """The verified count of each of ``petitions`` over each prefix in ``sizes``, in one pass."""
+    result: dict[int, dict[uuid.UUID, int]] = {0: {}} if 0 in sizes else {}
+    running = Tally()
+    for index, data in enumerate(log.entries):
+        running.add(index, decode_entry(data))
+        if index + 1 in sizes:
+            result[index + 1] = {u: t.verified_count for u, t in running.petitions.items() if u in petitions}
+    return result
+
+
+def _compare_verified(log: Log, final: Tally, petitions: list[dict[str, Any]], out: list[str]) -> list[str]:
+    """A registry-only petition's verified count must be the verified-count rule over the log's
+    first ``verification.log.checkpoint_size`` entries, and every registry its DECISION entries
+    name must be one of the registries its JSON lists. Only registry-only petitions: there every
+    signature is a claim and a rejected claim revokes its signature, so the log holds all that
+    the count depends on; elsewhere the log has no decisions (docs/transparency.md)."""
+    mismatches: list[str] = []
+    wanted: list[tuple[Any, uuid.UUID | None, dict[str, Any], int | None]] = []
+    for item in petitions:
+        attrs = item["attributes"]
+        verification = attrs.get("verification") or {}
+        if verification.get("policy") != "registry_only":
+            continue
+        uid = (attrs.get("log") or {}).get("petition_uuid")
+        size = (verification.get("log") or {}).get("checkpoint_size")
+        wanted.append((item["id"], uuid.UUID(uid) if uid else None, verification, None if size is None else int(size)))
+    sizes = {size for *_, size in wanted if size is not None and size <= log.checkpoint.size}
+    at = _verified_at(log, sizes, {uid for _, uid, *_ in wanted if uid is not None})
+    for pid, uid, verification, size in wanted:
+        shown = int(verification.get("verified_count") or 0)
+        logged = final.petitions.get(uid) if uid else None
+        slugs = {registry_digest(str(r.get("slug", ""))) for r in verification.get("registries", [])}
+        if logged is not None and logged.registries - slugs:
+            mismatches.append(f"petition {pid}'s DECISION entries name a registry its JSON does not list")
+        if size is None:
+            if shown:
+                mismatches.append(f"petition {pid} shows {shown} verified signatories but names no checkpoint")
+            continue
+        if size > log.checkpoint.size:
+            mismatches.append(
+                f"petition {pid}'s verified count was computed at size {size}, beyond the checkpoint "
+                f"({log.checkpoint.size}); run again"
+            )
+            continue
+        root = base64.b64decode((verification.get("log") or {}).get("checkpoint_root_hash") or "")
+        if log.tree.root(size) != root:
+            mismatches.append(f"petition {pid}'s verified count names a root for size {size} that is not this log's")
+            continue
+        expected = at[size].get(uid, 0) if uid else 0
+        if expected != shown:
+            mismatches.append(
+                f"petition {pid} shows {shown} verified signatories, but the verified-count rule over the log's "
+                f"first {size} entries gives {expected}"
+            )
+    if wanted and not mismatches:
+        out.append(f"{len(wanted)} registry-only petition(s): each verified count matches the verified-count rule")
     return mismatches
 
 
