@@ -19,7 +19,7 @@ from undersign.transparency.services import Decision, log_decision_hold, log_dec
 from undersign_verify.entries import DecisionOutcome, EntryType, decode_entry, tally
 
 pytestmark = pytest.mark.django_db
-O = DecisionOutcome
+O = DecisionOutcome  # noqa: E741 - the outcomes read as O.VALIDATED, O.REJECTED
 
 
 def hold(petition: Petition, signature, outcome: DecisionOutcome, tag: bytes = b"") -> None:

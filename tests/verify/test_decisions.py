@@ -22,7 +22,7 @@ from undersign_verify.entries import (
 P = uuid.UUID("12345678-1234-5678-1234-567812345678")
 A, B, C, D = (bytes([n]) * 32 for n in (1, 2, 3, 4))
 TAG_1, TAG_2 = bytes([0xA1]) * 32, bytes([0xA2]) * 32
-O = DecisionOutcome
+O = DecisionOutcome  # noqa: E741 - the outcomes read as O.VALIDATED, O.REJECTED
 
 
 def signature(c: bytes) -> Entry:
