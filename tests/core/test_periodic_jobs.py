@@ -174,9 +174,7 @@ def build_world() -> World:
         counted=counted,
         expected_count=Signature.objects.filter(petition=counted, status=SignatureStatus.CONFIRMED).count(),
         # Not the decisions held for a snapshot: releasing them is the snapshot's work.
-        pending_entries=list(
-            LogEntry.objects.filter(leaf_index__isnull=True, held=False).values_list("pk", flat=True)
-        ),
+        pending_entries=list(LogEntry.objects.filter(leaf_index__isnull=True, held=False).values_list("pk", flat=True)),
         due=due,
         stale=stale,
         stale_to="counted0@example.org",
