@@ -33,7 +33,7 @@ def appended_decisions(petition: Petition) -> list[tuple[bytes, DecisionOutcome]
     return [(e.digest, e.outcome) for e in entries]
 
 
-def test_a_decision_waits_for_its_release():
+def test_a_decision_waits_for_its_release(client):
     petition = make_petition()
     signature = sign_and_confirm(petition)
     log_integrate_all()
@@ -44,6 +44,7 @@ def test_a_decision_waits_for_its_release():
 
     assert log_integrate_all() == 0  # held: the integrator leaves it alone
     assert log_decisions_held() == [petition.pk]
+    assert client.get("/healthz").json()["backlog"]["log_pending"] == 0  # waiting, not a backlog
 
     assert log_decisions_release(petition_id=petition.pk) == 1
     assert log_decisions_release(petition_id=petition.pk) == 0  # released once, however often asked
