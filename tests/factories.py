@@ -26,7 +26,7 @@ from undersign.petitions.models import Petition, PetitionState
 from undersign.petitions.services import GroupThresholds, PetitionText, petition_create
 from undersign.signatures.models import Display, Signature, SignatureKind
 from undersign.signatures.services import SignerDetails, signature_confirm, signature_create
-from undersign.transparency.services import log_opened_add
+from undersign.transparency.services import log_integrate_all, log_opened_add
 
 _seq = itertools.count(1)
 CONFIRM_LINK = re.compile(r"https?://[^/\s]+/[a-z-]+/signatures/confirm/([\w-]+)/")
@@ -133,12 +133,17 @@ def moderator(db) -> User:
 def take_breakdown_snapshot(petition: Petition) -> BreakdownSnapshot | None:
     """The petition's next breakdown snapshot, taken as the periodic job takes it once its time
     has come (None while fewer than K_ANONYMITY counted-only signatures have arrived since the
-    last one). Its time may lie ahead of the clock: the schedule is what matters here."""
+    last one). Its time may lie ahead of the clock: the schedule is what matters here. The log's
+    integrator then appends the verification decisions the snapshot released, as it does within
+    a second (``LOG_INTEGRATE_INTERVAL``)."""
     last = breakdown_latest(petition_id=petition.pk)
     now = timezone.now()
     if last is not None:
         now = max(now, last.taken_at + timedelta(minutes=settings.BREAKDOWN_SNAPSHOT_MINUTES))
-    return breakdown_snapshot_take(petition_id=petition.pk, now=now)
+    snapshot = breakdown_snapshot_take(petition_id=petition.pk, now=now)
+    if snapshot is not None:
+        log_integrate_all()
+    return snapshot
 
 
 def wait_until_another_session_waits_for_a_lock() -> None:

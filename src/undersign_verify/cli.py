@@ -37,7 +37,14 @@ from typing import Any
 
 from undersign_verify import merkle, note, tiles
 from undersign_verify.cosignature import CosignatureError, WitnessKey, cosignature_times, parse_witness_vkey
-from undersign_verify.entries import RevocationReason, Tally, decode_entry, petition_text_digest, tally
+from undersign_verify.entries import (
+    RevocationReason,
+    Tally,
+    decode_entry,
+    petition_text_digest,
+    registry_digest,
+    tally,
+)
 from undersign_verify.receipt import ReceiptError, parse_receipt
 
 WELL_KNOWN = ".well-known/undersign-log.json"
@@ -603,6 +610,27 @@ def _check_counts(
             petitions[position] = _petition(source, petitions[position].id, log.checkpoint.size)
 
 
+def _covering_verified_counts(
+    source: Source,
+    verifier: note.Verifier,
+    policy: WitnessPolicy | None,
+    log: Log,
+    petitions: list[Published],
+    out: list[str],
+) -> Log:
+    """The log, extended to the newest checkpoint a verified count names if that is beyond it:
+    verified counts move at snapshots, between which the log may be read."""
+    sizes = [_verified_size(v) or 0 for item in petitions if (v := _registry_only(item)) is not None]
+    wanted = max(sizes, default=0)
+    if wanted <= log.checkpoint.size:
+        return log
+    text, checkpoint, base = _witnessed_checkpoint(source, verifier, policy, out, at_least=(wanted, "a verified count"))
+    log = _fetch_log(source, checkpoint, text, previous=log, base=base)
+    _check_rules(log)
+    out.append(f"a verified count names a newer checkpoint: fetched the checkpoint again: size {checkpoint.size}")
+    return log
+
+
 def _check_rules(log: Log) -> Tally:
     result = tally(log.entries)
     if result.problems:
@@ -625,6 +653,73 @@ def _compare_texts(final: Tally, petitions: list[Published]) -> list[str]:
                 f"petition {item.id}'s published text is not the text its OPENED entry "
                 f"(entry {logged.opened_at}) recorded: it was edited after the petition opened"
             )
+    return mismatches
+
+
+def _registry_only(item: Published) -> dict[str, Any] | None:
+    """The ``verification`` document of a registry-only petition; None for any other."""
+    verification: dict[str, Any] = item.attributes.get("verification") or {}
+    return verification if verification.get("policy") == "registry_only" else None
+
+
+def _verified_size(verification: dict[str, Any]) -> int | None:
+    size = (verification.get("log") or {}).get("checkpoint_size")
+    return None if size is None else int(size)
+
+
+def _verified_at(log: Log, sizes: set[int], petitions: set[uuid.UUID]) -> dict[int, dict[uuid.UUID, int]]:
+    """The verified count of each of ``petitions`` over each prefix in ``sizes``, in one pass."""
+    result: dict[int, dict[uuid.UUID, int]] = {0: {}} if 0 in sizes else {}
+    running = Tally()
+    for index, data in enumerate(log.entries):
+        running.add(index, decode_entry(data))
+        if index + 1 in sizes:
+            result[index + 1] = {u: t.verified_count for u, t in running.petitions.items() if u in petitions}
+    return result
+
+
+def _compare_verified(log: Log, final: Tally, petitions: list[Published], out: list[str]) -> list[str]:
+    """A registry-only petition's verified count must be the verified-count rule over the log's
+    first ``verification.log.checkpoint_size`` entries, and every registry its DECISION entries
+    name must be one of the registries its JSON lists. Only registry-only petitions: there every
+    signature is a claim and a rejected claim revokes its signature, so the log holds all that
+    the count depends on; elsewhere the log has no decisions (docs/transparency.md)."""
+    mismatches: list[str] = []
+    wanted: list[tuple[int, uuid.UUID | None, dict[str, Any], int | None]] = []
+    for item in petitions:
+        verification = _registry_only(item)
+        if verification is not None:
+            wanted.append((item.id, item.uuid, verification, _verified_size(verification)))
+    sizes = {size for *_, size in wanted if size is not None and size <= log.checkpoint.size}
+    at = _verified_at(log, sizes, {uid for _, uid, *_ in wanted if uid is not None})
+    for pid, uid, verification, size in wanted:
+        shown = int(verification.get("verified_count") or 0)
+        logged = final.petitions.get(uid) if uid else None
+        slugs = {registry_digest(str(r.get("slug", ""))) for r in verification.get("registries", [])}
+        if logged is not None and logged.registries - slugs:
+            mismatches.append(f"petition {pid}'s DECISION entries name a registry its JSON does not list")
+        if size is None:
+            if shown:
+                mismatches.append(f"petition {pid} shows {shown} verified signatories but names no checkpoint")
+            continue
+        if size > log.checkpoint.size:
+            mismatches.append(
+                f"petition {pid}'s verified count was computed at size {size}, beyond the checkpoint "
+                f"({log.checkpoint.size}); run again"
+            )
+            continue
+        root = base64.b64decode((verification.get("log") or {}).get("checkpoint_root_hash") or "")
+        if log.tree.root(size) != root:
+            mismatches.append(f"petition {pid}'s verified count names a root for size {size} that is not this log's")
+            continue
+        expected = at[size].get(uid, 0) if uid else 0
+        if expected != shown:
+            mismatches.append(
+                f"petition {pid} shows {shown} verified signatories, but the verified-count rule over the log's "
+                f"first {size} entries gives {expected}"
+            )
+    if wanted and not mismatches:
+        out.append(f"{len(wanted)} registry-only petition(s): each verified count matches the verified-count rule")
     return mismatches
 
 
@@ -656,8 +751,9 @@ def verify_log(args: argparse.Namespace, out: list[str], policy: WitnessPolicy |
     if args.site:
         petitions = _public_petitions(source, log.checkpoint.size)
         log = _check_counts(source, verifier, policy, log, petitions, out)
+        log = _covering_verified_counts(source, verifier, policy, log, petitions, out)
         final = tally(log.entries)
-        mismatches = _compare_texts(final, petitions)
+        mismatches = _compare_texts(final, petitions) + _compare_verified(log, final, petitions, out)
         if mismatches:
             raise VerificationFailed("the site disagrees with the log:\n  " + "\n  ".join(mismatches))
         listed = {item.uuid for item in petitions}

@@ -183,7 +183,8 @@ def build_world() -> World:
         expired_session=expired_session,
         counted=counted,
         expected_count=Signature.objects.filter(petition=counted, status=SignatureStatus.CONFIRMED).count(),
-        pending_entries=list(LogEntry.objects.filter(leaf_index__isnull=True).values_list("pk", flat=True)),
+        # Not the decisions held for a snapshot: releasing them is the snapshot's work.
+        pending_entries=list(LogEntry.objects.filter(leaf_index__isnull=True, held=False).values_list("pk", flat=True)),
         due=due,
         stale=stale,
         stale_to="counted0@example.org",

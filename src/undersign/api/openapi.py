@@ -242,13 +242,34 @@ def schemas() -> dict[str, Schema]:
                     **nullable(ref("Timestamp")),
                     "description": "When these figures were published: every verified figure moves only with "
                     "the petition's breakdown snapshots (docs/threat-model.md); null before the first, when "
-                    "the counts below are 0.",
+                    "the counts below are 0. On a registry-only petition verified_count is the log's (see log).",
                 },
                 "verified_count": {
                     "type": "integer",
                     "minimum": 0,
                     "description": "Validated claims of confirmed signatures: the only ones that count as "
-                    "verified and toward the quorum.",
+                    "verified and toward the quorum. On a registry-only petition, the transparency log's "
+                    "verified-count rule at the checkpoint named in log: its decisions enter the log with each "
+                    "breakdown snapshot, so it moves with them, and when a verified signature stops counting.",
+                },
+                "log": {
+                    **nullable(
+                        obj(
+                            {
+                                "checkpoint_size": {
+                                    **nullable({"type": "integer", "minimum": 0}),
+                                    "description": "The log size verified_count was computed at (the same as "
+                                    "the petition's log.checkpoint_size); null before the petition has any entry.",
+                                },
+                                "checkpoint_root_hash": {
+                                    **nullable({"type": "string", "format": "byte"}),
+                                    "description": "Base64 RFC 6962 root hash of the log at checkpoint_size.",
+                                },
+                            }
+                        )
+                    ),
+                    "description": "Registry-only petitions: where undersign-verify recomputes verified_count "
+                    "(docs/transparency.md, the verified-count rule); null on other petitions.",
                 },
                 "pending_count": {
                     "type": "integer",

@@ -111,14 +111,17 @@ def _government_response(response: dict[str, Any] | None) -> dict[str, Any] | No
     }
 
 
-def counted_at(petition_uuid: uuid.UUID, size: int | None, root_hash: bytes | None) -> dict[str, Any]:
-    """Which transparency-log checkpoint the count was computed at (docs/transparency.md): the
-    verifier recomputes the count from the log's first ``checkpoint_size`` entries."""
+def checkpoint_named(size: int | None, root_hash: bytes | None) -> dict[str, Any]:
     return {
-        "petition_uuid": str(petition_uuid),
         "checkpoint_size": size,
         "checkpoint_root_hash": base64.b64encode(bytes(root_hash)).decode() if root_hash is not None else None,
     }
+
+
+def counted_at(petition_uuid: uuid.UUID, size: int | None, root_hash: bytes | None) -> dict[str, Any]:
+    """Which transparency-log checkpoint the count was computed at (docs/transparency.md): the
+    verifier recomputes the count from the log's first ``checkpoint_size`` entries."""
+    return {"petition_uuid": str(petition_uuid), **checkpoint_named(size, root_hash)}
 
 
 def petition_attributes(petition: Petition, *, creator_name: str | None) -> dict[str, Any]:
@@ -227,6 +230,11 @@ def verification_attributes(summary: VerificationSummary | None) -> dict[str, An
         # When the figures below were published (their breakdown snapshot); null before the first.
         "published_at": timestamp(summary.figures_as_of),
         "verified_count": summary.verified,
+        # Registry-only: the checkpoint verified_count was computed at by the log's
+        # verified-count rule (undersign-verify recomputes it); null on other petitions.
+        "log": (
+            checkpoint_named(summary.verified_log_size, summary.verified_log_root) if summary.registry_only else None
+        ),
         "pending_count": summary.pending,
         "rejected_count": summary.rejected,
         "unclaimed_count": summary.unclaimed,

@@ -149,6 +149,18 @@ def data_key_destroy(*, key_id: str, now: datetime) -> bool:
     return destroyed
 
 
+def data_key_derive(key_id: str, *, label: bytes) -> bytes:
+    """A 32-byte key for one purpose (``label``), derived from the data key ``key_id`` as
+    HMAC-SHA256 of the label under it: shared by every host (the data key is in the database,
+    wrapped by the master keys of the settings), and gone with the data key, so whatever it
+    keyed can no longer be tested by anyone once the petition's data is destroyed. Raises
+    ``DecryptionError`` once the key is destroyed. One query (keys derived are not cached)."""
+    row = DataKey.objects.filter(key_id=key_id, destroyed_at__isnull=True).first()
+    if row is None or row.wrapped_key is None:
+        raise DecryptionError(f"data key {key_id!r} does not exist or was destroyed")
+    return hmac.new(unwrap_data_key(row.master_key_id, bytes(row.wrapped_key)), label, hashlib.sha256).digest()
+
+
 def seal(key_id: str, plaintext: str, *, context: bytes) -> bytes:
     """``version | len(key id) | key id | nonce | ciphertext+tag``; ``context`` is bound as
     associated data so a sealed value cannot be moved to another row or field."""

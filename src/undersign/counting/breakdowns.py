@@ -71,7 +71,10 @@ class Opening:
     initials ones: ``displays`` (``signatures.models.Display`` values) whose signers this
     snapshot names, so their arrivals need no company (they are not region-private here), and
     ``record``, called with the snapshot's sequence number in its transaction if the snapshot
-    is taken (the decision is made once, by the opener, and recorded as it was made)."""
+    is taken (the decision is made once, by the opener, and recorded as it was made). An opening
+    that names no one may still use ``record`` to publish what its app held back for the
+    snapshot (verification: its decisions, into the transparency log), before the snapshot
+    reads its figures."""
 
     displays: frozenset[str]
     record: Callable[[int], None] = field(default=_nothing_to_record)
@@ -81,7 +84,7 @@ class Opening:
 # lock, before its due check.
 Opener = Callable[[Any, datetime], Opening | None]
 # trigger() -> ids of petitions whose next snapshot is due on schedule although their log has
-# not moved (verification: a group whose condition holds waits for it).
+# not moved (verification: a group whose condition holds, or decisions, wait for it).
 Trigger = Callable[[], Iterable[int]]
 
 _openers: dict[str, Opener] = {}
@@ -90,7 +93,8 @@ _triggers: dict[str, Trigger] = {}
 
 def register_snapshot_opener(name: str, opener: Opener) -> None:
     """Let a higher app name more signers at a snapshot (verification: a safety-in-numbers group
-    whose condition holds). Registered in ``AppConfig.ready``."""
+    whose condition holds), or publish with it what it held back (verification: decisions for
+    the log). Registered in ``AppConfig.ready``."""
     if name in _openers and _openers[name] is not opener:
         raise ValueError(f"a snapshot opener named {name!r} is registered already")
     _openers[name] = opener

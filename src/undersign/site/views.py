@@ -73,7 +73,8 @@ def health(request: HttpRequest) -> JsonResponse:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         backlog = {
-            "log_pending": LogEntry.objects.filter(leaf_index__isnull=True).count(),
+            # Decisions held for their petitions' next snapshots are not a backlog.
+            "log_pending": LogEntry.objects.filter(leaf_index__isnull=True, held=False).count(),
             "outbox_unsent": OutboundEmail.objects.filter(sent_at__isnull=True).count(),
         }
         behind = log_witnesses_behind(now=timezone.now())

@@ -20,6 +20,7 @@ class LogEntryKind(models.IntegerChoices):
     REVOCATION = EntryType.REVOCATION, pgettext_lazy("log entry kind", "Revocation")
     REINSTATE = EntryType.REINSTATE, pgettext_lazy("log entry kind", "Reinstatement")
     CLOSED = EntryType.CLOSED, pgettext_lazy("log entry kind", "Closed")
+    DECISION = EntryType.DECISION, pgettext_lazy("log entry kind", "Verification decision")
 
 
 class LogEntry(models.Model):
@@ -31,7 +32,12 @@ class LogEntry(models.Model):
     only. ``signature_id`` names a row of ``signatures`` (an app above the log) by id, without a
     foreign key. An appended row's published part (``body``, ``leaf_index``) never changes; its
     ``created_at`` is rounded to the UTC day in the batch that appends it, once the counts per
-    hour no longer need it (see ``log_integrate_batch``)."""
+    hour no longer need it (see ``log_integrate_batch``).
+
+    A DECISION (a verification decision on a registry-only petition's claim) is inserted
+    *held* instead: the integrator leaves it alone until the petition's next breakdown snapshot
+    releases it (``log_decisions_release``), so that its place in the log dates the snapshot,
+    not the decision. Its ``created_at`` is the day, and it has no ``signature_id``."""
 
     kind = models.PositiveSmallIntegerField(choices=LogEntryKind.choices)
     petition = models.ForeignKey("petitions.Petition", on_delete=models.PROTECT, related_name="+")
@@ -42,9 +48,15 @@ class LogEntry(models.Model):
     delta = models.SmallIntegerField(default=0)
     created_at = models.DateTimeField()
     leaf_index = models.BigIntegerField(null=True, unique=True)
+    held = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
+            # Only a decision waits for a snapshot, and only before it is appended.
+            models.CheckConstraint(
+                condition=Q(held=False) | Q(kind=LogEntryKind.DECISION, leaf_index__isnull=True),
+                name="logentry_only_pending_decisions_held",
+            ),
             models.CheckConstraint(condition=Q(delta__in=[-1, 0, 1]), name="logentry_unit_delta"),
             models.CheckConstraint(condition=Q(kind__in=LogEntryKind.values), name="logentry_kind_valid"),
             models.CheckConstraint(condition=Q(leaf_index__gte=0), name="logentry_index_not_negative"),
@@ -61,10 +73,11 @@ class LogEntry(models.Model):
             models.Index(fields=["id"], condition=Q(leaf_index__isnull=True), name="logentry_pending"),
             models.Index(fields=["commitment"], name="logentry_by_commitment"),
             models.Index(fields=["petition", "kind"], name="logentry_by_petition"),
+            models.Index(fields=["petition"], condition=Q(held=True), name="logentry_held"),
         ]
 
     def __str__(self) -> str:
-        where = "pending" if self.leaf_index is None else f"#{self.leaf_index}"
+        where = "held" if self.held else "pending" if self.leaf_index is None else f"#{self.leaf_index}"
         return f"{LogEntryKind(self.kind).label} for petition {self.petition_id} ({where})"
 
 

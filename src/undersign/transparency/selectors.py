@@ -26,7 +26,7 @@ from undersign.transparency.models import (
     LogWitness,
 )
 from undersign_verify import merkle, note
-from undersign_verify.entries import COUNT_RULE_VERSION, RevocationReason, commitment, decode_entry
+from undersign_verify.entries import COUNT_RULE_VERSION, RevocationReason, Tally, commitment, decode_entry
 from undersign_verify.merkle import EMPTY_ROOT
 from undersign_verify.note import Checkpoint
 from undersign_verify.receipt import Receipt, ReceiptError, parse_receipt
@@ -319,6 +319,33 @@ def log_witnesses_behind(*, now: datetime) -> dict[str, str]:
         elif row.cosigned_size != latest_size and (signed_at is None or signed_at < now - grace):
             behind[name] = "lagging"
     return behind
+
+
+def log_verified_count(*, petition_id: int, size: int | None) -> int:
+    """The verified-count rule (``undersign_verify.entries.PetitionTally.verified_count``) over
+    the log's first ``size`` entries, as ``undersign-verify`` applies it: the verifier's own
+    code, read over the petition's entries, so the site publishes exactly what anyone
+    recomputes. Appended entries never change, so the answer for a size is fixed."""
+    if not size:
+        return 0
+    entries = (
+        LogEntry.objects.filter(
+            petition_id=petition_id, kind__in=[K.SIGNATURE, K.REVOCATION, K.REINSTATE, K.DECISION], leaf_index__lt=size
+        )
+        .order_by("leaf_index")
+        .values_list("leaf_index", "body")
+    )
+    result = Tally()
+    for index, body in entries.iterator(chunk_size=2000):
+        assert index is not None, "leaf_index__lt matches appended entries only"
+        result.add(index, decode_entry(bytes(body)))
+    petition = next(iter(result.petitions.values()), None)
+    return petition.verified_count if petition is not None else 0
+
+
+def log_decisions_held() -> list[int]:
+    """The petitions with DECISION entries waiting for their next breakdown snapshot."""
+    return list(LogEntry.objects.filter(held=True).values_list("petition_id", flat=True).distinct().order_by())
 
 
 def log_names() -> list[LogName]:

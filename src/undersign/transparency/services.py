@@ -34,7 +34,7 @@ from undersign.transparency.high_water import (
 from undersign.transparency.keys import log_origin_store, log_signer
 from undersign.transparency.models import LogCheckpoint, LogEntry, LogEntryKind, LogName, LogTile
 from undersign.transparency.signals import signatures_too_late
-from undersign_verify.entries import Entry, EntryType, RevocationReason, petition_text_digest
+from undersign_verify.entries import DecisionOutcome, Entry, EntryType, RevocationReason, petition_text_digest
 from undersign_verify.merkle import EMPTY_ROOT, leaf_hash
 from undersign_verify.note import Checkpoint, NoteError, check_name
 from undersign_verify.tiles import ENTRIES, TILE_WIDTH, TileSet, decode_bundle, encode_bundle
@@ -107,6 +107,48 @@ def log_reinstate_add(*, signature: LoggedSignature, commitment: bytes, now: dat
     _signature_entry_add(kind=K.REINSTATE, signature=signature, entry=entry, delta=1, now=now)
 
 
+@dataclass(frozen=True)
+class Decision:
+    """A verification decision as the log records it (``EntryType.DECISION``): the claimed
+    signature's commitment, the outcome, and on a validation the member tag and the registry
+    (its digest, or b"" where the registry is not named)."""
+
+    petition_id: int
+    petition_uuid: uuid.UUID
+    commitment: bytes
+    outcome: DecisionOutcome
+    member_tag: bytes = b""
+    registry: bytes = b""
+
+
+def log_decision_hold(*, decision: Decision, now: datetime) -> None:
+    """Queue a DECISION entry, held until the petition's next breakdown snapshot releases it
+    (``log_decisions_release``): appended at once, it would date the decision, and a per-city
+    registry's decision next to the snapshot's per-territory figures would name the city.
+    Precondition: in the deciding transaction, the claim locked."""
+    entry = Entry(
+        EntryType.DECISION,
+        decision.petition_uuid,
+        decision.commitment,
+        outcome=decision.outcome,
+        member_tag=decision.member_tag,
+        registry=decision.registry,
+    )
+    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    _pending(
+        kind=K.DECISION, petition_id=decision.petition_id, entry=entry, now=day, commitment=entry.digest, held=True
+    )
+
+
+def log_decisions_release(*, petition_id: int) -> int:
+    """Hand the petition's held DECISION entries to the integrator, which appends them in its
+    next batch, shuffled with the batch's other status entries (each claim's decisions kept in
+    the order they were taken). Called in the transaction of the petition's breakdown snapshot,
+    which publishes the figures those decisions moved. One guarded UPDATE: running it twice,
+    or in two transactions at once, releases each entry once. Returns how many it released."""
+    return LogEntry.objects.filter(petition_id=petition_id, held=True).update(held=False)
+
+
 def log_opened_add(*, petition: Petition) -> None:
     """Queue the OPENED entry, with the digest of the text as published. Precondition: in the
     transaction that opens the petition."""
@@ -130,15 +172,20 @@ def _try_log_lock() -> bool:
         return bool(cursor.fetchone()[0])
 
 
+# Entries that name an earlier signature by its commitment.
+_STATUS_KINDS = (K.REVOCATION, K.REINSTATE, K.DECISION)
+
+
 def _order(batch: list[dict]) -> list[dict]:
-    """Shuffle the batch, then put openings and signatures first, status changes after them
-    (each commitment's own changes kept in the order they happened, so a revocation never
-    precedes the signature it names nor a reinstatement the revocation), closings last."""
+    """Shuffle the batch, then put openings and signatures first, status changes and decisions
+    after them (each commitment's own changes kept in the order they happened, so a revocation
+    never precedes the signature it names nor a reinstatement the revocation, nor a reversal
+    the decision it reverses), closings last."""
     firsts = [e for e in batch if e["kind"] in (K.OPENED, K.SIGNATURE)]
     _random.shuffle(firsts)
     by_commitment: dict[bytes, list[dict]] = defaultdict(list)
     for e in batch:  # batch is in insertion order
-        if e["kind"] in (K.REVOCATION, K.REINSTATE):
+        if e["kind"] in _STATUS_KINDS:
             by_commitment[bytes(e["commitment"])].append(e)
     slots = [c for c, changes in by_commitment.items() for _ in changes]
     _random.shuffle(slots)
@@ -201,7 +248,14 @@ def _drop_late_signatures(batch: list[dict], now: datetime) -> list[dict]:
         kind__in=[K.REVOCATION, K.REINSTATE],
         signature_id__in=[e["signature_id"] for e in late],
     )
+    decisions = LogEntry.objects.filter(
+        leaf_index__isnull=True,
+        kind=K.DECISION,
+        petition_id__in={e["petition_id"] for e in late},
+        commitment__in=[e["commitment"] for e in late],
+    )
     dropped = {e["pk"] for e in late} | set(statuses.values_list("pk", flat=True))
+    dropped |= set(decisions.values_list("pk", flat=True))
     LogEntry.objects.filter(pk__in=dropped).delete()
     return [e for e in batch if e["pk"] not in dropped]
 
@@ -296,7 +350,7 @@ def _integrate_batch(*, limit: int) -> int:
         high_water_check(size=latest, root_hash=latest_root)
         batch = list(
             LogEntry.objects.select_for_update(skip_locked=True)
-            .filter(leaf_index__isnull=True)
+            .filter(leaf_index__isnull=True, held=False)
             .order_by("pk")
             .values(*_FIELDS)[:limit]
         )

@@ -24,6 +24,7 @@ class VerificationConfig(AppConfig):
         from undersign.verification import emails, receivers  # noqa: F401  (register a mail; connect receivers)
         from undersign.verification.selectors import (
             BREAKDOWN_PART,
+            DECISIONS_PART,
             GROUP_PART,
             group_breakdown_collect,
             group_reveals_waiting,
@@ -31,7 +32,12 @@ class VerificationConfig(AppConfig):
             petition_offers_group,
             verified_breakdown_collect,
         )
-        from undersign.verification.services import group_snapshot_opening, verified_counts_reconcile_all
+        from undersign.verification.services import (
+            claim_decisions_opening,
+            claim_decisions_waiting,
+            group_snapshot_opening,
+            verified_counts_reconcile_all,
+        )
 
         # The claim comes with a signature being confirmed: without registries, no claim query;
         # the policy too, which says whether the confirm page offers the group.
@@ -46,5 +52,10 @@ class VerificationConfig(AppConfig):
         register_snapshot_opener(GROUP_PART, group_snapshot_opening)
         register_snapshot_trigger(GROUP_PART, group_reveals_waiting)
         register_breakdown_part(GROUP_PART, group_breakdown_collect)
+        # Decisions on registry-only petitions' claims enter the log with the snapshot that
+        # publishes the figures they moved, never at the moment they were taken; a petition
+        # with decisions waiting gets its snapshot on schedule even while its log stands still.
+        register_snapshot_opener(DECISIONS_PART, claim_decisions_opening)
+        register_snapshot_trigger(DECISIONS_PART, claim_decisions_waiting)
         # `reconcile_counts` checks the verified counters too, recounting from the sealed claims.
         register_counter_check("verified", verified_counts_reconcile_all)

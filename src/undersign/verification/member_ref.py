@@ -11,6 +11,13 @@ on every petition, so it links no one across petitions. The territory is sealed 
 so that the public counters (``VerifiedCount``) take a claim out of the territory they put it in,
 even if a later import moves the member.
 
+The transparency log names the member of a validated claim on a registry-only petition by
+``log_member_tag``: ``HMAC-SHA256(K_P, "log-member/v1" 0x00 petition_uuid(16) registry_id(8)
+member_id(8))`` with ``K_P`` derived from the petition's data key (``core.crypto.data_key_derive``),
+not from the member-tag key. It is published for good, so it must stop answering "did member M
+sign?" when the petition's personal data is destroyed, as the claims' own tags do; and no key
+held by every host opens it meanwhile, only the petition's data key.
+
 The counters (``VerifiedCount``) name their territory by ``territory_tag``:
 ``HMAC-SHA256(member_tag_key, "territory/v1" 0x00 petition_uuid(16) len(code)(2) code)``, so a
 keyless dump cannot join a petition's counters to the members of a territory; readers map tags
@@ -30,13 +37,14 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
-from undersign.core.crypto import DecryptionError, open_sealed, reseal, seal
+from undersign.core.crypto import DecryptionError, data_key_derive, open_sealed, reseal, seal
 from undersign.verification.models import Claim, RegistryMember
 
 __all__ = [
     "DecryptionError",
     "MemberRef",
     "claim_members",
+    "log_member_tag",
     "member_ref_open",
     "member_ref_reseal",
     "member_ref_seal",
@@ -57,6 +65,19 @@ def member_tag(*, petition_uuid: uuid.UUID, registry_id: int, member_id: int) ->
     """The keyed tag of (petition, member): fixed-width parts, so no two triples run together."""
     message = b"member/v1\x00" + petition_uuid.bytes + registry_id.to_bytes(8, "big") + member_id.to_bytes(8, "big")
     return hmac.new(settings.KEYS.member_tag_key, message, hashlib.sha256).digest()
+
+
+LOG_MEMBER_KEY_LABEL = b"undersign/log-member-key/v1"
+
+
+def log_member_tag(*, petition_uuid: uuid.UUID, data_key_id: str, registry_id: int, member_id: int) -> bytes:
+    """The member tag a DECISION entry carries: deterministic per (petition, registry, member),
+    so the verifier can tell that no member counts twice; keyed, so the 500 names of a
+    registry cannot be tried against it; under a key that dies with the petition's data key.
+    Raises ``DecryptionError`` once that key is destroyed."""
+    key = data_key_derive(data_key_id, label=LOG_MEMBER_KEY_LABEL)
+    message = b"log-member/v1\x00" + petition_uuid.bytes + registry_id.to_bytes(8, "big") + member_id.to_bytes(8, "big")
+    return hmac.new(key, message, hashlib.sha256).digest()
 
 
 def territory_tag(*, petition_uuid: uuid.UUID, territory_code: str) -> bytes:

@@ -214,13 +214,20 @@ class Claim(models.Model):
     per member per petition. Times are kept to the day (``day_start``); ordering uses the pk.
 
     Evidence (the signer's note and document) is sealed under the petition's data key, like the
-    signature's personal data, and deleted ``EVIDENCE_RETENTION_DAYS`` after the decision."""
+    signature's personal data, and deleted ``EVIDENCE_RETENTION_DAYS`` after the decision.
+
+    ``logged_status`` is the status the transparency log's DECISION entries (registry-only
+    petitions) leave the claim in, held ones included: every move brings it level with
+    ``status`` in the move's transaction (``claim_log_sync``), and a claim where they differ is
+    one whose decisions are still to be logged (a snapshot does it: ``claim_decisions_release``).
+    Elsewhere the log says nothing of claims, and the two are kept level all the same."""
 
     signature = models.OneToOneField("signatures.Signature", on_delete=models.CASCADE, related_name="claim")
     petition = models.ForeignKey("petitions.Petition", on_delete=models.CASCADE, related_name="claims")
     member_sealed = models.BinaryField()
     member_tag = models.BinaryField(max_length=32)
     status = models.CharField(max_length=12, choices=ClaimStatus.choices, default=ClaimStatus.PENDING)
+    logged_status = models.CharField(max_length=12, choices=ClaimStatus.choices, default=ClaimStatus.PENDING)
     method = models.CharField(max_length=16, choices=ClaimMethod.choices, blank=True, default=ClaimMethod.NONE)
     round = models.PositiveIntegerField(default=1)
     on_official_domain = models.BooleanField(
@@ -245,6 +252,7 @@ class Claim(models.Model):
             ),
             models.CheckConstraint(condition=Q(counted_as__in=CountedAs.values), name="claim_counted_as_valid"),
             models.CheckConstraint(condition=Q(status__in=ClaimStatus.values), name="claim_status_valid"),
+            models.CheckConstraint(condition=Q(logged_status__in=ClaimStatus.values), name="claim_logged_status_valid"),
             models.CheckConstraint(
                 condition=Q(status="pending") | Q(decided_at__isnull=False), name="claim_decided_has_time"
             ),

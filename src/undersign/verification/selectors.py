@@ -31,6 +31,7 @@ from undersign.signatures.models import WITHDRAWN, Display, Signature, Signature
 from undersign.signatures.personal_data import DecryptionError, signer_email, signer_name
 from undersign.signatures.selectors import group_signers
 from undersign.signatures.services import InvalidLink, signature_for_unsubscribe
+from undersign.transparency.selectors import log_verified_count
 from undersign.verification.evidence import decision_note_open, evidence_document_open, evidence_note_open
 from undersign.verification.member_ref import MemberRef, claim_members, claim_refs, territory_codes_by_tag
 from undersign.verification.models import (
@@ -348,6 +349,12 @@ class VerificationSummary:
     published: bool = True
     # The safety-in-numbers group: its thresholds, progress and, once named, its members.
     group: GroupSummary | None = None
+    # On a registry-only petition's public pages, ``verified`` is the verified-count rule over
+    # the log's first ``verified_log_size`` entries (whose root is ``verified_log_root``), which
+    # anyone recomputes; the snapshot's own total is ``verified_at_figures``.
+    verified_log_size: int | None = None
+    verified_log_root: bytes | None = None
+    verified_at_figures: int | None = None
 
     @property
     def registry_only(self) -> bool:
@@ -357,11 +364,14 @@ class VerificationSummary:
     def unclaimed(self) -> int | None:
         if self.signature_count_at_figures is None or not self.published:
             return None
-        return max(0, self.signature_count_at_figures - self.verified - self.pending)
+        verified = self.verified if self.verified_at_figures is None else self.verified_at_figures
+        return max(0, self.signature_count_at_figures - verified - self.pending)
 
 
 # The name of verification's part of every breakdown snapshot (``counting``).
 BREAKDOWN_PART = "verification"
+# The name under which the decisions logged with each snapshot are released (``counting``).
+DECISIONS_PART = "decisions"
 
 
 def verified_breakdown_collect(petition: Petition, publish: Publish) -> dict[str, Any]:
@@ -453,7 +463,12 @@ def verification_summary(
     per territory ("N named + R others", small or noisy ones as "fewer than k"), the quorum and
     the named verified signers. Before the first snapshot with them, the figures are 0 and
     ``published`` is False. Only validated claims are verified and count toward the quorum.
-    ``published=False`` (staff pages) gives the live figures instead."""
+    ``published=False`` (staff pages) gives the live figures instead.
+
+    On a registry-only petition the verified count (and the quorum's) is the log's: the
+    verified-count rule over the entries its signature count was counted at, recomputed by
+    ``undersign-verify``. Its decisions enter the log with each snapshot, so it moves with the
+    snapshots and, like the signature count, when a verified signature stops counting."""
     verification = petition_verification(petition=petition)
     if verification is None:
         return None
@@ -486,6 +501,13 @@ def verification_summary(
             signers=verified_named_signers(petition=petition, limit=signers_limit),
             signature_count_at_figures=petition.signature_count if registry_only else None,
         )
+    logged: int | None = None
+    if registry_only:
+        # Read afresh: the count must be the rule at the size it names, whatever copy of the
+        # petition the caller holds.
+        size, root = Petition.objects.values_list("counted_at_size", "counted_at_root").get(pk=petition.pk)
+        logged = log_verified_count(petition_id=petition.pk, size=size)
+        common["verified_log_size"], common["verified_log_root"] = size, root
     snapshot = breakdown_latest(petition_id=petition.pk)
     common["group"] = _group_summary_published(petition, snapshot) if offers_group else None
     part = snapshot.parts.get(BREAKDOWN_PART, {}) if snapshot is not None else {}
@@ -493,23 +515,25 @@ def verification_summary(
     if snapshot is None or totals is None:  # none yet, or taken before the totals were in it
         return VerificationSummary(
             **common,
-            verified=0,
+            verified=logged or 0,
             pending=0,
             rejected=0,
             territories=[],
-            quorum=_quorum(verification, 0, 0),
+            quorum=_quorum(verification, logged or 0, 0),
             published=False,
         )
+    verified = totals["verified"] if logged is None else logged
     return VerificationSummary(
         **common,
-        verified=totals["verified"],
+        verified=verified,
         pending=totals["pending"],
         rejected=totals["rejected"],
         territories=_published_territories(part, names),
-        quorum=_quorum(verification, totals["verified"], part.get("territories_with_verified", 0)),
+        quorum=_quorum(verification, verified, part.get("territories_with_verified", 0)),
         signers=verified_named_signers(petition=petition, limit=signers_limit, claim_ids=part.get("named_claims", [])),
         signature_count_at_figures=totals["signature_count"] if registry_only else None,
         figures_as_of=snapshot.taken_at,
+        verified_at_figures=totals["verified"] if registry_only else None,
     )
 
 

@@ -11,7 +11,10 @@ new round in which earlier votes no longer count) Â· ``pending``/``validated`` â
 wins; reason ``member-holds-claim``, no actor).
 
 Every move, and every change of a claimed signature's status, ends with
-``claim_counters_sync``: the one writer of the public counters (``VerifiedCount``).
+``claim_counters_sync``: the one writer of the public counters (``VerifiedCount``). Every move
+on a registry-only petition also holds its DECISION entry for the transparency log
+(``claim_log_sync``), released with the petition's next breakdown snapshot
+(``claim_decisions_release``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import enum
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -41,7 +44,7 @@ from undersign.counting.breakdowns import Opening
 from undersign.petitions.models import Petition
 from undersign.petitions.services import petition_touch
 from undersign.signatures.mail_limits import mail_allowed
-from undersign.signatures.models import Display, Signature, SignatureStatus
+from undersign.signatures.models import WITHDRAWN, Display, Signature, SignatureStatus
 from undersign.signatures.personal_data import ERASED, DecryptionError, signer_email
 from undersign.signatures.services import (
     SignerDetails,
@@ -51,8 +54,11 @@ from undersign.signatures.services import (
     signature_invalidate,
     signature_reinstate,
 )
+from undersign.transparency.selectors import log_decisions_held
+from undersign.transparency.services import Decision, log_decision_hold, log_decisions_release
 from undersign.verification.evidence import decision_note_reseal, decision_note_seal, evidence_reseal, evidence_seal
 from undersign.verification.member_ref import (
+    log_member_tag,
     member_ref_open,
     member_ref_reseal,
     member_ref_seal,
@@ -88,7 +94,12 @@ from undersign.verification.selectors import (
     group_reveal,
     verified_counts_recount,
 )
-from undersign.verification.territories import registry_declares_territories, registry_territories
+from undersign.verification.territories import (
+    registry_declares_territories,
+    registry_territories,
+    registry_territory_count,
+)
+from undersign_verify.entries import DecisionOutcome, registry_digest
 
 
 class ClaimRefused(Refusal):
@@ -477,11 +488,134 @@ def verified_counts_reconcile(*, petition_id: int, repair: bool = False) -> list
 
 def _claim_move(claim: Claim, *, decision: str, **fields: object) -> bool:
     """Move ``claim`` as ``decision`` does (``CLAIM_TRANSITIONS``) if, in the database, it is in
-    a status that decision may start from: one guarded UPDATE. Returns whether it moved; the
-    caller records the ``ClaimDecision`` only then. Raises ``IntegrityError`` when a validation
-    would make a second validated claim of the member on the petition."""
+    a status that decision may start from: one guarded UPDATE, and the move's DECISION entry
+    held for the log (``claim_log_sync``). Returns whether it moved; the caller records the
+    ``ClaimDecision`` only then. Raises ``IntegrityError`` when a validation would make a second
+    validated claim of the member on the petition. Precondition: the claim locked."""
     allowed, to_status = CLAIM_TRANSITIONS[decision]
-    return bool(Claim.objects.filter(pk=claim.pk, status__in=allowed).update(status=to_status, **fields))
+    moved = bool(Claim.objects.filter(pk=claim.pk, status__in=allowed).update(status=to_status, **fields))
+    if moved:
+        claim_log_sync(claim_id=claim.pk)
+    return moved
+
+
+# --- verification decisions in the transparency log ---------------------------------------------
+
+# The DECISION entries that take a claim from the status the log has it in to its status now:
+# one per move, two where a reversal and a new decision both wait for the same snapshot.
+_V, _P, _R = ClaimStatus.VALIDATED, ClaimStatus.PENDING, ClaimStatus.REJECTED
+LOG_MOVES: dict[tuple[str, str], tuple[DecisionOutcome, ...]] = {
+    (_P, _V): (DecisionOutcome.VALIDATED,),
+    (_P, _R): (DecisionOutcome.REJECTED,),
+    (_V, _P): (DecisionOutcome.REVOKED,),
+    (_V, _R): (DecisionOutcome.REJECTED,),  # overridden by the member's official address
+    (_R, _P): (DecisionOutcome.REINSTATED,),
+    (_R, _V): (DecisionOutcome.REINSTATED, DecisionOutcome.VALIDATED),
+}
+
+# Signatures that never count again, whatever becomes of their claims: withdrawn by their
+# signers, or confirmed after the petition's CLOSED (never in the log).
+_GONE_FOR_GOOD = (WITHDRAWN, "confirmed_too_late")
+
+
+def registry_in_log(registry_id: int) -> bytes:
+    """How a validation names its registry in the log: ``registry_digest(slug)`` where the
+    registry's members are from at least ``K_ANONYMITY`` territories, else nothing (b""). A
+    registry of one city's deputies, named beside the snapshot whose per-territory figures
+    moved with it, would say which city the validated member is from."""
+    if registry_territory_count(registry_id) < settings.K_ANONYMITY:
+        return b""
+    return registry_digest(Registry.objects.values_list("slug", flat=True).get(pk=registry_id))
+
+
+def _decision(claim: Claim, outcome: DecisionOutcome) -> Decision:
+    """The entry of one move. Only a validation names its member (and registry): the count
+    rule needs no more, and a tag on a rejection would tell whose claims were turned down."""
+    petition = claim.petition
+    assert claim.signature.commitment is not None, "checked by claim_log_sync"
+    decision = Decision(petition.pk, petition.uuid, bytes(claim.signature.commitment), outcome)
+    if outcome != DecisionOutcome.VALIDATED:
+        return decision
+    ref = member_ref_open(claim)
+    tag = log_member_tag(
+        petition_uuid=petition.uuid,
+        data_key_id=petition.data_key_id,
+        registry_id=ref.registry_id,
+        member_id=ref.member_id,
+    )
+    return replace(decision, member_tag=tag, registry=registry_in_log(ref.registry_id))
+
+
+def claim_log_sync(*, claim_id: int) -> int:
+    """Bring the log's record of a claim level with its status: hold the DECISION entries that
+    take it from ``logged_status`` to ``status`` (``LOG_MOVES``) and record that they are held.
+    Only on a registry-only petition, for a signature the log holds that may count again; any
+    other claim is set level with nothing held. Returns how many entries it held. Idempotent.
+
+    The entries wait for the petition's next breakdown snapshot (``log_decision_hold``): the
+    log dates the snapshot, never the decision. Precondition: the claim locked (its signature
+    first, as ``_locked`` says), in the transaction that moved it."""
+    claim = Claim.objects.select_related("signature", "petition").get(pk=claim_id)
+    if claim.logged_status == claim.status:
+        return 0
+    signature = claim.signature
+    moves: tuple[DecisionOutcome, ...] = ()
+    if (
+        _registry_only(claim.petition_id)
+        and signature.commitment is not None
+        and signature.invalidation_reason not in _GONE_FOR_GOOD
+    ):
+        moves = LOG_MOVES[(claim.logged_status, claim.status)]
+    now = timezone.now()
+    for outcome in moves:
+        log_decision_hold(decision=_decision(claim, outcome), now=now)
+    Claim.objects.filter(pk=claim.pk).update(logged_status=claim.status)
+    return len(moves)
+
+
+def claim_decisions_release(*, petition_id: int) -> int:
+    """Log the decisions taken on a petition's claims since its last breakdown snapshot: any
+    claim whose decision is not held yet first (``claim_log_sync``: decisions taken before the
+    log kept them, or any a failure left behind), then every held entry goes to the integrator
+    (``log_decisions_release``). Called in the snapshot's transaction, before it reads the
+    figures those decisions moved; running it twice releases nothing twice. Returns how many
+    entries it released."""
+    with transaction.atomic():
+        behind = Claim.objects.filter(petition_id=petition_id).exclude(status=F("logged_status"))
+        # Signatures first, then claims: the order of every move (``_locked``).
+        list(
+            Signature.objects.select_for_update()
+            .filter(pk__in=behind.values("signature_id"))
+            .order_by("pk")
+            .values_list("pk")
+        )
+        for claim_id in behind.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True):
+            try:
+                claim_log_sync(claim_id=claim_id)
+            except DecryptionError:
+                # Its member died with the petition's data key before the log kept decisions:
+                # nothing can name it now. Left behind, it would ask for a snapshot forever.
+                Claim.objects.filter(pk=claim_id).update(logged_status=F("status"))
+        return log_decisions_release(petition_id=petition_id)
+
+
+def claim_decisions_opening(petition: Petition, now: datetime) -> Opening:
+    """Verification's second snapshot opener (``counting.breakdowns``): it names no one, and if
+    the snapshot is taken, its ``record`` releases the petition's decisions into the log in the
+    snapshot's transaction (``claim_decisions_release``)."""
+
+    def record(sequence: int) -> None:
+        claim_decisions_release(petition_id=petition.pk)
+
+    return Opening(frozenset(), record)
+
+
+def claim_decisions_waiting() -> set[int]:
+    """A snapshot trigger, and the periodic sweep that recovers what was missed: the petitions
+    whose decisions wait for a snapshot (held, or not yet held), so that one is taken on
+    schedule even while their log does not move."""
+    behind = Claim.objects.exclude(status=F("logged_status")).values_list("petition_id", flat=True).distinct()
+    return set(log_decisions_held()) | set(behind.order_by())
 
 
 def _on_official_domain(email: str, member: RegistryMember) -> bool:

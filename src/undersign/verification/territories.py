@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from undersign.core.reference import TerritorySet, site_territories, territories_parse, territory_names, territory_set
-from undersign.verification.models import Registry
+from undersign.verification.models import Registry, RegistryMember
 
 
 def registry_territories(registry: Registry) -> TerritorySet:
@@ -27,3 +27,9 @@ def registries_territory_names(registries: Iterable[Registry], language: str | N
     """Code → name in ``language`` (default: the page's) over the site's territories and those
     of ``registries``: what the pages show in place of a member's territory code."""
     return territory_names((registry_territories(r) for r in registries), language)
+
+
+def registry_territory_count(registry_id: int) -> int:
+    """How many territories the registry's active members are from: what it spans today."""
+    members = RegistryMember.objects.filter(registry_id=registry_id, active=True)
+    return members.values("territory_code").distinct().order_by().count()

@@ -147,6 +147,7 @@ class Command(BaseCommand):
             self._russian_deputies_demo(moderator, codes)
         log_integrate_all()
         breakdown_snapshots_take_due()  # the figures by region of those with enough counted-only signers
+        log_integrate_all()  # the verification decisions those snapshots released
         self.stdout.write(f"demo petitions: {created} created, {len(DEMO) - created} already there")
 
     def _account(self, username: str, *, superuser: bool) -> User:
