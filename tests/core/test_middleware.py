@@ -11,10 +11,12 @@ ONION = "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion"
 @pytest.fixture
 def https_only(settings):
     settings.ALLOWED_HOSTS = ["petitions.example.org", ONION]
+    settings.SITE_URL = "https://petitions.example.org"
+    settings.SITE_URLS = ["https://petitions.example.org", f"http://{ONION}"]
     settings.SECURE_SSL_REDIRECT = True
     settings.SECURE_HSTS_SECONDS = 31_536_000
     settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    settings.ONION_HOSTS = [ONION]
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
 
 
 @pytest.mark.django_db

@@ -7,7 +7,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS
 from django.utils.translation import gettext
@@ -82,16 +81,17 @@ def log_integration_refusal() -> str | None:
     return str(reason) if reason else None
 
 
-def log_description() -> dict[str, object]:
+def log_description(*, site_url: str) -> dict[str, object]:
     """What ``/.well-known/undersign-log.json`` publishes: the stored name, whatever address the
-    site has now (its URLs follow ``SITE_URL``)."""
+    site has now, and where to fetch the log at ``site_url`` (the site's address the document
+    was asked at: the same log is served at each)."""
     signer = log_signer()
     return {
         "origin": signer.name,
         "verifier_key": signer.verifier.vkey,
         "count_rule_version": COUNT_RULE_VERSION,
-        "checkpoint": f"{settings.SITE_URL}/log/checkpoint",
-        "tiles": f"{settings.SITE_URL}/log/",
+        "checkpoint": f"{site_url}/log/checkpoint",
+        "tiles": f"{site_url}/log/",
     }
 
 
