@@ -89,6 +89,13 @@ class TestOnionOrigin:
         assert client_network(onion) == ONION_CLIENTS
         assert client_network(clearnet) == "127.0.0.0/24"
 
-    def test_the_daemons_address_is_no_clients(self, two_origins):
-        assert client_ip(RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_HOST=ONION)) is None
-        assert client_ip(RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_HOST=CLEARNET)) == "127.0.0.1"
+    def test_behind_a_proxy_the_onions_address_is_still_the_connections(self, two_origins):
+        """The daemon reaches an app process directly, without the balancer's header: its
+        address is kept (sealed) as any other, rather than none, which would mark the onion's
+        signatures in a dump."""
+        with behind_proxy(1):
+            onion = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_HOST=ONION)
+            clearnet = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_HOST=CLEARNET)
+            assert client_ip(onion) == "127.0.0.1"
+            assert client_ip(clearnet) is None  # no X-Forwarded-For: unknown
+            assert client_network(onion) == ONION_CLIENTS

@@ -91,11 +91,14 @@ def client_ip(request: HttpRequest) -> str | None:
     Too few entries, or that entry not a plain IP address, gives None rather than any other
     entry. No port or brackets are stripped: a proxy that adds them is refused, not guessed at.
 
-    On an onion origin (``core.origins``) it is None: the connection comes from the local tor
-    daemon, whose address is no client's, so none is stored for abuse review or matched
-    against staff's lists; the rate limits count such clients as ``ONION_CLIENTS``."""
+    On an onion origin (``core.origins``) it is the connection's address, whatever the proxy
+    settings: the local tor daemon's (or a local proxy's in front of the app), never a client's,
+    since Tor hides them. It is sealed with a signature like any other address, so that a dump
+    cannot tell the onion's signers from the others by a missing one; the rate limits count
+    such clients as ``ONION_CLIENTS`` instead (``client_network_at``), and the sign path
+    matches no list entry by it (``abuse.limits.sign_verdict``)."""
     if is_onion_origin(request):
-        return None
+        return ip_or_none(request.META.get("REMOTE_ADDR"))
     if not settings.BEHIND_TLS_PROXY:
         return ip_or_none(request.META.get("REMOTE_ADDR"))
     hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
