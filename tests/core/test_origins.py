@@ -50,7 +50,9 @@ class TestWhichAddress:
 
 @pytest.mark.django_db
 class TestPagesLinkToTheirAddress:
-    @pytest.mark.parametrize(("host", "url"), [(CLEARNET, CLEARNET_URL), (ONION, ONION_URL), (OTHER_HOST, CLEARNET_URL)])
+    @pytest.mark.parametrize(
+        ("host", "url"), [(CLEARNET, CLEARNET_URL), (ONION, ONION_URL), (OTHER_HOST, CLEARNET_URL)]
+    )
     def test_language_alternates_follow_the_host(self, client, two_origins, host, url):
         petition = make_petition()
         body = client.get(f"/en/petitions/{petition.pk}/", HTTP_HOST=host).content.decode()

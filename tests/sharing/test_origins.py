@@ -27,6 +27,9 @@ def test_every_link_a_reader_shares_names_the_address_they_read_at(client, host,
     assert f'id="share-link" type="text" readonly value="{url}/petitions/{petition.pk}/"' in page
     snippets = unescape(unescape(" ".join(re.findall(r"<textarea id=\"embed-\w+\"[^>]*>(.*?)</textarea>", page))))
     assert f'src="{url}/en/petitions/{petition.pk}/embed/"' in snippets
-    assert f'<a href="{url}/petitions/{petition.pk}/"><img src="{url}/petitions/{petition.pk}/badge.svg?lang=en"' in snippets
+    assert (
+        f'<a href="{url}/petitions/{petition.pk}/"><img src="{url}/petitions/{petition.pk}/badge.svg?lang=en"'
+        in snippets
+    )
     others = {CLEARNET_URL, ONION_URL} - {url}
     assert not any(other in unescape(page) for other in others)
