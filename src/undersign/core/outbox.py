@@ -72,12 +72,12 @@ def message_text(template: str, context: dict[str, object]) -> tuple[str, str]:
     names the primary, which its links are on, and lists the others, so that a reader whose
     network blocks the primary knows where else the site is."""
     subject, _, body = render_to_string(template, context).strip().partition("\n")
-    origins = site_origins()
-    foot = render_to_string(
-        "emails/_site_addresses.txt",
-        {"site_name": settings.SITE_NAME, "primary": origins[0].url, "others": origins[1:]},
-    ).strip()
-    return subject.strip(), body.strip() + (f"\n\n{foot}" if foot else "") + "\n"
+    body = body.strip()
+    primary, *others = site_origins()
+    if others:
+        context = {"site_name": settings.SITE_NAME, "primary": primary.url, "others": others}
+        body += "\n\n" + render_to_string("emails/_site_addresses.txt", context).strip()
+    return subject.strip(), body + "\n"
 
 
 def outbox_add(
