@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from tests.factories import deliver_outbox, make_petition, moderator, sign_and_confirm, signer  # noqa: F401
-from undersign.core.models import OutboundEmail
 from undersign.core import outbox
+from undersign.core.models import OutboundEmail
 from undersign.core.outbox import outbox_add, renderer_kinds
 from undersign.moderation.services import petition_response_publish
 from undersign.petitions.models import Petition
