@@ -21,6 +21,7 @@ from undersign.core.env import (
     env_list,
     env_raw,
     env_str,
+    env_witnesses,
     parse_email_url,
 )
 from undersign.core.keys import load_key_material
@@ -80,6 +81,7 @@ INSTALLED_APPS = [
     "undersign.api",
     "undersign.sharing",
     "undersign.site",
+    "undersign.mirror",
 ]
 
 MIDDLEWARE = [
@@ -287,6 +289,15 @@ K_ANONYMITY = env_int("K_ANONYMITY", 5, minimum=1)
 # their count changes, every LOG_INTEGRATE_INTERVAL seconds, at most LOG_BATCH_SIZE per batch.
 LOG_INTEGRATE_INTERVAL = env_float("LOG_INTEGRATE_INTERVAL", 1.0, minimum=0.1)
 LOG_BATCH_SIZE = env_int("LOG_BATCH_SIZE", 5000, minimum=1, maximum=100_000)
+# Witnesses that cosign the log's checkpoints (c2sp.org/tlog-witness), each '<vkey> <url>'
+# (core.env.env_witnesses). A periodic job, never the integrator, submits the latest checkpoint
+# to each every LOG_WITNESS_INTERVAL seconds, and the current one again once its newest
+# cosignature is LOG_WITNESS_REFRESH seconds old, so an idle log's cosignatures stay fresh;
+# each request gives up after LOG_WITNESS_TIMEOUT seconds. None by default: nothing is sent.
+LOG_WITNESSES = env_witnesses("LOG_WITNESSES")
+LOG_WITNESS_INTERVAL = env_float("LOG_WITNESS_INTERVAL", 10.0, minimum=1.0)
+LOG_WITNESS_REFRESH = env_float("LOG_WITNESS_REFRESH", 60.0, minimum=LOG_WITNESS_INTERVAL)
+LOG_WITNESS_TIMEOUT = env_float("LOG_WITNESS_TIMEOUT", 5.0, minimum=0.5)
 # The log's name in checkpoints and its key. The name is stored the first time the log is
 # signed or published and never follows SITE_URL afterwards (transparency.keys.log_origin); a
 # set LOG_ORIGIN must equal the stored name. Unset, a new log takes the site's host and "/log",
@@ -487,6 +498,12 @@ LOGGING = {
 
 CELERY_BEAT_SCHEDULE = {
     "integrate-log": {"task": "undersign.transparency.tasks.integrate_log", "schedule": LOG_INTEGRATE_INTERVAL},
+    # Expires after one interval: ticks queued behind a busy worker are dropped, not replayed.
+    "submit-to-witnesses": {
+        "task": "undersign.transparency.tasks.submit_to_witnesses",
+        "schedule": LOG_WITNESS_INTERVAL,
+        "options": {"expires": LOG_WITNESS_INTERVAL},
+    },
     "close-due-petitions": {"task": "undersign.petitions.tasks.close_due_petitions", "schedule": 60.0},
     # With a broker, e-mails go out in batches from here, not through a message per e-mail.
     "deliver-outbox": {"task": "undersign.core.tasks.deliver_outbox", "schedule": OUTBOX_DELIVERY_INTERVAL},

@@ -1,12 +1,19 @@
 """``undersign-verify``: check an Undersign site's transparency log and counts, or a receipt.
 
     undersign-verify --site https://petitions.example [--key VKEY] [--state DIR]
+        [--witness WITNESS_VKEY ... [--quorum K] [--max-age SECONDS]]
     undersign-verify --tiles DIR --key VKEY
-    undersign-verify receipt FILE.tlog-proof --site https://petitions.example
+    undersign-verify receipt FILE.tlog-proof --site https://petitions.example [--witness ...]
 
-Exit status: 0 all checks passed (for a receipt: included and counted), 1 a check failed
-(the message says which and why), 2 the receipt is included but its signature is revoked
-(the output names the log's reason: WITHDRAWN when its signer took it back).
+With ``--witness`` (repeatable: a witness's vkey, ``name+id+base64(0x04 || key)``) a checkpoint
+passes only with valid cosignatures (c2sp.org/tlog-cosignature) from ``--quorum`` of those
+witnesses (default: every one given), each made at most ``--max-age`` seconds ago (default 600).
+A frozen log, a fork or a split view shown to clients who share witnesses then fails even for a
+verifier that kept no state. Without ``--witness`` the output says freshness was not checked.
+
+Exit status: 0 all checks passed (for a receipt: included and counted), 1 a check failed or the
+options were wrong (the message says which and why), 2 the receipt is included but its
+signature is revoked (the output names the log's reason: WITHDRAWN when its signer took it back).
 Only the standard library and ``cryptography``: urllib fetches, nothing else is needed.
 """
 
@@ -19,6 +26,7 @@ import json
 import os
 import re
 import sys
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -28,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from undersign_verify import merkle, note, tiles
+from undersign_verify.cosignature import CosignatureError, WitnessKey, cosignature_times, parse_witness_vkey
 from undersign_verify.entries import RevocationReason, Tally, decode_entry, petition_text_digest, tally
 from undersign_verify.receipt import ReceiptError, parse_receipt
 
@@ -35,10 +44,110 @@ WELL_KNOWN = ".well-known/undersign-log.json"
 LOG_PREFIX = "log/"  # the site's c2sp.org/tlog-tiles prefix
 SUPPORTED_COUNT_RULE = 1
 MAX_RESPONSE_BYTES = 256 * 1024 * 1024  # a hostile site's gzip bomb stops here
+DEFAULT_MAX_AGE = 600
+# A witness's clock and ours may disagree a little; a cosignature dated further ahead is refused.
+CLOCK_SKEW = 60
+# Seconds to wait before fetching again, while what was fetched falls short in a way that time
+# mends: a checkpoint signed a moment ago and not cosigned yet (the site submits to witnesses
+# every few seconds), a count that names a newer checkpoint than the one read, a count a replica
+# or cache served a moment late. About half a minute in all, then the shortfall is reported.
+RETRY_DELAYS: tuple[float, ...] = (1, 2, 4, 8, 16)
+# The site's newest checkpoint holding its witnesses' cosignatures, under the log's prefix.
+WITNESSED_CHECKPOINT = "checkpoint-witnessed"
+NOT_WITNESSED = (
+    "freshness not checked: no --witness given, so nothing shows that this checkpoint is recent "
+    "(not a frozen log) or the one other clients are shown (not a split view)"
+)
 
 
 class VerificationFailed(Exception):
     """A check failed; the message explains it to a person."""
+
+
+class UsageError(Exception):
+    """The options contradict each other or name a bad key."""
+
+
+class Shortfall(VerificationFailed):
+    """Too few fresh cosignatures, or a checkpoint smaller than something read already names.
+    ``may_mend`` when fetching again later could pass: a checkpoint not yet cosigned by enough of
+    the witnesses, or not yet as large (never for stale, future or forged cosignatures alone)."""
+
+    def __init__(self, message: str, *, may_mend: bool) -> None:
+        super().__init__(message)
+        self.may_mend = may_mend
+
+
+@dataclass(frozen=True)
+class WitnessPolicy:
+    """What ``--witness``, ``--quorum`` and ``--max-age`` ask of a checkpoint."""
+
+    keys: tuple[WitnessKey, ...]
+    quorum: int
+    max_age: int
+
+    def check(self, signed: str, now: float) -> str:
+        """A line saying which witnesses vouch for the checkpoint ``signed`` (a note already
+        verified with the log's key); raises ``Shortfall`` with fewer than ``quorum`` fresh
+        cosignatures, and ``VerificationFailed`` for a cosignature line by one of our witnesses
+        that does not verify over this checkpoint (made for another, or forged)."""
+        try:
+            times = cosignature_times(signed, list(self.keys))
+        except CosignatureError as exc:
+            raise VerificationFailed(
+                f"a witness cosignature on the checkpoint does not verify ({exc}): it was made for another "
+                "checkpoint, or forged"
+            ) from None
+        fresh: list[str] = []
+        short: list[str] = []
+        for key in self.keys:
+            when = times.get(key)
+            age = None if when is None else int(now) - when
+            if age is None:
+                short.append(f"{key.name}: no cosignature")
+            elif age < -CLOCK_SKEW:
+                short.append(f"{key.name}: cosigned {-age} s in the future (its clock or this computer's is wrong)")
+            elif age > self.max_age:
+                short.append(f"{key.name}: cosigned {age} s ago, older than --max-age {self.max_age}")
+            else:
+                fresh.append(f"{key.name} {max(age, 0)} s ago")
+        if len(fresh) < self.quorum:
+            missing = len(self.keys) - len(times)
+            raise Shortfall(
+                f"the checkpoint has {len(fresh)} fresh cosignature(s), {self.quorum} needed: " + "; ".join(short),
+                may_mend=len(fresh) + missing >= self.quorum,
+            )
+        return (
+            f"witnessed: {len(fresh)} of {len(self.keys)} witnesses cosigned this checkpoint within --max-age "
+            f"{self.max_age} s (quorum {self.quorum}): " + ", ".join(fresh)
+        )
+
+
+def witness_policy(args: argparse.Namespace) -> WitnessPolicy | None:
+    """The policy the options ask for; None without ``--witness``."""
+    if not args.witness:
+        if args.quorum is not None or args.max_age is not None:
+            raise UsageError("--quorum and --max-age need --witness")
+        return None
+    keys: list[WitnessKey] = []
+    for vkey in args.witness:
+        try:
+            key = parse_witness_vkey(vkey)
+        except CosignatureError as exc:
+            raise UsageError(f"--witness {vkey!r}: {exc}") from None
+        # A quorum counts witnesses, not names: one key under two names is one witness.
+        if any(known.public_key == key.public_key for known in keys):
+            raise UsageError(f"the key of witness {key.name} is given twice: a quorum counts distinct witnesses")
+        keys.append(key)
+    quorum = len(keys) if args.quorum is None else args.quorum
+    if quorum < 1:
+        raise UsageError("--quorum must be at least 1")
+    if quorum > len(keys):
+        raise UsageError(f"--quorum {quorum} is more than the {len(keys)} witnesses given")
+    max_age = DEFAULT_MAX_AGE if args.max_age is None else args.max_age
+    if max_age < 1:
+        raise UsageError("--max-age must be at least 1 second")
+    return WitnessPolicy(tuple(keys), quorum, max_age)
 
 
 class Source:
@@ -49,7 +158,7 @@ class Source:
         self.folder = folder
 
     def get(self, path: str) -> bytes:
-        is_log = path == "checkpoint" or path.startswith("tile/")
+        is_log = path in ("checkpoint", WITNESSED_CHECKPOINT) or path.startswith("tile/")
         if self.folder is not None and is_log:
             try:
                 return (self.folder / path).read_bytes()
@@ -195,23 +304,122 @@ def _load_state(args: argparse.Namespace, checkpoint_text: str) -> State:
     return State.load(state_path(args.state, origin))
 
 
-def _fetch_log(source: Source, verifier: note.Verifier, text: str | None = None) -> Log:
-    text = _checkpoint_text(source) if text is None else text
-    try:
-        checkpoint = note.open_checkpoint(text, verifier)
-    except note.NoteError as exc:
-        raise VerificationFailed(f"the checkpoint does not verify: {exc}") from None
-    tree = merkle.MemoryTree()
-    entries: list[bytes] = []
-    wanted = tiles.tiles_for_size(checkpoint.size)
-    for level, index, width in wanted:
-        if level != tiles.ENTRIES:
+def _witnessed_checkpoint(
+    source: Source,
+    verifier: note.Verifier,
+    policy: WitnessPolicy | None,
+    out: list[str],
+    *,
+    text: str | None = None,
+    at_least: tuple[int, str] = (0, ""),
+) -> tuple[str, note.Checkpoint, note.Checkpoint | None]:
+    """The site's checkpoint (``text`` if already fetched), verified with the log's key; with
+    witnesses, holding a quorum of fresh cosignatures itself or extending the site's newest
+    checkpoint that does (returned third, for ``_fetch_log`` to check the extension); and at
+    least ``at_least[0]`` entries, which ``at_least[1]`` names. While it falls short in a way
+    time can mend, it is fetched again after each of ``RETRY_DELAYS``, then the shortfall is
+    reported."""
+    delays = iter(RETRY_DELAYS)
+    while True:
+        text = _checkpoint_text(source) if text is None else text
+        try:
+            checkpoint = note.open_checkpoint(text, verifier)
+        except note.NoteError as exc:
+            raise VerificationFailed(f"the checkpoint does not verify: {exc}") from None
+        base = None
+        try:
+            if checkpoint.size < at_least[0]:
+                raise Shortfall(
+                    f"{at_least[1]} names the log at size {at_least[0]}, but the newest checkpoint the site serves "
+                    f"has {checkpoint.size} entries: a rollback, or a checkpoint it does not show",
+                    may_mend=True,
+                )
+            if policy is not None:
+                witnessed, base = _witnessed_base(source, verifier, policy, text, checkpoint)
+                out.append(witnessed)
+        except Shortfall as shortfall:
+            delay = next(delays, None)
+            if not shortfall.may_mend or delay is None:
+                raise
+            time.sleep(delay)
+            text = None
             continue
-        bundle = tiles.decode_bundle(source.get(tiles.tile_path(level, index, width)))
+        return text, checkpoint, base
+
+
+def _witnessed_base(
+    source: Source, verifier: note.Verifier, policy: WitnessPolicy, text: str, checkpoint: note.Checkpoint
+) -> tuple[str, note.Checkpoint | None]:
+    """Which witnessed checkpoint vouches for ``checkpoint``: itself, or else the site's newest
+    checkpoint that holds a quorum of fresh cosignatures (``/log/checkpoint-witnessed``), which
+    it must then extend. A busy log signs a checkpoint every second and witnesses cosign every
+    few seconds, so the newest one rarely carries cosignatures yet; the entries after the
+    witnessed one are vouched for by the log's signature alone until the next cosigning."""
+    try:
+        return policy.check(text, time.time()), None
+    except Shortfall as newest_short:
+        try:
+            base_text = source.get(WITNESSED_CHECKPOINT).decode()
+        except (VerificationFailed, UnicodeDecodeError):
+            raise newest_short from None
+        try:
+            base = note.open_checkpoint(base_text, verifier)
+        except note.NoteError as exc:
+            raise VerificationFailed(f"the witnessed checkpoint does not verify: {exc}") from None
+        if base.size > checkpoint.size:
+            raise VerificationFailed(
+                f"the witnessed checkpoint has {base.size} entries, more than the newest checkpoint's "
+                f"{checkpoint.size}: the log was rolled back after witnesses saw it"
+            ) from None
+        witnessed = policy.check(base_text, time.time())
+        if base.size == checkpoint.size and base.root == checkpoint.root:
+            return witnessed, None
+        return (
+            f"{witnessed}, at size {base.size}; the {checkpoint.size - base.size} newer entries are signed by the "
+            "log alone until witnesses cosign again",
+            base,
+        )
+
+
+def _fetch_log(
+    source: Source,
+    checkpoint: note.Checkpoint,
+    text: str,
+    previous: Log | None = None,
+    base: note.Checkpoint | None = None,
+) -> Log:
+    """Rebuild the tree of ``checkpoint`` from the entry bundles and check it and every hash
+    tile. With ``previous`` (a log verified earlier in this run) only what it lacks is fetched,
+    and the new checkpoint must extend it; so must it extend ``base``, the witnessed checkpoint
+    that vouches for it (``_witnessed_base``)."""
+    kept: list[bytes] = []
+    tree = merkle.MemoryTree()
+    checked: set[tuple[int, int, int]] = set()
+    if previous is not None:
+        if checkpoint.size < previous.checkpoint.size:
+            raise VerificationFailed(
+                f"the log shrank from {previous.checkpoint.size} to {checkpoint.size} entries while it was read "
+                "(a rollback)"
+            )
+        kept, tree, checked = (
+            previous.entries,
+            previous.tree.copy(),
+            set(tiles.tiles_for_size(previous.checkpoint.size)),
+        )
+    wanted = [t for t in tiles.tiles_for_size(checkpoint.size) if t not in checked]
+    bundles = [(index, width) for level, index, width in wanted if level == tiles.ENTRIES]
+    first = bundles[0][0] * tiles.TILE_WIDTH if bundles else len(kept)
+    entries = kept[:first]
+    for index, width in bundles:
+        bundle = tiles.decode_bundle(source.get(tiles.tile_path(tiles.ENTRIES, index, width)))
         if len(bundle) != width:
             raise VerificationFailed(f"entry bundle {index} holds {len(bundle)} entries, not {width}")
         entries.extend(bundle)
-    for entry in entries:
+    if entries[: len(kept)] != kept:
+        raise VerificationFailed(
+            f"the entries before {len(kept)} changed while the log was read: it was rewritten under this verifier"
+        )
+    for entry in entries[tree.size :]:
         tree.append(merkle.leaf_hash(entry))
     if tree.root() != checkpoint.root:
         raise VerificationFailed(
@@ -231,7 +439,10 @@ def _fetch_log(source: Source, verifier: note.Verifier, text: str | None = None)
             raise VerificationFailed(
                 f"tile {tiles.tile_path(level, index, width)} does not match the hashes of the entries"
             )
-    return Log(checkpoint, text, tree, entries)
+    log = Log(checkpoint, text, tree, entries)
+    if base is not None:
+        _check_consistency(log, base.size, base.root, "the witnessed checkpoint")
+    return log
 
 
 def _check_consistency(log: Log, size: int, root: bytes, what: str) -> None:
@@ -253,13 +464,47 @@ def _check_consistency(log: Log, size: int, root: bytes, what: str) -> None:
         ) from None
 
 
-def _public_petitions(source: Source) -> list[dict[str, Any]]:
+@dataclass
+class Published:
+    """A public petition's JSON document, and the size of the newest checkpoint this run had
+    verified before reading it. The site moves a count in the transaction that signs the
+    checkpoint it names, and names it on every petition with an entry in that batch: so a
+    document read after checkpoint ``read_after`` names a size at or after the petition's last
+    entry up to ``read_after``, and its count is the one the log gives at ``read_after``."""
+
+    data: dict[str, Any]
+    read_after: int
+
+    @property
+    def id(self) -> int:
+        return int(self.data["id"])
+
+    @property
+    def attributes(self) -> dict[str, Any]:
+        attributes: dict[str, Any] = self.data["attributes"]
+        return attributes
+
+    @property
+    def uuid(self) -> uuid.UUID | None:
+        uid = (self.attributes.get("log") or {}).get("petition_uuid")
+        return uuid.UUID(uid) if uid else None
+
+    @property
+    def size(self) -> int | None:
+        size = (self.attributes.get("log") or {}).get("checkpoint_size")
+        return None if size is None else int(size)
+
+
+def _petition(source: Source, petition_id: int, read_after: int) -> Published:
+    return Published(source.get_json(f"petitions/{petition_id}.json")["data"], read_after)
+
+
+def _public_petitions(source: Source, read_after: int) -> list[Published]:
     petitions = []
     path: str | None = "petitions.json?state=all"
     while path:
         page = source.get_json(path)
-        for item in page.get("data", []):
-            petitions.append(source.get_json(f"petitions/{int(item['id'])}.json")["data"])
+        petitions += [_petition(source, int(item["id"]), read_after) for item in page.get("data", [])]
         following = page.get("links", {}).get("next")
         path = following.split("/", 3)[3] if following else None
     return petitions
@@ -276,81 +521,127 @@ def _counts_at(log: Log, sizes: set[int]) -> dict[int, dict[uuid.UUID, int]]:
     return result
 
 
-def _compare_petitions(log: Log, petitions: list[dict[str, Any]], out: list[str]) -> list[str]:
-    mismatches: list[str] = []
-    sizes = set()
-    for item in petitions:
-        counted = item["attributes"].get("log") or {}
-        if counted.get("checkpoint_size") is not None:
-            sizes.add(int(counted["checkpoint_size"]))
-    snapshots = _counts_at(log, sizes)
-    listed = set()
-    for item in petitions:
-        attrs = item["attributes"]
-        counted = attrs.get("log") or {}
-        pid, shown = item["id"], attrs["signature_count"]
-        uid = uuid.UUID(counted["petition_uuid"]) if counted.get("petition_uuid") else None
-        listed.add(uid)
-        size = counted.get("checkpoint_size")
+@dataclass
+class CountFindings:
+    ahead: list[Published] = field(default_factory=list)  # naming a size beyond the log read so far
+    # (position, count at ``read_after``) of those right at their size but behind at ``read_after``
+    held: list[tuple[int, int]] = field(default_factory=list)
+    wrong: list[str] = field(default_factory=list)  # what no later read can change
+
+
+def _judge_counts(log: Log, petitions: list[Published]) -> CountFindings:
+    findings = CountFindings()
+    within = [p for p in petitions if p.size is not None and p.size <= log.checkpoint.size]
+    counts = _counts_at(log, {p.size for p in within if p.size is not None} | {p.read_after for p in within})
+    for position, item in enumerate(petitions):
+        shown, size = item.attributes["signature_count"], item.size
         if size is None:
             if shown:
-                mismatches.append(f"petition {pid} shows {shown} signatures but names no checkpoint")
+                findings.wrong.append(f"petition {item.id} shows {shown} signatures but names no checkpoint")
             continue
-        size = int(size)
         if size > log.checkpoint.size:
-            mismatches.append(
-                f"petition {pid} was counted at size {size}, beyond the checkpoint ({log.checkpoint.size}); run again"
-            )
+            findings.ahead.append(item)
             continue
-        claimed_root = base64.b64decode(counted.get("checkpoint_root_hash") or "")
+        claimed_root = base64.b64decode((item.attributes.get("log") or {}).get("checkpoint_root_hash") or "")
         if log.tree.root(size) != claimed_root:
-            mismatches.append(f"petition {pid} names a root for size {size} that is not this log's")
+            findings.wrong.append(f"petition {item.id} names a root for size {size} that is not this log's")
             continue
-        expected = snapshots[size].get(uid, 0) if uid else 0
+        expected = counts[size].get(item.uuid, 0) if item.uuid else 0
         if expected != shown:
-            mismatches.append(
-                f"petition {pid} shows {shown} signatures, but the count rule over the log's first {size} "
+            findings.wrong.append(
+                f"petition {item.id} shows {shown} signatures, but the count rule over the log's first {size} "
                 f"entries gives {expected}"
             )
-    final = tally(log.entries)
-    mismatches += _compare_texts(final, petitions)
-    unlisted = [t for u, t in final.petitions.items() if u not in listed]
-    if unlisted:
-        out.append(
-            f"{len(unlisted)} petition(s) in the log are not public (awaiting publication, rejected or hidden); "
-            f"their signatures in the log: {sum(t.count for t in unlisted)}"
-        )
-    return mismatches
+        elif item.uuid and (then := counts[item.read_after].get(item.uuid, 0)) != shown:
+            findings.held.append((position, then))
+    return findings
 
 
-def _compare_texts(final: Tally, petitions: list[dict[str, Any]]) -> list[str]:
+def _held_message(item: Published, then: int) -> str:
+    return (
+        f"petition {item.id} shows {item.attributes['signature_count']} signatures, counted at size {item.size}, "
+        f"but the log's first {item.read_after} entries (the checkpoint read before this count) give {then}: "
+        "the count is held back at an older checkpoint"
+    )
+
+
+def _check_counts(
+    source: Source,
+    verifier: note.Verifier,
+    policy: WitnessPolicy | None,
+    log: Log,
+    petitions: list[Published],
+    out: list[str],
+) -> Log:
+    """Check every public count against the log, and return the log it was checked against: a
+    count naming a size beyond ``log`` (a batch signed after the checkpoint was read) has the
+    newer checkpoint fetched, with the same witness policy; a count behind the checkpoint read
+    before it (held back, or served by a replica or cache a moment late) is read again after
+    each of ``RETRY_DELAYS``, and fails if it stays behind."""
+    delays = iter((0, *RETRY_DELAYS))
+    while True:
+        findings = _judge_counts(log, petitions)
+        if findings.wrong:
+            raise VerificationFailed("the site disagrees with the log:\n  " + "\n  ".join(findings.wrong))
+        if findings.ahead:
+            wanted = max(item.size or 0 for item in findings.ahead)
+            text, checkpoint, base = _witnessed_checkpoint(
+                source, verifier, policy, out, at_least=(wanted, f"petition {findings.ahead[0].id}'s count")
+            )
+            log = _fetch_log(source, checkpoint, text, previous=log, base=base)
+            _check_rules(log)
+            out.append(f"a count names a newer checkpoint: fetched the checkpoint again: size {checkpoint.size}")
+            continue
+        if not findings.held:
+            return log
+        delay = next(delays, None)
+        if delay is None:
+            held = [_held_message(petitions[position], then) for position, then in findings.held]
+            raise VerificationFailed("the site disagrees with the log:\n  " + "\n  ".join(held))
+        time.sleep(delay)
+        for position, _ in findings.held:
+            petitions[position] = _petition(source, petitions[position].id, log.checkpoint.size)
+
+
+def _check_rules(log: Log) -> Tally:
+    result = tally(log.entries)
+    if result.problems:
+        raise VerificationFailed("the log breaks its own rules:\n  " + "\n  ".join(result.problems))
+    return result
+
+
+def _compare_texts(final: Tally, petitions: list[Published]) -> list[str]:
     """Each public petition's text must be the text its OPENED entry fixed: an edit after people
     signed would make them supporters of words they never saw. Hidden texts (null) are skipped."""
     mismatches = []
     for item in petitions:
-        attrs = item["attributes"]
-        uid = (attrs.get("log") or {}).get("petition_uuid")
+        attrs = item.attributes
         texts = (attrs.get("action"), attrs.get("background"), attrs.get("additional_details"))
-        logged = final.petitions.get(uuid.UUID(uid)) if uid else None
+        logged = final.petitions.get(item.uuid) if item.uuid else None
         if logged is None or logged.text_digest is None or any(t is None for t in texts):
             continue
         if petition_text_digest(*(str(t) for t in texts)) != logged.text_digest:
             mismatches.append(
-                f"petition {item['id']}'s published text is not the text its OPENED entry "
+                f"petition {item.id}'s published text is not the text its OPENED entry "
                 f"(entry {logged.opened_at}) recorded: it was edited after the petition opened"
             )
     return mismatches
 
 
-def verify_log(args: argparse.Namespace, out: list[str]) -> int:
-    source = Source(args.site, Path(args.tiles) if args.tiles else None)
-    # Petitions before the checkpoint: each count is written with the checkpoint it names, so
-    # anything read first names a checkpoint no newer than the one read after.
-    petitions = _public_petitions(source) if args.site else []
+def _opened(args: argparse.Namespace, source: Source, out: list[str]) -> tuple[str, State, note.Verifier]:
+    """The checkpoint as first fetched, the state of its origin, and the log's key."""
     text = _checkpoint_text(source)
     state = _load_state(args, text)
-    verifier = _verifier(args, source, state, out)
-    log = _fetch_log(source, verifier, text)
+    return text, state, _verifier(args, source, state, out)
+
+
+def verify_log(args: argparse.Namespace, out: list[str], policy: WitnessPolicy | None = None) -> int:
+    source = Source(args.site, Path(args.tiles) if args.tiles else None)
+    # The checkpoint before the petitions: a count read after a checkpoint was signed cannot be
+    # behind it (``Published``), and one that is ahead has the newer checkpoint fetched.
+    first_text, state, verifier = _opened(args, source, out)
+    text, checkpoint, base = _witnessed_checkpoint(source, verifier, policy, out, text=first_text)
+    log = _fetch_log(source, checkpoint, text, base=base)
     out.append(
         f"checkpoint verified: {log.checkpoint.origin}, {log.checkpoint.size} entries, "
         f"root {base64.b64encode(log.checkpoint.root).decode()}"
@@ -358,17 +649,30 @@ def verify_log(args: argparse.Namespace, out: list[str]) -> int:
     if state.size is not None and state.root is not None:
         _check_consistency(log, state.size, state.root, f"the checkpoint saved in {state.path}")
         out.append(f"consistent with the checkpoint seen before (size {state.size})")
-    result = tally(log.entries)
-    if result.problems:
-        raise VerificationFailed("the log breaks its own rules:\n  " + "\n  ".join(result.problems))
+    result = _check_rules(log)
     out.append(
         f"{len(log.entries)} entries rebuilt, every tile matches; {len(result.petitions)} petition(s) in the log"
     )
     if args.site:
-        mismatches = _compare_petitions(log, petitions, out)
+        petitions = _public_petitions(source, log.checkpoint.size)
+        log = _check_counts(source, verifier, policy, log, petitions, out)
+        final = tally(log.entries)
+        mismatches = _compare_texts(final, petitions)
         if mismatches:
             raise VerificationFailed("the site disagrees with the log:\n  " + "\n  ".join(mismatches))
-        out.append(f"{len(petitions)} public petition count(s) match the count rule, and every text its OPENED entry")
+        listed = {item.uuid for item in petitions}
+        unlisted = [t for u, t in final.petitions.items() if u not in listed]
+        if unlisted:
+            out.append(
+                f"{len(unlisted)} petition(s) in the log are not public (awaiting publication, rejected or hidden); "
+                f"their signatures in the log: {sum(t.count for t in unlisted)}"
+            )
+        out.append(
+            f"{len(petitions)} public petition count(s) match the count rule, none held back at an older "
+            "checkpoint, and every text its OPENED entry"
+        )
+    if policy is None:
+        out.append(NOT_WITNESSED)
     _save(state, log, out)
     return 0
 
@@ -379,22 +683,25 @@ def _save(state: State, log: Log, out: list[str]) -> None:
     out.append(f"state saved in {state.path}")
 
 
-def verify_receipt(args: argparse.Namespace, out: list[str]) -> int:
+def verify_receipt(args: argparse.Namespace, out: list[str], policy: WitnessPolicy | None = None) -> int:
     try:
         receipt = parse_receipt(Path(args.file).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ReceiptError) as exc:
         raise VerificationFailed(f"cannot read the receipt: {exc}") from None
     source = Source(args.site, Path(args.tiles) if args.tiles else None)
-    text = _checkpoint_text(source)
-    state = _load_state(args, text)
-    verifier = _verifier(args, source, state, out)
+    first_text, state, verifier = _opened(args, source, out)
     try:
         then = note.open_checkpoint(receipt.checkpoint, verifier)
         merkle.verify_inclusion(receipt.leaf_hash, receipt.index, then.size, receipt.proof, then.root)
     except (note.NoteError, merkle.ProofError) as exc:
         raise VerificationFailed(f"the receipt does not prove inclusion: {exc}") from None
     out.append(f"the receipt proves entry {receipt.index} in the log at size {then.size}")
-    log = _fetch_log(source, verifier, text)
+    # Against the freshest witnessed checkpoint, at least as large as the receipt's: a receipt
+    # made a moment ago may name a checkpoint the witnesses have not cosigned yet.
+    text, checkpoint, base = _witnessed_checkpoint(
+        source, verifier, policy, out, text=first_text, at_least=(then.size, "the receipt's checkpoint")
+    )
+    log = _fetch_log(source, checkpoint, text, base=base)
     if state.size is not None and state.root is not None:
         _check_consistency(log, state.size, state.root, f"the checkpoint saved in {state.path}")
         out.append(f"consistent with the checkpoint seen before (size {state.size})")
@@ -406,6 +713,8 @@ def verify_receipt(args: argparse.Namespace, out: list[str]) -> int:
         raise VerificationFailed(f"the signature is not in the current log: {exc}") from None
     _check_consistency(log, then.size, then.root, "the receipt's checkpoint")
     out.append(f"still included in the current log (size {current.size}), which extends the receipt's")
+    if policy is None:
+        out.append(NOT_WITNESSED)
     _save(state, log, out)
     petition = tally(log.entries).petitions.get(receipt.petition)
     reason = petition.revocation_reason(receipt.commitment) if petition is not None else None
@@ -430,20 +739,42 @@ def build_parser() -> argparse.ArgumentParser:
         help="the folder keeping what was seen, one file per log origin (default: $XDG_STATE_HOME/undersign-verify, "
         "else ~/.local/state/undersign-verify); a path ending in .json is one file",
     )
+    parser.add_argument(
+        "--witness",
+        action="append",
+        metavar="VKEY",
+        help="a witness's key (name+hash+base64, type 0x04); repeat for each witness you trust. The checkpoint "
+        "must then carry their cosignatures",
+    )
+    parser.add_argument(
+        "--quorum",
+        type=int,
+        metavar="K",
+        help="how many of the --witness keys must have cosigned the checkpoint (default: all of them)",
+    )
+    parser.add_argument(
+        "--max-age",
+        type=int,
+        metavar="SECONDS",
+        help=f"the oldest a cosignature may be to count (default: {DEFAULT_MAX_AGE})",
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if not args.site and not args.tiles:
-        print("undersign-verify: give --site URL or --tiles DIR", file=sys.stderr)
-        return 1
-    if args.command == "receipt" and not args.file:
-        print("undersign-verify: receipt needs the receipt file", file=sys.stderr)
+    try:
+        if not args.site and not args.tiles:
+            raise UsageError("give --site URL or --tiles DIR")
+        if args.command == "receipt" and not args.file:
+            raise UsageError("receipt needs the receipt file")
+        policy = witness_policy(args)
+    except UsageError as exc:
+        print(f"undersign-verify: {exc}", file=sys.stderr)
         return 1
     out: list[str] = []
     try:
-        status = verify_receipt(args, out) if args.command == "receipt" else verify_log(args, out)
+        status = verify_receipt(args, out, policy) if args.command == "receipt" else verify_log(args, out, policy)
     except (VerificationFailed, note.NoteError, tiles.TileError) as exc:
         for line in out:
             print(line)

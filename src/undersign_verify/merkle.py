@@ -220,6 +220,12 @@ class MemoryTree:
     def node(self, height: int, index: int) -> bytes:
         return self.levels[height][index]
 
+    def copy(self) -> MemoryTree:
+        """A tree that can grow on without changing this one."""
+        copied = MemoryTree()
+        copied.levels = [list(level) for level in self.levels]
+        return copied
+
     def root(self, size: int | None = None) -> bytes:
         size = self.size if size is None else size
         return EMPTY_ROOT if size == 0 else range_hash(self.node, 0, size)

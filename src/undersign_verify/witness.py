@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import http.client
 import os
 import sqlite3
 import sys
@@ -325,6 +326,8 @@ def witness_submit(
         raise WitnessError(f"the witness answered {exc.code}: {detail[:200]}", exc.code) from None
     except (urllib.error.URLError, OSError) as exc:
         raise WitnessError(f"cannot reach the witness: {exc}") from None
+    except http.client.HTTPException as exc:  # not HTTP (BadStatusLine), or cut short (IncompleteRead)
+        raise WitnessError(f"the witness's answer is broken: {exc!r}") from None
     lines = [line + "\n" for line in body.split("\n") if line]
     if not lines or not all(line.startswith(note.EM_DASH + " ") for line in lines):
         raise WitnessError("the witness's answer is not note signature lines")
@@ -394,3 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.server_close()
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

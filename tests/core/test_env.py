@@ -1,7 +1,11 @@
+import re
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from undersign.core.env import env_bool, env_choice, env_int, env_list, env_raw, parse_email_url
+from undersign.core.env import env_bool, env_choice, env_int, env_list, env_raw, env_witnesses, parse_email_url
+from undersign_verify.cosignature import Cosigner
+from undersign_verify.note import Signer
 
 
 class TestEnvHelpers:
@@ -52,6 +56,57 @@ class TestEnvHelpers:
         monkeypatch.setenv("X_MODE", "staging")
         with pytest.raises(ImproperlyConfigured, match="one of"):
             env_choice("X_MODE", "embedded", ("embedded", "production"))
+
+
+class TestWitnesses:
+    """LOG_WITNESSES: '<vkey> <url>' per witness, separated by commas or lines."""
+
+    def test_unset_is_no_witness(self, monkeypatch):
+        monkeypatch.delenv("X_WITNESSES", raising=False)
+        assert env_witnesses("X_WITNESSES") == ()
+
+    def test_entries_by_comma_or_line_with_comments(self, monkeypatch, tmp_path):
+        one, two = Cosigner.generate("w.example/1").key, Cosigner.generate("w.example/2").key
+        monkeypatch.setenv("X_WITNESSES", f"{one.vkey} https://w.example/1/, {two.vkey}  http://127.0.0.1:7380")
+        parsed = env_witnesses("X_WITNESSES")
+        assert [(w.name, w.key, w.url) for w in parsed] == [
+            ("w.example/1", one, "https://w.example/1"),
+            ("w.example/2", two, "http://127.0.0.1:7380"),
+        ]
+        listing = tmp_path / "witnesses"
+        listing.write_text(f"# ours\n{one.vkey} https://w.example/1\n\n{two.vkey} http://127.0.0.1:7380\n")
+        monkeypatch.delenv("X_WITNESSES")
+        monkeypatch.setenv("X_WITNESSES_FILE", str(listing))
+        assert env_witnesses("X_WITNESSES") == parsed
+
+    @pytest.mark.parametrize(
+        ("value", "message"),
+        [
+            ("{one}", "'<vkey> <url>'"),
+            ("https://w.example/1 {one}", "not a witness vkey"),
+            ("{log} https://w.example/1", "not a witness vkey"),  # a log's key (type 0x01), not a witness's
+            ("{tampered} https://w.example/1", "not a witness vkey"),
+            ("{one} ftp://w.example/1", "submission prefix"),
+            ("{one} https://w.example/1?x=1", "submission prefix"),
+            ("{one} https://", "submission prefix"),
+            ("{one} https://a.example, {one} https://b.example", "listed twice"),
+        ],
+    )
+    def test_a_malformed_entry_stops_the_process(self, monkeypatch, value, message):
+        one = Cosigner.generate("w.example/1").key.vkey
+        log = Signer.from_seed("w.example/1", b"\x01" * 32).verifier.vkey
+        tampered = one.replace("w.example/1", "w.example/9")  # the hash no longer matches the name
+        monkeypatch.setenv("X_WITNESSES", value.format(one=one, log=log, tampered=tampered))
+        with pytest.raises(ImproperlyConfigured, match=f"X_WITNESSES, witness \\d: .*{re.escape(message)}"):
+            env_witnesses("X_WITNESSES")
+
+    def test_no_more_witnesses_than_a_note_carries_signatures(self, monkeypatch):
+        entries = [f"{Cosigner.generate(f'w.example/{n}').key.vkey} https://w{n}.example" for n in range(16)]
+        monkeypatch.setenv("X_WITNESSES", ",".join(entries[:15]))
+        assert len(env_witnesses("X_WITNESSES")) == 15
+        monkeypatch.setenv("X_WITNESSES", ",".join(entries))
+        with pytest.raises(ImproperlyConfigured, match="at most 15"):
+            env_witnesses("X_WITNESSES")
 
 
 class TestEmailUrl:

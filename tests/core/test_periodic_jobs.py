@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -33,6 +34,7 @@ from tests.moderation.conftest import make_held
 from tests.verification.conftest import claim_and_confirm, make_registry, make_validator, restricted_petition
 from undersign.celery import app
 from undersign.core.audit import staff_access_record
+from undersign.core.env import WitnessSetting
 from undersign.core.jobs import PeriodicJob, run_jobs_forever, start_in_process_jobs
 from undersign.core.models import OutboundEmail, StaffAccess
 from undersign.core.outbox import day_start, outbox_add
@@ -46,10 +48,11 @@ from undersign.retention.models import RetentionRun
 from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus, SignerDataLink
 from undersign.signatures.services import signature_create
 from undersign.site.jobs import periodic_jobs
-from undersign.transparency.models import LogEntry
+from undersign.transparency.models import LogEntry, LogWitness
 from undersign.transparency.services import log_integrate_all
 from undersign.verification.models import Claim, ClaimDecision, DecisionKind
 from undersign.verification.services import claim_decide
+from undersign_verify.cosignature import Cosigner
 
 ROOT = Path(__file__).resolve().parents[2]
 BEAT = settings.CELERY_BEAT_SCHEDULE
@@ -94,6 +97,13 @@ class World:
     under_attack: Petition  # ATTACK_MODE_HELD_PER_HOUR held signatures in the last hour, not in attack mode
     bulk_running: BulkAction  # started, its run cut short before any batch
     flooded: Petition  # open, ABUSE_ALERT_PER_HOUR held signatures this hour, no alert yet
+
+
+def closed_port_url() -> str:
+    """Where nothing listens: the world's witness is down, and a try is all there is to see."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
 
 
 def build_world() -> World:
@@ -289,6 +299,10 @@ def _abuse_alert_raised(world: World) -> bool:
     return AbuseAlert.objects.filter(petition=world.flooded).exists()
 
 
+def _witnesses_tried(world: World) -> bool:
+    return LogWitness.objects.filter(last_attempt_at__isnull=False).exists()
+
+
 # The periodic work, each piece told by what it changes in the world. A new job or beat task
 # that does something else fails below until its work is added here and to ``build_world``.
 WORK: dict[str, Callable[[World], bool]] = {
@@ -314,6 +328,7 @@ WORK: dict[str, Callable[[World], bool]] = {
     "delete expired one-time data links": _data_link_deleted,
     "finish a bulk action left running": _bulk_action_finished,
     "alert moderators to a petition's held signatures": _abuse_alert_raised,
+    "submit the checkpoint to the configured witnesses": _witnesses_tried,
 }
 
 
@@ -324,6 +339,7 @@ def work_done(world: World) -> set[str]:
 @pytest.fixture
 def world(db, settings) -> World:
     settings.ABUSE_ALERT_PER_HOUR = 2  # a flood of two: enough to tell the job did its work
+    settings.LOG_WITNESSES = (WitnessSetting(Cosigner.generate("witness.test/jobs").key, closed_port_url()),)
     world = build_world()
     mail.outbox.clear()
     assert work_done(world) == set(), "the world must start with all its work waiting"
@@ -486,6 +502,39 @@ def test_a_runner_stopped_before_it_starts_runs_nothing():
     ran = threading.Event()
     run_jobs_forever(stop, [PeriodicJob("never", 0.01, ran.set)])
     assert not ran.is_set()
+
+
+def test_a_job_on_its_own_thread_never_holds_up_the_others():
+    """The witnesses' job waits on other servers: counting must not wait with it."""
+    release, counted_meanwhile, blocked = threading.Event(), threading.Event(), threading.Event()
+
+    def slow() -> None:
+        blocked.set()
+        release.wait(timeout=30)
+
+    def counting() -> None:
+        if blocked.is_set():
+            counted_meanwhile.set()
+
+    before = set(threading.enumerate())
+    stop = start_in_process_jobs(
+        [PeriodicJob("slow", 0.01, slow, own_thread=True), PeriodicJob("counting", 0.01, counting)]
+    )
+    started = [t for t in threading.enumerate() if t not in before and t.name.startswith("undersign-jobs")]
+    try:
+        assert counted_meanwhile.wait(timeout=30), "counting waited for the slow job"
+        assert not release.is_set()
+    finally:
+        stop.set()
+        release.set()
+        for thread in started:
+            thread.join(timeout=30)
+    assert sorted(t.name for t in started) == ["undersign-jobs", "undersign-jobs: slow"]
+    assert not any(thread.is_alive() for thread in started)
+
+
+def test_the_witness_job_runs_on_its_own_thread():
+    assert [job.name for job in periodic_jobs() if job.own_thread] == ["submit checkpoints to the witnesses"]
 
 
 def test_start_in_process_jobs_runs_the_jobs_it_is_given_until_stopped():

@@ -13,7 +13,7 @@ def variables_read() -> set[str]:
     names: set[str] = set()
     for source in SOURCES:
         text = source.read_text()
-        names |= set(re.findall(r'env_(?:str|int|bool|float|list|choice|raw)\(\s*"([A-Z_]+)"', text))
+        names |= set(re.findall(r'env_(?:str|int|bool|float|list|choice|raw|witnesses)\(\s*"([A-Z_]+)"', text))
     return names
 
 

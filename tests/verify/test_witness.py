@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import socket
 import struct
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
 
@@ -20,6 +24,7 @@ from undersign_verify.cosignature import (
     signed_message,
 )
 from undersign_verify.witness import (
+    MAX_BODY,
     SIZE_CONTENT_TYPE,
     Witness,
     WitnessConflict,
@@ -28,6 +33,9 @@ from undersign_verify.witness import (
     parse_submission,
     submission_body,
     witness_submit,
+)
+from undersign_verify.witness import (
+    main as witness_main,
 )
 
 ORIGIN = "example.com/foreign-log"
@@ -317,7 +325,89 @@ class TestOverHttp:
         with pytest.raises(WitnessError):
             witness_submit("http://127.0.0.1:9/", 0, [], log.checkpoint(), timeout=2)
 
+    def test_a_server_that_does_not_speak_http_is_a_witness_error(self, log):
+        """Not http.client's own exceptions: a caller catching WitnessError must see them all."""
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(1)
+
+            def answer_nonsense() -> None:
+                connection, _ = listener.accept()
+                with connection:
+                    connection.recv(MAX_BODY)
+                    connection.sendall(b"nonsense\r\n\r\n")
+
+            thread = threading.Thread(target=answer_nonsense, daemon=True)
+            thread.start()
+            with pytest.raises(WitnessError, match="answer is broken") as caught:
+                witness_submit(f"http://127.0.0.1:{listener.getsockname()[1]}", 0, [], log.checkpoint(), timeout=5)
+            thread.join(timeout=10)
+        assert caught.value.status is None
+
 
 def test_witness_key_is_a_plain_value():
     key = WitnessKey("w", b"\0" * 32)
     assert parse_witness_vkey(key.vkey) == key
+
+
+class TestCommandLine:
+    """`undersign-witness` as an operator runs it: the key made once, kept private and reused."""
+
+    @staticmethod
+    def serve(tmp_path, log, *args):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        command = [sys.executable, "-m", "undersign_verify.witness", "--key", str(tmp_path / "witness.key")]
+        command += ["--db", str(tmp_path / "w.sqlite3"), "--log", log.signer.verifier.vkey]
+        command += ["--listen", f"127.0.0.1:{port}", "--prefix", "/w", *args]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603 - our own module
+        vkey = process.stdout.readline().removeprefix("undersign-witness: vkey ").strip()
+        process.stdout.readline()  # the address line: the server is about to listen
+        return process, vkey, f"http://127.0.0.1:{port}/w"
+
+    @staticmethod
+    def submit_until_up(url, log, old, proof):
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                return witness_submit(url, old, proof, log.checkpoint(), timeout=5)
+            except WitnessError as exc:
+                if exc.status is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def test_a_key_is_made_once_kept_private_and_reused(self, tmp_path, log):
+        log.grow(2)
+        process, vkey, url = self.serve(tmp_path, log, "--name", "witness.example/cli")
+        try:
+            lines = self.submit_until_up(url, log, 0, [])
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+        key = parse_witness_vkey(vkey)
+        assert key.name == "witness.example/cli"
+        assert list(cosignature_times(log.checkpoint() + "".join(lines), [key])) == [key]
+        assert (tmp_path / "witness.key").stat().st_mode & 0o777 == 0o600
+        assert parse_skey((tmp_path / "witness.key").read_text()).key == key
+
+        # Restarted without --name: the same key, and the state it kept (size 2) still holds.
+        log.grow(3)
+        process, again, url = self.serve(tmp_path, log)
+        try:
+            assert again == vkey
+            assert self.submit_until_up(url, log, 0, []) == WitnessConflict(2)
+            assert isinstance(self.submit_until_up(url, log, 2, log.proof(2)), list)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+    def test_a_missing_key_without_a_name_or_another_name_is_refused(self, tmp_path, log, capsys):
+        assert witness_main(["--key", str(tmp_path / "none.key"), "--log", log.signer.verifier.vkey]) == 1
+        assert "give --name" in capsys.readouterr().err
+        (tmp_path / "k").write_text(Cosigner.generate("witness.example/a").skey + "\n")
+        command = ["--key", str(tmp_path / "k"), "--name", "witness.example/b", "--log", log.signer.verifier.vkey]
+        assert witness_main(command) == 1
+        assert "witness.example/a" in capsys.readouterr().err
+        assert witness_main(["--key", str(tmp_path / "k")]) == 1
+        assert "at least one --log" in capsys.readouterr().err

@@ -8,10 +8,14 @@ as ``NAME_FILE``, the path of a file holding the value (for container secrets).
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+
+from undersign_verify.cosignature import WitnessKey, parse_witness_vkey
+from undersign_verify.note import MAX_SIGNATURES, NoteError
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -93,6 +97,60 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
     return value
+
+
+@dataclass(frozen=True)
+class WitnessSetting:
+    """One witness of ``LOG_WITNESSES``: its key (whose name is the witness's name) and its
+    submission prefix (``POST <url>/add-checkpoint``, c2sp.org/tlog-witness)."""
+
+    key: WitnessKey
+    url: str
+
+    @property
+    def name(self) -> str:
+        return self.key.name
+
+
+def env_witnesses(name: str) -> tuple[WitnessSetting, ...]:
+    """Witnesses written ``<vkey> <url>``, one per line or separated by commas (lines starting
+    with ``#`` are comments, for the ``_FILE`` form): key first, as in the Sigsum policy
+    format's ``witness`` lines. The name is the key's own, so it cannot disagree with the
+    cosignatures' signature lines."""
+    value = env_raw(name)
+    if value is None:
+        return ()
+    entries = [
+        entry.strip()
+        for line in value.splitlines()
+        if not line.strip().startswith("#")
+        for entry in line.split(",")
+        if entry.strip()
+    ]
+    witnesses: list[WitnessSetting] = []
+    for number, entry in enumerate(entries, start=1):
+        where = f"{name}, witness {number}"
+        fields = entry.split()
+        if len(fields) != 2:
+            raise ImproperlyConfigured(f"{where}: write each witness as '<vkey> <url>', not {entry!r}")
+        vkey, url = fields
+        try:
+            key = parse_witness_vkey(vkey)
+        except NoteError as exc:  # CosignatureError is one
+            raise ImproperlyConfigured(f"{where}: {vkey!r} is not a witness vkey (name+hash+base64): {exc}") from None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ImproperlyConfigured(
+                f"{where}: {url!r} is not a witness's submission prefix (an http:// or https:// URL, no query)"
+            )
+        if any(w.name == key.name for w in witnesses):
+            raise ImproperlyConfigured(f"{where}: the witness {key.name!r} is listed twice")
+        witnesses.append(WitnessSetting(key, url.rstrip("/")))
+    # The served checkpoint carries the log's signature and one cosignature per witness; signed-note
+    # readers (ours included) refuse a note with more than MAX_SIGNATURES lines.
+    if len(witnesses) >= MAX_SIGNATURES:
+        raise ImproperlyConfigured(f"{name} lists {len(witnesses)} witnesses: at most {MAX_SIGNATURES - 1}")
+    return tuple(witnesses)
 
 
 def parse_email_url(url: str) -> dict[str, object]:

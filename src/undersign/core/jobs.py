@@ -19,9 +19,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PeriodicJob:
+    """``own_thread``: run on a thread of its own, for a job that waits on other servers (the
+    log's witnesses), so that the jobs on the shared thread, counting first, never wait for it."""
+
     name: str
     every_seconds: float
     run: Callable[[], object]
+    own_thread: bool = False
 
 
 def run_jobs_forever(stop: threading.Event, jobs: list[PeriodicJob]) -> None:
@@ -42,5 +46,9 @@ def run_jobs_forever(stop: threading.Event, jobs: list[PeriodicJob]) -> None:
 
 def start_in_process_jobs(jobs: list[PeriodicJob]) -> threading.Event:
     stop = threading.Event()
-    threading.Thread(target=run_jobs_forever, args=(stop, jobs), name="undersign-jobs", daemon=True).start()
+    groups = [("undersign-jobs", [job for job in jobs if not job.own_thread])]
+    groups += [(f"undersign-jobs: {job.name}", [job]) for job in jobs if job.own_thread]
+    for name, group in groups:
+        if group:
+            threading.Thread(target=run_jobs_forever, args=(stop, group), name=name, daemon=True).start()
     return stop

@@ -17,12 +17,18 @@ from undersign.signatures.attack_mode import petitions_attack_mode_switch_on
 from undersign.signatures.services import signatures_times_coarsen
 from undersign.site.services import sessions_clear_expired
 from undersign.transparency.services import log_integrate_periodic
+from undersign.transparency.witnesses import log_witnesses_submit
 
 
 def periodic_jobs() -> list[PeriodicJob]:
     return [
         # Counting happens here: integrating the log applies the count changes of its entries.
         PeriodicJob("integrate the transparency log", settings.LOG_INTEGRATE_INTERVAL, log_integrate_periodic),
+        # On a thread of its own: a slow witness must not hold up counting. Nothing to do
+        # without LOG_WITNESSES (the embedded default).
+        PeriodicJob(
+            "submit checkpoints to the witnesses", settings.LOG_WITNESS_INTERVAL, log_witnesses_submit, own_thread=True
+        ),
         PeriodicJob("close due petitions", 60, petitions_close_due),
         PeriodicJob("sweep the e-mail outbox", 30, outbox_sweep),
         # Every retention job, each run recorded (retention.services.retention_jobs_run_all).

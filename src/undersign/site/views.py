@@ -6,6 +6,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_safe
@@ -16,8 +17,8 @@ from undersign.core.models import OutboundEmail
 from undersign.moderation.selectors import user_is_moderator
 from undersign.petitions.models import PetitionState
 from undersign.petitions.selectors import petition_list, petitions_trending
-from undersign.transparency.models import LogEntry
-from undersign.transparency.selectors import log_integration_refusal
+from undersign.transparency.models import CONFLICTS, LogEntry
+from undersign.transparency.selectors import log_integration_refusal, log_witnesses_behind
 from undersign.verification.selectors import validator_registry_ids
 
 
@@ -65,7 +66,9 @@ def admin_login(request: HttpRequest) -> HttpResponse:
 @cache_control(no_store=True)
 def health(request: HttpRequest) -> JsonResponse:
     """Liveness and readiness: 200 when the database answers, 503 otherwise; "degraded" when
-    the log's integrator refuses to sign (``transparency.high_water``)."""
+    the log's integrator refuses to sign (``transparency.high_water``) or the witnesses fail the
+    log (below). With ``LOG_WITNESSES``, ``witnesses_behind`` names each witness that is behind,
+    with why (``transparency.selectors.log_witnesses_behind``)."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -73,9 +76,20 @@ def health(request: HttpRequest) -> JsonResponse:
             "log_pending": LogEntry.objects.filter(leaf_index__isnull=True).count(),
             "outbox_unsent": OutboundEmail.objects.filter(sent_at__isnull=True).count(),
         }
+        behind = log_witnesses_behind(now=timezone.now())
     except Exception:  # noqa: BLE001 - any failure means not ready
         return JsonResponse({"status": "unavailable"}, status=503)
     answer: dict[str, object] = {"status": "ok", "mode": settings.MODE, "backlog": backlog}
+    if settings.LOG_WITNESSES:
+        answer["witnesses_behind"] = behind
+        # Still 200 whatever the witnesses do: the site serves and counts without them.
+        # "degraded" only where the operator must act: a witness in conflict holds a view of the
+        # log ours does not extend (a fork or a rollback, until shown otherwise), and with every
+        # witness behind no verifier that demands cosignatures accepts today's checkpoint. One
+        # witness down among several is its own operator's business; quorums allow for it.
+        in_conflict = any(reason in CONFLICTS for reason in behind.values())
+        if in_conflict or len(behind) == len(settings.LOG_WITNESSES):
+            answer["status"] = "degraded"
     # Still 200: pages are served as ever; only the log (and so the counts) stands still.
     if refusal := log_integration_refusal():
         answer.update(status="degraded", log_integration="refused", log_integration_reason=refusal)

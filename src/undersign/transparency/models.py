@@ -121,3 +121,78 @@ class LogName(models.Model):
 
     def __str__(self) -> str:
         return self.origin
+
+
+class WitnessProblem(models.TextChoices):
+    """Why the last submission to a witness failed: a short code, never the witness's words.
+    ``AHEAD`` and ``FORK`` are conflicts: the witness holds a view of the log that ours does not
+    extend, which no retry mends (docs/transparency.md, "Witnesses")."""
+
+    NONE = "", "none"
+    UNREACHABLE = "unreachable", "unreachable or timed out"
+    UNKNOWN_LOG = "unknown-log", "the witness does not follow this log (404)"
+    BAD_SIGNATURE = "bad-signature", "the witness does not accept the log's key (403)"
+    REFUSED = "refused", "refused for another reason"
+    BAD_COSIGNATURE = "bad-cosignature", "its cosignature does not verify under the configured key"
+    AHEAD = "ahead", "conflict: the witness has cosigned a larger tree than ours"
+    FORK = "fork", "conflict: the witness has cosigned another tree"
+
+
+CONFLICTS = (WitnessProblem.AHEAD, WitnessProblem.FORK)
+
+
+class LogWitness(models.Model):
+    """A witness of ``LOG_WITNESSES`` and what the site knows of it, shared by every host: the
+    checkpoint it last cosigned for us (size, root, and the time in its newest cosignature we
+    hold), when we last tried and last succeeded, and why the last try failed. ``vkey`` is the
+    key this state belongs to: a witness given a new key starts afresh. ``lease_until`` and
+    ``lease_token`` let one worker at a time talk to the witness without holding a
+    transaction (and SQLite's one write lock) across the network."""
+
+    name = models.CharField(max_length=255, unique=True)
+    vkey = models.CharField(max_length=512)
+    cosigned_size = models.BigIntegerField(null=True)
+    cosigned_root = models.BinaryField(max_length=32, null=True)
+    cosigned_at = models.DateTimeField(null=True)
+    last_attempt_at = models.DateTimeField(null=True)
+    last_success_at = models.DateTimeField(null=True)
+    last_error = models.CharField(max_length=16, choices=WitnessProblem.choices, blank=True, default="")
+    lease_until = models.DateTimeField(null=True)
+    lease_token = models.CharField(max_length=32, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(cosigned_size__isnull=True, cosigned_root__isnull=True, cosigned_at__isnull=True)
+                | Q(cosigned_size__gte=0, cosigned_root__isnull=False, cosigned_at__isnull=False),
+                name="logwitness_cosigned_together",
+            ),
+            models.CheckConstraint(
+                condition=Q(last_error__in=WitnessProblem.values), name="logwitness_last_error_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LogCosignature(models.Model):
+    """A witness's newest cosignature (c2sp.org/tlog-cosignature) on the checkpoint of size
+    ``checkpoint_size``, checked against the witness's key before it was stored: ``line`` is the
+    signature line served after the log's own on ``/log/checkpoint``, ``cosigned_at`` the time
+    it carries. A later cosignature of the same checkpoint (a refresh) replaces it."""
+
+    witness = models.ForeignKey(LogWitness, on_delete=models.CASCADE, related_name="cosignatures")
+    checkpoint_size = models.BigIntegerField()
+    line = models.TextField()
+    cosigned_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["witness", "checkpoint_size"], name="logcosignature_one_per_checkpoint"),
+            models.CheckConstraint(condition=Q(checkpoint_size__gte=0), name="logcosignature_size_not_negative"),
+        ]
+        indexes = [models.Index(fields=["checkpoint_size"], name="logcosignature_by_size")]
+
+    def __str__(self) -> str:
+        return f"cosignature by {self.witness_id} of checkpoint {self.checkpoint_size}"

@@ -5,15 +5,26 @@ from __future__ import annotations
 import base64
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Max, Q
 from django.utils.translation import gettext
 
 from undersign.transparency.high_water import REFUSAL_CACHE_KEY
 from undersign.transparency.keys import log_origin, log_signer
-from undersign.transparency.models import LogCheckpoint, LogEntry, LogEntryKind, LogName, LogTile
+from undersign.transparency.models import (
+    CONFLICTS,
+    LogCheckpoint,
+    LogCosignature,
+    LogEntry,
+    LogEntryKind,
+    LogName,
+    LogTile,
+    LogWitness,
+)
 from undersign_verify import merkle, note
 from undersign_verify.entries import COUNT_RULE_VERSION, RevocationReason, commitment, decode_entry
 from undersign_verify.merkle import EMPTY_ROOT
@@ -228,6 +239,86 @@ def receipt_check(*, text: str) -> ReceiptCheck:
     result.revoked = reason is not None
     result.withdrawn = reason == RevocationReason.WITHDRAWN
     return result
+
+
+def log_consistency_proof(*, old_size: int, new_size: int) -> list[bytes]:
+    """The RFC 6962 consistency proof from the tree of ``old_size`` to that of ``new_size``,
+    from the stored tiles; empty from the empty tree or to the same size, as c2sp.org/tlog-witness
+    asks of a submission."""
+    if old_size in (0, new_size):
+        return []
+    return merkle.consistency_proof(node_from_tiles(_Tiles()), old_size, new_size)
+
+
+def _configured_witnesses() -> Q | None:
+    """The cosignatures that count: by a configured witness under its configured key (a
+    witness given a new key contributes nothing until it cosigns under that key)."""
+    configured = Q()
+    for witness in settings.LOG_WITNESSES:
+        configured |= Q(witness__name=witness.name, witness__vkey=witness.key.vkey)
+    return configured or None
+
+
+def _cosigned(size: int, signed_note: str, configured: Q) -> str:
+    """The log's signed note followed by the newest cosignature line of each configured witness
+    of this very checkpoint (c2sp.org/signed-note: further signature lines, after the log's
+    own), by witness name."""
+    rows = LogCosignature.objects.filter(configured, checkpoint_size=size).values_list("witness__name", "line")
+    return signed_note + "".join(line + "\n" for _, line in sorted(rows))
+
+
+def log_checkpoint_cosigned() -> str:
+    """The newest checkpoint as ``/log/checkpoint`` serves it, with the cosignatures it has."""
+    checkpoint = log_checkpoint_latest()
+    configured = _configured_witnesses()
+    return checkpoint.note if configured is None else _cosigned(checkpoint.size, checkpoint.note, configured)
+
+
+def log_checkpoint_witnessed() -> str | None:
+    """The newest checkpoint any configured witness has cosigned, with its cosignatures
+    (``/log/checkpoint-witnessed``); None before the first cosignature. A busy log signs a
+    checkpoint a second and witnesses cosign every LOG_WITNESS_INTERVAL, so the newest
+    checkpoint seldom carries cosignatures: a verifier holds it to this one, which it must
+    extend (undersign_verify.cli._witnessed_base)."""
+    configured = _configured_witnesses()
+    if configured is None:
+        return None
+    size = LogCosignature.objects.filter(configured).aggregate(newest=Max("checkpoint_size"))["newest"]
+    signed_note = LogCheckpoint.objects.filter(size=size).values_list("note", flat=True).first()
+    return None if signed_note is None else _cosigned(size, signed_note, configured)
+
+
+# How many refresh periods without a new cosignature make a witness stale on /healthz.
+WITNESS_STALE_REFRESHES = 3
+
+
+def log_witnesses_behind(*, now: datetime) -> dict[str, str]:
+    """The configured witnesses that are behind, each with why: in conflict with the log
+    (``ahead``, ``fork``), ``never cosigned``, ``stale`` (its newest cosignature is older than
+    a few refresh periods), or ``lagging`` (it has not cosigned the newest checkpoint, although
+    that was signed long enough ago for a few submissions to have reached it). A busy log signs
+    a checkpoint every second, so "not the newest one" alone would name every witness."""
+    configured = {witness.name: witness.key.vkey for witness in settings.LOG_WITNESSES}
+    if not configured:
+        return {}
+    # The stored checkpoints only: the empty log's is signed on the fly, and /healthz signs nothing.
+    newest = LogCheckpoint.objects.order_by("-size").values_list("size", "created_at").first()
+    latest_size, signed_at = newest or (0, None)
+    grace = timedelta(seconds=2 * (settings.LOG_WITNESS_INTERVAL + 2 * settings.LOG_WITNESS_TIMEOUT))
+    stale_before = now - timedelta(seconds=WITNESS_STALE_REFRESHES * settings.LOG_WITNESS_REFRESH)
+    rows = {row.name: row for row in LogWitness.objects.filter(name__in=configured)}
+    behind: dict[str, str] = {}
+    for name, vkey in configured.items():
+        row = rows.get(name)
+        if row is not None and row.last_error in CONFLICTS:
+            behind[name] = row.last_error
+        elif row is None or row.vkey != vkey or row.cosigned_at is None:
+            behind[name] = "never cosigned"
+        elif row.cosigned_at < stale_before:
+            behind[name] = "stale"
+        elif row.cosigned_size != latest_size and (signed_at is None or signed_at < now - grace):
+            behind[name] = "lagging"
+    return behind
 
 
 def log_names() -> list[LogName]:

@@ -29,9 +29,20 @@ def _public(response: HttpResponse, **cache: object) -> HttpResponse:
 
 @require_safe
 def checkpoint(request: HttpRequest) -> HttpResponse:
-    # Mutable: a few seconds of caching, as c2sp.org/tlog-tiles asks.
-    response = HttpResponse(selectors.log_checkpoint_latest().note, content_type="text/plain; charset=utf-8")
+    """The newest checkpoint with the witnesses' cosignatures of it. Mutable (a new checkpoint,
+    a refreshed cosignature): a few seconds of caching, as c2sp.org/tlog-tiles asks."""
+    response = HttpResponse(selectors.log_checkpoint_cosigned(), content_type="text/plain; charset=utf-8")
     return _public(response, public=True, max_age=2)
+
+
+@require_safe
+def checkpoint_witnessed(request: HttpRequest) -> HttpResponse:
+    """The newest checkpoint the witnesses cosigned, which the newest one extends: what a
+    verifier demanding fresh cosignatures holds the log to between two cosignings."""
+    signed = selectors.log_checkpoint_witnessed()
+    if signed is None:
+        raise Http404("no witness has cosigned a checkpoint yet")
+    return _public(HttpResponse(signed, content_type="text/plain; charset=utf-8"), public=True, max_age=2)
 
 
 @require_safe
