@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import connection
 
 from tests.factories import *  # noqa: F403  (fixtures)
+from tests.origins import serve_at_both
 
 
 def pytest_report_header(config):
@@ -29,3 +30,10 @@ def _fresh_limiter():
 def postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("needs the PostgreSQL server (set DATABASE_URL=postgres://…)")
+
+
+@pytest.fixture
+def two_origins(settings):
+    """The site served at a clearnet name (the primary) and an onion address (tests/origins.py)."""
+    serve_at_both(settings)
+    return settings

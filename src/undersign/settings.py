@@ -25,7 +25,7 @@ from undersign.core.env import (
     parse_email_url,
 )
 from undersign.core.keys import load_key_material
-from undersign.core.site_address import DEFAULT_ADDR, allowed_host, parse_addr, site_url_for_addr
+from undersign.core.site_address import DEFAULT_ADDR, allowed_host, parse_addr, site_url_for_addr, site_urls
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -41,11 +41,18 @@ DEBUG = env_bool("DEBUG", False)
 # step); the site's address in links and e-mails follows it unless SITE_URL is set.
 RUN_ADDR = env_str("UNDERSIGN_ADDR", DEFAULT_ADDR)
 parse_addr(RUN_ADDR)  # a typo stops every process, not only `undersign run`
-SITE_URL = env_str("SITE_URL", "").rstrip("/") or site_url_for_addr(RUN_ADDR)
-# The site answers to its own address whatever else is listed.
+# Every address the site is served at (a clearnet name, a Tor onion address), the primary first:
+# SITE_URL when set, else the first listed. Pages link to the address they were asked for
+# (core.origins); e-mails, tasks and the log's default name use the primary.
+SITE_URLS = site_urls(
+    site_url=env_str("SITE_URL", ""), listed=env_list("SITE_URLS", []), default=lambda: site_url_for_addr(RUN_ADDR)
+)
+SITE_URL = SITE_URLS[0]
+# The site answers to its own addresses whatever else is listed.
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
-if (_site_host := allowed_host(SITE_URL)) and _site_host not in ALLOWED_HOSTS:
-    ALLOWED_HOSTS.append(_site_host)
+for _site_host in map(allowed_host, SITE_URLS):
+    if _site_host not in ALLOWED_HOSTS:
+        ALLOWED_HOSTS.append(_site_host)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_NAME = env_str("SITE_NAME", "Undersign")
 
@@ -78,8 +85,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Django's, except that ONION_HOSTS are neither redirected to https:// nor given HSTS.
+    # Django's, except that onion origins are neither redirected to https:// nor given HSTS.
     "undersign.core.middleware.SecurityMiddleware",
+    # With several SITE_URLS, a response whose links follow the Host says so (Vary: Host).
+    "undersign.core.middleware.SiteOriginMiddleware",
     "undersign.core.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "undersign.core.middleware.SecurityHeadersMiddleware",
@@ -244,12 +253,15 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PROD
 # Preloading asks browser makers to hard-code the domain as HTTPS-only, which takes months to
 # undo: the operator's decision (docs/deployment.md), so off unless asked for.
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
-# Onion addresses (Tor) are served over plain HTTP, Tor itself encrypting and authenticating:
-# requests for these hosts are neither redirected nor given HSTS (core.middleware).
-ONION_HOSTS = env_list("ONION_HOSTS", [])
-for _host in ONION_HOSTS:
-    if not _host.endswith(".onion"):
-        raise ImproperlyConfigured(f"ONION_HOSTS lists host names ending in .onion, not {_host!r}")
+# Onion addresses (Tor) in SITE_URLS are served over plain HTTP, Tor itself encrypting and
+# authenticating: requests for them are neither redirected nor given HSTS (core.middleware).
+# ONION_HOSTS said so before SITE_URLS existed; it is refused rather than ignored, since an
+# onion name left out of SITE_URLS would be redirected to an https:// that does not exist.
+if env_raw("ONION_HOSTS") is not None:
+    raise ImproperlyConfigured(
+        "ONION_HOSTS was replaced by SITE_URLS: list the onion address there, e.g. "
+        "SITE_URLS=https://petitions.example.org,http://<name>.onion (docs/deployment.md)"
+    )
 # security.W021 (HSTS without preload): preloading is left to the operator, see above.
 # security.W001 (Django's SecurityMiddleware missing): ours replaces it, and core.checks runs
 # Django's checks of its settings as if Django's were named, and warns if ours is missing.

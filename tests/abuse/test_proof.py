@@ -176,19 +176,27 @@ def test_a_challenge_is_renewed_only_for_its_own_petition(petition, settings):
 
 
 class TestPosted:
-    """What the sign form's POST proves: only in attack mode, only with both fields."""
+    """What the sign form's POST proves: only in attack mode or on an onion origin, only with
+    both fields."""
 
     def test_outside_attack_mode_nothing_is_proven_nor_spent(self, petition):
         challenge, counter = solved(petition)
         data = {"proof_challenge": challenge, "proof_counter": str(counter)}
-        assert not proof_posted(petition=petition, email=EMAIL, data=data)
+        assert not proof_posted(petition=petition, email=EMAIL, data=data, onion=False)
         petition.attack_mode_since = petition.created_at
-        assert proof_posted(petition=petition, email=EMAIL, data=data)  # not spent above
+        assert proof_posted(petition=petition, email=EMAIL, data=data, onion=False)  # not spent above
+
+    def test_on_an_onion_origin_a_proof_counts_outside_attack_mode(self, petition):
+        challenge, counter = solved(petition)
+        data = {"proof_challenge": challenge, "proof_counter": str(counter)}
+        assert petition.attack_mode_since is None
+        assert proof_posted(petition=petition, email=EMAIL, data=data, onion=True)
 
     @pytest.mark.parametrize("data", [{}, {"proof_challenge": ""}, {"proof_counter": "3"}])
-    def test_without_the_fields_nothing_is_proven(self, petition, data):
+    @pytest.mark.parametrize("onion", [False, True])
+    def test_without_the_fields_nothing_is_proven(self, petition, data, onion):
         petition.attack_mode_since = petition.created_at
-        assert not proof_posted(petition=petition, email=EMAIL, data=data)
+        assert not proof_posted(petition=petition, email=EMAIL, data=data, onion=onion)
 
 
 def test_a_cache_outage_lets_a_valid_proof_through(petition, monkeypatch):

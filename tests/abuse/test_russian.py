@@ -8,6 +8,7 @@ from django.test import RequestFactory
 from django.utils import translation
 
 from tests.factories import make_petition
+from tests.origins import ONION
 from undersign.abuse.limits import HoldReason
 from undersign.abuse.models import ListKind, ListTarget
 from undersign.abuse.services import ListEntryInvalid, list_value_normalise
@@ -53,3 +54,10 @@ def test_list_refusals_and_labels():
         assert str(invalid.value.title) == "Эту запись нельзя добавить"
         assert str(ListKind.BLOCK.label) == "Блокировать: задерживать каждую отправку"
         assert str(HoldReason.PROOF.label) == "Режим защиты от атаки, и нет доказательства работы"
+
+
+def test_on_the_onion_the_proof_box_says_why_in_russian(client, two_origins):
+    page = client.get(f"/ru/petitions/{make_petition().pk}/sign/", HTTP_HOST=ONION).content.decode()
+    assert "На этом onion-адресе подпись занимает несколько секунд." in page
+    assert "«Safer» и «Safest»" in page
+    assert "Signing takes a few seconds" not in page and "Someone is sending" not in page

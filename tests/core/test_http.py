@@ -4,7 +4,8 @@
 import pytest
 from django.test import RequestFactory, override_settings
 
-from undersign.core.http import UNKNOWN_NETWORK, client_ip, client_network
+from tests.origins import CLEARNET, ONION
+from undersign.core.http import ONION_CLIENTS, UNKNOWN_NETWORK, client_ip, client_network
 
 CONNECTION = "10.0.0.7"  # the load balancer's (or, without one, the client's) own address
 
@@ -76,3 +77,25 @@ def test_an_entry_that_is_not_an_address_is_unknown(entry):
         assert client_ip(request_with(f"198.51.100.1, {entry}")) is None
     with behind_proxy(2):
         assert client_ip(request_with(f"198.51.100.1, {entry}, 198.51.100.20")) is None
+
+
+class TestOnionOrigin:
+    """Every Tor client reaches the onion address from the local tor daemon, 127.0.0.1: its
+    clients share one bucket of their own, never the clearnet's clients from that address."""
+
+    def test_onion_clients_are_one_network_of_their_own(self, two_origins):
+        onion = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_HOST=ONION)
+        clearnet = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_HOST=CLEARNET)
+        assert client_network(onion) == ONION_CLIENTS
+        assert client_network(clearnet) == "127.0.0.0/24"
+
+    def test_behind_a_proxy_the_onions_address_is_still_the_connections(self, two_origins):
+        """The daemon reaches an app process directly, without the balancer's header: its
+        address is kept (sealed) as any other, rather than none, which would mark the onion's
+        signatures in a dump."""
+        with behind_proxy(1):
+            onion = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_HOST=ONION)
+            clearnet = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_HOST=CLEARNET)
+            assert client_ip(onion) == "127.0.0.1"
+            assert client_ip(clearnet) is None  # no X-Forwarded-For: unknown
+            assert client_network(onion) == ONION_CLIENTS

@@ -1,8 +1,10 @@
-"""The site's own middleware: onion hosts exempt from the HTTPS redirect and HSTS, and staff
-sessions that end after STAFF_IDLE_MINUTES without a request."""
+"""The site's own middleware: onion origins exempt from the HTTPS redirect, HSTS and Secure
+cookies (the other addresses keep them), and staff sessions that end after STAFF_IDLE_MINUTES
+without a request."""
 
 import pytest
 
+from tests.factories import make_petition
 from undersign.core import middleware
 
 ONION = "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion"
@@ -11,10 +13,12 @@ ONION = "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion"
 @pytest.fixture
 def https_only(settings):
     settings.ALLOWED_HOSTS = ["petitions.example.org", ONION]
+    settings.SITE_URL = "https://petitions.example.org"
+    settings.SITE_URLS = ["https://petitions.example.org", f"http://{ONION}"]
     settings.SECURE_SSL_REDIRECT = True
     settings.SECURE_HSTS_SECONDS = 31_536_000
     settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    settings.ONION_HOSTS = [ONION]
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
 
 
 @pytest.mark.django_db
@@ -40,6 +44,21 @@ class TestOnionHosts:
         response = client.get("/en/petitions/", HTTP_HOST=ONION, secure=True)
         assert response.status_code == 200
         assert "Strict-Transport-Security" not in response
+
+    def test_cookies_are_secure_on_the_public_host_and_not_on_the_onion(self, client, https_only):
+        """The sign page sets the CSRF cookie its form needs: over plain HTTP to the onion a
+        ``Secure`` cookie may be dropped by the browser, and the signature with it."""
+        petition = make_petition()
+        clearnet = client.get(f"/en/petitions/{petition.pk}/sign/", HTTP_HOST="petitions.example.org", secure=True)
+        assert clearnet.cookies["csrftoken"]["secure"]
+        onion = client.get(f"/en/petitions/{petition.pk}/sign/", HTTP_HOST=ONION)
+        assert onion.status_code == 200
+        assert onion.cookies["csrftoken"].value and not onion.cookies["csrftoken"]["secure"]
+
+    def test_an_allowed_host_that_is_none_of_the_sites_addresses_is_redirected(self, client, https_only, settings):
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "other.example.org"]
+        response = client.get("/en/petitions/", HTTP_HOST="other.example.org")
+        assert response.status_code == 301
 
     def test_a_host_not_allowed_is_still_a_bad_request(self, client, https_only):
         assert client.get("/en/petitions/", HTTP_HOST="evil.example.net").status_code == 400

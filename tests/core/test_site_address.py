@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -114,3 +115,98 @@ def test_a_bad_address_stops_every_process(tmp_path):
     )
     assert result.returncode != 0
     assert "the server address must be host:port, [IPv6]:port or a port" in result.stderr
+
+
+ONION = "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion"
+
+
+@pytest.mark.parametrize(
+    ("url", "parsed"),
+    [
+        ("https://Petitions.Example.org/", "https://petitions.example.org"),
+        (f" HTTP://{ONION} ", f"http://{ONION}"),
+        ("http://[2001:DB8::7]:8080", "http://[2001:db8::7]:8080"),
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+    ],
+)
+def test_a_site_address_is_read_in_one_form(url, parsed):
+    assert site_address.parse_site_url(url, setting="SITE_URLS") == parsed
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "petitions.example.org",  # no scheme: a relative URL
+        "ftp://petitions.example.org",
+        "https://",
+        "https://petitions.example.org/petitions",  # links are the address and a path: no prefix
+        "https://petitions.example.org/?a=1",
+        "https://petitions.example.org/#top",
+        "https://user@petitions.example.org",
+        "https://petitions.example.org:0",
+        "https://petitions.example.org:99999",
+        "https://petitions.example.org:http",
+    ],
+)
+def test_anything_else_is_refused_with_the_setting_and_an_example(url):
+    with pytest.raises(ImproperlyConfigured, match="SITE_URLS takes absolute http:// or https:// addresses"):
+        site_address.parse_site_url(url, setting="SITE_URLS")
+
+
+def never() -> str:
+    raise AssertionError("the listening address is asked only when no address is set")
+
+
+def test_the_primary_is_site_url_then_the_first_listed_then_the_listening_address():
+    listed = ["https://b.example", f"http://{ONION}"]
+    assert site_address.site_urls(site_url="https://a.example/", listed=listed, default=never) == [
+        "https://a.example",
+        "https://b.example",
+        f"http://{ONION}",
+    ]
+    assert site_address.site_urls(site_url="", listed=listed, default=never) == listed
+    assert site_address.site_urls(site_url="", listed=[], default=lambda: "http://127.0.0.1:8000") == [
+        "http://127.0.0.1:8000"
+    ]
+
+
+def test_an_address_listed_twice_counts_once_and_one_host_twice_is_refused():
+    urls = site_address.site_urls(site_url="https://a.example", listed=["https://a.example/"], default=never)
+    assert urls == ["https://a.example"]
+    with pytest.raises(ImproperlyConfigured, match="name the host of https://a.example twice"):
+        site_address.site_urls(site_url="https://a.example", listed=["http://A.example:8080"], default=never)
+
+
+SHOW_ALL = (
+    "import json, django; django.setup(); from django.conf import settings; "
+    "print(json.dumps([settings.SITE_URL, settings.SITE_URLS, settings.ALLOWED_HOSTS]))"
+)
+
+
+def all_addresses(tmp_path, **env: str) -> subprocess.CompletedProcess:
+    return python_run(
+        ["-c", SHOW_ALL],
+        env={"UNDERSIGN_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "undersign.settings", **env},
+        without=("UNDERSIGN_", "SITE_URL", "ALLOWED_HOSTS", "LOG_ORIGIN"),
+    )
+
+
+def test_site_urls_name_the_primary_and_every_host_is_answered(tmp_path):
+    result = all_addresses(tmp_path, SITE_URLS=f"https://petitions.example, http://{ONION}/")
+    assert result.returncode == 0, result.stderr
+    url, urls, hosts = json.loads(result.stdout)
+    assert url == "https://petitions.example" and urls == [url, f"http://{ONION}"]
+    assert hosts == ["127.0.0.1", "localhost", "[::1]", "petitions.example", ONION]
+
+
+def test_without_site_urls_the_site_has_its_one_address(tmp_path):
+    result = all_addresses(tmp_path, SITE_URL="https://petitions.example")
+    assert json.loads(result.stdout)[:2] == ["https://petitions.example", ["https://petitions.example"]]
+
+
+def test_a_bad_site_address_stops_every_process(tmp_path):
+    result = all_addresses(tmp_path, SITE_URLS="https://petitions.example,petitions.onion")
+    assert result.returncode != 0
+    assert "SITE_URLS takes absolute http:// or https:// addresses" in result.stderr
+    result = all_addresses(tmp_path, SITE_URL="petitions.example")
+    assert result.returncode != 0 and "SITE_URL takes absolute" in result.stderr

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from tests.factories import deliver_outbox, make_petition, moderator, sign_and_confirm, signer  # noqa: F401
+from undersign.core import outbox
 from undersign.core.models import OutboundEmail
 from undersign.core.outbox import outbox_add, renderer_kinds
 from undersign.moderation.services import petition_response_publish
@@ -45,7 +46,7 @@ def rendered(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """(template or link, active language) for every mail template rendered and every link
     reversed for a mail to a signer, as they happen."""
     seen: list[tuple[str, str]] = []
-    render_to_string, reverse = emails.render_to_string, emails.reverse
+    render_to_string, reverse = outbox.render_to_string, emails.reverse
 
     def render_probe(template, *args, **kwargs):
         seen.append((template, translation.get_language()))
@@ -55,7 +56,7 @@ def rendered(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
         seen.append((f"link {viewname}", translation.get_language()))
         return reverse(viewname, *args, **kwargs)
 
-    monkeypatch.setattr(emails, "render_to_string", render_probe)
+    monkeypatch.setattr(outbox, "render_to_string", render_probe)  # every mail's text (message_text)
     monkeypatch.setattr(emails, "reverse", reverse_probe)
     return seen
 

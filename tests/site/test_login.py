@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from tests.core.test_backoff import Clock
+from tests.origins import CLEARNET, ONION
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct horse battery"  # the ``moderator`` fixture's
@@ -120,3 +121,14 @@ def test_a_40_try_scripted_attack_ends_slowed(clock, moderator):
     assert clock.now - started == (2 + 4 + 8 + 16 + 32 + 64 + 128 + 256 + 512) + 26 * 900
     final = log_in(script, PASSWORD)
     assert final.status_code == 429 and final["Retry-After"] == "900"
+
+
+def test_failures_on_the_onion_count_apart_from_the_clearnets_from_one_address(clock, moderator, two_origins):
+    """The tor daemon and a local clearnet client share 127.0.0.1: an attacker on the onion
+    delays the onion's logins, not the clearnet owner's, nor the other way round."""
+    onion = Client(REMOTE_ADDR="127.0.0.1", HTTP_HOST=ONION)
+    for _ in range(5):
+        log_in(onion, "wrong")
+    assert log_in(onion, "wrong").status_code == 429
+    owner = Client(REMOTE_ADDR="127.0.0.1", HTTP_HOST=CLEARNET)
+    assert log_in(owner, PASSWORD).status_code == 302

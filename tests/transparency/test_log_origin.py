@@ -22,8 +22,10 @@ pytestmark = pytest.mark.django_db
 
 
 def move_site(settings, url: str) -> None:
-    """What a restart at another address does to the settings (SITE_URL and its default name)."""
+    """What a restart at another address does to the settings (SITE_URL, the site's one address
+    in SITE_URLS, and its default name)."""
     settings.SITE_URL = url
+    settings.SITE_URLS = [url]
     settings.LOG_ORIGIN_DEFAULT = url.split("://", 1)[1] + "/log"
 
 

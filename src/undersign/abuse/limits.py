@@ -14,7 +14,8 @@ one is never held nor refused by the counters (the hard limit included: a refusa
 genuine signature for good, and the entry is staff's explicit trust; block wins where both
 match). A petition in attack mode holds every submission without a valid proof of work; with
 one, the counters' soft limits are skipped (shared and carrier NAT, Tor), but the hard limit
-and the block-list still apply.
+and the block-list still apply. A submission on an onion origin is judged as in attack mode,
+always, with its own bucket for the host and network counters (``sign_verdict``).
 
 Every counter of a request is counted in one round trip (``core.limiter.limit_count_many``),
 named by a keyed hash of its parts; if the cache is unreachable the counters are skipped
@@ -33,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 
 from undersign.abuse.lists import list_sets
 from undersign.core.crypto import DEDUP_CURRENT, normalise_email
-from undersign.core.http import network_of
+from undersign.core.http import ONION_CLIENTS, network_of
 from undersign.core.limiter import Part, Rule, limit_count_many
 from undersign.petitions.models import Petition
 
@@ -121,29 +122,50 @@ def _counters(petition: Petition, *, host: str, network: str, domain: str, large
 
 
 def sign_verdict(
-    *, petition: Petition, email: str, ip: str | None, proven: bool = False, loaded_before_attack: bool = False
+    *,
+    petition: Petition,
+    email: str,
+    ip: str | None,
+    onion: bool = False,
+    proven: bool = False,
+    loaded_before_attack: bool = False,
 ) -> Verdict:
     """Accept, hold or refuse one submission of the sign form (``email``: as typed; ``ip``: the
     client's address, ``core.http.client_ip``, None if unknown: then one "unknown" network).
-    ``proven``: a valid proof of work came with it (attack mode). ``loaded_before_attack``: its
-    form was loaded just before attack mode began, so it asked for no proof
-    (``abuse.proof.proof_before_attack``): judged by the ordinary limits. Counts the submission against
-    every counter whatever the verdict, so a held flood keeps its counters high."""
+    ``proven``: a valid proof of work came with it (attack mode, or an onion origin).
+    ``loaded_before_attack``: its form was loaded just before attack mode began, so it asked for
+    no proof (``abuse.proof.proof_before_attack``): judged by the ordinary limits. Counts the
+    submission against every counter whatever the verdict, so a held flood keeps its counters high.
+
+    ``onion``: it came in on an onion origin (``core.origins``), where every client's address is
+    the local tor daemon's. There its host and network are one bucket of their own
+    (``core.http.ONION_CLIENTS``), never shared with clearnet clients seen from the daemon's
+    address; no list entry matches it by address; a proof of work is always asked
+    (``abuse.proof.proof_asked``); and over the site-wide network limit it is held, not refused:
+    that bucket is every Tor signer at once, each having paid for a proof, and a refusal would
+    lose theirs for good where a hold leaves it to a moderator."""
     if not settings.SIGN_LIMITS_ENABLED:
         return ACCEPT
     domain = email_domain(email)
     large = is_large_provider(domain)
-    network = network_of(ip, ipv4=24, ipv6=64)
-    counters = _counters(petition, host=network_of(ip, ipv4=32, ipv6=64), network=network, domain=domain, large=large)
+    if onion:
+        ip = None
+        host = network = ONION_CLIENTS
+    else:
+        host, network = network_of(ip, ipv4=32, ipv6=64), network_of(ip, ipv4=24, ipv6=64)
+    counters = _counters(petition, host=host, network=network, domain=domain, large=large)
     values = limit_count_many(counters=[(c.rule, c.parts) for c in counters])
     counts = {c.name: value for c, value in zip(counters, values, strict=True)} if values is not None else None
     lists = list_sets()
     allowed = lists.allow.matches(domain=domain, ip=ip)
-    if counts is not None and not allowed and _over_hard_limit(counts):
+    if counts is not None and not allowed and _over_hard_limit(counts, onion=onion):
         return REFUSED
     if lists.block.matches(domain=domain, ip=ip):
         return _held(HoldReason.BLOCKED)
-    if petition.attack_mode_since is not None and not proven and not loaded_before_attack:
+    if onion and counts is not None and not allowed and counts["site_network"] > settings.SIGN_HARD_LIMIT:
+        return _held(HoldReason.NETWORK)
+    asked = onion or (petition.attack_mode_since is not None and not loaded_before_attack)
+    if asked and not proven:
         return _held(HoldReason.PROOF)
     if counts is None or allowed or proven:
         return ACCEPT
@@ -151,8 +173,9 @@ def sign_verdict(
     return ACCEPT if reason is None else _held(reason)
 
 
-def _over_hard_limit(counts: dict[str, int]) -> bool:
-    return counts["site_network"] > settings.SIGN_HARD_LIMIT or counts.get("site_domain", 0) > settings.SIGN_HARD_LIMIT
+def _over_hard_limit(counts: dict[str, int], *, onion: bool) -> bool:
+    over_network = not onion and counts["site_network"] > settings.SIGN_HARD_LIMIT
+    return over_network or counts.get("site_domain", 0) > settings.SIGN_HARD_LIMIT
 
 
 def _over_soft_limit(counts: dict[str, int], *, large: bool) -> HoldReason | None:

@@ -201,11 +201,19 @@ def proof_verify(
     return leading_zero_bits(digest) >= parameters.difficulty_bits
 
 
-def proof_posted(*, petition: Petition, email: str, data: Mapping[str, Any]) -> bool:
+def proof_asked(*, petition: Petition, onion: bool) -> bool:
+    """Whether signing ``petition`` asks for a proof of work: in attack mode, and always on an
+    onion origin (``onion``, ``core.origins.is_onion_origin``), where every signer arrives from
+    the local tor daemon's one address, so that only the proof, never the address, can tell a
+    flood from its signers (docs/abuse.md, "Tor and onion addresses")."""
+    return onion or petition.attack_mode_since is not None
+
+
+def proof_posted(*, petition: Petition, email: str, data: Mapping[str, Any], onion: bool) -> bool:
     """Whether a sign form's POST ``data`` carries a valid proof for ``email``: the sign path's
-    ``proven``. Only in attack mode (outside it nothing is asked, and no Argon2 is spent on a
+    ``proven``. Only where one is asked (``proof_asked``: elsewhere no Argon2 is spent on a
     request); a form posted without the fields (no JavaScript) is not proven."""
-    if petition.attack_mode_since is None:
+    if not proof_asked(petition=petition, onion=onion):
         return False
     challenge, counter = data.get(CHALLENGE_FIELD), data.get(COUNTER_FIELD)
     if not isinstance(challenge, str) or not isinstance(counter, str) or not challenge or not counter:

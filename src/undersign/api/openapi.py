@@ -558,7 +558,8 @@ def _operation(summary: str, operation_id: str, parameters: list[Schema], respon
     return {"get": {"summary": summary, "operationId": operation_id, "parameters": parameters, "responses": responses}}
 
 
-def openapi_document() -> Schema:
+def openapi_document(*, site_url: str) -> Schema:
+    """The OpenAPI document, its server the site's address it is asked at (``site_url``)."""
     list_params = [{"$ref": "#/components/parameters/state"}, {"$ref": "#/components/parameters/q"}]
     petition_id = [{"$ref": "#/components/parameters/petition_id"}]
     csv_description = (
@@ -585,7 +586,7 @@ def openapi_document() -> Schema:
             ),
             "license": {"name": "Open data", "identifier": "CC0-1.0"},
         },
-        "servers": [{"url": settings.SITE_URL}],
+        "servers": [{"url": site_url}],
         "paths": {
             "/petitions.json": _operation(
                 "List public petitions",

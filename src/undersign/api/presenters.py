@@ -55,18 +55,17 @@ def day(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).date().isoformat()
 
 
-def absolute(path: str) -> str:
-    """An absolute URL on SITE_URL, never on the request's Host header: these documents are
-    cached publicly, and a forged Host must not end up in what other people are served."""
-    return f"{settings.SITE_URL}{path}"
+# Every document's absolute URLs start with ``site_url``: the site's address the request came in
+# on (``core.origins.site_url_for``), never the raw Host header: these documents are cached
+# publicly, and a forged Host must not end up in what other people are served.
 
 
-def petition_links(petition_id: int) -> dict[str, str]:
+def petition_links(petition_id: int, *, site_url: str) -> dict[str, str]:
     return {
-        "self": absolute(reverse("api:petition_json", args=[petition_id])),
-        "html_url": absolute(reverse_bare("petitions:detail", args=[petition_id])),
-        "count_url": absolute(reverse("api:petition_count", args=[petition_id])),
-        "signature_history_url": absolute(reverse("api:petition_history", args=[petition_id])),
+        "self": site_url + reverse("api:petition_json", args=[petition_id]),
+        "html_url": site_url + reverse_bare("petitions:detail", args=[petition_id]),
+        "count_url": site_url + reverse("api:petition_count", args=[petition_id]),
+        "signature_history_url": site_url + reverse("api:petition_history", args=[petition_id]),
     }
 
 
@@ -262,6 +261,7 @@ def petition_resource(
     creator_name: str | None,
     breakdown: Breakdown | None,
     verification: VerificationSummary | None = None,
+    site_url: str,
 ) -> dict[str, Any]:
     """One petition as a list item (``breakdown`` None: no per-region figures, as on the UK
     site) or, with it, as the full resource."""
@@ -279,7 +279,8 @@ def petition_resource(
         # The data's lifecycle (docs/api.md); not on the UK site.
         attributes["personal_data_destruction_at"] = timestamp(personal_data_destruction_at(petition))
         attributes["personal_data_destroyed_at"] = timestamp(petition.personal_data_destroyed_at)
-    return {"type": "petition", "id": petition.pk, "links": petition_links(petition.pk), "attributes": attributes}
+    links = petition_links(petition.pk, site_url=site_url)
+    return {"type": "petition", "id": petition.pk, "links": links, "attributes": attributes}
 
 
 def petition_document(
@@ -288,10 +289,13 @@ def petition_document(
     creator_name: str | None,
     breakdown: Breakdown,
     verification: VerificationSummary | None = None,
+    site_url: str,
 ) -> dict[str, Any]:
     return {
-        "links": {"self": absolute(reverse("api:petition_json", args=[petition.pk]))},
-        "data": petition_resource(petition, creator_name=creator_name, breakdown=breakdown, verification=verification),
+        "links": {"self": site_url + reverse("api:petition_json", args=[petition.pk])},
+        "data": petition_resource(
+            petition, creator_name=creator_name, breakdown=breakdown, verification=verification, site_url=site_url
+        ),
     }
 
 
@@ -304,6 +308,7 @@ def list_document(
     per_page: int,
     total: int,
     creator_names: Mapping[int, str | None],
+    site_url: str,
 ) -> dict[str, Any]:
     last = max(1, -(-total // per_page))
 
@@ -314,7 +319,7 @@ def list_document(
         if per_page != PAGE_SIZE:
             params["count"] = per_page
         params["page"] = number
-        return absolute(f"{reverse('api:list_json')}?{urlencode(params)}")
+        return f"{site_url}{reverse('api:list_json')}?{urlencode(params)}"
 
     return {
         "links": {
@@ -326,7 +331,7 @@ def list_document(
         },
         "meta": {"total": total, "page": page, "per_page": per_page},
         "data": [
-            petition_resource(petition, creator_name=creator_names.get(petition.pk), breakdown=None)
+            petition_resource(petition, creator_name=creator_names.get(petition.pk), breakdown=None, site_url=site_url)
             for petition in petitions
         ],
     }
@@ -341,11 +346,11 @@ def count_document(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def history_document(petition: Petition, hours: list[HourlyCount]) -> dict[str, Any]:
+def history_document(petition: Petition, hours: list[HourlyCount], *, site_url: str) -> dict[str, Any]:
     return {
         "links": {
-            "self": absolute(reverse("api:petition_history", args=[petition.pk])),
-            "petition": absolute(reverse("api:petition_json", args=[petition.pk])),
+            "self": site_url + reverse("api:petition_history", args=[petition.pk]),
+            "petition": site_url + reverse("api:petition_json", args=[petition.pk]),
         },
         "id": petition.pk,
         "data": [{"hour": timestamp(h.hour), "signature_count": h.signature_count} for h in hours],
@@ -359,19 +364,19 @@ def csv_cell(value: object) -> object:
     return value
 
 
-def uk_csv_row(row: tuple[Any, ...]) -> list[object]:
+def uk_csv_row(row: tuple[Any, ...], *, site_url: str) -> list[object]:
     """The UK site's columns (``UK_CSV_COLUMNS``) of the same ``row`` as ``csv_row``."""
     pk, action, state, count, *_dates = row
     visible = state in TEXT_VISIBLE_STATES
-    url = absolute(reverse_bare("petitions:detail", args=[pk]))
+    url = site_url + reverse_bare("petitions:detail", args=[pk])
     return [csv_cell(action if visible else ""), url, state, count]
 
 
-def csv_row(row: tuple[Any, ...]) -> list[object]:
+def csv_row(row: tuple[Any, ...], *, site_url: str) -> list[object]:
     """``row``: (pk, action, state, signature_count, opened_at, closing_date, closed_at)."""
     pk, action, state, count, opened_at, closing_date, closed_at = row
     visible = state in TEXT_VISIBLE_STATES
-    url = absolute(reverse_bare("petitions:detail", args=[pk]))
+    url = site_url + reverse_bare("petitions:detail", args=[pk])
     values = [
         pk,
         action if visible else "",

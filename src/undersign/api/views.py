@@ -27,6 +27,7 @@ from undersign.api import presenters
 from undersign.api.openapi import openapi_document
 from undersign.api.selectors import petition_count_row, petition_modified_at
 from undersign.core.http import parse_page, public_cache
+from undersign.core.origins import site_url_for
 from undersign.core.reference import NEUTRAL_LANGUAGE
 from undersign.counting.selectors import breakdown_sequence, petition_breakdown
 from undersign.petitions.models import PetitionState
@@ -134,7 +135,14 @@ def petition_list_json(request: HttpRequest) -> HttpResponse:
     rows = list(petitions[start : start + per_page]) if start < total else []
     creators = creator_public_names(petitions=[p for p in rows if p.state == S.OPEN and p.text_visible])
     document = presenters.list_document(
-        rows, state=state, query=query, page=page, per_page=per_page, total=total, creator_names=creators
+        rows,
+        state=state,
+        query=query,
+        page=page,
+        per_page=per_page,
+        total=total,
+        creator_names=creators,
+        site_url=site_url_for(request),
     )
     return JsonResponse(document)
 
@@ -158,11 +166,14 @@ def petition_list_csv(request: HttpRequest) -> HttpResponseBase:
         (presenters.UK_CSV_COLUMNS, presenters.uk_csv_row) if uk else (presenters.CSV_COLUMNS, presenters.csv_row)
     )
 
+    # Read now: the rows are written after the view has returned, outside the request.
+    site_url = site_url_for(request)
+
     def lines() -> Iterator[str]:
         writer = csv.writer(_Echo())
         yield writer.writerow(header)
         for row in rows.iterator(chunk_size=1000):
-            yield writer.writerow(row_of(row))
+            yield writer.writerow(row_of(row, site_url=site_url))
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="petitions-{state}.csv"'
@@ -182,6 +193,7 @@ def petition_json(request: HttpRequest, petition_id: int) -> HttpResponse:
             creator_name=creator_public_name(petition=petition) if petition.text_visible else None,
             breakdown=petition_breakdown(petition=petition),
             verification=verification_summary(petition=petition) if petition.text_visible else None,
+            site_url=site_url_for(request),
         )
     return JsonResponse(document)
 
@@ -247,12 +259,13 @@ def petition_history(request: HttpRequest, petition_id: int) -> HttpResponse:
     petition = petition_get_public(petition_id=petition_id)
     if petition is None:
         return error(NOT_FOUND, 404)
-    return JsonResponse(presenters.history_document(petition, hourly_history(petition=petition)))
+    history = presenters.history_document(petition, hourly_history(petition=petition), site_url=site_url_for(request))
+    return JsonResponse(history)
 
 
 @open_data
 def openapi(request: HttpRequest) -> HttpResponse:
-    return JsonResponse(openapi_document(), json_dumps_params={"indent": 1})
+    return JsonResponse(openapi_document(site_url=site_url_for(request)), json_dumps_params={"indent": 1})
 
 
 @open_data

@@ -129,7 +129,7 @@ DJANGO_SECURITY_MIDDLEWARE = "django.middleware.security.SecurityMiddleware"
 def security_middleware_messages(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
     """Django's deploy checks of HSTS, the HTTPS redirect, nosniff and the referrer and opener
     policies look for its SecurityMiddleware by name and say nothing when it is missing. Ours
-    replaces it (ONION_HOSTS), so they run here as if Django's were named; Django's own
+    replaces it (onion origins, core.origins), so they run here as if Django's were named; Django's own
     "middleware missing" (security.W001) is silenced in settings and said here instead."""
     if OUR_SECURITY_MIDDLEWARE not in settings.MIDDLEWARE:
         return [

@@ -14,6 +14,7 @@ from django.utils.cache import patch_cache_control
 
 from undersign.core.db import public_reads
 from undersign.core.errors import Refusal
+from undersign.core.origins import is_onion_origin
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -88,7 +89,16 @@ def client_ip(request: HttpRequest) -> str | None:
     from the right of ``X-Forwarded-For``, the one our outermost proxy appended (the load
     balancer's, or the CDN's in front of it); entries further left are the client's to invent.
     Too few entries, or that entry not a plain IP address, gives None rather than any other
-    entry. No port or brackets are stripped: a proxy that adds them is refused, not guessed at."""
+    entry. No port or brackets are stripped: a proxy that adds them is refused, not guessed at.
+
+    On an onion origin (``core.origins``) it is the connection's address, whatever the proxy
+    settings: the local tor daemon's (or a local proxy's in front of the app), never a client's,
+    since Tor hides them. It is sealed with a signature like any other address, so that a dump
+    cannot tell the onion's signers from the others by a missing one; the rate limits count
+    such clients as ``ONION_CLIENTS`` instead (``client_network_at``), and the sign path
+    matches no list entry by it (``abuse.limits.sign_verdict``)."""
+    if is_onion_origin(request):
+        return ip_or_none(request.META.get("REMOTE_ADDR"))
     if not settings.BEHIND_TLS_PROXY:
         return ip_or_none(request.META.get("REMOTE_ADDR"))
     hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
@@ -128,10 +138,26 @@ def network_of(address: str | None, *, ipv4: int, ipv6: int) -> str:
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 
 
+# The one "network" of every client of an onion origin, for rate limits: no address's
+# ``network_of`` is ever written so.
+ONION_CLIENTS = "onion"
+
+
+def client_network_at(request: HttpRequest, *, ipv4: int, ipv6: int) -> str:
+    """The client's network at these prefix lengths, for rate limits. A request to an onion
+    origin (``core.origins``) counts as ``ONION_CLIENTS`` whatever its address: every Tor client
+    reaches the app from the local tor daemon (127.0.0.1), and they must neither share a count
+    with clearnet clients seen from that address nor be told apart by it."""
+    if is_onion_origin(request):
+        return ONION_CLIENTS
+    return network_of(client_ip(request), ipv4=ipv4, ipv6=ipv6)
+
+
 def client_network(request: HttpRequest) -> str:
     """The client's network, for rate limits: an IPv4 address's /24, an IPv6 address's /64
-    (what one household, office or attacker's machine usually holds)."""
-    return network_of(client_ip(request), ipv4=24, ipv6=64)
+    (what one household, office or attacker's machine usually holds); ``ONION_CLIENTS`` on an
+    onion origin."""
+    return client_network_at(request, ipv4=24, ipv6=64)
 
 
 MAX_ID = 2**63 - 1  # bigint primary keys: larger ids cannot exist, and SQLite cannot even bind them

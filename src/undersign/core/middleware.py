@@ -6,12 +6,14 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.core.exceptions import DisallowedHost
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.middleware.security import SecurityMiddleware as DjangoSecurityMiddleware
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import ngettext
+
+from undersign.core.origins import LINKS_FOLLOW_HOST, is_onion_origin, site_origins
 
 log = logging.getLogger(__name__)
 
@@ -33,30 +35,43 @@ class SecurityHeadersMiddleware:
         return response
 
 
-def is_onion_host(request: HttpRequest) -> bool:
-    """Whether the request is for one of ONION_HOSTS (its port aside)."""
-    try:
-        host = request.get_host()
-    except DisallowedHost:
-        return False  # the view's own get_host() answers 400
-    return host.rsplit(":", 1)[0].lower() in {name.lower() for name in settings.ONION_HOSTS}
-
-
 class SecurityMiddleware(DjangoSecurityMiddleware):
-    """Django's, except for ONION_HOSTS: an onion address is reached over plain HTTP (Tor
-    encrypts and authenticates it), so it is not redirected to an https:// that does not exist
-    there, and gets no HSTS header. Everything else (nosniff, referrer policy) applies as usual.
-    core.checks runs Django's deploy checks of its settings as if Django's were installed."""
+    """Django's, except for onion origins (``core.origins``): an onion address is reached over
+    plain HTTP (Tor encrypts and authenticates it), so it is not redirected to an https:// that
+    does not exist there, gets no HSTS header, and its cookies are not marked ``Secure`` (a
+    browser that does not count an onion as a secure context would drop them, and with them
+    the CSRF cookie every form needs). Everything else (nosniff, referrer policy) applies as
+    usual. core.checks runs Django's deploy checks of its settings as if Django's were installed."""
 
     def process_request(self, request: HttpRequest) -> HttpResponsePermanentRedirect | None:
-        if is_onion_host(request):
+        if is_onion_origin(request):
             return None
         return super().process_request(request)
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         response = super().process_response(request, response)
-        if is_onion_host(request) and "Strict-Transport-Security" in response:
-            del response.headers["Strict-Transport-Security"]
+        if is_onion_origin(request):
+            if "Strict-Transport-Security" in response:
+                del response.headers["Strict-Transport-Security"]
+            for cookie in response.cookies.values():
+                cookie["secure"] = ""
+        return response
+
+
+class SiteOriginMiddleware:
+    """With several SITE_URLS, a response whose absolute links were made for the address it was
+    asked at (``core.origins.site_url_for``) says that it varies by ``Host``: a shared cache
+    whose key leaves the host out (nginx's default ``proxy_cache_key`` names the upstream, not
+    the client's host) then keeps one copy per address instead of serving the onion's links to
+    clearnet readers or the other way round. With one address nothing varies: no header."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if getattr(request, LINKS_FOLLOW_HOST, False) and len(site_origins()) > 1:
+            patch_vary_headers(response, ("Host",))
         return response
 
 

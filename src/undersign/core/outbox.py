@@ -23,10 +23,12 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import TruncDay
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from undersign.core.batches import batches_delete
 from undersign.core.models import OutboundEmail
+from undersign.core.origins import site_origins
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,21 @@ def renders(*kinds: str, preload: Preload | None = None) -> Callable[[Render], R
 
 def renderer_kinds() -> set[str]:
     return set(_renderers)
+
+
+def message_text(template: str, context: dict[str, object]) -> tuple[str, str]:
+    """A message's subject (the first line of ``template``) and body, in the active language.
+    Every renderer's text comes from here, so every message ends alike: when the site is served
+    at more than one address (``SITE_URLS``: an onion address beside the clearnet name), its foot
+    names the primary, which its links are on, and lists the others, so that a reader whose
+    network blocks the primary knows where else the site is."""
+    subject, _, body = render_to_string(template, context).strip().partition("\n")
+    body = body.strip()
+    primary, *others = site_origins()
+    if others:
+        context = {"site_name": settings.SITE_NAME, "primary": primary.url, "others": others}
+        body += "\n\n" + render_to_string("emails/_site_addresses.txt", context).strip()
+    return subject.strip(), body + "\n"
 
 
 def outbox_add(

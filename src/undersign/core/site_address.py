@@ -1,5 +1,5 @@
-"""The embedded server's address (``undersign run --addr``, ``make run ADDR=…``) and the site
-address that follows it when ``SITE_URL`` is not set.
+"""The embedded server's address (``undersign run --addr``, ``make run ADDR=…``), the site
+address that follows it when ``SITE_URL`` is not set, and the site's addresses (``SITE_URLS``).
 
 Read while the settings load, so it knows no app and raises ``ImproperlyConfigured``.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -65,3 +66,55 @@ def allowed_host(url: str) -> str:
     """The ``ALLOWED_HOSTS`` entry for the host of ``url`` (IPv6 in brackets, as Django compares it)."""
     hostname = urlsplit(url).hostname or ""
     return f"[{hostname}]" if ":" in hostname else hostname
+
+
+def parse_site_url(url: str, *, setting: str) -> str:
+    """``url`` as one of the site's addresses: an absolute ``http://`` or ``https://`` URL with a
+    host and no path (a trailing ``/`` aside), query, fragment or user name; given back with the
+    scheme and host in lower case and no trailing slash, as links are built from it
+    (``address + path``)."""
+    text = url.strip()
+    refused = ImproperlyConfigured(
+        f"{setting} takes absolute http:// or https:// addresses with a host and nothing after it, "
+        f"such as https://petitions.example.org or http://<56 letters>.onion, not {url!r}"
+    )
+    try:
+        parts = urlsplit(text)
+        port = parts.port  # a port that is not a number, or out of range, raises
+    except ValueError:
+        raise refused from None
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or "@" in parts.netloc
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or text.endswith(("?", "#"))
+        or port == 0
+    ):
+        raise refused
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def site_urls(*, site_url: str, listed: list[str], default: Callable[[], str]) -> list[str]:
+    """``SITE_URLS``: every address the site is served at, the primary first: ``site_url``
+    (``SITE_URL``) when set, else the first ``listed``, else ``default()`` (the address the
+    embedded server listens on). Each once; two addresses with one host are refused, since a
+    request names only its host and could not say which of them it came in on."""
+    urls = [parse_site_url(url, setting="SITE_URLS") for url in listed]
+    if site_url:
+        urls.insert(0, parse_site_url(site_url, setting="SITE_URL"))
+    elif not urls:
+        urls = [default()]
+    unique: list[str] = []
+    for url in urls:
+        clash = next((known for known in unique if allowed_host(known) == allowed_host(url)), None)
+        if clash == url:
+            continue
+        if clash is not None:
+            raise ImproperlyConfigured(
+                f"SITE_URL and SITE_URLS name the host of {clash} twice ({url}): list each host once"
+            )
+        unique.append(url)
+    return unique

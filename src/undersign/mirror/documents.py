@@ -60,7 +60,7 @@ def _relinked(links: dict[str, Any], here: str) -> dict[str, Any]:
 
 def list_item(petition: Petition) -> dict[str, Any]:
     """One petition as ``petitions.json`` lists it."""
-    item = presenters.petition_resource(petition, creator_name=None, breakdown=None)
+    item = presenters.petition_resource(petition, creator_name=None, breakdown=None, site_url=settings.SITE_URL)
     item["links"] = _relinked(item["links"], LIST)
     return item
 
@@ -77,7 +77,11 @@ def petition_document(petition: Petition) -> dict[str, Any]:
     with translation.override(NEUTRAL_LANGUAGE):
         figures = petition_figures(petition=petition)
         document = presenters.petition_document(
-            petition, creator_name=None, breakdown=figures.breakdown, verification=figures.verification
+            petition,
+            creator_name=None,
+            breakdown=figures.breakdown,
+            verification=figures.verification,
+            site_url=settings.SITE_URL,
         )
     document["links"] = _relinked(document["links"], here)
     document["data"]["links"] = _relinked(document["data"]["links"], here)
@@ -98,7 +102,7 @@ def count_document(petition: Petition) -> dict[str, Any]:
 
 
 def history_document(petition: Petition) -> dict[str, Any]:
-    document = presenters.history_document(petition, hourly_history(petition=petition))
+    document = presenters.history_document(petition, hourly_history(petition=petition), site_url=settings.SITE_URL)
     document["links"] = _relinked(document["links"], history_path(petition.pk))
     return document
 
@@ -114,7 +118,8 @@ def csv_row(petition: Petition) -> list[object]:
             petition.opened_at,
             petition.closing_date,
             petition.closed_at,
-        )
+        ),
+        site_url=settings.SITE_URL,
     )
     row[presenters.CSV_COLUMNS.index("url")] = f"petitions/{petition.pk}/"
     return row
@@ -122,7 +127,7 @@ def csv_row(petition: Petition) -> list[object]:
 
 def well_known_document() -> dict[str, Any]:
     """``/.well-known/undersign-log.json``: the key, and the copy's own checkpoint and tiles."""
-    description = log_description()
+    description = log_description(site_url=settings.SITE_URL)
     for key in ("checkpoint", "tiles"):
         description[key] = mirror_link(str(description[key]), here=WELL_KNOWN)
     return description

@@ -136,7 +136,7 @@ def index_page(
             ],
             "checkpoint": checkpoint,
             "root_hash": base64.b64encode(checkpoint.root_hash).decode(),
-            "log": log_description(),
+            "log": log_description(site_url=settings.SITE_URL),
             "files": {"list": LIST, "csv": CSV, "well_known": WELL_KNOWN},
         }
         return render_to_string("mirror/index.html", context)

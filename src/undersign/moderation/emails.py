@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from undersign.core.models import OutboundEmail
-from undersign.core.outbox import renders
+from undersign.core.outbox import message_text, renders
 from undersign.core.reference import rejection_reason
 from undersign.moderation.models import AbuseAlert
 from undersign.moderation.selectors import moderator_addresses
@@ -58,11 +57,11 @@ def abuse_alert(message: OutboundEmail, preloaded: object) -> EmailMessage | Non
         "review_url": absolute(reverse("moderation:held_petition", args=[alert.petition_id])),
         "trending_url": absolute(reverse("moderation:trending", args=[alert.petition_id])),
     }
-    subject, _, body = render_to_string("emails/abuse_alert.txt", context).strip().partition("\n")
+    subject, body = message_text("emails/abuse_alert.txt", context)
     # Bcc: moderators need not learn each other's addresses from an alert.
     return EmailMessage(
-        subject=subject.strip(),
-        body=body.strip() + "\n",
+        subject=subject,
+        body=body,
         bcc=recipients,
         headers={"Auto-Submitted": "auto-generated"},
     )

@@ -16,12 +16,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
 from undersign.core.models import OutboundEmail
-from undersign.core.outbox import Preload, renders
+from undersign.core.outbox import Preload, message_text, renders
 from undersign.signatures.data_links import signer_data_link_issue
 from undersign.signatures.links import (
     data_link_check,
@@ -41,6 +40,8 @@ _UPDATES = {K.SPONSOR_SIGNED, K.PETITION_CLOSED, K.PETITION_RESPONSE, K.CLAIM_DE
 
 
 def absolute(path: str) -> str:
+    """A link in an e-mail: on the primary address, whichever address the request that queued
+    it came in on (the foot of every message lists the others: ``core.outbox.message_text``)."""
     return settings.SITE_URL + path
 
 
@@ -77,10 +78,10 @@ def signer_message(template: str, signature: Signature, context: dict[str, objec
         if signature.display == Display.GROUP
         else None,
     }
-    subject, _, body = render_to_string(f"emails/{template}.txt", context).strip().partition("\n")
+    subject, body = message_text(f"emails/{template}.txt", context)
     return EmailMessage(
-        subject=subject.strip(),
-        body=body.strip() + "\n",
+        subject=subject,
+        body=body,
         to=[signer_email(signature)],
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>",

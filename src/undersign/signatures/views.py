@@ -16,6 +16,7 @@ from undersign.abuse.proof import proof_before_attack, proof_posted
 from undersign.abuse.proof_views import allows_proof_wasm
 from undersign.core.form_limits import CONFIRM, SIGNER_REQUESTS, form_limit_refusal
 from undersign.core.http import client_ip, client_network, private_page, refusal_page
+from undersign.core.origins import is_onion_origin, site_url_for
 from undersign.petitions.models import Petition, PetitionState
 from undersign.signatures.data_links import signer_data_link_request
 from undersign.signatures.forms import ConfirmForm, ResendForm, SignerForm, WithdrawWithReceiptForm, group_choice
@@ -59,9 +60,9 @@ def _details(form: SignerForm, request: HttpRequest) -> SignerDetails:
 
 
 def _proven(request: HttpRequest, petition: Petition, email: str) -> bool:
-    """Attack mode: whether the sign form carried a valid proof of work for ``email``
-    (``abuse.proof``); the sign path's ``proven``. Always False outside attack mode."""
-    return proof_posted(petition=petition, email=email, data=request.POST)
+    """Attack mode or an onion origin: whether the sign form carried a valid proof of work for
+    ``email`` (``abuse.proof``); the sign path's ``proven``. Always False where none is asked."""
+    return proof_posted(petition=petition, email=email, data=request.POST, onion=is_onion_origin(request))
 
 
 def request_verdict(request: HttpRequest, petition: Petition, email: str) -> Verdict:
@@ -72,6 +73,7 @@ def request_verdict(request: HttpRequest, petition: Petition, email: str) -> Ver
         petition=petition,
         email=email,
         ip=client_ip(request),
+        onion=is_onion_origin(request),
         proven=_proven(request, petition, email),
         loaded_before_attack=proof_before_attack(petition=petition, data=request.POST),
     )
@@ -227,8 +229,8 @@ def _group_leave_url(request: HttpRequest, signature: Signature) -> str | None:
     anyone else): the unsubscribe token plus its own keyed check, naming nothing."""
     if signature.display != Display.GROUP:
         return None
-    return request.build_absolute_uri(
-        reverse("verification:group_leave", args=group_leave_args(tag=bytes(signature.dedup_tag)))
+    return site_url_for(request) + reverse(
+        "verification:group_leave", args=group_leave_args(tag=bytes(signature.dedup_tag))
     )
 
 
@@ -284,7 +286,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
             "commitment": commitment.hex() if r is None else None,
             "receipt_code": r.hex() if r is not None else None,
             "public": petition.is_published,
-            "sponsor_url": request.build_absolute_uri(reverse("signatures:sponsor", args=[petition.sponsor_token]))
+            "sponsor_url": site_url_for(request) + reverse("signatures:sponsor", args=[petition.sponsor_token])
             if signature.kind == SignatureKind.CREATOR
             else None,
             "group_leave_url": _group_leave_url(request, signature),
@@ -326,7 +328,7 @@ def creator_status_page(request: HttpRequest, petition: Petition) -> HttpRespons
             "collecting": petition.state == S.VALIDATED,
             "sponsors": sponsors_confirmed(petition=petition),
             "sponsors_required": settings.SPONSORS_REQUIRED,
-            "sponsor_url": request.build_absolute_uri(reverse("signatures:sponsor", args=[petition.sponsor_token])),
+            "sponsor_url": site_url_for(request) + reverse("signatures:sponsor", args=[petition.sponsor_token]),
         },
     )
 

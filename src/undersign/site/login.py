@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from undersign.core.backoff import Backoff, backoff_clear, backoff_forgive, backoff_try_all
-from undersign.core.http import client_ip, network_of, signed_in_user, try_again_later
+from undersign.core.http import client_network_at, signed_in_user, try_again_later
 from undersign.site.second_factor import (
     PENDING_SESSION_KEY,
     second_factor_after_password,
@@ -64,11 +64,12 @@ def network_rule() -> Backoff:
     return _rule("login-network/v1", settings.LOGIN_NETWORK_FREE_FAILURES)
 
 
-def client_networks(ip: str | None) -> tuple[str, str]:
+def client_networks(request: HttpRequest) -> tuple[str, str]:
     """The client's host network and wider network (``192.0.2.7/32``, ``192.0.2.0/24``);
-    one shared "unknown" for a missing or unreadable address."""
-    return network_of(ip, ipv4=HOST_PREFIX[4], ipv6=HOST_PREFIX[6]), network_of(
-        ip, ipv4=WIDE_PREFIX[4], ipv6=WIDE_PREFIX[6]
+    one shared "unknown" for a missing or unreadable address, and one of its own for an onion
+    origin's clients (``core.http.client_network_at``)."""
+    return client_network_at(request, ipv4=HOST_PREFIX[4], ipv6=HOST_PREFIX[6]), client_network_at(
+        request, ipv4=WIDE_PREFIX[4], ipv6=WIDE_PREFIX[6]
     )
 
 
@@ -89,14 +90,14 @@ class StaffLoginView(LoginView):
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         account = typed_account(str(request.POST.get("username", "")))
-        host, wide = client_networks(client_ip(request))
+        host, wide = client_networks(request)
         wait = backoff_try_all(tries=[(account_network_rule(), [account, host]), (network_rule(), [wide])])
         if wait:
             return too_many_attempts(request, wait)
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
-        host, wide = client_networks(client_ip(self.request))
+        host, wide = client_networks(self.request)
         backoff_clear(rule=account_network_rule(), parts=[typed_account(form.cleaned_data["username"]), host])
         backoff_forgive(rule=network_rule(), parts=[wide])
         response = super().form_valid(form)

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from undersign.core.backoff import Backoff, backoff_clear, backoff_forgive, backoff_try_all
-from undersign.core.http import client_ip, private_page
+from undersign.core.http import private_page
 from undersign.core.limiter import Part
 from undersign.site.login import (
     account_network_rule,
@@ -76,7 +76,7 @@ def account_code_rule() -> Backoff:
 
 
 def _code_tries(request: HttpRequest, user: User) -> list[tuple[Backoff, list[Part]]]:
-    host, wide = client_networks(client_ip(request))
+    host, wide = client_networks(request)
     return [
         (account_network_rule(), [typed_account(user.get_username()), host]),
         (network_rule(), [wide]),

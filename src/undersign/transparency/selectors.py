@@ -92,16 +92,17 @@ def log_integration_refusal() -> str | None:
     return str(reason) if reason else None
 
 
-def log_description() -> dict[str, object]:
+def log_description(*, site_url: str) -> dict[str, object]:
     """What ``/.well-known/undersign-log.json`` publishes: the stored name, whatever address the
-    site has now (its URLs follow ``SITE_URL``)."""
+    site has now, and where to fetch the log at ``site_url`` (the site's address the document
+    was asked at: the same log is served at each)."""
     signer = log_signer()
     return {
         "origin": signer.name,
         "verifier_key": signer.verifier.vkey,
         "count_rule_version": COUNT_RULE_VERSION,
-        "checkpoint": f"{settings.SITE_URL}/log/checkpoint",
-        "tiles": f"{settings.SITE_URL}/log/",
+        "checkpoint": f"{site_url}/log/checkpoint",
+        "tiles": f"{site_url}/log/",
     }
 
 

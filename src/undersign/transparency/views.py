@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import uuid
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
@@ -14,6 +13,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_http_methods, require_safe
 
 from undersign.core.http import private_page, public_cache
+from undersign.core.origins import site_url_for
 from undersign.transparency import selectors
 from undersign_verify.tiles import ENTRIES, TileError, parse_tile_path
 
@@ -70,7 +70,8 @@ def _gzipped(request: HttpRequest, response: HttpResponse) -> HttpResponse:
 
 @require_safe
 def well_known(request: HttpRequest) -> HttpResponse:
-    return _public(JsonResponse(selectors.log_description()), public=True, max_age=3600)
+    description = selectors.log_description(site_url=site_url_for(request))
+    return _public(JsonResponse(description), public=True, max_age=3600)
 
 
 @require_safe
@@ -99,7 +100,7 @@ def proof(request: HttpRequest, commitment_hex: str) -> HttpResponse:
 @public_cache
 def log_page(request: HttpRequest) -> HttpResponse:
     """The log for people: its newest checkpoint, what it proves and how to check it."""
-    return render(request, "transparency/log.html", {"log": selectors.log_summary(), "site": settings.SITE_URL})
+    return render(request, "transparency/log.html", {"log": selectors.log_summary(), "site": site_url_for(request)})
 
 
 @private_page

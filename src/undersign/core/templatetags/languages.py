@@ -1,7 +1,7 @@
 from django import template
-from django.conf import settings
 
 from undersign.core.languages import language_links
+from undersign.core.origins import site_url_for
 
 register = template.Library()
 
@@ -29,5 +29,9 @@ def language_switch(context: template.Context) -> dict[str, object]:
 def language_alternates(context: template.Context) -> dict[str, object]:
     """``<link rel="alternate" hreflang>`` for each language, so search engines pair the pages."""
     links = _links(context)
-    # Search engines want them absolute; the site's own address, not whatever Host was sent.
-    return {"links": [{**link, "url": settings.SITE_URL + str(link["url"])} for link in links]}
+    if not links:
+        return {"links": []}
+    # Search engines want them absolute: on the site's address this page was asked at (an
+    # onion's reader stays on the onion), never on whatever other Host was sent.
+    base = site_url_for(context["request"])
+    return {"links": [{**link, "url": base + str(link["url"])} for link in links]}

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import pgettext
 
 from undersign.core.languages import reverse_bare
+from undersign.core.origins import site_url_for
 from undersign.petitions.models import Petition
 from undersign.sharing.selectors import count_bucket, count_words, petition_language
 
@@ -22,20 +23,23 @@ register = template.Library()
 EMBED_WIDTH, EMBED_HEIGHT = 400, 230
 
 
-def absolute(path: str) -> str:
-    return settings.SITE_URL + path
+def _site_url(context: template.Context) -> str:
+    """The base of the page's absolute links: the site's address it was asked at."""
+    request = context.get("request")
+    return site_url_for(request) if request is not None else settings.SITE_URL
 
 
-@register.inclusion_tag("sharing/_meta.html")
-def share_meta(petition: Petition) -> dict[str, object]:
+@register.inclusion_tag("sharing/_meta.html", takes_context=True)
+def share_meta(context: template.Context, petition: Petition) -> dict[str, object]:
     if not petition.is_published:
         return {}
+    site_url = _site_url(context)
     bucket = count_bucket(petition.signature_count)
     figure, word = count_words(language=petition_language(petition), number=bucket, at_least=bucket >= 100)
     return {
         "petition": petition,
-        "page_url": absolute(reverse("petitions:detail", args=[petition.pk])),
-        "image_url": absolute(reverse("sharing:image", args=[petition.pk, bucket])),
+        "page_url": site_url + reverse("petitions:detail", args=[petition.pk]),
+        "image_url": site_url + reverse("sharing:image", args=[petition.pk, bucket]),
         "image_alt": f"{petition.action} — {figure} {word}",
         "locale": translation.to_locale(translation.get_language()),
     }
@@ -60,15 +64,16 @@ def share_links(url: str, text: str) -> list[dict[str, str]]:
     ]
 
 
-@register.inclusion_tag("sharing/_share.html")
-def share_section(petition: Petition) -> dict[str, object]:
+@register.inclusion_tag("sharing/_share.html", takes_context=True)
+def share_section(context: template.Context, petition: Petition) -> dict[str, object]:
     if not petition.is_published:
         return {}
+    site_url = _site_url(context)
     # The bare address: whoever follows a shared link reads the petition in their own language.
-    url = absolute(reverse_bare("petitions:detail", args=[petition.pk]))
+    url = site_url + reverse_bare("petitions:detail", args=[petition.pk])
     badge_path = reverse("sharing:badge", args=[petition.pk]) + "?" + urlencode({"lang": translation.get_language()})
-    badge_url = absolute(badge_path)
-    embed_url = absolute(reverse("embed:count", args=[petition.pk]))
+    badge_url = site_url + badge_path
+    embed_url = site_url + reverse("embed:count", args=[petition.pk])
     # The snippets are HTML shown as text: made here, escaped once more by the template (force_escape).
     frame_snippet = format_html(
         '<iframe src="{}" width="{}" height="{}" title="{}" loading="lazy"></iframe>',
