@@ -472,3 +472,17 @@ def test_the_shipped_console_script_cosigns_for_the_site(client, settings, tmp_p
     text = served(client)
     assert list(cosignature_times(text, [cosigner.key])) == [cosigner.key]
     assert note.open_checkpoint(text, log_signer().verifier).size == log_checkpoint_latest().size
+
+
+class TestLogPage:
+    def test_it_gives_the_verifier_command_with_the_witnesses_keys(self, client, settings, start_witness):
+        witness = start_witness()
+        settings.LOG_WITNESSES = [witness.setting]
+        page = client.get("/en/log/").content.decode()
+        assert f"--witness '{witness.cosigner.key.vkey}'" in page
+        page = client.get("/ru/log/").content.decode()
+        assert "Свидетели" in page and witness.cosigner.key.vkey in page
+
+    def test_without_witnesses_it_names_none(self, client, settings):
+        settings.LOG_WITNESSES = []
+        assert "--witness" not in client.get("/en/log/").content.decode()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import uuid
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
@@ -100,7 +101,12 @@ def proof(request: HttpRequest, commitment_hex: str) -> HttpResponse:
 @public_cache
 def log_page(request: HttpRequest) -> HttpResponse:
     """The log for people: its newest checkpoint, what it proves and how to check it."""
-    return render(request, "transparency/log.html", {"log": selectors.log_summary(), "site": site_url_for(request)})
+    context = {
+        "log": selectors.log_summary(),
+        "site": site_url_for(request),
+        "witnesses": [witness.key.vkey for witness in settings.LOG_WITNESSES],
+    }
+    return render(request, "transparency/log.html", context)
 
 
 @private_page
