@@ -319,13 +319,12 @@ def _witnessed_checkpoint(
     *,
     text: str | None = None,
     at_least: tuple[int, str] = (0, ""),
-) -> tuple[str, note.Checkpoint, note.Checkpoint | None]:
-    """The site's checkpoint (``text`` if already fetched), verified with the log's key; with
-    witnesses, holding a quorum of fresh cosignatures itself or extending the site's newest
-    checkpoint that does (returned third, for ``_fetch_log`` to check the extension); and at
-    least ``at_least[0]`` entries, which ``at_least[1]`` names. While it falls short in a way
-    time can mend, it is fetched again after each of ``RETRY_DELAYS``, then the shortfall is
-    reported."""
+) -> tuple[str, note.Checkpoint]:
+    """The checkpoint to verify against: the site's newest (``text`` if already fetched),
+    verified with the log's key; with witnesses, the newest one holding a quorum of fresh
+    cosignatures (``_witnessed``); and at least ``at_least[0]`` entries, which ``at_least[1]``
+    names. While it falls short in a way time can mend, it is fetched again after each of
+    ``RETRY_DELAYS``, then the shortfall is reported."""
     delays = iter(RETRY_DELAYS)
     while True:
         text = _checkpoint_text(source) if text is None else text
@@ -333,17 +332,17 @@ def _witnessed_checkpoint(
             checkpoint = note.open_checkpoint(text, verifier)
         except note.NoteError as exc:
             raise VerificationFailed(f"the checkpoint does not verify: {exc}") from None
-        base = None
         try:
+            witnessed = None
+            if policy is not None:
+                witnessed, text, checkpoint = _witnessed(source, verifier, policy, text, checkpoint)
             if checkpoint.size < at_least[0]:
                 raise Shortfall(
-                    f"{at_least[1]} names the log at size {at_least[0]}, but the newest checkpoint the site serves "
-                    f"has {checkpoint.size} entries: a rollback, or a checkpoint it does not show",
+                    f"{at_least[1]} names the log at size {at_least[0]}, but the newest checkpoint the site serves"
+                    f"{' with a quorum of fresh cosignatures' if policy else ''} has {checkpoint.size} entries: "
+                    "a rollback, or a checkpoint it does not show",
                     may_mend=True,
                 )
-            if policy is not None:
-                witnessed, base = _witnessed_base(source, verifier, policy, text, checkpoint)
-                out.append(witnessed)
         except Shortfall as shortfall:
             delay = next(delays, None)
             if not shortfall.may_mend or delay is None:
@@ -351,54 +350,38 @@ def _witnessed_checkpoint(
             time.sleep(delay)
             text = None
             continue
-        return text, checkpoint, base
+        if witnessed is not None:
+            out.append(witnessed)
+        return text, checkpoint
 
 
-def _witnessed_base(
+def _witnessed(
     source: Source, verifier: note.Verifier, policy: WitnessPolicy, text: str, checkpoint: note.Checkpoint
-) -> tuple[str, note.Checkpoint | None]:
-    """Which witnessed checkpoint vouches for ``checkpoint``: itself, or else the site's newest
-    checkpoint that holds a quorum of fresh cosignatures (``/log/checkpoint-witnessed``), which
-    it must then extend. A busy log signs a checkpoint every second and witnesses cosign every
-    few seconds, so the newest one rarely carries cosignatures yet; the entries after the
-    witnessed one are vouched for by the log's signature alone until the next cosigning."""
+) -> tuple[str, str, note.Checkpoint]:
+    """The newest checkpoint the witnesses vouch for: the site's newest if it holds the quorum,
+    else ``/log/checkpoint-witnessed`` (the newest one they cosigned) if that does. A busy log
+    signs a checkpoint every second and witnesses cosign every few seconds, so the newest seldom
+    carries cosignatures; nothing after the witnessed one is taken on the log's word alone (a
+    tail signed only by the log could be shown to some clients and not others), so a count
+    naming a later size waits, through ``RETRY_DELAYS``, for the witnesses to catch up."""
     try:
-        return policy.check(text, time.time()), None
+        return policy.check(text, time.time()), text, checkpoint
     except Shortfall as newest_short:
         try:
-            base_text = source.get(WITNESSED_CHECKPOINT).decode()
+            witnessed_text = source.get(WITNESSED_CHECKPOINT).decode()
         except (VerificationFailed, UnicodeDecodeError):
             raise newest_short from None
         try:
-            base = note.open_checkpoint(base_text, verifier)
+            witnessed = note.open_checkpoint(witnessed_text, verifier)
         except note.NoteError as exc:
             raise VerificationFailed(f"the witnessed checkpoint does not verify: {exc}") from None
-        if base.size > checkpoint.size:
-            raise VerificationFailed(
-                f"the witnessed checkpoint has {base.size} entries, more than the newest checkpoint's "
-                f"{checkpoint.size}: the log was rolled back after witnesses saw it"
-            ) from None
-        witnessed = policy.check(base_text, time.time())
-        if base.size == checkpoint.size and base.root == checkpoint.root:
-            return witnessed, None
-        return (
-            f"{witnessed}, at size {base.size}; the {checkpoint.size - base.size} newer entries are signed by the "
-            "log alone until witnesses cosign again",
-            base,
-        )
+        return policy.check(witnessed_text, time.time()), witnessed_text, witnessed
 
 
-def _fetch_log(
-    source: Source,
-    checkpoint: note.Checkpoint,
-    text: str,
-    previous: Log | None = None,
-    base: note.Checkpoint | None = None,
-) -> Log:
+def _fetch_log(source: Source, checkpoint: note.Checkpoint, text: str, previous: Log | None = None) -> Log:
     """Rebuild the tree of ``checkpoint`` from the entry bundles and check it and every hash
     tile. With ``previous`` (a log verified earlier in this run) only what it lacks is fetched,
-    and the new checkpoint must extend it; so must it extend ``base``, the witnessed checkpoint
-    that vouches for it (``_witnessed_base``)."""
+    and the new checkpoint must extend it."""
     kept: list[bytes] = []
     tree = merkle.MemoryTree()
     checked: set[tuple[int, int, int]] = set()
@@ -446,10 +429,7 @@ def _fetch_log(
             raise VerificationFailed(
                 f"tile {tiles.tile_path(level, index, width)} does not match the hashes of the entries"
             )
-    log = Log(checkpoint, text, tree, entries)
-    if base is not None:
-        _check_consistency(log, base.size, base.root, "the witnessed checkpoint")
-    return log
+    return Log(checkpoint, text, tree, entries)
 
 
 def _check_consistency(log: Log, size: int, root: bytes, what: str) -> None:
@@ -592,10 +572,10 @@ def _check_counts(
             raise VerificationFailed("the site disagrees with the log:\n  " + "\n  ".join(findings.wrong))
         if findings.ahead:
             wanted = max(item.size or 0 for item in findings.ahead)
-            text, checkpoint, base = _witnessed_checkpoint(
+            text, checkpoint = _witnessed_checkpoint(
                 source, verifier, policy, out, at_least=(wanted, f"petition {findings.ahead[0].id}'s count")
             )
-            log = _fetch_log(source, checkpoint, text, previous=log, base=base)
+            log = _fetch_log(source, checkpoint, text, previous=log)
             _check_rules(log)
             out.append(f"a count names a newer checkpoint: fetched the checkpoint again: size {checkpoint.size}")
             continue
@@ -624,8 +604,8 @@ def _covering_verified_counts(
     wanted = max(sizes, default=0)
     if wanted <= log.checkpoint.size:
         return log
-    text, checkpoint, base = _witnessed_checkpoint(source, verifier, policy, out, at_least=(wanted, "a verified count"))
-    log = _fetch_log(source, checkpoint, text, previous=log, base=base)
+    text, checkpoint = _witnessed_checkpoint(source, verifier, policy, out, at_least=(wanted, "a verified count"))
+    log = _fetch_log(source, checkpoint, text, previous=log)
     _check_rules(log)
     out.append(f"a verified count names a newer checkpoint: fetched the checkpoint again: size {checkpoint.size}")
     return log
@@ -685,14 +665,17 @@ def _compare_verified(log: Log, final: Tally, petitions: list[Published], out: l
     signature is a claim and a rejected claim revokes its signature, so the log holds all that
     the count depends on; elsewhere the log has no decisions (docs/transparency.md)."""
     mismatches: list[str] = []
-    wanted: list[tuple[int, uuid.UUID | None, dict[str, Any], int | None]] = []
+    wanted: list[tuple[Published, dict[str, Any], int | None]] = []
     for item in petitions:
         verification = _registry_only(item)
         if verification is not None:
-            wanted.append((item.id, item.uuid, verification, _verified_size(verification)))
-    sizes = {size for *_, size in wanted if size is not None and size <= log.checkpoint.size}
-    at = _verified_at(log, sizes, {uid for _, uid, *_ in wanted if uid is not None})
-    for pid, uid, verification, size in wanted:
+            wanted.append((item, verification, _verified_size(verification)))
+    sizes = {
+        n for item, _, size in wanted for n in (size, item.read_after) if n is not None and n <= log.checkpoint.size
+    }
+    at = _verified_at(log, sizes, {item.uuid for item, *_ in wanted if item.uuid is not None})
+    for item, verification, size in wanted:
+        pid, uid, counted_at = item.id, item.uuid, item.size
         shown = int(verification.get("verified_count") or 0)
         logged = final.petitions.get(uid) if uid else None
         slugs = {registry_digest(str(r.get("slug", ""))) for r in verification.get("registries", [])}
@@ -701,6 +684,14 @@ def _compare_verified(log: Log, final: Tally, petitions: list[Published], out: l
         if size is None:
             if shown:
                 mismatches.append(f"petition {pid} shows {shown} verified signatories but names no checkpoint")
+            continue
+        if size != counted_at:
+            # Both figures move in the transaction that signs the checkpoint they name: a verified
+            # count naming another size than the signature count's is held back (or ahead).
+            mismatches.append(
+                f"petition {pid}'s verified count names the log at size {size}, but its signature count at "
+                f"size {counted_at}: a verified count is taken at the checkpoint its signature count is"
+            )
             continue
         if size > log.checkpoint.size:
             mismatches.append(
@@ -717,6 +708,14 @@ def _compare_verified(log: Log, final: Tally, petitions: list[Published], out: l
             mismatches.append(
                 f"petition {pid} shows {shown} verified signatories, but the verified-count rule over the log's "
                 f"first {size} entries gives {expected}"
+            )
+        elif size < item.read_after and (then := at[item.read_after].get(uid, 0) if uid else 0) != shown:
+            # As for signature counts (``Published``): a document read after a checkpoint names
+            # it, or a size after which the petition had no entry, DECISION entries included.
+            mismatches.append(
+                f"petition {pid} shows {shown} verified signatories, counted at size {size}, but the log's "
+                f"first {item.read_after} entries, signed before the page was read, give {then}: the verified "
+                "count is held back"
             )
     if wanted and not mismatches:
         out.append(f"{len(wanted)} registry-only petition(s): each verified count matches the verified-count rule")
@@ -735,8 +734,8 @@ def verify_log(args: argparse.Namespace, out: list[str], policy: WitnessPolicy |
     # The checkpoint before the petitions: a count read after a checkpoint was signed cannot be
     # behind it (``Published``), and one that is ahead has the newer checkpoint fetched.
     first_text, state, verifier = _opened(args, source, out)
-    text, checkpoint, base = _witnessed_checkpoint(source, verifier, policy, out, text=first_text)
-    log = _fetch_log(source, checkpoint, text, base=base)
+    text, checkpoint = _witnessed_checkpoint(source, verifier, policy, out, text=first_text)
+    log = _fetch_log(source, checkpoint, text)
     out.append(
         f"checkpoint verified: {log.checkpoint.origin}, {log.checkpoint.size} entries, "
         f"root {base64.b64encode(log.checkpoint.root).decode()}"
@@ -794,10 +793,10 @@ def verify_receipt(args: argparse.Namespace, out: list[str], policy: WitnessPoli
     out.append(f"the receipt proves entry {receipt.index} in the log at size {then.size}")
     # Against the freshest witnessed checkpoint, at least as large as the receipt's: a receipt
     # made a moment ago may name a checkpoint the witnesses have not cosigned yet.
-    text, checkpoint, base = _witnessed_checkpoint(
+    text, checkpoint = _witnessed_checkpoint(
         source, verifier, policy, out, text=first_text, at_least=(then.size, "the receipt's checkpoint")
     )
-    log = _fetch_log(source, checkpoint, text, base=base)
+    log = _fetch_log(source, checkpoint, text)
     if state.size is not None and state.root is not None:
         _check_consistency(log, state.size, state.root, f"the checkpoint saved in {state.path}")
         out.append(f"consistent with the checkpoint seen before (size {state.size})")

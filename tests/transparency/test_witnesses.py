@@ -21,6 +21,7 @@ from django.db import connections
 from tests.factories import make_petition, sign_and_confirm
 from undersign.core.env import WitnessSetting
 from undersign.petitions.models import Petition
+from undersign.transparency import witnesses
 from undersign.transparency.keys import log_signer
 from undersign.transparency.models import LogCheckpoint, LogCosignature, LogWitness, WitnessProblem
 from undersign.transparency.selectors import log_checkpoint_latest, log_witnesses_behind
@@ -199,6 +200,25 @@ class TestCosigning:
         # The older checkpoint keeps its own cosignature.
         line = LogCosignature.objects.get(checkpoint_size=before).line
         assert cosigned_before.endswith(line + "\n")
+
+    def test_a_run_that_read_an_older_checkpoint_than_one_already_cosigned_sends_nothing(
+        self, settings, start_witness, clock, monkeypatch, caplog
+    ):
+        """Two runs overlap (a slow witness, several hosts): the later one had the newer
+        checkpoint cosigned before the earlier one reached this witness with the older one."""
+        grow()
+        older = log_checkpoint_latest()
+        w1 = start_witness()
+        settings.LOG_WITNESSES = (w1.setting,)
+        grow(3)
+        clock.now += 5
+        submit(clock)
+        w1.witness.exchanges.clear()
+        monkeypatch.setattr(witnesses, "log_checkpoint_latest", lambda: older)
+        assert [o.submitted for o in log_witnesses_submit(now=clock.site_time())] == [False]
+        assert w1.witness.exchanges == []
+        assert LogWitness.objects.get().last_error == P.NONE
+        assert "conflict" not in caplog.text
 
     def test_an_idle_log_is_submitted_again_once_its_cosignature_is_refresh_old(
         self, client, settings, start_witness, clock

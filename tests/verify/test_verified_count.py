@@ -26,6 +26,7 @@ from tests.verification.conftest import (
 from tests.verify.test_cli import all_entries, rewrite_history, verify
 from undersign.petitions.models import Petition
 from undersign.signatures.withdrawal import signature_withdraw
+from undersign.transparency.models import LogCheckpoint
 from undersign.transparency.services import log_integrate_all
 from undersign.verification import selectors
 from undersign.verification.models import DecisionKind, Registry
@@ -128,3 +129,17 @@ def test_a_log_that_counts_a_member_twice_fails(live_server, petition, tmp_path)
     rewrite_history(entries + [forged.encode()])
     status, output = verify(live_server.url, tmp_path / "state")
     assert status == 1 and "a member counted twice" in output
+
+
+def test_a_verified_count_held_at_a_checkpoint_before_the_decisions_fails(live_server, petition, tmp_path):
+    """The site keeps naming the checkpoint before the snapshot's decisions were appended: its
+    signature count is the same there, but its verified count is the older one."""
+    before = LogCheckpoint.objects.filter(size__lt=petition.counted_at_size).order_by("-size").first()
+    held = tally(all_entries(), upto=before.size).petitions[petition.uuid]
+    assert held.count == petition.signature_count and held.verified_count < 5
+    Petition.objects.filter(pk=petition.pk).update(counted_at_size=before.size, counted_at_root=before.root_hash)
+    on_page, in_json, _ = site_figures(live_server.url, petition)
+    assert on_page == in_json == held.verified_count
+    status, output = verify(live_server.url, tmp_path / "state")
+    assert status == 1, output
+    assert "the verified count is held back" in output

@@ -8,7 +8,8 @@ import csv
 import json
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
 from django.utils import timezone
 
 from undersign.api import presenters
@@ -59,12 +61,29 @@ def mirror_export(*, folder: Path, force: bool = False) -> MirrorExported:
     try:
         # mkdtemp makes it 0700; the web server that publishes the copy is another user.
         building.chmod(0o755)
-        exported = _write(building, folder)
+        with _one_snapshot():
+            exported = _write(building, folder)
         _swap_in(building, folder)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
     return exported
+
+
+@contextmanager
+def _one_snapshot() -> Iterator[None]:
+    """Every read of the export in one snapshot of the database: a copy read while people sign
+    would otherwise hold counts and a checkpoint from different moments, and a count read
+    before a batch that the later checkpoint includes looks held back to the verifier, for
+    ever, since a static copy cannot be read again. PostgreSQL: one REPEATABLE READ
+    transaction (its first statement sets it); SQLite: one transaction is one snapshot."""
+    # Inside a caller's transaction (a test's), the snapshot is that transaction's.
+    outer = connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and not outer:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
 
 
 def _is_copy(folder: Path) -> bool:

@@ -133,7 +133,11 @@ def _witness_rekey(row: LogWitness, witness: WitnessSetting) -> None:
 
 def _due(row: LogWitness, checkpoint: SignedCheckpoint, now: datetime) -> bool:
     """Whether to submit: the witness has not cosigned this checkpoint, or its cosignature of
-    it is ``LOG_WITNESS_REFRESH`` old."""
+    it is ``LOG_WITNESS_REFRESH`` old. Not when we had it cosign a larger one already: this run
+    read the newest checkpoint before a later run, on another worker or host, got the next one
+    cosigned, and submitting the older one would only earn a 409 mistaken for a conflict."""
+    if row.cosigned_size is not None and row.cosigned_size > checkpoint.size:
+        return False
     current = (
         row.cosigned_size == checkpoint.size
         and row.cosigned_root is not None
