@@ -338,7 +338,7 @@ class Bench:
 
     def skip_mail_backlog(self) -> int:
         """E-mails no phase will measure: mark them sent and drop their wake-ups so the next
-        phase starts with an empty pipeline."""
+        phase starts with an empty pipeline. Only with the workers running (see ``intake``)."""
         # As sending does (core.outbox.outbox_mark_sent): a sent row keeps the day, names nothing.
         rows = self.stack.sql(
             "UPDATE core_outboundemail SET sent_at = date_trunc('day', now()), created_at = date_trunc('day', now()),"
@@ -391,18 +391,20 @@ class Bench:
         e-mails queued for the mail phase, otherwise those e-mails are dropped."""
         stored_before = self.signatures()
         held_before = self.signatures(status="held")
+        # What the phases before left queued is not this intake's to deliver. Skipped while the
+        # workers run: one paused inside a transaction would hold the rows' locks and the
+        # UPDATE would wait for ever.
+        self.skip_mail_backlog()
         self.pause_jobs(True)
         try:
-            # What the phases before left queued is not this intake's to deliver.
-            self.skip_mail_backlog()
             result = self.wrk("sign.lua", self.args.intake_seconds, connections)
             self.intake_tag = result["run_tag"]
             stored = self.signatures() - stored_before
-            if not keep_paused:
-                result["mail_backlog_skipped"] = self.skip_mail_backlog()
         finally:
             if not keep_paused:
                 self.pause_jobs(False)
+        if not keep_paused:
+            result["mail_backlog_skipped"] = self.skip_mail_backlog()
         result["workers"] = "paused"
         result["sign_limits"] = self.stack.settings["SIGN_LIMITS_ENABLED"]
         result["networks"] = self.args.networks
