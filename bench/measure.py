@@ -7,6 +7,7 @@ import os
 import platform
 import re
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,3 +93,53 @@ def busiest_others(exclude_pgrps: set[int], seconds_before: dict[int, float], da
         if used > 0.5:
             rows.append((used, proc.cmdline[:70] or f"pid {proc.pid}"))
     return sorted(rows, reverse=True)[:5]
+
+
+class BackendWatch:
+    """The CPU of our database's backends that exit during a phase (a pgbench client's, a
+    connection closed after a job): an exited process takes its CPU time out of /proc, so
+    ``cpu_by_group`` alone would miss it. Reads /proc every ``interval`` seconds while running;
+    ``stop()`` returns the CPU seconds the backends that are gone had used at their last reading
+    (a backend that lived less than ``interval`` is missed, so this is a lower bound)."""
+
+    def __init__(self, database: str, interval: float = 0.2) -> None:
+        self.marker = f" {database} "
+        self.interval = interval
+        self.last: dict[int, float] = {}
+        self.ours: dict[int, bool] = {}
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _read(self) -> dict[int, float]:
+        seen = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            pid = int(entry.name)
+            try:
+                stat = (entry / "stat").read_text()
+                if stat[stat.index("(") + 1 : stat.rindex(")")] != "postgres":
+                    continue
+                if pid not in self.ours:  # the database a backend serves never changes
+                    cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                    self.ours[pid] = cmdline.startswith("postgres: ") and self.marker in cmdline
+            except OSError:
+                continue
+            if self.ours[pid]:
+                fields = stat[stat.rindex(")") + 2 :].split()
+                seen[pid] = (int(fields[11]) + int(fields[12])) / TICK
+        return seen
+
+    def _run(self) -> None:
+        while not self.stopping.wait(self.interval):
+            self.last.update(self._read())
+
+    def start(self) -> None:
+        self.last = self._read()
+        self.thread.start()
+
+    def stop(self) -> float:
+        self.stopping.set()
+        self.thread.join()
+        alive = self._read()
+        return sum(cpu for pid, cpu in self.last.items() if pid not in alive)

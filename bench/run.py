@@ -2,24 +2,34 @@
 """The load benchmark (docs/performance.md): one command, bounded in time.
 
 Starts the production stack on 127.0.0.1 (bench/stack.py), opens a petition (the demo data's
-open one) and drives it with Debian's wrk:
+open one) and drives it with Debian's wrk. Every phase runs alone; the sign path's limits are
+evaluated on every request (default limits, no allow-list), each request from a new client
+address behind the trusted proxy (X-Forwarded-For), spread over --networks /24 networks.
 
-1. pgbench: the single-row INSERT rate of the same PostgreSQL, as the yardstick;
-2. intake: sign POSTs alone, each a new e-mail address at a large provider and a new client
-   address (through the trusted proxy's X-Forwarded-For, spread over --networks /24 networks),
-   the workers paused so the web tier and the database have the cores, as on a surge whose
-   e-mails go out a little later; twice: with the sign path's limits evaluated on every
-   request (default limits, no allow-list) and with SIGN_LIMITS_ENABLED off, and the ratio;
-3. end to end: sign, e-mail through SMTP to the sink, confirm the e-mailed link (wrk's script
-   confirms a link as soon as the sink has it and signs otherwise), for --e2e-seconds;
-4. count.json, then the petition page: GETs alone;
-5. time until a new signature is counted (sign, confirm, poll count.json).
+1. pgbench: single-row INSERTs of a signature-shaped row (8 clients, -j 2, 15 s), the yardstick
+   every rate is also given as a ratio of;
+then, for each of --connections (default 8 and 32):
+2. minimal-post: a Django POST view that does one INSERT of that row, on the same server,
+   workers and settings (bench/minimal_settings.py): the ceiling for the sign path;
+3. intake: sign POSTs stored, the workers paused (SIGSTOP);
+4. mail: the workers resumed, the intake's confirmation e-mails delivered to the SMTP sink
+   (delivered/s, from the sink's arrival times);
+5. confirm: wrk POSTs the confirmation links actually mailed, for --confirm-seconds;
+6. end to end, the three sharing the machine, derived: 1/(1/intake + 1/mail + 1/confirm);
+7. e2e: sustained end to end (sign, e-mail through SMTP, confirm the e-mailed link) for
+   --e2e-seconds;
+and once:
+8. count.json, then the petition page: GETs alone;
+9. time until a new signature is counted (sign, confirm, poll count.json).
+`limits-off` in --phases adds an intake at the first --connections with SIGN_LIMITS_ENABLED off,
+for the limiter's cost (the ratio of the two intakes).
 
 CPU seconds come from /proc for the app, PostgreSQL (our database's backends and the server's
-own processes), Celery (worker and beat), the SMTP sink and wrk; whatever else the machine did
+own processes), Celery (worker and beat), the SMTP sink and wrk (pgbench for the yardstick),
+also per signature (per row, mail or confirmation of the phase); whatever else the machine did
 in the same time is printed too, so a noisy run shows as one.
 
-    make bench                         # or: .venv/bin/python bench/run [--quick]
+    make bench                         # or: bench/run [--quick] [--connections 8,32]
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -44,8 +55,29 @@ from bench.stack import Stack  # noqa: E402
 LUA = Path(__file__).resolve().parent / "lua"
 
 
-INTAKE_ON = "intake: sign POSTs, limits on"
-INTAKE_OFF = "intake: sign POSTs, limits off"
+COMPONENTS = ("app", "postgres", "celery", "smtp sink", "load tool (wrk)")
+ROUND_PHASES = ("minimal-post", "intake", "mail", "confirm", "e2e")
+DEFAULT_PHASES = "pgbench,minimal-post,intake,mail,confirm,e2e,count,page,counted"
+PGBENCH_TABLE = """
+CREATE TABLE IF NOT EXISTS bench_signature (
+    id bigserial PRIMARY KEY,
+    petition_id integer NOT NULL,
+    name text NOT NULL,
+    email text NOT NULL,
+    tag bytea NOT NULL,
+    region text NOT NULL,
+    created_at timestamptz NOT NULL,
+    status text NOT NULL,
+    UNIQUE (petition_id, tag)
+)"""
+# A signature-shaped row as the issue's yardstick defines it: petition, name, e-mail, a random
+# 32-byte tag under a unique (petition, tag), region, time, status. The minimal-post view
+# (bench/minimal_urls.py) stores the same row.
+PGBENCH_SCRIPT = """\\set n random(1, 1000000000)
+INSERT INTO bench_signature (petition_id, name, email, tag, region, created_at, status) VALUES
+(:petition, 'Bench Signer', 'pg' || :client_id || '-' || :n || '@gmail.com',
+sha256(gen_random_uuid()::text::bytea), 'E12000001', now(), 'pending');
+"""
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -56,23 +88,42 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 OPENER = urllib.request.build_opener(NoRedirect)
 
 
-def parse_args() -> argparse.Namespace:
+def connection_counts(value: str) -> list[int]:
+    try:
+        counts = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of numbers: {value!r}") from None
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("--connections needs at least one number, each at least 1")
+    return counts
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short phases, to check the tooling")
     parser.add_argument("--server", choices=("granian", "gunicorn"), default="granian")
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="web processes")
     parser.add_argument("--celery-concurrency", type=int, default=len(os.sched_getaffinity(0)))
-    parser.add_argument("--intake-seconds", type=float, default=20)
+    parser.add_argument("--pgbench-seconds", type=float, default=15)
+    parser.add_argument("--intake-seconds", type=float, default=20, help="also minimal-post's")
+    parser.add_argument("--confirm-seconds", type=float, default=15)
+    parser.add_argument("--mail-timeout", type=float, default=600, help="most seconds the mail phase may take")
     parser.add_argument("--e2e-seconds", type=float, default=60)
     parser.add_argument("--read-seconds", type=float, default=15)
-    parser.add_argument("--connections", type=int, default=8, help="wrk connections for the sign phases")
     parser.add_argument(
-        "--networks", type=int, default=16384, help="synthetic client /24 networks the sign requests come from"
+        "--connections",
+        type=connection_counts,
+        default=[8, 32],
+        help="wrk connections for the sign phases, comma-separated: each runs the rounds (default 8,32)",
     )
     parser.add_argument(
-        "--intake-with-workers",
-        action="store_true",
-        help="keep the workers sending the intake's e-mails during the intake (default: paused)",
+        "--networks", type=int, default=16384, help="synthetic client /24 networks the requests come from"
+    )
+    parser.add_argument(
+        "--minimal-middleware",
+        choices=("full", "csrf"),
+        default="full",
+        help="minimal-post with the project's middleware (default) or Django's CSRF middleware alone",
     )
     parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE", "undersign_bench"))
     parser.add_argument(
@@ -80,17 +131,31 @@ def parse_args() -> argparse.Namespace:
         type=Path,
         default=Path(os.environ.get("BENCH_WORKDIR", Path(__file__).resolve().parents[1] / "data" / "bench")),
     )
-    parser.add_argument("--phases", default="pgbench,intake,e2e,count,page,counted")
+    parser.add_argument("--phases", default=DEFAULT_PHASES, help=f"comma-separated (default {DEFAULT_PHASES})")
     parser.add_argument("--json", type=Path, help="also write the figures here")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    known = set(DEFAULT_PHASES.split(",")) | {"limits-off"}
+    if unknown := set(args.phases.split(",")) - known:
+        parser.error(f"unknown phases: {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
+    if args.networks < 10_000:
+        print(f"note: --networks {args.networks} is below the issue's 10,000", file=sys.stderr)
     if args.quick:
-        args.intake_seconds, args.e2e_seconds, args.read_seconds = 5, 10, 5
+        args.pgbench_seconds, args.intake_seconds, args.confirm_seconds = 5, 5, 5
+        args.e2e_seconds, args.read_seconds = 10, 5
     return args
 
 
 def latency(item: dict) -> str:
     errors = item["status_errors"] + item["timeouts"] + item["connect_errors"] + item["read_errors"]
     return f"p50/p95/p99 {item['p50_ms']}/{item['p95_ms']}/{item['p99_ms']} ms, errors {errors}"
+
+
+def sharing(intake: float, mail: float, confirm: float) -> float:
+    """End to end when intake, mail and confirm share the machine: each signature costs the time
+    of all three, so the rates add as resistors in series."""
+    if min(intake, mail, confirm) <= 0:
+        return 0.0
+    return 1 / (1 / intake + 1 / mail + 1 / confirm)
 
 
 class Bench:
@@ -102,12 +167,21 @@ class Bench:
             web_workers=args.workers,
             celery_concurrency=args.celery_concurrency,
             server=args.server,
-            # Clients' addresses come from X-Forwarded-For, as behind a load balancer. The sign
-            # path's limits are off except in the intake phase that measures them.
-            settings={"BEHIND_TLS_PROXY": "true", "TRUSTED_PROXY_HOPS": "1", "SIGN_LIMITS_ENABLED": "false"},
+            # Clients' addresses come from X-Forwarded-For, as behind a load balancer; the sign
+            # path's limits on, as in production (default limits, no allow-list).
+            settings={"BEHIND_TLS_PROXY": "true", "TRUSTED_PROXY_HOPS": "1", "SIGN_LIMITS_ENABLED": "true"},
         )
-        self.results: dict[str, object] = {"machine": measure.machine(), "command": " ".join(sys.argv)}
+        self.results: dict[str, object] = {
+            "machine": measure.machine(),
+            "command": " ".join(sys.argv),
+            "networks": args.networks,
+            "sign_limits": "on, default limits, no allow-list",
+            "rounds": {},
+        }
         self.petition = 0
+        self.pgbench_rate = 0.0
+        self.intake_tag = ""
+        self.links: list[str] = []
 
     # --- CPU accounting -----------------------------------------------------------------
     def groups(self) -> dict[str, set[int]]:
@@ -127,10 +201,13 @@ class Bench:
             "self": sum(os.times()[:2]),
         }
 
-    def cpu_since(self, before: dict, load_tool_cpu: float) -> dict[str, object]:
+    def cpu_since(self, before: dict, load_tool_cpu: float, extra: dict[str, float]) -> dict[str, object]:
+        """CPU seconds by component since ``before``; ``extra`` adds what processes that exited
+        in between used (they take their CPU with them: pgbench's backends)."""
         after = self.snapshot()
-        # max(0): a process that exited in between (a pgbench backend) takes its CPU with it.
-        used = {k: round(max(after["groups"][k] - before["groups"][k], 0.0), 2) for k in after["groups"]}
+        used = {
+            k: round(max(after["groups"][k] - before["groups"][k] + extra.get(k, 0.0), 0.0), 2) for k in after["groups"]
+        }
         used["load tool (wrk)"] = round(load_tool_cpu, 2)
         used["bench runner"] = round(after["self"] - before["self"], 2)
         busy = after["busy"] - before["busy"]
@@ -180,50 +257,88 @@ class Bench:
         if process.returncode != 0 or not match:
             raise RuntimeError(f"wrk failed ({process.returncode}):\n{output}")
         result = json.loads(match.group(1))
+        result["connections"] = connections
+        result["run_tag"] = environment["BENCH_RUN"]  # in every e-mail address it signed with
         result["rps"] = round(result["requests"] / (result["duration_us"] / 1e6), 1)
         for p in ("p50", "p95", "p99", "max"):
             result[f"{p}_ms"] = round(result.pop(f"{p}_us") / 1000, 1)
         result["wrk_cpu"] = usage.ru_utime + usage.ru_stime
         return result
 
-    def phase(self, name: str, run) -> None:
+    def phase(self, name: str, run, store: dict | None = None, key: str | None = None) -> dict:
+        """Run one phase with its CPU accounted. A phase's result names its ``rate`` (per second)
+        and its ``units`` (rows, mails or confirmations): CPU is also given per unit, and the rate
+        as a ratio of the same run's pgbench."""
         print(f"\n== {name}", flush=True)
+        backends = measure.BackendWatch(self.stack.database)
         before = self.snapshot()
-        result = run()
+        backends.start()
+        try:
+            result = run()
+        finally:
+            exited = backends.stop()
         wrk_cpu = result.pop("wrk_cpu", 0.0) if isinstance(result, dict) else 0.0
-        result["cpu"] = self.cpu_since(before, wrk_cpu)
-        self.results[name] = result
-        print(json.dumps(result, indent=2), flush=True)
+        result["cpu"] = self.cpu_since(before, wrk_cpu, {"postgres": exited})
+        if result.get("units"):
+            seconds = result["cpu"]["cpu_seconds"]
+            result["cpu_ms_per_signature"] = {
+                k: round(1000 * seconds.get(k, 0.0) / result["units"], 2) for k in COMPONENTS
+            }
+            result["cpu_ms_per_signature"]["others on the machine"] = round(
+                1000 * result["cpu"]["other_cpu_seconds"] / result["units"], 2
+            )
+        if self.pgbench_rate and "rate" in result:
+            result["of_pgbench"] = round(result["rate"] / self.pgbench_rate, 4)
+        (self.results if store is None else store)[key or name] = result
+        print(json.dumps(result, indent=2, default=str), flush=True)
+        return result
 
     # --- phases -------------------------------------------------------------------------
     def pgbench(self) -> dict[str, object]:
-        self.stack.sql("CREATE TABLE IF NOT EXISTS bench_insert (id bigserial PRIMARY KEY, payload bytea NOT NULL)")
         script = self.args.workdir / "insert.sql"
-        script.write_text("INSERT INTO bench_insert (payload) VALUES (sha256(random()::text::bytea));\n")
-        seconds = 5 if self.args.quick else 10
-        argv = ["pgbench", "-n", "-c", "8", "-j", "2", "-T", str(seconds), "-f", str(script)]
-        argv += ["-h", "127.0.0.1", "-U", "postgres", self.stack.database]
-        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # noqa: S603
-        output = process.stdout.read()
-        _, _, usage = os.wait4(process.pid, 0)
+        script.write_text(PGBENCH_SCRIPT)
+        seconds = str(max(1, round(self.args.pgbench_seconds)))
+        argv = ["pgbench", "-n", "-c", "8", "-j", "2", "-T", seconds, "-D", f"petition={self.petition}"]
+        argv += ["-f", str(script), "-h", "127.0.0.1", "-U", "postgres", self.stack.database]
+        rows_before = self.bench_rows()
+        output_file = self.args.workdir / "pgbench.out"
+        children_before = self.children_cpu()
+        with output_file.open("w") as out:
+            subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, check=False)  # noqa: S603
+        output = output_file.read_text()
         tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", output)
         if not tps:
             raise RuntimeError(f"pgbench failed:\n{output}")
         latency = re.search(r"latency average = ([\d.]+) ms", output)
+        self.pgbench_rate = float(tps.group(1))
         return {
-            "inserts_per_second": float(tps.group(1)),
+            "inserts_per_second": self.pgbench_rate,
+            "rate": self.pgbench_rate,
+            "units": self.bench_rows() - rows_before,
             "latency_avg_ms": float(latency.group(1)) if latency else None,
             "clients": 8,
-            "wrk_cpu": usage.ru_utime + usage.ru_stime,  # reported as the load tool's CPU
+            "threads": 2,
+            "seconds": float(seconds),
+            "row": "petition id, name, e-mail, random 32-byte tag unique per petition, region, timestamp, status",
+            # pgbench's own CPU, as the load tool's
+            "wrk_cpu": self.children_cpu() - children_before,
         }
+
+    @staticmethod
+    def children_cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    def bench_rows(self) -> int:
+        return int(self.stack.sql("SELECT count(*) FROM bench_signature")[0][0])
 
     def pause_jobs(self, pause: bool) -> None:
         for name in ("worker", "beat"):
             os.killpg(self.stack.processes[name].pid, signal.SIGSTOP if pause else signal.SIGCONT)
 
     def skip_mail_backlog(self) -> int:
-        """The intake phase's e-mails are not needed: mark them sent and drop their wake-ups so the
-        next phase starts with an empty pipeline."""
+        """E-mails no phase will measure: mark them sent and drop their wake-ups so the next
+        phase starts with an empty pipeline. Only with the workers running (see ``intake``)."""
         # As sending does (core.outbox.outbox_mark_sent): a sent row keeps the day, names nothing.
         rows = self.stack.sql(
             "UPDATE core_outboundemail SET sent_at = date_trunc('day', now()), created_at = date_trunc('day', now()),"
@@ -232,38 +347,73 @@ class Bench:
         subprocess.run(["redis-cli", "-n", str(self.stack.redis_db), "FLUSHDB"], capture_output=True, check=False)
         return len(rows)
 
-    def sign_limits(self, enabled: bool) -> None:
-        """Restart the web server with SIGN_LIMITS_ENABLED as given (read once per process) and
-        warm it up again, outside any phase's CPU accounting."""
-        self.stack.restart_web(SIGN_LIMITS_ENABLED="true" if enabled else "false")
+    def warm_up(self) -> None:
+        """A few requests outside any phase: connections, caches, the first requests' imports."""
         self.wrk("sign.lua", 2, 4)
         time.sleep(1)
-        self.skip_mail_backlog()
 
-    def intake_with_limits(self, enabled: bool) -> dict[str, object]:
-        before = self.signatures(status="held")
-        result = self.intake()
-        result["sign_limits"] = "on" if enabled else "off"
-        result["networks"] = self.args.networks
-        # Held is still a stored row (not counted, no e-mail until released).
-        result["stored_held"] = self.signatures(status="held") - before
+    def minimal_post(self, connections: int) -> dict[str, object]:
+        before = self.bench_rows()
+        self.pause_jobs(True)  # as in the intake, though this view queues nothing
+        try:
+            result = self.wrk("sign.lua", self.args.intake_seconds, connections)
+        finally:
+            self.pause_jobs(False)
+        stored = self.bench_rows() - before
+        result["middleware"] = self.args.minimal_middleware
+        result["stored_rows"] = stored
+        result["units"] = stored
+        result["rate"] = round(stored / (result["duration_us"] / 1e6), 1)
         return result
 
-    def intake(self) -> dict[str, object]:
-        stored_before = self.signatures()
-        pause = not self.args.intake_with_workers
-        if pause:
-            self.pause_jobs(True)
+    def minimal_posts(self) -> None:
+        """Every round's minimal-post in one restart of the web server under
+        bench.minimal_settings, then the app again."""
+        self.stack.restart_web(
+            DJANGO_SETTINGS_MODULE="bench.minimal_settings", BENCH_MINIMAL_MIDDLEWARE=self.args.minimal_middleware
+        )
         try:
-            result = self.wrk("sign.lua", self.args.intake_seconds, self.args.connections)
-            stored = self.signatures() - stored_before
-            result["mail_backlog_skipped"] = self.skip_mail_backlog()
+            self.warm_up()
+            for c in self.args.connections:
+                self.phase(
+                    f"minimal-post, {c} connections", lambda c=c: self.minimal_post(c), self.round(c), "minimal-post"
+                )
         finally:
-            if pause:
+            self.stack.restart_web(DJANGO_SETTINGS_MODULE="undersign.settings")
+            self.warm_up()
+            self.skip_mail_backlog()
+
+    def round(self, connections: int) -> dict:
+        return self.results["rounds"].setdefault(str(connections), {})
+
+    def intake(self, connections: int, keep_paused: bool) -> dict[str, object]:
+        """Sign POSTs alone, the workers paused; with ``keep_paused`` they stay paused with the
+        e-mails queued for the mail phase, otherwise those e-mails are dropped."""
+        stored_before = self.signatures()
+        held_before = self.signatures(status="held")
+        # What the phases before left queued is not this intake's to deliver. Skipped while the
+        # workers run: one paused inside a transaction would hold the rows' locks and the
+        # UPDATE would wait for ever.
+        self.skip_mail_backlog()
+        self.pause_jobs(True)
+        try:
+            result = self.wrk("sign.lua", self.args.intake_seconds, connections)
+            self.intake_tag = result["run_tag"]
+            stored = self.signatures() - stored_before
+        finally:
+            if not keep_paused:
                 self.pause_jobs(False)
-        result["workers"] = "paused" if pause else "running"
+        if not keep_paused:
+            result["mail_backlog_skipped"] = self.skip_mail_backlog()
+        result["workers"] = "paused"
+        result["sign_limits"] = self.stack.settings["SIGN_LIMITS_ENABLED"]
+        result["networks"] = self.args.networks
         result["stored_signatures"] = stored
+        # Held is still a stored row (not counted, no e-mail until released).
+        result["stored_held"] = self.signatures(status="held") - held_before
         result["stored_per_second"] = round(stored / (result["duration_us"] / 1e6), 1)
+        result["rate"] = result["stored_per_second"]
+        result["units"] = stored
         return result
 
     def signatures(self, status: str | None = None) -> int:
@@ -271,9 +421,72 @@ class Bench:
             return int(self.stack.sql("SELECT count(*) FROM signatures_signature")[0][0])
         return int(self.stack.sql("SELECT count(*) FROM signatures_signature WHERE status = %s", (status,))[0][0])
 
-    def e2e(self) -> dict[str, object]:
+    def mail_log_tail(self, offset: int, tag: str | None = None) -> list[dict]:
+        """The sink's mails since byte ``offset``; with ``tag``, only those to the addresses of
+        the wrk run that had it (not a mail an earlier phase's worker was still sending)."""
+        with self.stack.mail_log.open("rb") as log:
+            log.seek(offset)
+            lines = log.read().decode().splitlines()
+        mails = [json.loads(line) for line in lines if line.strip().endswith("}")]
+        return mails if tag is None else [m for m in mails if m["to"].startswith(f"s{tag}-")]
+
+    def mail(self) -> dict[str, object]:
+        """The workers resumed with the intake's e-mails queued: seconds from the resume to the
+        last one's arrival at the SMTP sink. Ends when every queued e-mail has arrived, or none
+        has for 20 s, or at --mail-timeout."""
+        queued = int(self.stack.sql("SELECT count(*) FROM core_outboundemail WHERE sent_at IS NULL")[0][0])
+        offset = self.stack.mail_log.stat().st_size
+        started = time.time()
+        self.pause_jobs(False)
+        delivered, size, progress_at = 0, offset, started
+        while delivered < queued and time.time() - started < self.args.mail_timeout:
+            time.sleep(0.5)
+            if (now := self.stack.mail_log.stat().st_size) != size:
+                size, progress_at = now, time.time()
+                delivered = len(self.mail_log_tail(offset, self.intake_tag))
+            elif time.time() - progress_at > 20:
+                break
+        time.sleep(self.stack.mail_reveal_after + 0.3)  # the sink shows each mail a moment later
+        mails = self.mail_log_tail(offset, self.intake_tag)
+        others = len(self.mail_log_tail(offset)) - len(mails)
+        last = max((m["at"] for m in mails), default=started)
+        seconds = max(last - started, 1e-3)
+        self.links = [m["link"] for m in mails if m.get("link")]
+        return {
+            "queued": queued,
+            "delivered": len(mails),
+            "other_mails_delivered": others,
+            "with_link": len(self.links),
+            "seconds_to_last": round(seconds, 2),
+            "delivered_per_second": round(len(mails) / seconds, 1),
+            "rate": round(len(mails) / seconds, 1),
+            "units": len(mails),
+            "complete": len(mails) >= queued,
+            "still_queued": int(self.stack.sql("SELECT count(*) FROM core_outboundemail WHERE sent_at IS NULL")[0][0]),
+        }
+
+    def confirm(self, connections: int) -> dict[str, object]:
+        """wrk POSTs the links the mail phase delivered, each once, for --confirm-seconds."""
+        links_file = self.args.workdir / "links.txt"
+        links_file.write_text("".join(f"{link}\n" for link in self.links))
         t0 = self.stack.sql("SELECT now()")[0][0]
-        result = self.wrk("e2e.lua", self.args.e2e_seconds, self.args.connections)
+        result = self.wrk("confirm.lua", self.args.confirm_seconds, connections, BENCH_LINKS=str(links_file))
+        t1 = self.stack.sql("SELECT now()")[0][0]
+        confirmed = self.stack.sql(
+            "SELECT count(*) FROM signatures_signature WHERE confirmed_at >= %s AND confirmed_at < %s", (t0, t1)
+        )[0][0]
+        result["links"] = len(self.links)
+        result["confirmed"] = confirmed
+        result["rate"] = round(confirmed / (result["duration_us"] / 1e6), 1)
+        result["units"] = confirmed
+        # Links ran out before the time did: the rate is then a lower bound.
+        result["links_ran_out"] = bool(result["counters"].get("exhausted"))
+        return result
+
+    def e2e(self, connections: int) -> dict[str, object]:
+        offset = self.stack.mail_log.stat().st_size
+        t0 = self.stack.sql("SELECT now()")[0][0]
+        result = self.wrk("e2e.lua", self.args.e2e_seconds, connections, BENCH_MAIL_LOG_OFFSET=str(offset))
         t1 = self.stack.sql("SELECT now()")[0][0]
         seconds = (t1 - t0).total_seconds()
         confirmed = self.stack.sql(
@@ -286,20 +499,73 @@ class Bench:
         )
         result["confirmed"] = confirmed
         result["confirmed_per_second"] = round(confirmed / seconds, 1)
+        result["rate"] = result["confirmed_per_second"]
+        result["units"] = confirmed
         full_buckets = int(seconds // 10)  # a last, partial window would read as a collapse
         result["confirmed_per_second_by_10s"] = [round(n / 10, 1) for b, n in buckets if b < full_buckets]
-        result["mails_delivered"] = len(self.stack.mails())
+        result["mails_delivered"] = len(self.mail_log_tail(offset))
         return result
+
+    def rounds(self, phases: list[str]) -> None:
+        for c in self.args.connections:
+            store = self.round(c)
+            chain = "mail" in phases
+            if "intake" in phases:
+                self.phase(
+                    f"intake: sign POSTs stored, {c} connections",
+                    lambda c=c, chain=chain: self.intake(c, chain),
+                    store,
+                    "intake",
+                )
+            if chain and "intake" in phases:
+                self.phase(f"mail: the intake's e-mails delivered, {c} connections", self.mail, store, "mail")
+                if "confirm" in phases:
+                    self.phase(
+                        f"confirm: mailed links confirmed, {c} connections",
+                        lambda c=c: self.confirm(c),
+                        store,
+                        "confirm",
+                    )
+            if all(k in store for k in ("intake", "mail", "confirm")):
+                rate = sharing(store["intake"]["rate"], store["mail"]["rate"], store["confirm"]["rate"])
+                store["sharing"] = {
+                    "formula": "1/(1/intake + 1/mail + 1/confirm)",
+                    "rate": round(rate, 1),
+                    "of_pgbench": round(rate / self.pgbench_rate, 4) if self.pgbench_rate else None,
+                    # CPU per signature when the three share the machine: the sum of theirs.
+                    "cpu_ms_per_signature": {
+                        k: round(sum(store[p]["cpu_ms_per_signature"][k] for p in ("intake", "mail", "confirm")), 2)
+                        for k in COMPONENTS
+                    },
+                }
+            self.skip_mail_backlog()  # what the mail phase left, if it did not finish
+            if "e2e" in phases:
+                self.phase(f"end to end, sustained, {c} connections", lambda c=c: self.e2e(c), store, "e2e")
+
+    def limits_off(self) -> None:
+        """An intake at the first --connections with the sign path's limits off, then on again:
+        the limiter's cost is the ratio of the two intakes."""
+        c = self.args.connections[0]
+        self.stack.restart_web(SIGN_LIMITS_ENABLED="false")
+        try:
+            self.warm_up()
+            self.skip_mail_backlog()
+            self.phase(f"intake, limits off, {c} connections", lambda: self.intake(c, False), key="intake_limits_off")
+        finally:
+            self.stack.restart_web(SIGN_LIMITS_ENABLED="true")
+            self.warm_up()
+            self.skip_mail_backlog()
 
     def reads(self, path: str) -> dict[str, object]:
         return self.wrk("get.lua", self.args.read_seconds, 16, BENCH_PATH=path)
 
-    def sign_and_confirm(self, email: str) -> None:
+    def sign_and_confirm(self, email: str, sample: int) -> None:
         cookie, token = self.stack.csrf_pair(self.petition)
-        headers = {"Cookie": f"csrftoken={cookie}"}
+        # A client address of its own, as the trusted proxy would report it: the limits are on.
+        headers = {"Cookie": f"csrftoken={cookie}", "X-Forwarded-For": f"10.254.{sample}.1"}
         form = {"csrfmiddlewaretoken": token, "name": "Timer", "email": email, "region": "E12000001"}
         form["display"] = "counted"
-        url = f"{self.stack.base_url}/petitions/{self.petition}/sign/"
+        url = f"{self.stack.base_url}/en/petitions/{self.petition}/sign/"
         self.post(url, form, headers)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -334,7 +600,7 @@ class Bench:
             # 1 s old), and a stale "before" would make the next sample look instant.
             before = self.stack.sql("SELECT signature_count FROM petitions_petition WHERE id = %s", (self.petition,))
             before = before[0][0]
-            self.sign_and_confirm(f"timer.{int(time.time())}.{i}@bench.example")
+            self.sign_and_confirm(f"timer.{int(time.time())}.{i}@bench.example", i)
             confirmed_at = time.monotonic()
             while self.count() < before + 1:
                 if time.monotonic() - confirmed_at > 30:
@@ -352,20 +618,20 @@ class Bench:
         self.stack.start()
         try:
             self.results["postgresql_server"] = self.stack.sql("SHOW server_version")[0][0]
+            self.stack.sql(PGBENCH_TABLE)
             self.petition = self.stack.open_petition_id()
-            self.wrk("sign.lua", 2, 4)  # warm-up: connections, caches, the first requests' imports
-            time.sleep(1)
+            self.warm_up()
             self.skip_mail_backlog()
             if "pgbench" in phases:
-                self.phase("pgbench single-row INSERT", self.pgbench)
-            if "intake" in phases:
-                # Limits on first, then off: the rest of the run keeps them off.
-                self.sign_limits(True)
-                self.phase(INTAKE_ON, lambda: self.intake_with_limits(True))
-                self.sign_limits(False)
-                self.phase(INTAKE_OFF, lambda: self.intake_with_limits(False))
-            if "e2e" in phases:
-                self.phase("end to end: sign, e-mail, confirm", self.e2e)
+                self.phase("pgbench single-row INSERT", self.pgbench, key="pgbench")
+            if "minimal-post" in phases:
+                self.minimal_posts()
+            self.rounds(phases)
+            if "limits-off" in phases:
+                self.limits_off()
+            # The end to end phase leaves e-mails queued (at 32 connections, thousands): the
+            # reads and the timer's own e-mail are not to wait behind them.
+            self.skip_mail_backlog()
             if "count" in phases:
                 self.phase("count.json reads", lambda: self.reads(f"/petitions/{self.petition}/count.json"))
             if "page" in phases:
@@ -374,40 +640,58 @@ class Bench:
                 self.phase("time to be counted", self.counted)
         finally:
             self.stack.stop()
+            if self.args.json:  # what there is, also when a phase failed
+                self.args.json.write_text(json.dumps(self.results, indent=2, default=str))
         self.summary()
 
     def summary(self) -> None:
         r = self.results
         lines = ["", "== summary", f"machine: {r['machine']}", f"PostgreSQL server: {r.get('postgresql_server')}"]
         lines.append(f"command: {r['command']} (server {self.args.server}, {self.args.workers} web workers)")
-        pg = r.get("pgbench single-row INSERT", {})
-        intake = r.get(INTAKE_OFF, {})
-        for name in (INTAKE_ON, INTAKE_OFF):
-            if item := r.get(name):
+        lines.append(f"sign limits {r['sign_limits']}; clients from {r['networks']} synthetic /24 networks")
+        if pg := r.get("pgbench"):
+            lines.append(
+                f"pgbench single-row INSERT (8 clients, -j 2, {pg['seconds']:g} s): {pg['rate']:.0f}/s, "
+                f"CPU ms/row {pg.get('cpu_ms_per_signature')}"
+            )
+        head = f"{'phase, each alone':<44}{'rate/s':>9}{'of pgbench':>12}{'p99 ms':>8}   CPU ms per signature"
+        for c, store in r["rounds"].items():
+            lines += ["", f"-- {c} connections", head]
+            for key, label in (
+                ("minimal-post", "minimal POST, one INSERT (ceiling)"),
+                ("intake", "intake: sign POSTs stored"),
+                ("mail", "mail: e-mails delivered to SMTP"),
+                ("confirm", "confirm: mailed links confirmed"),
+                ("sharing", "end to end, sharing: 1/(1/i+1/m+1/c)"),
+                ("e2e", "end to end, sustained"),
+            ):
+                if not (item := store.get(key)):
+                    continue
+                ratio = f"{100 * item['of_pgbench']:.1f} %" if item.get("of_pgbench") else "-"
+                p99 = item.get("p99_ms", "-")
+                cpu = ", ".join(f"{k.split(' ')[0]} {v}" for k, v in item.get("cpu_ms_per_signature", {}).items())
+                lines.append(f"{label:<44}{item['rate']:>9}{ratio:>12}{p99!s:>8}   {cpu}")
+            for key in ("minimal-post", "intake", "confirm", "e2e"):
+                if item := store.get(key):
+                    lines.append(f"  {key}: {item['rps']} req/s, {latency(item)}, counters {item.get('counters')}")
+            if intake := store.get("intake"):
+                lines.append(f"  intake: {intake['stored_held']} of {intake['stored_signatures']} stored held")
+            if mail := store.get("mail"):
                 lines.append(
-                    f"{name}: {item['stored_per_second']} signatures/s stored ({item['rps']} req/s, "
-                    f"{item['stored_held']} of {item['stored_signatures']} held), {latency(item)}"
+                    f"  mail: {mail['delivered']} of {mail['queued']} delivered in {mail['seconds_to_last']} s"
+                    + ("" if mail["complete"] else " (INCOMPLETE)")
                 )
-        if (on := r.get(INTAKE_ON)) and intake:
-            ratio = on["stored_per_second"] / intake["stored_per_second"]
-            per_request_ms = 1000 * (on["cpu"]["cpu_seconds"]["app"] / max(on["requests"], 1)) - 1000 * (
-                intake["cpu"]["cpu_seconds"]["app"] / max(intake["requests"], 1)
-            )
+            if (confirm := store.get("confirm")) and confirm["links_ran_out"]:
+                lines.append("  confirm: the mailed links ran out before the time did: its rate is a lower bound")
+            if e2e := store.get("e2e"):
+                lines.append(f"  end to end per 10 s: {e2e['confirmed_per_second_by_10s']}")
+        if (off := r.get("intake_limits_off")) and (
+            on := r["rounds"].get(str(self.args.connections[0]), {}).get("intake")
+        ):
+            ratio = on["rate"] / off["rate"] if off["rate"] else 0.0
             r["intake_limits_ratio"] = round(ratio, 3)
-            lines.append(
-                f"intake with the limits on / off: {ratio:.2f} (target >= 0.90); app CPU per request "
-                f"{per_request_ms:+.2f} ms with the limits on, over {on['networks']} client networks"
-            )
-        if intake:
-            if pg:
-                ratio = intake["stored_per_second"] / pg["inserts_per_second"]
-                lines.append(f"pgbench single-row INSERT: {pg['inserts_per_second']:.0f}/s; sign/INSERT = {ratio:.2f}")
-        e2e = r.get("end to end: sign, e-mail, confirm", {})
-        if e2e:
-            lines.append(
-                f"end to end: {e2e['confirmed_per_second']} confirmed/s (per 10 s: "
-                f"{e2e['confirmed_per_second_by_10s']}), {e2e['rps']} req/s, {latency(e2e)}"
-            )
+            lines.append(f"\nintake with the limits on / off at {off['connections']} connections: {ratio:.2f}")
+        lines.append("")
         for name in ("count.json reads", "petition page reads"):
             if item := r.get(name):
                 lines.append(f"{name}: {item['rps']} req/s, {latency(item)}")
@@ -415,8 +699,10 @@ class Bench:
             lines.append(
                 f"time to be counted: {counted['seconds']} s (integrator every {counted['count_interval']:g} s)"
             )
-        for name, item in r.items():
-            if isinstance(item, dict) and isinstance(item.get("cpu"), dict):
+        items = [(k, v) for k, v in r.items() if isinstance(v, dict)]
+        items += [(f"{k} @{c}", v) for c, store in r["rounds"].items() for k, v in store.items()]
+        for name, item in items:
+            if isinstance(item.get("cpu"), dict):
                 cpu = item["cpu"]
                 lines.append(
                     f"CPU s in '{name}' ({cpu['seconds']} s): {cpu['cpu_seconds']}; machine busy "

@@ -235,6 +235,8 @@ class Stack:
         for process in self.processes.values():
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
+                # A group left paused (SIGSTOP: the benchmark's intake) acts on SIGTERM once resumed.
+                os.killpg(process.pid, signal.SIGCONT)
         for process in self.processes.values():
             try:
                 process.wait(timeout=15)

@@ -20,6 +20,8 @@ local function poll_links()
   if log == nil then
     log = io.open(os.getenv("BENCH_MAIL_LOG"), "r")
     if log == nil then return end
+    -- Only the mails of this phase: earlier phases' links are not this phase's to confirm.
+    log:seek("set", tonumber(os.getenv("BENCH_MAIL_LOG_OFFSET") or "0"))
   end
   while true do
     local pos = log:seek()
