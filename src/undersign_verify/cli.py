@@ -572,12 +572,7 @@ def _check_counts(
             raise VerificationFailed("the site disagrees with the log:\n  " + "\n  ".join(findings.wrong))
         if findings.ahead:
             wanted = max(item.size or 0 for item in findings.ahead)
-            text, checkpoint = _witnessed_checkpoint(
-                source, verifier, policy, out, at_least=(wanted, f"petition {findings.ahead[0].id}'s count")
-            )
-            log = _fetch_log(source, checkpoint, text, previous=log)
-            _check_rules(log)
-            out.append(f"a count names a newer checkpoint: fetched the checkpoint again: size {checkpoint.size}")
+            log = _log_extended(source, verifier, policy, log, wanted, f"petition {findings.ahead[0].id}'s count", out)
             continue
         if not findings.held:
             return log
@@ -590,24 +585,21 @@ def _check_counts(
             petitions[position] = _petition(source, petitions[position].id, log.checkpoint.size)
 
 
-def _covering_verified_counts(
+def _log_extended(
     source: Source,
     verifier: note.Verifier,
     policy: WitnessPolicy | None,
     log: Log,
-    petitions: list[Published],
+    wanted: int,
+    what: str,
     out: list[str],
 ) -> Log:
-    """The log, extended to the newest checkpoint a verified count names if that is beyond it:
-    verified counts move at snapshots, between which the log may be read."""
-    sizes = [_verified_size(v) or 0 for item in petitions if (v := _registry_only(item)) is not None]
-    wanted = max(sizes, default=0)
-    if wanted <= log.checkpoint.size:
-        return log
-    text, checkpoint = _witnessed_checkpoint(source, verifier, policy, out, at_least=(wanted, "a verified count"))
+    """``log`` extended to a newer checkpoint (under the same witness policy) of at least
+    ``wanted`` entries, which ``what`` names: a batch signed after the checkpoint was read."""
+    text, checkpoint = _witnessed_checkpoint(source, verifier, policy, out, at_least=(wanted, what))
     log = _fetch_log(source, checkpoint, text, previous=log)
     _check_rules(log)
-    out.append(f"a verified count names a newer checkpoint: fetched the checkpoint again: size {checkpoint.size}")
+    out.append(f"{what} names a newer checkpoint: fetched the checkpoint again: size {checkpoint.size}")
     return log
 
 
@@ -750,7 +742,10 @@ def verify_log(args: argparse.Namespace, out: list[str], policy: WitnessPolicy |
     if args.site:
         petitions = _public_petitions(source, log.checkpoint.size)
         log = _check_counts(source, verifier, policy, log, petitions, out)
-        log = _covering_verified_counts(source, verifier, policy, log, petitions, out)
+        # Verified counts move at snapshots, between which the log may have been read.
+        verified_sizes = [_verified_size(v) or 0 for item in petitions if (v := _registry_only(item)) is not None]
+        if max(verified_sizes, default=0) > log.checkpoint.size:
+            log = _log_extended(source, verifier, policy, log, max(verified_sizes), "a verified count", out)
         final = tally(log.entries)
         mismatches = _compare_texts(final, petitions) + _compare_verified(log, final, petitions, out)
         if mismatches:
