@@ -74,8 +74,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--database", default="undersign_bench_profile")
     parser.add_argument("--path", default="sign", choices=("sign", "count", "deliver", "confirm"))
+    # Two profiles at once each need their own folder and Redis database (prepare() empties both).
+    parser.add_argument("--workdir", type=Path, default=Path(__file__).resolve().parents[1] / "data" / "bench-profile")
+    parser.add_argument("--redis-db", type=int, default=5)
     args = parser.parse_args()
-    stack = Stack(database=args.database, workdir=Path(__file__).resolve().parents[1] / "data" / "bench-profile")
+    stack = Stack(database=args.database, workdir=args.workdir, redis_db=args.redis_db)
     stack.prepare()
     os.environ.update(stack.env())
     import django
