@@ -77,13 +77,15 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 # The load benchmark and the fault test (docs/performance.md). Both start the production stack
-# on 127.0.0.1 against the local PostgreSQL and Redis; the benchmark also needs Debian's wrk.
+# on 127.0.0.1 against the local PostgreSQL and Redis; the benchmark also needs Debian's wrk, and
+# both need haproxy for two app hosts (bench/run --hosts 2; the fault test always runs two).
 BENCH_STAMP := $(VENV)/.installed-bench
 $(BENCH_STAMP): $(STAMP) $(LOCK_BENCH)
 	$(PIP_INSTALL_LOCKED) -r $(LOCK_BENCH)
 	$(BIN)/python -m pip check
 	command -v wrk >/dev/null || bash scripts/ensure-debian-packages.sh wrk
 	command -v pgbench >/dev/null || bash scripts/ensure-debian-packages.sh postgresql-contrib
+	command -v haproxy >/dev/null || bash scripts/ensure-debian-packages.sh haproxy
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
@@ -97,6 +99,7 @@ flood-test: $(STAMP)
 	$(BIN)/python -m pytest -m flood tests/flood $(PYTEST_ARGS)
 
 fault-test: $(STAMP)
+	command -v haproxy >/dev/null || bash scripts/ensure-debian-packages.sh haproxy || [ "$${CI:-}" != "true" ]
 	$(BIN)/python -m pytest -m faults tests/faults $(PYTEST_ARGS)
 
 # `make lock`: regenerate requirements/*.txt from pyproject.toml (and requirements/tools.in)

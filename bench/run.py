@@ -24,6 +24,11 @@ and once:
 `limits-off` in --phases adds an intake at the first --connections with SIGN_LIMITS_ENABLED off,
 for the limiter's cost (the ratio of the two intakes).
 
+--hosts 2 runs the same phases against two app hosts behind haproxy (bench/stack.py), each its
+own `undersign serve` (--workers each) and `undersign worker`, sharing only PostgreSQL and Redis:
+the scale-out, shown on one machine (where the two hosts share its cores, so it shows that
+nothing breaks and what the proxy costs, not a speed-up).
+
 CPU seconds come from /proc for the app, PostgreSQL (our database's backends and the server's
 own processes), Celery (worker and beat), the SMTP sink and wrk (pgbench for the yardstick),
 also per signature (per row, mail or confirmation of the phase); whatever else the machine did
@@ -55,7 +60,7 @@ from bench.stack import Stack  # noqa: E402
 LUA = Path(__file__).resolve().parent / "lua"
 
 
-COMPONENTS = ("app", "postgres", "celery", "smtp sink", "load tool (wrk)")
+COMPONENTS = ("app", "postgres", "celery", "smtp sink", "proxy", "load tool (wrk)")
 ROUND_PHASES = ("minimal-post", "intake", "mail", "confirm", "e2e")
 DEFAULT_PHASES = "pgbench,minimal-post,intake,mail,confirm,e2e,count,page,counted"
 PGBENCH_TABLE = """
@@ -125,6 +130,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="full",
         help="minimal-post with the project's middleware (default) or Django's CSRF middleware alone",
     )
+    parser.add_argument("--hosts", type=int, choices=(1, 2), default=1, help="app hosts (2: behind haproxy)")
     parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE", "undersign_bench"))
     parser.add_argument(
         "--workdir",
@@ -167,6 +173,7 @@ class Bench:
             web_workers=args.workers,
             celery_concurrency=args.celery_concurrency,
             server=args.server,
+            hosts=args.hosts,
             # Clients' addresses come from X-Forwarded-For, as behind a load balancer; the sign
             # path's limits on, as in production (default limits, no allow-list).
             settings={"BEHIND_TLS_PROXY": "true", "TRUSTED_PROXY_HOPS": "1", "SIGN_LIMITS_ENABLED": "true"},
@@ -175,6 +182,7 @@ class Bench:
             "machine": measure.machine(),
             "command": " ".join(sys.argv),
             "networks": args.networks,
+            "app_hosts": args.hosts if args.hosts == 1 else f"{args.hosts}, behind haproxy",
             "sign_limits": "on, default limits, no allow-list",
             "rounds": {},
         }
@@ -186,11 +194,14 @@ class Bench:
     # --- CPU accounting -----------------------------------------------------------------
     def groups(self) -> dict[str, set[int]]:
         p = self.stack.processes
-        return {
-            "app": {p["web"].pid},
-            "celery": {p["worker"].pid, p["beat"].pid},
+        groups = {
+            "app": {p[name].pid for name in self.stack.names("web")},
+            "celery": {p[name].pid for name in [*self.stack.names("worker"), "beat"]},
             "smtp sink": {p["smtp"].pid},
         }
+        if "proxy" in p:
+            groups["proxy"] = {p["proxy"].pid}
+        return groups
 
     def snapshot(self) -> dict[str, object]:
         return {
@@ -333,7 +344,7 @@ class Bench:
         return int(self.stack.sql("SELECT count(*) FROM bench_signature")[0][0])
 
     def pause_jobs(self, pause: bool) -> None:
-        for name in ("worker", "beat"):
+        for name in [*self.stack.names("worker"), "beat"]:
             os.killpg(self.stack.processes[name].pid, signal.SIGSTOP if pause else signal.SIGCONT)
 
     def skip_mail_backlog(self) -> int:
@@ -647,7 +658,10 @@ class Bench:
     def summary(self) -> None:
         r = self.results
         lines = ["", "== summary", f"machine: {r['machine']}", f"PostgreSQL server: {r.get('postgresql_server')}"]
-        lines.append(f"command: {r['command']} (server {self.args.server}, {self.args.workers} web workers)")
+        lines.append(
+            f"command: {r['command']} (server {self.args.server}, {self.args.workers} web workers per host, "
+            f"app hosts: {r['app_hosts']})"
+        )
         lines.append(f"sign limits {r['sign_limits']}; clients from {r['networks']} synthetic /24 networks")
         if pg := r.get("pgbench"):
             lines.append(
@@ -669,7 +683,8 @@ class Bench:
                     continue
                 ratio = f"{100 * item['of_pgbench']:.1f} %" if item.get("of_pgbench") else "-"
                 p99 = item.get("p99_ms", "-")
-                cpu = ", ".join(f"{k.split(' ')[0]} {v}" for k, v in item.get("cpu_ms_per_signature", {}).items())
+                shares = item.get("cpu_ms_per_signature", {}).items()
+                cpu = ", ".join(f"{k.split(' ')[0]} {v}" for k, v in shares if v or k != "proxy")
                 lines.append(f"{label:<44}{item['rate']:>9}{ratio:>12}{p99!s:>8}   {cpu}")
             for key in ("minimal-post", "intake", "confirm", "e2e"):
                 if item := store.get(key):

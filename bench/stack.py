@@ -3,6 +3,11 @@ database of our own on the local server, Redis, ``undersign serve`` (granian), `
 worker`` and ``undersign beat``, and an SMTP sink. Every process runs in its own process group
 and is stopped by ``Stack.stop()``.
 
+With ``hosts=2`` it is two app hosts behind Debian's haproxy (the scale-out of issue 16): each
+host its own ``undersign serve`` and ``undersign worker`` with its own data folder and port,
+sharing nothing but PostgreSQL and Redis (the log's high-water mark in Redis,
+``LOG_HIGH_WATER_URL``); the one ``undersign beat`` runs on the first. ``base_url`` is haproxy's.
+
 Only the database named here is ever dropped or created: the server is shared.
 """
 
@@ -12,6 +17,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -62,6 +68,7 @@ class Stack:
     web_workers: int = 2
     celery_concurrency: int = 2
     server: str = "granian"
+    hosts: int = 1
     mail_reveal_after: float = 0.2  # seconds before the sink shows a mail (bench/smtp_sink.py)
     settings: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
@@ -78,17 +85,32 @@ class Stack:
     def high_water_file(self) -> Path:
         return self.workdir / "log-high-water.json"
 
+    def host_port(self, host: int) -> int:
+        """Where host ``host`` (0, 1, …) serves; behind haproxy, on ports of its own."""
+        return self.port if self.hosts == 1 else self.port + 100 * (host + 1)
+
+    def host_data_dir(self, host: int) -> Path:
+        return self.workdir / "data" if self.hosts == 1 else self.workdir / f"host-{host + 1}" / "data"
+
+    @staticmethod
+    def host_suffix(host: int) -> str:
+        return "" if host == 0 else f"-{host + 1}"
+
+    def names(self, role: str) -> list[str]:
+        """The processes of ``role`` ("web", "worker") on every host: "web", "web-2", …"""
+        return [role + self.host_suffix(host) for host in range(self.hosts)]
+
     @property
     def database_url(self) -> str:
         return pg_url(self.database)
 
-    def env(self, **overrides: str) -> dict[str, str]:
+    def env(self, host: int = 0, **overrides: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "EMAIL_"))}
         env.update(self.keys)
         env.update(
             DJANGO_SETTINGS_MODULE="undersign.settings",  # not the test settings of a pytest parent
             UNDERSIGN_MODE="production",
-            UNDERSIGN_DATA_DIR=str(self.workdir / "data"),
+            UNDERSIGN_DATA_DIR=str(self.host_data_dir(host)),
             DATABASE_URL=self.database_url,
             REDIS_URL=f"{REDIS_URL_BASE}/{self.redis_db}",
             EMAIL_URL=f"smtp://127.0.0.1:{self.smtp_port}",
@@ -99,6 +121,8 @@ class Stack:
             LOG_LEVEL="WARNING",
             LOG_INTEGRATE_INTERVAL="1",
             LOG_HIGH_WATER_FILE=str(self.high_water_file),
+            # Several hosts: the mark where all of them see it (prepare() empties that database).
+            LOG_HIGH_WATER_URL=f"{REDIS_URL_BASE}/{self.redis_db}" if self.hosts > 1 else "",
             PYTHONUNBUFFERED="1",
             # This checkout's code first (a venv's editable install may point at another
             # checkout), and ROOT for ``python -m bench.smtp_sink``.
@@ -117,7 +141,8 @@ class Stack:
         self.high_water_file.unlink(missing_ok=True)
         self.mail_log.write_text("")
         self.manage("migrate", "--noinput", "-v", "0")
-        self.manage("collectstatic", "--noinput", "-v", "0")
+        for host in range(self.hosts):  # each host's static files in its own data folder
+            self.manage("collectstatic", "--noinput", "-v", "0", env=self.env(host))
         # seed_demo reads its confirmation e-mails back from Django's in-memory outbox and runs
         # the jobs in-process, so it gets no broker and the locmem backend, which production mode
         # refuses: it runs in embedded mode, with the same keys (all given, so none is generated).
@@ -170,20 +195,23 @@ class Stack:
         rows = self.sql("SELECT id FROM petitions_petition WHERE state = 'open' ORDER BY id LIMIT 1")
         return int(rows[0][0])
 
-    def _spawn(self, name: str, argv: list[str]) -> None:
+    def _spawn(self, name: str, argv: list[str], host: int = 0) -> None:
         log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
         self.processes[name] = subprocess.Popen(  # noqa: S603 - fixed arguments
-            argv, env=self.env(), cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            argv, env=self.env(host), cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
 
     def start(self) -> None:
-        for port in (self.port, self.smtp_port):
+        ports = {self.port, self.smtp_port, *(self.host_port(host) for host in range(self.hosts))}
+        for port in ports:
             with socket.socket() as probe:
                 if probe.connect_ex(("127.0.0.1", port)) == 0:
                     raise RuntimeError(f"127.0.0.1:{port} is taken: a stack left over from an earlier run?")
         try:
             self.start_sink()
             self.start_web()
+            if self.hosts > 1:
+                self.start_proxy()
             self.start_jobs()
             self.wait_ready()
         except BaseException:
@@ -199,35 +227,90 @@ class Stack:
             ],
         )
 
-    def start_web(self) -> None:
-        argv = [str(BIN / "undersign"), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        self._spawn("web", [*argv, "--workers", str(self.web_workers), "--server", self.server])
+    def start_web(self, hosts: range | None = None) -> None:
+        for host in hosts if hosts is not None else range(self.hosts):
+            argv = [str(BIN / "undersign"), "serve", "--host", "127.0.0.1", "--port", str(self.host_port(host))]
+            argv += ["--workers", str(self.web_workers), "--server", self.server]
+            self._spawn("web" + self.host_suffix(host), argv, host)
+
+    def kill_web(self, host: int, sig: int = signal.SIGTERM) -> None:
+        """Stop host ``host``'s web server (its whole process group); ``start_web`` brings it back."""
+        process = self.processes.pop("web" + self.host_suffix(host))
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        process.wait(timeout=30)
 
     def restart_web(self, **settings: str) -> None:
-        """The web server again, with ``settings`` added to its environment (settings are read
+        """The web servers again, with ``settings`` added to their environment (settings are read
         once per process): the benchmark's intake with the sign path's limits on, then off."""
-        process = self.processes.pop("web")
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        for host in range(self.hosts):
+            self.kill_web(host)
         self.settings.update(settings)
         self.start_web()
         self.wait_ready()
 
+    def haproxy_config(self) -> str:
+        """Round robin over the hosts, as a load balancer behind the TLS proxy: clients' addresses
+                come in X-Forwarded-For, which it passes on untouched (TRUSTED_PROXY_HOPS=1 counts the
+                TLS proxy). A host that stops answering is taken out within a second by the health
+                check (a TCP connect: a host whose database is down still answers with the site's own 503
+        page, which haproxy must pass on rather than its own), and a request it refused a connection
+        to goes to the other (``redispatch``);
+                sign and confirm POSTs are safe to send again (a second sign replaces the pending
+                signature, a second confirm changes nothing), so one whose host died before answering
+                is retried too. X-Served-By names the host that answered (the fault test checks both did)."""
+        servers = "\n".join(
+            f"    server host{host + 1} 127.0.0.1:{self.host_port(host)} check inter 500 fall 2 rise 2"
+            for host in range(self.hosts)
+        )
+        return f"""global
+    maxconn 4096
+    nbthread 1
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 60s
+    timeout server 60s
+    option http-keep-alive
+    option redispatch
+    retries 3
+    retry-on conn-failure empty-response response-timeout
+frontend front
+    bind 127.0.0.1:{self.port}
+    default_backend hosts
+backend hosts
+    balance roundrobin
+    http-response set-header X-Served-By %s
+{servers}
+"""
+
+    def start_proxy(self) -> None:
+        haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
+        config = self.workdir / "haproxy.cfg"
+        config.write_text(self.haproxy_config())
+        self._spawn("proxy", [haproxy, "-db", "-f", str(config)])
+
     def start_jobs(self) -> None:
-        self._spawn("worker", [str(BIN / "undersign"), "worker", "--concurrency", str(self.celery_concurrency)])
+        for host, name in enumerate(self.names("worker")):
+            argv = [str(BIN / "undersign"), "worker", "--concurrency", str(self.celery_concurrency)]
+            self._spawn(name, argv, host)
         self._spawn("beat", [str(BIN / "undersign"), "beat"])
 
     def wait_ready(self, timeout: float = 60) -> None:
+        """Every host answers, and the front (haproxy, with several) does."""
         deadline = time.monotonic() + timeout
+        urls = [self.base_url, *(f"http://127.0.0.1:{self.host_port(h)}" for h in range(self.hosts) if self.hosts > 1)]
         while time.monotonic() < deadline:
             for name, process in self.processes.items():
                 if process.poll() is not None:
                     raise RuntimeError(f"{name} exited early:\n{(self.workdir / f'{name}.log').read_text()[-3000:]}")
-            with contextlib.suppress(OSError, urllib.error.URLError):
-                with urllib.request.urlopen(f"{self.base_url}/en/petitions/", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        return
+            answered = []
+            for url in urls:
+                with contextlib.suppress(OSError, urllib.error.URLError):
+                    with urllib.request.urlopen(f"{url}/en/petitions/", timeout=2) as response:  # noqa: S310
+                        answered.append(response.status == 200)
+            if len(answered) == len(urls) and all(answered):
+                return
             time.sleep(0.2)
         raise RuntimeError("the web server did not answer in time")
 

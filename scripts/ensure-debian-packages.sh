@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ensure-debian-packages.sh <package…>: install Debian packages the benchmark needs (wrk,
-# pgbench's postgresql-contrib), the tests' gettext (makemessages' xgettext, msgfmt) and the share
+# pgbench's postgresql-contrib, haproxy), the tests' gettext (makemessages' xgettext, msgfmt) and the share
 # image's font (fonts-dejavu-core). As
 # root directly (the CI case), else through sudo when it needs no password; otherwise say what
 # to install and fail.

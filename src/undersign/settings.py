@@ -457,6 +457,11 @@ MASTER_KEY_ROTATION_DAYS = env_int("MASTER_KEY_ROTATION_DAYS", 90, minimum=1)
 # Where the integrator records the largest checkpoint it has signed, outside the database, so a
 # restored older backup cannot make the log sign a smaller one (docs/deployment.md).
 LOG_HIGH_WATER_FILE = env_str("LOG_HIGH_WATER_FILE", str(DATA_DIR / "log-high-water.json"))
+# With integrators on several hosts: the mark in a persistent Redis instead (redis://…); the file
+# is then not used.
+LOG_HIGH_WATER_URL = env_str("LOG_HIGH_WATER_URL", "")
+if LOG_HIGH_WATER_URL and urlsplit(LOG_HIGH_WATER_URL).scheme not in ("redis", "rediss", "unix"):
+    raise ImproperlyConfigured("LOG_HIGH_WATER_URL must be a redis://, rediss:// or unix:// URL")
 # Safety in numbers: a signer may be named only together with a group of verified signers.
 # The smallest group a creator may ask for is max(K_ANONYMITY, GROUP_MIN_NAMED).
 GROUP_MIN_NAMED = env_int("GROUP_MIN_NAMED", 10, minimum=2)

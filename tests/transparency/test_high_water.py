@@ -255,3 +255,65 @@ class TestSayingIt:
             log_integrate_periodic()
         assert len(refusal_errors(caplog)) == 2
         assert Petition.objects.exists()
+
+
+@pytest.fixture
+def mark_in_redis(settings, monkeypatch, worker_id):
+    """The mark in Redis (``LOG_HIGH_WATER_URL``), in a database of this test process's own: the
+    key is fixed, so parallel test processes must not share one."""
+    import redis
+
+    number = 13 + (int(worker_id[2:]) % 3 if worker_id.startswith("gw") else 0)
+    url = f"redis://127.0.0.1:6379/{number}"
+    client = redis.Redis.from_url(url)
+    try:
+        client.delete(high_water.REDIS_KEY)
+    except redis.RedisError:
+        pytest.skip(f"needs Redis at {url}")
+    settings.LOG_HIGH_WATER_URL = url
+    settings.LOG_HIGH_WATER_FILE = ""
+    monkeypatch.setattr(high_water, "_logged", None)
+    yield client
+    client.delete(high_water.REDIS_KEY)
+
+
+class TestTheMarkInRedis:
+    """Several app hosts share only PostgreSQL and Redis: the mark every integrator reads and
+    writes is one Redis key, and guards as the file does."""
+
+    def test_each_checkpoint_is_recorded_in_the_key(self, mark_in_redis):
+        petition = make_petition()
+        sign_and_confirm(petition)
+        log_integrate_all()
+        first = log_checkpoint_latest()
+        assert high_water_read() == high_water.HighWater(first.size, first.root_hash, 0, EMPTY_ROOT)
+        stored = json.loads(mark_in_redis.get(high_water.REDIS_KEY))
+        assert (stored["size"], stored["root"]) == (first.size, base64.b64encode(first.root_hash).decode())
+
+    def test_a_restored_older_backup_is_refused(self, mark_in_redis):
+        petition = make_petition()
+        sign_and_confirm(petition)
+        log_integrate_all()
+        dump = backup()
+        sign_and_confirm(petition)
+        log_integrate_all()
+        restore(dump)
+        sign_and_confirm(petition)
+        refused = r"smaller than the largest checkpoint.*key undersign:log:high-water"
+        with pytest.raises(IntegrationRefused, match=refused):
+            log_integrate_batch()
+
+    def test_redis_unreachable_signs_nothing(self, mark_in_redis, settings):
+        settings.LOG_HIGH_WATER_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+        sign_and_confirm(make_petition())
+        with pytest.raises(IntegrationRefused, match="cannot be read"):
+            log_integrate_batch()
+        assert not LogCheckpoint.objects.exists()
+
+    def test_the_password_is_not_in_the_refusal(self, mark_in_redis, settings):
+        settings.LOG_HIGH_WATER_URL = "redis://:sekrit@127.0.0.1:1/0"
+        sign_and_confirm(make_petition())
+        with pytest.raises(IntegrationRefused) as refusal:
+            log_integrate_batch()
+        assert "sekrit" not in str(refusal.value)
+        assert "redis://127.0.0.1:1/0" in str(refusal.value)

@@ -13,6 +13,12 @@ restore, because from the database alone nobody can tell whether that checkpoint
 
 The file holds the checkpoint signed (size and root) and the one before it, in JSON. Missing:
 nothing was signed with it yet (a first start). Damaged: refused. Empty setting: no guard.
+
+With integrators on several hosts and nothing shared but PostgreSQL and Redis, the mark lives in
+Redis instead (``LOG_HIGH_WATER_URL``, one key), which must then persist its data (append-only
+file, fsync on every write), on storage apart from the database's: the same JSON, written with
+one SET, so a crash leaves the old mark or the new one. A mark that cannot be read or written
+(Redis down) refuses integration until it can, as an unreadable file does.
 """
 
 from __future__ import annotations
@@ -24,7 +30,9 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 
@@ -36,11 +44,12 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 REFUSAL_CACHE_KEY = "undersign:log:integration-refused"
+REDIS_KEY = "undersign:log:high-water"
 WHAT_TO_DO = (
     "Nothing is signed or counted until this is resolved; the site keeps serving pages. "
     "Point DATABASE_URL at the newest database, or restore the newest backup, whose log reaches the "
     "checkpoint recorded in {path}. Only if you are certain that no checkpoint larger than the "
-    "database's was ever served (by the site, a mirror or a CDN) may you move that file aside: the "
+    "database's was ever served (by the site, a mirror or a CDN) may you move that mark aside: the "
     "integrator then goes on from the database's log. See docs/deployment.md, 'Backups and restore'."
 )
 
@@ -66,11 +75,49 @@ class IntegrationRefused(Exception):
 
 
 def _what_to_do() -> str:
-    return WHAT_TO_DO.format(path=settings.LOG_HIGH_WATER_FILE)
+    return WHAT_TO_DO.format(path=_where())
+
+
+def _where() -> str:
+    """Where the mark is, for people: the Redis URL without its password, or the file."""
+    if settings.LOG_HIGH_WATER_URL:
+        url = urlsplit(settings.LOG_HIGH_WATER_URL)
+        host = (url.hostname or "") + (f":{url.port}" if url.port else "")
+        return f"{url.scheme}://{host}{url.path} (key {REDIS_KEY})"
+    return settings.LOG_HIGH_WATER_FILE
 
 
 def _path() -> Path | None:
     return Path(settings.LOG_HIGH_WATER_FILE) if settings.LOG_HIGH_WATER_FILE else None
+
+
+def _redis() -> redis.Redis:
+    # A client per call: the integrator writes once per batch, and a process forked after a
+    # client was made (Celery's pool) must not share its socket.
+    return redis.Redis.from_url(settings.LOG_HIGH_WATER_URL, socket_timeout=5, socket_connect_timeout=5)
+
+
+def _read_text() -> str | None:
+    """The stored mark's text; None when none is stored or there is no guard."""
+    if settings.LOG_HIGH_WATER_URL:
+        try:
+            with _redis() as client:
+                value = client.get(REDIS_KEY)
+        except redis.RedisError as exc:
+            raise IntegrationRefused(f"the high-water mark cannot be read ({type(exc).__name__})") from None
+        try:
+            return None if value is None else bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            raise IntegrationRefused("the high-water mark is damaged (not a checkpoint this site wrote)") from None
+    path = _path()
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IntegrationRefused(f"the high-water file cannot be read ({type(exc).__name__})") from None
 
 
 def _b64(value: bytes) -> str:
@@ -94,16 +141,10 @@ def _size(value: object) -> int:
 
 def high_water_read() -> HighWater | None:
     """The recorded mark; None when there is no guard (empty setting) or nothing was recorded
-    yet (no file). A file that cannot be read or understood raises ``IntegrationRefused``."""
-    path = _path()
-    if path is None:
+    yet (no file, no key). A mark that cannot be read or understood raises ``IntegrationRefused``."""
+    text = _read_text()
+    if text is None:
         return None
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise IntegrationRefused(f"the high-water file cannot be read ({type(exc).__name__})") from None
     try:
         data = json.loads(text)
         if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
@@ -122,11 +163,11 @@ def high_water_read() -> HighWater | None:
 
 
 def high_water_write(mark: HighWater) -> None:
-    """Record ``mark`` atomically: a temporary file beside it, flushed to disk, renamed over
-    it, and the folder flushed, so a crash leaves the old mark or the new one, never half. A
-    mark that cannot be written raises ``IntegrationRefused``."""
+    """Record ``mark`` atomically: in Redis one SET; in a file a temporary file beside it,
+    flushed to disk, renamed over it, and the folder flushed, so a crash leaves the old mark or
+    the new one, never half. A mark that cannot be written raises ``IntegrationRefused``."""
     path = _path()
-    if path is None:
+    if path is None and not settings.LOG_HIGH_WATER_URL:
         return
     data = {
         "version": FORMAT_VERSION,
@@ -136,6 +177,15 @@ def high_water_write(mark: HighWater) -> None:
         "previous_size": mark.previous_size,
         "previous_root": _b64(mark.previous_root_hash),
     }
+    if settings.LOG_HIGH_WATER_URL:
+        try:
+            with _redis() as client:
+                client.set(REDIS_KEY, json.dumps(data) + "\n")
+        except redis.RedisError as exc:
+            # Not recorded, so not signed: the caller's transaction rolls back.
+            raise IntegrationRefused(f"the high-water mark cannot be written ({type(exc).__name__})") from None
+        return
+    assert path is not None
     temporary = path.with_name(path.name + ".tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
