@@ -22,10 +22,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.run import Bench  # noqa: E402
+from bench.run import parse_args as bench_parse_args  # noqa: E402
 
 FILL_SQL = """
 INSERT INTO signatures_signature (petition_id, kind, status, dedup_tag, commitment, name_sealed, email_sealed,
-  ip_sealed, region, display, notify_updates, created_at, updated_at, confirmed_at, invalidation_reason)
+  ip_sealed, region, display, notify_updates, created_at, updated_at, confirmed_at, invalidation_reason, hold_reason)
 SELECT %(petition)s::bigint, 'signer', %(status)s::varchar,
   sha256(('growth/' || %(petition)s::text || '/' || %(tag)s::text || '/' || i)::bytea),
   CASE WHEN %(status)s::varchar = 'confirmed'
@@ -34,15 +35,16 @@ SELECT %(petition)s::bigint, 'signer', %(status)s::varchar,
   substring(sha256(('e' || i)::bytea) || sha256(('f' || i)::bytea) from 1 for 62),
   substring(sha256(('i' || i)::bytea) || sha256(('j' || i)::bytea) from 1 for 42),
   (ARRAY['E12000001','E12000002','E12000003','E12000007','S92000003','W92000004'])[1 + i %% 6],
-  'counted', false, now(), now(), CASE WHEN %(status)s::varchar = 'confirmed' THEN now() END, ''
+  'counted', false, now(), now(), CASE WHEN %(status)s::varchar = 'confirmed' THEN now() END, '', ''
 FROM generate_series(1, %(rows)s::int) AS i
 """
 
 # The pending SIGNATURE entries the confirm request writes (docs/transparency.md's format:
 # version 0x01, type 0x02, petition UUID, commitment), for signatures confirmed from id on.
 PENDING_SQL = """
-INSERT INTO transparency_logentry (kind, petition_id, signature_id, commitment, body, region, delta, created_at)
-SELECT 2, s.petition_id, s.id, s.commitment, '\\x0102'::bytea || uuid_send(p.uuid) || s.commitment, s.region, 1, now()
+INSERT INTO transparency_logentry (kind, petition_id, signature_id, commitment, body, region, delta, created_at, held)
+SELECT 2, s.petition_id, s.id, s.commitment, '\\x0102'::bytea || uuid_send(p.uuid) || s.commitment, s.region, 1, now(),
+  false
 FROM signatures_signature s JOIN petitions_petition p ON p.id = s.petition_id
 WHERE s.petition_id = %(petition)s AND s.id >= %(first)s AND s.status = 'confirmed'
 """
@@ -62,16 +64,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    bench_args = argparse.Namespace(
-        quick=False,
-        server="granian",
-        workers=len(os.sched_getaffinity(0)),
-        celery_concurrency=len(os.sched_getaffinity(0)),
-        database=args.database,
-        workdir=args.workdir,
-        connections=4,
-        json=None,
-    )
+    # The benchmark's own defaults (networks, limits, workers), so the two measure alike.
+    bench_args = bench_parse_args(["--database", args.database, "--workdir", str(args.workdir), "--connections", "4"])
     bench = Bench(bench_args)
     stack = bench.stack
     results: dict[str, object] = {"machine": bench.results["machine"]}
