@@ -36,6 +36,74 @@ def profile_delivery(messages: int, sign, profiler_class) -> None:
     print(f"deliver: {sent} sent, {(time.process_time() - started) / sent * 1000:.2f} ms CPU each (profiler on)")
 
 
+def process_cpu(pid: int) -> float:
+    """Seconds of CPU a process has used (user + system), from /proc."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def time_delivery_to_sink(messages: int, sign, smtp_port: int, workdir: Path) -> None:
+    """The worker's side without a profiler, to a real SMTP sink process (bench/smtp_sink.py):
+    CPU per e-mail of this process, of its PostgreSQL backend and of the sink, the statements
+    sent per e-mail and the rate, all from one process delivering alone."""
+    import subprocess
+
+    from django.conf import settings
+    from django.db import connection
+
+    from undersign.core.outbox import outbox_deliver_due
+
+    root = Path(__file__).resolve().parents[1]
+    log = workdir / "sink-timing.jsonl"
+    log.write_text("")
+    sink = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
+        [sys.executable, "-m", "bench.smtp_sink", "--port", str(smtp_port), "--out", str(log), "--reveal-after", "0"],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    try:
+        time.sleep(1.5)  # the sink's start-up
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_port
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        outbox_deliver_due(limit=100_000)  # the warm-up's
+        for n in range(messages):
+            sign(n)
+        statements = 0
+
+        def count(execute, sql, params, many, context):
+            nonlocal statements
+            statements += 1
+            return execute(sql, params, many, context)
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+        delivered_before = len(log.read_text().splitlines())
+        cpu, pg, sink_cpu = time.process_time(), process_cpu(backend), process_cpu(sink.pid)
+        started = time.perf_counter()
+        with connection.execute_wrapper(count):
+            sent = 0
+            while sent < messages and (batch := outbox_deliver_due(limit=messages - sent)):
+                sent += batch
+        wall = time.perf_counter() - started
+        cpu, pg = time.process_time() - cpu, process_cpu(backend) - pg
+        time.sleep(0.5)
+        sink_cpu = process_cpu(sink.pid) - sink_cpu
+        delivered = len(log.read_text().splitlines()) - delivered_before
+    finally:
+        sink.terminate()
+        sink.wait(timeout=10)
+    per = 1000 / max(sent, 1)
+    print(
+        f"deliver to the SMTP sink: {sent} sent, {delivered} arrived, {sent / wall:.0f}/s by one process; per e-mail "
+        f"CPU ms: worker {cpu * per:.2f}, PostgreSQL {pg * per:.2f} (its backend, if on this machine), "
+        f"sink {sink_cpu * per:.2f}; statements {statements / max(sent, 1):.2f}"
+    )
+
+
 def profile_confirm(requests: int, sign, client, token: str, profiler_class) -> None:
     """The confirm page as a browser uses it: GET the e-mailed link, then POST its button with
     a commitment made by the page's script (receipt.js)."""
@@ -77,8 +145,14 @@ def main() -> None:
     # Two profiles at once each need their own folder and Redis database (prepare() empties both).
     parser.add_argument("--workdir", type=Path, default=Path(__file__).resolve().parents[1] / "data" / "bench-profile")
     parser.add_argument("--redis-db", type=int, default=5)
+    parser.add_argument(
+        "--smtp-port", type=int, help="with --path deliver: time delivery to a real SMTP sink on this port, no profiler"
+    )
     args = parser.parse_args()
-    stack = Stack(database=args.database, workdir=args.workdir, redis_db=args.redis_db)
+    # Every sign POST comes from one client network: with the sign limits on, most would be
+    # held (no e-mail), leaving deliver and confirm nothing to measure.
+    limits = {"SIGN_LIMITS_ENABLED": "false"} if args.path in ("deliver", "confirm") else {}
+    stack = Stack(database=args.database, workdir=args.workdir, redis_db=args.redis_db, settings=limits)
     stack.prepare()
     os.environ.update(stack.env())
     import django
@@ -104,6 +178,9 @@ def main() -> None:
 
     for n in range(100):  # warm-up
         one(-n - 1)
+    if args.path == "deliver" and args.smtp_port:
+        time_delivery_to_sink(args.requests, one, args.smtp_port, args.workdir)
+        return
     if args.path == "deliver":
         profile_delivery(args.requests, one, Profiler)
         return

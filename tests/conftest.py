@@ -26,6 +26,18 @@ def _fresh_limiter():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _outbox_connections_closed():
+    """Delivery keeps its SMTP connection and its second database connection open for the
+    process's next run (core.outbox): a test starts without them, and leaves none that would
+    keep the test database from being dropped."""
+    from undersign.core.outbox import links_connection, mailer
+
+    yield
+    mailer.close()
+    links_connection.close()
+
+
 @pytest.fixture
 def postgres_only():
     if connection.vendor != "postgresql":

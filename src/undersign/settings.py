@@ -311,6 +311,10 @@ CONFIRMATION_LINK_DAYS = env_int("CONFIRMATION_LINK_DAYS", 30, minimum=1)
 MODERATION_OVERDUE_DAYS = env_int("MODERATION_OVERDUE_DAYS", 7, minimum=1)
 OUTBOX_SWEEP_AFTER_SECONDS = env_int("OUTBOX_SWEEP_AFTER_SECONDS", 60, minimum=1)
 OUTBOX_DELIVERY_INTERVAL = env_float("OUTBOX_DELIVERY_INTERVAL", 1.0, minimum=0.1)
+# Messages claimed, sent and marked sent together; also the most a worker process may send twice
+# when the database fails between the sends and the commit (core.outbox.outbox_deliver_batch).
+OUTBOX_DELIVERY_BATCH = env_int("OUTBOX_DELIVERY_BATCH", 100, minimum=1)
+OUTBOX_DELIVERY_RUN_LIMIT = env_int("OUTBOX_DELIVERY_RUN_LIMIT", 5000, minimum=1)
 # The territories signers choose from: a bundled set (core/data/territories/), or a site's own
 # file, which wins when set.
 REGION_SET = env_choice("REGION_SET", "uk", ("uk", "ru", "ru-cities"))

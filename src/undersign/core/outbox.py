@@ -12,6 +12,7 @@ delivered after."""
 from __future__ import annotations
 
 import logging
+import smtplib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,8 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Q
 from django.db.models.functions import TruncDay
 from django.template.loader import render_to_string
@@ -35,6 +37,10 @@ log = logging.getLogger(__name__)
 # A renderer gets the message and what its kind's preloader read for it (None: read it yourself).
 Render = Callable[[OutboundEmail, Any], EmailMessage | None]
 Preload = Callable[[list[OutboundEmail]], dict[int, Any]]
+# Writes what a batch's messages of one kind will carry (a confirmation link's token) in one
+# statement on the connection given, before any of them is sent; gets and returns what the
+# renderer will get, keyed by message id.
+Issue = Callable[[list[OutboundEmail], dict[int, Any], BaseDatabaseWrapper], dict[int, Any]]
 
 
 @dataclass(frozen=True)
@@ -43,19 +49,21 @@ class Renderer:
     # Reads what a whole delivery run's messages of this kind need in one query, keyed by
     # message id, instead of one query per message.
     preload: Preload | None = None
+    # For batches (``outbox_deliver_batch``); without it, a renderer writes what it needs itself.
+    issue: Issue | None = None
 
 
 _renderers: dict[str, Renderer] = {}
 
 
-def renders(*kinds: str, preload: Preload | None = None) -> Callable[[Render], Render]:
+def renders(*kinds: str, preload: Preload | None = None, issue: Issue | None = None) -> Callable[[Render], Render]:
     """Register the function that builds the messages of ``kinds``."""
 
     def register(function: Render) -> Render:
         for kind in kinds:
             if kind in _renderers and _renderers[kind].render is not function:
                 raise RuntimeError(f"two renderers for outbox kind {kind!r}")
-            _renderers[kind] = Renderer(function, preload)
+            _renderers[kind] = Renderer(function, preload, issue)
         return function
 
     return register
@@ -118,32 +126,204 @@ def outbox_add_many(*, kind: str, petition_id: int, signature_ids: Iterable[int]
     return added
 
 
-def outbox_deliver_due(*, limit: int = 500) -> int:
-    """Send up to ``limit`` unsent messages, oldest first, over one SMTP connection; returns how
-    many went out. Each message is still locked, sent and marked sent in its own transaction
-    (``outbox_deliver``): a confirmation link's token must be committed the moment its e-mail
-    can be read, and a database failure between send and commit repeats one message, not a
-    batch. Several workers share a backlog (``SKIP LOCKED``). A failure stops the run (the mail
-    server is probably down): the next run or the sweep tries again."""
-    ids = list(
-        OutboundEmail.objects.filter(sent_at__isnull=True).order_by("created_at").values_list("pk", flat=True)[:limit]
-    )
-    if not ids:
-        return 0
+def outbox_deliver_due(*, limit: int | None = None) -> int:
+    """Send up to ``limit`` (default ``OUTBOX_DELIVERY_RUN_LIMIT``) unsent messages, oldest
+    first, batch after batch while there is a backlog (``outbox_deliver_batch``); returns how
+    many went out. A failure ends the run (the mail server or the database is probably down):
+    the next run or the sweep tries again. A run that finds nothing to send closes the
+    process's SMTP connection, so an idle worker holds none open."""
+    limit = limit if limit is not None else settings.OUTBOX_DELIVERY_RUN_LIMIT
     sent = 0
-    preloaded = outbox_preload(ids)
-    smtp = get_connection()
-    try:
-        smtp.open()
-        for message_id in ids:
-            sent += outbox_deliver(message_id=message_id, connection=smtp, preloaded=preloaded.get(message_id))
-    except Exception as error:  # noqa: BLE001 - retried by the next run and by the sweep
-        log.warning("outbox delivery stopped after %d: %s", sent, type(error).__name__)
-        if sent < len(ids):
-            outbox_record_failure(message_id=ids[sent], error=error)
-    finally:
-        smtp.close()
+    while limit > 0:
+        batch = min(limit, settings.OUTBOX_DELIVERY_BATCH)
+        delivered, claimed, failed = outbox_deliver_batch(limit=batch)
+        sent += delivered
+        limit -= claimed
+        if not claimed:
+            mailer.close()
+        if failed or claimed < batch:
+            break
     return sent
+
+
+class Mailer:
+    """One SMTP connection per worker process, kept open across batches and runs: a run per
+    beat tick no longer pays a connection (and TLS) set-up. Reopened after any error, and
+    once, before giving up, when the server dropped a connection that had been idle; closed
+    when a run finds nothing to send and at the process's end (``core.tasks``)."""
+
+    def __init__(self) -> None:
+        self.backend: Any = None
+        self.config: tuple[object, ...] = ()
+
+    def send(self, email: EmailMessage) -> None:
+        config = (settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_HOST_USER)
+        if config != self.config:
+            self.close()
+        for retry in (True, False):
+            reused = self.backend is not None
+            if not reused:
+                self.backend = get_connection()
+                self.config = config
+                if hasattr(self.backend, "open"):
+                    self.backend.open()
+            email.connection = self.backend
+            try:
+                email.send()
+                return
+            except (smtplib.SMTPServerDisconnected, ConnectionError):
+                # Dropped while idle (a server's timeout): nothing of this message was accepted,
+                # as the server answers the end of DATA last.
+                self.close()
+                if not (retry and reused):
+                    raise
+            except Exception:
+                self.close()
+                raise
+
+    def close(self) -> None:
+        backend, self.backend = self.backend, None
+        if backend is not None and hasattr(backend, "close"):
+            try:
+                backend.close()
+            except Exception:  # noqa: BLE001, S110 - closing a broken connection
+                pass
+
+
+mailer = Mailer()
+
+
+class LinksConnection:
+    """A second database connection of the worker process, in autocommit, on which a batch's
+    links (confirmation tokens) are written and committed before its first mail is sent,
+    while the batch's outbox rows stay locked in the delivery transaction on the default
+    connection. Only on PostgreSQL and when delivery does not run inside a caller's
+    transaction (tests, an eager caller), where the default connection is used instead."""
+
+    def __init__(self) -> None:
+        self.wrapper: BaseDatabaseWrapper | None = None
+
+    def get(self) -> BaseDatabaseWrapper:
+        if connection.vendor != "postgresql" or connection.in_atomic_block:
+            return connection
+        if self.wrapper is None:
+            wrapper = connections.create_connection(DEFAULT_DB_ALIAS)
+            with wrapper.cursor() as cursor:
+                # The statement waits on a signature row's lock while the batch's outbox rows
+                # stay locked on the other connection: a transaction waiting for one of those
+                # (a retention job deleting both) would wait for ever, unseen by PostgreSQL's
+                # deadlock detector, without this bound.
+                cursor.execute("SET lock_timeout = '5s'")
+            self.wrapper = wrapper
+        return self.wrapper
+
+    def close(self) -> None:
+        wrapper, self.wrapper = self.wrapper, None
+        if wrapper is not None:
+            try:
+                wrapper.close()
+            except Exception:  # noqa: BLE001, S110 - closing a broken connection
+                pass
+
+
+links_connection = LinksConnection()
+
+
+def outbox_deliver_batch(*, limit: int, older_than: datetime | None = None) -> tuple[int, int, bool]:
+    """Claim up to ``limit`` unsent messages (oldest first, created before ``older_than`` if
+    given), send them and mark them sent. Returns (sent, claimed, whether a failure stopped it).
+
+    The batch is claimed with ``FOR UPDATE SKIP LOCKED`` in one statement and stays locked until
+    its one mark-sent UPDATE commits, so several workers share a backlog and never send the same
+    message. Before any mail of the batch is sent, its links' tokens are written in one
+    statement per kind and committed (``LinksConnection``): a mailed link works from the moment
+    the mail can be read, whatever fails afterwards. A message is marked sent only after the
+    SMTP server accepted it, or when it is no longer wanted (its renderer returns None); so a
+    crash or a database outage between the sends and the commit sends that batch's sent
+    messages again (at most ``OUTBOX_DELIVERY_BATCH`` per worker process; the repeat carries a
+    fresh link, which replaces the first), and loses none. A send failure stops the batch: what
+    was sent is marked, the failure is recorded on the message that failed, the rest stays
+    unsent for the next run."""
+    links = links_connection.get()
+    sent: list[int] = []
+    handled: list[int] = []
+    failed: tuple[int, Exception] | None = None
+    try:
+        with transaction.atomic():
+            unsent = OutboundEmail.objects.filter(sent_at__isnull=True)
+            if older_than is not None:
+                unsent = unsent.filter(created_at__lte=older_than)
+            # Only the outbox rows are locked: never a row of the petition they tell of, which
+            # would stall the integrator.
+            messages = list(
+                unsent.select_for_update(skip_locked=True)
+                .order_by("created_at")
+                .only("pk", "kind", "signature_id", "petition_id")[:limit]
+            )
+            if not messages:
+                return 0, 0, False
+            ready = _batch_prepare(messages, links)
+            for message in messages:
+                if message.pk not in ready:
+                    continue
+                email, error = ready[message.pk]
+                if error is not None:
+                    _log_failure(message.pk, error)
+                    OutboundEmail.objects.filter(pk=message.pk).update(
+                        attempts=F("attempts") + 1, last_error=type(error).__name__[:200]
+                    )
+                    continue
+                if email is None:
+                    handled.append(message.pk)
+                    continue
+                try:
+                    mailer.send(email)
+                except Exception as send_error:  # noqa: BLE001 - retried by the next run and by the sweep
+                    failed = (message.pk, send_error)
+                    break
+                sent.append(message.pk)
+            outbox_mark_sent_many(message_ids=sent + handled)
+            if failed is not None:
+                _log_failure(*failed)
+                outbox_record_failure(message_id=failed[0], error=failed[1])
+    except Exception:
+        if links is not connection:
+            links_connection.close()
+        raise
+    return len(sent), len(messages), failed is not None
+
+
+def _log_failure(message_id: int, error: Exception) -> None:
+    # The error class only: SMTP errors may quote the recipient's address.
+    log.warning("outbox message %s not delivered: %s", message_id, type(error).__name__)
+
+
+def _batch_prepare(
+    messages: list[OutboundEmail], links: BaseDatabaseWrapper
+) -> dict[int, tuple[EmailMessage | None, Exception | None]]:
+    """Each message's e-mail (None: not wanted) or the error that kept it from being built.
+    Read and written per kind for the whole batch (preload, then issue); a message's own
+    failure to render leaves it unsent with the error recorded, the others go on."""
+    by_kind: dict[str, list[OutboundEmail]] = {}
+    for message in messages:
+        by_kind.setdefault(message.kind, []).append(message)
+    preloaded: dict[int, Any] = {}
+    for kind, group in by_kind.items():
+        renderer = _renderers[kind]
+        if renderer.preload is not None:
+            preloaded.update(renderer.preload(group))
+        if renderer.issue is not None:
+            preloaded.update(renderer.issue(group, preloaded, links))
+    ready: dict[int, tuple[EmailMessage | None, Exception | None]] = {}
+    with translation.override(settings.LANGUAGE_CODE):
+        for message in messages:
+            try:
+                ready[message.pk] = (_renderers[message.kind].render(message, preloaded.get(message.pk)), None)
+            except DatabaseError:
+                raise  # the transaction is broken: the whole batch is retried
+            except Exception as error:  # noqa: BLE001 - recorded, the sweep retries it
+                ready[message.pk] = (None, error)
+    return ready
 
 
 def outbox_preload(ids: list[int]) -> dict[int, Any]:
@@ -186,6 +366,19 @@ def outbox_deliver(*, message_id: int, connection: BaseEmailBackend | None = Non
     return email is not None
 
 
+def outbox_mark_sent_many(*, message_ids: list[int]) -> None:
+    """``outbox_mark_sent`` for a batch's messages, in one UPDATE. Precondition: their rows are
+    locked."""
+    if message_ids:
+        OutboundEmail.objects.filter(pk__in=message_ids).update(
+            sent_at=day_start(timezone.now()),
+            created_at=TruncDay("created_at", tzinfo=UTC),
+            signature_id=None,
+            petition_id=None,
+            attempts=F("attempts") + 1,
+        )
+
+
 def outbox_mark_sent(*, message_id: int) -> None:
     """Mark a message sent and forget whom and what it was for. The recipient's mail provider
     knows to the second when it arrived; a sent row that kept its signature and exact times
@@ -215,23 +408,19 @@ def outbox_record_failure(*, message_id: int, error: Exception) -> None:
 
 
 def outbox_sweep(*, older_than: timedelta | None = None, limit: int = 500) -> int:
-    """Deliver what is still unsent after ``older_than`` (default ``OUTBOX_SWEEP_AFTER_SECONDS``);
-    returns how many went out. One failing message does not stop the others."""
+    """Deliver what is still unsent after ``older_than`` (default ``OUTBOX_SWEEP_AFTER_SECONDS``),
+    in batches (``outbox_deliver_batch``); returns how many went out. A message that cannot be
+    built does not stop the others; a send failure ends the sweep (the next one tries again)."""
     age = older_than if older_than is not None else timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS)
     cutoff = timezone.now() - age
-    ids = list(
-        OutboundEmail.objects.filter(sent_at__isnull=True, created_at__lte=cutoff)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
     sent = 0
-    preloaded = outbox_preload(ids)
-    for message_id in ids:
-        try:
-            sent += outbox_deliver(message_id=message_id, preloaded=preloaded.get(message_id))
-        except Exception as error:  # noqa: BLE001 - any failure is retried by the next sweep
-            log.warning("outbox message %s not delivered: %s", message_id, type(error).__name__)
-            outbox_record_failure(message_id=message_id, error=error)
+    while limit > 0:
+        batch = min(limit, settings.OUTBOX_DELIVERY_BATCH)
+        delivered, claimed, failed = outbox_deliver_batch(limit=batch, older_than=cutoff)
+        sent += delivered
+        limit -= claimed
+        if failed or claimed < batch:
+            break
     return sent
 
 

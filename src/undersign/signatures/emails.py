@@ -11,11 +11,13 @@ its subject, body and links, whichever request or worker happens to send it."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.urls import reverse
 from django.utils import translation
 
@@ -32,7 +34,7 @@ from undersign.signatures.links import (
 from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus
 from undersign.signatures.personal_data import signer_email, signer_language
 from undersign.signatures.selectors import creator_signature, sponsors_confirmed
-from undersign.signatures.services import signature_confirmation_token_issue
+from undersign.signatures.services import signature_confirmation_token_issue, signature_confirmation_tokens_issue
 
 K = OutboundEmail.Kind
 # Messages a signer asked not to get once they unsubscribed (the others answer their own acts).
@@ -147,15 +149,62 @@ def renders_to_signer(*kinds: str, preload: Preload | None = None) -> Callable[[
     return register
 
 
-@renders_to_signer(K.SIGNATURE_CONFIRM, preload=recipients_preload)
-def signature_confirm(message: OutboundEmail, signature: Signature) -> EmailMessage | None:
-    """A fresh link per message (``signature_confirmation_token_issue``); nothing to send if the
-    signature was confirmed, invalidated or replaced since it was read."""
-    if signature.status != SignatureStatus.PENDING:
-        return None
-    token = signature_confirmation_token_issue(signature=signature)
-    if token is None:
-        return None
+@dataclass(frozen=True)
+class IssuedLink:
+    """What a batch's confirmation renderer gets (``confirmation_links_issue``): the recipient,
+    None if the message is no longer wanted, and the link's token already written, None if the
+    signature changed since it was read."""
+
+    signature: Signature | None
+    token: str | None
+
+
+def confirmation_links_issue(
+    messages: list[OutboundEmail], preloaded: dict[int, Any], using: BaseDatabaseWrapper
+) -> dict[int, IssuedLink]:
+    """A batch's confirmation tokens, written in one statement before any of its mails leaves
+    (``core.outbox.outbox_deliver_batch``)."""
+    recipients: dict[int, Signature | None] = {}
+    for message in messages:
+        signature = message_recipient(message, preloaded.get(message.pk))
+        recipients[message.pk] = (
+            signature if signature is not None and signature.status == SignatureStatus.PENDING else None
+        )
+    pending = {s.pk: s for s in recipients.values() if s is not None}
+    tokens = signature_confirmation_tokens_issue(signatures=list(pending.values()), using=using)
+    links: dict[int, IssuedLink] = {}
+    for message_id, signature in recipients.items():
+        # Two messages for one signature in a batch: one token, so the first mail's link is not
+        # replaced by the second's; both carry it.
+        token = tokens.get(signature.pk) if signature is not None else None
+        links[message_id] = IssuedLink(signature if token is not None else None, token)
+    return links
+
+
+def confirmation_render(message: OutboundEmail, preloaded: Any) -> EmailMessage | None:
+    """A fresh link per message; nothing to send if the signature was confirmed, invalidated
+    or replaced since it was read. In a batch the link was written beforehand (an
+    ``IssuedLink``); a message delivered alone writes its own here
+    (``signature_confirmation_token_issue``)."""
+    if isinstance(preloaded, IssuedLink):
+        signature, token = preloaded.signature, preloaded.token
+        if signature is None or token is None:
+            return None
+    else:
+        recipient = message_recipient(message, preloaded)
+        if recipient is None or recipient.status != SignatureStatus.PENDING:
+            return None
+        signature, token = recipient, signature_confirmation_token_issue(signature=recipient)
+        if token is None:
+            return None
+    with translation.override(signer_language(signature)):
+        return confirmation_message(signature, token)
+
+
+renders(K.SIGNATURE_CONFIRM, preload=recipients_preload, issue=confirmation_links_issue)(confirmation_render)
+
+
+def confirmation_message(signature: Signature, token: str) -> EmailMessage:
     link = absolute(reverse("signatures:confirm", args=[token]))
     templates: dict[str, str] = {
         SignatureKind.CREATOR: "confirm_creator",
