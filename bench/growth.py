@@ -112,8 +112,12 @@ def count_batches(stack, petition: int, sizes: list[int]) -> list[dict[str, floa
     """The integrator's (count job's) time for one batch of each size: pending signatures
     confirmed by SQL with their pending log entries (what the confirm request writes), then one
     log_integrate_batch, which appends them, stores tiles, signs a checkpoint and counts."""
-    for name in ("worker", "beat"):
-        os.killpg(stack.processes[name].pid, signal.SIGSTOP)  # our timing, not beat's, drains the queue
+    # Our timing, not beat's, drains the queue. Beat first, then the worker once its last tick
+    # is done: a worker stopped inside an integration would hold the log's lock, and every timed
+    # batch would find it taken and append nothing.
+    os.killpg(stack.processes["beat"].pid, signal.SIGSTOP)
+    time.sleep(5)
+    os.killpg(stack.processes["worker"].pid, signal.SIGSTOP)
     try:
         out = []
         for size in sizes:
@@ -131,6 +135,8 @@ def count_batches(stack, petition: int, sizes: list[int]) -> list[dict[str, floa
             )
             output = stack.manage("shell", "-c", code)
             _, applied, seconds = next(line for line in output.splitlines() if line.startswith("BATCH")).split()
+            if int(applied) == 0:
+                raise RuntimeError(f"a batch of {size} appended nothing: the log's lock is held elsewhere")
             out.append(
                 {
                     "batch": int(applied),
