@@ -10,6 +10,7 @@ its subject, body and links, whichever request or worker happens to send it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -18,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import translation
 
 from undersign.core.models import OutboundEmail
@@ -26,7 +27,7 @@ from undersign.core.outbox import Preload, message_text, renders
 from undersign.signatures.data_links import signer_data_link_issue
 from undersign.signatures.links import (
     data_link_check,
-    group_leave_args,
+    group_leave_check,
     petition_link_check,
     unsubscribe_token,
     withdraw_link_check,
@@ -61,26 +62,19 @@ def signer_message(template: str, signature: Signature, context: dict[str, objec
     erase the data we hold about your signature"); confirmations also carry the withdrawal
     link (``withdraw_url``). Each is the unsubscribe token with a keyed check of its own."""
     token = unsubscribe_token(tag=bytes(signature.dedup_tag))
-    unsubscribe = absolute(reverse("signatures:unsubscribe", args=[token]))
-    context = {
-        **context,
-        "SITE_NAME": settings.SITE_NAME,
-        "SITE_URL": settings.SITE_URL,
-        "petition": signature.petition,
-        # Not the petition's own address, which would name it: a link only its token opens.
-        "petition_url": absolute(reverse("signatures:petition_link", args=[token, petition_link_check(token=token)])),
-        "withdraw_url": absolute(reverse("signatures:withdraw", args=[token, withdraw_link_check(token=token)])),
-        "data_url": absolute(reverse("signatures:data_request", args=[token, data_link_check(token=token)])),
-        "unsubscribe_url": unsubscribe,
+    links = {
+        "token": token,
+        "petition_check": petition_link_check(token=token),
+        "withdraw_check": withdraw_link_check(token=token),
+        "data_check": data_link_check(token=token),
         # A member of a safety-in-numbers group may leave it until it is named: the page behind
         # the link says whether it still can.
-        "group_leave_url": absolute(
-            reverse("verification:group_leave", args=group_leave_args(tag=bytes(signature.dedup_tag)))
-        )
-        if signature.display == Display.GROUP
-        else None,
+        "group_check": group_leave_check(token=token) if signature.display == Display.GROUP else None,
     }
-    subject, body = message_text(f"emails/{template}.txt", context)
+    if template in _PRECOMPILED:
+        subject, body, unsubscribe = _precompiled_text(template, links, context, signature.petition)
+    else:
+        subject, body, unsubscribe = _signer_text(template, links, context, signature.petition)
     return EmailMessage(
         subject=subject,
         body=body,
@@ -91,6 +85,98 @@ def signer_message(template: str, signature: Signature, context: dict[str, objec
             "Auto-Submitted": "auto-generated",
         },
     )
+
+
+def _signer_text(
+    template: str, links: dict[str, str | None], context: dict[str, object], petition: object
+) -> tuple[str, str, str]:
+    """(subject, body, unsubscribe link) of ``signer_message``, rendered."""
+    token = links["token"]
+    unsubscribe = absolute(reverse("signatures:unsubscribe", args=[token]))
+    context = {
+        **context,
+        "SITE_NAME": settings.SITE_NAME,
+        "SITE_URL": settings.SITE_URL,
+        "petition": petition,
+        # Not the petition's own address, which would name it: a link only its token opens.
+        "petition_url": absolute(reverse("signatures:petition_link", args=[token, links["petition_check"]])),
+        "withdraw_url": absolute(reverse("signatures:withdraw", args=[token, links["withdraw_check"]])),
+        "data_url": absolute(reverse("signatures:data_request", args=[token, links["data_check"]])),
+        "unsubscribe_url": unsubscribe,
+        "group_leave_url": absolute(reverse("verification:group_leave", args=[token, links["group_check"]]))
+        if links["group_check"] is not None
+        else None,
+    }
+    subject, body = message_text(f"emails/{template}.txt", context)
+    return subject, body, unsubscribe
+
+
+# The templates of the mails sent by the hundred thousand (confirmations, "already signed"),
+# whose text depends on nothing but the language, the settings, whether the signer is in a
+# group and the strings handed to them (links): no petition field. Each is rendered once per
+# process and shape with markers in place of the links (``_precompiled_text``), then filled
+# in per message, which costs a small fraction of rendering and reversing five URLs.
+_PRECOMPILED = frozenset({"confirm_signature", "confirm_creator", "confirm_sponsor", "already_signed"})
+# Letters and digits only: ``reverse`` and the templates leave them as they are.
+_MARKER = re.compile(r"QqZ7x([a-z_]+)x7ZqQ")
+# A token or check as the link helpers make them (base64url), which ``reverse`` leaves as is.
+_URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
+_Parts = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+_frames: dict[tuple[object, ...], _Parts | None] = {}
+
+
+def _precompiled_text(
+    template: str, links: dict[str, str | None], context: dict[str, object], petition: object
+) -> tuple[str, str, str]:
+    """``_signer_text`` from the template's frame for this language and shape. Values that are
+    not strings are part of the shape (a number of days); a message whose strings are not
+    plain tokens and single-line text, or whose frame would not give the rendered text (checked
+    on each frame's first message), is rendered."""
+    values = {**links, **{name: value for name, value in context.items() if isinstance(value, str)}}
+    fixed = tuple(sorted((name, value) for name, value in context.items() if not isinstance(value, str)))
+    if not all(
+        value is None or (_URL_SAFE.fullmatch(value) if name in links else "\n" not in value)
+        for name, value in values.items()
+    ):
+        return _signer_text(template, links, context, petition)
+    key = (
+        template,
+        translation.get_language(),
+        tuple(name for name, value in values.items() if not value),  # what {% if %} sees
+        fixed,
+        settings.SITE_NAME,
+        settings.SITE_URL,
+        tuple(settings.SITE_URLS),
+        get_script_prefix(),
+        get_urlconf(),
+    )
+    try:
+        frame = _frames[key]
+    except KeyError:
+        pass
+    except TypeError:
+        return _signer_text(template, links, context, petition)
+    else:
+        if frame is None:
+            return _signer_text(template, links, context, petition)
+        return _fill(frame[0], values), _fill(frame[1], values), _fill(frame[2], values)
+    markers = {name: None if value is None else f"QqZ7x{name}x7ZqQ" for name, value in values.items()}
+    marked = _signer_text(
+        template,
+        {name: markers[name] for name in links},
+        {**context, **{name: markers[name] for name in context if isinstance(context[name], str)}},
+        None,
+    )
+    frame = tuple(tuple(_MARKER.split(text)) for text in marked)  # type: ignore[assignment]
+    rendered = _signer_text(template, links, context, petition)
+    filled = tuple(_fill(parts, values) for parts in frame)  # type: ignore[union-attr]
+    _frames[key] = frame if filled == rendered else None
+    return rendered
+
+
+def _fill(parts: tuple[str, ...], values: dict[str, str | None]) -> str:
+    # ``re.split`` with a group: literal text at even positions, a marker's name at odd ones.
+    return "".join(part if n % 2 == 0 else values[part] or "" for n, part in enumerate(parts))
 
 
 def recipients_preload(messages: list[OutboundEmail]) -> dict[int, Signature]:
