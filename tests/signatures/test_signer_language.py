@@ -61,6 +61,7 @@ def rendered(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     # Frames made by earlier tests would spare a render (signatures.emails._precompiled_text):
     # each frame is rendered once here, in the language of the first mail that needs it.
     monkeypatch.setattr(emails, "_frames", {})
+    monkeypatch.setattr(emails, "_url_frames", {})
     return seen
 
 

@@ -20,13 +20,13 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.mail.message import (
-    DNS_NAME,
     RFC5322_EMAIL_LINE_LENGTH_LIMIT,
     EmailMessage,
     forbid_multi_line_headers,
     make_msgid,
     sanitize_address,
 )
+from django.core.mail.utils import DNS_NAME
 
 _POLICY = email_policy.compat32.clone(linesep="\r\n")
 _NEWLINES = re.compile(r"\r\n|\r|\n")  # email.generator's NLCRE
@@ -95,7 +95,7 @@ def email_wire(email: EmailMessage) -> tuple[str, list[str], bytes] | None:
     lowered = {name.lower() for name in headers}
     if lowered & {"from", "to", "cc", "reply-to", "date", "message-id", "subject"} or "\n" in email.subject:
         return None
-    body = email.body
+    body = str(email.body)
     if any(len(line.encode(errors="surrogateescape")) > RFC5322_EMAIL_LINE_LENGTH_LIMIT for line in body.splitlines()):
         return None  # Django switches to quoted-printable
     to = str(email.to[0])

@@ -48,6 +48,34 @@ def absolute(path: str) -> str:
     return settings.SITE_URL + path
 
 
+# Letters and digits only: ``reverse`` and the templates leave them as they are.
+_MARKER = re.compile(r"QqZ7x([a-z_]+)x7ZqQ")
+# A token or check as the link helpers make them (base64url), which ``reverse`` leaves as is.
+_URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
+_url_frames: dict[tuple[object, ...], tuple[str, ...] | None] = {}
+
+
+def absolute_link(name: str, *args: str) -> str:
+    """``absolute(reverse(name, args=args))``, from the URL reversed once per process, language
+    and name with markers for its arguments, when they are tokens (checked against ``reverse``
+    on the first)."""
+    if len(args) > len(_ARGS):
+        return absolute(reverse(name, args=list(args)))
+    key = (name, len(args), translation.get_language(), get_script_prefix(), get_urlconf(), settings.SITE_URL)
+    frame = _url_frames.get(key)
+    if frame is not None and all(_URL_SAFE.fullmatch(arg) for arg in args):
+        return _fill(frame, dict(zip(_ARGS, args, strict=False)))
+    url = absolute(reverse(name, args=list(args)))
+    if key not in _url_frames and all(_URL_SAFE.fullmatch(arg) for arg in args):
+        marked = absolute(reverse(name, args=[f"QqZ7x{arg}x7ZqQ" for arg in _ARGS[: len(args)]]))
+        parts = tuple(_MARKER.split(marked))
+        _url_frames[key] = parts if _fill(parts, dict(zip(_ARGS, args, strict=False))) == url else None
+    return url
+
+
+_ARGS = ("a", "b", "c", "d")
+
+
 def signer_message(template: str, signature: Signature, context: dict[str, object]) -> EmailMessage:
     """The e-mail ``emails/<template>.txt`` (subject on its first line) to ``signature``'s
     signer, with the one-click unsubscribe headers every message carries.
@@ -62,15 +90,16 @@ def signer_message(template: str, signature: Signature, context: dict[str, objec
     erase the data we hold about your signature"); confirmations also carry the withdrawal
     link (``withdraw_url``). Each is the unsubscribe token with a keyed check of its own."""
     token = unsubscribe_token(tag=bytes(signature.dedup_tag))
-    links = {
+    links: dict[str, str] = {
         "token": token,
         "petition_check": petition_link_check(token=token),
         "withdraw_check": withdraw_link_check(token=token),
         "data_check": data_link_check(token=token),
+    }
+    if signature.display == Display.GROUP:
         # A member of a safety-in-numbers group may leave it until it is named: the page behind
         # the link says whether it still can.
-        "group_check": group_leave_check(token=token) if signature.display == Display.GROUP else None,
-    }
+        links["group_check"] = group_leave_check(token=token)
     if template in _PRECOMPILED:
         subject, body, unsubscribe = _precompiled_text(template, links, context, signature.petition)
     else:
@@ -88,23 +117,23 @@ def signer_message(template: str, signature: Signature, context: dict[str, objec
 
 
 def _signer_text(
-    template: str, links: dict[str, str | None], context: dict[str, object], petition: object
+    template: str, links: dict[str, str], context: dict[str, object], petition: object
 ) -> tuple[str, str, str]:
     """(subject, body, unsubscribe link) of ``signer_message``, rendered."""
     token = links["token"]
-    unsubscribe = absolute(reverse("signatures:unsubscribe", args=[token]))
+    unsubscribe = absolute_link("signatures:unsubscribe", token)
     context = {
         **context,
         "SITE_NAME": settings.SITE_NAME,
         "SITE_URL": settings.SITE_URL,
         "petition": petition,
         # Not the petition's own address, which would name it: a link only its token opens.
-        "petition_url": absolute(reverse("signatures:petition_link", args=[token, links["petition_check"]])),
-        "withdraw_url": absolute(reverse("signatures:withdraw", args=[token, links["withdraw_check"]])),
-        "data_url": absolute(reverse("signatures:data_request", args=[token, links["data_check"]])),
+        "petition_url": absolute_link("signatures:petition_link", token, links["petition_check"]),
+        "withdraw_url": absolute_link("signatures:withdraw", token, links["withdraw_check"]),
+        "data_url": absolute_link("signatures:data_request", token, links["data_check"]),
         "unsubscribe_url": unsubscribe,
-        "group_leave_url": absolute(reverse("verification:group_leave", args=[token, links["group_check"]]))
-        if links["group_check"] is not None
+        "group_leave_url": absolute_link("verification:group_leave", token, links["group_check"])
+        if "group_check" in links
         else None,
     }
     subject, body = message_text(f"emails/{template}.txt", context)
@@ -117,32 +146,26 @@ def _signer_text(
 # process and shape with markers in place of the links (``_precompiled_text``), then filled
 # in per message, which costs a small fraction of rendering and reversing five URLs.
 _PRECOMPILED = frozenset({"confirm_signature", "confirm_creator", "confirm_sponsor", "already_signed"})
-# Letters and digits only: ``reverse`` and the templates leave them as they are.
-_MARKER = re.compile(r"QqZ7x([a-z_]+)x7ZqQ")
-# A token or check as the link helpers make them (base64url), which ``reverse`` leaves as is.
-_URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
 _Parts = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 _frames: dict[tuple[object, ...], _Parts | None] = {}
 
 
 def _precompiled_text(
-    template: str, links: dict[str, str | None], context: dict[str, object], petition: object
+    template: str, links: dict[str, str], context: dict[str, object], petition: object
 ) -> tuple[str, str, str]:
     """``_signer_text`` from the template's frame for this language and shape. Values that are
     not strings are part of the shape (a number of days); a message whose strings are not
     plain tokens and single-line text, or whose frame would not give the rendered text (checked
     on each frame's first message), is rendered."""
-    values = {**links, **{name: value for name, value in context.items() if isinstance(value, str)}}
+    values: dict[str, str] = {**links, **{name: value for name, value in context.items() if isinstance(value, str)}}
     fixed = tuple(sorted((name, value) for name, value in context.items() if not isinstance(value, str)))
-    if not all(
-        value is None or (_URL_SAFE.fullmatch(value) if name in links else "\n" not in value)
-        for name, value in values.items()
-    ):
+    if not all(_URL_SAFE.fullmatch(value) if name in links else "\n" not in value for name, value in values.items()):
         return _signer_text(template, links, context, petition)
     key = (
         template,
         translation.get_language(),
         tuple(name for name, value in values.items() if not value),  # what {% if %} sees
+        tuple(links),
         fixed,
         settings.SITE_NAME,
         settings.SITE_URL,
@@ -160,7 +183,7 @@ def _precompiled_text(
         if frame is None:
             return _signer_text(template, links, context, petition)
         return _fill(frame[0], values), _fill(frame[1], values), _fill(frame[2], values)
-    markers = {name: None if value is None else f"QqZ7x{name}x7ZqQ" for name, value in values.items()}
+    markers = {name: f"QqZ7x{name}x7ZqQ" for name in values}
     marked = _signer_text(
         template,
         {name: markers[name] for name in links},
@@ -174,9 +197,9 @@ def _precompiled_text(
     return rendered
 
 
-def _fill(parts: tuple[str, ...], values: dict[str, str | None]) -> str:
+def _fill(parts: tuple[str, ...], values: dict[str, str]) -> str:
     # ``re.split`` with a group: literal text at even positions, a marker's name at odd ones.
-    return "".join(part if n % 2 == 0 else values[part] or "" for n, part in enumerate(parts))
+    return "".join(part if n % 2 == 0 else values[part] for n, part in enumerate(parts))
 
 
 def recipients_preload(messages: list[OutboundEmail]) -> dict[int, Signature]:
@@ -291,7 +314,7 @@ renders(K.SIGNATURE_CONFIRM, preload=recipients_preload, issue=confirmation_link
 
 
 def confirmation_message(signature: Signature, token: str) -> EmailMessage:
-    link = absolute(reverse("signatures:confirm", args=[token]))
+    link = absolute_link("signatures:confirm", token)
     templates: dict[str, str] = {
         SignatureKind.CREATOR: "confirm_creator",
         SignatureKind.SPONSOR: "confirm_sponsor",
