@@ -24,6 +24,7 @@ from django.utils import translation
 
 from undersign.core.models import OutboundEmail
 from undersign.core.outbox import Preload, message_text, renders
+from undersign.petitions.models import Petition
 from undersign.signatures.data_links import signer_data_link_issue
 from undersign.signatures.links import (
     data_link_check,
@@ -32,7 +33,6 @@ from undersign.signatures.links import (
     unsubscribe_token,
     withdraw_link_check,
 )
-from undersign.petitions.models import Petition
 from undersign.signatures.models import Display, Signature, SignatureKind, SignatureStatus
 from undersign.signatures.personal_data import signer_email, signer_language
 from undersign.signatures.selectors import creator_signature, sponsors_confirmed
