@@ -207,9 +207,7 @@ def recipients_preload(messages: list[OutboundEmail]) -> dict[int, Signature]:
     """The signatures of a delivery run's messages, in one query, and their petitions in
     another: a batch's mails mostly tell of one petition, read and built once instead of once
     per row (renderers only read it)."""
-    signatures = list(
-        Signature.objects.filter(pk__in=[m.signature_id for m in messages if m.signature_id is not None])
-    )
+    signatures = list(Signature.objects.filter(pk__in=[m.signature_id for m in messages if m.signature_id is not None]))
     petitions = Petition.objects.in_bulk({signature.petition_id for signature in signatures})
     by_id: dict[int, Signature] = {}
     for signature in signatures:
