@@ -10,6 +10,7 @@ its subject, body and links, whichever request or worker happens to send it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -18,15 +19,16 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import translation
 
 from undersign.core.models import OutboundEmail
 from undersign.core.outbox import Preload, message_text, renders
+from undersign.petitions.models import Petition
 from undersign.signatures.data_links import signer_data_link_issue
 from undersign.signatures.links import (
     data_link_check,
-    group_leave_args,
+    group_leave_check,
     petition_link_check,
     unsubscribe_token,
     withdraw_link_check,
@@ -47,6 +49,34 @@ def absolute(path: str) -> str:
     return settings.SITE_URL + path
 
 
+# Letters and digits only: ``reverse`` and the templates leave them as they are.
+_MARKER = re.compile(r"QqZ7x([a-z_]+)x7ZqQ")
+# A token or check as the link helpers make them (base64url), which ``reverse`` leaves as is.
+_URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
+_url_frames: dict[tuple[object, ...], tuple[str, ...] | None] = {}
+
+
+def absolute_link(name: str, *args: str) -> str:
+    """``absolute(reverse(name, args=args))``, from the URL reversed once per process, language
+    and name with markers for its arguments, when they are tokens (checked against ``reverse``
+    on the first)."""
+    if len(args) > len(_ARGS):
+        return absolute(reverse(name, args=list(args)))
+    key = (name, len(args), translation.get_language(), get_script_prefix(), get_urlconf(), settings.SITE_URL)
+    frame = _url_frames.get(key)
+    if frame is not None and all(_URL_SAFE.fullmatch(arg) for arg in args):
+        return _fill(frame, dict(zip(_ARGS, args, strict=False)))
+    url = absolute(reverse(name, args=list(args)))
+    if key not in _url_frames and all(_URL_SAFE.fullmatch(arg) for arg in args):
+        marked = absolute(reverse(name, args=[f"QqZ7x{arg}x7ZqQ" for arg in _ARGS[: len(args)]]))
+        parts = tuple(_MARKER.split(marked))
+        _url_frames[key] = parts if _fill(parts, dict(zip(_ARGS, args, strict=False))) == url else None
+    return url
+
+
+_ARGS = ("a", "b", "c", "d")
+
+
 def signer_message(template: str, signature: Signature, context: dict[str, object]) -> EmailMessage:
     """The e-mail ``emails/<template>.txt`` (subject on its first line) to ``signature``'s
     signer, with the one-click unsubscribe headers every message carries.
@@ -61,26 +91,20 @@ def signer_message(template: str, signature: Signature, context: dict[str, objec
     erase the data we hold about your signature"); confirmations also carry the withdrawal
     link (``withdraw_url``). Each is the unsubscribe token with a keyed check of its own."""
     token = unsubscribe_token(tag=bytes(signature.dedup_tag))
-    unsubscribe = absolute(reverse("signatures:unsubscribe", args=[token]))
-    context = {
-        **context,
-        "SITE_NAME": settings.SITE_NAME,
-        "SITE_URL": settings.SITE_URL,
-        "petition": signature.petition,
-        # Not the petition's own address, which would name it: a link only its token opens.
-        "petition_url": absolute(reverse("signatures:petition_link", args=[token, petition_link_check(token=token)])),
-        "withdraw_url": absolute(reverse("signatures:withdraw", args=[token, withdraw_link_check(token=token)])),
-        "data_url": absolute(reverse("signatures:data_request", args=[token, data_link_check(token=token)])),
-        "unsubscribe_url": unsubscribe,
+    links: dict[str, str] = {
+        "token": token,
+        "petition_check": petition_link_check(token=token),
+        "withdraw_check": withdraw_link_check(token=token),
+        "data_check": data_link_check(token=token),
+    }
+    if signature.display == Display.GROUP:
         # A member of a safety-in-numbers group may leave it until it is named: the page behind
         # the link says whether it still can.
-        "group_leave_url": absolute(
-            reverse("verification:group_leave", args=group_leave_args(tag=bytes(signature.dedup_tag)))
-        )
-        if signature.display == Display.GROUP
-        else None,
-    }
-    subject, body = message_text(f"emails/{template}.txt", context)
+        links["group_check"] = group_leave_check(token=token)
+    if template in _PRECOMPILED:
+        subject, body, unsubscribe = _precompiled_text(template, links, context, signature.petition)
+    else:
+        subject, body, unsubscribe = _signer_text(template, links, context, signature.petition)
     return EmailMessage(
         subject=subject,
         body=body,
@@ -93,14 +117,103 @@ def signer_message(template: str, signature: Signature, context: dict[str, objec
     )
 
 
-def recipients_preload(messages: list[OutboundEmail]) -> dict[int, Signature]:
-    """The signatures (with their petitions) of a delivery run's messages, in one query."""
-    by_id = {
-        signature.pk: signature
-        for signature in Signature.objects.select_related("petition").filter(
-            pk__in=[m.signature_id for m in messages if m.signature_id is not None]
-        )
+def _signer_text(
+    template: str, links: dict[str, str], context: dict[str, object], petition: object
+) -> tuple[str, str, str]:
+    """(subject, body, unsubscribe link) of ``signer_message``, rendered."""
+    token = links["token"]
+    unsubscribe = absolute_link("signatures:unsubscribe", token)
+    context = {
+        **context,
+        "SITE_NAME": settings.SITE_NAME,
+        "SITE_URL": settings.SITE_URL,
+        "petition": petition,
+        # Not the petition's own address, which would name it: a link only its token opens.
+        "petition_url": absolute_link("signatures:petition_link", token, links["petition_check"]),
+        "withdraw_url": absolute_link("signatures:withdraw", token, links["withdraw_check"]),
+        "data_url": absolute_link("signatures:data_request", token, links["data_check"]),
+        "unsubscribe_url": unsubscribe,
+        "group_leave_url": absolute_link("verification:group_leave", token, links["group_check"])
+        if "group_check" in links
+        else None,
     }
+    subject, body = message_text(f"emails/{template}.txt", context)
+    return subject, body, unsubscribe
+
+
+# The templates of the mails sent by the hundred thousand (confirmations, "already signed"),
+# whose text depends on nothing but the language, the settings, whether the signer is in a
+# group and the strings handed to them (links): no petition field. Each is rendered once per
+# process and shape with markers in place of the links (``_precompiled_text``), then filled
+# in per message, which costs a small fraction of rendering and reversing five URLs.
+_PRECOMPILED = frozenset({"confirm_signature", "confirm_creator", "confirm_sponsor", "already_signed"})
+_Parts = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+_frames: dict[tuple[object, ...], _Parts | None] = {}
+
+
+def _precompiled_text(
+    template: str, links: dict[str, str], context: dict[str, object], petition: object
+) -> tuple[str, str, str]:
+    """``_signer_text`` from the template's frame for this language and shape. Values that are
+    not strings are part of the shape (a number of days); a message whose strings are not
+    plain tokens and single-line text, or whose frame would not give the rendered text (checked
+    on each frame's first message), is rendered."""
+    values: dict[str, str] = {**links, **{name: value for name, value in context.items() if isinstance(value, str)}}
+    fixed = tuple(sorted((name, value) for name, value in context.items() if not isinstance(value, str)))
+    if not all(_URL_SAFE.fullmatch(value) if name in links else "\n" not in value for name, value in values.items()):
+        return _signer_text(template, links, context, petition)
+    key = (
+        template,
+        translation.get_language(),
+        tuple(name for name, value in values.items() if not value),  # what {% if %} sees
+        tuple(links),
+        fixed,
+        settings.SITE_NAME,
+        settings.SITE_URL,
+        tuple(settings.SITE_URLS),
+        get_script_prefix(),
+        get_urlconf(),
+    )
+    try:
+        frame = _frames[key]
+    except KeyError:
+        pass
+    except TypeError:
+        return _signer_text(template, links, context, petition)
+    else:
+        if frame is None:
+            return _signer_text(template, links, context, petition)
+        return _fill(frame[0], values), _fill(frame[1], values), _fill(frame[2], values)
+    markers = {name: f"QqZ7x{name}x7ZqQ" for name in values}
+    marked = _signer_text(
+        template,
+        {name: markers[name] for name in links},
+        {**context, **{name: markers[name] for name in context if isinstance(context[name], str)}},
+        None,
+    )
+    frame = tuple(tuple(_MARKER.split(text)) for text in marked)  # type: ignore[assignment]
+    rendered = _signer_text(template, links, context, petition)
+    filled = tuple(_fill(parts, values) for parts in frame)  # type: ignore[union-attr]
+    _frames[key] = frame if filled == rendered else None
+    return rendered
+
+
+def _fill(parts: tuple[str, ...], values: dict[str, str]) -> str:
+    # ``re.split`` with a group: literal text at even positions, a marker's name at odd ones.
+    return "".join(part if n % 2 == 0 else values[part] for n, part in enumerate(parts))
+
+
+def recipients_preload(messages: list[OutboundEmail]) -> dict[int, Signature]:
+    """The signatures of a delivery run's messages, in one query, and their petitions in
+    another: a batch's mails mostly tell of one petition, read and built once instead of once
+    per row (renderers only read it)."""
+    signatures = list(Signature.objects.filter(pk__in=[m.signature_id for m in messages if m.signature_id is not None]))
+    petitions = Petition.objects.in_bulk({signature.petition_id for signature in signatures})
+    by_id: dict[int, Signature] = {}
+    for signature in signatures:
+        if signature.petition_id in petitions:
+            signature.petition = petitions[signature.petition_id]
+            by_id[signature.pk] = signature
     return {m.pk: by_id[m.signature_id] for m in messages if m.signature_id in by_id}
 
 
@@ -205,7 +318,7 @@ renders(K.SIGNATURE_CONFIRM, preload=recipients_preload, issue=confirmation_link
 
 
 def confirmation_message(signature: Signature, token: str) -> EmailMessage:
-    link = absolute(reverse("signatures:confirm", args=[token]))
+    link = absolute_link("signatures:confirm", token)
     templates: dict[str, str] = {
         SignatureKind.CREATOR: "confirm_creator",
         SignatureKind.SPONSOR: "confirm_sponsor",
