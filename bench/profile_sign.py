@@ -16,6 +16,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.stack import Stack  # noqa: E402
 
 
+PROVIDERS = ("gmail.com", "yandex.ru", "mail.ru", "outlook.com", "yahoo.com")
+
+
+def client_address(n: int) -> str:
+    k = n % 16384
+    return f"{11 + k // 65536}.{k // 256 % 256}.{k % 256}.{1 + n % 254}"
+
+
 def profile_delivery(messages: int, sign, profiler_class) -> None:
     """The worker's side: render and send ``messages`` confirmation e-mails (to Django's
     in-memory backend, so SMTP itself is left out)."""
@@ -60,7 +68,8 @@ def profile_confirm(requests: int, sign, client, token: str, profiler_class) -> 
     for n, link in enumerate(links):
         assert client.get(link).status_code == 200
         commitment = hashlib.sha256(f"profile {n}".encode()).hexdigest()
-        response = client.post(link, {"csrfmiddlewaretoken": token, "commitment": commitment})
+        data = {"csrfmiddlewaretoken": token, "commitment": commitment}
+        response = client.post(link, data, HTTP_X_FORWARDED_FOR=client_address(n))
         assert response.status_code == 200, response.status_code
     profiler.stop()
     print(profiler.output_text(unicode=False, color=False, show_all=bool(os.environ.get("PROFILE_ALL"))))
@@ -78,7 +87,14 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path(__file__).resolve().parents[1] / "data" / "bench-profile")
     parser.add_argument("--redis-db", type=int, default=5)
     args = parser.parse_args()
-    stack = Stack(database=args.database, workdir=args.workdir, redis_db=args.redis_db)
+    # As bench/run has it: clients' addresses from X-Forwarded-For, the sign path's limits on. Without
+    # them every request came from 127.0.0.1 and, past the hard limit, was refused and stored nothing.
+    stack = Stack(
+        database=args.database,
+        workdir=args.workdir,
+        redis_db=args.redis_db,
+        settings={"BEHIND_TLS_PROXY": "true", "TRUSTED_PROXY_HOPS": "1", "SIGN_LIMITS_ENABLED": "true"},
+    )
     stack.prepare()
     os.environ.update(stack.env())
     import django
@@ -97,9 +113,11 @@ def main() -> None:
             response = client.get(f"/petitions/{petition}/count.json")
             assert response.status_code == 200, response.status_code
             return
-        data = {"csrfmiddlewaretoken": token, "name": f"Profile {n}", "email": f"p{n}@bench.example"}
+        # The addresses and networks of bench/lua/common.lua: large providers, a new /24 each time.
+        provider = PROVIDERS[n % len(PROVIDERS)]
+        data = {"csrfmiddlewaretoken": token, "name": f"Profile {n}", "email": f"p{n}@{provider}"}
         data |= {"region": "E12000001", "display": "counted"}
-        response = client.post(f"/en/petitions/{petition}/sign/", data)
+        response = client.post(f"/en/petitions/{petition}/sign/", data, HTTP_X_FORWARDED_FOR=client_address(n))
         assert response.status_code == 302, response.status_code
 
     for n in range(100):  # warm-up
