@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy
 
 from undersign.core.batches import batches_run, batches_update
+from undersign.core.compiled import OneRow
 from undersign.core.crypto import dedup_tag, token_digest
 from undersign.core.errors import Refusal
 from undersign.core.models import OutboundEmail
@@ -286,6 +287,17 @@ def signature_confirmation_token_issue(*, signature: Signature) -> str | None:
     return token if updated else None
 
 
+# Compiled once (``core.compiled``), at the first confirmation: by then every app has registered
+# its relations. The confirm GET and POST both read it.
+_SIGNATURE_BY_LINK = OneRow(
+    Signature,
+    lambda digest: Signature.objects.select_related("petition", *confirmation_related()).filter(
+        token_digest=digest, status=SignatureStatus.PENDING
+    ),
+    samples=(b"\x00" * 32, b"\x01" * 32),
+)
+
+
 def signature_for_link(*, token: str) -> Signature:
     """The pending signature an e-mailed confirmation link names, found by its token's digest
     (unique), if the link is still good. Its petition, and the relations higher apps
@@ -293,12 +305,7 @@ def signature_for_link(*, token: str) -> Signature:
     or unknown link raises the same ``InvalidLink``: a spent link shows nothing."""
     if not token or len(token) > 200:
         raise InvalidLink
-    related = ("petition", *confirmation_related())
-    signature = (
-        Signature.objects.select_related(*related)
-        .filter(token_digest=token_digest(token), status=SignatureStatus.PENDING)
-        .first()
-    )
+    signature = _SIGNATURE_BY_LINK.get(token_digest(token))
     if signature is None or signature.token_sent_at is None:
         raise InvalidLink
     if timezone.now() > signature.token_sent_at + timedelta(days=settings.CONFIRMATION_LINK_DAYS):
