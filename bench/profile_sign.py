@@ -16,7 +16,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.stack import Stack  # noqa: E402
 
-
 # Posted as a browser and wrk post a form (the test client's default is multipart).
 FORM = "application/x-www-form-urlencoded"
 PROVIDERS = ("gmail.com", "yandex.ru", "mail.ru", "outlook.com", "yahoo.com")
@@ -120,9 +119,9 @@ def main() -> None:
         provider = PROVIDERS[n % len(PROVIDERS)]
         data = {"csrfmiddlewaretoken": token, "name": f"Profile {n}", "email": f"p{n}@{provider}"}
         data |= {"region": "E12000001", "display": "counted"}
-        response = client.post(
-            f"/en/petitions/{petition}/sign/", urlencode(data), content_type=FORM, HTTP_X_FORWARDED_FOR=client_address(n)
-        )
+        address = client_address(n)
+        path = f"/en/petitions/{petition}/sign/"
+        response = client.post(path, urlencode(data), content_type=FORM, HTTP_X_FORWARDED_FOR=address)
         assert response.status_code == 302, response.status_code
 
     for n in range(100):  # warm-up
