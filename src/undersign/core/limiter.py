@@ -182,6 +182,13 @@ def limit_take_all(*, takes: Sequence[tuple[Rule, Sequence[Part]]]) -> bool:
     charged for a use that does not happen). True only if every rule allowed it. On Redis
     one round trip (a Lua script, atomic); in process memory, the cache's own calls. Fails
     open, as every counter here: while the cache is unreachable the use is allowed."""
+    return limit_take_counted(takes=takes)[0]
+
+
+def limit_take_counted(*, takes: Sequence[tuple[Rule, Sequence[Part]]]) -> tuple[bool, int]:
+    """``limit_take_all``, also saying how many of ``takes`` (from the first) this use was
+    counted against, for ``limit_give_back``: all of them when allowed, up to the refusing one
+    when refused, none while the cache is unreachable."""
     keys = [limit_key(rule=rule, parts=parts) for rule, parts in takes]
     try:
         backend = caches["default"]
@@ -201,8 +208,42 @@ def limit_take_all(*, takes: Sequence[tuple[Rule, Sequence[Part]]]) -> bool:
         # Open, not closed: a Redis outage must not stop confirmation e-mails for everyone (nor
         # turn a stored signature into an error page); floods are possible only while it lasts.
         log.warning("limiter unavailable, allowing: %s", type(error).__name__)
-        return True
+        return True, 0
     if refused_at:
         log.info("limit reached: %s", takes[refused_at - 1][0].scope)
-        return False
-    return True
+        return False, refused_at
+    return True, len(takes)
+
+
+# Gives back one use of each counter that still exists: one that expired meanwhile is not made
+# again (a DECR would make it at -1, without an expiry).
+_GIVE_BACK_LUA = """
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('DECR', key)
+  end
+end
+return 0
+"""
+
+
+def limit_give_back(*, takes: Sequence[tuple[Rule, Sequence[Part]]]) -> None:
+    """Undo one use of each of ``takes``, counted for something that then did not happen
+    (``limit_take_counted`` says how many were). Best effort: with the cache unreachable the
+    uses stay counted, which only makes the limits tighter until their windows end."""
+    keys = [limit_key(rule=rule, parts=parts) for rule, parts in takes]
+    if not keys:
+        return
+    try:
+        backend = caches["default"]
+        if isinstance(backend, RedisCache):
+            full = [backend.make_and_validate_key(key) for key in keys]
+            _script(backend, "_undersign_give_back", _GIVE_BACK_LUA)(keys=full, args=[])
+            return
+        for key in keys:
+            try:
+                cache.decr(key)
+            except ValueError:  # expired meanwhile: nothing to give back
+                pass
+    except Exception as error:  # noqa: BLE001 - the cache (Redis) is down
+        log.warning("limiter unavailable, not given back: %s", type(error).__name__)

@@ -2,7 +2,8 @@
 leaving a safety-in-numbers group.
 
 The signing path is the hot path (docs/architecture.md): a sign request does one INSERT of the
-signature (``ON CONFLICT DO NOTHING`` on the dedup tag) and one INSERT into the outbox; a
+signature (``ON CONFLICT DO NOTHING`` on the dedup tag) and one INSERT into the outbox, on
+PostgreSQL as one statement (a data-modifying CTE, its own transaction); a
 confirmation one guarded UPDATE and one INSERT of a pending transparency-log entry, which the
 log's integrator appends and counts in batches (``transparency.services``).
 """
@@ -26,11 +27,11 @@ from undersign.core.compiled import OneRow
 from undersign.core.crypto import dedup_tag, token_digest
 from undersign.core.errors import Refusal
 from undersign.core.models import OutboundEmail
-from undersign.core.outbox import outbox_add, outbox_unsent_forget
+from undersign.core.outbox import outbox_add, outbox_added, outbox_unsent_forget
 from undersign.petitions.models import Petition, PetitionState, Transition
 from undersign.petitions.services import notify_creator, petition_mark_sponsored, petition_validate
 from undersign.signatures.links import unsubscribe_digest
-from undersign.signatures.mail_limits import mail_allowed
+from undersign.signatures.mail_limits import MailTaken, mail_allowed, mail_give_back, mail_taken
 from undersign.signatures.models import WITHDRAWN, Display, Signature, SignatureKind, SignatureStatus, SignerDataLink
 from undersign.signatures.personal_data import signer_fields_seal, signer_name_seal
 from undersign.signatures.signals import confirmation_related, signature_confirmed, signatures_status_changed
@@ -165,9 +166,9 @@ _INSERT_COLUMNS = (
 )
 
 
-def _insert_signature(values: dict[str, object]) -> int | None:
-    """One INSERT that yields to an existing signature by the same person instead of failing:
-    no savepoint, no second round trip on the common path."""
+def _insert_sql(values: dict[str, object]) -> tuple[str, list[object]]:
+    """The signature's INSERT, yielding to an existing signature by the same person instead of
+    failing (no savepoint), and returning the new row's id."""
     table = connection.ops.quote_name(Signature._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in _INSERT_COLUMNS)
     fields = {f.column: f for f in Signature._meta.concrete_fields}
@@ -177,10 +178,42 @@ def _insert_signature(values: dict[str, object]) -> int | None:
         f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608 - names are ours
         'ON CONFLICT ("petition_id", "dedup_tag") DO NOTHING RETURNING "id"'
     )
+    return sql, params
+
+
+def _insert_signature(values: dict[str, object]) -> int | None:
+    sql, params = _insert_sql(values)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return None if row is None else int(row[0])
+
+
+def _insert_signature_and_message(
+    values: dict[str, object], *, message_kind: str | None
+) -> tuple[int, int | None] | None:
+    """PostgreSQL: the signature's INSERT and, for a new row, its outbox message's, as one
+    statement (a data-modifying CTE: atomic on its own, so no BEGIN or COMMIT either): the sign
+    request's writes in one round trip. (signature id, message id or None), or None where the
+    person had signed already (nothing written)."""
+    sql, params = _insert_sql(values)
+    if message_kind is None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        return None if row is None else (int(row[0]), None)
+    outbox = connection.ops.quote_name(OutboundEmail._meta.db_table)
+    sql = (
+        f"WITH s AS ({sql}), m AS ("  # noqa: S608 - names are ours
+        f'INSERT INTO {outbox} ("kind", "signature_id", "petition_id", "created_at", "sent_at", "attempts", '
+        '"last_error") SELECT %s, s."id", %s, %s, NULL, 0, \'\' FROM s RETURNING "id") '
+        'SELECT s."id", m."id" FROM s, m'
+    )
+    params += [message_kind, values["petition_id"], values["created_at"]]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else (int(row[0]), int(row[1]))
 
 
 def signature_create(
@@ -218,42 +251,61 @@ def signature_create(
         ip_address=details.ip_address,
         language=details.language or translation.get_language(),
     )
-    with transaction.atomic():
-        signature_id = _insert_signature(
-            {
-                "petition_id": petition.pk,
-                "kind": kind,
-                "status": status,
-                "dedup_tag": tag,
-                **sealed,
-                "region": details.region,
-                "display": details.display,
-                "notify_updates": details.notify_updates,
-                "unsubscribe_digest": unsubscribe_digest(tag=tag),
-                "created_at": now,
-                "updated_at": now,
-                "invalidation_reason": "",
-                "hold_reason": hold_reason,
-            }
-        )
-        if signature_id is not None:
-            # Over the limit the signature is kept all the same (without a link yet): the owner
-            # signing again later, under the limit, gets one, and the page must not differ.
-            if not held and mail_allowed(petition_uuid=petition.uuid, email=details.email):
-                outbox_add(
-                    kind=OutboundEmail.Kind.SIGNATURE_CONFIRM, petition_id=petition.pk, signature_id=signature_id
-                )
+    values = {
+        "petition_id": petition.pk,
+        "kind": kind,
+        "status": status,
+        "dedup_tag": tag,
+        **sealed,
+        "region": details.region,
+        "display": details.display,
+        "notify_updates": details.notify_updates,
+        "unsubscribe_digest": unsubscribe_digest(tag=tag),
+        "created_at": now,
+        "updated_at": now,
+        "invalidation_reason": "",
+        "hold_reason": hold_reason,
+    }
+    taken: MailTaken | None = None
+    if connection.vendor == "postgresql":
+        # Its confirmation mail is counted first, so that the row and its message are one
+        # statement; over the limit the signature is kept all the same (without a link yet): the
+        # owner signing again later, under the limit, gets one, and the page must not differ.
+        taken = None if held else mail_taken(petition_uuid=petition.uuid, email=details.email)
+        message_kind = OutboundEmail.Kind.SIGNATURE_CONFIRM if taken is not None and taken.allowed else None
+        written = _insert_signature_and_message(values, message_kind=message_kind)
+        if written is not None:
+            signature_id, message_id = written
+            if message_id is not None:
+                outbox_added(message_id=message_id)
             return SignOutcome.CREATED, signature_id
+    with transaction.atomic():
+        if connection.vendor != "postgresql":  # SQLite: no data-modifying CTE, two statements
+            signature_id = _insert_signature(values)
+            if signature_id is not None:
+                if not held and mail_allowed(petition_uuid=petition.uuid, email=details.email):
+                    outbox_add(
+                        kind=OutboundEmail.Kind.SIGNATURE_CONFIRM, petition_id=petition.pk, signature_id=signature_id
+                    )
+                return SignOutcome.CREATED, signature_id
 
         existing = Signature.objects.select_for_update().get(petition=petition, dedup_tag=tag)
         if existing.status not in (SignatureStatus.PENDING, SignatureStatus.HELD):
+            if taken is not None:
+                # Not a confirmation mail after all: the "already signed" one takes its own
+                # narrowest rule first, and a refusal there must not use up the address's others.
+                mail_give_back(taken)
             if not held and mail_allowed(petition_uuid=petition.uuid, email=details.email, already_signed=True):
                 outbox_add(kind=OutboundEmail.Kind.ALREADY_SIGNED, petition_id=petition.pk, signature_id=existing.pk)
             return SignOutcome.ALREADY_SIGNED, existing.pk
         if held and existing.status == SignatureStatus.PENDING:
             return SignOutcome.UNCHANGED, existing.pk
-        if not held and not mail_allowed(petition_uuid=petition.uuid, email=details.email):
-            return SignOutcome.UNCHANGED, existing.pk
+        if not held:
+            allowed = (
+                taken.allowed if taken is not None else mail_allowed(petition_uuid=petition.uuid, email=details.email)
+            )
+            if not allowed:
+                return SignOutcome.UNCHANGED, existing.pk
         # A creator stays the creator; a signer who comes back through the sponsor link sponsors.
         new_kind = existing.kind if existing.kind == SignatureKind.CREATOR else kind
         Signature.objects.filter(pk=existing.pk, status__in=(SignatureStatus.PENDING, SignatureStatus.HELD)).update(
