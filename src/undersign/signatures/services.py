@@ -14,6 +14,7 @@ import enum
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -166,13 +167,13 @@ _INSERT_COLUMNS = (
 )
 
 
-def _insert_sql(values: dict[str, object]) -> tuple[str, list[object]]:
+def _insert_sql(values: dict[str, object]) -> tuple[str, list[Any]]:
     """The signature's INSERT, yielding to an existing signature by the same person instead of
     failing (no savepoint), and returning the new row's id."""
     table = connection.ops.quote_name(Signature._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in _INSERT_COLUMNS)
     fields = {f.column: f for f in Signature._meta.concrete_fields}
-    params = [fields[c].get_db_prep_save(values[c], connection) for c in _INSERT_COLUMNS]
+    params: list[Any] = [fields[c].get_db_prep_save(values[c], connection) for c in _INSERT_COLUMNS]
     placeholders = ", ".join(["%s"] * len(_INSERT_COLUMNS))
     sql = (
         f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608 - names are ours
@@ -275,10 +276,9 @@ def signature_create(
         message_kind = OutboundEmail.Kind.SIGNATURE_CONFIRM if taken is not None and taken.allowed else None
         written = _insert_signature_and_message(values, message_kind=message_kind)
         if written is not None:
-            signature_id, message_id = written
-            if message_id is not None:
-                outbox_added(message_id=message_id)
-            return SignOutcome.CREATED, signature_id
+            if written[1] is not None:
+                outbox_added(message_id=written[1])
+            return SignOutcome.CREATED, written[0]
     with transaction.atomic():
         if connection.vendor != "postgresql":  # SQLite: no data-modifying CTE, two statements
             signature_id = _insert_signature(values)
