@@ -13,7 +13,7 @@ from tests.factories import make_petition
 from undersign.abuse.limits import ACCEPT, Action, HoldReason, Verdict, email_domain, sign_verdict
 from undersign.abuse.models import ListKind, ListTarget
 from undersign.abuse.services import list_entry_add
-from undersign.core.limiter import Rule, limit_count_many
+from undersign.core.limiter import Rule, limit_count_many, limit_take, limit_take_all
 from undersign.petitions.models import Petition
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("default_limits")]
@@ -196,3 +196,45 @@ class TestRedis:
             "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
         }
         assert set(verdicts(petition, 6, ip=lambda i: "203.0.113.9")) == {ACCEPT}
+
+
+class TestTakeAllOnRedis:
+    """``core.limiter.limit_take_all`` (the mail caps, the other forms' limits): one round trip
+    on Redis, with the semantics of taking each rule in turn."""
+
+    def test_one_round_trip_that_stops_at_the_first_refusal(self, redis_cache, monkeypatch):
+        narrow = Rule("test/take-narrow/v1", 1, timedelta(minutes=1))
+        wide = Rule("test/take-wide/v1", 5, timedelta(minutes=1))
+        takes = [(narrow, ["ana"]), (wide, ["ana"])]
+        limit_take_all(takes=takes)  # the script's first load
+        calls = []
+        execute = redis.Redis.execute_command
+
+        def counted(client, *args, **kwargs):
+            calls.append(args[0])
+            return execute(client, *args, **kwargs)
+
+        monkeypatch.setattr(redis.Redis, "execute_command", counted)
+        assert not limit_take_all(takes=takes)
+        assert calls == ["EVALSHA"]
+        monkeypatch.undo()
+        assert limit_take_all(takes=[(wide, ["ana"])]) and limit_take_all(takes=[(wide, ["ana"])])
+        assert limit_take_all(takes=[(wide, ["ana"])])
+        # Uses 4 and 5: the refused take above never reached the wide counter.
+        assert limit_take_all(takes=[(wide, ["ana"])])
+        assert not limit_take_all(takes=[(wide, ["ana"])])
+        keys = [key.decode() for key in redis_cache.scan_iter("*undersign:limit:*")]
+        assert keys and all(0 < redis_cache.ttl(key) <= 60 for key in keys)
+
+    def test_a_redis_that_lost_its_scripts_still_takes(self, redis_cache):
+        rule = Rule("test/take-flush/v1", 1, timedelta(minutes=1))
+        assert limit_take(rule=rule, parts=["x"])
+        redis_cache.script_flush()
+        assert not limit_take(rule=rule, parts=["x"])
+
+    def test_redis_down_lets_the_use_through(self, settings):
+        settings.CACHES = {
+            "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+        }
+        rule = Rule("test/take-down/v1", 1, timedelta(minutes=1))
+        assert limit_take(rule=rule, parts=["x"]) and limit_take(rule=rule, parts=["x"])

@@ -87,3 +87,19 @@ def test_over_the_cap_the_signer_sees_the_same_page(client, settings):
     assert len(mails_to(SUZIE)) == 1
     assert (under.status_code, under["Location"]) == (over.status_code, over["Location"])
     assert client.get(under["Location"]).content == client.get(over["Location"]).content
+
+
+def test_signing_again_when_signed_already_uses_up_none_of_the_address_caps(settings):
+    """On PostgreSQL the confirmation mail is counted before the write (one statement for the
+    row and its message) and given back when the address turns out to have signed: someone
+    typing a signer's address into the form again and again must not use up the caps that
+    the signer's own next confirmation mail needs."""
+    settings.MAIL_PER_ADDRESS_DAY = 3
+    settings.MAIL_PER_ADDRESS_PETITION_DAY = 3
+    petition = make_petition()
+    sign_and_confirm(petition, signer(email=SUZIE))  # the address's first mail
+    for _ in range(5):
+        signature_create(petition=petition, details=signer(email=SUZIE))  # one "already signed" mail
+    mail.outbox.clear()
+    signature_create(petition=make_petition(action="Another petition"), details=signer(email=SUZIE))
+    assert len(links_to(SUZIE)) == 1  # the third mail of the day: under the cap

@@ -83,17 +83,10 @@ def scope_key(*, scope: str, parts: Sequence[Part]) -> str:
 def limit_take(*, rule: Rule, parts: Sequence[Part]) -> bool:
     """Count one use against ``rule`` for ``parts``; False (over the limit) if this use would
     exceed it. A refused use still counts, so hammering a closed counter keeps it closed until
-    its window ends. Atomic under concurrency: ``add`` creates the counter with its expiry only
-    if absent, ``incr`` is atomic in Redis and under the local-memory cache's lock."""
-    key = limit_key(rule=rule, parts=parts)
-    try:
-        used = _count_one(key, int(rule.window.total_seconds()))
-    except Exception as error:  # noqa: BLE001 - the cache (Redis) is down
-        # Open, not closed: a Redis outage must not stop confirmation e-mails for everyone (nor
-        # turn a stored signature into an error page); floods are possible only while it lasts.
-        log.warning("limiter unavailable, allowing: %s", type(error).__name__)
-        return True
-    return used <= rule.limit
+    its window ends. Atomic under concurrency: on Redis one script (``limit_take_all``), in
+    process memory ``add`` creates the counter with its expiry only if absent and ``incr`` is
+    atomic under the local-memory cache's lock."""
+    return limit_take_all(takes=[(rule, parts)])
 
 
 def _count_one(key: str, timeout: int) -> int:
@@ -151,23 +144,106 @@ def limit_count_many(*, counters: Sequence[tuple[Rule, Sequence[Part]]]) -> list
 
 
 def _count_many_script(backend: RedisCache) -> Any:
-    """The counting script bound to the cache's Redis client, made once per cache object (one
-    per thread): Django's cache offers no script call, and building a client for every request
-    (its ``get_client``) cost more CPU than the counting itself. ``register_script`` sends the
-    script by its SHA1 (EVALSHA), loading it again if the server has lost it."""
+    return _script(backend, "_undersign_count_many", _COUNT_MANY_LUA)
+
+
+def _script(backend: RedisCache, name: str, source: str) -> Any:
+    """The script ``source`` bound to the cache's Redis client, made once per cache object (one
+    per thread) and kept on it as ``name``: Django's cache offers no script call, and building
+    a client for every request (its ``get_client``, which each of its own calls does too) cost
+    more CPU than the counting itself. ``register_script`` sends the script by its SHA1
+    (EVALSHA), loading it again if the server has lost it."""
     client = backend._cache  # type: ignore[attr-defined]  # Django's RedisCacheClient
-    script = getattr(client, "_undersign_count_many", None)
+    script = getattr(client, name, None)
     if script is None:
-        script = client.get_client(write=True).register_script(_COUNT_MANY_LUA)
-        client._undersign_count_many = script
+        script = client.get_client(write=True).register_script(source)
+        setattr(client, name, script)
     return script
+
+
+# Takes in order, stopping at the first counter over its limit (which keeps this use all the
+# same): the 1-based position of that counter, 0 if every one allowed it.
+_TAKE_ALL_LUA = """
+for i, key in ipairs(KEYS) do
+  local used = redis.call('INCR', key)
+  if used == 1 or redis.call('TTL', key) == -1 then
+    redis.call('EXPIRE', key, ARGV[2 * i - 1])
+  end
+  if used > tonumber(ARGV[2 * i]) then
+    return i
+  end
+end
+return 0
+"""
 
 
 def limit_take_all(*, takes: Sequence[tuple[Rule, Sequence[Part]]]) -> bool:
     """Take each rule in order, stopping at the first refusal (later counters are not
-    charged for a use that does not happen). True only if every rule allowed it."""
-    for rule, parts in takes:
-        if not limit_take(rule=rule, parts=parts):
-            log.info("limit reached: %s", rule.scope)
-            return False
-    return True
+    charged for a use that does not happen). True only if every rule allowed it. On Redis
+    one round trip (a Lua script, atomic); in process memory, the cache's own calls. Fails
+    open, as every counter here: while the cache is unreachable the use is allowed."""
+    return limit_take_counted(takes=takes)[0]
+
+
+def limit_take_counted(*, takes: Sequence[tuple[Rule, Sequence[Part]]]) -> tuple[bool, int]:
+    """``limit_take_all``, also saying how many of ``takes`` (from the first) this use was
+    counted against, for ``limit_give_back``: all of them when allowed, up to the refusing one
+    when refused, none while the cache is unreachable."""
+    keys = [limit_key(rule=rule, parts=parts) for rule, parts in takes]
+    try:
+        backend = caches["default"]
+        if isinstance(backend, RedisCache):
+            full = [backend.make_and_validate_key(key) for key in keys]
+            args: list[int] = []
+            for rule, _ in takes:
+                args += [int(rule.window.total_seconds()), rule.limit]
+            refused_at = int(_script(backend, "_undersign_take_all", _TAKE_ALL_LUA)(keys=full, args=args))
+        else:
+            refused_at = 0
+            for position, (key, (rule, _)) in enumerate(zip(keys, takes, strict=True), start=1):
+                if _count_one(key, int(rule.window.total_seconds())) > rule.limit:
+                    refused_at = position
+                    break
+    except Exception as error:  # noqa: BLE001 - the cache (Redis) is down
+        # Open, not closed: a Redis outage must not stop confirmation e-mails for everyone (nor
+        # turn a stored signature into an error page); floods are possible only while it lasts.
+        log.warning("limiter unavailable, allowing: %s", type(error).__name__)
+        return True, 0
+    if refused_at:
+        log.info("limit reached: %s", takes[refused_at - 1][0].scope)
+        return False, refused_at
+    return True, len(takes)
+
+
+# Gives back one use of each counter that still exists: one that expired meanwhile is not made
+# again (a DECR would make it at -1, without an expiry).
+_GIVE_BACK_LUA = """
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('DECR', key)
+  end
+end
+return 0
+"""
+
+
+def limit_give_back(*, takes: Sequence[tuple[Rule, Sequence[Part]]]) -> None:
+    """Undo one use of each of ``takes``, counted for something that then did not happen
+    (``limit_take_counted`` says how many were). Best effort: with the cache unreachable the
+    uses stay counted, which only makes the limits tighter until their windows end."""
+    keys = [limit_key(rule=rule, parts=parts) for rule, parts in takes]
+    if not keys:
+        return
+    try:
+        backend = caches["default"]
+        if isinstance(backend, RedisCache):
+            full = [backend.make_and_validate_key(key) for key in keys]
+            _script(backend, "_undersign_give_back", _GIVE_BACK_LUA)(keys=full, args=[])
+            return
+        for key in keys:
+            try:
+                cache.decr(key)
+            except ValueError:  # expired meanwhile: nothing to give back
+                pass
+    except Exception as error:  # noqa: BLE001 - the cache (Redis) is down
+        log.warning("limiter unavailable, not given back: %s", type(error).__name__)

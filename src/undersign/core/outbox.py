@@ -105,11 +105,17 @@ def outbox_add(
     ``OUTBOX_SWEEP_AFTER_SECONDS``, for a request whose duration must not tell whether it
     queued a message (``signatures.resend``)."""
     message = OutboundEmail.objects.create(kind=kind, petition_id=petition_id, signature_id=signature_id)
+    outbox_added(message_id=message.pk, deliver_after_commit=deliver_after_commit)
+    return message
+
+
+def outbox_added(*, message_id: int, deliver_after_commit: bool = True) -> None:
+    """What ``outbox_add`` does after its INSERT, for a caller that wrote the row in a statement
+    of its own (the sign path writes the signature and its message in one)."""
     if settings.CELERY_TASK_ALWAYS_EAGER and deliver_after_commit:
         # robust: a failure to send must not turn a stored change into an error page; the
         # sweep delivers the message later.
-        transaction.on_commit(lambda: outbox_deliver(message_id=message.pk), robust=True)
-    return message
+        transaction.on_commit(lambda: outbox_deliver(message_id=message_id), robust=True)
 
 
 def outbox_add_many(*, kind: str, petition_id: int, signature_ids: Iterable[int], chunk: int = 1000) -> int:

@@ -12,12 +12,13 @@ Over a limit nothing is sent and the visitor sees the same page as ever.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 
 from undersign.core.crypto import DEDUP_CURRENT, normalise_email
-from undersign.core.limiter import Part, Rule, limit_take_all
+from undersign.core.limiter import Part, Rule, limit_give_back, limit_take_all, limit_take_counted
 
 DAY = timedelta(days=1)
 
@@ -34,9 +35,7 @@ def _already_signed() -> Rule:
     return Rule(scope="mail-already-signed/v1", limit=1, window=timedelta(days=settings.ALREADY_SIGNED_MAIL_DAYS))
 
 
-def mail_allowed(*, petition_uuid: uuid.UUID, email: str, already_signed: bool = False) -> bool:
-    """Count one message to ``email`` about the petition and say whether it may go.
-    The narrowest rule is taken first, so a refused message does not use up the wider ones."""
+def _takes(petition_uuid: uuid.UUID, email: str, *, already_signed: bool) -> list[tuple[Rule, list[Part]]]:
     # The newest normalisation whatever the petition's dedup version: these counters live a day at
     # most and are stored nowhere, so folding more spellings of one mailbox together only makes
     # its limits tighter. Counters made before the change merge with the new ones for most
@@ -50,4 +49,31 @@ def mail_allowed(*, petition_uuid: uuid.UUID, email: str, already_signed: bool =
     ]
     if already_signed:
         takes.insert(0, (_already_signed(), [petition, address]))
-    return limit_take_all(takes=takes)
+    return takes
+
+
+def mail_allowed(*, petition_uuid: uuid.UUID, email: str, already_signed: bool = False) -> bool:
+    """Count one message to ``email`` about the petition and say whether it may go.
+    The narrowest rule is taken first, so a refused message does not use up the wider ones."""
+    return limit_take_all(takes=_takes(petition_uuid, email, already_signed=already_signed))
+
+
+@dataclass(frozen=True)
+class MailTaken:
+    """A confirmation mail counted ahead of knowing whether it goes (``mail_taken``)."""
+
+    allowed: bool
+    takes: list[tuple[Rule, list[Part]]]  # the counters it was counted against
+
+
+def mail_taken(*, petition_uuid: uuid.UUID, email: str) -> MailTaken:
+    """``mail_allowed`` for a confirmation mail, counted before the signature is written so
+    that the write and its outbox row can be one statement; ``mail_give_back`` undoes it if the
+    mail turns out not to be that one (the address had signed already)."""
+    takes = _takes(petition_uuid, email, already_signed=False)
+    allowed, counted = limit_take_counted(takes=takes)
+    return MailTaken(allowed=allowed, takes=takes[:counted])
+
+
+def mail_give_back(taken: MailTaken) -> None:
+    limit_give_back(takes=taken.takes)

@@ -2,7 +2,8 @@
 leaving a safety-in-numbers group.
 
 The signing path is the hot path (docs/architecture.md): a sign request does one INSERT of the
-signature (``ON CONFLICT DO NOTHING`` on the dedup tag) and one INSERT into the outbox; a
+signature (``ON CONFLICT DO NOTHING`` on the dedup tag) and one INSERT into the outbox, on
+PostgreSQL as one statement (a data-modifying CTE, its own transaction); a
 confirmation one guarded UPDATE and one INSERT of a pending transparency-log entry, which the
 log's integrator appends and counts in batches (``transparency.services``).
 """
@@ -24,14 +25,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy
 
 from undersign.core.batches import batches_run, batches_update
+from undersign.core.compiled import OneRow
 from undersign.core.crypto import dedup_tag, token_digest
 from undersign.core.errors import Refusal
 from undersign.core.models import OutboundEmail
-from undersign.core.outbox import outbox_add, outbox_unsent_forget
+from undersign.core.outbox import outbox_add, outbox_added, outbox_unsent_forget
 from undersign.petitions.models import Petition, PetitionState, Transition
 from undersign.petitions.services import notify_creator, petition_mark_sponsored, petition_validate
 from undersign.signatures.links import unsubscribe_digest
-from undersign.signatures.mail_limits import mail_allowed
+from undersign.signatures.mail_limits import MailTaken, mail_allowed, mail_give_back, mail_taken
 from undersign.signatures.models import WITHDRAWN, Display, Signature, SignatureKind, SignatureStatus, SignerDataLink
 from undersign.signatures.personal_data import signer_fields_seal, signer_name_seal
 from undersign.signatures.signals import confirmation_related, signature_confirmed, signatures_status_changed
@@ -166,22 +168,54 @@ _INSERT_COLUMNS = (
 )
 
 
-def _insert_signature(values: dict[str, object]) -> int | None:
-    """One INSERT that yields to an existing signature by the same person instead of failing:
-    no savepoint, no second round trip on the common path."""
+def _insert_sql(values: dict[str, object]) -> tuple[str, list[Any]]:
+    """The signature's INSERT, yielding to an existing signature by the same person instead of
+    failing (no savepoint), and returning the new row's id."""
     table = connection.ops.quote_name(Signature._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in _INSERT_COLUMNS)
     fields = {f.column: f for f in Signature._meta.concrete_fields}
-    params = [fields[c].get_db_prep_save(values[c], connection) for c in _INSERT_COLUMNS]
+    params: list[Any] = [fields[c].get_db_prep_save(values[c], connection) for c in _INSERT_COLUMNS]
     placeholders = ", ".join(["%s"] * len(_INSERT_COLUMNS))
     sql = (
         f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608 - names are ours
         'ON CONFLICT ("petition_id", "dedup_tag") DO NOTHING RETURNING "id"'
     )
+    return sql, params
+
+
+def _insert_signature(values: dict[str, object]) -> int | None:
+    sql, params = _insert_sql(values)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return None if row is None else int(row[0])
+
+
+def _insert_signature_and_message(
+    values: dict[str, object], *, message_kind: str | None
+) -> tuple[int, int | None] | None:
+    """PostgreSQL: the signature's INSERT and, for a new row, its outbox message's, as one
+    statement (a data-modifying CTE: atomic on its own, so no BEGIN or COMMIT either): the sign
+    request's writes in one round trip. (signature id, message id or None), or None where the
+    person had signed already (nothing written)."""
+    sql, params = _insert_sql(values)
+    if message_kind is None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        return None if row is None else (int(row[0]), None)
+    outbox = connection.ops.quote_name(OutboundEmail._meta.db_table)
+    sql = (
+        f"WITH s AS ({sql}), m AS ("  # noqa: S608 - names are ours
+        f'INSERT INTO {outbox} ("kind", "signature_id", "petition_id", "created_at", "sent_at", "attempts", '
+        '"last_error") SELECT %s, s."id", %s, %s, NULL, 0, \'\' FROM s RETURNING "id") '
+        'SELECT s."id", m."id" FROM s, m'
+    )
+    params += [message_kind, values["petition_id"], values["created_at"]]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else (int(row[0]), int(row[1]))
 
 
 def signature_create(
@@ -219,42 +253,60 @@ def signature_create(
         ip_address=details.ip_address,
         language=details.language or translation.get_language(),
     )
+    values = {
+        "petition_id": petition.pk,
+        "kind": kind,
+        "status": status,
+        "dedup_tag": tag,
+        **sealed,
+        "region": details.region,
+        "display": details.display,
+        "notify_updates": details.notify_updates,
+        "unsubscribe_digest": unsubscribe_digest(tag=tag),
+        "created_at": now,
+        "updated_at": now,
+        "invalidation_reason": "",
+        "hold_reason": hold_reason,
+    }
+    taken: MailTaken | None = None
+    if connection.vendor == "postgresql":
+        # Its confirmation mail is counted first, so that the row and its message are one
+        # statement; over the limit the signature is kept all the same (without a link yet): the
+        # owner signing again later, under the limit, gets one, and the page must not differ.
+        taken = None if held else mail_taken(petition_uuid=petition.uuid, email=details.email)
+        message_kind = OutboundEmail.Kind.SIGNATURE_CONFIRM if taken is not None and taken.allowed else None
+        written = _insert_signature_and_message(values, message_kind=message_kind)
+        if written is not None:
+            if written[1] is not None:
+                outbox_added(message_id=written[1])
+            return SignOutcome.CREATED, written[0]
     with transaction.atomic():
-        signature_id = _insert_signature(
-            {
-                "petition_id": petition.pk,
-                "kind": kind,
-                "status": status,
-                "dedup_tag": tag,
-                **sealed,
-                "region": details.region,
-                "display": details.display,
-                "notify_updates": details.notify_updates,
-                "unsubscribe_digest": unsubscribe_digest(tag=tag),
-                "created_at": now,
-                "updated_at": now,
-                "invalidation_reason": "",
-                "hold_reason": hold_reason,
-            }
-        )
-        if signature_id is not None:
-            # Over the limit the signature is kept all the same (without a link yet): the owner
-            # signing again later, under the limit, gets one, and the page must not differ.
-            if not held and mail_allowed(petition_uuid=petition.uuid, email=details.email):
-                outbox_add(
-                    kind=OutboundEmail.Kind.SIGNATURE_CONFIRM, petition_id=petition.pk, signature_id=signature_id
-                )
-            return SignOutcome.CREATED, signature_id
+        if connection.vendor != "postgresql":  # SQLite: no data-modifying CTE, two statements
+            signature_id = _insert_signature(values)
+            if signature_id is not None:
+                if not held and mail_allowed(petition_uuid=petition.uuid, email=details.email):
+                    outbox_add(
+                        kind=OutboundEmail.Kind.SIGNATURE_CONFIRM, petition_id=petition.pk, signature_id=signature_id
+                    )
+                return SignOutcome.CREATED, signature_id
 
         existing = Signature.objects.select_for_update().get(petition=petition, dedup_tag=tag)
         if existing.status not in (SignatureStatus.PENDING, SignatureStatus.HELD):
+            if taken is not None:
+                # Not a confirmation mail after all: the "already signed" one takes its own
+                # narrowest rule first, and a refusal there must not use up the address's others.
+                mail_give_back(taken)
             if not held and mail_allowed(petition_uuid=petition.uuid, email=details.email, already_signed=True):
                 outbox_add(kind=OutboundEmail.Kind.ALREADY_SIGNED, petition_id=petition.pk, signature_id=existing.pk)
             return SignOutcome.ALREADY_SIGNED, existing.pk
         if held and existing.status == SignatureStatus.PENDING:
             return SignOutcome.UNCHANGED, existing.pk
-        if not held and not mail_allowed(petition_uuid=petition.uuid, email=details.email):
-            return SignOutcome.UNCHANGED, existing.pk
+        if not held:
+            allowed = (
+                taken.allowed if taken is not None else mail_allowed(petition_uuid=petition.uuid, email=details.email)
+            )
+            if not allowed:
+                return SignOutcome.UNCHANGED, existing.pk
         # A creator stays the creator; a signer who comes back through the sponsor link sponsors.
         new_kind = existing.kind if existing.kind == SignatureKind.CREATOR else kind
         Signature.objects.filter(pk=existing.pk, status__in=(SignatureStatus.PENDING, SignatureStatus.HELD)).update(
@@ -319,6 +371,17 @@ def signature_confirmation_tokens_issue(
     return {pk: token for pk, token in tokens.items() if pk in issued}
 
 
+# Compiled once (``core.compiled``), at the first confirmation: by then every app has registered
+# its relations. The confirm GET and POST both read it.
+_SIGNATURE_BY_LINK = OneRow(
+    Signature,
+    lambda digest: Signature.objects.select_related("petition", *confirmation_related()).filter(
+        token_digest=digest, status=SignatureStatus.PENDING
+    ),
+    samples=(b"\x00" * 32, b"\x01" * 32),
+)
+
+
 def signature_for_link(*, token: str) -> Signature:
     """The pending signature an e-mailed confirmation link names, found by its token's digest
     (unique), if the link is still good. Its petition, and the relations higher apps
@@ -326,12 +389,7 @@ def signature_for_link(*, token: str) -> Signature:
     or unknown link raises the same ``InvalidLink``: a spent link shows nothing."""
     if not token or len(token) > 200:
         raise InvalidLink
-    related = ("petition", *confirmation_related())
-    signature = (
-        Signature.objects.select_related(*related)
-        .filter(token_digest=token_digest(token), status=SignatureStatus.PENDING)
-        .first()
-    )
+    signature = _SIGNATURE_BY_LINK.get(token_digest(token))
     if signature is None or signature.token_sent_at is None:
         raise InvalidLink
     if timezone.now() > signature.token_sent_at + timedelta(days=settings.CONFIRMATION_LINK_DAYS):

@@ -248,11 +248,12 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     except InvalidLink as refused:
         return refusal_page(request, refused)
     petition = signature.petition
-    form = _confirm_form(request, signature)
     # A POST of the button alone (a page from before the form had fields, a client that only
-    # confirms) confirms what is stored; fields that are posted are checked and taken.
+    # confirms) confirms what is stored, with no form built; fields that are posted are
+    # checked and taken.
     correcting = request.method == "POST" and any(f in request.POST for f in CORRECTABLE)
-    if request.method != "POST" or (correcting and not form.is_valid()):  # GET and HEAD only show
+    form = _confirm_form(request, signature) if request.method != "POST" or correcting else None
+    if form is not None and (request.method != "POST" or not form.is_valid()):  # GET and HEAD only show
         return render(
             request,
             "signatures/confirm.html",
@@ -269,7 +270,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
             token=token,
             commitment=commitment,
             signature=signature,
-            corrections=form.corrections() if correcting else None,
+            corrections=form.corrections() if form is not None else None,
         )
     except SigningRefused as refused:
         return sign_refused(request, petition, refused.reason)
