@@ -137,8 +137,15 @@ class Stack:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.keys = production_keys()
         recreate_database(self.database)
-        # A fresh database is a fresh log: the mark of an earlier run's log would refuse it.
+        # A fresh database is a fresh log: the mark of an earlier run's log would refuse it (the
+        # file's, or with several hosts the Redis key's: the whole Redis database is ours).
         self.high_water_file.unlink(missing_ok=True)
+        subprocess.run(
+            ["redis-cli", "-u", f"{REDIS_URL_BASE}/{self.redis_db}", "FLUSHDB"],
+            capture_output=True,
+            check=False,
+            timeout=30,
+        )
         self.mail_log.write_text("")
         self.manage("migrate", "--noinput", "-v", "0")
         for host in range(self.hosts):  # each host's static files in its own data folder
@@ -149,12 +156,6 @@ class Stack:
         self.manage(
             "seed_demo",
             env=self.env(UNDERSIGN_MODE="embedded", EMAIL_URL="locmem://", REDIS_URL="", INPROCESS_JOBS="false"),
-        )
-        subprocess.run(
-            ["redis-cli", "-u", f"{REDIS_URL_BASE}/{self.redis_db}", "FLUSHDB"],
-            capture_output=True,
-            check=False,
-            timeout=30,
         )
 
     def manage(self, *args: str, env: dict[str, str] | None = None, timeout: float = 300) -> str:

@@ -403,13 +403,7 @@ def outbox_mark_sent(*, message_id: int) -> None:
     would let a dump match that arrival to a petition. What stays — the kind and the day — is
     enough to count mails per day; nothing reads a sent row's links. One plain UPDATE (the row
     is locked): cheaper than Model.save's machinery per e-mail."""
-    OutboundEmail.objects.filter(pk=message_id).update(
-        sent_at=day_start(timezone.now()),
-        created_at=TruncDay("created_at", tzinfo=UTC),
-        signature_id=None,
-        petition_id=None,
-        attempts=F("attempts") + 1,
-    )
+    outbox_mark_sent_many(message_ids=[message_id])
 
 
 def day_start(moment: datetime) -> datetime:
