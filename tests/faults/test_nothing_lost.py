@@ -18,6 +18,7 @@ the other steps. ``FAULT_LOAD_SECONDS`` sets how long the load lasts (default 45
 from __future__ import annotations
 
 import collections
+import contextlib
 import hashlib
 import os
 import shutil
@@ -237,12 +238,14 @@ def confirmer(stack: Stack, journal: Journal, token: str, cookie: str, stop: thr
                 with journal.lock:
                     journal.confirmed.add(link)
                 if len(done) % 5 == 0:  # confirming twice changes nothing
-                    session.post(
-                        stack.base_url + link,
-                        data={"csrfmiddlewaretoken": token},
-                        headers={"X-Forwarded-For": client_address(link)},
-                        timeout=30,
-                    )
+                    # A host may die under this one too: the confirmer goes on.
+                    with contextlib.suppress(requests.RequestException):
+                        session.post(
+                            stack.base_url + link,
+                            data={"csrfmiddlewaretoken": token},
+                            headers={"X-Forwarded-For": client_address(link)},
+                            timeout=30,
+                        )
         time.sleep(0.2)
 
 
